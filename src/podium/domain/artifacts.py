@@ -1,0 +1,301 @@
+"""What agents deliver: content schemas per task kind, and artifacts with provenance."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from podium.domain.base import Frozen
+from podium.domain.tasks import TaskKind
+
+
+class Content(BaseModel):
+    """Base of every content schema: tolerant of extra keys a model adds, strict on types."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    def plain_text(self) -> str:
+        """The words of the content, for word counts and term checks."""
+        return ""
+
+    def speakers(self) -> set[str]:
+        """Characters who speak or are named, for character-presence checks."""
+        return set()
+
+    def scene_count(self) -> int:
+        return 0
+
+
+class ElementType(StrEnum):
+    ACTION = "action"
+    CHARACTER = "character"
+    PARENTHETICAL = "parenthetical"
+    DIALOGUE = "dialogue"
+    TRANSITION = "transition"
+    SECTION = "section"
+    SYNOPSIS = "synopsis"
+    NOTE = "note"
+    PAGE_BREAK = "page_break"
+
+
+class ScreenElement(BaseModel):
+    type: ElementType
+    text: str = ""
+    dual: bool = Field(default=False, description="Second speaker of dual dialogue.")
+
+
+class Scene(BaseModel):
+    heading: str = Field(min_length=1, description="INT./EXT. PLACE - TIME")
+    elements: list[ScreenElement] = Field(default_factory=list)
+
+
+class Screenplay(Content):
+    title: str = ""
+    scenes: list[Scene] = Field(min_length=1)
+
+    def plain_text(self) -> str:
+        lines: list[str] = []
+        for scene in self.scenes:
+            lines.append(scene.heading)
+            lines.extend(e.text for e in scene.elements if e.text)
+        return "\n".join(lines)
+
+    def speakers(self) -> set[str]:
+        return {
+            _character_name(e.text)
+            for s in self.scenes
+            for e in s.elements
+            if e.type is ElementType.CHARACTER
+        }
+
+    def scene_count(self) -> int:
+        return len(self.scenes)
+
+
+def _character_name(cue: str) -> str:
+    """`MARA (V.O.)` → `MARA`."""
+    return re.sub(r"\s*\(.*?\)\s*", "", cue).strip().upper()
+
+
+class Prose(Content):
+    """Chapters, treatments, outlines, episode arcs, look books."""
+
+    title: str = ""
+    text: str = Field(min_length=1)
+    beats: list[str] = Field(default_factory=list)
+
+    def plain_text(self) -> str:
+        return "\n\n".join(p for p in (self.title, self.text, *self.beats) if p)
+
+
+class IllustrationBrief(Content):
+    title: str = ""
+    subject: str = Field(min_length=1)
+    composition: str = ""
+    palette: list[str] = Field(default_factory=list)
+    lighting: str = ""
+    mood: str = ""
+    caption: str = ""
+    image_path: str | None = None
+
+    def plain_text(self) -> str:
+        parts = [self.title, self.subject, self.composition, self.lighting, self.mood, self.caption]
+        return "\n".join(p for p in parts if p)
+
+
+class Shot(BaseModel):
+    scene: int = Field(ge=1)
+    shot: str = Field(min_length=1)
+    size: str = ""
+    angle: str = ""
+    movement: str = ""
+    lens: str = ""
+    duration_s: float = Field(default=0, ge=0)
+    description: str = ""
+
+
+class ShotList(Content):
+    shots: list[Shot] = Field(min_length=1)
+
+    def plain_text(self) -> str:
+        return "\n".join(f"{s.scene}{s.shot} {s.size} {s.description}" for s in self.shots)
+
+    def scene_count(self) -> int:
+        return len({s.scene for s in self.shots})
+
+
+class Cue(BaseModel):
+    cue_id: str = Field(min_length=1)
+    title: str = ""
+    scene: int | None = None
+    start: str = ""
+    duration_s: float = Field(default=0, ge=0)
+    mood: str = ""
+    instrumentation: str = ""
+    usage: Literal["underscore", "source", "theme", "sting"] = "underscore"
+
+
+class CueSheet(Content):
+    cues: list[Cue] = Field(min_length=1)
+
+    def plain_text(self) -> str:
+        return "\n".join(f"{c.cue_id} {c.title} {c.mood} {c.instrumentation}" for c in self.cues)
+
+
+class EditItem(BaseModel):
+    scene: int = Field(ge=1)
+    shot: str = ""
+    duration_s: float = Field(default=0, ge=0)
+    transition: str = "CUT"
+    note: str = ""
+
+
+class EditPlan(Content):
+    """A rough cut as an edit decision list."""
+
+    sequence: list[EditItem] = Field(min_length=1)
+    notes: str = ""
+
+    def plain_text(self) -> str:
+        items = "\n".join(f"{i.scene}{i.shot} {i.transition} {i.note}" for i in self.sequence)
+        return f"{items}\n{self.notes}".strip()
+
+    def scene_count(self) -> int:
+        return len({i.scene for i in self.sequence})
+
+
+class Critique(Content):
+    verdict: Literal["approve", "revise"]
+    summary: str = ""
+    issues: list[str] = Field(default_factory=list)
+
+    def plain_text(self) -> str:
+        return "\n".join([self.verdict, self.summary, *self.issues])
+
+
+class Position(Content):
+    """One turn of a debate."""
+
+    stance: str = Field(min_length=1)
+    reasoning: str = ""
+    concedes: bool = False
+
+    def plain_text(self) -> str:
+        return f"{self.stance}\n{self.reasoning}"
+
+
+class Ruling(Content):
+    decided: bool = True
+    winner: str = Field(default="", description="A participant id, or empty for a compromise.")
+    decision: str = ""
+    reasoning: str = ""
+
+    def plain_text(self) -> str:
+        return f"{self.decision}\n{self.reasoning}"
+
+
+class StatusReport(Content):
+    progress_pct: float = Field(default=0, ge=0, le=100)
+    summary: str = ""
+    blockers: list[str] = Field(default_factory=list)
+
+    def plain_text(self) -> str:
+        return "\n".join([self.summary, *self.blockers])
+
+
+class Alternative(BaseModel):
+    title: str = Field(min_length=1)
+    summary: str = ""
+    reasoning: str = ""
+
+
+class Alternatives(Content):
+    options: list[Alternative] = Field(min_length=1)
+
+    def plain_text(self) -> str:
+        return "\n".join(f"{o.title}: {o.summary}" for o in self.options)
+
+
+CONTENT_TYPES: dict[str, type[Content]] = {
+    cls.__name__: cls
+    for cls in (
+        Screenplay,
+        Prose,
+        IllustrationBrief,
+        ShotList,
+        CueSheet,
+        EditPlan,
+        Critique,
+        Position,
+        Ruling,
+        StatusReport,
+        Alternatives,
+    )
+}
+
+# What a task of each kind delivers. The plan kind delivers a PlanDraft (see tasks.py).
+KIND_CONTENT: dict[TaskKind, type[Content]] = {
+    TaskKind.TREATMENT: Prose,
+    TaskKind.OUTLINE: Prose,
+    TaskKind.EPISODE_ARC: Prose,
+    TaskKind.SCENE: Screenplay,
+    TaskKind.SCRIPT: Screenplay,
+    TaskKind.DIALOGUE: Screenplay,
+    TaskKind.CHAPTER: Prose,
+    TaskKind.ILLUSTRATION: IllustrationBrief,
+    TaskKind.LOOK: Prose,
+    TaskKind.SHOT_LIST: ShotList,
+    TaskKind.MUSIC_CUES: CueSheet,
+    TaskKind.EDIT: EditPlan,
+    TaskKind.REVIEW: Critique,
+    TaskKind.REPORT: StatusReport,
+    TaskKind.FINAL: Prose,
+}
+
+
+def parse_content(content_type: str, data: dict[str, Any]) -> Content:
+    return CONTENT_TYPES[content_type].model_validate(data)
+
+
+class ArtifactStatus(StrEnum):
+    DRAFT = "draft"  # failed validation or not yet reviewed
+    PROVISIONAL = "provisional"  # collaborative: applied, overridable
+    ACCEPTED = "accepted"  # autonomous: applied and logged
+    APPROVED = "approved"  # the Orchestrator approved it
+    OVERRIDDEN = "overridden"  # replaced by the Orchestrator's text or direction
+    SUPERSEDED = "superseded"  # a later attempt replaced it
+
+
+class Provenance(Frozen):
+    """Where an artifact came from: who made it, from what, and who said yes."""
+
+    agent_id: str
+    model: str
+    prompt_hash: str
+    attempt: int = Field(ge=1)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = None
+    vision_version: int = 1
+    parents: tuple[str, ...] = ()
+    debate_id: str | None = None
+    debate_round: int | None = None
+    decision_id: str | None = None
+    direction: str | None = None
+
+
+class Artifact(Frozen):
+    id: str
+    task_id: str
+    kind: TaskKind
+    content_type: str
+    content: dict[str, Any]
+    provenance: Provenance
+    status: ArtifactStatus = ArtifactStatus.DRAFT
+    created_at: float = 0.0
+
+    def parsed(self) -> Content:
+        return parse_content(self.content_type, self.content)

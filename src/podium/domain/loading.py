@@ -1,0 +1,269 @@
+"""Production files: TOML text → ProductionSpec, or errors that name the line and the field.
+
+Pure: the caller reads the file. tomllib gives no positions, so a small index of the file's
+table headers and keys maps a validation error's path back to a line.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Iterable
+from dataclasses import dataclass
+from difflib import get_close_matches
+from typing import Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from podium.domain.production import ProductionSpec, cross_check
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class FileIssue:
+    """One problem in a production file, printed as `FILE:LINE: field: message`."""
+
+    source: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.field}: {self.message}"
+
+
+class ProductionFileError(Exception):
+    def __init__(self, issues: list[FileIssue]) -> None:
+        super().__init__("\n".join(str(i) for i in issues))
+        self.issues = issues
+
+
+def parse_production(text: str, source: str) -> ProductionSpec:
+    """Validate a production file's text; raise ProductionFileError listing every problem."""
+    if not text.strip():
+        raise ProductionFileError(
+            [
+                FileIssue(
+                    source,
+                    1,
+                    "production",
+                    "the file is empty; start from one of sample_productions/*.toml",
+                )
+            ]
+        )
+    if "\x00" in text:
+        raise ProductionFileError(
+            [FileIssue(source, 1, "file", "this is a binary file, not a TOML production file")]
+        )
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProductionFileError([_toml_issue(exc, source)]) from None
+    index = KeyIndex(text)
+    try:
+        spec = ProductionSpec.model_validate(data)
+    except ValidationError as exc:
+        issues = [_validation_issue(err, index, source) for err in exc.errors()]
+        raise ProductionFileError(_dedupe(issues)) from None
+    problems = cross_check(spec)
+    if problems:
+        raise ProductionFileError(
+            [
+                FileIssue(source, index.line_for(p.loc), _field_name(p.loc), p.message)
+                for p in problems
+            ]
+        )
+    return spec
+
+
+_TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def _toml_issue(exc: tomllib.TOMLDecodeError, source: str) -> FileIssue:
+    message = str(exc)
+    line = 1
+    if match := _TOML_POS.search(message):
+        line = int(match.group(1))
+        message = message[: match.start()].strip()
+    elif "at end of document" in message:
+        line = 0
+    return FileIssue(source, max(line, 1), "toml", f"TOML syntax: {message}")
+
+
+def _dedupe(issues: Iterable[FileIssue]) -> list[FileIssue]:
+    seen: set[tuple[int, str, str]] = set()
+    out: list[FileIssue] = []
+    for issue in issues:
+        key = (issue.line, issue.field, issue.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(issue)
+    return sorted(out, key=lambda i: i.line)
+
+
+def _validation_issue(err: Any, index: KeyIndex, source: str) -> FileIssue:
+    loc: Loc = tuple(err["loc"])
+    kind = err["type"]
+    path = _strip_tags(loc)
+    message = str(err["msg"])
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    if kind == "extra_forbidden":
+        key = str(path[-1])
+        valid = _fields_at(path[:-1])
+        close = get_close_matches(key, valid, n=1, cutoff=0.5)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        listing = f" (valid keys: {', '.join(valid)})" if valid and not close else ""
+        message = f"unknown key {key!r}{hint}{listing}"
+    elif kind == "missing":
+        message = f"required key missing; add `{path[-1]} = …`" if path else "required"
+    elif kind == "union_tag_invalid" or kind == "union_tag_not_found":
+        message = message.replace("'type' ", "`type` ")
+    given = err.get("input")
+    if kind not in ("missing", "extra_forbidden") and isinstance(given, str | int | float):
+        shown = repr(given) if len(repr(given)) <= 60 else repr(given)[:57] + "…"
+        message = f"{message} (got {shown})"
+    return FileIssue(source, index.line_for(path), _field_name(path), message)
+
+
+def _strip_tags(loc: Loc) -> Loc:
+    """Drop pydantic's union-tag and function-validator segments from an error path."""
+    out: list[str | int] = []
+    for part in loc:
+        if isinstance(part, str) and (
+            part in _VALIDATOR_TAGS or part.startswith("function-") or "[" in part
+        ):
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+_VALIDATOR_TAGS = frozenset(
+    {
+        "word_count",
+        "required_elements",
+        "required_terms",
+        "forbidden_terms",
+        "scene_limit",
+        "character_presence",
+    }
+)
+
+
+def _field_name(loc: Loc) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + part
+    return text or "production"
+
+
+def _fields_at(loc: Loc) -> list[str]:
+    """The valid keys of the table at `loc`, for "did you mean" hints."""
+    annotation: Any = ProductionSpec
+    for part in loc:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if not isinstance(part, str) or part not in annotation.model_fields:
+                return []
+            annotation = annotation.model_fields[part].annotation
+        else:
+            origin = get_origin(annotation)
+            args = get_args(annotation)
+            if origin in (list, tuple) and args:
+                annotation = args[0]
+            elif origin is dict and len(args) == 2:
+                annotation = args[1]
+            else:
+                return []
+    annotation = _unwrap(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return list(annotation.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Optional[X] → X; Annotated[X, …] → X."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, types.UnionType):
+            args = [a for a in get_args(annotation) if a is not type(None)]
+            if len(args) != 1:
+                return annotation
+            annotation = args[0]
+        else:
+            return annotation
+
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*(\]\]?)\s*(?:#.*)?$")
+_PART_RE = r"""[A-Za-z0-9_\-]+|"[^"]*"|'[^']*'"""
+_KEY = re.compile(rf"^\s*((?:{_PART_RE})(?:\s*\.\s*(?:{_PART_RE}))*)\s*=")
+_PART = re.compile(_PART_RE)
+
+
+class KeyIndex:
+    """Line numbers of the tables and keys in a TOML text, by path (arrays indexed)."""
+
+    def __init__(self, text: str) -> None:
+        self.lines: dict[Loc, int] = {}
+        counters: dict[Loc, int] = {}
+        arrays: set[Loc] = set()
+        current: Loc = ()
+        in_multiline: str | None = None
+        for number, raw in enumerate(text.splitlines(), start=1):
+            if in_multiline is not None:
+                if raw.count(in_multiline) % 2 == 1:
+                    in_multiline = None
+                continue
+            if header := _HEADER.match(raw):
+                names = _split(header.group(2))
+                resolved = _resolve(names, arrays, counters)
+                if header.group(1) == "[[":
+                    key = tuple(resolved)
+                    arrays.add(key)
+                    counters[key] = counters.get(key, -1) + 1
+                    current = (*key, counters[key])
+                else:
+                    current = tuple(resolved)
+                self.lines.setdefault(current, number)
+                continue
+            if key_match := _KEY.match(raw):
+                path = (*current, *_split(key_match.group(1)))
+                self.lines.setdefault(path, number)
+                rest = raw[key_match.end() :]
+                for quote in ('"""', "'''"):
+                    if rest.count(quote) % 2 == 1:
+                        in_multiline = quote
+                        break
+
+    def line_for(self, loc: Loc) -> int:
+        """The line of the deepest part of `loc` the file spells out, else 1."""
+        best = 1
+        path: Loc = ()
+        for part in loc:
+            path = (*path, part)
+            if path in self.lines:
+                best = self.lines[path]
+        return best
+
+
+def _split(dotted: str) -> list[str]:
+    return [p.strip("\"'") for p in _PART.findall(dotted)]
+
+
+def _resolve(names: list[str], arrays: set[Loc], counters: dict[Loc, int]) -> list[str | int]:
+    """`[tasks.params]` after `[[tasks]]` refers to the last tasks element."""
+    out: list[str | int] = []
+    for i, name in enumerate(names):
+        out.append(name)
+        key = tuple(out)
+        if key in arrays and i < len(names) - 1:
+            out.append(counters[key])
+    return out

@@ -1,0 +1,313 @@
+"""The production file's model: brief, vision, style, constraints, crew, policy, gates, plan."""
+
+from __future__ import annotations
+
+from difflib import get_close_matches
+from enum import StrEnum
+
+from pydantic import Field, model_validator
+
+from podium.domain.agents import AgentSpec, Role, reports_to_cycle
+from podium.domain.base import Identifier, Model, Seconds
+from podium.domain.policy import AuthorityPolicy, Territory
+from podium.domain.tasks import TaskKind, TaskSpec, dependency_cycle
+from podium.domain.validators import ValidatorSpec
+
+
+class Format(StrEnum):
+    SHORT_FILM = "short_film"
+    FEATURE = "feature"
+    SERIES = "series"
+    ILLUSTRATED_STORY = "illustrated_story"
+
+    @property
+    def screenplay(self) -> bool:
+        return self is not Format.ILLUSTRATED_STORY
+
+
+class ProductionInfo(Model):
+    title: str = Field(min_length=1, max_length=200)
+    format: Format
+    logline: str = Field(default="", max_length=1000)
+    brief: str = Field(min_length=1, max_length=50_000)
+    episodes: int | None = Field(default=None, ge=1, le=200, description="Series only.")
+    chapters: int | None = Field(default=None, ge=1, le=200, description="Illustrated stories.")
+    scenes: int | None = Field(default=None, ge=1, le=500, description="Films: scenes to write.")
+
+
+class Character(Model):
+    name: str = Field(min_length=1, max_length=120)
+    description: str = Field(default="", max_length=4000)
+    arc: str = Field(default="", max_length=4000)
+    voice: str = Field(default="", max_length=2000)
+
+
+class Vision(Model):
+    """The Orchestrator's vision. Versioned: clarifying it makes a new version, never an edit."""
+
+    version: int = Field(default=1, ge=1)
+    premise: str = Field(min_length=1, max_length=20_000)
+    themes: list[str] = Field(default_factory=list)
+    tone: str = Field(default="", max_length=4000)
+    audience: str = Field(default="", max_length=2000)
+    distribution: str = Field(default="", max_length=2000)
+    characters: list[Character] = Field(default_factory=list)
+    locations: list[str] = Field(default_factory=list)
+
+
+VISION_SECTIONS = (
+    "premise",
+    "themes",
+    "tone",
+    "audience",
+    "distribution",
+    "characters",
+    "locations",
+)
+
+
+class StyleGuide(Model):
+    visual_references: list[str] = Field(default_factory=list)
+    palette: list[str] = Field(default_factory=list)
+    lighting: str = ""
+    camera: str = ""
+    sound: str = ""
+    music: str = ""
+    notes: str = ""
+
+
+class Constraints(Model):
+    """Limits the scheduler and ledger enforce; every one can be adjusted live."""
+
+    budget_usd: float | None = Field(default=None, gt=0)
+    budget_tokens: int | None = Field(default=None, gt=0)
+    deadline: Seconds | None = Field(default=None, description="Wall time from the first start.")
+    max_concurrency: int = Field(default=8, gt=0, le=1024)
+    max_per_agent: int = Field(default=2, gt=0, le=1024)
+    max_per_model: dict[str, int] = Field(default_factory=dict)
+    debate_rounds: int = Field(default=3, gt=0, le=20)
+    debate_time_limit: Seconds = Field(default=120.0)
+    review_rounds: int = Field(default=2, gt=0, le=10)
+    self_correction_attempts: int = Field(default=2, ge=0, le=10)
+    retries: int = Field(default=3, ge=0, le=20)
+    retry_backoff: Seconds = Field(default=0.5, description="First retry pause; doubles each time.")
+
+    @model_validator(mode="after")
+    def _positive_model_limits(self) -> Constraints:
+        for model, limit in self.max_per_model.items():
+            if limit <= 0:
+                raise ValueError(f"max_per_model[{model!r}] must be at least 1, not {limit}")
+        return self
+
+
+class Gate(Model):
+    """A milestone the Orchestrator reviews before the production moves on."""
+
+    id: Identifier
+    title: str = Field(default="", max_length=200)
+    description: str = Field(default="", max_length=4000)
+    territory: Territory = Territory.APPROVAL_REQUIRED
+
+
+DEFAULT_GATES = ("treatment", "script", "shot_list", "rough_cut", "final")
+
+
+class RehearsalSettings(Model):
+    """The offline model: deterministic from the seed, with realistic timing and failures."""
+
+    seed: int = 0
+    latency_ms: float = Field(default=40.0, ge=0, le=600_000)
+    jitter_ms: float = Field(default=20.0, ge=0, le=600_000)
+    tokens_per_s: float = Field(default=400.0, gt=0)
+    failure_rate: float = Field(default=0.0, ge=0, le=1)
+    latency_by_kind: dict[TaskKind, float] = Field(
+        default_factory=dict, description="Extra latency (ms) per task kind."
+    )
+
+
+class ModelSettings(Model):
+    """Per-model settings for real providers. The key itself never appears here."""
+
+    api_base: str | None = Field(default=None, max_length=500)
+    api_key_env: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Name of the environment variable holding the key.",
+    )
+    timeout_s: float = Field(default=120.0, gt=0)
+    max_concurrency: int | None = Field(default=None, gt=0)
+    input_cost_per_token: float | None = Field(default=None, ge=0)
+    output_cost_per_token: float | None = Field(default=None, ge=0)
+
+
+class Models(Model):
+    default: str = Field(default="rehearsal/default", min_length=1, max_length=200)
+    image: str | None = Field(default=None, max_length=200, description="Image model, if any.")
+    rehearsal: RehearsalSettings = Field(default_factory=RehearsalSettings)
+    settings: dict[str, ModelSettings] = Field(default_factory=dict)
+
+
+class PlannerMode(StrEnum):
+    EXPLICIT = "explicit"  # the [[tasks]] are the whole plan; no planning call
+    EXTEND = "extend"  # the planner adds what the [[tasks]] leave out
+
+
+class Planner(Model):
+    mode: PlannerMode = PlannerMode.EXTEND
+    agent: Identifier | None = Field(
+        default=None, description="Who plans; default the producer (showrunner for a series)."
+    )
+
+
+class ProductionSpec(Model):
+    """A whole production file."""
+
+    production: ProductionInfo
+    vision: Vision
+    style: StyleGuide = Field(default_factory=StyleGuide)
+    constraints: Constraints = Field(default_factory=Constraints)
+    crew: list[AgentSpec] = Field(min_length=1)
+    authority: AuthorityPolicy = Field(default_factory=AuthorityPolicy)
+    gates: list[Gate] = Field(default_factory=list)
+    validators: list[ValidatorSpec] = Field(default_factory=list)
+    planner: Planner = Field(default_factory=Planner)
+    tasks: list[TaskSpec] = Field(default_factory=list)
+    models: Models = Field(default_factory=Models)
+
+    def agent(self, agent_id: str) -> AgentSpec:
+        for a in self.crew:
+            if a.id == agent_id:
+                return a
+        raise KeyError(agent_id)
+
+    def model_for(self, agent: AgentSpec) -> str:
+        return agent.model or self.models.default
+
+    def planner_agent(self) -> AgentSpec:
+        if self.planner.agent:
+            return self.agent(self.planner.agent)
+        order = (
+            (Role.SHOWRUNNER, Role.PRODUCER)
+            if self.production.format is Format.SERIES
+            else (Role.PRODUCER, Role.SHOWRUNNER)
+        )
+        for role in order:
+            for a in self.crew:
+                if a.role is role:
+                    return a
+        return self.crew[0]
+
+    def gate_ids(self) -> set[str]:
+        return {g.id for g in self.gates} | set(DEFAULT_GATES)
+
+
+class CrossCheckError(ValueError):
+    """A problem between sections, found after the fields validate; `loc` points into the file."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+        self.message = message
+
+
+def cross_check(spec: ProductionSpec) -> list[CrossCheckError]:
+    problems: list[CrossCheckError] = []
+    crew_ids = [a.id for a in spec.crew]
+    known_agents = set(crew_ids)
+    for i, agent_id in enumerate(crew_ids):
+        if agent_id in crew_ids[:i]:
+            problems.append(CrossCheckError(("crew", i, "id"), f"duplicate agent id {agent_id!r}"))
+    for i, agent in enumerate(spec.crew):
+        if agent.reports_to is not None and agent.reports_to not in known_agents:
+            problems.append(
+                CrossCheckError(
+                    ("crew", i, "reports_to"),
+                    f"unknown agent {agent.reports_to!r}{_suggest(agent.reports_to, known_agents)}",
+                )
+            )
+    if loop := reports_to_cycle(spec.crew):
+        at = crew_ids.index(loop[0])
+        problems.append(
+            CrossCheckError(("crew", at, "reports_to"), f"reports_to loop: {' → '.join(loop)}")
+        )
+    if spec.planner.agent is not None and spec.planner.agent not in known_agents:
+        problems.append(
+            CrossCheckError(
+                ("planner", "agent"),
+                f"unknown agent {spec.planner.agent!r}{_suggest(spec.planner.agent, known_agents)}",
+            )
+        )
+    gate_ids = [g.id for g in spec.gates]
+    for i, gid in enumerate(gate_ids):
+        if gid in gate_ids[:i]:
+            problems.append(CrossCheckError(("gates", i, "id"), f"duplicate gate id {gid!r}"))
+    known_gates = spec.gate_ids()
+    task_ids = [t.id for t in spec.tasks]
+    known_tasks = set(task_ids)
+    for i, task in enumerate(spec.tasks):
+        if task.id in task_ids[:i]:
+            problems.append(CrossCheckError(("tasks", i, "id"), f"duplicate task id {task.id!r}"))
+        if task.assignee not in known_agents:
+            problems.append(
+                CrossCheckError(
+                    ("tasks", i, "assignee"),
+                    f"unknown agent {task.assignee!r}{_suggest(task.assignee, known_agents)}",
+                )
+            )
+        for j, reviewer in enumerate(task.reviewers):
+            if reviewer not in known_agents:
+                problems.append(
+                    CrossCheckError(
+                        ("tasks", i, "reviewers", j),
+                        f"unknown agent {reviewer!r}{_suggest(reviewer, known_agents)}",
+                    )
+                )
+            elif reviewer == task.assignee:
+                problems.append(
+                    CrossCheckError(
+                        ("tasks", i, "reviewers", j), "an agent cannot review its own task"
+                    )
+                )
+        for j, dep in enumerate(task.depends_on):
+            if dep == task.id:
+                problems.append(
+                    CrossCheckError(("tasks", i, "depends_on", j), "a task cannot depend on itself")
+                )
+            elif dep not in known_tasks:
+                problems.append(
+                    CrossCheckError(
+                        ("tasks", i, "depends_on", j),
+                        f"unknown task {dep!r}{_suggest(dep, known_tasks)}",
+                    )
+                )
+        if task.gate is not None and task.gate not in known_gates:
+            problems.append(
+                CrossCheckError(
+                    ("tasks", i, "gate"),
+                    f"unknown milestone {task.gate!r}{_suggest(task.gate, known_gates)}; "
+                    "declare it in [[gates]]",
+                )
+            )
+    if cycle := dependency_cycle(spec.tasks):
+        at = task_ids.index(cycle[0])
+        problems.append(
+            CrossCheckError(("tasks", at, "depends_on"), f"dependency cycle: {' → '.join(cycle)}")
+        )
+    for i, rule in enumerate(spec.validators):
+        for j, tid in enumerate(rule.tasks):
+            if tid not in known_tasks:
+                problems.append(
+                    CrossCheckError(
+                        ("validators", i, "tasks", j),
+                        f"unknown task {tid!r}{_suggest(tid, known_tasks)}",
+                    )
+                )
+    for model, _ in spec.constraints.max_per_model.items():
+        if not model:
+            problems.append(CrossCheckError(("constraints", "max_per_model"), "empty model name"))
+    return problems
+
+
+def _suggest(word: str, choices: set[str] | list[str]) -> str:
+    close = get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

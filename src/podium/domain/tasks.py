@@ -1,0 +1,179 @@
+"""Tasks: what the file or the planner asks for, and the states a task moves through."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field
+
+from podium.domain.base import Identifier, Model
+from podium.domain.policy import DecisionKind
+
+
+class TaskKind(StrEnum):
+    PLAN = "plan"
+    TREATMENT = "treatment"
+    OUTLINE = "outline"
+    EPISODE_ARC = "episode_arc"
+    SCENE = "scene"
+    SCRIPT = "script"
+    DIALOGUE = "dialogue"
+    CHAPTER = "chapter"
+    ILLUSTRATION = "illustration"
+    LOOK = "look"
+    SHOT_LIST = "shot_list"
+    MUSIC_CUES = "music_cues"
+    EDIT = "edit"
+    REVIEW = "review"
+    REPORT = "report"
+    FINAL = "final"
+
+
+# What each kind decides, for the authority policy, unless the task says otherwise.
+DEFAULT_DECISION: dict[TaskKind, DecisionKind] = {
+    TaskKind.PLAN: DecisionKind.PLAN,
+    TaskKind.TREATMENT: DecisionKind.MAJOR_STORY_BEAT,
+    TaskKind.OUTLINE: DecisionKind.SCENE_STRUCTURE,
+    TaskKind.EPISODE_ARC: DecisionKind.CHARACTER_ARC,
+    TaskKind.SCENE: DecisionKind.SCENE_PACING,
+    TaskKind.SCRIPT: DecisionKind.MILESTONE_DELIVERABLE,
+    TaskKind.DIALOGUE: DecisionKind.DIALOGUE_REFINEMENT,
+    TaskKind.CHAPTER: DecisionKind.TECHNICAL_EXECUTION,
+    TaskKind.ILLUSTRATION: DecisionKind.TECHNICAL_EXECUTION,
+    TaskKind.LOOK: DecisionKind.VISUAL_STYLE,
+    TaskKind.SHOT_LIST: DecisionKind.SHOT_COMPOSITION,
+    TaskKind.MUSIC_CUES: DecisionKind.TECHNICAL_EXECUTION,
+    TaskKind.EDIT: DecisionKind.SCENE_PACING,
+    TaskKind.REVIEW: DecisionKind.PEER_REVIEW,
+    TaskKind.REPORT: DecisionKind.SCHEDULING,
+    TaskKind.FINAL: DecisionKind.FINAL_SIGNOFF,
+}
+
+
+class TaskState(StrEnum):
+    PENDING = "pending"
+    READY = "ready"
+    RUNNING = "running"
+    AWAITING_APPROVAL = "awaiting_approval"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    STALE = "stale"
+
+    @property
+    def settled(self) -> bool:
+        """Dependents may go on: the task delivered or was skipped on purpose."""
+        return self in (TaskState.DONE, TaskState.SKIPPED)
+
+
+# Every move the engine may make. Anything else is a bug, and the engine refuses it.
+TRANSITIONS: dict[TaskState, frozenset[TaskState]] = {
+    TaskState.PENDING: frozenset({TaskState.READY, TaskState.SKIPPED, TaskState.STALE}),
+    TaskState.READY: frozenset(
+        {TaskState.RUNNING, TaskState.PENDING, TaskState.SKIPPED, TaskState.STALE}
+    ),
+    TaskState.RUNNING: frozenset(
+        {
+            TaskState.DONE,
+            TaskState.FAILED,
+            TaskState.AWAITING_APPROVAL,
+            TaskState.READY,  # interrupted (pause, crash recovery) or retried
+            TaskState.STALE,
+        }
+    ),
+    TaskState.AWAITING_APPROVAL: frozenset(
+        {TaskState.DONE, TaskState.READY, TaskState.STALE, TaskState.SKIPPED}
+    ),
+    TaskState.DONE: frozenset({TaskState.STALE}),
+    TaskState.FAILED: frozenset({TaskState.READY, TaskState.SKIPPED}),
+    TaskState.SKIPPED: frozenset({TaskState.READY}),
+    TaskState.STALE: frozenset({TaskState.READY, TaskState.PENDING, TaskState.SKIPPED}),
+}
+
+
+def can_move(source: TaskState, target: TaskState) -> bool:
+    return target in TRANSITIONS[source]
+
+
+class OnFailure(StrEnum):
+    """What happens after a task's last retry fails (the seed's retry / skip / notify)."""
+
+    RETRY = "retry"  # try again later, after a longer pause
+    SKIP = "skip"  # dependents go on without it, marked
+    ESCALATE = "escalate"  # the Orchestrator decides in the inbox
+
+
+class TaskSpec(Model):
+    """A task as written in the production file (`[[tasks]]`) or proposed by the planner."""
+
+    id: Identifier
+    title: str = Field(min_length=1, max_length=200)
+    kind: TaskKind
+    assignee: Identifier
+    depends_on: list[Identifier] = Field(default_factory=list)
+    gate: Identifier | None = Field(default=None, description="Milestone this task delivers.")
+    reviewers: list[Identifier] = Field(default_factory=list)
+    on_failure: OnFailure = OnFailure.ESCALATE
+    phase: str = Field(default="", max_length=80)
+    deliverable: str = Field(default="", max_length=120)
+    decision: DecisionKind | None = None
+    brief: str = Field(default="", max_length=20_000)
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Kind-specific details: chapter or episode number, target words, scene…",
+    )
+
+    @property
+    def decision_kind(self) -> DecisionKind:
+        return self.decision or DEFAULT_DECISION[self.kind]
+
+
+class PlanDraft(Model):
+    """The planner's answer: the schema a model must fill (validated, repaired once)."""
+
+    tasks: list[TaskSpec] = Field(min_length=1, max_length=500)
+    rationale: str = Field(default="", max_length=4000)
+
+
+def dependency_cycle(tasks: list[TaskSpec]) -> list[str] | None:
+    """The first cycle in depends_on, as a list of ids that closes on itself, or None."""
+    graph = {t.id: [d for d in t.depends_on] for t in tasks}
+    white, grey, black = 0, 1, 2
+    colour = dict.fromkeys(graph, white)
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        colour[node] = grey
+        stack.append(node)
+        for dep in graph.get(node, []):
+            if dep not in colour:
+                continue
+            if colour[dep] == grey:
+                return stack[stack.index(dep) :] + [dep]
+            if colour[dep] == white and (found := visit(dep)):
+                return found
+        stack.pop()
+        colour[node] = black
+        return None
+
+    for node in graph:
+        if colour[node] == white and (found := visit(node)):
+            return found
+    return None
+
+
+def topological_order(tasks: list[TaskSpec]) -> list[str]:
+    """Ids in an order where each task follows its dependencies; ties keep file order."""
+    remaining = {t.id: set(t.depends_on) for t in tasks}
+    order: list[str] = []
+    done: set[str] = set()
+    while remaining:
+        ready = [tid for tid, deps in remaining.items() if deps <= done]
+        if not ready:
+            raise ValueError("dependency cycle")
+        for tid in ready:
+            order.append(tid)
+            done.add(tid)
+            del remaining[tid]
+    return order

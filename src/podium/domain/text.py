@@ -1,0 +1,37 @@
+"""Untrusted text: what models write is cleaned before it is stored or shown."""
+
+from __future__ import annotations
+
+import re
+
+PLACEHOLDER = "\N{REPLACEMENT CHARACTER}"
+
+# ESC-introduced sequences (CSI, OSC, DCS, SOS/PM/APC with their terminators, two-byte escapes),
+# their 8-bit C1 forms, then any other C0/C1 control except newline and tab.
+_ESCAPES = re.compile(
+    r"""
+    (?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?                 # CSI … final byte
+    | (?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f]).*?(?:\x07|\x1b\\|\x9c|$)  # OSC/DCS/SOS/PM/APC … ST
+    | \x1b[ -/]*[0-~]?                                # other escapes (incl. lone ESC)
+    | [\x00-\x08\x0b-\x1f\x7f-\x9f]                   # remaining controls
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+def sanitize(text: str) -> str:
+    """Strip terminal escape and control sequences, keeping newline and tab.
+
+    Each removed sequence becomes one visible placeholder, so a reader can see that something
+    was there. Carriage returns become newlines (a bare CR could overwrite a line on screen).
+    """
+    if not text:
+        return text
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.isprintable() or not _needs_cleaning(text):
+        return text
+    return _ESCAPES.sub(PLACEHOLDER, text)
+
+
+def _needs_cleaning(text: str) -> bool:
+    return any((ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F for c in text)

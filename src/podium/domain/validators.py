@@ -1,0 +1,203 @@
+"""Validators: rules the production sets on deliverables, checked by recomputing the metrics.
+
+An agent's own claims ("1,000 words", "all characters present") are never trusted: every
+figure here is recounted from the content.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from podium.domain.artifacts import Content, ElementType, Screenplay
+from podium.domain.base import Identifier, Model
+from podium.domain.tasks import TaskKind, TaskSpec
+
+_WORD = re.compile(r"[A-Za-z0-9\u00C0-\uFFFF]+(?:['’\-][A-Za-z0-9\u00C0-\uFFFF]+)*")
+
+
+def count_words(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+class Severity(StrEnum):
+    ERROR = "error"  # the agent must correct it
+    DEVIATION = "deviation"  # drift from the vision or style guide: escalated with evidence
+
+
+class _ValidatorBase(Model):
+    id: Identifier | None = None
+    kinds: list[TaskKind] = Field(default_factory=list, description="Task kinds it applies to.")
+    tasks: list[Identifier] = Field(default_factory=list, description="Task ids it applies to.")
+    severity: Severity = Severity.ERROR
+
+    def applies_to(self, task: TaskSpec) -> bool:
+        if not self.kinds and not self.tasks:
+            return True
+        return task.kind in self.kinds or task.id in self.tasks
+
+
+class WordCount(_ValidatorBase):
+    type: Literal["word_count"]
+    min: int | None = Field(default=None, ge=0)
+    max: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _range(self) -> WordCount:
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is larger than max ({self.max})")
+        return self
+
+
+class RequiredElements(_ValidatorBase):
+    """Screenplay element types (action, dialogue, …) that must appear."""
+
+    type: Literal["required_elements"]
+    elements: list[ElementType] = Field(min_length=1)
+
+
+class RequiredTerms(_ValidatorBase):
+    type: Literal["required_terms"]
+    terms: list[str] = Field(min_length=1)
+
+
+class ForbiddenTerms(_ValidatorBase):
+    type: Literal["forbidden_terms"]
+    terms: list[str] = Field(min_length=1)
+    reason: str = ""
+
+
+class SceneLimit(_ValidatorBase):
+    type: Literal["scene_limit"]
+    min: int | None = Field(default=None, ge=0)
+    max: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _range(self) -> SceneLimit:
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is larger than max ({self.max})")
+        return self
+
+
+class CharacterPresence(_ValidatorBase):
+    type: Literal["character_presence"]
+    characters: list[str] = Field(min_length=1)
+
+
+ValidatorSpec = Annotated[
+    WordCount | RequiredElements | RequiredTerms | ForbiddenTerms | SceneLimit | CharacterPresence,
+    Field(discriminator="type"),
+]
+
+
+class Finding(BaseModel):
+    """One failed rule, with the recomputed figure as evidence."""
+
+    rule: str
+    severity: Severity
+    message: str
+    evidence: str = ""
+
+
+def _terms_found(text: str, terms: list[str]) -> list[str]:
+    lowered = text.lower()
+    return [
+        t
+        for t in terms
+        if re.search(r"(?<!\w)" + re.escape(t.lower()) + r"(?!\w)", lowered) is not None
+    ]
+
+
+def check(rule: ValidatorSpec, content: Content) -> Finding | None:
+    text = content.plain_text()
+    name = rule.id or rule.type
+    if isinstance(rule, WordCount):
+        words = count_words(text)
+        low, high = rule.min, rule.max
+        if (low is not None and words < low) or (high is not None and words > high):
+            bounds = f"{low if low is not None else 0}–{high if high is not None else '∞'}"
+            return Finding(
+                rule=name,
+                severity=rule.severity,
+                message=f"{words} words; the range is {bounds}",
+                evidence=f"recounted: {words} words",
+            )
+    elif isinstance(rule, RequiredElements):
+        present = (
+            {e.type for s in content.scenes for e in s.elements}
+            if isinstance(content, Screenplay)
+            else set()
+        )
+        missing = [e.value for e in rule.elements if e not in present]
+        if missing:
+            return Finding(
+                rule=name,
+                severity=rule.severity,
+                message=f"missing screenplay elements: {', '.join(missing)}",
+            )
+    elif isinstance(rule, RequiredTerms):
+        present = set(_terms_found(text, rule.terms))
+        missing = [t for t in rule.terms if t not in present]
+        if missing:
+            return Finding(
+                rule=name, severity=rule.severity, message=f"missing: {', '.join(missing)}"
+            )
+    elif isinstance(rule, ForbiddenTerms):
+        hits = _terms_found(text, rule.terms)
+        if hits:
+            why = f" ({rule.reason})" if rule.reason else ""
+            return Finding(
+                rule=name,
+                severity=rule.severity,
+                message=f"uses forbidden terms: {', '.join(hits)}{why}",
+                evidence=_evidence(text, hits[0]),
+            )
+    elif isinstance(rule, SceneLimit):
+        scenes = content.scene_count()
+        if (rule.min is not None and scenes < rule.min) or (
+            rule.max is not None and scenes > rule.max
+        ):
+            return Finding(
+                rule=name,
+                severity=rule.severity,
+                message=f"{scenes} scenes; the limit is {rule.min or 0}–{rule.max or '∞'}",
+                evidence=f"recounted: {scenes} scenes",
+            )
+    elif isinstance(rule, CharacterPresence):
+        speakers = content.speakers()
+        named = {c for c in rule.characters if c.upper() in speakers}
+        named.update(_terms_found(text, [c for c in rule.characters if c not in named]))
+        missing = [c for c in rule.characters if c not in named]
+        if missing:
+            return Finding(
+                rule=name,
+                severity=rule.severity,
+                message=f"characters absent: {', '.join(missing)}",
+            )
+    return None
+
+
+def _evidence(text: str, term: str, width: int = 60) -> str:
+    at = text.lower().find(term.lower())
+    if at < 0:
+        return ""
+    start, end = max(0, at - width), min(len(text), at + len(term) + width)
+    head = "…" if start else ""
+    tail = "…" if end < len(text) else ""
+    return head + text[start:end].replace("\n", " ") + tail
+
+
+def run_validators(rules: list[ValidatorSpec], task: TaskSpec, content: Content) -> list[Finding]:
+    """Every finding for this task's content, in the order the rules are written."""
+    findings: list[Finding] = []
+    for rule in rules:
+        if rule.applies_to(task) and (finding := check(rule, content)) is not None:
+            findings.append(finding)
+    return findings

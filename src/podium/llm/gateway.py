@@ -1,0 +1,231 @@
+"""The gateway interface: a request gives a stream of text chunks, then a final result.
+
+    stream = gateway.complete(request)
+    async for chunk in stream:
+        ...                      # text as it arrives
+    result = stream.result       # tokens, cost, latency, parsed structured output
+
+Backends raise `LLMError` with a `FailureKind`; they never retry. The single retry layer is
+the engine's (exponential backoff with jitter, honouring `retry_after`), so a failing call is
+never retried twice over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel
+
+from podium.domain.production import ModelSettings, RehearsalSettings
+
+REHEARSAL_PREFIX = "rehearsal/"
+
+
+def is_rehearsal(model: str) -> bool:
+    return model.startswith(REHEARSAL_PREFIX)
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+@dataclass(frozen=True)
+class CompletionRequest:
+    """What an agent asks of a model.
+
+    `hints` carries the structured facts the prompt was built from (task kind, role, characters,
+    places, themes, target words, chapter or scene number, …). Real providers ignore it; the
+    rehearsal model writes from it, so its output fits the production without parsing prompts.
+    """
+
+    model: str
+    messages: tuple[Message, ...]
+    agent_id: str
+    task_id: str | None = None
+    purpose: str = "task"  # task, plan, review, debate, ruling, report, alternatives, repair
+    response_schema: type[BaseModel] | None = None
+    hints: Mapping[str, Any] = field(default_factory=dict)
+    attempt: int = 1
+    max_tokens: int | None = None
+    temperature: float | None = None
+
+    def prompt_hash(self) -> str:
+        """Stable hash of what was asked, for provenance."""
+        body = json.dumps(
+            {
+                "model": self.model,
+                "messages": [[m.role, m.content] for m in self.messages],
+                "schema": self.response_schema.__name__ if self.response_schema else None,
+            },
+            sort_keys=True,
+        )
+        return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class CompletionResult:
+    text: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float | None  # None when the provider's price is unknown; never a guessed 0
+    latency_s: float
+    parsed: BaseModel | None = None
+    finish_reason: str = "stop"
+
+
+class FailureKind(StrEnum):
+    RATE_LIMIT = "rate_limit"
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"
+    SERVER = "server"
+    MALFORMED_OUTPUT = "malformed_output"
+    AUTH = "auth"
+    BAD_REQUEST = "bad_request"
+    CONTENT_POLICY = "content_policy"
+    CONTEXT_WINDOW = "context_window"
+    NOT_FOUND = "not_found"
+    UNKNOWN = "unknown"
+
+    @property
+    def retryable(self) -> bool:
+        return self in _RETRYABLE
+
+
+_RETRYABLE = frozenset(
+    {
+        FailureKind.RATE_LIMIT,
+        FailureKind.TIMEOUT,
+        FailureKind.CONNECTION,
+        FailureKind.SERVER,
+        FailureKind.MALFORMED_OUTPUT,
+    }
+)
+
+
+class LLMError(Exception):
+    """A failed call, sorted into a kind the engine knows how to handle.
+
+    The message is safe to store and show: no API key, no raw provider dump.
+    """
+
+    def __init__(
+        self,
+        kind: FailureKind,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        model: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.retry_after = retry_after
+        self.model = model
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind.retryable
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}: {self.message}"
+
+
+class CompletionStream:
+    """Async iterator of text chunks; `result` is set once the iteration ends."""
+
+    def __init__(self, source: AsyncIterator[str | CompletionResult]) -> None:
+        self._source = source
+        self._result: CompletionResult | None = None
+
+    def __aiter__(self) -> CompletionStream:
+        return self
+
+    async def __anext__(self) -> str:
+        if self._result is not None:
+            raise StopAsyncIteration
+        item = await self._source.__anext__()
+        if isinstance(item, CompletionResult):
+            self._result = item
+            raise StopAsyncIteration
+        return item
+
+    @property
+    def result(self) -> CompletionResult:
+        if self._result is None:
+            raise RuntimeError("the stream has not finished")
+        return self._result
+
+    async def collect(self) -> CompletionResult:
+        async for _ in self:
+            pass
+        return self.result
+
+    async def aclose(self) -> None:
+        close = getattr(self._source, "aclose", None)
+        if close is not None:
+            await close()
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    model: str
+    prompt: str
+    agent_id: str
+    task_id: str | None = None
+    size: str = "1024x1024"
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    data: bytes
+    mime_type: str
+    model: str
+    cost_usd: float | None
+    latency_s: float
+
+
+class Backend(Protocol):
+    def complete(self, request: CompletionRequest) -> CompletionStream: ...
+
+    async def generate_image(self, request: ImageRequest) -> ImageResult: ...
+
+
+class Gateway:
+    """Routes each request to its backend; litellm is imported only for a real model."""
+
+    def __init__(
+        self,
+        rehearsal: RehearsalSettings | None = None,
+        settings: Mapping[str, ModelSettings] | None = None,
+    ) -> None:
+        self._rehearsal_settings = rehearsal or RehearsalSettings()
+        self._settings = dict(settings or {})
+        self._rehearsal: Backend | None = None
+        self._litellm: Backend | None = None
+
+    def backend_for(self, model: str) -> Backend:
+        if is_rehearsal(model):
+            if self._rehearsal is None:
+                from podium.llm.rehearsal import RehearsalBackend
+
+                self._rehearsal = RehearsalBackend(self._rehearsal_settings)
+            return self._rehearsal
+        if self._litellm is None:
+            from podium.llm.litellm_backend import LiteLLMBackend
+
+            self._litellm = LiteLLMBackend(self._settings)
+        return self._litellm
+
+    def complete(self, request: CompletionRequest) -> CompletionStream:
+        return self.backend_for(request.model).complete(request)
+
+    async def generate_image(self, request: ImageRequest) -> ImageResult:
+        return await self.backend_for(request.model).generate_image(request)
