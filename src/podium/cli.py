@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from podium import __version__
@@ -48,7 +48,83 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
     validate.set_defaults(handler=_validate)
+
+    run = commands.add_parser("run", help="make a production from a production file")
+    run.add_argument("file", metavar="FILE", help="production file (.toml)")
+    run.add_argument("--db", metavar="PATH", help="database (default: one per production)")
+    run.add_argument("--model", metavar="MODEL", help="model for every agent (litellm string)")
+    run.add_argument("--seed", type=int, metavar="N", help="seed of the rehearsal model")
+    run.add_argument("--theme", metavar="NAME", help="TUI theme")
+    _run_options(run)
+    run.set_defaults(handler=_lazy("run"))
+
+    resume = commands.add_parser("resume", help="continue a production where it stopped")
+    resume.add_argument("db_path", metavar="DB")
+    resume.add_argument("--theme", metavar="NAME", help="TUI theme")
+    _run_options(resume)
+    resume.set_defaults(handler=_lazy("resume"))
+
+    status = commands.add_parser("status", help="where a production stands")
+    status.add_argument("db_path", metavar="DB")
+    status.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    status.set_defaults(handler=_lazy("status"))
+
+    inbox = commands.add_parser("inbox", help="the open escalations")
+    inbox.add_argument("db_path", metavar="DB")
+    inbox.add_argument("--json", action="store_true", help="a JSON array on stdout")
+    inbox.set_defaults(handler=_lazy("inbox"))
+
+    decide = commands.add_parser(
+        "decide",
+        help="decide an escalation: approve, override, retry, skip, reassign, …",
+        description="Record the Orchestrator's decision. ID is an escalation id from "
+        "`podium inbox`, or - with --task for commands on a task (feedback, pause, resume).",
+    )
+    decide.add_argument("db_path", metavar="DB")
+    decide.add_argument("escalation_id", metavar="ID")
+    decide.add_argument("action", metavar="ACTION")
+    decide.add_argument("text", nargs="*", metavar="TEXT", help="direction, text or agent id")
+    decide.add_argument("--option", metavar="OPTION", help="the option chosen (approve)")
+    decide.add_argument("--task", metavar="TASK", help="the task, when ID is -")
+    decide.add_argument("--replace", action="store_true", help="override: TEXT replaces output")
+    decide.add_argument("--count", type=int, help="request_alternatives: how many (2-6)")
+    decide.add_argument("--id", metavar="CMD_ID", help="command id, for idempotent scripts")
+    decide.set_defaults(handler=_lazy("decide"))
+
+    vision = commands.add_parser("vision", help="clarify a section of the vision")
+    vision.add_argument("db_path", metavar="DB")
+    vision.add_argument("section", metavar="SECTION", help="premise, themes, tone, …")
+    vision.add_argument("text", nargs="+", metavar="TEXT")
+    vision.add_argument("--rerun", action="store_true", help="re-run stale tasks at once")
+    vision.add_argument("--id", metavar="CMD_ID", help="command id, for idempotent scripts")
+    vision.set_defaults(handler=_lazy("vision"))
+
+    constraints = commands.add_parser("constraints", help="adjust constraints live")
+    constraints.add_argument("db_path", metavar="DB")
+    constraints.add_argument("pairs", nargs="+", metavar="KEY=VALUE")
+    constraints.add_argument("--id", metavar="CMD_ID", help="command id, for idempotent scripts")
+    constraints.set_defaults(handler=_lazy("constraints"))
     return parser
+
+
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--headless", action="store_true", help="no TUI; progress on stderr")
+    parser.add_argument(
+        "--auto-approve",
+        choices=("none", "gates", "all"),
+        default="none",
+        help="headless: approve gates (or everything but budgets) automatically",
+    )
+
+
+def _lazy(name: str) -> Callable[[argparse.Namespace], int]:
+    def handler(args: argparse.Namespace) -> int:
+        from podium import cli_production
+
+        command: Callable[[argparse.Namespace], int] = getattr(cli_production, name)
+        return command(args)
+
+    return handler
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ class EscalationKind(StrEnum):
     BUDGET = "budget"
     SCOPE_CHANGE = "scope_change"
     COLLABORATIVE = "collaborative"
+    VISION_STALE = "vision_stale"  # work made stale by a vision change: re-run or keep
 
 
 class Priority(IntEnum):
@@ -44,6 +45,7 @@ DEFAULT_PRIORITY: dict[EscalationKind, Priority] = {
     EscalationKind.MILESTONE: Priority.NORMAL,
     EscalationKind.APPROVAL_GATE: Priority.NORMAL,
     EscalationKind.COLLABORATIVE: Priority.LOW,
+    EscalationKind.VISION_STALE: Priority.HIGH,
 }
 
 
@@ -77,6 +79,7 @@ KIND_ACTIONS: dict[EscalationKind, tuple[Action, ...]] = {
     EscalationKind.BUDGET: (Action.APPROVE, Action.ADJUST_CONSTRAINTS, Action.SKIP),
     EscalationKind.SCOPE_CHANGE: (Action.APPROVE, Action.OVERRIDE),
     EscalationKind.COLLABORATIVE: (Action.APPROVE, Action.OVERRIDE),
+    EscalationKind.VISION_STALE: (Action.APPROVE, Action.SKIP),
 }
 
 

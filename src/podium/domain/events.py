@@ -63,6 +63,7 @@ class ProductionStateChanged(Frozen):
     kind: Literal["production_state"] = "production_state"
     state: ProductionState
     reason: str = ""
+    paused: bool | None = None  # set by pause and resume
 
 
 class TasksPlanned(Frozen):
@@ -181,6 +182,19 @@ class CommandRejected(Frozen):
     reason: str
 
 
+class ReviewGiven(Frozen):
+    """A reviewer's critique of a task's output (critique → revise → verify)."""
+
+    kind: Literal["review"] = "review"
+    task_id: str
+    artifact_id: str
+    reviewer: str
+    round: int
+    verdict: Literal["approve", "revise"]
+    summary: str = ""
+    issues: list[str] = Field(default_factory=list)
+
+
 class DebateOpened(Frozen):
     kind: Literal["debate_opened"] = "debate_opened"
     debate_id: str
@@ -236,6 +250,16 @@ class StatusReported(Frozen):
     blockers: list[str] = Field(default_factory=list)
 
 
+class TaskDirected(Frozen):
+    """An Orchestrator direction that binds the task's next run (override, chosen option)."""
+
+    kind: Literal["task_directed"] = "task_directed"
+    task_id: str
+    direction: str
+    command_id: str | None = None
+    assignee: str | None = Field(default=None, description="Set when the task is reassigned.")
+
+
 class Feedback(Frozen):
     """Orchestrator feedback kept in an agent's context."""
 
@@ -264,12 +288,14 @@ Payload = Annotated[
     | CommandRecorded
     | CommandApplied
     | CommandRejected
+    | ReviewGiven
     | DebateOpened
     | DebateTurnTaken
     | DebateClosed
     | VisionAmended
     | ConstraintsAdjusted
     | StatusReported
+    | TaskDirected
     | Feedback,
     Field(discriminator="kind"),
 ]
@@ -297,12 +323,14 @@ EVENT_KINDS: frozenset[str] = frozenset(
         CommandRecorded,
         CommandApplied,
         CommandRejected,
+        ReviewGiven,
         DebateOpened,
         DebateTurnTaken,
         DebateClosed,
         VisionAmended,
         ConstraintsAdjusted,
         StatusReported,
+        TaskDirected,
         Feedback,
     )
 )

@@ -61,7 +61,7 @@ def parse_production(text: str, source: str) -> ProductionSpec:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ProductionFileError([_toml_issue(exc, source)]) from None
+        raise ProductionFileError([_toml_issue(exc, source, text)]) from None
     index = KeyIndex(text)
     try:
         spec = ProductionSpec.model_validate(data)
@@ -82,14 +82,16 @@ def parse_production(text: str, source: str) -> ProductionSpec:
 _TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
-def _toml_issue(exc: tomllib.TOMLDecodeError, source: str) -> FileIssue:
+def _toml_issue(exc: tomllib.TOMLDecodeError, source: str, text: str) -> FileIssue:
     message = str(exc)
     line = 1
     if match := _TOML_POS.search(message):
         line = int(match.group(1))
         message = message[: match.start()].strip()
     elif "at end of document" in message:
-        line = 0
+        # e.g. an unterminated multi-line string: the last line is where the reader gave up.
+        line = len(text.splitlines())
+        message = message.replace("(at end of document)", "").strip() + " at the end of the file"
     return FileIssue(source, max(line, 1), "toml", f"TOML syntax: {message}")
 
 
@@ -111,7 +113,7 @@ def _validation_issue(err: Any, index: KeyIndex, source: str) -> FileIssue:
     message = str(err["msg"])
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
-    if kind == "extra_forbidden":
+    if kind == "extra_forbidden" and path:
         key = str(path[-1])
         valid = _fields_at(path[:-1])
         close = get_close_matches(key, valid, n=1, cutoff=0.5)
@@ -120,21 +122,77 @@ def _validation_issue(err: Any, index: KeyIndex, source: str) -> FileIssue:
         message = f"unknown key {key!r}{hint}{listing}"
     elif kind == "missing":
         message = f"required key missing; add `{path[-1]} = …`" if path else "required"
-    elif kind == "union_tag_invalid" or kind == "union_tag_not_found":
-        message = message.replace("'type' ", "`type` ")
+    elif kind in ("union_tag_invalid", "union_tag_not_found"):
+        # The discriminator is a key in the file: point at it, and name the choices.
+        ctx = err.get("ctx") or {}
+        discriminator = str(ctx.get("discriminator", "'type'")).strip("'")
+        path = (*path, discriminator)
+        # Only the validators are a tagged union in a production file.
+        tags = _quoted(str(ctx.get("expected_tags", ""))) or sorted(_VALIDATOR_TAGS)
+        if kind == "union_tag_not_found":
+            message = f"required key missing; add `{discriminator} = …` (one of: {', '.join(tags)})"
+        else:
+            tag = str(ctx.get("tag", ""))
+            close = get_close_matches(tag, tags, n=1, cutoff=0.5)
+            hint = f"; did you mean {close[0]!r}?" if close else f" (one of: {', '.join(tags)})"
+            message = f"unknown {discriminator} {tag!r}{hint}"
+    elif kind == "value_error" and (named := index.find_under(path, _first_word(message))):
+        # A check on a whole table names the key it is about ("min (7) is larger than max").
+        path = named
     given = err.get("input")
-    if kind not in ("missing", "extra_forbidden") and isinstance(given, str | int | float):
-        shown = repr(given) if len(repr(given)) <= 60 else repr(given)[:57] + "…"
-        message = f"{message} (got {shown})"
+    if _looks_secret(path):
+        # Whoever pasted a key where its variable's name goes must not see it in a log.
+        given = None
+        if path and path[-1] == "api_key_env":
+            message = (
+                "give the name of the environment variable that holds the key "
+                "(e.g. OPENAI_API_KEY), never the key itself"
+            )
+    if kind not in ("missing", "extra_forbidden") and not kind.startswith("union_tag"):
+        quoted = isinstance(given, str) and repr(given) in message  # e.g. the duration check
+        if isinstance(given, str | int | float) and not quoted:
+            shown = repr(given) if len(repr(given)) <= 60 else repr(given)[:57] + "…"
+            message = f"{message} (got {shown})"
+        if kind == "enum" and isinstance(given, str):
+            expected = _quoted(str((err.get("ctx") or {}).get("expected", "")))
+            if close := get_close_matches(given, expected, n=1, cutoff=0.5):
+                message = f"{message}; did you mean {close[0]!r}?"
     return FileIssue(source, index.line_for(path), _field_name(path), message)
 
 
+def _looks_secret(path: Loc) -> bool:
+    last = str(path[-1]).lower() if path else ""
+    return any(word in last for word in ("key", "secret", "password"))
+
+
+def _quoted(listing: str) -> list[str]:
+    """pydantic lists choices as "'a', 'b' or 'c'"."""
+    return re.findall(r"'([^']*)'", listing)
+
+
+def _first_word(message: str) -> str:
+    match = re.match(r"[A-Za-z_][A-Za-z0-9_]*", message)
+    return match.group(0) if match else ""
+
+
+_INTERNAL = re.compile(r"^(?:\[key\]|[a-z][a-z\-]*\[.*\])$")  # "[key]", "function-after[…]"
+
+
 def _strip_tags(loc: Loc) -> Loc:
-    """Drop pydantic's union-tag and function-validator segments from an error path."""
+    """Drop pydantic's union-tag and function-validator segments from an error path.
+
+    Only where pydantic puts them: a file's own key may well be called "function-x".
+    """
     out: list[str | int] = []
     for part in loc:
         if isinstance(part, str) and (
-            part in _VALIDATOR_TAGS or part.startswith("function-") or "[" in part
+            _INTERNAL.match(part)
+            or (
+                part in _VALIDATOR_TAGS
+                and len(out) >= 2
+                and out[-2] == "validators"
+                and isinstance(out[-1], int)
+            )
         ):
             continue
         out.append(part)
@@ -217,10 +275,14 @@ class KeyIndex:
         arrays: set[Loc] = set()
         current: Loc = ()
         in_multiline: str | None = None
+        depth = 0  # brackets a multi-line array value still has open
         for number, raw in enumerate(text.splitlines(), start=1):
             if in_multiline is not None:
                 if raw.count(in_multiline) % 2 == 1:
                     in_multiline = None
+                continue
+            if depth > 0:
+                depth += _bracket_balance(raw)
                 continue
             if header := _HEADER.match(raw):
                 names = _split(header.group(2))
@@ -232,16 +294,34 @@ class KeyIndex:
                     current = (*key, counters[key])
                 else:
                     current = tuple(resolved)
-                self.lines.setdefault(current, number)
+                self._add(current, number)
                 continue
             if key_match := _KEY.match(raw):
                 path = (*current, *_split(key_match.group(1)))
-                self.lines.setdefault(path, number)
+                self._add(path, number)
                 rest = raw[key_match.end() :]
                 for quote in ('"""', "'''"):
                     if rest.count(quote) % 2 == 1:
                         in_multiline = quote
                         break
+                else:
+                    depth = max(_bracket_balance(rest), 0)
+
+    def _add(self, path: Loc, number: int) -> None:
+        """Record a table or key, and the tables it implies: `[a.b]` opens `a` too."""
+        for end in range(1, len(path) + 1):
+            self.lines.setdefault(path[:end], number)
+
+    def find_under(self, prefix: Loc, name: str) -> Loc | None:
+        """The shortest path below `prefix` whose last part is `name`, if the file spells one."""
+        if not name:
+            return None
+        found = [
+            p
+            for p in self.lines
+            if len(p) > len(prefix) and p[: len(prefix)] == prefix and p[-1] == name
+        ]
+        return min(found, key=lambda p: (len(p), self.lines[p])) if found else None
 
     def line_for(self, loc: Loc) -> int:
         """The line of the deepest part of `loc` the file spells out, else 1."""
@@ -252,6 +332,15 @@ class KeyIndex:
             if path in self.lines:
                 best = self.lines[path]
         return best
+
+
+_STRING = re.compile(r""""(?:\\.|[^"\\])*"|'[^']*'""")
+
+
+def _bracket_balance(text: str) -> int:
+    """Brackets a line opens minus those it closes, ignoring strings and comments."""
+    code = _STRING.sub("", text).split("#", 1)[0]
+    return code.count("[") + code.count("{") - code.count("]") - code.count("}")
 
 
 def _split(dotted: str) -> list[str]:

@@ -288,7 +288,12 @@ def cross_check(spec: ProductionSpec) -> list[CrossCheckError]:
                     "declare it in [[gates]]",
                 )
             )
-    if cycle := dependency_cycle(spec.tasks):
+    # A self-dependency is reported above; look for longer cycles without it.
+    without_self = [
+        t.model_copy(update={"depends_on": [d for d in t.depends_on if d != t.id]})
+        for t in spec.tasks
+    ]
+    if cycle := dependency_cycle(without_self):
         at = task_ids.index(cycle[0])
         problems.append(
             CrossCheckError(("tasks", at, "depends_on"), f"dependency cycle: {' → '.join(cycle)}")

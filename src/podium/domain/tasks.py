@@ -88,7 +88,10 @@ TRANSITIONS: dict[TaskState, frozenset[TaskState]] = {
     TaskState.DONE: frozenset({TaskState.STALE}),
     TaskState.FAILED: frozenset({TaskState.READY, TaskState.SKIPPED}),
     TaskState.SKIPPED: frozenset({TaskState.READY}),
-    TaskState.STALE: frozenset({TaskState.READY, TaskState.PENDING, TaskState.SKIPPED}),
+    # A stale task is re-run, or kept as it is (DONE) when the Orchestrator says so.
+    TaskState.STALE: frozenset(
+        {TaskState.READY, TaskState.PENDING, TaskState.SKIPPED, TaskState.DONE}
+    ),
 }
 
 

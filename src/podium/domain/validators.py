@@ -143,8 +143,8 @@ def check(rule: ValidatorSpec, content: Content) -> Finding | None:
                 message=f"missing screenplay elements: {', '.join(missing)}",
             )
     elif isinstance(rule, RequiredTerms):
-        present = set(_terms_found(text, rule.terms))
-        missing = [t for t in rule.terms if t not in present]
+        seen_terms = set(_terms_found(text, rule.terms))
+        missing = [t for t in rule.terms if t not in seen_terms]
         if missing:
             return Finding(
                 rule=name, severity=rule.severity, message=f"missing: {', '.join(missing)}"

@@ -1,0 +1,411 @@
+"""A production's state, folded from its events.
+
+The same fold serves the live engine (applied as each event is emitted), a resumed run
+(applied to the stored log), `podium status`, the TUI and the exporters, so what one sees is
+what the others see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from podium.domain.agents import AgentSpec, Role
+from podium.domain.artifacts import Artifact, ArtifactStatus
+from podium.domain.debate import Debate, DebateState, Turn
+from podium.domain.escalation import Command, Escalation
+from podium.domain.events import (
+    AgentState,
+    AgentStateChanged,
+    ArtifactCreated,
+    ArtifactStatusChanged,
+    CallFinished,
+    CommandApplied,
+    CommandRecorded,
+    CommandRejected,
+    ConstraintsAdjusted,
+    DebateClosed,
+    DebateOpened,
+    DebateTurnTaken,
+    EscalationOpened,
+    EscalationResolved,
+    Event,
+    Feedback,
+    OutputChunk,
+    Payload,
+    ProductionOpened,
+    ProductionState,
+    ProductionStateChanged,
+    ReviewGiven,
+    RunStarted,
+    RunStopped,
+    StatusReported,
+    TaskDirected,
+    TasksPlanned,
+    TaskStateChanged,
+    TerritoryAssigned,
+    ValidationReported,
+    VisionAmended,
+)
+from podium.domain.policy import Territory
+from podium.domain.production import Constraints, ProductionSpec, Vision
+from podium.domain.tasks import TaskSpec, TaskState
+from podium.domain.validators import Finding
+
+TAIL_CHARS = 400
+
+
+@dataclass
+class TaskRecord:
+    spec: TaskSpec
+    state: TaskState = TaskState.PENDING
+    reason: str = ""
+    attempt: int = 0
+    calls: int = 0  # model calls that finished (ok or not): numbers the next call
+    started_at: float | None = None
+    ended_at: float | None = None
+    artifact_ids: list[str] = field(default_factory=list)
+    territory: Territory | None = None
+    findings: list[Finding] = field(default_factory=list)
+    vision_version: int = 0  # the vision this task's current output was made from
+    direction: str = ""  # the Orchestrator's binding direction for the next run
+    reviews: list[ReviewGiven] = field(default_factory=list)
+    source: str = "file"
+
+    @property
+    def artifact_id(self) -> str | None:
+        return self.artifact_ids[-1] if self.artifact_ids else None
+
+
+@dataclass
+class AgentRecord:
+    spec: AgentSpec
+    state: AgentState = AgentState.IDLE
+    task_id: str | None = None
+    tail: str = ""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    cost_unknown: bool = False
+    calls: int = 0
+    failures: int = 0
+    feedback: list[str] = field(default_factory=list)
+    last_report: str = ""
+
+
+@dataclass
+class CommandRecord:
+    command: Command
+    seq: int
+    status: str = "recorded"  # recorded, applied, rejected
+    detail: str = ""
+
+
+@dataclass
+class ProductionView:
+    spec: ProductionSpec | None = None
+    vision: Vision | None = None
+    vision_history: list[VisionAmended] = field(default_factory=list)
+    constraints: Constraints | None = None
+    model_override: str | None = None
+    seed: int = 0
+    state: ProductionState = ProductionState.RUNNING
+    state_reason: str = ""
+    tasks: dict[str, TaskRecord] = field(default_factory=dict)
+    agents: dict[str, AgentRecord] = field(default_factory=dict)
+    artifacts: dict[str, Artifact] = field(default_factory=dict)
+    escalations: dict[str, Escalation] = field(default_factory=dict)
+    debates: dict[str, Debate] = field(default_factory=dict)
+    commands: dict[str, CommandRecord] = field(default_factory=dict)
+    planned: bool = False
+    paused: bool = False
+    runs: int = 0
+    last_seq: int = 0
+    first_start: float | None = None
+    last_end: float | None = None
+    created_at: float | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    cost_unknown: bool = False
+    calls: int = 0
+    failed_calls: int = 0
+    retried_tasks: int = 0
+
+    # -- derived -----------------------------------------------------------------------------
+
+    def open_escalations(self) -> list[Escalation]:
+        open_items = [e for e in self.escalations.values() if e.open]
+        return sorted(open_items, key=lambda e: (e.priority, e.opened_at))
+
+    def task_counts(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in TaskState}
+        for record in self.tasks.values():
+            counts[record.state.value] += 1
+        return counts
+
+    def makespan_s(self) -> float | None:
+        if self.first_start is None or self.last_end is None:
+            return None
+        return max(0.0, self.last_end - self.first_start)
+
+    def total_cost(self) -> float | None:
+        """Known cost; None when any call's price was unknown and nothing is known."""
+        if self.cost_unknown and self.cost_usd == 0:
+            return None
+        return self.cost_usd
+
+    def dependents(self, task_id: str) -> list[str]:
+        return [t for t, r in self.tasks.items() if task_id in r.spec.depends_on]
+
+    def all_settled(self) -> bool:
+        return bool(self.tasks) and all(r.state.settled for r in self.tasks.values())
+
+    # -- the fold ----------------------------------------------------------------------------
+
+    def apply(self, event: Event) -> None:
+        self.last_seq = event.seq
+        self.apply_payload(event.payload, event.ts)
+
+    def apply_payload(self, p: Payload, ts: float) -> None:  # noqa: C901 - one branch per kind
+        if isinstance(p, OutputChunk):
+            agent = self.agents.get(p.agent_id)
+            if agent is not None:
+                agent.tail = (agent.tail + p.text)[-TAIL_CHARS:]
+                agent.state = AgentState.STREAMING
+            return
+        if isinstance(p, TaskStateChanged):
+            self._task_state(p, ts)
+        elif isinstance(p, ProductionOpened):
+            spec = ProductionSpec.model_validate(p.spec)
+            self.spec = spec
+            self.vision = spec.vision
+            self.constraints = spec.constraints
+            self.model_override = p.model_override
+            self.seed = p.seed
+            self.created_at = ts
+            self.agents = {a.id: AgentRecord(spec=a) for a in spec.crew}
+        elif isinstance(p, RunStarted):
+            self.runs += 1
+            self.state = ProductionState.RUNNING
+        elif isinstance(p, RunStopped):
+            for agent in self.agents.values():
+                agent.state = AgentState.IDLE
+                agent.task_id = None
+        elif isinstance(p, ProductionStateChanged):
+            self.state = p.state
+            self.state_reason = p.reason
+            if p.paused is not None:
+                self.paused = p.paused
+        elif isinstance(p, TasksPlanned):
+            self.planned = True
+            for task_spec in p.tasks:
+                if task_spec.id not in self.tasks:
+                    self.tasks[task_spec.id] = TaskRecord(spec=task_spec, source=p.source)
+                else:
+                    self.tasks[task_spec.id].spec = task_spec
+        elif isinstance(p, AgentStateChanged):
+            agent = self.agents.get(p.agent_id)
+            if agent is not None:
+                agent.state = p.state
+                agent.task_id = p.task_id
+                if p.state is AgentState.THINKING:
+                    agent.tail = ""
+        elif isinstance(p, CallFinished):
+            self._call(p)
+        elif isinstance(p, ArtifactCreated):
+            art = p.artifact
+            self.artifacts[art.id] = art
+            task = self.tasks.get(art.task_id)
+            if task is not None:
+                for old in task.artifact_ids:
+                    prior = self.artifacts.get(old)
+                    if prior is not None and prior.status is ArtifactStatus.DRAFT:
+                        self.artifacts[old] = prior.model_copy(
+                            update={"status": ArtifactStatus.SUPERSEDED}
+                        )
+                task.artifact_ids.append(art.id)
+                task.vision_version = art.provenance.vision_version
+        elif isinstance(p, ArtifactStatusChanged):
+            found = self.artifacts.get(p.artifact_id)
+            if found is not None:
+                self.artifacts[p.artifact_id] = found.model_copy(
+                    update={"status": ArtifactStatus(p.status)}
+                )
+        elif isinstance(p, ValidationReported):
+            task = self.tasks.get(p.task_id)
+            if task is not None:
+                task.findings = list(p.findings)
+        elif isinstance(p, TerritoryAssigned):
+            task = self.tasks.get(p.task_id)
+            if task is not None:
+                task.territory = p.territory
+        elif isinstance(p, EscalationOpened):
+            opened = p.escalation.model_copy()
+            if not opened.opened_at:
+                opened.opened_at = ts
+            self.escalations[opened.id] = opened
+        elif isinstance(p, EscalationResolved):
+            resolved = self.escalations.get(p.escalation_id)
+            if resolved is not None:
+                resolved.resolved_at = ts
+                resolved.resolution = p.resolution or p.action.value
+        elif isinstance(p, CommandRecorded):
+            self.commands[p.command.id] = CommandRecord(command=p.command, seq=self.last_seq)
+        elif isinstance(p, CommandApplied):
+            rec = self.commands.get(p.command_id)
+            if rec is not None:
+                rec.status, rec.detail = "applied", p.effect
+        elif isinstance(p, CommandRejected):
+            rec = self.commands.get(p.command_id)
+            if rec is not None:
+                rec.status, rec.detail = "rejected", p.reason
+        elif isinstance(p, ReviewGiven):
+            task = self.tasks.get(p.task_id)
+            if task is not None:
+                task.reviews.append(p)
+        elif isinstance(p, DebateOpened):
+            self.debates[p.debate_id] = Debate(
+                id=p.debate_id,
+                task_id=p.task_id,
+                topic=p.topic,
+                participants=p.participants,
+                judge=p.judge,
+                max_rounds=p.max_rounds,
+                time_limit_s=p.time_limit_s,
+            )
+        elif isinstance(p, DebateTurnTaken):
+            debate = self.debates.get(p.debate_id)
+            if debate is not None:
+                agent = self.agents.get(p.speaker)
+                debate.turns.append(
+                    Turn(
+                        round=p.round,
+                        speaker=p.speaker,
+                        role=agent.spec.role if agent else Role.CUSTOM,
+                        stance=p.stance,
+                        reasoning=p.reasoning,
+                        concedes=p.concedes,
+                    )
+                )
+        elif isinstance(p, DebateClosed):
+            debate = self.debates.get(p.debate_id)
+            if debate is not None:
+                debate.state = p.state
+                debate.ruling = p.ruling
+                debate.recommendation = p.recommendation
+        elif isinstance(p, VisionAmended):
+            self._vision(p)
+        elif isinstance(p, ConstraintsAdjusted):
+            if self.constraints is not None:
+                merged = self.constraints.model_dump() | p.changes
+                self.constraints = Constraints.model_validate(merged)
+        elif isinstance(p, StatusReported):
+            agent = self.agents.get(p.agent_id)
+            if agent is not None:
+                agent.last_report = p.summary
+        elif isinstance(p, TaskDirected):
+            task = self.tasks.get(p.task_id)
+            if task is not None:
+                task.direction = p.direction
+                if p.assignee:
+                    task.spec = task.spec.model_copy(update={"assignee": p.assignee})
+        elif isinstance(p, Feedback):
+            agent = self.agents.get(p.agent_id)
+            if agent is not None:
+                agent.feedback.append(p.text)
+
+    def _task_state(self, p: TaskStateChanged, ts: float) -> None:
+        task = self.tasks.get(p.task_id)
+        if task is None:
+            return
+        if p.state is TaskState.RUNNING:
+            if task.started_at is None:
+                task.started_at = ts
+            if self.first_start is None:
+                self.first_start = ts
+        elif p.state in (TaskState.DONE, TaskState.AWAITING_APPROVAL, TaskState.FAILED):
+            task.ended_at = ts
+            if task.started_at is not None:
+                self.last_end = ts if self.last_end is None else max(self.last_end, ts)
+        if p.attempt:
+            task.attempt = p.attempt
+        if p.state is TaskState.READY and task.state is TaskState.FAILED:
+            self.retried_tasks += 1
+        task.state = p.state
+        task.reason = p.reason
+
+    def _call(self, p: CallFinished) -> None:
+        self.calls += 1
+        self.input_tokens += p.input_tokens
+        self.output_tokens += p.output_tokens
+        if p.cost_usd is None:
+            self.cost_unknown = True
+        else:
+            self.cost_usd += p.cost_usd
+        if not p.ok:
+            self.failed_calls += 1
+        if p.task_id is not None and (task := self.tasks.get(p.task_id)) is not None:
+            task.calls += 1
+        agent = self.agents.get(p.agent_id)
+        if agent is not None:
+            agent.calls += 1
+            agent.input_tokens += p.input_tokens
+            agent.output_tokens += p.output_tokens
+            if p.cost_usd is None:
+                agent.cost_unknown = True
+            else:
+                agent.cost_usd += p.cost_usd
+            if not p.ok:
+                agent.failures += 1
+
+    def _vision(self, p: VisionAmended) -> None:
+        if self.vision is None:
+            return
+        self.vision = Vision.model_validate(
+            self.vision.model_dump() | {p.section: p.value, "version": p.version}
+        )
+        self.vision_history.append(p)
+
+    def tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    def summary(self) -> dict[str, Any]:
+        """The figures `podium status --json` prints."""
+        spec = self.spec
+        return {
+            "title": spec.production.title if spec else None,
+            "state": self.state.value,
+            "paused": self.paused,
+            "tasks": self.task_counts(),
+            "makespan_s": self.makespan_s(),
+            "tokens": self.tokens(),
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cost_usd": self.total_cost(),
+            "cost_complete": not self.cost_unknown,
+            "open_escalations": len(self.open_escalations()),
+            "artifacts": len(self.artifacts),
+            "calls": self.calls,
+            "failed_calls": self.failed_calls,
+            "debates": len(self.debates),
+            "vision_version": self.vision.version if self.vision else None,
+            "events": self.last_seq,
+        }
+
+
+def fold(events: list[Event]) -> ProductionView:
+    view = ProductionView()
+    for event in events:
+        view.apply(event)
+    return view
+
+
+__all__ = [
+    "AgentRecord",
+    "CommandRecord",
+    "ProductionView",
+    "TaskRecord",
+    "fold",
+    "DebateState",
+]

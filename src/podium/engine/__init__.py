@@ -1,0 +1,1 @@
+"""The asyncio service that makes a production: plans, schedules, runs agents, keeps the log."""

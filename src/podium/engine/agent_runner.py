@@ -1,0 +1,444 @@
+"""Running one task: prompt, stream, parse, validate and self-correct, review, then authority.
+
+The single retry layer lives here: a retryable model failure is retried with exponential
+backoff and jitter (honouring the provider's Retry-After) up to `constraints.retries`; after
+that the task's `on_failure` decides (retry later, skip, or escalate). Nothing is dropped
+silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from podium.domain.artifacts import (
+    KIND_CONTENT,
+    Artifact,
+    ArtifactStatus,
+    Content,
+    Prose,
+    Provenance,
+)
+from podium.domain.escalation import Action, EscalationKind, Option
+from podium.domain.events import (
+    AgentState,
+    AgentStateChanged,
+    ArtifactCreated,
+    CallFinished,
+    OutputChunk,
+    TerritoryAssigned,
+    ValidationReported,
+)
+from podium.domain.policy import Territory, classify
+from podium.domain.state import TaskRecord
+from podium.domain.tasks import OnFailure, TaskKind, TaskState
+from podium.domain.text import sanitize
+from podium.domain.validators import Finding, Severity, run_validators
+from podium.engine.budget import estimate
+from podium.engine.debate import review
+from podium.engine.prompts import build_request
+from podium.llm.gateway import CompletionRequest, CompletionResult, FailureKind, LLMError
+
+if TYPE_CHECKING:
+    from podium.engine.engine import Engine
+
+T = TypeVar("T")
+
+RETRY_CAP_S = 30.0
+LATER_ROUNDS = 2  # "retry later" rounds before a failure escalates anyway
+
+
+class TaskFailure(Exception):
+    def __init__(self, error: LLMError, calls: int) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.calls = calls
+
+
+class BudgetHold(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class AgentRunner:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._jitter = random.Random()
+        self._later: dict[str, int] = {}
+
+    # -- model calls -----------------------------------------------------------------------
+
+    async def call(
+        self,
+        request_for: Callable[[int], CompletionRequest],
+        record: TaskRecord,
+        agent_id: str,
+        parse: Callable[[CompletionResult], T],
+        *,
+        stream_output: bool = True,
+    ) -> tuple[CompletionRequest, CompletionResult, T]:
+        """One logical call with the retry layer. `request_for(n)` builds the n-th request of
+        the task; `parse` turns the reply into what was asked (LLMError if it cannot)."""
+        engine = self.engine
+        limits = engine.limits
+        for retry in range(limits.retries + 1):
+            request = request_for(record.calls + 1)
+            prompt_chars = sum(len(m.content) for m in request.messages)
+            target = request.hints.get("target_words")
+            over = engine.ledger.overrun(
+                record.spec.id, estimate(prompt_chars, record.spec.kind, target), limits
+            )
+            if over is not None:
+                raise BudgetHold(over)
+            result: CompletionResult | None = None
+            try:
+                result = await self._stream(request, record, agent_id, stream_output)
+                parsed = parse(result)
+            except LLMError as error:
+                self._finished(request, record, result, error)
+                if not error.retryable or retry == limits.retries:
+                    raise TaskFailure(error, retry + 1) from None
+                pause = min(RETRY_CAP_S, limits.retry_backoff * (2**retry))
+                pause *= self._jitter.uniform(0.75, 1.25)
+                if error.retry_after is not None:
+                    pause = max(pause, error.retry_after)
+                await asyncio.sleep(pause)
+                continue
+            engine.ledger.spent_call(record.spec.id)
+            self._finished(request, record, result, None)
+            return request, result, parsed
+        raise AssertionError("unreachable: the last retry raises")
+
+    async def _stream(
+        self, request: CompletionRequest, record: TaskRecord, agent_id: str, show: bool
+    ) -> CompletionResult:
+        engine = self.engine
+        stream = engine.gateway.complete(request)
+        task_id = record.spec.id
+        try:
+            async for chunk in stream:
+                if show and chunk:
+                    engine.emit(
+                        OutputChunk(
+                            task_id=task_id,
+                            agent_id=agent_id,
+                            attempt=request.attempt,
+                            text=sanitize(chunk),
+                        )
+                    )
+        finally:
+            await stream.aclose()
+        return stream.result
+
+    def _finished(
+        self,
+        request: CompletionRequest,
+        record: TaskRecord,
+        result: CompletionResult | None,
+        error: LLMError | None,
+    ) -> None:
+        self.engine.emit(
+            CallFinished(
+                call_id=f"{record.spec.id}:{record.calls + 1}",
+                task_id=record.spec.id,
+                agent_id=request.agent_id,
+                model=request.model,
+                purpose=request.purpose,
+                input_tokens=result.input_tokens if result else 0,
+                output_tokens=result.output_tokens if result else 0,
+                cost_usd=result.cost_usd if result else 0.0,
+                latency_s=result.latency_s if result else 0.0,
+                ok=error is None,
+                error_kind=error.kind.value if error else None,
+                error=sanitize(error.message)[:500] if error else "",
+            )
+        )
+
+    # -- a task ----------------------------------------------------------------------------
+
+    async def run(self, task_id: str) -> None:
+        engine = self.engine
+        record = engine.view.tasks[task_id]
+        if record.spec.kind is TaskKind.PLAN:
+            from podium.engine.planner import run_planner
+
+            await run_planner(engine, record)
+            return
+        agent_id = record.spec.assignee
+        attempt = record.attempt + 1 if record.state is TaskState.READY else 1
+        engine.set_task_state(task_id, TaskState.RUNNING, "started", attempt=attempt)
+        engine.emit(
+            AgentStateChanged(agent_id=agent_id, state=AgentState.THINKING, task_id=task_id)
+        )
+        try:
+            artifact, findings = await self._produce(record, agent_id)
+        except BudgetHold as hold:
+            engine.emit(
+                AgentStateChanged(agent_id=agent_id, state=AgentState.WAITING, task_id=task_id)
+            )
+            engine.set_task_state(task_id, TaskState.AWAITING_APPROVAL, "budget")
+            engine.open_escalation(
+                EscalationKind.BUDGET,
+                f"Budget: {record.spec.title} would overrun",
+                task_id=task_id,
+                detail=hold.reason,
+                evidence=[hold.reason],
+            )
+            return
+        except TaskFailure as failure:
+            engine.emit(
+                AgentStateChanged(agent_id=agent_id, state=AgentState.FAILED, task_id=task_id)
+            )
+            self.fail(record, failure)
+            return
+        engine.emit(AgentStateChanged(agent_id=agent_id, state=AgentState.IDLE))
+        self._conclude(record, artifact, findings)
+
+    async def _produce(self, record: TaskRecord, agent_id: str) -> tuple[Artifact, list[Finding]]:
+        """Write, validate and self-correct (bounded); then reviews."""
+        artifact, findings = await self.write(record, agent_id, [])
+        if not findings and record.spec.reviewers:
+            artifact, findings = await review(self.engine, record, artifact, agent_id)
+        return artifact, findings
+
+    async def revise(
+        self, record: TaskRecord, agent_id: str, notes: list[str]
+    ) -> tuple[Artifact, list[Finding]]:
+        """A revision from reviewers' notes or a ruling, validated like any attempt."""
+        return await self.write(record, agent_id, notes)
+
+    async def write(
+        self, record: TaskRecord, agent_id: str, feedback: list[str]
+    ) -> tuple[Artifact, list[Finding]]:
+        """The self-correction loop: each attempt's findings are fed back, up to the limit."""
+        engine = self.engine
+        view = engine.view
+        spec = record.spec
+        schema = KIND_CONTENT.get(spec.kind, Prose)
+        agent = view.agents[agent_id].spec
+        model = engine.model_for(agent_id)
+        inputs = [
+            view.artifacts[a]
+            for d in spec.depends_on
+            if d in view.tasks and (a := view.tasks[d].artifact_id) is not None
+        ]
+        attempts = 1 + engine.limits.self_correction_attempts
+        artifact: Artifact | None = None
+        findings: list[Finding] = []
+        for attempt in range(1, attempts + 1):
+
+            def request_for(n: int, fb: list[str] = feedback) -> CompletionRequest:
+                return build_request(
+                    view,
+                    record,
+                    agent,
+                    model,
+                    schema=schema,
+                    inputs=inputs,
+                    feedback=fb,
+                    call_number=n,
+                )
+
+            request, result, content = await self.call(
+                request_for, record, agent_id, lambda r: _content(schema, r)
+            )
+            artifact = Artifact(
+                id=f"{spec.id}-v{len(record.artifact_ids) + 1}",
+                task_id=spec.id,
+                kind=spec.kind,
+                content_type=type(content).__name__,
+                content=content.model_dump(mode="json"),
+                provenance=Provenance(
+                    agent_id=agent_id,
+                    model=result.model,
+                    prompt_hash=request.prompt_hash(),
+                    attempt=attempt,
+                    input_tokens=result.input_tokens,
+                    output_tokens=result.output_tokens,
+                    cost_usd=result.cost_usd,
+                    vision_version=view.vision.version if view.vision else 1,
+                    parents=tuple(a.id for a in inputs),
+                    direction=record.direction or None,
+                ),
+                status=ArtifactStatus.DRAFT,
+            )
+            engine.emit(ArtifactCreated(artifact=artifact))
+            findings = run_validators(engine.spec.validators, spec, content)
+            engine.emit(
+                ValidationReported(
+                    task_id=spec.id, attempt=attempt, artifact_id=artifact.id, findings=findings
+                )
+            )
+            if not findings:
+                break
+            feedback = [f.message for f in findings]
+        assert artifact is not None
+        return artifact, findings
+
+    # -- outcomes --------------------------------------------------------------------------
+
+    def _conclude(self, record: TaskRecord, artifact: Artifact, findings: list[Finding]) -> None:
+        engine = self.engine
+        spec = record.spec
+        errors = [f for f in findings if f.severity is Severity.ERROR]
+        deviations = [f for f in findings if f.severity is Severity.DEVIATION]
+        territory = classify(engine.spec.authority, spec.decision_kind, gated=spec.gate is not None)
+        engine.emit(
+            TerritoryAssigned(
+                task_id=spec.id, territory=territory, decision_kind=spec.decision_kind.value
+            )
+        )
+        if errors or deviations:
+            kind = EscalationKind.QUALITY if errors else EscalationKind.DEVIATION
+            what = "fails its checks" if errors else "drifts from the vision"
+            engine.set_task_state(spec.id, TaskState.AWAITING_APPROVAL, kind.value)
+            engine.open_escalation(
+                kind,
+                f"{spec.title} {what}",
+                task_id=spec.id,
+                artifact_ids=[artifact.id],
+                detail=f"after {record.attempt} attempt(s) by {spec.assignee}",
+                evidence=[
+                    f"{f.rule}: {f.message}" + (f" — {f.evidence}" if f.evidence else "")
+                    for f in findings
+                ],
+            )
+            return
+        self.settle(record, artifact, territory)
+
+    def settle(self, record: TaskRecord, artifact: Artifact, territory: Territory) -> None:
+        """Apply the authority territory to a task's accepted output."""
+        from podium.domain.events import ArtifactStatusChanged
+
+        engine = self.engine
+        spec = record.spec
+        if territory is Territory.APPROVAL_REQUIRED:
+            engine.set_task_state(spec.id, TaskState.AWAITING_APPROVAL, "approval required")
+            title = f"Milestone {spec.gate}: {spec.title}" if spec.gate else f"Approve {spec.title}"
+            engine.open_escalation(
+                EscalationKind.MILESTONE if spec.gate else EscalationKind.APPROVAL_GATE,
+                title,
+                task_id=spec.id,
+                artifact_ids=[artifact.id],
+                detail=f"{spec.decision_kind.value.replace('_', ' ')} by {spec.assignee}",
+            )
+            return
+        status = (
+            ArtifactStatus.PROVISIONAL
+            if territory is Territory.COLLABORATIVE
+            else ArtifactStatus.ACCEPTED
+        )
+        engine.emit(ArtifactStatusChanged(artifact_id=artifact.id, status=status.value))
+        engine.set_task_state(spec.id, TaskState.DONE, territory.value)
+        if territory is Territory.COLLABORATIVE:
+            engine.open_escalation(
+                EscalationKind.COLLABORATIVE,
+                f"Applied provisionally: {spec.title}",
+                task_id=spec.id,
+                territory=Territory.COLLABORATIVE,
+                artifact_ids=[artifact.id],
+                detail=f"{spec.decision_kind.value.replace('_', ' ')}; override to change it",
+            )
+
+    def fail(self, record: TaskRecord, failure: TaskFailure) -> None:
+        engine = self.engine
+        spec = record.spec
+        error = failure.error
+        cause = f"{error.kind.value}: {sanitize(error.message)[:300]}"
+        engine.set_task_state(spec.id, TaskState.FAILED, cause)
+        policy = spec.on_failure if error.retryable else OnFailure.ESCALATE
+        if policy is OnFailure.RETRY and self._later.get(spec.id, 0) < LATER_ROUNDS:
+            self._later[spec.id] = self._later.get(spec.id, 0) + 1
+            pause = engine.limits.retry_backoff * (2 ** (engine.limits.retries + 1))
+
+            async def later() -> None:
+                await asyncio.sleep(min(pause, 4 * RETRY_CAP_S))
+                if engine.view.tasks[spec.id].state is TaskState.FAILED:
+                    engine.set_task_state(spec.id, TaskState.READY, "retrying later")
+
+            engine.start_background(later())
+            return
+        if policy is OnFailure.SKIP:
+            engine.set_task_state(spec.id, TaskState.SKIPPED, f"skipped after failure: {cause}")
+            return
+        engine.open_escalation(
+            EscalationKind.FAILURE,
+            f"{spec.title} failed after {failure.calls} call(s)",
+            task_id=spec.id,
+            detail=cause,
+            evidence=[cause],
+            options=[
+                Option(
+                    id="retry",
+                    label="Retry",
+                    proposer="podium",
+                    reasoning="the failure may be passing"
+                    if error.retryable
+                    else "after fixing the cause (key, model, prompt)",
+                ),
+                Option(
+                    id="skip",
+                    label="Skip",
+                    proposer="podium",
+                    reasoning="dependents go on without it, marked",
+                ),
+                Option(
+                    id="reassign",
+                    label="Reassign",
+                    proposer="podium",
+                    reasoning="give the task to another agent",
+                ),
+            ],
+            actions=[Action.RETRY, Action.SKIP, Action.REASSIGN, Action.OVERRIDE],
+        )
+
+    def internal_failure(self, task_id: str, exc: Exception) -> None:
+        record = self.engine.view.tasks[task_id]
+        error = LLMError(FailureKind.UNKNOWN, f"internal error: {type(exc).__name__}: {exc}")
+        if record.state is TaskState.RUNNING:
+            self.fail(record, TaskFailure(error, 0))
+
+
+def _content(schema: type[Content], result: CompletionResult) -> Content:
+    """The call's structured content; malformed output is a retryable failure."""
+    parsed: BaseModel | None = result.parsed
+    if isinstance(parsed, schema):
+        return _clean(parsed)
+    try:
+        if schema is Prose and not result.text.lstrip().startswith("{"):
+            return _clean(Prose(text=result.text))
+        return _clean(schema.model_validate_json(_strip_fences(result.text)))
+    except ValidationError as exc:
+        raise LLMError(
+            FailureKind.MALFORMED_OUTPUT,
+            f"the reply is not a valid {schema.__name__}: {exc.error_count()} problem(s)",
+        ) from None
+
+
+def _strip_fences(text: str) -> str:
+    body = text.strip()
+    if body.startswith("```"):
+        body = body.split("\n", 1)[1] if "\n" in body else ""
+        body = body.rsplit("```", 1)[0]
+    return body
+
+
+def _clean(content: Content) -> Content:
+    """Sanitize every string a model wrote before it is stored."""
+    data = content.model_dump(mode="json")
+    return type(content).model_validate(_sanitize_tree(data))
+
+
+def _sanitize_tree(value: object) -> object:
+    if isinstance(value, str):
+        return sanitize(value)
+    if isinstance(value, list):
+        return [_sanitize_tree(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _sanitize_tree(v) for k, v in value.items()}
+    return value

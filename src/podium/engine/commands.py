@@ -1,0 +1,584 @@
+"""The Orchestrator's commands: each checked against the state, then applied exactly.
+
+A command is recorded durably before it gets here. It is applied in one synchronous step
+(`CommandApplied` first, then its effects), or rejected with a reason a user can act on.
+Only these commands decide anything; nothing an agent writes can reach this module.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from podium.domain.artifacts import (
+    KIND_CONTENT,
+    Alternatives,
+    Artifact,
+    ArtifactStatus,
+    Prose,
+    Provenance,
+)
+from podium.domain.escalation import Action, Command, Escalation, EscalationKind, Option
+from podium.domain.events import (
+    ArtifactCreated,
+    ArtifactStatusChanged,
+    CommandApplied,
+    CommandRejected,
+    ConstraintsAdjusted,
+    EscalationResolved,
+    Feedback,
+    TaskDirected,
+    VisionAmended,
+)
+from podium.domain.production import VISION_SECTIONS, Constraints, Vision
+from podium.domain.state import ProductionView
+from podium.domain.tasks import TaskKind, TaskState
+from podium.engine.prompts import uses_section
+
+if TYPE_CHECKING:
+    from podium.engine.engine import CommandResult, Engine
+
+
+class Rejected(Exception):
+    """The command does not apply; the message says why, for the Orchestrator."""
+
+
+_LIST_SECTIONS = {"themes", "locations"}
+
+
+def stale_after(view: ProductionView, section: str) -> list[str]:
+    """The tasks a change to `section` makes stale: they used it and are not approved."""
+    stale: list[str] = []
+    for task_id, record in view.tasks.items():
+        if record.state not in (TaskState.DONE, TaskState.AWAITING_APPROVAL):
+            continue
+        if record.spec.kind is TaskKind.PLAN or not uses_section(record.spec.kind, section):
+            continue
+        artifact = view.artifacts.get(record.artifact_id or "")
+        if artifact is not None and artifact.status is ArtifactStatus.APPROVED:
+            continue
+        stale.append(task_id)
+    return stale
+
+
+def amended_vision(vision: Vision, section: str, value: Any) -> tuple[Any, Vision]:
+    """Validate a new value for one vision section; returns (stored value, new vision)."""
+    if section not in VISION_SECTIONS:
+        raise Rejected(f"unknown vision section {section!r}; one of {', '.join(VISION_SECTIONS)}")
+    if section in _LIST_SECTIONS and isinstance(value, str):
+        value = [v.strip() for v in value.replace(";", "\n").splitlines() if v.strip()]
+    try:
+        new = Vision.model_validate(
+            vision.model_dump() | {section: value, "version": vision.version + 1}
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise Rejected(f"vision {section}: {first['msg']}") from None
+    return new.model_dump(mode="json")[section], new
+
+
+def adjusted_constraints(current: Constraints, changes: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(changes) - set(Constraints.model_fields))
+    if unknown:
+        raise Rejected(
+            f"unknown constraint {unknown[0]!r}; one of {', '.join(Constraints.model_fields)}"
+        )
+    try:
+        merged = Constraints.model_validate(current.model_dump() | changes)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "constraints"
+        raise Rejected(f"{field}: {first['msg']}") from None
+    dumped = merged.model_dump(mode="json")
+    return {key: dumped[key] for key in changes}
+
+
+class CommandHandler:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @property
+    def view(self) -> ProductionView:
+        return self.engine.view
+
+    # -- entry -----------------------------------------------------------------------------
+
+    def apply(self, command: Command) -> CommandResult:
+        from podium.engine.engine import CommandResult
+
+        try:
+            effect = self._check_and_apply(command)
+        except Rejected as why:
+            self.engine.emit(CommandRejected(command_id=command.id, reason=str(why)))
+            return CommandResult(command.id, False, str(why))
+        return CommandResult(command.id, True, effect)
+
+    def _check_and_apply(self, command: Command) -> str:
+        handler: Callable[[Command, Escalation | None], Plan] = getattr(
+            self, f"_{command.action.value}"
+        )
+        escalation = self._escalation(command)
+        if (
+            escalation is not None
+            and command.action not in escalation.actions
+            and command.action
+            not in (Action.FEEDBACK, Action.REQUEST_ALTERNATIVES, Action.OVERRIDE)
+        ):
+            offered = ", ".join(a.value for a in escalation.actions)
+            raise Rejected(f"{escalation.id} ({escalation.kind.value}) offers: {offered}")
+        # Check first (raises Rejected), then emit the acknowledgement and the effects.
+        plan = handler(command, escalation)
+        self.engine.emit(CommandApplied(command_id=command.id, effect=plan.summary))
+        plan.apply()
+        if escalation is not None and escalation.open and plan.resolves:
+            self.engine.emit(
+                EscalationResolved(
+                    escalation_id=escalation.id,
+                    action=command.action,
+                    command_id=command.id,
+                    resolution=plan.summary,
+                )
+            )
+        self.engine.wake()
+        return plan.summary
+
+    def _escalation(self, command: Command) -> Escalation | None:
+        if command.escalation_id is None:
+            return None
+        escalation = self.view.escalations.get(command.escalation_id)
+        if escalation is None:
+            raise Rejected(f"no escalation {command.escalation_id!r}")
+        if not escalation.open:
+            raise Rejected(
+                f"{escalation.id} was already decided ({escalation.resolution or 'resolved'})"
+            )
+        return escalation
+
+    def _task_of(self, command: Command, escalation: Escalation | None) -> str:
+        task_id = command.task_id or (escalation.task_id if escalation else None)
+        if task_id is None:
+            raise Rejected("name a task or an escalation")
+        if task_id not in self.view.tasks:
+            raise Rejected(f"no task {task_id!r}")
+        return task_id
+
+    # -- actions: each returns a Plan (checked, not yet applied) -----------------------------
+
+    def _approve(self, command: Command, escalation: Escalation | None) -> Plan:
+        if escalation is None:
+            raise Rejected("approve needs an escalation id")
+        task_id = escalation.task_id
+        record = self.view.tasks.get(task_id) if task_id else None
+        option = self._option(escalation, command.option_id)
+        if escalation.kind is EscalationKind.BUDGET:
+            assert task_id is not None
+            budget_task = task_id
+
+            def allow() -> None:
+                self.engine.ledger.allow_once(budget_task)
+                self._rerun(budget_task, "budget approved")
+
+            return Plan(f"allowed {task_id} to go over budget once", allow)
+        if option is not None and record is not None and option.id != record.spec.assignee:
+            if option.id in ("retry", "skip", "reassign"):
+                follow: Callable[[Command, Escalation | None], Plan] = getattr(
+                    self, f"_{option.id}"
+                )
+                return follow(command, escalation)
+            direction = option.summary or option.label
+            return Plan(
+                f"chose {option.label}; {task_id} re-runs with it",
+                lambda: self._direct(task_id or "", direction, command.id),
+            )
+        if escalation.kind is EscalationKind.VISION_STALE:
+            return self._rerun_stale(command, escalation)
+        if record is None:
+            return Plan("approved", lambda: None)
+        assert task_id is not None
+
+        def approve() -> None:
+            artifact_id = record.artifact_id
+            if artifact_id is not None:
+                self.engine.emit(
+                    ArtifactStatusChanged(
+                        artifact_id=artifact_id,
+                        status=ArtifactStatus.APPROVED.value,
+                        decision_id=command.id,
+                    )
+                )
+            if record.state in (TaskState.AWAITING_APPROVAL, TaskState.STALE):
+                self.engine.set_task_state(task_id, TaskState.DONE, "approved by the Orchestrator")
+
+        if record.state not in (TaskState.AWAITING_APPROVAL, TaskState.DONE, TaskState.STALE):
+            raise Rejected(f"{task_id} is {record.state.value}; there is nothing to approve yet")
+        return Plan(f"approved {task_id}", approve)
+
+    def _override(self, command: Command, escalation: Escalation | None) -> Plan:
+        task_id = self._task_of(command, escalation)
+        text = command.text.strip()
+        if not text:
+            raise Rejected("override needs a direction or a replacement text")
+        record = self.view.tasks[task_id]
+        if record.spec.kind is TaskKind.PLAN:
+            if command.args.get("replace"):
+                raise Rejected("a plan cannot be replaced by text; give a direction")
+        if command.args.get("replace"):
+            schema = KIND_CONTENT.get(record.spec.kind, Prose)
+            try:
+                content = Prose(text=text) if schema is Prose else schema.model_validate_json(text)
+            except ValidationError:
+                raise Rejected(
+                    f"{task_id} delivers a {schema.__name__}; give it as JSON, "
+                    "or give a direction instead"
+                ) from None
+
+            def replace() -> None:
+                previous = record.artifact_id
+                artifact = Artifact(
+                    id=f"{task_id}-v{len(record.artifact_ids) + 1}",
+                    task_id=task_id,
+                    kind=record.spec.kind,
+                    content_type=type(content).__name__,
+                    content=content.model_dump(mode="json"),
+                    provenance=Provenance(
+                        agent_id="orchestrator",
+                        model="human",
+                        prompt_hash="",
+                        attempt=1,
+                        vision_version=self.view.vision.version if self.view.vision else 1,
+                        decision_id=command.id,
+                    ),
+                    status=ArtifactStatus.APPROVED,
+                    created_at=time.time(),
+                )
+                if previous is not None:
+                    self.engine.emit(
+                        ArtifactStatusChanged(
+                            artifact_id=previous,
+                            status=ArtifactStatus.OVERRIDDEN.value,
+                            decision_id=command.id,
+                        )
+                    )
+                self.engine.emit(ArtifactCreated(artifact=artifact))
+                if record.state is not TaskState.DONE:
+                    self._move(task_id, TaskState.DONE, "replaced by the Orchestrator")
+
+            return Plan(f"replaced the output of {task_id}", replace)
+        if record.state is TaskState.RUNNING:
+            raise Rejected(f"{task_id} is running; override it when it delivers")
+        return Plan(
+            f"{task_id} re-runs under the Orchestrator's direction",
+            lambda: self._direct(task_id, text, command.id),
+        )
+
+    def _retry(self, command: Command, escalation: Escalation | None) -> Plan:
+        task_id = self._task_of(command, escalation)
+        state = self.view.tasks[task_id].state
+        if state in (TaskState.DONE, TaskState.SKIPPED) and escalation is None:
+            raise Rejected(f"{task_id} is {state.value}; nothing to retry")
+        if state is TaskState.RUNNING:
+            raise Rejected(f"{task_id} is running")
+        return Plan(f"{task_id} runs again", lambda: self._rerun(task_id, "retry"))
+
+    def _skip(self, command: Command, escalation: Escalation | None) -> Plan:
+        if escalation is not None and escalation.kind is EscalationKind.VISION_STALE:
+            stale = [t for t in escalation.evidence if t in self.view.tasks]
+
+            def keep() -> None:
+                for task_id in stale:
+                    if self.view.tasks[task_id].state is TaskState.STALE:
+                        self._move(task_id, TaskState.DONE, "kept as it is by the Orchestrator")
+
+            return Plan(f"kept {len(stale)} task(s) as they are", keep)
+        task_id = self._task_of(command, escalation)
+        state = self.view.tasks[task_id].state
+        if state in (TaskState.DONE, TaskState.SKIPPED):
+            raise Rejected(f"{task_id} is already {state.value}; it cannot be skipped")
+        if state is TaskState.RUNNING:
+            raise Rejected(f"{task_id} is running; pause or wait for it")
+        return Plan(
+            f"skipped {task_id}; its dependents go on without it",
+            lambda: self._move(task_id, TaskState.SKIPPED, "skipped by the Orchestrator"),
+        )
+
+    def _reassign(self, command: Command, escalation: Escalation | None) -> Plan:
+        task_id = self._task_of(command, escalation)
+        agent = str(command.args.get("agent") or command.text).strip()
+        record = self.view.tasks[task_id]
+        if agent not in self.view.agents:
+            raise Rejected(f"no agent {agent!r}; one of {', '.join(self.view.agents)}")
+        if agent == record.spec.assignee:
+            raise Rejected(f"{task_id} is already {agent}'s")
+        if record.state in (TaskState.RUNNING, TaskState.DONE):
+            raise Rejected(f"{task_id} is {record.state.value}")
+
+        def reassign() -> None:
+            self.engine.emit(
+                TaskDirected(
+                    task_id=task_id,
+                    direction=record.direction,
+                    command_id=command.id,
+                    assignee=agent,
+                )
+            )
+            self._rerun(task_id, f"reassigned to {agent}")
+
+        return Plan(f"{task_id} reassigned to {agent}", reassign)
+
+    def _feedback(self, command: Command, escalation: Escalation | None) -> Plan:
+        agent = str(command.args.get("agent") or "")
+        if not agent:
+            task_id = self._task_of(command, escalation)
+            agent = self.view.tasks[task_id].spec.assignee
+        if agent not in self.view.agents:
+            raise Rejected(f"no agent {agent!r}")
+        text = command.text.strip()
+        if not text:
+            raise Rejected("feedback needs a text")
+        return Plan(
+            f"feedback kept in {agent}'s context",
+            lambda: self.engine.emit(Feedback(agent_id=agent, text=text, command_id=command.id)),
+            resolves=False,
+        )
+
+    def _clarify_vision(self, command: Command, escalation: Escalation | None) -> Plan:
+        view = self.view
+        assert view.vision is not None
+        section = str(command.args.get("section", ""))
+        value = command.args.get("value", command.text)
+        stored, new = amended_vision(view.vision, section, value)
+        stale = stale_after(view, section)
+        rerun = bool(command.args.get("rerun", False))
+
+        def amend() -> None:
+            self.engine.emit(
+                VisionAmended(
+                    version=new.version,
+                    section=section,
+                    value=stored,
+                    reason=str(command.args.get("reason", "")),
+                    command_id=command.id,
+                    stale_tasks=stale,
+                )
+            )
+            for task_id in stale:
+                for esc in self.view.open_escalations():
+                    if esc.task_id == task_id:
+                        self.engine.emit(
+                            EscalationResolved(
+                                escalation_id=esc.id,
+                                action=Action.CLARIFY_VISION,
+                                command_id=command.id,
+                                resolution=f"superseded by vision v{new.version}",
+                            )
+                        )
+                self._move(task_id, TaskState.STALE, f"vision v{new.version} changed {section}")
+            if not stale:
+                return
+            if rerun:
+                for task_id in stale:
+                    self._move(task_id, TaskState.READY, f"re-run for vision v{new.version}")
+            else:
+                self.engine.open_escalation(
+                    EscalationKind.VISION_STALE,
+                    f"Re-run {len(stale)} task(s) made stale by vision v{new.version}?",
+                    evidence=stale,
+                    detail=f"{section} changed; approve re-runs them, skip keeps them as they are",
+                )
+
+        listing = ", ".join(stale) if stale else "none"
+        return Plan(f"vision v{new.version}: {section} amended; stale: {listing}", amend)
+
+    def _rerun_stale(self, command: Command, escalation: Escalation | None) -> Plan:
+        stale = [t for t, r in self.view.tasks.items() if r.state is TaskState.STALE]
+        if not stale:
+            raise Rejected("no task is stale")
+
+        def rerun() -> None:
+            for task_id in stale:
+                self._move(task_id, TaskState.READY, "re-run after a vision change")
+
+        return Plan(f"re-running {len(stale)} stale task(s)", rerun)
+
+    def _adjust_constraints(self, command: Command, escalation: Escalation | None) -> Plan:
+        assert self.view.constraints is not None
+        changes = dict(command.args)
+        if not changes:
+            raise Rejected("give at least one constraint, e.g. max_concurrency=4")
+        normalized = adjusted_constraints(self.view.constraints, changes)
+        listing = ", ".join(f"{k}={v}" for k, v in normalized.items())
+
+        def adjust() -> None:
+            self.engine.emit(ConstraintsAdjusted(changes=normalized, command_id=command.id))
+            if escalation is not None and escalation.kind is EscalationKind.BUDGET:
+                if escalation.task_id:
+                    self._rerun(escalation.task_id, "budget adjusted")
+
+        return Plan(f"constraints: {listing}", adjust)
+
+    def _request_alternatives(self, command: Command, escalation: Escalation | None) -> Plan:
+        task_id = self._task_of(command, escalation)
+        count = int(command.args.get("count", 3))
+        if not 2 <= count <= 6:
+            raise Rejected("ask for 2 to 6 alternatives")
+        record = self.view.tasks[task_id]
+        if record.spec.kind is TaskKind.PLAN:
+            raise Rejected("alternatives are for deliverables, not the plan")
+
+        def start() -> None:
+            self.engine.start_background(self._alternatives(task_id, count, command.id))
+
+        return Plan(f"{record.spec.assignee} is drafting {count} alternatives", start)
+
+    async def _alternatives(self, task_id: str, count: int, command_id: str) -> None:
+        from podium.engine.agent_runner import BudgetHold, TaskFailure
+        from podium.engine.debate import ask
+
+        engine = self.engine
+        record = self.view.tasks[task_id]
+        agent = self.view.agents[record.spec.assignee].spec
+        inputs = [self.view.artifacts[a] for a in record.artifact_ids[-1:]]
+        try:
+            alternatives = await ask(
+                engine,
+                record,
+                agent,
+                "alternatives",
+                Alternatives,
+                inputs,
+                f"Propose {count} distinct alternatives for {task_id}, each with reasoning.",
+                {"count": count},
+            )
+        except (TaskFailure, BudgetHold) as exc:
+            engine.open_escalation(
+                EscalationKind.FAILURE,
+                f"Alternatives for {record.spec.title} could not be drafted",
+                task_id=task_id,
+                detail=str(exc),
+                actions=[Action.RETRY, Action.SKIP],
+            )
+            return
+        options = [
+            Option(
+                id=f"alt{i}",
+                label=alt.title[:80],
+                proposer=agent.id,
+                summary=alt.summary,
+                reasoning=alt.reasoning,
+            )
+            for i, alt in enumerate(alternatives.options[:count], start=1)
+        ]
+        engine.open_escalation(
+            EscalationKind.APPROVAL_GATE,
+            f"Choose an alternative for {record.spec.title}",
+            task_id=task_id,
+            options=options,
+            detail=f"requested by command {command_id}; approving an option re-runs the task",
+            actions=[Action.APPROVE, Action.OVERRIDE],
+        )
+
+    def _pause(self, command: Command, escalation: Escalation | None) -> Plan:
+        if self.view.paused:
+            raise Rejected("the production is already paused")
+        return Plan(
+            "paused: running calls finish, nothing new starts",
+            lambda: self.engine.set_paused(True),
+            resolves=False,
+        )
+
+    def _resume(self, command: Command, escalation: Escalation | None) -> Plan:
+        if not self.view.paused:
+            raise Rejected("the production is not paused")
+        return Plan("resumed", lambda: self.engine.set_paused(False), resolves=False)
+
+    def _stop(self, command: Command, escalation: Escalation | None) -> Plan:
+        return Plan("stopping", lambda: self.engine.request_stop(), resolves=False)
+
+    # -- effects ---------------------------------------------------------------------------
+
+    def _option(self, escalation: Escalation, option_id: str | None) -> Option | None:
+        if option_id is None:
+            return None
+        for option in escalation.options:
+            if option.id == option_id:
+                return option
+        ids = ", ".join(o.id for o in escalation.options) or "none"
+        raise Rejected(f"{escalation.id} has no option {option_id!r}; options: {ids}")
+
+    def _move(self, task_id: str, state: TaskState, reason: str) -> None:
+        record = self.view.tasks[task_id]
+        if record.state is TaskState.DONE and state is TaskState.READY:
+            self.engine.set_task_state(task_id, TaskState.STALE, reason)
+        self.engine.set_task_state(task_id, state, reason)
+
+    def _rerun(self, task_id: str, reason: str) -> None:
+        state = self.view.tasks[task_id].state
+        if state is TaskState.RUNNING:
+            return
+        self._move(task_id, TaskState.READY, reason)
+        if not self.engine.scheduler.deps_settled(task_id):
+            self.engine.set_task_state(task_id, TaskState.PENDING, "waits on its inputs")
+
+    def _direct(self, task_id: str, direction: str, command_id: str) -> None:
+        self.engine.emit(TaskDirected(task_id=task_id, direction=direction, command_id=command_id))
+        self._rerun(task_id, "re-run under the Orchestrator's direction")
+
+    # -- resume and timeouts ---------------------------------------------------------------
+
+    def restore(self) -> None:
+        """Rebuild what only lives in memory: budget allowances granted before a restart."""
+        for esc in self.view.escalations.values():
+            if (
+                esc.kind is EscalationKind.BUDGET
+                and not esc.open
+                and esc.task_id
+                and esc.resolution
+                and esc.resolution.startswith("allowed")
+                and self.view.tasks[esc.task_id].state in (TaskState.READY, TaskState.PENDING)
+            ):
+                self.engine.ledger.allow_once(esc.task_id)
+
+    def next_timeout(self) -> float | None:
+        now = time.time()
+        waits = [
+            e.opened_at + e.timeout_s - now
+            for e in self.view.escalations.values()
+            if e.open and e.timeout_s is not None and e.default_action is not None
+        ]
+        return max(0.0, min(waits)) if waits else None
+
+    def fire_timeouts(self) -> None:
+        now = time.time()
+        for esc in list(self.view.escalations.values()):
+            if (
+                esc.open
+                and esc.timeout_s is not None
+                and esc.default_action is not None
+                and esc.opened_at + esc.timeout_s <= now
+            ):
+                self.engine.enqueue(
+                    Command(
+                        id=f"timeout-{esc.id}",
+                        action=esc.default_action,
+                        escalation_id=esc.id,
+                        issued_at=now,
+                        origin="timeout",
+                    )
+                )
+
+
+class Plan:
+    """A checked command's effect, applied only after `CommandApplied` is emitted."""
+
+    def __init__(
+        self, summary: str, effect: Callable[[], object], *, resolves: bool = True
+    ) -> None:
+        self.summary = summary
+        self._effect = effect
+        self.resolves = resolves
+
+    def apply(self) -> None:
+        self._effect()

@@ -1,0 +1,520 @@
+"""The engine: one asyncio service that owns a production while it runs.
+
+It publishes events (through the store, folded into `view`) and accepts commands. It knows
+nothing about screens. A `TaskGroup` owns every task it starts; limits come from the live
+constraints; a human command is durable before it takes effect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from podium import __version__
+from podium.domain.escalation import (
+    DEFAULT_PRIORITY,
+    KIND_ACTIONS,
+    Action,
+    Command,
+    Escalation,
+    EscalationKind,
+)
+from podium.domain.events import (
+    AgentState,
+    AgentStateChanged,
+    CommandRecorded,
+    EscalationOpened,
+    Payload,
+    ProductionOpened,
+    ProductionState,
+    ProductionStateChanged,
+    RunStarted,
+    RunStopped,
+    TaskStateChanged,
+)
+from podium.domain.policy import Territory
+from podium.domain.production import Constraints, ProductionSpec
+from podium.domain.state import ProductionView
+from podium.domain.tasks import TaskState, can_move
+from podium.engine.budget import Ledger
+from podium.engine.scheduler import Scheduler
+from podium.llm.gateway import Gateway
+from podium.store import EventStore
+
+log = logging.getLogger("podium.engine")
+
+Listener = Callable[[int, Payload], None]
+
+COMMAND_POLL_S = 0.25
+
+
+class AutoApprove(StrEnum):
+    """The Orchestrator's standing instruction for a headless run."""
+
+    NONE = "none"
+    GATES = "gates"  # approval gates, milestones, the plan and collaborative items
+    ALL = "all"  # also conflicts, quality and deviations; failures are retried once, then skipped
+
+
+_GATE_KINDS = frozenset(
+    {
+        EscalationKind.APPROVAL_GATE,
+        EscalationKind.MILESTONE,
+        EscalationKind.PLAN,
+        EscalationKind.COLLABORATIVE,
+    }
+)
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    command_id: str
+    applied: bool
+    detail: str
+
+
+class CommandRejectedError(Exception):
+    pass
+
+
+class Engine:
+    def __init__(
+        self,
+        store: EventStore,
+        gateway: Gateway,
+        view: ProductionView,
+        *,
+        auto_approve: AutoApprove = AutoApprove.NONE,
+        keep_alive: bool = False,
+        headless: bool = True,
+    ) -> None:
+        if view.spec is None:
+            raise ValueError("the production has not been opened")
+        self.store = store
+        self.gateway = gateway
+        self.view = view
+        self.spec: ProductionSpec = view.spec
+        self.auto_approve = auto_approve
+        self.keep_alive = keep_alive
+        self.headless = headless
+        self.ledger = Ledger(view)
+        self.scheduler = Scheduler(view, self.model_for)
+        self._listeners: list[Listener] = []
+        self._wake = asyncio.Event()
+        self._commands: list[tuple[Command, asyncio.Future[CommandResult] | None]] = []
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._background: set[asyncio.Task[None]] = set()
+        self._stopping: str | None = None
+        self._group: asyncio.TaskGroup | None = None
+        self._auto_retried: set[str] = set()
+        from podium.engine.agent_runner import AgentRunner
+        from podium.engine.commands import CommandHandler
+
+        self.runner = AgentRunner(self)
+        self.handler = CommandHandler(self)
+
+    # -- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    async def open(
+        cls,
+        store: EventStore,
+        *,
+        spec: ProductionSpec | None = None,
+        source: str = "",
+        seed: int | None = None,
+        model_override: str | None = None,
+        **options: Any,
+    ) -> Engine:
+        """Load the production from its log, or start it from `spec` when the log is empty."""
+        view = ProductionView()
+        async for event in store.iter_events():
+            view.apply(event)
+        if view.spec is None:
+            if spec is None:
+                raise ValueError("this database holds no production yet")
+            rehearsal_seed = spec.models.rehearsal.seed if seed is None else seed
+            opened = ProductionOpened(
+                spec=spec.model_dump(mode="json"),
+                source=source,
+                podium_version=__version__,
+                seed=rehearsal_seed,
+                model_override=model_override,
+            )
+            store.emit(opened)
+            view.apply_payload(opened, time.time())
+            await store.set_meta("title", spec.production.title)
+            await store.set_meta("format", spec.production.format.value)
+            await store.flush()
+        assert view.spec is not None
+        settings = view.spec.models.rehearsal.model_copy(update={"seed": view.seed})
+        gateway = options.pop("gateway", None) or Gateway(settings, view.spec.models.settings)
+        return cls(store, gateway, view, **options)
+
+    # -- events ----------------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def emit(self, payload: Payload) -> int:
+        seq = self.store.emit(payload)
+        self.view.last_seq = seq
+        self.view.apply_payload(payload, time.time())
+        for listener in self._listeners:
+            listener(seq, payload)
+        return seq
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    @property
+    def limits(self) -> Constraints:
+        assert self.view.constraints is not None
+        return self.view.constraints
+
+    def model_for(self, agent_id: str) -> str:
+        if self.view.model_override:
+            return self.view.model_override
+        record = self.view.agents.get(agent_id)
+        if record is None:
+            return self.spec.models.default
+        return record.spec.model or self.spec.models.default
+
+    # -- task state --------------------------------------------------------------------------
+
+    def set_task_state(
+        self, task_id: str, state: TaskState, reason: str = "", *, attempt: int = 0
+    ) -> None:
+        record = self.view.tasks[task_id]
+        old = record.state
+        if old is state and state is not TaskState.READY:
+            return
+        if old is not state and not can_move(old, state):
+            raise RuntimeError(f"task {task_id}: {old.value} → {state.value} is not allowed")
+        self.emit(TaskStateChanged(task_id=task_id, state=state, reason=reason, attempt=attempt))
+        for dependent in self.scheduler.on_state(task_id, old, state):
+            self._recheck(dependent)
+        self.wake()
+
+    def _recheck(self, task_id: str) -> None:
+        record = self.view.tasks[task_id]
+        if record.state is TaskState.PENDING and self.scheduler.deps_settled(task_id):
+            self.set_task_state(task_id, TaskState.READY, "inputs ready")
+        elif record.state is TaskState.READY and not self.scheduler.deps_settled(task_id):
+            self.set_task_state(task_id, TaskState.PENDING, "an input is no longer settled")
+
+    def promote_ready(self) -> None:
+        for task_id in self.scheduler.promotable():
+            self.set_task_state(task_id, TaskState.READY, "inputs ready")
+
+    def plan_changed(self) -> None:
+        self.scheduler.rebuild()
+        self.promote_ready()
+        self.wake()
+
+    # -- escalations -----------------------------------------------------------------------
+
+    def open_escalation(
+        self,
+        kind: EscalationKind,
+        title: str,
+        *,
+        task_id: str | None = None,
+        territory: Territory = Territory.APPROVAL_REQUIRED,
+        **fields: Any,
+    ) -> Escalation:
+        fields.setdefault("priority", DEFAULT_PRIORITY[kind])
+        fields.setdefault("actions", list(KIND_ACTIONS[kind]))
+        if territory is not Territory.COLLABORATIVE:
+            fields["timeout_s"] = None  # approval-required items never time out
+            fields["default_action"] = None
+        elif fields.get("timeout_s") is None and self.spec.authority.collaborative_timeout_s:
+            fields["timeout_s"] = self.spec.authority.collaborative_timeout_s
+            fields.setdefault("default_action", Action.APPROVE)
+        escalation = Escalation(
+            id=f"e{len(self.view.escalations) + 1}",
+            kind=kind,
+            title=title,
+            task_id=task_id,
+            territory=territory,
+            opened_at=time.time(),
+            **fields,
+        )
+        self.emit(EscalationOpened(escalation=escalation))
+        self._maybe_auto(escalation)
+        return escalation
+
+    def _maybe_auto(self, escalation: Escalation) -> None:
+        action: Action | None = None
+        option: str | None = None
+        if self.auto_approve is AutoApprove.NONE:
+            return
+        if escalation.kind in _GATE_KINDS:
+            action = Action.APPROVE
+        elif self.auto_approve is AutoApprove.ALL:
+            if escalation.kind in (
+                EscalationKind.CONFLICT,
+                EscalationKind.QUALITY,
+                EscalationKind.DEVIATION,
+                EscalationKind.SCOPE_CHANGE,
+            ):
+                action = Action.APPROVE
+                if escalation.options:
+                    option = escalation.options[0].id
+            elif escalation.kind is EscalationKind.FAILURE and escalation.task_id:
+                if escalation.task_id in self._auto_retried:
+                    action = Action.SKIP
+                else:
+                    self._auto_retried.add(escalation.task_id)
+                    action = Action.RETRY
+            # Budget overruns are never approved automatically: a budget is the Orchestrator's.
+        if action is None:
+            return
+        command = Command(
+            id=f"auto-{escalation.id}",
+            action=action,
+            escalation_id=escalation.id,
+            task_id=escalation.task_id,
+            option_id=option,
+            issued_at=time.time(),
+            origin=f"--auto-approve {self.auto_approve.value}",
+        )
+        self.enqueue(command)
+
+    # -- commands --------------------------------------------------------------------------
+
+    async def submit(self, command: Command) -> CommandResult:
+        """Record a command durably, then have the main loop apply it; wait for the outcome."""
+        known = self.view.commands.get(command.id)
+        if known is not None and known.status != "recorded":
+            return CommandResult(command.id, known.status == "applied", known.detail)
+        future: asyncio.Future[CommandResult] = asyncio.get_running_loop().create_future()
+        if known is None:
+            await self._record(command)
+        self._commands.append((command, future))
+        self.wake()
+        return await future
+
+    async def apply_offline(self, command: Command) -> CommandResult:
+        """Apply a command while no run is under way (`podium decide` on a stopped production)."""
+        known = self.view.commands.get(command.id)
+        if known is not None and known.status != "recorded":
+            return CommandResult(command.id, known.status == "applied", known.detail)
+        if known is None:
+            await self._record(command)
+        if command.action is Action.REQUEST_ALTERNATIVES:
+            return CommandResult(
+                command.id, True, "recorded; the alternatives are drafted when the run resumes"
+            )
+        result = self.handler.apply(command)
+        await self.store.flush()
+        return result
+
+    async def _record(self, command: Command) -> None:
+        payload = CommandRecorded(command=command)
+        event = await self.store.append_durable(payload)
+        self.view.apply(event)
+        for listener in self._listeners:
+            listener(event.seq, payload)
+
+    def enqueue(self, command: Command) -> None:
+        """Queue a command the engine itself issues (auto-approve, timeouts)."""
+        self._commands.append((command, None))
+        self.wake()
+
+    async def _drain_commands(self) -> None:
+        while self._commands:
+            command, future = self._commands.pop(0)
+            if command.id not in self.view.commands:
+                await self._record(command)
+            record = self.view.commands[command.id]
+            if record.status != "recorded":
+                result = CommandResult(command.id, record.status == "applied", record.detail)
+            else:
+                result = self.handler.apply(command)
+            if future is not None and not future.done():
+                future.set_result(result)
+
+    async def _poll_external(self) -> None:
+        """Pick up commands other processes wrote to the store (`podium decide`)."""
+        while True:
+            try:
+                pending = await self.store.pending_commands()
+            except Exception:  # a busy database must not stop the crew
+                log.exception("reading pending commands")
+                pending = []
+            for command in pending:
+                if command.id not in self.view.commands:
+                    await self._record(command)
+                    self._commands.append((command, None))
+                await self.store.mark_command_taken(command.id, self.view.last_seq)
+                self.wake()
+            await asyncio.sleep(COMMAND_POLL_S)
+
+    # -- running ---------------------------------------------------------------------------
+
+    def start_background(self, coro: Any) -> None:
+        """Run side work (alternatives, timed retries) inside the engine's task group."""
+        if self._group is None:
+            coro.close()  # no run under way: the work is redone when the run resumes
+            return
+        task = self._group.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Task[None]) -> None:
+        self._background.discard(task)
+        self.wake()
+
+    def _recover(self) -> None:
+        """After a crash or a stop: what was running starts again; unapplied commands apply."""
+        for task_id, record in self.view.tasks.items():
+            if record.state is TaskState.RUNNING:
+                self.emit(
+                    TaskStateChanged(
+                        task_id=task_id, state=TaskState.READY, reason="interrupted; resumed"
+                    )
+                )
+        for agent_id, agent in self.view.agents.items():
+            if agent.state is not AgentState.IDLE:
+                self.emit(AgentStateChanged(agent_id=agent_id, state=AgentState.IDLE))
+        for command in self.view.commands.values():
+            if command.status == "recorded":
+                self._commands.append((command.command, None))
+        self.handler.restore()
+        self.scheduler.rebuild()
+
+    async def run(self) -> ProductionState:
+        """Run until the production completes, fails, waits on the Orchestrator, or stops."""
+        resumed = self.view.runs > 0
+        self._recover()
+        self.emit(RunStarted(pid=os.getpid(), resumed=resumed, headless=self.headless))
+        self._set_state(ProductionState.RUNNING, "resumed" if resumed else "started")
+        try:
+            async with asyncio.TaskGroup() as group:
+                self._group = group
+                poller = group.create_task(self._poll_external())
+                try:
+                    final = await self._main_loop(group)
+                finally:
+                    poller.cancel()
+                    await self._cancel_all()
+        finally:
+            self._group = None
+        reason = self._stopping or final.value
+        self.emit(RunStopped(reason=reason))
+        await self.store.flush()
+        return final
+
+    async def _main_loop(self, group: asyncio.TaskGroup) -> ProductionState:
+        if not self.view.planned:
+            from podium.engine.planner import install_plan
+
+            install_plan(self)
+        self.promote_ready()
+        while True:
+            await self._drain_commands()
+            if self._stopping is not None:
+                self._set_state(ProductionState.STOPPED, self._stopping)
+                return ProductionState.STOPPED
+            if not self.view.paused:
+                for task_id in self.scheduler.pick(self.limits):
+                    self._tasks[task_id] = group.create_task(self._run_task(task_id))
+            if not self._tasks and not self._background and not self._commands:
+                outcome = self._outcome()
+                if outcome is not ProductionState.RUNNING:
+                    self._set_state(outcome, self._outcome_reason(outcome))
+                    if not self.keep_alive or outcome is ProductionState.FAILED:
+                        return outcome
+            elif self.view.state is not ProductionState.RUNNING and not self.view.paused:
+                self._set_state(ProductionState.RUNNING, "working")
+            self._wake.clear()
+            if self._commands:
+                continue
+            timeout = self.handler.next_timeout()
+            if timeout is None:
+                await self._wake.wait()
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout)
+                self.handler.fire_timeouts()
+
+    async def _run_task(self, task_id: str) -> None:
+        try:
+            await self.runner.run(task_id)
+        except asyncio.CancelledError:
+            record = self.view.tasks.get(task_id)
+            if record is not None and record.state is TaskState.RUNNING:
+                self.set_task_state(task_id, TaskState.READY, "interrupted")
+            raise
+        except Exception as exc:  # a bug in one task must not bring down the crew
+            log.exception("task %s", task_id)
+            self.runner.internal_failure(task_id, exc)
+        finally:
+            self._tasks.pop(task_id, None)
+            self.scheduler.finished(task_id)
+            self.wake()
+
+    async def _cancel_all(self) -> None:
+        pending = list(self._tasks.values()) + list(self._background)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    def _outcome(self) -> ProductionState:
+        tasks = self.view.tasks
+        if self.view.paused:
+            return ProductionState.WAITING
+        if tasks and all(r.state.settled for r in tasks.values()):
+            if any(
+                e.open and e.territory is Territory.APPROVAL_REQUIRED
+                for e in self.view.escalations.values()
+            ):
+                return ProductionState.WAITING
+            return ProductionState.COMPLETED
+        if self.scheduler.has_ready():
+            return ProductionState.RUNNING
+        if self.view.open_escalations():
+            return ProductionState.WAITING
+        if any(r.state is TaskState.FAILED for r in tasks.values()):
+            return ProductionState.FAILED
+        return ProductionState.WAITING
+
+    def _outcome_reason(self, state: ProductionState) -> str:
+        if state is ProductionState.WAITING:
+            if self.view.paused:
+                return "paused"
+            return f"{len(self.view.open_escalations())} escalation(s) wait on the Orchestrator"
+        if state is ProductionState.COMPLETED:
+            return "every task is done"
+        if state is ProductionState.FAILED:
+            failed = [t for t, r in self.view.tasks.items() if r.state is TaskState.FAILED]
+            return "failed: " + ", ".join(failed)
+        return ""
+
+    def _set_state(
+        self, state: ProductionState, reason: str, *, paused: bool | None = None
+    ) -> None:
+        if self.view.state is state and self.view.state_reason == reason and paused is None:
+            return
+        self.emit(ProductionStateChanged(state=state, reason=reason, paused=paused))
+
+    def set_paused(self, paused: bool) -> None:
+        if paused:
+            self._set_state(ProductionState.WAITING, "paused", paused=True)
+        else:
+            self._set_state(ProductionState.RUNNING, "resumed", paused=False)
+        self.wake()
+
+    def request_stop(self, reason: str = "stopped by the Orchestrator") -> None:
+        self._stopping = reason
+        self.wake()

@@ -1,0 +1,236 @@
+"""Planning: the producer (the showrunner for a series) turns the brief into a task tree.
+
+An explicit plan is used as written. Otherwise planning is itself a task, `plan`, visible in the
+tree: its output is validated against the plan schema and the crew, repaired once, and then
+escalated if still wrong. The tasks it adds wait on it, so the plan is a gate when the policy
+says so (by default it does).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from podium.domain.escalation import Action, EscalationKind, Option
+from podium.domain.events import AgentState, AgentStateChanged, TasksPlanned, TerritoryAssigned
+from podium.domain.policy import DecisionKind, Territory, classify
+from podium.domain.production import Format, PlannerMode, ProductionSpec
+from podium.domain.state import TaskRecord
+from podium.domain.tasks import PlanDraft, TaskKind, TaskSpec, TaskState, dependency_cycle
+from podium.engine.prompts import build_request
+from podium.llm.gateway import CompletionRequest, CompletionResult, FailureKind, LLMError
+
+if TYPE_CHECKING:
+    from podium.engine.engine import Engine
+
+PLAN_TASK_ID = "plan"
+
+
+def plan_task_id(spec: ProductionSpec) -> str:
+    taken = {t.id for t in spec.tasks}
+    return PLAN_TASK_ID if PLAN_TASK_ID not in taken else "podium-plan"
+
+
+def install_plan(engine: Engine) -> None:
+    """First run only: put the file's tasks, and the planning task unless explicit, in place."""
+    spec = engine.spec
+    tasks = list(spec.tasks)
+    if spec.planner.mode is not PlannerMode.EXPLICIT:
+        planner = spec.planner_agent()
+        tasks.append(
+            TaskSpec(
+                id=plan_task_id(spec),
+                title="Plan the production",
+                kind=TaskKind.PLAN,
+                assignee=planner.id,
+                phase="planning",
+                deliverable="plan",
+                brief="Break the brief into phases, deliverables and tasks with dependencies.",
+            )
+        )
+    engine.emit(TasksPlanned(tasks=tasks, source="file"))
+    engine.plan_changed()
+
+
+def check_plan(spec: ProductionSpec, existing: list[TaskSpec], draft: list[TaskSpec]) -> list[str]:
+    """What is wrong with a proposed plan, in words the planner can act on."""
+    problems: list[str] = []
+    crew = {a.id for a in spec.crew}
+    gates = spec.gate_ids()
+    known = {t.id for t in existing}
+    seen: set[str] = set()
+    for task in draft:
+        if task.id in seen:
+            problems.append(f"task {task.id!r} appears twice")
+        seen.add(task.id)
+        if task.kind is TaskKind.PLAN:
+            problems.append(f"task {task.id!r}: the plan cannot contain another plan task")
+        if task.assignee not in crew:
+            problems.append(f"task {task.id!r}: assignee {task.assignee!r} is not in the crew")
+        for reviewer in task.reviewers:
+            if reviewer not in crew:
+                problems.append(f"task {task.id!r}: reviewer {reviewer!r} is not in the crew")
+            elif reviewer == task.assignee:
+                problems.append(f"task {task.id!r}: the assignee cannot review their own task")
+        if task.gate is not None and task.gate not in gates:
+            problems.append(f"task {task.id!r}: unknown milestone {task.gate!r}")
+    ids = known | seen
+    for task in draft:
+        for dep in task.depends_on:
+            if dep not in ids:
+                problems.append(f"task {task.id!r}: depends on unknown task {dep!r}")
+    combined = [t for t in existing if t.id not in seen] + draft
+    if not problems and (cycle := dependency_cycle(combined)):
+        problems.append(f"dependency cycle: {' → '.join(cycle)}")
+    return problems
+
+
+def _plan_hints(engine: Engine) -> dict[str, object]:
+    spec = engine.spec
+    info = spec.production
+    existing = [t for t in engine.view.tasks.values() if t.spec.kind is not TaskKind.PLAN]
+    scenes = info.scenes or (None if info.format is not Format.SHORT_FILM else 5)
+    return {
+        "crew": [{"id": a.id, "role": a.role.value, "character": a.character} for a in spec.crew],
+        "existing_tasks": [
+            {
+                "id": t.spec.id,
+                "kind": t.spec.kind.value,
+                "title": t.spec.title,
+                "assignee": t.spec.assignee,
+                "params": t.spec.params,
+            }
+            for t in existing
+        ],
+        "episodes": info.episodes,
+        "chapters": info.chapters,
+        "scenes": scenes,
+        "gates": sorted(spec.gate_ids()),
+        "brief": info.brief,
+    }
+
+
+async def run_planner(engine: Engine, record: TaskRecord) -> None:
+    from podium.engine.agent_runner import BudgetHold, TaskFailure
+
+    spec = engine.spec
+    task = record.spec
+    agent_id = task.assignee
+    agent = engine.view.agents[agent_id].spec
+    model = engine.model_for(agent_id)
+    engine.set_task_state(task.id, TaskState.RUNNING, "planning", attempt=record.attempt + 1)
+    engine.emit(AgentStateChanged(agent_id=agent_id, state=AgentState.THINKING, task_id=task.id))
+    existing = [t.spec for t in engine.view.tasks.values() if t.spec.id != task.id]
+    feedback: list[str] = []
+    problems: list[str] = []
+    draft: PlanDraft | None = None
+    existing_ids = {e.id for e in existing}
+    for _ in (1, 2):  # the plan is repaired once, then escalated
+
+        def request_for(n: int, fb: list[str] = feedback) -> CompletionRequest:
+            return build_request(
+                engine.view,
+                record,
+                agent,
+                model,
+                purpose="plan",
+                schema=PlanDraft,
+                inputs=[],
+                feedback=fb,
+                call_number=n,
+                extra_hints=_plan_hints(engine),
+                extra_text="Existing tasks (keep them; add what is missing):\n"
+                + "\n".join(f"- {t.id} ({t.kind.value}) → {t.assignee}" for t in existing),
+            )
+
+        try:
+            _, _, proposed = await engine.runner.call(request_for, record, agent_id, _parse_plan)
+        except BudgetHold as hold:
+            engine.set_task_state(task.id, TaskState.AWAITING_APPROVAL, "budget")
+            engine.open_escalation(
+                EscalationKind.BUDGET,
+                "Budget: planning would overrun",
+                task_id=task.id,
+                detail=hold.reason,
+            )
+            return
+        except TaskFailure as failure:
+            engine.emit(AgentStateChanged(agent_id=agent_id, state=AgentState.FAILED))
+            engine.runner.fail(record, failure)
+            return
+        existing_ids = {e.id for e in existing}
+        draft = proposed
+        new = [t for t in proposed.tasks if t.id not in existing_ids]
+        problems = check_plan(spec, existing, new)
+        if not problems:
+            break
+        feedback = problems
+    engine.emit(AgentStateChanged(agent_id=agent_id, state=AgentState.IDLE))
+    assert draft is not None
+    if problems:
+        engine.set_task_state(task.id, TaskState.FAILED, "the plan is invalid after one repair")
+        engine.open_escalation(
+            EscalationKind.PLAN,
+            "The plan is invalid after one repair",
+            task_id=task.id,
+            evidence=problems[:20],
+            options=[
+                Option(id="retry", label="Plan again", proposer="podium"),
+                Option(
+                    id="skip",
+                    label="Go on with the file's tasks only",
+                    proposer="podium",
+                    reasoning="nothing the planner proposed is used",
+                ),
+            ],
+            actions=[Action.RETRY, Action.SKIP, Action.OVERRIDE],
+        )
+        return
+    added: list[TaskSpec] = []
+    for t in draft.tasks:
+        if t.id in existing_ids:
+            continue
+        if not any(d in {n.id for n in draft.tasks} for d in t.depends_on):
+            t = t.model_copy(update={"depends_on": [*t.depends_on, task.id]})
+        added.append(t)
+    engine.emit(TasksPlanned(tasks=added, source="planner", rationale=draft.rationale))
+    engine.plan_changed()
+    territory = classify(spec.authority, DecisionKind.PLAN, gated=task.gate is not None)
+    engine.emit(
+        TerritoryAssigned(task_id=task.id, territory=territory, decision_kind=DecisionKind.PLAN)
+    )
+    summary = f"{len(added)} tasks added by {agent_id}" + (
+        f"; {draft.rationale}" if draft.rationale else ""
+    )
+    if territory is Territory.APPROVAL_REQUIRED:
+        engine.set_task_state(task.id, TaskState.AWAITING_APPROVAL, "plan awaits approval")
+        engine.open_escalation(
+            EscalationKind.PLAN,
+            f"Approve the plan: {len(added)} tasks",
+            task_id=task.id,
+            detail=summary,
+            evidence=[f"{t.id} ({t.kind.value}) → {t.assignee}" for t in added[:50]],
+        )
+    else:
+        engine.set_task_state(task.id, TaskState.DONE, territory.value)
+        if territory is Territory.COLLABORATIVE:
+            engine.open_escalation(
+                EscalationKind.COLLABORATIVE,
+                f"Plan applied provisionally: {len(added)} tasks",
+                task_id=task.id,
+                territory=Territory.COLLABORATIVE,
+                detail=summary,
+            )
+
+
+def _parse_plan(result: CompletionResult) -> PlanDraft:
+    if isinstance(result.parsed, PlanDraft):
+        return result.parsed
+    try:
+        return PlanDraft.model_validate_json(result.text)
+    except ValidationError as exc:
+        raise LLMError(
+            FailureKind.MALFORMED_OUTPUT,
+            f"the plan does not match the plan schema: {exc.error_count()} problem(s)",
+        ) from None

@@ -1,0 +1,258 @@
+"""Prompts: what an agent is told, built from the current vision, style, brief and inputs.
+
+Each task kind reads only the vision sections it needs (`VISION_USES`); that is what makes
+"the tasks whose inputs used the changed section" exact when the Orchestrator clarifies the
+vision. The same facts travel as `hints`, which the rehearsal model writes from.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel
+
+from podium.domain.agents import AgentSpec
+from podium.domain.artifacts import Artifact
+from podium.domain.production import ProductionSpec, Vision
+from podium.domain.state import ProductionView, TaskRecord
+from podium.domain.tasks import TaskKind
+from podium.domain.validators import CharacterPresence, ForbiddenTerms, RequiredTerms, WordCount
+from podium.llm.gateway import CompletionRequest, Message
+
+_ALL = frozenset(TaskKind)
+_STORY = _ALL - {TaskKind.REPORT, TaskKind.MUSIC_CUES, TaskKind.EDIT}
+_PLACES = frozenset(
+    {
+        TaskKind.PLAN,
+        TaskKind.TREATMENT,
+        TaskKind.OUTLINE,
+        TaskKind.EPISODE_ARC,
+        TaskKind.SCENE,
+        TaskKind.SCRIPT,
+        TaskKind.CHAPTER,
+        TaskKind.ILLUSTRATION,
+        TaskKind.LOOK,
+        TaskKind.SHOT_LIST,
+    }
+)
+_REACH = frozenset({TaskKind.PLAN, TaskKind.TREATMENT, TaskKind.EPISODE_ARC, TaskKind.FINAL})
+
+VISION_USES: dict[str, frozenset[TaskKind]] = {
+    "premise": _ALL - {TaskKind.REPORT},
+    "themes": _ALL - {TaskKind.REPORT},
+    "tone": _ALL - {TaskKind.REPORT},
+    "characters": _STORY - {TaskKind.LOOK},
+    "locations": _PLACES,
+    "audience": _REACH,
+    "distribution": _REACH,
+}
+
+INPUT_CHARS = 1200  # of each dependency's output, in the prompt
+
+
+def uses_section(kind: TaskKind, section: str) -> bool:
+    return kind in VISION_USES.get(section, _ALL)
+
+
+def vision_text(vision: Vision, kind: TaskKind) -> str:
+    lines = [f"VISION (version {vision.version})"]
+    if uses_section(kind, "premise"):
+        lines.append(f"Premise: {vision.premise}")
+    if uses_section(kind, "themes") and vision.themes:
+        lines.append(f"Themes: {', '.join(vision.themes)}")
+    if uses_section(kind, "tone") and vision.tone:
+        lines.append(f"Tone: {vision.tone}")
+    if uses_section(kind, "audience") and vision.audience:
+        lines.append(f"Audience: {vision.audience}")
+    if uses_section(kind, "distribution") and vision.distribution:
+        lines.append(f"Distribution: {vision.distribution}")
+    if uses_section(kind, "characters") and vision.characters:
+        lines.append("Characters:")
+        for c in vision.characters:
+            voice = f" Voice: {c.voice}" if c.voice else ""
+            arc = f" Arc: {c.arc}" if c.arc else ""
+            lines.append(f"- {c.name}: {c.description}{arc}{voice}")
+    if uses_section(kind, "locations") and vision.locations:
+        lines.append(f"Locations: {', '.join(vision.locations)}")
+    return "\n".join(lines)
+
+
+def style_text(spec: ProductionSpec) -> str:
+    style = spec.style
+    parts = [
+        ("Visual references", ", ".join(style.visual_references)),
+        ("Palette", ", ".join(style.palette)),
+        ("Lighting", style.lighting),
+        ("Camera", style.camera),
+        ("Sound", style.sound),
+        ("Music", style.music),
+        ("Notes", style.notes),
+    ]
+    body = "\n".join(f"{name}: {value}" for name, value in parts if value)
+    return f"STYLE GUIDE\n{body}" if body else ""
+
+
+def system_message(spec: ProductionSpec, vision: Vision, agent: AgentSpec, kind: TaskKind) -> str:
+    info = spec.production
+    who = f"You are {agent.name}, the {agent.role.value.replace('_', ' ')}"
+    if agent.character:
+        who += f" who voices {agent.character}"
+    head = f'{who} on "{info.title}", a {info.format.value.replace("_", " ")}.'
+    if info.logline:
+        head += f" Logline: {info.logline}"
+    rules = (
+        "The Orchestrator, a human, holds final authority. You never approve, skip or decide "
+        "anything on the Orchestrator's behalf; say what you propose and why."
+    )
+    sections = [head, agent.brief, rules, vision_text(vision, kind), style_text(spec)]
+    return "\n\n".join(s for s in sections if s)
+
+
+def _word_range(spec: ProductionSpec, record: TaskRecord) -> tuple[int | None, int | None]:
+    low: int | None = None
+    high: int | None = None
+    for rule in spec.validators:
+        if isinstance(rule, WordCount) and rule.applies_to(record.spec):
+            low = rule.min if low is None or (rule.min or 0) > low else low
+            high = rule.max if high is None or (rule.max is not None and rule.max < high) else high
+    return low, high
+
+
+def _terms(spec: ProductionSpec, record: TaskRecord, kind: type[Any]) -> list[str]:
+    terms: list[str] = []
+    for rule in spec.validators:
+        if isinstance(rule, kind) and rule.applies_to(record.spec):
+            terms.extend(rule.terms)
+    return terms
+
+
+def build_request(
+    view: ProductionView,
+    record: TaskRecord,
+    agent: AgentSpec,
+    model: str,
+    *,
+    purpose: str = "task",
+    schema: type[BaseModel] | None,
+    inputs: list[Artifact],
+    feedback: list[str],
+    call_number: int,
+    extra_hints: dict[str, Any] | None = None,
+    extra_text: str = "",
+) -> CompletionRequest:
+    assert view.spec is not None and view.vision is not None
+    spec, vision, task = view.spec, view.vision, record.spec
+    kind = task.kind
+    low, high = _word_range(spec, record)
+    target = task.params.get("target_words")
+    if target is None and low is not None and high is not None:
+        target = (low + high) // 2
+    user: list[str] = [f"TASK {task.id} ({kind.value}): {task.title}"]
+    if task.brief:
+        user.append(task.brief)
+    if task.params:
+        user.append("Details: " + json.dumps(task.params, sort_keys=True, default=str))
+    if target:
+        user.append(f"Length: about {target} words" + (f" ({low}–{high})" if low and high else ""))
+    forbidden = _terms(spec, record, ForbiddenTerms)
+    if forbidden:
+        user.append("Never use: " + ", ".join(forbidden))
+    required = _terms(spec, record, RequiredTerms)
+    if required:
+        user.append("Be sure to include: " + ", ".join(required))
+    present = [
+        c
+        for r in spec.validators
+        if isinstance(r, CharacterPresence) and r.applies_to(task)
+        for c in r.characters
+    ]
+    if present:
+        user.append("These characters must appear: " + ", ".join(present))
+    deps = []
+    for art in inputs:
+        dep = view.tasks.get(art.task_id)
+        summary = art.parsed().plain_text()[:INPUT_CHARS]
+        deps.append(
+            {
+                "task_id": art.task_id,
+                "kind": art.kind.value,
+                "title": dep.spec.title if dep else art.task_id,
+                "summary": summary,
+            }
+        )
+        user.append(f"INPUT from {art.task_id} ({art.kind.value}):\n{summary}")
+    skipped = [
+        d for d in task.depends_on if d in view.tasks and view.tasks[d].state.value == "skipped"
+    ]
+    if skipped:
+        user.append("Skipped by the Orchestrator, work without them: " + ", ".join(skipped))
+    agent_record = view.agents.get(agent.id)
+    notes = agent_record.feedback[-5:] if agent_record else []
+    if notes:
+        user.append("THE ORCHESTRATOR'S FEEDBACK TO YOU:\n" + "\n".join(f"- {n}" for n in notes))
+    if record.direction:
+        user.append(f"THE ORCHESTRATOR'S DIRECTION (binding): {record.direction}")
+    if feedback:
+        user.append(
+            "CORRECT THESE PROBLEMS FROM YOUR LAST ATTEMPT:\n"
+            + "\n".join(f"- {f}" for f in feedback)
+        )
+    if extra_text:
+        user.append(extra_text)
+    if schema is not None:
+        user.append(
+            "Answer with one JSON object matching this schema:\n"
+            + json.dumps(schema.model_json_schema(), separators=(",", ":"))
+        )
+    hints: dict[str, Any] = {
+        "kind": kind.value,
+        "purpose": purpose,
+        "role": agent.role.value,
+        "agent_name": agent.name,
+        "character": agent.character,
+        "title": spec.production.title,
+        "format": spec.production.format.value,
+        "logline": spec.production.logline,
+        "premise": vision.premise,
+        "themes": list(vision.themes),
+        "tone": vision.tone,
+        "characters": [
+            {"name": c.name, "description": c.description, "voice": c.voice}
+            for c in vision.characters
+        ],
+        "locations": list(vision.locations),
+        "palette": list(spec.style.palette),
+        "lighting": spec.style.lighting,
+        "camera": spec.style.camera,
+        "music": spec.style.music,
+        "task_title": task.title,
+        "task_brief": task.brief,
+        "target_words": target,
+        "min_words": low,
+        "max_words": high,
+        "forbidden_terms": forbidden,
+        "required_terms": required + present,
+        "feedback": list(feedback),
+        "direction": record.direction,
+        "dependencies": deps,
+        "vision_version": vision.version,
+    }
+    for key in ("chapter", "episode", "scene"):
+        if key in task.params:
+            hints[key] = task.params[key]
+    if extra_hints:
+        hints.update(extra_hints)
+    return CompletionRequest(
+        model=model,
+        messages=(
+            Message("system", system_message(spec, vision, agent, kind)),
+            Message("user", "\n\n".join(user)),
+        ),
+        agent_id=agent.id,
+        task_id=task.id,
+        purpose=purpose,
+        response_schema=schema,
+        hints=hints,
+        attempt=call_number,
+    )

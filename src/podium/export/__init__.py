@@ -1,0 +1,1 @@
+"""Writers of deliverables over the store: Fountain, CSV, Markdown and JSONL."""

@@ -1,0 +1,175 @@
+"""Headless runs: no TUI; progress on stderr, a summary at the end, an exit code for scripts.
+
+On a terminal, progress is a live rich display (per phase and overall, tokens, cost, open
+escalations); elsewhere (CI, a log file) it is one plain line per notable event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+import time
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.text import Text
+
+from podium.domain.events import (
+    EscalationOpened,
+    Payload,
+    ProductionState,
+    TaskStateChanged,
+)
+from podium.domain.state import ProductionView
+from podium.domain.tasks import TaskState
+
+if TYPE_CHECKING:
+    from podium.engine.engine import Engine
+
+_GLYPH = {
+    TaskState.DONE: "✓",
+    TaskState.FAILED: "✗",
+    TaskState.SKIPPED: "↷",
+    TaskState.AWAITING_APPROVAL: "⏸",
+    TaskState.STALE: "↺",
+}
+
+
+def _money(value: float | None) -> str:
+    return "unknown" if value is None else f"${value:,.4f}"
+
+
+class Reporter:
+    """Turns engine events into progress on stderr. Agent text is never parsed as markup."""
+
+    def __init__(self, engine: Engine, console: Console) -> None:
+        self.engine = engine
+        self.view = engine.view
+        self.console = console
+        self.live = console.is_terminal
+        self.progress: Progress | None = None
+        self._bars: dict[str, TaskID] = {}
+        self._overall: TaskID | None = None
+        self._last_refresh = 0.0
+
+    def start(self) -> None:
+        self.engine.subscribe(self.on_event)
+        if self.live:
+            self.progress = Progress(
+                TextColumn("{task.description}", markup=False),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[extra]}", markup=False),
+                console=self.console,
+                transient=False,
+            )
+            self.progress.start()
+            self._overall = self.progress.add_task("overall", total=1, extra="")
+            self._refresh(force=True)
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self._refresh(force=True)
+            self.progress.stop()
+
+    def on_event(self, seq: int, payload: Payload) -> None:
+        if isinstance(payload, TaskStateChanged):
+            if payload.state in _GLYPH and not self.live:
+                record = self.view.tasks.get(payload.task_id)
+                who = record.spec.assignee if record else ""
+                line = Text(f"{_GLYPH[payload.state]} {payload.task_id} ({who}): ")
+                line.append(f"{payload.state.value}; {payload.reason}")
+                self.console.print(line, highlight=False)
+            self._refresh()
+        elif isinstance(payload, EscalationOpened):
+            esc = payload.escalation
+            line = Text(f"! {esc.id} {esc.kind.value}: ", style="bold")
+            line.append(esc.title, style="")
+            self.console.print(line, highlight=False)
+
+    def _refresh(self, force: bool = False) -> None:
+        if self.progress is None or self._overall is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_refresh < 0.1:
+            return
+        self._last_refresh = now
+        phases: dict[str, Counter[str]] = {}
+        for record in self.view.tasks.values():
+            phase = record.spec.phase or record.spec.kind.value
+            phases.setdefault(phase, Counter())["done" if record.state.settled else "open"] += 1
+        for phase, counts in phases.items():
+            total = counts["done"] + counts["open"]
+            if phase not in self._bars:
+                self._bars[phase] = self.progress.add_task(f"  {phase}", total=total, extra="")
+            self.progress.update(self._bars[phase], total=total, completed=counts["done"])
+        done = sum(c["done"] for c in phases.values())
+        total = sum(c["done"] + c["open"] for c in phases.values()) or 1
+        extra = (
+            f"{self.view.tokens():,} tokens · {_money(self.view.total_cost())} · "
+            f"{len(self.view.open_escalations())} open escalation(s)"
+        )
+        self.progress.update(self._overall, total=total, completed=done, extra=extra)
+
+
+def summary_lines(view: ProductionView, db: str) -> list[Text]:
+    counts = {k: v for k, v in view.task_counts().items() if v}
+    makespan = view.makespan_s()
+    lines = [
+        Text(
+            f"{view.spec.production.title if view.spec else 'production'}: {view.state.value}"
+            f" ({view.state_reason})",
+            style="bold",
+        ),
+        Text("tasks: " + ", ".join(f"{v} {k}" for k, v in counts.items())),
+        Text(
+            f"tokens: {view.tokens():,} · cost: {_money(view.total_cost())} · "
+            f"calls: {view.calls} ({view.failed_calls} failed) · "
+            f"makespan: {'-' if makespan is None else f'{makespan:.2f}s'}"
+        ),
+    ]
+    waiting = view.open_escalations()
+    if waiting:
+        lines.append(Text(f"waiting on the Orchestrator ({len(waiting)}):", style="bold"))
+        for esc in waiting:
+            line = Text(f"  {esc.id}  {esc.kind.value:<14} ")
+            line.append(esc.title)
+            line.append(f"  [{', '.join(a.value for a in esc.actions)}]", style="dim")
+            lines.append(line)
+        lines.append(Text(f"decide with: podium decide {db} ID ACTION [TEXT]", style="dim"))
+    lines.append(Text(f"database: {db}", style="dim"))
+    return lines
+
+
+async def run_headless(engine: Engine, db: str) -> ProductionState:
+    console = Console(stderr=True, highlight=False)
+    reporter = Reporter(engine, console)
+    reporter.start()
+    loop = asyncio.get_running_loop()
+    interrupted = False
+
+    def interrupt() -> None:
+        nonlocal interrupted
+        interrupted = True
+        engine.request_stop("interrupted (Ctrl-C)")
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, interrupt)
+        loop.add_signal_handler(signal.SIGTERM, interrupt)
+    try:
+        state = await engine.run()
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGINT)
+            loop.remove_signal_handler(signal.SIGTERM)
+        reporter.stop()
+    for line in summary_lines(engine.view, db):
+        console.print(line, highlight=False)
+    if interrupted:
+        console.print(Text(f"stopped; continue with: podium resume {db} --headless"))
+    sys.stderr.flush()
+    return state
