@@ -104,6 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
     constraints.add_argument("pairs", nargs="+", metavar="KEY=VALUE")
     constraints.add_argument("--id", metavar="CMD_ID", help="command id, for idempotent scripts")
     constraints.set_defaults(handler=_lazy("constraints"))
+
+    export = commands.add_parser("export", help="write the deliverables and the decision log")
+    export.add_argument("db_path", metavar="DB")
+    export.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
+    export.set_defaults(handler=_lazy("export", module="cli_export"))
     return parser
 
 
@@ -117,11 +122,13 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _lazy(name: str) -> Callable[[argparse.Namespace], int]:
+def _lazy(name: str, module: str = "cli_production") -> Callable[[argparse.Namespace], int]:
     def handler(args: argparse.Namespace) -> int:
-        from podium import cli_production
+        from importlib import import_module
 
-        command: Callable[[argparse.Namespace], int] = getattr(cli_production, name)
+        command: Callable[[argparse.Namespace], int] = getattr(
+            import_module(f"podium.{module}"), name
+        )
         return command(args)
 
     return handler

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from podium.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_WAITING, say, warn
+from podium.domain import health
 from podium.domain.escalation import Action, Command
 from podium.domain.events import ProductionOpened, ProductionState, RunStarted, RunStopped
 from podium.domain.loading import ProductionFileError
@@ -192,6 +193,14 @@ def status(args: argparse.Namespace) -> int:
     async def go() -> int:
         view = await load_view(Path(args.db_path))
         summary = view.summary()
+        now = time.time()
+        found = health.signals(view, now)
+        summary["health"] = {
+            "level": health.overall(view, now).label,
+            "signals": [
+                {"name": s.name, "value": s.value, "level": s.level.label} for s in found
+            ],
+        }
         if args.json:
             say(json.dumps(summary))
             return EXIT_OK
@@ -202,6 +211,9 @@ def status(args: argparse.Namespace) -> int:
         console = Console(highlight=False)
         for line in summary_lines(view, args.db_path):
             console.print(line)
+        console.print(f"health: {summary['health']['level']}", markup=False)
+        for signal in found:
+            console.print(f"  {signal.name}: {signal.value} ({signal.level.label})", markup=False)
         return EXIT_OK
 
     return _guarded(go)

@@ -133,9 +133,12 @@ class ScriptedBackend:
                 return custom
         if request.purpose == "review":
             verdict = s.verdicts.pop(0) if s.verdicts else "approve"
-            return Critique(verdict=verdict, summary="too long", issues=["cut the middle"])  # type: ignore[arg-type]
+            return Critique.model_validate(
+                {"verdict": verdict, "summary": "too long", "issues": ["cut the middle"]}
+            )
         if request.purpose == "debate":
-            return Position(stance=f"{request.agent_id} holds", reasoning="because", concedes=s.concede)
+            stance = f"{request.agent_id} holds"
+            return Position(stance=stance, reasoning="because", concedes=s.concede)
         if request.purpose == "ruling":
             return Ruling(decided=s.ruling_decided, winner="", decision="split the difference")
         kind = TaskKind(request.hints.get("kind", "chapter"))

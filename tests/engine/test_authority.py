@@ -7,23 +7,32 @@ from pathlib import Path
 
 from podium.domain.artifacts import ArtifactStatus, Prose
 from podium.domain.debate import DebateState
-from podium.domain.escalation import Action, Command, EscalationKind
+from podium.domain.escalation import Action, Command, Escalation, EscalationKind
 from podium.domain.events import ProductionState
 from podium.domain.policy import Territory
+from podium.domain.state import ProductionView
 from podium.domain.tasks import TaskState
 from podium.llm.gateway import CompletionRequest
 
 from .harness import Script, concurrency_from_events, crew, open_engine, production, tasks
 
-CREW = crew(("prod", "producer"), ("dir", "director"), ("w", "writer"), ("dp", "director_of_photography"))
+CREW = crew(
+    ("prod", "producer"), ("dir", "director"), ("w", "writer"), ("dp", "director_of_photography")
+)
 
 
 def gated() -> str:
-    return CREW + tasks(
-        {"id": "treat", "title": "Treatment", "kind": "treatment", "assignee": "w", "gate": "treatment"},
-        {"id": "scene1", "title": "Scene 1", "kind": "scene", "assignee": "w", "depends_on": ["treat"]},
-        {"id": "look", "title": "Look", "kind": "look", "assignee": "dp"},
-    ) + '[planner]\nmode = "explicit"\n'
+    treat = {"id": "treat", "title": "Treatment", "kind": "treatment", "assignee": "w"}
+    scene = {"id": "scene1", "title": "Scene 1", "kind": "scene", "assignee": "w"}
+    return (
+        CREW
+        + tasks(
+            treat | {"gate": "treatment"},
+            scene | {"depends_on": ["treat"]},
+            {"id": "look", "title": "Look", "kind": "look", "assignee": "dp"},
+        )
+        + '[planner]\nmode = "explicit"\n'
+    )
 
 
 async def test_gate_blocks_only_its_dependents_then_approve_runs_them(tmp_path: Path) -> None:
@@ -50,7 +59,7 @@ async def test_gate_blocks_only_its_dependents_then_approve_runs_them(tmp_path: 
 async def test_commands_are_idempotent_and_rejected_with_reasons(tmp_path: Path) -> None:
     engine = await open_engine(production(gated()), tmp_path / "p.db", Script())
     await engine.run()
-    milestone = next(e for e in engine.view.open_escalations() if e.kind is EscalationKind.MILESTONE)
+    milestone = first_of(engine.view, EscalationKind.MILESTONE)
     approve = Command(id="same", action=Action.APPROVE, escalation_id=milestone.id)
     first = await engine.apply_offline(approve)
     again = await engine.apply_offline(approve)
@@ -98,10 +107,24 @@ async def test_approval_required_items_never_time_out(tmp_path: Path) -> None:
     assert milestone.open and milestone.timeout_s is None
 
 
+def first_of(view: ProductionView, kind: EscalationKind) -> Escalation:
+    return next(e for e in view.open_escalations() if e.kind is kind)
+
+
 def reviewed() -> str:
-    return CREW + tasks(
-        {"id": "s1", "title": "Scene 1", "kind": "scene", "assignee": "w", "reviewers": ["dir"]},
-    ) + '[planner]\nmode = "explicit"\n[constraints]\nreview_rounds = 2\ndebate_rounds = 2\n'
+    return (
+        CREW
+        + tasks(
+            {
+                "id": "s1",
+                "title": "Scene 1",
+                "kind": "scene",
+                "assignee": "w",
+                "reviewers": ["dir"],
+            },
+        )
+        + '[planner]\nmode = "explicit"\n[constraints]\nreview_rounds = 2\ndebate_rounds = 2\n'
+    )
 
 
 async def test_stalled_debate_becomes_a_conflict_with_both_positions(tmp_path: Path) -> None:
@@ -152,7 +175,7 @@ async def test_choosing_a_conflict_option_reruns_with_it_as_direction(tmp_path: 
 async def test_override_with_direction_binds_the_rerun(tmp_path: Path) -> None:
     engine = await open_engine(production(gated()), tmp_path / "p.db", Script())
     await engine.run()
-    milestone = next(e for e in engine.view.open_escalations() if e.kind is EscalationKind.MILESTONE)
+    milestone = first_of(engine.view, EscalationKind.MILESTONE)
     result = await engine.apply_offline(
         Command(
             id="o",
@@ -174,7 +197,7 @@ async def test_override_with_direction_binds_the_rerun(tmp_path: Path) -> None:
 async def test_override_with_replacement_text(tmp_path: Path) -> None:
     engine = await open_engine(production(gated()), tmp_path / "p.db", Script())
     await engine.run()
-    milestone = next(e for e in engine.view.open_escalations() if e.kind is EscalationKind.MILESTONE)
+    milestone = first_of(engine.view, EscalationKind.MILESTONE)
     result = await engine.apply_offline(
         Command(
             id="o",
@@ -195,12 +218,19 @@ async def test_override_with_replacement_text(tmp_path: Path) -> None:
 async def test_clarify_vision_marks_exactly_dependent_unapproved_tasks_stale(
     tmp_path: Path,
 ) -> None:
-    body = CREW + tasks(
-        {"id": "treat", "title": "T", "kind": "treatment", "assignee": "w"},
-        {"id": "look", "title": "Look", "kind": "look", "assignee": "dp"},
-        {"id": "report", "title": "R", "kind": "report", "assignee": "prod"},
-        {"id": "chap", "title": "C", "kind": "chapter", "assignee": "w"},
-    ) + '[planner]\nmode = "explicit"\n[authority.decisions]\nmajor_story_beat = "approval_required"\nvisual_style = "autonomous"\n'
+    body = (
+        CREW
+        + tasks(
+            {"id": "treat", "title": "T", "kind": "treatment", "assignee": "w"},
+            {"id": "look", "title": "Look", "kind": "look", "assignee": "dp"},
+            {"id": "report", "title": "R", "kind": "report", "assignee": "prod"},
+            {"id": "chap", "title": "C", "kind": "chapter", "assignee": "w"},
+        )
+        + (
+            '[planner]\nmode = "explicit"\n[authority.decisions]\n'
+            'major_story_beat = "approval_required"\nvisual_style = "autonomous"\n'
+        )
+    )
     engine = await open_engine(production(body), tmp_path / "p.db", Script())
     await engine.run()
     treat = next(e for e in engine.view.open_escalations() if e.task_id == "treat")
@@ -232,8 +262,10 @@ async def test_constraint_change_applies_to_the_running_scheduler(tmp_path: Path
     items = [
         {"id": f"t{i}", "title": f"T{i}", "kind": "chapter", "assignee": "w"} for i in range(30)
     ]
-    body = crew(("w", "writer")) + tasks(*items) + (
-        '[planner]\nmode = "explicit"\n[constraints]\nmax_concurrency = 2\nmax_per_agent = 10\n'
+    body = (
+        crew(("w", "writer"))
+        + tasks(*items)
+        + ('[planner]\nmode = "explicit"\n[constraints]\nmax_concurrency = 2\nmax_per_agent = 10\n')
     )
     script = Script(delay_s=0.05)
     engine = await open_engine(production(body), tmp_path / "p.db", script, keep_alive=True)
@@ -256,3 +288,23 @@ async def test_constraint_change_applies_to_the_running_scheduler(tmp_path: Path
     )
     await engine.store.close()
     assert not bad.applied and "max_concurrency" in bad.detail
+
+
+async def test_an_agent_may_raise_its_territory_never_lower_it(tmp_path: Path) -> None:
+    class Raw(Prose):
+        territory: str = ""
+
+    def raise_look(request: CompletionRequest) -> Prose | None:
+        if request.task_id == "look":
+            return Raw(text="moody", territory="approval_required")
+        if request.task_id == "treat":
+            return Raw(text="beats", territory="autonomous")
+        return None
+
+    engine = await open_engine(production(gated()), tmp_path / "p.db", Script(answer=raise_look))
+    await engine.run()
+    await engine.store.close()
+    view = engine.view
+    assert view.tasks["look"].territory is Territory.APPROVAL_REQUIRED  # raised
+    assert view.tasks["look"].state is TaskState.AWAITING_APPROVAL
+    assert view.tasks["treat"].territory is Territory.APPROVAL_REQUIRED  # not lowered

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from podium.domain.events import ProductionState
 from podium.domain.escalation import EscalationKind
+from podium.domain.events import ProductionState
 from podium.domain.tasks import TaskState
 from podium.engine.engine import AutoApprove
 from podium.llm.gateway import FailureKind, LLMError
@@ -57,10 +57,14 @@ async def test_per_agent_limit_holds(tmp_path: Path) -> None:
 
 
 async def test_dependencies_run_in_order_and_feed_their_output(tmp_path: Path) -> None:
-    body = crew(("w", "writer")) + tasks(
-        {"id": "a", "title": "A", "kind": "chapter", "assignee": "w"},
-        {"id": "b", "title": "B", "kind": "chapter", "assignee": "w", "depends_on": ["a"]},
-    ) + '[planner]\nmode = "explicit"\n'
+    body = (
+        crew(("w", "writer"))
+        + tasks(
+            {"id": "a", "title": "A", "kind": "chapter", "assignee": "w"},
+            {"id": "b", "title": "B", "kind": "chapter", "assignee": "w", "depends_on": ["a"]},
+        )
+        + '[planner]\nmode = "explicit"\n'
+    )
     script = Script()
     engine = await open_engine(production(body), tmp_path / "p.db", script)
     assert await engine.run() is ProductionState.COMPLETED

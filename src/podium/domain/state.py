@@ -61,7 +61,9 @@ class TaskRecord:
     state: TaskState = TaskState.PENDING
     reason: str = ""
     attempt: int = 0
-    calls: int = 0  # model calls that finished (ok or not): numbers the next call
+    calls: int = 0  # model calls that finished (ok or not)
+    run_base: int = 0  # `calls` when the current run began; an interrupted run keeps it
+    interrupted: bool = False
     started_at: float | None = None
     ended_at: float | None = None
     artifact_ids: list[str] = field(default_factory=list)
@@ -320,6 +322,9 @@ class ProductionView:
         if task is None:
             return
         if p.state is TaskState.RUNNING:
+            if not task.interrupted:
+                task.run_base = task.calls
+            task.interrupted = False
             if task.started_at is None:
                 task.started_at = ts
             if self.first_start is None:
@@ -332,6 +337,8 @@ class ProductionView:
             task.attempt = p.attempt
         if p.state is TaskState.READY and task.state is TaskState.FAILED:
             self.retried_tasks += 1
+        if p.state is TaskState.READY and task.state is TaskState.RUNNING:
+            task.interrupted = p.reason.startswith("interrupted")
         task.state = p.state
         task.reason = p.reason
 

@@ -9,6 +9,7 @@ silently.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
@@ -70,6 +71,8 @@ class AgentRunner:
         self.engine = engine
         self._jitter = random.Random()
         self._later: dict[str, int] = {}
+        self._claims: dict[str, Territory] = {}  # task → the territory its agent asked for
+        self._made: dict[str, int] = {}  # task → calls made in its current run
 
     # -- model calls -----------------------------------------------------------------------
 
@@ -87,7 +90,11 @@ class AgentRunner:
         engine = self.engine
         limits = engine.limits
         for retry in range(limits.retries + 1):
-            request = request_for(record.calls + 1)
+            # Calls are numbered from the start of this run of the task, so a run interrupted
+            # and resumed asks the same questions again and (with a seeded model) gets the
+            # same answers.
+            self._made[record.spec.id] = made = self._made.get(record.spec.id, 0) + 1
+            request = request_for(record.run_base + made)
             prompt_chars = sum(len(m.content) for m in request.messages)
             target = request.hints.get("target_words")
             over = engine.ledger.overrun(
@@ -167,9 +174,11 @@ class AgentRunner:
         if record.spec.kind is TaskKind.PLAN:
             from podium.engine.planner import run_planner
 
+            self._made.pop(task_id, None)
             await run_planner(engine, record)
             return
         agent_id = record.spec.assignee
+        self._made.pop(task_id, None)
         attempt = record.attempt + 1 if record.state is TaskState.READY else 1
         engine.set_task_state(task_id, TaskState.RUNNING, "started", attempt=attempt)
         engine.emit(
@@ -247,6 +256,9 @@ class AgentRunner:
             request, result, content = await self.call(
                 request_for, record, agent_id, lambda r: _content(schema, r)
             )
+            claim = claimed_territory(result.text)
+            if claim is not None:
+                self._claims[spec.id] = claim
             artifact = Artifact(
                 id=f"{spec.id}-v{len(record.artifact_ids) + 1}",
                 task_id=spec.id,
@@ -287,10 +299,19 @@ class AgentRunner:
         spec = record.spec
         errors = [f for f in findings if f.severity is Severity.ERROR]
         deviations = [f for f in findings if f.severity is Severity.DEVIATION]
-        territory = classify(engine.spec.authority, spec.decision_kind, gated=spec.gate is not None)
+        claim = self._claims.pop(spec.id, None)
+        territory = classify(
+            engine.spec.authority,
+            spec.decision_kind,
+            gated=spec.gate is not None,
+            agent_claim=claim,
+        )
         engine.emit(
             TerritoryAssigned(
-                task_id=spec.id, territory=territory, decision_kind=spec.decision_kind.value
+                task_id=spec.id,
+                territory=territory,
+                decision_kind=spec.decision_kind.value,
+                agent_claim=claim,
             )
         )
         if errors or deviations:
@@ -418,6 +439,23 @@ def _content(schema: type[Content], result: CompletionResult) -> Content:
             FailureKind.MALFORMED_OUTPUT,
             f"the reply is not a valid {schema.__name__}: {exc.error_count()} problem(s)",
         ) from None
+
+
+def claimed_territory(text: str) -> Territory | None:
+    """The territory an agent asks for in its reply (`"territory": "…"`), if any.
+
+    It is only ever used to raise a decision (see `classify`); a claim to lower one is ignored.
+    """
+    try:
+        data = json.loads(_strip_fences(text))
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    try:
+        return Territory(str(data.get("territory", "")))
+    except ValueError:
+        return None
 
 
 def _strip_fences(text: str) -> str:
