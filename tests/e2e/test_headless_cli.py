@@ -1,0 +1,205 @@
+"""The headless CLI as a user (or a script over SSH) runs it: real processes, real exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+FAST = """
+[models.rehearsal]
+latency_ms = 5.0
+jitter_ms = 2.0
+tokens_per_s = 20000.0
+"""
+
+
+def podium(
+    *args: str, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "podium", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+
+
+def production(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "prod.toml"
+    path.write_text(
+        '[production]\ntitle = "Night Ferry"\nformat = "short_film"\nbrief = "A crossing."\n'
+        '[vision]\npremise = "Two strangers share a cabin."\n'
+        '[[crew]]\nid = "prod"\nrole = "producer"\n'
+        '[[crew]]\nid = "w"\nrole = "writer"\n'
+        '[[crew]]\nid = "art"\nrole = "illustrator"\n' + body,
+        encoding="utf-8",
+    )
+    return path
+
+
+def explicit(tasks: str, extra: str = "") -> str:
+    return tasks + '[planner]\nmode = "explicit"\n' + extra
+
+
+TWO = """
+[[tasks]]
+id = "treat"
+title = "Treatment"
+kind = "treatment"
+assignee = "w"
+gate = "treatment"
+[[tasks]]
+id = "scene1"
+title = "Scene 1"
+kind = "scene"
+assignee = "w"
+depends_on = ["treat"]
+"""
+
+
+def test_run_completes_and_status_reports_it(tmp_path: Path) -> None:
+    path = production(tmp_path, explicit(TWO, FAST))
+    db = tmp_path / "p.db"
+    done = podium("run", str(path), "--headless", "--auto-approve", "all", "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "completed" in done.stderr
+    status = podium("status", str(db), "--json")
+    assert status.returncode == 0
+    data = json.loads(status.stdout)
+    assert data["state"] == "completed"
+    assert data["tasks"]["done"] == 2
+    assert data["open_escalations"] == 0
+    assert data["tokens"] > 0 and data["cost_usd"] == 0.0
+    assert data["makespan_s"] is not None and data["makespan_s"] > 0
+
+
+def test_waiting_on_the_orchestrator_exits_3_and_lists_what_waits(tmp_path: Path) -> None:
+    path = production(tmp_path, explicit(TWO, FAST))
+    db = tmp_path / "p.db"
+    waiting = podium("run", str(path), "--headless", "--db", str(db))
+    assert waiting.returncode == 3, waiting.stderr
+    assert "waiting on the Orchestrator" in waiting.stderr
+    assert "e1" in waiting.stderr and "podium decide" in waiting.stderr
+    inbox = json.loads(podium("inbox", str(db), "--json").stdout)
+    assert [i["kind"] for i in inbox] == ["milestone"]
+    item = inbox[0]
+    assert {"id", "kind", "priority", "title", "task_id", "options"} <= set(item)
+    decided = podium("decide", str(db), item["id"], "approve")
+    assert decided.returncode == 0, decided.stderr
+    again = podium("decide", str(db), item["id"], "approve")
+    assert again.returncode == 2 and "already decided" in again.stderr
+    resumed = podium("resume", str(db), "--headless")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(podium("status", str(db), "--json").stdout)["state"] == "completed"
+
+
+SLOW = """
+[[tasks]]
+id = "art1"
+title = "Cover art"
+kind = "illustration"
+assignee = "art"
+[models.rehearsal]
+latency_ms = 5.0
+jitter_ms = 1.0
+tokens_per_s = 20000.0
+latency_by_kind = { illustration = 6000.0 }
+"""
+
+
+def test_decide_from_a_second_process_is_applied_by_the_running_production(
+    tmp_path: Path,
+) -> None:
+    path = production(tmp_path, explicit(TWO + SLOW))
+    db = tmp_path / "p.db"
+    env = dict(os.environ)
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "podium", "run", str(path), "--headless", "--db", str(db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        items: list[dict[str, object]] = []
+        while time.monotonic() < deadline and not items:
+            time.sleep(0.1)
+            if db.exists():
+                out = podium("inbox", str(db), "--json")
+                if out.returncode == 0:
+                    items = [i for i in json.loads(out.stdout) if i["kind"] == "milestone"]
+        assert items, "the gate never opened"
+        assert runner.poll() is None, "the production stopped before the decision"
+        decided = podium("decide", str(db), str(items[0]["id"]), "approve")
+        assert decided.returncode == 0, decided.stderr
+        assert "approved treat" in decided.stdout
+        _, err = runner.communicate(timeout=60)
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+    assert runner.returncode == 0, err
+    data = json.loads(podium("status", str(db), "--json").stdout)
+    assert data["state"] == "completed" and data["tasks"]["done"] == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "missing.toml", "--headless"], "missing.toml:1: file: no such file"),
+        (["resume", "missing.db", "--headless"], "missing.db"),
+        (["status", "missing.db"], "missing.db"),
+        (["decide", "missing.db", "e1", "approve"], "missing.db"),
+        (["run", "--headless"], "error"),
+    ],
+)
+def test_bad_input_exits_2_without_a_traceback(args: list[str], message: str) -> None:
+    result = podium(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_text("not a database at all\n" * 100)
+    result = podium("status", str(junk), "--json")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert str(junk) in result.stderr
+    assert junk.read_text() == "not a database at all\n" * 100
+
+
+def test_an_unknown_model_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    path = production(tmp_path, explicit(TWO, FAST))
+    result = podium(
+        "run",
+        str(path),
+        "--headless",
+        "--model",
+        "nonsense-model-xyz",
+        "--db",
+        str(tmp_path / "p.db"),
+    )
+    assert result.returncode == 2, result.stderr
+    assert "nonsense-model-xyz" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "p.db").exists()
+
+
+def test_a_changed_file_does_not_silently_reuse_the_old_database(tmp_path: Path) -> None:
+    path = production(tmp_path, explicit(TWO, FAST))
+    db = tmp_path / "p.db"
+    assert (
+        podium("run", str(path), "--headless", "--auto-approve", "all", "--db", str(db)).returncode
+        == 0
+    )
+    path.write_text(path.read_text().replace("A crossing.", "A different crossing."))
+    result = podium("run", str(path), "--headless", "--db", str(db))
+    assert result.returncode == 2 and "podium resume" in result.stderr
