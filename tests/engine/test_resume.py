@@ -20,7 +20,13 @@ from ..conftest import SAMPLES
 def fast(name: str, **rehearsal: float) -> ProductionSpec:
     spec = read_production(SAMPLES / name)
     settings = spec.models.rehearsal.model_copy(
-        update={"latency_ms": 2.0, "jitter_ms": 2.0, "tokens_per_s": 50_000.0, **rehearsal}
+        update={
+            "latency_ms": 2.0,
+            "jitter_ms": 2.0,
+            "tokens_per_s": 50_000.0,
+            "latency_by_kind": {},
+            **rehearsal,
+        }
     )
     return spec.model_copy(
         update={"models": spec.models.model_copy(update={"rehearsal": settings})}

@@ -1,0 +1,770 @@
+"""Real providers through litellm, behind the same gateway as the rehearsal model.
+
+litellm is heavy (~2.5 s to import) and chatty, so it is imported on the first call, in a worker
+thread, with the local cost map and its output silenced. Every retry it or the openai client
+would make is switched off: the engine is the only retry layer. Errors are sorted into a
+`FailureKind` with a short message that never carries an API key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import email.utils
+import importlib
+import json
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
+from contextlib import aclosing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ValidationError
+
+from podium.domain.production import ModelSettings
+from podium.domain.text import sanitize
+from podium.llm.gateway import (
+    CompletionRequest,
+    CompletionResult,
+    CompletionStream,
+    FailureKind,
+    ImageRequest,
+    ImageResult,
+    LLMError,
+    is_rehearsal,
+)
+
+_MODEL_HINT = 'use a litellm model string such as "openai/gpt-4o-mini" or "rehearsal/default"'
+_MAX_IMAGE_BYTES = 50 * 1024 * 1024
+
+# --- loading litellm ------------------------------------------------------------------------
+
+_litellm: Any = None
+_load_lock = threading.Lock()
+
+
+def _load_litellm() -> Any:
+    """Import and quiet litellm once; safe to call from several threads."""
+    global _litellm
+    with _load_lock:
+        if _litellm is not None:
+            return _litellm
+        # Offline-first: bundled price map and headers config, no fetch at import.
+        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        os.environ.setdefault("LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS", "True")
+        os.environ.setdefault("LITELLM_LOCAL_BLOG_POSTS", "True")
+        litellm: Any = importlib.import_module("litellm")
+        litellm.suppress_debug_info = True
+        litellm.set_verbose = False
+        litellm.turn_off_message_logging = True
+        if hasattr(litellm, "telemetry"):
+            litellm.telemetry = False
+        for name in (
+            "callbacks",
+            "input_callback",
+            "success_callback",
+            "failure_callback",
+            "service_callback",
+            "audit_log_callbacks",
+            "_async_input_callback",
+            "_async_success_callback",
+            "_async_failure_callback",
+        ):
+            if isinstance(getattr(litellm, name, None), list):
+                setattr(litellm, name, [])
+        # A log line on stderr would tear the TUI; only the critical ones get through.
+        for name in list(logging.root.manager.loggerDict):
+            if name.lower().startswith("litellm"):
+                logging.getLogger(name).setLevel(logging.CRITICAL)
+        _litellm = litellm
+        return litellm
+
+
+async def _ensure_litellm() -> Any:
+    if _litellm is not None:
+        return _litellm
+    return await asyncio.to_thread(_load_litellm)
+
+
+# --- the backend ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Call:
+    """What one streamed call produced."""
+
+    messages: list[dict[str, str]]
+    text: str = ""
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    finish_reason: str | None = None
+
+
+class LiteLLMBackend:
+    """Streams completions and generates images through litellm."""
+
+    def __init__(self, settings: Mapping[str, ModelSettings]) -> None:
+        self._settings = dict(settings)
+
+    def settings_for(self, model: str) -> ModelSettings:
+        return self._settings.get(model) or ModelSettings()
+
+    def complete(self, request: CompletionRequest) -> CompletionStream:
+        return CompletionStream(self._complete(request))
+
+    async def _complete(self, request: CompletionRequest) -> AsyncIterator[str | CompletionResult]:
+        settings = self.settings_for(request.model)
+        key = _api_key(settings, request.model)
+        secrets = _secrets(key)
+        litellm = await _ensure_litellm()
+        started = time.monotonic()
+        schema = request.response_schema
+        messages = _messages(request)
+
+        first = _Call(messages)
+        async with aclosing(self._stream(litellm, request, settings, key, first, secrets)) as out:
+            async for piece in out:
+                yield piece
+        calls = [first]
+        final = first
+        parsed: BaseModel | None = None
+        if schema is not None:
+            parsed, errors = _parse(first.text, schema)
+            if parsed is None:
+                yield "\n"
+                repair = [
+                    *messages,
+                    {"role": "assistant", "content": first.text},
+                    {"role": "user", "content": _repair_prompt(errors)},
+                ]
+                final = _Call(repair)
+                calls.append(final)
+                repaired = self._stream(litellm, request, settings, key, final, secrets)
+                async with aclosing(repaired) as out:
+                    async for piece in out:
+                        yield piece
+                parsed, errors = _parse(final.text, schema)
+                if parsed is None:
+                    # The error locations can quote keys the model invented: untrusted text.
+                    message = f"the reply did not fit {schema.__name__} even after one repair: "
+                    message = sanitize(_scrub(message + "; ".join(errors), secrets))
+                    raise LLMError(
+                        FailureKind.MALFORMED_OUTPUT, _clip(message, 300), model=request.model
+                    )
+
+        input_tokens = output_tokens = 0
+        cost: float | None = 0.0
+        for call in calls:
+            tokens_in, tokens_out = _tokens(litellm, request.model, call)
+            input_tokens += tokens_in
+            output_tokens += tokens_out
+            part = _cost(litellm, request.model, settings, tokens_in, tokens_out)
+            cost = None if cost is None or part is None else cost + part
+        yield CompletionResult(
+            text=final.text,
+            model=request.model,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cost_usd=cost,
+            latency_s=time.monotonic() - started,
+            parsed=parsed,
+            finish_reason=final.finish_reason or "stop",
+        )
+
+    async def _stream(
+        self,
+        litellm: Any,
+        request: CompletionRequest,
+        settings: ModelSettings,
+        key: str | None,
+        call: _Call,
+        secrets: list[str],
+    ) -> AsyncGenerator[str, None]:
+        """One provider call, its text deltas yielded as they come; totals land in `call`."""
+        kwargs: dict[str, Any] = {
+            "model": request.model,
+            "messages": call.messages,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "timeout": settings.timeout_s,
+            "num_retries": 0,  # litellm's own retry wrapper
+            "max_retries": 0,  # the openai client's retries
+            "drop_params": True,  # a provider without response_format still answers
+        }
+        if settings.api_base:
+            kwargs["api_base"] = settings.api_base
+        if key is not None:
+            kwargs["api_key"] = key
+        if request.max_tokens is not None:
+            kwargs["max_tokens"] = request.max_tokens
+        if request.temperature is not None:
+            kwargs["temperature"] = request.temperature
+        if request.response_schema is not None:
+            kwargs["response_format"] = {"type": "json_object"}
+
+        response: Any = None
+        try:
+            response = await litellm.acompletion(**kwargs)
+            async for chunk in response:
+                usage = getattr(chunk, "usage", None)
+                if usage is not None:
+                    prompt = getattr(usage, "prompt_tokens", None)
+                    completion = getattr(usage, "completion_tokens", None)
+                    if isinstance(prompt, int) and isinstance(completion, int):
+                        call.input_tokens, call.output_tokens = prompt, completion
+                for choice in getattr(chunk, "choices", None) or ():
+                    if choice.finish_reason:
+                        call.finish_reason = str(choice.finish_reason)
+                    delta = getattr(choice, "delta", None)
+                    content = getattr(delta, "content", None)
+                    if isinstance(content, str) and content:
+                        call.text += content
+                        yield content
+        except LLMError:
+            raise
+        except Exception as exc:
+            raise classify(exc, request.model, settings, secrets) from None
+        finally:
+            close = getattr(response, "aclose", None)
+            if close is not None:
+                try:
+                    await close()
+                except Exception:
+                    pass  # closing a broken stream may fail again; the first error stands
+        if not call.text:
+            if call.finish_reason == "content_filter":
+                raise LLMError(
+                    FailureKind.CONTENT_POLICY,
+                    f"the provider's content filter withheld the reply ({request.model})",
+                    model=request.model,
+                )
+            raise LLMError(
+                FailureKind.MALFORMED_OUTPUT,
+                f"the provider's reply held no text ({request.model})",
+                model=request.model,
+            )
+
+    async def generate_image(self, request: ImageRequest) -> ImageResult:
+        settings = self.settings_for(request.model)
+        key = _api_key(settings, request.model)
+        secrets = _secrets(key)
+        litellm = await _ensure_litellm()
+        started = time.monotonic()
+        client: Any = None
+        try:
+            kwargs: dict[str, Any] = {
+                "model": request.model,
+                "prompt": request.prompt,
+                "size": request.size,
+                "response_format": "b64_json",
+                "timeout": settings.timeout_s,
+                "num_retries": 0,
+                "max_retries": 0,
+                "drop_params": True,  # gpt-image-* always answer b64 and refuse the parameter
+            }
+            if settings.api_base:
+                kwargs["api_base"] = settings.api_base
+            if key is not None:
+                kwargs["api_key"] = key
+            client = _no_retry_image_client(litellm, request.model, settings, key)
+            if client is not None:
+                kwargs["client"] = client
+            response = await litellm.aimage_generation(**kwargs)
+            items = list(getattr(response, "data", None) or ())
+            if not items:
+                raise LLMError(
+                    FailureKind.MALFORMED_OUTPUT,
+                    f"the provider returned no image ({request.model})",
+                    model=request.model,
+                )
+            item = items[0]
+            b64 = getattr(item, "b64_json", None)
+            url = getattr(item, "url", None)
+            if b64:
+                data = base64.b64decode(b64)
+            elif url:
+                data = await _fetch_image(str(url), settings, request.model)
+            else:
+                raise LLMError(
+                    FailureKind.MALFORMED_OUTPUT,
+                    f"the provider's image answer held no data ({request.model})",
+                    model=request.model,
+                )
+        except LLMError:
+            raise
+        except Exception as exc:
+            raise classify(exc, request.model, settings, secrets) from None
+        finally:
+            if client is not None:
+                await client.close()
+        try:
+            cost = litellm.completion_cost(
+                completion_response=response,
+                model=request.model,
+                call_type="image_generation",
+                size=request.size,
+            )
+        except Exception:
+            cost = None
+        return ImageResult(
+            data=data,
+            mime_type=_sniff_mime(data),
+            model=request.model,
+            cost_usd=float(cost) if cost else None,  # 0 here means "no price known"
+            latency_s=time.monotonic() - started,
+        )
+
+
+def unknown_model_reason(model: str) -> str | None:
+    """Why litellm cannot route this model string, or None when it can (checked before a run).
+
+    Imports litellm (synchronously): call it where a pause of a few seconds is fine.
+    """
+    if is_rehearsal(model):
+        return None
+    litellm = _load_litellm()
+    try:
+        litellm.get_llm_provider(model=model)
+    except Exception:
+        return f"unknown model {model!r}: {_MODEL_HINT}"
+    return None
+
+
+# --- requests -------------------------------------------------------------------------------
+
+
+def _api_key(settings: ModelSettings, model: str) -> str | None:
+    if settings.api_key_env is None:
+        return None  # litellm reads the provider's usual variable (OPENAI_API_KEY, …)
+    value = os.environ.get(settings.api_key_env)
+    if not value:
+        raise LLMError(
+            FailureKind.AUTH,
+            f"set the environment variable {settings.api_key_env} to the API key for {model}",
+            model=model,
+        )
+    return value
+
+
+def _messages(request: CompletionRequest) -> list[dict[str, str]]:
+    messages = [{"role": m.role, "content": m.content} for m in request.messages]
+    if request.response_schema is None:
+        return messages
+    schema = json.dumps(request.response_schema.model_json_schema(), separators=(",", ":"))
+    instruction = (
+        "Answer with a single JSON object and nothing else: no prose, no code fences. "
+        f"It must match this JSON schema:\n{schema}"
+    )
+    if messages and messages[0]["role"] == "system":
+        messages[0] = {"role": "system", "content": f"{messages[0]['content']}\n\n{instruction}"}
+    else:
+        messages.insert(0, {"role": "system", "content": instruction})
+    return messages
+
+
+def _repair_prompt(errors: list[str]) -> str:
+    return (
+        "That reply was not valid: "
+        + "; ".join(errors)
+        + ". Reply again with only the corrected JSON object, matching the schema."
+    )
+
+
+_FENCE = re.compile(r"^```[\w-]*[ \t]*\n?(.*?)\n?```$", re.DOTALL)
+
+
+def _parse(text: str, schema: type[BaseModel]) -> tuple[BaseModel | None, list[str]]:
+    """Validate a reply, tolerating code fences and prose around the object."""
+    body = text.strip()
+    fenced = _FENCE.match(body)
+    if fenced:
+        body = fenced.group(1).strip()
+    if not body.startswith("{"):
+        start, end = body.find("{"), body.rfind("}")
+        if 0 <= start < end:
+            body = body[start : end + 1]
+    try:
+        return schema.model_validate_json(body), []
+    except ValidationError as exc:
+        errors = []
+        for error in exc.errors(include_url=False)[:8]:
+            where = ".".join(str(part) for part in error["loc"]) or "(whole reply)"
+            errors.append(f"{where}: {error['msg']}")
+        return None, errors
+
+
+# --- tokens and cost ------------------------------------------------------------------------
+
+# Models whose litellm tokenizer would be downloaded from Hugging Face; count them with the
+# default tokenizer instead (an estimate either way, and never a network call).
+_DOWNLOADED_TOKENIZERS = ("llama", "cohere", "command-r", "replicate")
+
+
+def _tokens(litellm: Any, model: str, call: _Call) -> tuple[int, int]:
+    if call.input_tokens is not None and call.output_tokens is not None:
+        return call.input_tokens, call.output_tokens
+    counter = "" if any(k in model.lower() for k in _DOWNLOADED_TOKENIZERS) else model
+    try:
+        tokens_in = int(litellm.token_counter(model=counter, messages=call.messages))
+    except Exception:
+        tokens_in = sum(len(m["content"]) for m in call.messages) // 4 + 1
+    try:
+        tokens_out = int(litellm.token_counter(model=counter, text=call.text))
+    except Exception:
+        tokens_out = len(call.text) // 4 + 1
+    return tokens_in, tokens_out
+
+
+def _cost(
+    litellm: Any, model: str, settings: ModelSettings, tokens_in: int, tokens_out: int
+) -> float | None:
+    """Price of one call; None when nobody knows the price (never a guessed 0)."""
+    price_in, price_out = settings.input_cost_per_token, settings.output_cost_per_token
+    if price_in is not None and price_out is not None:
+        return tokens_in * price_in + tokens_out * price_out
+    try:
+        cost_in, cost_out = litellm.cost_per_token(
+            model=model, prompt_tokens=tokens_in, completion_tokens=tokens_out
+        )
+    except Exception:
+        return None
+    if price_in is not None:
+        cost_in = tokens_in * price_in
+    if price_out is not None:
+        cost_out = tokens_out * price_out
+    total = float(cost_in) + float(cost_out)
+    if total == 0.0 and not _priced(litellm, model):
+        return None
+    return total
+
+
+def _priced(litellm: Any, model: str) -> bool:
+    """Whether litellm lists a price for the model (a listed 0 is a real price: local models)."""
+    try:
+        info = litellm.get_model_info(model)
+    except Exception:
+        return False
+    return info.get("input_cost_per_token") is not None
+
+
+# --- images ---------------------------------------------------------------------------------
+
+
+def _no_retry_image_client(
+    litellm: Any, model: str, settings: ModelSettings, key: str | None
+) -> Any:
+    """An openai client that cannot retry, for OpenAI-style image endpoints.
+
+    litellm 1.106 drops `max_retries` on the image path and builds its openai client with two
+    retries (it also resets `max_retries` on a client passed in), so the client's
+    `max_retries` is pinned at 0 here. Other providers get litellm's own client.
+    """
+    try:
+        _, provider, dynamic_key, dynamic_base = litellm.get_llm_provider(
+            model=model, api_base=settings.api_base
+        )
+    except Exception:
+        return None  # the call itself reports the bad model string
+    if provider != "openai" and provider not in litellm.openai_compatible_providers:
+        return None
+    import openai
+
+    class NoRetryClient(openai.AsyncOpenAI):
+        @property
+        def max_retries(self) -> int:
+            return 0
+
+        @max_retries.setter
+        def max_retries(self, value: int) -> None:
+            pass
+
+    return NoRetryClient(
+        api_key=key or dynamic_key,
+        base_url=settings.api_base or dynamic_base,
+        timeout=settings.timeout_s,
+    )
+
+
+async def _fetch_image(url: str, settings: ModelSettings, model: str) -> bytes:
+    """Download an image the provider answered with a URL (https, or the api_base's own host)."""
+    import httpx
+
+    parts = urlsplit(url)
+    base_host = urlsplit(settings.api_base).hostname if settings.api_base else None
+    if not (parts.scheme == "https" or (parts.scheme == "http" and parts.hostname == base_host)):
+        raise LLMError(
+            FailureKind.MALFORMED_OUTPUT,
+            f"the provider answered with an image address podium will not fetch ({model})",
+            model=model,
+        )
+    async with httpx.AsyncClient(timeout=settings.timeout_s) as client:
+        response = await client.get(url)
+        response.raise_for_status()
+        if len(response.content) > _MAX_IMAGE_BYTES:
+            raise LLMError(
+                FailureKind.MALFORMED_OUTPUT, f"the image is too large ({model})", model=model
+            )
+        return response.content
+
+
+def _sniff_mime(data: bytes) -> str:
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    return "application/octet-stream"
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+_SUMMARY = {
+    FailureKind.RATE_LIMIT: "the provider is rate limiting requests",
+    FailureKind.TIMEOUT: "no answer in time",
+    FailureKind.CONNECTION: "the connection to the provider failed",
+    FailureKind.SERVER: "the provider had a server error",
+    FailureKind.MALFORMED_OUTPUT: "the provider's answer could not be read",
+    FailureKind.AUTH: "the provider refused the credentials",
+    FailureKind.BAD_REQUEST: "the provider rejected the request",
+    FailureKind.CONTENT_POLICY: "the provider's content policy blocked the request",
+    FailureKind.CONTEXT_WINDOW: "the prompt is longer than the model's context window",
+    FailureKind.NOT_FOUND: "the provider does not know this model or endpoint",
+    FailureKind.UNKNOWN: "the call failed",
+}
+
+
+def classify(
+    exc: BaseException,
+    model: str,
+    settings: ModelSettings | None = None,
+    secrets: list[str] | None = None,
+) -> LLMError:
+    """Sort a litellm (or lower-level) exception into an LLMError with a safe, short message."""
+    settings = settings or ModelSettings()
+    secrets = secrets if secrets is not None else _secrets(None)
+    text = str(exc)
+    if "LLM Provider NOT provided" in text:
+        return LLMError(
+            FailureKind.BAD_REQUEST, f"unknown model {model!r}: {_MODEL_HINT}", model=model
+        )
+    kind = _kind(exc)
+    if kind is FailureKind.AUTH and "missing credentials" in text.lower():
+        env = settings.api_key_env
+        hint = f"set {env}" if env else "set the provider's key variable (e.g. OPENAI_API_KEY)"
+        hint += " or api_key_env in the model's settings"
+        return LLMError(FailureKind.AUTH, f"no API key for {model}: {hint}", model=model)
+    summary = _SUMMARY[kind]
+    if kind is FailureKind.TIMEOUT:
+        summary = f"no answer within {settings.timeout_s:g} s"
+    elif kind is FailureKind.AUTH and settings.api_key_env:
+        summary += f" (check the key in {settings.api_key_env})"
+    detail = _detail(exc, secrets)
+    message = f"{summary} ({model})" + (f": {detail}" if detail else "")
+    retry_after = _retry_after(exc) if kind is FailureKind.RATE_LIMIT else None
+    return LLMError(
+        kind, _clip(_scrub(message, secrets), 300), retry_after=retry_after, model=model
+    )
+
+
+def _kind(exc: BaseException) -> FailureKind:
+    litellm = _load_litellm()
+    import httpx
+    import openai
+
+    if isinstance(exc, litellm.ContextWindowExceededError):
+        return FailureKind.CONTEXT_WINDOW
+    if isinstance(exc, litellm.ContentPolicyViolationError):
+        return FailureKind.CONTENT_POLICY
+    if isinstance(exc, litellm.RateLimitError):
+        return FailureKind.RATE_LIMIT
+    if isinstance(exc, litellm.AuthenticationError | litellm.PermissionDeniedError):
+        return FailureKind.AUTH
+    if isinstance(exc, litellm.NotFoundError):
+        return FailureKind.NOT_FOUND
+    if isinstance(exc, litellm.BadRequestError | litellm.UnprocessableEntityError):
+        return _bad_request_kind(exc)
+    # What lies underneath decides the rest: a mid-stream failure, a dropped connection or a
+    # missing key all reach here dressed as a server error.
+    for link in _chain(exc):
+        if isinstance(link, TimeoutError | openai.APITimeoutError | httpx.TimeoutException):
+            return FailureKind.TIMEOUT
+        if isinstance(link, json.JSONDecodeError):
+            return FailureKind.MALFORMED_OUTPUT
+        if "missing credentials" in str(link).lower() or "api_key client option" in str(link):
+            return FailureKind.AUTH
+    transport = (openai.APIConnectionError, ConnectionError, *_transport_errors())
+    for link in _chain(exc):
+        if isinstance(link, transport):
+            return FailureKind.CONNECTION
+    status = _status(exc)
+    if status == 429:
+        return FailureKind.RATE_LIMIT
+    if status in (401, 403):
+        return FailureKind.AUTH
+    if status == 404:
+        return FailureKind.NOT_FOUND
+    if status == 408:
+        return FailureKind.TIMEOUT
+    if status in (400, 413, 422):
+        return FailureKind.BAD_REQUEST
+    if isinstance(
+        exc,
+        litellm.InternalServerError | litellm.ServiceUnavailableError | litellm.BadGatewayError,
+    ) or (status is not None and status >= 500):
+        return FailureKind.SERVER
+    if isinstance(exc, litellm.APIConnectionError):
+        return FailureKind.CONNECTION
+    return FailureKind.UNKNOWN
+
+
+_CONTEXT_WORDS = ("context length", "context window", "context_length_exceeded")
+
+
+def _bad_request_kind(exc: BaseException) -> FailureKind:
+    """litellm recognises most context and policy refusals; the error code catches the rest."""
+    if _status(exc) == 404:
+        return FailureKind.NOT_FOUND
+    codes = {str(getattr(link, "code", "")) for link in _chain(exc)}
+    text = str(exc).lower()
+    if "context_length_exceeded" in codes or any(w in text for w in _CONTEXT_WORDS):
+        return FailureKind.CONTEXT_WINDOW
+    if "content_policy_violation" in codes or "content_filter" in codes:
+        return FailureKind.CONTENT_POLICY
+    return FailureKind.BAD_REQUEST
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """Lower-level errors meaning the bytes did not arrive (httpx, and aiohttp when used)."""
+    import httpx
+
+    errors: list[type[BaseException]] = [httpx.TransportError]
+    try:
+        import aiohttp
+    except ImportError:
+        return tuple(errors)
+    errors += [aiohttp.ClientConnectionError, aiohttp.ClientPayloadError]
+    return tuple(errors)
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and everything it wraps (litellm's original_exception, causes, contexts)."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [exc]
+    while pending and len(seen) < 20:
+        link = pending.pop(0)
+        if id(link) in seen:
+            continue
+        seen.add(id(link))
+        yield link
+        for attr in ("original_exception", "__cause__", "__context__"):
+            inner = getattr(link, attr, None)
+            if isinstance(inner, BaseException):
+                pending.append(inner)
+
+
+def _status(exc: BaseException) -> int | None:
+    status = getattr(exc, "status_code", None)
+    try:
+        return int(status) if status is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    """Seconds from a Retry-After header (seconds or an HTTP date), or retry-after-ms."""
+    for link in _chain(exc):
+        for source in (
+            getattr(link, "litellm_response_headers", None),
+            getattr(getattr(link, "response", None), "headers", None),
+            getattr(link, "headers", None),
+        ):
+            if not source:
+                continue
+            try:
+                headers = {str(k).lower(): str(v) for k, v in dict(source).items()}
+            except (TypeError, ValueError):
+                continue
+            if "retry-after" in headers:
+                seconds = _parse_retry_after(headers["retry-after"])
+                if seconds is not None:
+                    return seconds
+            if "retry-after-ms" in headers:
+                try:
+                    return max(0.0, float(headers["retry-after-ms"]) / 1000)
+                except ValueError:
+                    pass
+    return None
+
+
+def _parse_retry_after(value: str) -> float | None:
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+_PREFIX = re.compile(r"^(?:litellm\.\w+|\w*(?:Error|Exception|Timeout))(?::| -)\s*")
+_TAILS = (" Original exception:", " Error_str:", " Received Model Group", " LiteLLM Retried", "\n")
+_REPRS = re.compile(r"\s*<[^<>]*>")
+
+
+def _detail(exc: BaseException, secrets: list[str]) -> str:
+    """The provider's own words, without litellm's wrapping, secrets or control characters."""
+    text = str(getattr(exc, "message", None) or exc)
+    for _ in range(6):
+        stripped = _PREFIX.sub("", text, count=1)
+        if stripped == text:
+            break
+        text = stripped
+    for tail in _TAILS:
+        text = text.split(tail, 1)[0]
+    text = _REPRS.sub("", text).rstrip(" :")
+    text = " ".join(_scrub(text, secrets).split())
+    return _clip(sanitize(text), 200)
+
+
+_KEY_PATTERNS = (
+    (re.compile(r"sk-[A-Za-z0-9_\-*.]{3,}"), "sk-[redacted]"),
+    (re.compile(r"AIza[A-Za-z0-9_\-*]{4,}"), "[redacted]"),
+    (re.compile(r"(?i)\bbearer\s+[^\s,;'\"]+"), "Bearer [redacted]"),
+    (re.compile(r"(?i)(api[_-]?key['\"]?\s*[:=]\s*['\"]?)[^\s,;'\"]+"), r"\1[redacted]"),
+)
+_SECRET_NAME = re.compile(r"(?i)(api_?key|_key|_token|secret)$")
+
+
+def _secrets(key: str | None) -> list[str]:
+    """Values to scrub: the key in use and any key-like environment variable."""
+    values = {v for k, v in os.environ.items() if _SECRET_NAME.search(k) and len(v) >= 8}
+    if key:
+        values.add(key)
+    return sorted(values, key=len, reverse=True)
+
+
+def _scrub(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if len(secret) >= 4:
+            text = text.replace(secret, "[redacted]")
+    for pattern, replacement in _KEY_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
