@@ -238,7 +238,7 @@ def build_request(
         "dependencies": deps,
         "vision_version": vision.version,
     }
-    for key in ("chapter", "episode", "scene"):
+    for key in ("chapter", "episode", "scene", "character"):
         if key in task.params:
             hints[key] = task.params[key]
     if extra_hints:

@@ -1,0 +1,306 @@
+"""The rehearsal model's reading of `request.hints`, and the sentence composer built on it.
+
+Hints are read defensively: every key is optional and any value may have the wrong type, since
+a rehearsal must never fail because the engine left something out. Strings from hints may come
+from other models, so they are sanitized and flattened before they are echoed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from podium.domain.agents import Role
+from podium.domain.production import Format
+from podium.domain.tasks import TaskKind
+from podium.domain.text import PLACEHOLDER, sanitize
+from podium.llm import rehearsal_banks as banks
+
+E = TypeVar("E", bound=StrEnum)
+
+# The validators' word pattern: truncation must cut exactly where count_words counts.
+_WORD = re.compile(r"[A-Za-z0-9\u00C0-\uFFFF]+(?:['’\-][A-Za-z0-9\u00C0-\uFFFF]+)*")
+_ARTICLES = ("the ", "a ", "an ")
+
+
+def text_of(value: Any, limit: int = 400) -> str:
+    """One clean line of text from a hint value, or "" when it is not text."""
+    if not isinstance(value, str):
+        return ""
+    cleaned = sanitize(value).replace(PLACEHOLDER, " ")
+    cleaned = " ".join(cleaned.split())
+    if len(cleaned) > limit:
+        cut = cleaned[:limit].rsplit(" ", 1)[0]
+        cleaned = cut.rstrip(",;:.") + "…"
+    return cleaned
+
+
+def texts_of(value: Any, limit: int = 200, items: int = 60) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple):
+        return []
+    found = [t for t in (text_of(v, limit) for v in value[:items]) if t]
+    return list(dict.fromkeys(found))
+
+
+def int_of(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def enum_of(cls: type[E], value: Any) -> E | None:
+    try:
+        return cls(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def mapping_of(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def mappings_of(value: Any, items: int = 500) -> list[Mapping[str, Any]]:
+    if not isinstance(value, list | tuple):
+        return []
+    return [v for v in value[:items] if isinstance(v, Mapping)]
+
+
+@dataclass(frozen=True)
+class CharacterHint:
+    name: str
+    description: str = ""
+    voice: str = ""
+
+    @property
+    def cue(self) -> str:
+        return self.name.upper()
+
+    def registers(self) -> list[str]:
+        """Dialogue registers the character's voice suggests (e.g. "dry, clipped")."""
+        voice = self.voice.lower()
+        return [
+            reg for reg, words in banks.REGISTER_WORDS.items() if any(w in voice for w in words)
+        ]
+
+    def short_description(self) -> str:
+        first = re.split(r"[.;:]", self.description, maxsplit=1)[0].strip()
+        words = first.split()
+        return " ".join(words[:14]) if words else ""
+
+
+@dataclass(frozen=True)
+class Dependency:
+    task_id: str
+    kind: TaskKind | None
+    title: str
+    summary: str
+
+
+def _characters(value: Any) -> list[CharacterHint]:
+    found: list[CharacterHint] = []
+    if not isinstance(value, list | tuple):
+        return found
+    for item in value[:40]:
+        if isinstance(item, str):
+            name, description, voice = text_of(item, 60), "", ""
+        elif isinstance(item, Mapping):
+            name = text_of(item.get("name"), 60)
+            description = text_of(item.get("description"), 300)
+            voice = text_of(item.get("voice"), 200)
+        else:
+            name = text_of(getattr(item, "name", None), 60)
+            description = text_of(getattr(item, "description", None), 300)
+            voice = text_of(getattr(item, "voice", None), 200)
+        if name and all(c.name != name for c in found):
+            found.append(CharacterHint(name, description, voice))
+    return found
+
+
+@dataclass
+class Material:
+    """The production's own facts, as far as the hints give them."""
+
+    kind: TaskKind | None = None
+    purpose: str = ""
+    role: Role | None = None
+    agent_name: str = ""
+    title: str = ""
+    format: Format | None = None
+    logline: str = ""
+    premise: str = ""
+    themes: list[str] = field(default_factory=list)
+    tone: str = ""
+    characters: list[CharacterHint] = field(default_factory=list)
+    locations: list[str] = field(default_factory=list)
+    location_notes: dict[str, str] = field(default_factory=dict)
+    palette: list[str] = field(default_factory=list)
+    lighting: str = ""
+    camera: str = ""
+    music: str = ""
+    task_title: str = ""
+    task_brief: str = ""
+    chapter: int | None = None
+    episode: int | None = None
+    scene: int | None = None
+    target_words: int | None = None
+    min_words: int | None = None
+    max_words: int | None = None
+    forbidden_terms: list[str] = field(default_factory=list)
+    required_terms: list[str] = field(default_factory=list)
+    feedback: list[str] = field(default_factory=list)
+    direction: str = ""
+    character: str = ""
+    dependencies: list[Dependency] = field(default_factory=list)
+    hints: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_hints(cls, hints: Mapping[str, Any]) -> Material:
+        h = hints if isinstance(hints, Mapping) else {}
+        deps = [
+            Dependency(
+                task_id=text_of(d.get("task_id"), 64),
+                kind=enum_of(TaskKind, d.get("kind")),
+                title=text_of(d.get("title"), 200),
+                summary=text_of(d.get("summary"), 300),
+            )
+            for d in mappings_of(h.get("dependencies"), 200)
+        ]
+        return cls(
+            kind=enum_of(TaskKind, h.get("kind")),
+            purpose=text_of(h.get("purpose"), 40),
+            role=enum_of(Role, h.get("role")),
+            agent_name=text_of(h.get("agent_name"), 120),
+            title=text_of(h.get("title"), 200),
+            format=enum_of(Format, h.get("format")),
+            logline=text_of(h.get("logline"), 600),
+            premise=text_of(h.get("premise"), 1200),
+            themes=texts_of(h.get("themes"), 80),
+            tone=text_of(h.get("tone"), 300),
+            characters=_characters(h.get("characters")),
+            locations=[short_place(p) for p in texts_of(h.get("locations"), 200)],
+            location_notes={
+                short_place(p): note
+                for p in texts_of(h.get("locations"), 200)
+                if (note := place_note(p))
+            },
+            palette=texts_of(h.get("palette"), 40),
+            lighting=text_of(h.get("lighting"), 300),
+            camera=text_of(h.get("camera"), 300),
+            music=text_of(h.get("music"), 300),
+            task_title=text_of(h.get("task_title"), 200),
+            task_brief=text_of(h.get("task_brief"), 600),
+            chapter=int_of(h.get("chapter")),
+            episode=int_of(h.get("episode")),
+            scene=int_of(h.get("scene")),
+            target_words=int_of(h.get("target_words")),
+            min_words=int_of(h.get("min_words")),
+            max_words=int_of(h.get("max_words")),
+            forbidden_terms=texts_of(h.get("forbidden_terms"), 80),
+            required_terms=texts_of(h.get("required_terms"), 80),
+            feedback=texts_of(h.get("feedback"), 300),
+            direction=text_of(h.get("direction"), 400),
+            character=text_of(h.get("character"), 60),
+            dependencies=deps,
+            hints=h,
+        )
+
+    def cast(self) -> list[CharacterHint]:
+        cast = list(self.characters) or [CharacterHint(*c) for c in banks.DEFAULT_CHARACTERS]
+        if self.character and all(c.name.lower() != self.character.lower() for c in cast):
+            cast.insert(0, CharacterHint(self.character))
+        if len(cast) == 1:  # a scene needs someone to talk to
+            cast.extend(
+                CharacterHint(*c) for c in banks.DEFAULT_CHARACTERS[:2] if c[0] != cast[0].name
+            )
+        return cast
+
+    def voiced(self) -> CharacterHint | None:
+        """The character a character agent voices, when there is one."""
+        if not self.character:
+            return None
+        return next((c for c in self.cast() if c.name.lower() == self.character.lower()), None)
+
+    def places(self) -> list[str]:
+        return [prose_place(p) for p in self.locations] or list(banks.DEFAULT_LOCATIONS)
+
+    def theme_list(self) -> list[str]:
+        return self.themes or list(banks.DEFAULT_THEMES)
+
+    def colours(self) -> list[str]:
+        return self.palette or list(banks.DEFAULT_PALETTE)
+
+    def tone_words(self) -> list[str]:
+        """The tone's adjectives: 'Warm, quick and rueful. Never cruel.' → warm, quick, rueful."""
+        first = re.split(r"[.!?;:]", self.tone, maxsplit=1)[0]
+        words = [w.strip(" '\"").lower() for w in re.split(r",| and |/", first)]
+        return [w for w in words if w and len(w.split()) <= 4] or list(banks.DEFAULT_TONE)
+
+    def production_title(self) -> str:
+        return self.title or "Untitled"
+
+
+def short_place(location: str) -> str:
+    """The name part of a location: 'the lamp room: lens, brass and glass' → 'the lamp room'."""
+    return re.split(r":|;| \(| — | – |,", location, maxsplit=1)[0].strip() or location
+
+
+def place_note(location: str) -> str:
+    """What a location's description lists after a colon, for a scene's opening action."""
+    _, colon, note = location.partition(":")
+    return note.strip().rstrip(".") if colon else ""
+
+
+def prose_place(location: str) -> str:
+    """A location as it reads mid-sentence: 'lighthouse' → 'the lighthouse'."""
+    lowered = location.lower()
+    if location[:1].isupper() or lowered.startswith(_ARTICLES) or "'" in location.split()[0]:
+        return location
+    return "the " + location
+
+
+def heading_place(location: str) -> str:
+    """A location as a scene heading writes it: 'the old lighthouse' → 'OLD LIGHTHOUSE'."""
+    lowered = location.lower()
+    for article in _ARTICLES:
+        if lowered.startswith(article):
+            location = location[len(article) :]
+            break
+    return location.upper().replace(" - ", " – ")
+
+
+def is_exterior(location: str) -> bool:
+    lowered = location.lower()
+    return any(re.search(rf"\b{re.escape(w)}\b", lowered) for w in banks.EXTERIOR_WORDS)
+
+
+def capitalise(text: str) -> str:
+    for i, char in enumerate(text):
+        if char.isalpha():
+            return text[:i] + char.upper() + text[i + 1 :] if char.islower() else text
+        if char not in "\"'“‘(":
+            return text
+    return text
+
+
+def truncate_words(text: str, words: int) -> str:
+    """The first `words` words of a sentence, closed with a full stop."""
+    matches = list(_WORD.finditer(text))
+    if words <= 0 or not matches:
+        return ""
+    if words >= len(matches):
+        return text
+    cut = text[: matches[words - 1].end()].rstrip(" ,;:—–-")
+    if cut.count('"') % 2:
+        cut += '"'
+    return cut + "."

@@ -1,0 +1,176 @@
+"""Rehearsal screenplays: scenes with headings, action, cues, parentheticals and dialogue.
+
+Headings use the production's locations, cues its characters (in CAPS, so character-presence
+checks find them), and dialogue follows the register each character's `voice` suggests.
+"""
+
+from __future__ import annotations
+
+from podium.domain.artifacts import ElementType, Scene, ScreenElement, Screenplay
+from podium.domain.tasks import TaskKind
+from podium.domain.validators import count_words
+from podium.llm import rehearsal_banks as banks
+from podium.llm.rehearsal_composer import Composer, scene_numbers, word_goal
+from podium.llm.rehearsal_material import (
+    CharacterHint,
+    capitalise,
+    heading_place,
+    is_exterior,
+    prose_place,
+)
+
+# What "{time}" means in a scene's action lines, so they agree with its heading.
+_WHEN = {"DAY": "midday", "NIGHT": "midnight", "DAWN": "first light", "DUSK": "dusk"}
+_TIME_WORDS = (
+    ("first light", "DAWN"),
+    ("dawn", "DAWN"),
+    ("dusk", "DUSK"),
+    ("sunset", "DUSK"),
+    ("night", "NIGHT"),
+    ("midnight", "NIGHT"),
+)
+_INTRO_ACTIONS = (
+    "stands at the window",
+    "is already here, waiting",
+    "works at something that doesn't need doing",
+    "sits very still at the far end of the table",
+    "comes in out of the weather, shaking it off",
+)
+
+
+def screenplay(comp: Composer) -> Screenplay:
+    m = comp.m
+    focus = comp.m.voiced() if m.kind is TaskKind.DIALOGUE else None
+    numbers = [max(1, m.scene or 1)] if m.kind is not TaskKind.SCRIPT else scene_numbers(comp)
+    total = None
+    if m.target_words or m.min_words is not None or m.max_words is not None:
+        total = word_goal(comp, 180 * len(numbers))
+    cap = m.max_words
+    per_scene = [(total // len(numbers)) if total else comp.rng.randint(140, 240) for _ in numbers]
+    scene_deps = [d for d in m.dependencies if d.kind is TaskKind.SCENE]
+    extras = comp.extras(present=True)
+    scenes: list[Scene] = []
+    used = 0
+    introduced: set[str] = set()
+    for i, number in enumerate(numbers):
+        synopsis = scene_deps[i].summary or scene_deps[i].title if i < len(scene_deps) else ""
+        scene, words = _scene(
+            comp,
+            number,
+            focus=focus,
+            goal=per_scene[i],
+            cap=None if cap is None else cap - used - (len(numbers) - i - 1) * 20,
+            synopsis=synopsis,
+            extras=extras if i == 0 else [],
+            last=i == len(numbers) - 1,
+            introduced=introduced,
+            direction=m.direction if i == 0 else "",
+        )
+        scenes.append(scene)
+        used += words
+    if m.kind is TaskKind.DIALOGUE:
+        who = focus.cue if focus else "ENSEMBLE"
+        title = f"Dialogue pass: {who}, scene {numbers[0]}"
+    elif m.kind is TaskKind.SCRIPT:
+        title = m.production_title()
+    else:
+        title = m.task_title or f"Scene {numbers[0]}"
+    return Screenplay(title=title, scenes=scenes)
+
+
+def _scene(
+    comp: Composer,
+    number: int,
+    *,
+    focus: CharacterHint | None,
+    goal: int,
+    cap: int | None,
+    synopsis: str,
+    extras: list[str],
+    last: bool,
+    introduced: set[str],
+    direction: str,
+) -> tuple[Scene, int]:
+    m, rng = comp.m, comp.rng
+    locations = m.locations or list(banks.DEFAULT_LOCATIONS)
+    location = locations[(number - 1) % len(locations)]
+    prefix = "EXT" if is_exterior(location) else "INT"
+    time_of_day = _time_in(location) or rng.choice(banks.TIMES_OF_DAY)
+    heading = f"{prefix}. {heading_place(location)} - {time_of_day}"
+    when = _WHEN.get(time_of_day, comp.pick(banks.TIMES, "time"))
+    a, b = comp.pair(focus)
+    here = prose_place(location)
+    elements: list[ScreenElement] = []
+    if synopsis:
+        elements.append(ScreenElement(type=ElementType.SYNOPSIS, text=synopsis))
+    if direction:
+        elements.append(ScreenElement(type=ElementType.NOTE, text=f"Direction: {direction}"))
+    opening: list[str] = []
+    if note := m.location_notes.get(location):
+        opening.append(f"{capitalise(note)}.")
+    for person in (a, b):  # a character's first appearance carries their description
+        if person.name not in introduced and person.short_description():
+            action = comp.pick(_INTRO_ACTIONS, "intro")
+            opening.append(f"{person.cue}, {person.short_description()}, {action}.")
+            introduced.add(person.name)
+    if len(opening) < 2:
+        line = comp.pick(banks.ACTION_LINES, "action_line")
+        opening.append(comp.fill(line, (a, b), place=here, time=when))
+    elements.append(ScreenElement(type=ElementType.ACTION, text=" ".join(opening)))
+    elements.extend(ScreenElement(type=ElementType.ACTION, text=e) for e in extras)
+    words = count_words(heading) + sum(count_words(e.text) for e in elements)
+    speaker, listener = (b, a) if rng.random() < 0.5 and focus is None else (a, b)
+    turns = 0
+    while words < goal or turns == 0:  # every scene has at least one exchange
+        unit = _dialogue_turn(comp, speaker, listener, parenthetical=turns == 1)
+        if turns % 3 == 2:
+            unit.append(
+                ScreenElement(
+                    type=ElementType.ACTION,
+                    text=comp.fill(
+                        comp.pick(banks.ACTION_LINES, "action_line"), (a, b), place=here, time=when
+                    ),
+                )
+            )
+        unit_words = sum(count_words(e.text) for e in unit)
+        if cap is not None and words + unit_words > cap and turns >= 1:
+            break
+        elements.extend(unit)
+        words += unit_words
+        turns += 1
+        if focus is not None:
+            speaker, listener = (a, b) if speaker is not a or rng.random() < 0.35 else (b, a)
+        else:
+            speaker, listener = listener, speaker
+    if not any(e.type is ElementType.PARENTHETICAL for e in elements):
+        at = next(i for i, e in enumerate(elements) if e.type is ElementType.DIALOGUE)
+        elements.insert(at, ScreenElement(type=ElementType.PARENTHETICAL, text="(beat)"))
+    if not last or rng.random() < 0.3:
+        text = "FADE OUT." if last else comp.pick(banks.TRANSITIONS, "transition")
+        elements.append(ScreenElement(type=ElementType.TRANSITION, text=text))
+    total = count_words(heading) + sum(count_words(e.text) for e in elements)
+    return Scene(heading=heading, elements=elements), total
+
+
+def _dialogue_turn(
+    comp: Composer, speaker: CharacterHint, listener: CharacterHint, parenthetical: bool
+) -> list[ScreenElement]:
+    rng = comp.rng
+    unit = [ScreenElement(type=ElementType.CHARACTER, text=speaker.cue)]
+    if parenthetical or rng.random() < 0.25:
+        if rng.random() < 0.2:
+            text = f"(to {listener.name})"
+        else:
+            text = comp.pick(banks.PARENTHETICALS, "paren")
+        unit.append(ScreenElement(type=ElementType.PARENTHETICAL, text=text))
+    line = comp.line_for(speaker, listener)
+    if rng.random() < 0.3:
+        line = f"{line} {comp.line_for(speaker, listener)}"
+    unit.append(ScreenElement(type=ElementType.DIALOGUE, text=line))
+    return unit
+
+
+def _time_in(location: str) -> str:
+    """A time of day the location itself names ("the cliff path at first light")."""
+    lowered = location.lower()
+    return next((when for words, when in _TIME_WORDS if words in lowered), "")
