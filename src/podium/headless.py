@@ -146,7 +146,7 @@ def summary_lines(view: ProductionView, db: str) -> list[Text]:
 
 
 async def run_headless(engine: Engine, db: str) -> ProductionState:
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
     reporter = Reporter(engine, console)
     reporter.start()
     loop = asyncio.get_running_loop()

@@ -1,0 +1,243 @@
+"""The database file itself, through plain sqlite3: checked, created and written off the loop.
+
+Everything here blocks; EventStore runs it on its writer thread or through asyncio.to_thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import quote
+
+from podium import __version__
+from podium.store.errors import (
+    CorruptDatabase,
+    NewerSchema,
+    NotAPodiumDatabase,
+    StoreError,
+    translate,
+)
+from podium.store.events import INSERT_EVENTS, Row
+
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x506F6469  # "Podi": tells our files from every other SQLite database
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_T = TypeVar("_T")
+
+
+def prepare(path: Path, may_create: bool, busy_timeout_s: float) -> tuple[Path, bool]:
+    """Check the file before anything writes to it; the path and whether it needs the schema."""
+    path = path.expanduser()
+    return path, _inspect(path, may_create, busy_timeout_s)
+
+
+def _inspect(path: Path, may_create: bool, busy_timeout_s: float) -> bool:
+    if not path.exists():
+        if not may_create:
+            raise StoreError(
+                f"no such production database: {path}. Check the path, or start the "
+                "production with `podium run FILE`."
+            )
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the folder {path.parent}: {exc.strerror or exc}. "
+                "Choose another place with --db."
+            ) from None
+        return True
+    if path.is_dir():
+        raise NotAPodiumDatabase(f"{path} is a folder; give the path of a production .db file.")
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as file:
+            header = file.read(100)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot read {path}: {exc.strerror or exc}. Check its permissions."
+        ) from None
+    if size == 0:
+        if may_create:
+            return True
+        raise NotAPodiumDatabase(f"{path} is an empty file, not a production database yet.")
+    _check_header(path, header, size)
+    try:
+        conn = sqlite3.connect(read_only_uri(path), uri=True, timeout=busy_timeout_s)
+        try:
+            app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            tables = {
+                str(row[0])
+                for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        error = translate(exc, path)
+        if isinstance(error, NotAPodiumDatabase):  # an SQLite header over unreadable content
+            error = CorruptDatabase(
+                f"{path} looks like an SQLite file but cannot be read. Restore it from a backup."
+            )
+        raise error from exc
+    if app_id == 0 and version == 0 and not tables:
+        if may_create:
+            return True  # an empty SQLite file, e.g. left by a creation that was interrupted
+        raise NotAPodiumDatabase(f"{path} is an empty database, not a production yet.")
+    if app_id != APPLICATION_ID:
+        raise NotAPodiumDatabase(
+            f"{path} is an SQLite database of another program, not a podium production. "
+            "Check the path; podium leaves the file as it is."
+        )
+    if version > SCHEMA_VERSION:
+        raise NewerSchema(
+            f"{path} was written by a newer podium (schema version {version}; this podium "
+            f"reads up to {SCHEMA_VERSION}). Upgrade podium to open it."
+        )
+    missing = {"events", "meta", "commands"} - tables
+    if version < SCHEMA_VERSION or missing:
+        raise CorruptDatabase(
+            f"{path} is an incomplete podium database (schema version {version}"
+            + (f", missing {', '.join(sorted(missing))}" if missing else "")
+            + "). Restore it from a backup."
+        )
+    return False
+
+
+def _check_header(path: Path, header: bytes, size: int) -> None:
+    """Catch non-SQLite files and truncated databases from the 100-byte header alone."""
+    if header[:16] != _SQLITE_MAGIC:
+        if len(header) < 16 and _SQLITE_MAGIC.startswith(header):
+            raise CorruptDatabase(f"{path} is truncated ({size} bytes). Restore it from a backup.")
+        raise NotAPodiumDatabase(
+            f"{path} is not a podium production database (not an SQLite file). Check the path; "
+            "podium leaves the file as it is."
+        )
+    if len(header) < 100:
+        raise CorruptDatabase(f"{path} is truncated ({size} bytes). Restore it from a backup.")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    # The in-header page count is only meaningful when its version stamp matches.
+    if pages and header[24:28] == header[92:96] and size < pages * page_size:
+        raise CorruptDatabase(
+            f"{path} is truncated: it should hold {pages * page_size} bytes but has {size}. "
+            "Restore it from a backup."
+        )
+
+
+def read_only_uri(path: Path) -> str:
+    return f"file:{quote(str(path.absolute()))}?mode=ro"
+
+
+def open_writer(path: Path, busy_timeout_s: float, new: bool) -> sqlite3.Connection:
+    conn = sqlite3.connect(
+        str(path), timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
+    )
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if new:
+            _create_schema(conn, path)
+        return conn
+    except BaseException:
+        conn.close()
+        raise
+
+
+def _create_schema(conn: sqlite3.Connection, path: Path) -> None:
+    """Schema, application id, version and first meta in one transaction: all or nothing."""
+
+    def create() -> None:
+        app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+        if app_id == APPLICATION_ID:
+            return  # another process created it a moment ago
+        if app_id != 0 or conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            raise NotAPodiumDatabase(
+                f"{path} became another program's database while podium was opening it."
+            )
+        for statement in schema_statements():
+            conn.execute(statement)
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        created_at = datetime.now(UTC).isoformat(timespec="seconds")
+        conn.executemany(
+            "INSERT INTO meta (key, value) VALUES (?, ?)",
+            [("created_at", created_at), ("podium_version", __version__)],
+        )
+
+    _transaction(conn, create, durable=True)
+
+
+def schema_statements() -> list[str]:
+    text = resources.files("podium.store").joinpath("schema.sql").read_text(encoding="utf-8")
+    statements: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return statements
+
+
+def _transaction(conn: sqlite3.Connection, work: Callable[[], _T], *, durable: bool) -> _T:
+    if durable:
+        conn.execute("PRAGMA synchronous = FULL")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = work()
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            raise
+        return result
+    finally:
+        if durable:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("PRAGMA synchronous = NORMAL")
+
+
+def write_events(conn: sqlite3.Connection, rows: list[Row], durable: bool) -> None:
+    _transaction(conn, lambda: conn.executemany(INSERT_EVENTS, rows), durable=durable)
+
+
+def upsert_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    sql = (
+        "INSERT INTO meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    )
+    _transaction(conn, lambda: conn.execute(sql, (key, value)), durable=False)
+
+
+def insert_command(conn: sqlite3.Connection, command_id: str, issued_at: float, body: str) -> bool:
+    sql = "INSERT OR IGNORE INTO commands (id, issued_at, body) VALUES (?, ?, ?)"
+    cursor = _transaction(
+        conn, lambda: conn.execute(sql, (command_id, issued_at, body)), durable=True
+    )
+    return cursor.rowcount == 1
+
+
+def take_command(conn: sqlite3.Connection, command_id: str, seq: int) -> bool:
+    """True when the command exists (taken now or before)."""
+
+    def take() -> bool:
+        conn.execute(
+            "UPDATE commands SET taken_seq = ? WHERE id = ? AND taken_seq IS NULL",
+            (seq, command_id),
+        )
+        found = conn.execute("SELECT 1 FROM commands WHERE id = ?", (command_id,)).fetchone()
+        return found is not None
+
+    return _transaction(conn, take, durable=False)
