@@ -1,0 +1,114 @@
+"""`podium validate`, run as a user runs it: the installed command, in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = sorted((ROOT / "sample_productions").glob("*.toml"))
+
+
+def _podium() -> list[str]:
+    """The console script next to this interpreter, else on PATH, else `python -m podium`."""
+    beside = Path(sys.executable).with_name("podium")
+    if beside.exists():
+        return [str(beside)]
+    if found := shutil.which("podium"):
+        return [found]
+    return [sys.executable, "-m", "podium"]
+
+
+def podium(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8"}
+    return subprocess.run(
+        [*_podium(), *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=cwd,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=[p.name for p in SAMPLES])
+def test_each_sample_validates(sample: Path) -> None:
+    result = podium("validate", str(sample.relative_to(ROOT)))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{sample.relative_to(ROOT)}: ok: ")
+    assert result.stderr == ""
+
+
+def test_all_samples_at_once() -> None:
+    result = podium("validate", *(str(p) for p in SAMPLES))
+
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == len(SAMPLES)
+
+
+def test_a_broken_file_exits_2_with_file_and_line(tmp_path: Path) -> None:
+    sample = (ROOT / "sample_productions" / "last_light.toml").read_text(encoding="utf-8")
+    broken = sample.replace('format = "short_film"', 'format = "short-film"', 1)
+    broken = broken.replace("max_concurrency = 8", "max_concurrency = 0", 1)
+    path = tmp_path / "broken.toml"
+    path.write_text(broken, encoding="utf-8")
+    format_line = 1 + broken.splitlines().index('format = "short-film"')
+    limit_line = 1 + next(
+        i for i, line in enumerate(broken.splitlines()) if line.startswith("max_concurrency = 0")
+    )
+
+    result = podium("validate", str(path))
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"{path}:{format_line}: production.format: ")
+    assert "did you mean 'short_film'?" in lines[0]
+    assert lines[1].startswith(f"{path}:{limit_line}: constraints.max_concurrency: ")
+
+
+def test_a_toml_syntax_error_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "syntax.toml"
+    path.write_text('[production]\ntitle = "unclosed\n', encoding="utf-8")
+
+    result = podium("validate", str(path))
+
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"{path}:2: toml: TOML syntax:")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_file_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere.toml"
+
+    result = podium("validate", str(path))
+
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"{path}:1: file: no such file"
+
+
+def test_help_and_version_exit_0() -> None:
+    helped = podium("--help")
+    assert helped.returncode == 0
+    assert "validate" in helped.stdout
+
+    version = podium("--version")
+    assert version.returncode == 0
+    assert version.stdout.startswith("podium ")
+
+
+def test_validate_without_a_file_is_a_usage_error() -> None:
+    result = podium("validate")
+
+    assert result.returncode == 2
+    assert "usage:" in result.stderr
+    assert "Traceback" not in result.stderr
