@@ -161,6 +161,7 @@ class RecordedRequest:
     headers: dict[str, str]  # lower-case names
     raw: bytes
     body: Any  # parsed JSON, or None when the body was not JSON
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
     @property
     def json(self) -> dict[str, Any]:
