@@ -35,3 +35,14 @@ def sanitize(text: str) -> str:
 
 def _needs_cleaning(text: str) -> bool:
     return any((ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F for c in text)
+
+
+def sanitize_tree(value: object) -> object:
+    """`sanitize` every string inside lists and dicts (a model's structured reply)."""
+    if isinstance(value, str):
+        return sanitize(value)
+    if isinstance(value, list):
+        return [sanitize_tree(v) for v in value]
+    if isinstance(value, dict):
+        return {k: sanitize_tree(v) for k, v in value.items()}
+    return value

@@ -37,10 +37,10 @@ from podium.domain.events import (
 from podium.domain.policy import Territory, classify
 from podium.domain.state import TaskRecord
 from podium.domain.tasks import OnFailure, TaskKind, TaskState
-from podium.domain.text import sanitize
+from podium.domain.text import sanitize, sanitize_tree
 from podium.domain.validators import Finding, Severity, run_validators
 from podium.engine.budget import estimate
-from podium.engine.debate import review
+from podium.engine.debate import Escalated, review
 from podium.engine.prompts import build_request
 from podium.llm.gateway import CompletionRequest, CompletionResult, FailureKind, LLMError
 
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from podium.engine.engine import Engine
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 RETRY_CAP_S = 30.0
 LATER_ROUNDS = 2  # "retry later" rounds before a failure escalates anyway
@@ -204,6 +205,9 @@ class AgentRunner:
                 AgentStateChanged(agent_id=agent_id, state=AgentState.FAILED, task_id=task_id)
             )
             self.fail(record, failure)
+            return
+        except Escalated:
+            engine.emit(AgentStateChanged(agent_id=agent_id, state=AgentState.IDLE))
             return
         engine.emit(AgentStateChanged(agent_id=agent_id, state=AgentState.IDLE))
         self._conclude(record, artifact, findings)
@@ -429,11 +433,11 @@ def _content(schema: type[Content], result: CompletionResult) -> Content:
     """The call's structured content; malformed output is a retryable failure."""
     parsed: BaseModel | None = result.parsed
     if isinstance(parsed, schema):
-        return _clean(parsed)
+        return clean(parsed)
     try:
         if schema is Prose and not result.text.lstrip().startswith("{"):
-            return _clean(Prose(text=result.text))
-        return _clean(schema.model_validate_json(_strip_fences(result.text)))
+            return clean(Prose(text=result.text))
+        return clean(schema.model_validate_json(_strip_fences(result.text)))
     except ValidationError as exc:
         raise LLMError(
             FailureKind.MALFORMED_OUTPUT,
@@ -466,17 +470,6 @@ def _strip_fences(text: str) -> str:
     return body
 
 
-def _clean(content: Content) -> Content:
-    """Sanitize every string a model wrote before it is stored."""
-    data = content.model_dump(mode="json")
-    return type(content).model_validate(_sanitize_tree(data))
-
-
-def _sanitize_tree(value: object) -> object:
-    if isinstance(value, str):
-        return sanitize(value)
-    if isinstance(value, list):
-        return [_sanitize_tree(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _sanitize_tree(v) for k, v in value.items()}
-    return value
+def clean(reply: M) -> M:
+    """Sanitize every string a model wrote before it is stored or shown."""
+    return type(reply).model_validate(sanitize_tree(reply.model_dump(mode="json")))

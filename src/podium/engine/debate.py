@@ -29,7 +29,6 @@ from podium.domain.events import (
 )
 from podium.domain.state import TaskRecord
 from podium.domain.tasks import TaskState
-from podium.domain.text import sanitize
 from podium.domain.validators import Finding
 from podium.engine.prompts import build_request
 from podium.llm.gateway import CompletionRequest, CompletionResult, FailureKind, LLMError
@@ -46,10 +45,12 @@ class Escalated(Exception):
 
 def _parser(schema: type[M]) -> Callable[[CompletionResult], M]:
     def parse(result: CompletionResult) -> M:
+        from podium.engine.agent_runner import clean
+
         if isinstance(result.parsed, schema):
-            return result.parsed
+            return clean(result.parsed)
         try:
-            return schema.model_validate_json(result.text)
+            return clean(schema.model_validate_json(result.text))
         except ValidationError:
             raise LLMError(
                 FailureKind.MALFORMED_OUTPUT, f"the reply is not a valid {schema.__name__}"
@@ -127,8 +128,8 @@ async def review(
                     reviewer=reviewer.id,
                     round=round_no,
                     verdict=critique.verdict,
-                    summary=sanitize(critique.summary),
-                    issues=[sanitize(i) for i in critique.issues],
+                    summary=critique.summary,
+                    issues=list(critique.issues),
                 )
             )
             if critique.verdict == "revise":
@@ -163,7 +164,7 @@ async def debate(
     author = view.agents[author_id].spec
     reviewer = view.agents[reviewer_id].spec
     judge = choose_judge([author, reviewer], [a.spec for a in view.agents.values()])
-    topic = sanitize(critique.summary or "; ".join(critique.issues) or "whether to revise")
+    topic = critique.summary or "; ".join(critique.issues) or "whether to revise"
     debate_id = f"d{len(view.debates) + 1}"
     limits = engine.limits
     engine.emit(
@@ -204,11 +205,6 @@ async def debate(
                         "opponent_stance": opponent.stance if opponent else critique.summary,
                     }
                 },
-            )
-            position = Position(
-                stance=sanitize(position.stance),
-                reasoning=sanitize(position.reasoning),
-                concedes=position.concedes,
             )
             last[speaker.id] = position
             engine.emit(
@@ -252,8 +248,8 @@ async def debate(
         + "\n".join(f"{who}: {p.stance} — {p.reasoning}" for who, p in last.items()),
         {"debate": {"topic": topic, "positions": positions}},
     )
-    decision = sanitize(ruling.decision)
-    reasoning = sanitize(ruling.reasoning)
+    decision = ruling.decision
+    reasoning = ruling.reasoning
     in_time = time.monotonic() - started <= limits.debate_time_limit
     if ruling.decided and in_time:
         engine.emit(

@@ -225,10 +225,12 @@ async def run_planner(engine: Engine, record: TaskRecord) -> None:
 
 
 def _parse_plan(result: CompletionResult) -> PlanDraft:
+    from podium.engine.agent_runner import clean
+
     if isinstance(result.parsed, PlanDraft):
-        return result.parsed
+        return clean(result.parsed)
     try:
-        return PlanDraft.model_validate_json(result.text)
+        return clean(PlanDraft.model_validate_json(result.text))
     except ValidationError as exc:
         raise LLMError(
             FailureKind.MALFORMED_OUTPUT,

@@ -1,0 +1,235 @@
+"""`podium export`: read a production's log and write its deliverables into a folder.
+
+Everything is rendered in memory first, then each file is written atomically (a temporary file
+in the same folder, then `os.replace`), so a reader never sees half a file and a failed export
+leaves the previous one intact. The folder gets a README.md listing what is there and what is
+still to come.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from podium.domain.events import EVENT_KINDS
+from podium.domain.production import Format
+from podium.domain.state import ProductionView
+from podium.domain.tasks import TaskState
+from podium.export import markdown as md
+from podium.export.bible import bible
+from podium.export.decisions import decision_log
+from podium.export.documents import documents
+from podium.export.fdx import to_fdx
+from podium.export.fountain import to_fountain
+from podium.export.manuscript import Image, manuscript
+from podium.export.screenplay import screenplays
+from podium.export.shotlist import cue_sheet, edit_plan, shot_list
+from podium.export.sources import ExportSource
+from podium.store import EventStore
+
+_BATCH = 5000
+# Streamed text is only the live view of a call; the artifacts hold what was delivered.
+_KINDS = EVENT_KINDS - {"output_chunk"}
+
+
+class ExportError(Exception):
+    """The export could not be made; the message names the file and what to do."""
+
+
+class ExportInputError(ExportError):
+    """The database cannot be exported (it holds no production yet)."""
+
+
+class ExportWriteError(ExportError):
+    """A file could not be written (permissions, a full disk, a file where a folder should be)."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One output file: its name in the folder, what it is, and its bytes (or an image to copy)."""
+
+    name: str
+    description: str
+    data: bytes | None = None
+    copy_from: Path | None = None
+
+
+async def load(db: Path) -> ExportSource:
+    """Fold a production's log read-only; raises StoreError for a missing or foreign file."""
+    store = await EventStore.open(db, create=False, read_only=True)
+    try:
+        source = ExportSource(ProductionView(), files_root=store.path.resolve().parent)
+        since = 0
+        while True:
+            events = await store.read(since, limit=_BATCH, kinds=_KINDS)
+            for event in events:
+                try:
+                    source.record(event)
+                except ValidationError as exc:
+                    raise ExportInputError(
+                        f"{db}: event {event.seq} ({event.kind}) does not fit this version of "
+                        f"podium ({exc.errors()[0]['msg']}); export it with the podium that "
+                        "made it."
+                    ) from None
+            if len(events) < _BATCH:
+                break
+            since = events[-1].seq
+    finally:
+        await store.close()
+    if source.view.spec is None:
+        raise ExportInputError(f"{db} holds no production yet; there is nothing to export.")
+    return source
+
+
+def render(source: ExportSource) -> list[Rendered]:
+    """Every file of the export, in a fixed order, README.md last."""
+    out: list[Rendered] = []
+
+    def text(name: str, description: str, body: str | None) -> None:
+        if body is not None:
+            out.append(Rendered(name, description, body.encode("utf-8")))
+
+    for play in screenplays(source):
+        what = "the screenplay" if play.episode is None else f"episode {play.episode}"
+        unfinished = sum(1 for slot in play.slots if slot.label)
+        note = f" ({unfinished} of {len(play.slots)} scenes not yet approved)" if unfinished else ""
+        text(f"{play.stem}.fountain", f"{what} in Fountain{note}", to_fountain(play.script))
+        text(f"{play.stem}.fdx", f"{what} for Final Draft", to_fdx(play.script))
+    written = manuscript(source)
+    images: list[Image] = []
+    if written is not None:
+        body, images = written
+        text("manuscript.md", "the manuscript: chapters and illustration briefs", body)
+    for image in images:
+        out.append(Rendered(f"images/{image.name}", "an illustration", copy_from=image.source))
+    text("shot_list.csv", "the shot list", shot_list(source))
+    text("music_cues.csv", "the music cue sheet", cue_sheet(source))
+    text("edit_plan.csv", "the edit plan (edit decision list)", edit_plan(source))
+    text("documents.md", "treatment, outlines, look book, reports", documents(source))
+    text("bible.md", "the production bible: vision, its history, style, decisions", bible(source))
+    text("decisions.jsonl", "every artifact's provenance and every command", decision_log(source))
+    text("README.md", "this index", index(source, out))
+    return out
+
+
+def index(source: ExportSource, files: list[Rendered]) -> str:
+    """The README: what the folder holds, and what the production has not delivered yet."""
+    view = source.view
+    spec = view.spec
+    kind = spec.production.format.value.replace("_", " ") if spec else "production"
+    parts: list[str | None] = [
+        md.heading(1, md.inline(source.title)),
+        f"{'An' if kind[:1] in 'aeiou' else 'A'} {md.inline(kind)} made with podium. "
+        f"State when exported: **{view.state.value}**.",
+        md.heading(2, "Files"),
+        "\n".join(
+            f"- [{md.inline(f.name)}]({f.name}): {md.inline(f.description)}"
+            for f in files
+            if not f.name.startswith("images/")
+        )
+        + "\n- README.md: this index",
+    ]
+    if any(f.name.startswith("images/") for f in files):
+        parts[-1] = f"{parts[-1]}\n- images/: the illustrations the manuscript shows"
+    pending = [r for r in source.plan() if r.state is not TaskState.DONE]
+    drafts = [
+        a
+        for r in source.plan()
+        if (a := source.current(r)) is not None and source.status_label(a) is not None
+    ]
+    if pending or drafts:
+        parts.append(md.heading(2, "Not finished yet"))
+        if drafts:
+            parts.append(
+                "Marked in the files: `[[DRAFT …]]` notes in Fountain, “(draft)” in Markdown "
+                "headings, a `status` column or field in CSV and JSON Lines."
+            )
+        lines = [
+            f"- {md.inline(r.spec.title)} (`{r.spec.id}`): {r.state.value.replace('_', ' ')}"
+            for r in pending
+        ]
+        lines += [
+            f"- {md.inline(view.tasks[a.task_id].spec.title)} (`{a.task_id}`): "
+            f"{md.inline(source.status_label(a))}"
+            for a in drafts
+            if a.task_id in view.tasks and view.tasks[a.task_id].state is TaskState.DONE
+        ]
+        parts.append("\n".join(lines))
+    if spec is not None and spec.production.format is Format.ILLUSTRATED_STORY:
+        parts.append(
+            "Images are copied only when an image model produced them inside the "
+            "production's folder."
+        )
+    return md.document(parts)
+
+
+def _write_bytes(target: Path, write: Callable[[Path], None]) -> None:
+    """Write through a temporary file in the same folder, then replace the target atomically."""
+    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        write(temp)
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def write(files: list[Rendered], out: Path) -> list[Path]:
+    """Write the rendered files into `out` (created if needed); the paths written, in order."""
+    written: list[Path] = []
+    for item in files:
+        target = out / item.name
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if item.copy_from is not None:
+                _write_bytes(target, partial(_copy, item.copy_from))
+            else:
+                _write_bytes(target, partial(_save, item.data or b""))
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise ExportWriteError(
+                f"cannot write {target}: {reason}. Check that the folder is writable and the "
+                "disk has room, or choose another folder with --out."
+            ) from None
+        written.append(target)
+    return written
+
+
+def _save(data: bytes, path: Path) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    with os.fdopen(fd, "wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def _copy(source: Path, path: Path) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    with os.fdopen(fd, "wb") as file, source.open("rb") as original:
+        shutil.copyfileobj(original, file)
+        file.flush()
+        os.fsync(file.fileno())
+
+
+async def export_production(db: Path, out: Path) -> list[Path]:
+    """Export the production in `db` into the folder `out`; the files written.
+
+    Raises StoreError (missing or foreign database), ExportInputError (no production in it) or
+    ExportWriteError (a file could not be written).
+    """
+    source = await load(Path(db))
+    files = render(source)
+    return await asyncio.to_thread(write, files, Path(out))
+
+
+def export_production_sync(db: Path, out: Path) -> list[Path]:
+    """`export_production` for callers without an event loop."""
+    return asyncio.run(export_production(db, out))
