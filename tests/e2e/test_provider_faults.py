@@ -143,3 +143,55 @@ async def test_faults_are_retried_within_bounds_or_escalated_with_their_cause(
     assert all(r.headers.get("authorization") == f"Bearer {CANARY}" for r in server.chat_requests)
     for path in tmp_path.iterdir():
         assert CANARY.encode() not in path.read_bytes(), path
+
+
+async def test_illustrations_are_drawn_by_the_image_model_when_one_is_configured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fakes.openai_server import PNG_1X1, Image
+
+    monkeypatch.setenv(KEY_ENV, CANARY)
+    with FakeOpenAI(default=Image()) as fake:
+        fake.script([Status(429, retry_after=0.05)])  # the first image call is rate limited
+        text = f"""
+[production]
+title = "Drawn"
+format = "illustrated_story"
+brief = "One picture."
+[vision]
+premise = "A lamp in the snow."
+[[crew]]
+id = "art"
+role = "illustrator"
+[constraints]
+retry_backoff = 0.01
+[planner]
+mode = "explicit"
+[[tasks]]
+id = "pic"
+title = "The lamp"
+kind = "illustration"
+assignee = "art"
+[models]
+image = "openai/dall-e-3"
+[models.rehearsal]
+latency_ms = 1.0
+jitter_ms = 0.0
+[models.settings."openai/dall-e-3"]
+api_base = "{fake.api_base}"
+api_key_env = "{KEY_ENV}"
+timeout_s = 5
+"""
+        store = await EventStore.open(tmp_path / "drawn.db")
+        engine = await Engine.open(store, spec=parse_production(text, "drawn.toml"))
+        assert await engine.run() is ProductionState.COMPLETED
+        events = await store.read(kinds=("call_finished",))
+        await store.close()
+    record = engine.view.tasks["pic"]
+    brief = engine.view.artifacts[record.artifact_id or ""].content
+    image = Path(brief["image_path"])
+    assert image.read_bytes() == PNG_1X1
+    assert image.parent == tmp_path / "drawn-images"
+    image_calls = [e.payload for e in events if e.payload.purpose == "image"]
+    assert [c.ok for c in image_calls] == [False, True]
+    assert image_calls[0].error_kind == "rate_limit"

@@ -404,7 +404,8 @@ def test_a_gated_task_is_always_approval_required(policy: AuthorityPolicy) -> No
     for kind in DecisionKind:
         for claim in (None, *Territory):
             assert (
-                classify(policy, kind, gated=True, agent_claim=claim) is Territory.APPROVAL_REQUIRED
+                classify(policy, kind, gate=Territory.APPROVAL_REQUIRED, agent_claim=claim)
+                is Territory.APPROVAL_REQUIRED
             )
 
 

@@ -47,18 +47,31 @@ class Debate(Model):
         return last
 
 
-def choose_judge(participants: list[AgentSpec], crew: list[AgentSpec]) -> AgentSpec:
-    """The hierarchy picks the judge: the director for department heads, the producer or
-    showrunner above them. Never a participant, when anyone else can judge."""
+def choose_judge(participants: list[AgentSpec], crew: list[AgentSpec]) -> AgentSpec | None:
+    """The hierarchy picks the judge: the director for department heads and cast, the
+    showrunner or producer above the director. The judge always stands above every
+    participant; when nobody does (the producer is arguing), the Orchestrator judges: None."""
     top = min(p.tier for p in participants)
-    # Department heads (tier 2) and cast are judged by the director; the director by the top.
-    wanted = (Role.DIRECTOR,) if top >= 2 else (Role.SHOWRUNNER, Role.PRODUCER)
     ids = {p.id for p in participants}
-    for role in wanted:
-        for agent in crew:
-            if agent.role is role and agent.id not in ids:
+    above = [a for a in crew if a.tier < top and a.id not in ids]
+    if not above:
+        return None
+    # A common boss named by reports_to knows both sides best.
+    bosses = {p.reports_to for p in participants}
+    if len(bosses) == 1 and (boss := next(iter(bosses))) is not None:
+        for agent in above:
+            if agent.id == boss:
                 return agent
-    for agent in sorted(crew, key=lambda a: a.tier):
-        if agent.id not in ids:
-            return agent
-    return min(participants, key=lambda a: a.tier)
+    wanted = (
+        (Role.DIRECTOR, Role.SHOWRUNNER, Role.PRODUCER)
+        if top >= 2
+        else (
+            Role.SHOWRUNNER,
+            Role.PRODUCER,
+        )
+    )
+    for role in wanted:
+        for agent in above:
+            if agent.role is role:
+                return agent
+    return min(above, key=lambda a: a.tier)

@@ -117,16 +117,17 @@ def classify(
     policy: AuthorityPolicy,
     kind: DecisionKind,
     *,
-    gated: bool = False,
+    gate: Territory | None = None,
     agent_claim: Territory | None = None,
 ) -> Territory:
     """The territory a decision lands in.
 
-    A gate makes a task approval-required. An agent's claim can only raise the result.
+    A task's gate raises it to the gate's territory (approval-required unless the production
+    file says otherwise). An agent's claim can only raise the result, never lower it.
     """
     territory = policy.territory_for(kind)
-    if gated:
-        territory = Territory.APPROVAL_REQUIRED
+    if gate is not None and gate.rank > territory.rank:
+        territory = gate
     if agent_claim is not None and agent_claim.rank > territory.rank:
         territory = agent_claim
     return territory

@@ -197,6 +197,15 @@ class ProductionSpec(Model):
                     return a
         return self.crew[0]
 
+    def gate_territory(self, gate_id: str | None) -> Territory | None:
+        """The territory a gated task is raised to; the default milestones need approval."""
+        if gate_id is None:
+            return None
+        for gate in self.gates:
+            if gate.id == gate_id:
+                return gate.territory
+        return Territory.APPROVAL_REQUIRED
+
     def gate_ids(self) -> set[str]:
         return {g.id for g in self.gates} | set(DEFAULT_GATES)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from podium.domain.agents import AgentSpec, Role
 from podium.domain.artifacts import Artifact, ArtifactStatus
 from podium.domain.debate import Debate, DebateState, Turn
@@ -53,6 +55,10 @@ from podium.domain.tasks import TaskSpec, TaskState
 from podium.domain.validators import Finding
 
 TAIL_CHARS = 400
+
+
+class UnreadableLog(Exception):
+    """The log holds a production this version of podium cannot read."""
 
 
 @dataclass
@@ -179,7 +185,14 @@ class ProductionView:
         if isinstance(p, TaskStateChanged):
             self._task_state(p, ts)
         elif isinstance(p, ProductionOpened):
-            spec = ProductionSpec.model_validate(p.spec)
+            try:
+                spec = ProductionSpec.model_validate(p.spec)
+            except ValidationError as exc:
+                where = ".".join(str(part) for part in exc.errors()[0]["loc"])
+                raise UnreadableLog(
+                    f"the production recorded in this database does not validate ({where}): "
+                    "it was written by another version of podium"
+                ) from None
             self.spec = spec
             self.vision = spec.vision
             self.constraints = spec.constraints

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -21,6 +24,7 @@ from podium.domain.artifacts import (
     Artifact,
     ArtifactStatus,
     Content,
+    IllustrationBrief,
     Prose,
     Provenance,
 )
@@ -42,7 +46,14 @@ from podium.domain.validators import Finding, Severity, run_validators
 from podium.engine.budget import estimate
 from podium.engine.debate import Escalated, review
 from podium.engine.prompts import build_request
-from podium.llm.gateway import CompletionRequest, CompletionResult, FailureKind, LLMError
+from podium.llm.gateway import (
+    CompletionRequest,
+    CompletionResult,
+    FailureKind,
+    ImageRequest,
+    ImageResult,
+    LLMError,
+)
 
 if TYPE_CHECKING:
     from podium.engine.engine import Engine
@@ -263,6 +274,8 @@ class AgentRunner:
             claim = claimed_territory(result.text)
             if claim is not None:
                 self._claims[spec.id] = claim
+            if isinstance(content, IllustrationBrief) and engine.spec.models.image:
+                content = await self.illustrate(record, agent_id, content)
             artifact = Artifact(
                 id=f"{spec.id}-v{len(record.artifact_ids) + 1}",
                 task_id=spec.id,
@@ -296,6 +309,63 @@ class AgentRunner:
         assert artifact is not None
         return artifact, findings
 
+    async def illustrate(
+        self, record: TaskRecord, agent_id: str, brief: IllustrationBrief
+    ) -> IllustrationBrief:
+        """Draw the brief with the production's image model; the file lands beside the
+        database and the brief points at it. Retried like any call; then on_failure decides."""
+        engine = self.engine
+        model = engine.spec.models.image or ""
+        prompt = brief.plain_text()[:4000]
+        limits = engine.limits
+        for retry in range(limits.retries + 1):
+            started = time.monotonic()
+            try:
+                image = await engine.gateway.generate_image(
+                    ImageRequest(
+                        model=model, prompt=prompt, agent_id=agent_id, task_id=record.spec.id
+                    )
+                )
+            except LLMError as error:
+                self._image_call(record, agent_id, model, None, error, time.monotonic() - started)
+                if not error.retryable or retry == limits.retries:
+                    raise TaskFailure(error, retry + 1) from None
+                await asyncio.sleep(max(error.retry_after or 0.0, limits.retry_backoff * 2**retry))
+                continue
+            self._image_call(record, agent_id, model, image, None, image.latency_s)
+            suffix = {"image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp"}.get(
+                image.mime_type, ".png"
+            )
+            folder = engine.store.path.parent / f"{engine.store.path.stem}-images"
+            target = folder / f"{record.spec.id}-v{len(record.artifact_ids) + 1}{suffix}"
+            await asyncio.to_thread(_write_file, target, image.data)
+            return brief.model_copy(update={"image_path": str(target)})
+        raise AssertionError("unreachable: the last retry raises")
+
+    def _image_call(
+        self,
+        record: TaskRecord,
+        agent_id: str,
+        model: str,
+        image: ImageResult | None,
+        error: LLMError | None,
+        latency_s: float,
+    ) -> None:
+        self.engine.emit(
+            CallFinished(
+                call_id=f"{record.spec.id}:{record.calls + 1}",
+                task_id=record.spec.id,
+                agent_id=agent_id,
+                model=model,
+                purpose="image",
+                cost_usd=image.cost_usd if image else 0.0,
+                latency_s=latency_s,
+                ok=error is None,
+                error_kind=error.kind.value if error else None,
+                error=sanitize(error.message)[:500] if error else "",
+            )
+        )
+
     # -- outcomes --------------------------------------------------------------------------
 
     def _conclude(self, record: TaskRecord, artifact: Artifact, findings: list[Finding]) -> None:
@@ -307,7 +377,7 @@ class AgentRunner:
         territory = classify(
             engine.spec.authority,
             spec.decision_kind,
-            gated=spec.gate is not None,
+            gate=engine.spec.gate_territory(spec.gate),
             agent_claim=claim,
         )
         engine.emit(
@@ -443,6 +513,13 @@ def _content(schema: type[Content], result: CompletionResult) -> Content:
             FailureKind.MALFORMED_OUTPUT,
             f"the reply is not a valid {schema.__name__}: {exc.error_count()} problem(s)",
         ) from None
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(path.suffix + ".part")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
 
 
 def claimed_territory(text: str) -> Territory | None:

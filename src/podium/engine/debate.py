@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound=BaseModel)
 
 
+ORCHESTRATOR = "orchestrator"
+
+
 class Escalated(Exception):
     """The task now waits on the Orchestrator (the escalation is open)."""
 
@@ -173,7 +176,7 @@ async def debate(
             task_id=spec.id,
             topic=topic,
             participants=[author.id, reviewer.id],
-            judge=judge.id,
+            judge=judge.id if judge else ORCHESTRATOR,
             max_rounds=limits.debate_rounds,
             time_limit_s=limits.debate_time_limit,
         )
@@ -237,17 +240,20 @@ async def debate(
             return await engine.runner.revise(record, author.id, [last[reviewer.id].stance])
         return artifact, []
     positions = {who: p.stance for who, p in last.items()}
-    ruling = await ask(
-        engine,
-        record,
-        judge,
-        "ruling",
-        Ruling,
-        [artifact],
-        f"RULE on: {topic}\n"
-        + "\n".join(f"{who}: {p.stance} — {p.reasoning}" for who, p in last.items()),
-        {"debate": {"topic": topic, "positions": positions}},
-    )
+    if judge is None:  # nobody stands above both sides: the Orchestrator judges
+        ruling = Ruling(decided=False)
+    else:
+        ruling = await ask(
+            engine,
+            record,
+            judge,
+            "ruling",
+            Ruling,
+            [artifact],
+            f"RULE on: {topic}\n"
+            + "\n".join(f"{who}: {p.stance} — {p.reasoning}" for who, p in last.items()),
+            {"debate": {"topic": topic, "positions": positions}},
+        )
     decision = ruling.decision
     reasoning = ruling.reasoning
     in_time = time.monotonic() - started <= limits.debate_time_limit
@@ -261,7 +267,8 @@ async def debate(
             )
         )
         if ruling.winner != author.id:
-            return await engine.runner.revise(record, author.id, [f"{judge.id} ruled: {decision}"])
+            judged = f"{judge.id if judge else ORCHESTRATOR} ruled: {decision}"
+            return await engine.runner.revise(record, author.id, [judged])
         return artifact, []
     engine.emit(
         DebateClosed(
@@ -282,7 +289,7 @@ async def debate(
         )
         for who, p in last.items()
     ]
-    if decision:
+    if decision and judge is not None:
         options.append(
             Option(
                 id="judge",
@@ -298,7 +305,11 @@ async def debate(
         task_id=spec.id,
         artifact_ids=[artifact.id],
         debate_id=debate_id,
-        detail=f"no ruling within {limits.debate_rounds} round(s): {topic}",
+        detail=(
+            f"no ruling within {limits.debate_rounds} round(s): {topic}"
+            if judge is not None
+            else f"nobody in the crew stands above both sides; yours to judge: {topic}"
+        ),
         options=options,
         actions=[Action.APPROVE, Action.OVERRIDE, Action.REQUEST_ALTERNATIVES],
     )

@@ -495,6 +495,9 @@ class Engine:
                 return "paused"
             return f"{len(self.view.open_escalations())} escalation(s) wait on the Orchestrator"
         if state is ProductionState.COMPLETED:
+            counts = self.view.task_counts()
+            if counts["skipped"]:
+                return f"{counts['done']} tasks done, {counts['skipped']} skipped"
             return "every task is done"
         if state is ProductionState.FAILED:
             failed = [t for t, r in self.view.tasks.items() if r.state is TaskState.FAILED]

@@ -196,7 +196,7 @@ async def run_planner(engine: Engine, record: TaskRecord) -> None:
         added.append(t)
     engine.emit(TasksPlanned(tasks=added, source="planner", rationale=draft.rationale))
     engine.plan_changed()
-    territory = classify(spec.authority, DecisionKind.PLAN, gated=task.gate is not None)
+    territory = classify(spec.authority, DecisionKind.PLAN, gate=spec.gate_territory(task.gate))
     engine.emit(
         TerritoryAssigned(task_id=task.id, territory=territory, decision_kind=DecisionKind.PLAN)
     )

@@ -101,6 +101,9 @@ def system_message(spec: ProductionSpec, vision: Vision, agent: AgentSpec, kind:
     head = f'{who} on "{info.title}", a {info.format.value.replace("_", " ")}.'
     if info.logline:
         head += f" Logline: {info.logline}"
+    boss = next((a for a in spec.crew if a.id == agent.reports_to), None)
+    if boss is not None:
+        head += f" You report to {boss.name} ({boss.role.value.replace('_', ' ')})."
     rules = (
         "The Orchestrator, a human, holds final authority. You never approve, skip or decide "
         "anything on the Orchestrator's behalf; say what you propose and why."

@@ -93,6 +93,9 @@ class Scheduler:
                 agent_limit = agent.spec.max_concurrency
             model = self._model_of(agent_id)
             model_limit = limits.max_per_model.get(model)
+            if model_limit is None and self.view.spec is not None:
+                settings = self.view.spec.models.settings.get(model)
+                model_limit = settings.max_concurrency if settings else None
             if self.by_agent[agent_id] >= agent_limit or (
                 model_limit is not None and self.by_model[model] >= model_limit
             ):

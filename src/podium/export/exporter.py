@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from podium.domain.events import EVENT_KINDS
 from podium.domain.production import Format
-from podium.domain.state import ProductionView
+from podium.domain.state import ProductionView, UnreadableLog
 from podium.domain.tasks import TaskState
 from podium.export import markdown as md
 from podium.export.bible import bible
@@ -73,6 +73,10 @@ async def load(db: Path) -> ExportSource:
             for event in events:
                 try:
                     source.record(event)
+                except UnreadableLog as exc:
+                    raise ExportInputError(
+                        f"{db}: {exc}; export it with the podium that made it."
+                    ) from None
                 except ValidationError as exc:
                     raise ExportInputError(
                         f"{db}: event {event.seq} ({event.kind}) does not fit this version of "
