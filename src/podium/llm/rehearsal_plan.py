@@ -130,6 +130,7 @@ class _Plan:
             fallback = planner_id if _ID.match(planner_id) and len(planner_id) <= 64 else "producer"
             self.crew.append(_Member(fallback, Role.PRODUCER, ""))
         self.gates = set(texts_of(hints.get("gates"), 64))
+        self.gated: set[str] = set()
         self.tasks: list[TaskSpec] = []
         self.taken: set[str] = set()
         self.singles: dict[TaskKind, str] = {}
@@ -232,7 +233,12 @@ class _Plan:
         if member is None:
             return None
         task_id = self.unique_id(base_id or (kind.value if number is None else f"{kind}-{number}"))
+        # A milestone is reviewed once (for a series: on the first episode), not on every copy.
         gate = _GATES.get(kind)
+        if gate is not None and (gate not in self.gates or gate in self.gated):
+            gate = None
+        if gate is not None:
+            self.gated.add(gate)
         deps = list(dict.fromkeys(d for d in depends_on if d is not None))
         self.tasks.append(
             TaskSpec(
@@ -241,7 +247,7 @@ class _Plan:
                 kind=kind,
                 assignee=member.id,
                 depends_on=deps,
-                gate=gate if gate in self.gates else None,
+                gate=gate,
                 reviewers=self.reviewers(kind, member.id),
                 on_failure=OnFailure.SKIP if optional else OnFailure.ESCALATE,
                 phase=phase,
