@@ -1,0 +1,232 @@
+"""Bad input everywhere: fuzzed command lines and damaged databases give a clear message and
+an exit code, never a traceback; a damaged database is left as it was."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from podium.cli import main
+
+from .test_headless_cli import FAST, TWO, explicit, podium, production
+
+COMMANDS = [
+    "validate",
+    "run",
+    "resume",
+    "status",
+    "inbox",
+    "decide",
+    "vision",
+    "constraints",
+    "export",
+    "nonsense",
+    "",
+]
+FLAGS = [
+    "--db",
+    "--json",
+    "--headless",
+    "--auto-approve",
+    "--model",
+    "--seed",
+    "--out",
+    "--option",
+    "--task",
+    "--replace",
+    "--count",
+    "--id",
+    "--rerun",
+    "--theme",
+    "--help",
+    "--version",
+    "-h",
+]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A completed production, a waiting one, junk files and a folder to aim the fuzz at."""
+    root = tmp_path_factory.mktemp("fuzz")
+    done = root / "done.db"
+    path = production(root, explicit(TWO, FAST))
+    assert (
+        podium(
+            "run", str(path), "--headless", "--auto-approve", "all", "--db", str(done)
+        ).returncode
+        == 0
+    )
+    waiting = root / "waiting.db"
+    assert podium("run", str(path), "--headless", "--db", str(waiting)).returncode == 3
+    (root / "junk.db").write_bytes(os.urandom(4096))
+    (root / "empty.toml").write_text("")
+    (root / "text.db").write_text("hello\n")
+    (root / "folder").mkdir()
+    return {
+        "done": done,
+        "waiting": waiting,
+        "toml": path,
+        "junk": root / "junk.db",
+        "empty": root / "empty.toml",
+        "text": root / "text.db",
+        "folder": root / "folder",
+        "missing": root / "missing.db",
+    }
+
+
+def argument(files: dict[str, Path]) -> st.SearchStrategy[str]:
+    paths = st.sampled_from([str(p) for k, p in files.items() if k != "toml"])
+    words = st.sampled_from(
+        [
+            "approve",
+            "override",
+            "retry",
+            "skip",
+            "e1",
+            "e99",
+            "-",
+            "premise",
+            "max_concurrency=0",
+            "max_concurrency=4",
+            "budget_usd=-1",
+            "x=",
+            "=",
+            "none",
+            "all",
+            "gates",
+            "0",
+            "-5",
+            "1e309",
+            "nan",
+        ]
+    )
+    return st.one_of(paths, words, st.sampled_from(FLAGS), st.text(max_size=20))
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_fuzzed_command_lines_never_raise(files: dict[str, Path], data: st.DataObject) -> None:
+    command = data.draw(st.sampled_from(COMMANDS))
+    rest = data.draw(st.lists(argument(files), max_size=6))
+    argv = [c for c in [command, *rest] if c != ""] if command else rest
+    if argv[:1] == ["run"] and str(files["toml"]) in argv:
+        return  # a valid file would start a real production; covered elsewhere
+    err = io.StringIO()
+    out = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+        try:
+            code = main(argv)
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 2
+    assert code in (0, 1, 2, 3), (argv, code, err.getvalue())
+    assert "Traceback" not in err.getvalue() + out.getvalue()
+
+
+def _refused(db: Path, *commands: list[str]) -> None:
+    before = db.read_bytes()
+    for args in commands:
+        result = podium(*[a.replace("DB", str(db)) for a in args])
+        assert result.returncode == 2, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert str(db) in result.stderr, result.stderr
+    assert db.read_bytes() == before
+
+
+def _completed(tmp_path: Path) -> Path:
+    db = tmp_path / "p.db"
+    path = production(tmp_path, explicit(TWO, FAST))
+    assert (
+        podium("run", str(path), "--headless", "--auto-approve", "all", "--db", str(db)).returncode
+        == 0
+    )
+    for suffix in ("-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    return db
+
+
+ALL_READERS = (
+    ["status", "DB"],
+    ["inbox", "DB", "--json"],
+    ["resume", "DB", "--headless"],
+    ["decide", "DB", "e1", "approve"],
+    ["export", "DB", "--out", "OUT"],
+)
+
+
+def test_a_truncated_database_is_refused_and_left_alone(tmp_path: Path) -> None:
+    db = _completed(tmp_path)
+    data = db.read_bytes()
+    db.write_bytes(data[: len(data) // 2])
+    _refused(db, *[[a.replace("OUT", str(tmp_path / "out")) for a in c] for c in ALL_READERS])
+
+
+def test_a_corrupt_database_is_refused(tmp_path: Path) -> None:
+    db = _completed(tmp_path)
+    data = bytearray(db.read_bytes())
+    data[4096:8192] = os.urandom(4096)
+    db.write_bytes(bytes(data))
+    _refused(db, ["status", "DB"], ["resume", "DB", "--headless"])
+
+
+def test_a_database_from_a_newer_podium_is_refused(tmp_path: Path) -> None:
+    db = _completed(tmp_path)
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    _refused(
+        db, ["status", "DB"], ["resume", "DB", "--headless"], ["decide", "DB", "e1", "approve"]
+    )
+
+
+def test_a_locked_database_says_so(tmp_path: Path) -> None:
+    db = _completed(tmp_path)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys, time\n"
+            f"c = sqlite3.connect({str(db)!r}, isolation_level=None)\n"
+            "c.execute('BEGIN EXCLUSIVE')\nprint('locked', flush=True)\ntime.sleep(30)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        result = podium("decide", str(db), "-", "pause", timeout=60)
+    finally:
+        holder.kill()
+    assert result.returncode in (1, 2) and "Traceback" not in result.stderr
+    assert "locked" in result.stderr
+    assert podium("status", str(db)).returncode == 0  # fine once the lock is gone
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through read-only permissions")
+def test_a_read_only_database_says_so(tmp_path: Path) -> None:
+    db = _completed(tmp_path)
+    db.chmod(0o444)
+    tmp_path.chmod(0o555)
+    try:
+        result = podium("decide", str(db), "-", "pause")
+        assert result.returncode in (1, 2) and "read-only" in result.stderr
+        assert podium("status", str(db), "--json").returncode == 0
+    finally:
+        tmp_path.chmod(0o755)
+
+
+def test_a_production_file_path_that_is_a_database_is_explained(tmp_path: Path) -> None:
+    db = _completed(tmp_path)
+    result = podium("run", str(db), "--headless")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    shutil.rmtree(tmp_path / "data", ignore_errors=True)
