@@ -49,3 +49,16 @@ def parse_duration(value: Any) -> Any:
 
 Seconds = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
 """A positive duration in seconds, written as a number or as text like "45m"."""
+
+
+def whole_number(value: Any) -> int | None:
+    """A value a model or a file gave as a number (5, 5.0, "5"), or None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from podium.domain.artifacts import Artifact, ArtifactStatus
+from podium.domain.base import whole_number
 from podium.domain.escalation import Escalation
 from podium.domain.events import (
     ArtifactStatusChanged,
@@ -49,17 +49,8 @@ def one_line(text: object) -> str:
     return " ".join(clean(text).split())
 
 
-def number(value: Any) -> int | None:
-    """A task parameter that should be a number (chapter, episode, scene), or None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
+number = whole_number
+"""A task parameter that should be a number (chapter, episode, scene), or None."""
 
 
 @dataclass

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from podium.domain.agents import Role
+from podium.domain.base import whole_number
 from podium.domain.production import Format
 from podium.domain.tasks import TaskKind
 from podium.domain.text import PLACEHOLDER, sanitize
@@ -47,16 +48,7 @@ def texts_of(value: Any, limit: int = 200, items: int = 60) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def int_of(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
+int_of = whole_number
 
 
 def enum_of(cls: type[E], value: Any) -> E | None:
