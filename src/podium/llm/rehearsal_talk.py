@@ -135,7 +135,7 @@ _KIND_FAMILY: dict[TaskKind, str] = {
 }
 _PRAISE = (
     "{name}'s voice is distinct and holds all the way through.",
-    "The {place} material earns its quiet.",
+    "The material set in {place} earns its quiet.",
     "It knows what it is about: {theme}, without saying so.",
     "The shape is right and the ending lands.",
     "It sits well inside the style guide; the {colour} is used with restraint.",
