@@ -1,0 +1,86 @@
+"""One engine per production: an exclusive lock on `DB.lock`, held while an engine runs.
+
+`flock` is released by the kernel when the process dies, so a crashed engine never leaves a
+stale lock behind, and a recycled pid can never pass for a live engine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None  # type: ignore[assignment]
+
+
+class AlreadyRunning(Exception):
+    def __init__(self, db: Path, pid: int | None) -> None:
+        who = f"process {pid}" if pid else "another process"
+        super().__init__(
+            f"{db} is already being run by {who}. Steer it with `podium attach {db}` or "
+            f"`podium decide`, or stop it with `podium stop {db}`."
+        )
+        self.pid = pid
+
+
+def lock_path(db: Path) -> Path:
+    return db.with_name(db.name + ".lock")
+
+
+class EngineLock:
+    def __init__(self, db: Path, handle: int) -> None:
+        self.db = db
+        self._handle = handle
+
+    @classmethod
+    def acquire(cls, db: Path) -> EngineLock:
+        """Take the lock or raise AlreadyRunning (with the holder's pid when known)."""
+        path = lock_path(db)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        if fcntl is not None:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(handle)
+                raise AlreadyRunning(db, holder(db)) from None
+        os.ftruncate(handle, 0)
+        os.write(handle, str(os.getpid()).encode())
+        return cls(db, handle)
+
+    def release(self) -> None:
+        if self._handle < 0:
+            return
+        with contextlib.suppress(OSError):
+            os.ftruncate(self._handle, 0)
+        os.close(self._handle)  # closing drops the flock
+        self._handle = -1
+
+    def __enter__(self) -> EngineLock:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.release()
+
+
+def holder(db: Path) -> int | None:
+    """The pid of the engine running this production, or None when none is."""
+    path = lock_path(db)
+    try:
+        handle = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        if fcntl is not None:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:
+                text = os.read(handle, 32).decode(errors="ignore").strip()
+                return int(text) if text.isdigit() else -1
+            fcntl.flock(handle, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(handle)
