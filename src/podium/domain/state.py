@@ -128,6 +128,8 @@ class ProductionView:
     planned: bool = False
     paused: bool = False
     runs: int = 0
+    run_open: bool = False  # a run started and has not recorded its stop (running, or crashed)
+    last_ts: float | None = None
     last_seq: int = 0
     first_start: float | None = None
     last_end: float | None = None
@@ -173,6 +175,7 @@ class ProductionView:
 
     def apply(self, event: Event) -> None:
         self.last_seq = event.seq
+        self.last_ts = event.ts
         self.apply_payload(event.payload, event.ts)
 
     def apply_payload(self, p: Payload, ts: float) -> None:  # noqa: C901 - one branch per kind
@@ -202,8 +205,10 @@ class ProductionView:
             self.agents = {a.id: AgentRecord(spec=a) for a in spec.crew}
         elif isinstance(p, RunStarted):
             self.runs += 1
+            self.run_open = True
             self.state = ProductionState.RUNNING
         elif isinstance(p, RunStopped):
+            self.run_open = False
             for agent in self.agents.values():
                 agent.state = AgentState.IDLE
                 agent.task_id = None

@@ -94,6 +94,7 @@ class Engine:
         auto_approve: AutoApprove = AutoApprove.NONE,
         keep_alive: bool = False,
         headless: bool = True,
+        exit_when_done: bool = False,
     ) -> None:
         if view.spec is None:
             raise ValueError("the production has not been opened")
@@ -103,6 +104,7 @@ class Engine:
         self.spec: ProductionSpec = view.spec
         self.auto_approve = auto_approve
         self.keep_alive = keep_alive
+        self.exit_when_done = exit_when_done  # a background engine ends once all is done
         self.headless = headless
         self.ledger = Ledger(view)
         self.scheduler = Scheduler(view, self.model_for)
@@ -432,7 +434,11 @@ class Engine:
                 outcome = self._outcome()
                 if outcome is not ProductionState.RUNNING:
                     self._set_state(outcome, self._outcome_reason(outcome))
-                    if not self.keep_alive or outcome is ProductionState.FAILED:
+                    if (
+                        not self.keep_alive
+                        or outcome is ProductionState.FAILED
+                        or (outcome is ProductionState.COMPLETED and self.exit_when_done)
+                    ):
                         return outcome
             elif self.view.state is not ProductionState.RUNNING and not self.view.paused:
                 self._set_state(ProductionState.RUNNING, "working")
