@@ -56,13 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, metavar="N", help="seed of the rehearsal model")
     run.add_argument("--theme", metavar="NAME", help="TUI theme")
     _run_options(run)
-    run.set_defaults(handler=_lazy("run"))
+    run.set_defaults(handler=_lazy("run", module="cli_remote"))
 
     resume = commands.add_parser("resume", help="continue a production where it stopped")
     resume.add_argument("db_path", metavar="DB")
     resume.add_argument("--theme", metavar="NAME", help="TUI theme")
     _run_options(resume)
-    resume.set_defaults(handler=_lazy("resume"))
+    resume.set_defaults(handler=_lazy("resume", module="cli_remote"))
 
     status = commands.add_parser("status", help="where a production stands")
     status.add_argument("db_path", metavar="DB")
@@ -105,6 +105,29 @@ def build_parser() -> argparse.ArgumentParser:
     constraints.add_argument("--id", metavar="CMD_ID", help="command id, for idempotent scripts")
     constraints.set_defaults(handler=_lazy("constraints"))
 
+    attach = commands.add_parser(
+        "attach", help="open the conductor's screen on a production running in the background"
+    )
+    attach.add_argument("db_path", metavar="DB")
+    attach.add_argument("--theme", metavar="NAME", help="TUI theme")
+    attach.set_defaults(handler=_lazy("attach", module="cli_remote"))
+
+    ps = commands.add_parser("ps", help="the productions on this machine and their state")
+    ps.add_argument("--json", action="store_true", help="a JSON array on stdout")
+    ps.set_defaults(handler=_lazy("ps", module="cli_remote"))
+
+    serve = commands.add_parser(
+        "serve", help="serve the attached conductor's screen in a browser (127.0.0.1 by default)"
+    )
+    serve.add_argument("db_path", metavar="DB")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.set_defaults(handler=_lazy("serve", module="cli_remote"))
+
+    stop = commands.add_parser("stop", help="stop a production running in the background")
+    stop.add_argument("db_path", metavar="DB")
+    stop.set_defaults(handler=_lazy("stop", module="cli_remote"))
+
     export = commands.add_parser("export", help="write the deliverables and the decision log")
     export.add_argument("db_path", metavar="DB")
     export.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
@@ -114,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--headless", action="store_true", help="no TUI; progress on stderr")
+    parser.add_argument(
+        "--detach",
+        action="store_true",
+        help="run in the background, independent of this terminal; attach with `podium attach`",
+    )
+    # The detached engine itself: headless, and it stays up while it waits on the Orchestrator.
+    parser.add_argument("--stay", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--auto-approve",
         choices=("none", "gates", "all"),

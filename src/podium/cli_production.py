@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -17,14 +17,15 @@ from typing import Any
 from podium.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_WAITING, say, warn
 from podium.domain import health
 from podium.domain.escalation import Action, Command
-from podium.domain.events import ProductionOpened, ProductionState, RunStarted, RunStopped
+from podium.domain.events import ProductionOpened, ProductionState
 from podium.domain.loading import ProductionFileError
 from podium.domain.production import ProductionSpec
-from podium.domain.state import ProductionView
+from podium.domain.state import ProductionView, UnreadableLog
 from podium.engine.engine import AutoApprove, Engine
 from podium.llm.gateway import is_rehearsal
 from podium.loader import read_production
 from podium.locations import default_db_path
+from podium.locks import AlreadyRunning, EngineLock
 from podium.store import EventStore, StoreError
 
 EXIT_BY_STATE = {
@@ -81,36 +82,26 @@ async def load_view(path: Path) -> ProductionView:
     return view
 
 
-def engine_alive(pid: int | None) -> bool:
-    if pid is None or pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-async def _running_pid(store: EventStore) -> int | None:
-    """The pid of the engine that started the last run and has not stopped, if any."""
-    pid: int | None = None
-    for event in await store.read(kinds=("run_started", "run_stopped")):
-        payload = event.payload
-        if isinstance(payload, RunStarted):
-            pid = payload.pid
-        elif isinstance(payload, RunStopped):
-            pid = None
-    return pid
-
-
 async def _run(args: argparse.Namespace, spec: ProductionSpec | None) -> int:
     resume = spec is None
     if spec is None:
         db = Path(args.db_path)
     else:
         db = Path(args.db) if args.db else default_db_path(spec.production.title)
+    if resume and not await asyncio.to_thread(db.exists):
+        raise UserError(f"{db}: no such production database")
+    try:
+        lock = EngineLock.acquire(db)
+    except AlreadyRunning as exc:
+        raise UserError(str(exc)) from None
+    try:
+        return await _run_locked(args, spec, db)
+    finally:
+        lock.release()
+
+
+async def _run_locked(args: argparse.Namespace, spec: ProductionSpec | None, db: Path) -> int:
+    resume = spec is None
     store = await _open_store(db, create=not resume)
     try:
         existing = await store.read(limit=1)
@@ -123,9 +114,6 @@ async def _run(args: argparse.Namespace, spec: ProductionSpec | None) -> int:
                 )
             if args.model or args.seed is not None:
                 warn("podium: resuming an existing production; --model and --seed are ignored")
-        pid = await _running_pid(store)
-        if engine_alive(pid):
-            raise UserError(f"{db} is being run by process {pid}; use `podium decide` to steer it")
         try:
             engine = await Engine.open(
                 store,
@@ -134,7 +122,9 @@ async def _run(args: argparse.Namespace, spec: ProductionSpec | None) -> int:
                 seed=getattr(args, "seed", None),
                 model_override=getattr(args, "model", None),
                 auto_approve=AutoApprove(args.auto_approve),
-                headless=True,
+                headless=args.headless,
+                keep_alive=not args.headless or getattr(args, "stay", False),
+                exit_when_done=getattr(args, "stay", False),
             )
         except ValueError as exc:
             raise UserError(f"{db}: {exc}") from None
@@ -142,19 +132,31 @@ async def _run(args: argparse.Namespace, spec: ProductionSpec | None) -> int:
             check_models(
                 [engine.model_for(a) for a in engine.view.agents] or [engine.spec.models.default]
             )
-        if not args.headless:
-            warn(
-                "podium: the conductor's TUI is not in this build yet; running headless. "
-                "Add --headless to silence this notice."
-            )
         if existing:
             warn(f"podium: resuming {db} ({engine.view.state.value})")
-        from podium.headless import run_headless
+        if not args.headless and sys.stdin.isatty() and sys.stdout.isatty():
+            state = await _conduct(engine, db, getattr(args, "theme", None))
+        else:
+            if not args.headless:
+                warn("podium: not a terminal, so running headless; add --headless to say so")
+                engine.keep_alive = False
+            from podium.headless import run_headless
 
-        state = await run_headless(engine, str(db))
+            state = await run_headless(engine, str(db))
     finally:
         await store.close()
     return EXIT_BY_STATE[state]
+
+
+async def _conduct(engine: Engine, db: Path, theme: str | None) -> ProductionState:
+    """The conductor's screen. An unknown --theme is bad input, said before anything is drawn."""
+    from podium.tui.app import run_tui
+    from podium.tui.themes import ThemeError
+
+    try:
+        return await run_tui(engine, str(db), theme=theme)
+    except ThemeError as exc:
+        raise UserError(str(exc)) from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -183,6 +185,9 @@ def _guarded(make: Any) -> int:
     except StoreError as exc:
         warn(f"podium: {exc}")
         return EXIT_FAILED
+    except UnreadableLog as exc:
+        warn(f"podium: {exc}")
+        return EXIT_BAD_INPUT
     return code
 
 
@@ -197,9 +202,7 @@ def status(args: argparse.Namespace) -> int:
         found = health.signals(view, now)
         summary["health"] = {
             "level": health.overall(view, now).label,
-            "signals": [
-                {"name": s.name, "value": s.value, "level": s.level.label} for s in found
-            ],
+            "signals": [{"name": s.name, "value": s.value, "level": s.level.label} for s in found],
         }
         if args.json:
             say(json.dumps(summary))
@@ -269,25 +272,30 @@ def inbox(args: argparse.Namespace) -> int:
 
 async def submit(db: Path, command: Command) -> tuple[bool, str]:
     """Deliver a command: to the running engine through the store, or apply it here."""
-    store = await _open_store(db, create=False)
     try:
-        pid = await _running_pid(store)
-        if engine_alive(pid):
-            await store.submit_command(command)
-            deadline = time.monotonic() + 5.0
-            while time.monotonic() < deadline:
-                await asyncio.sleep(0.1)
-                for event in await store.read(kinds=("command_applied", "command_rejected")):
-                    p = event.payload
-                    if getattr(p, "command_id", None) == command.id:
-                        applied = p.kind == "command_applied"
-                        return applied, getattr(p, "effect", "") or getattr(p, "reason", "")
-            return True, "recorded; the running production will apply it"
-        engine = await Engine.open(store, headless=True)
-        result = await engine.apply_offline(command)
+        lock = EngineLock.acquire(db)
+    except AlreadyRunning:
+        from podium.attach import StoreFollower
+
+        follower = await StoreFollower.open(db)
+        following = asyncio.create_task(follower.run())
+        try:
+            result = await follower.submit(command)
+        finally:
+            follower.request_stop()
+            await following
+            await follower.close()
         return result.applied, result.detail
+    try:
+        store = await _open_store(db, create=False)
+        try:
+            engine = await Engine.open(store, headless=True)
+            result = await engine.apply_offline(command)
+        finally:
+            await store.close()
     finally:
-        await store.close()
+        lock.release()
+    return result.applied, result.detail
 
 
 def _command_id(args: argparse.Namespace) -> str:

@@ -7,6 +7,7 @@ what the others see.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,166 +175,202 @@ class ProductionView:
     # -- the fold ----------------------------------------------------------------------------
 
     def apply(self, event: Event) -> None:
-        self.last_seq = event.seq
-        self.last_ts = event.ts
+        self.mark(event.seq, event.ts)
         self.apply_payload(event.payload, event.ts)
 
-    def apply_payload(self, p: Payload, ts: float) -> None:  # noqa: C901 - one branch per kind
-        if isinstance(p, OutputChunk):
-            agent = self.agents.get(p.agent_id)
-            if agent is not None:
-                agent.tail = (agent.tail + p.text)[-TAIL_CHARS:]
-                agent.state = AgentState.STREAMING
-            return
-        if isinstance(p, TaskStateChanged):
-            self._task_state(p, ts)
-        elif isinstance(p, ProductionOpened):
-            try:
-                spec = ProductionSpec.model_validate(p.spec)
-            except ValidationError as exc:
-                where = ".".join(str(part) for part in exc.errors()[0]["loc"])
-                raise UnreadableLog(
-                    f"the production recorded in this database does not validate ({where}): "
-                    "it was written by another version of podium"
-                ) from None
-            self.spec = spec
-            self.vision = spec.vision
-            self.constraints = spec.constraints
-            self.model_override = p.model_override
-            self.seed = p.seed
-            self.created_at = ts
-            self.agents = {a.id: AgentRecord(spec=a) for a in spec.crew}
-        elif isinstance(p, RunStarted):
-            self.runs += 1
-            self.run_open = True
-            self.state = ProductionState.RUNNING
-        elif isinstance(p, RunStopped):
-            self.run_open = False
-            for agent in self.agents.values():
-                agent.state = AgentState.IDLE
-                agent.task_id = None
-        elif isinstance(p, ProductionStateChanged):
-            self.state = p.state
-            self.state_reason = p.reason
-            if p.paused is not None:
-                self.paused = p.paused
-        elif isinstance(p, TasksPlanned):
-            self.planned = True
-            for task_spec in p.tasks:
-                if task_spec.id not in self.tasks:
-                    self.tasks[task_spec.id] = TaskRecord(spec=task_spec, source=p.source)
-                else:
-                    self.tasks[task_spec.id].spec = task_spec
-        elif isinstance(p, AgentStateChanged):
-            agent = self.agents.get(p.agent_id)
-            if agent is not None:
-                agent.state = p.state
-                agent.task_id = p.task_id
-                if p.state is AgentState.THINKING:
-                    agent.tail = ""
-        elif isinstance(p, CallFinished):
-            self._call(p)
-        elif isinstance(p, ArtifactCreated):
-            art = p.artifact
-            self.artifacts[art.id] = art
-            task = self.tasks.get(art.task_id)
-            if task is not None:
-                for old in task.artifact_ids:
-                    prior = self.artifacts.get(old)
-                    if prior is not None and prior.status is ArtifactStatus.DRAFT:
-                        self.artifacts[old] = prior.model_copy(
-                            update={"status": ArtifactStatus.SUPERSEDED}
-                        )
-                task.artifact_ids.append(art.id)
-                task.vision_version = art.provenance.vision_version
-        elif isinstance(p, ArtifactStatusChanged):
-            found = self.artifacts.get(p.artifact_id)
-            if found is not None:
-                self.artifacts[p.artifact_id] = found.model_copy(
-                    update={"status": ArtifactStatus(p.status)}
-                )
-        elif isinstance(p, ValidationReported):
-            task = self.tasks.get(p.task_id)
-            if task is not None:
-                task.findings = list(p.findings)
-        elif isinstance(p, TerritoryAssigned):
-            task = self.tasks.get(p.task_id)
-            if task is not None:
-                task.territory = p.territory
-        elif isinstance(p, EscalationOpened):
-            opened = p.escalation.model_copy()
-            if not opened.opened_at:
-                opened.opened_at = ts
-            self.escalations[opened.id] = opened
-        elif isinstance(p, EscalationResolved):
-            resolved = self.escalations.get(p.escalation_id)
-            if resolved is not None:
-                resolved.resolved_at = ts
-                resolved.resolution = p.resolution or p.action.value
-        elif isinstance(p, CommandRecorded):
-            self.commands[p.command.id] = CommandRecord(command=p.command, seq=self.last_seq)
-        elif isinstance(p, CommandApplied):
-            rec = self.commands.get(p.command_id)
-            if rec is not None:
-                rec.status, rec.detail = "applied", p.effect
-        elif isinstance(p, CommandRejected):
-            rec = self.commands.get(p.command_id)
-            if rec is not None:
-                rec.status, rec.detail = "rejected", p.reason
-        elif isinstance(p, ReviewGiven):
-            task = self.tasks.get(p.task_id)
-            if task is not None:
-                task.reviews.append(p)
-        elif isinstance(p, DebateOpened):
-            self.debates[p.debate_id] = Debate(
-                id=p.debate_id,
-                task_id=p.task_id,
-                topic=p.topic,
-                participants=p.participants,
-                judge=p.judge,
-                max_rounds=p.max_rounds,
-                time_limit_s=p.time_limit_s,
-            )
-        elif isinstance(p, DebateTurnTaken):
-            debate = self.debates.get(p.debate_id)
-            if debate is not None:
-                agent = self.agents.get(p.speaker)
-                debate.turns.append(
-                    Turn(
-                        round=p.round,
-                        speaker=p.speaker,
-                        role=agent.spec.role if agent else Role.CUSTOM,
-                        stance=p.stance,
-                        reasoning=p.reasoning,
-                        concedes=p.concedes,
+    def mark(self, seq: int, ts: float) -> None:
+        """Where the log stands: what `apply` notes of every event besides its payload."""
+        self.last_seq = seq
+        self.last_ts = ts
+
+    def apply_payload(self, p: Payload, ts: float) -> None:
+        # One dict lookup by type instead of a chain of isinstance checks: the fold runs for
+        # every event, and an isinstance on a pydantic model costs as much as the work.
+        fold = _FOLD.get(type(p))
+        if fold is None:
+            fold = _fold_for(type(p))
+        fold(self, p, ts)
+
+    def _output_chunk(self, p: OutputChunk, ts: float) -> None:
+        agent = self.agents.get(p.agent_id)
+        if agent is not None:
+            agent.tail = (agent.tail + p.text)[-TAIL_CHARS:]
+            agent.state = AgentState.STREAMING
+
+    def _task_state_changed(self, p: TaskStateChanged, ts: float) -> None:
+        self._task_state(p, ts)
+
+    def _production_opened(self, p: ProductionOpened, ts: float) -> None:
+        try:
+            spec = ProductionSpec.model_validate(p.spec)
+        except ValidationError as exc:
+            where = ".".join(str(part) for part in exc.errors()[0]["loc"])
+            raise UnreadableLog(
+                f"the production recorded in this database does not validate ({where}): "
+                "it was written by another version of podium"
+            ) from None
+        self.spec = spec
+        self.vision = spec.vision
+        self.constraints = spec.constraints
+        self.model_override = p.model_override
+        self.seed = p.seed
+        self.created_at = ts
+        self.agents = {a.id: AgentRecord(spec=a) for a in spec.crew}
+
+    def _run_started(self, p: RunStarted, ts: float) -> None:
+        self.runs += 1
+        self.run_open = True
+        self.state = ProductionState.RUNNING
+
+    def _run_stopped(self, p: RunStopped, ts: float) -> None:
+        self.run_open = False
+        for agent in self.agents.values():
+            agent.state = AgentState.IDLE
+            agent.task_id = None
+
+    def _production_state(self, p: ProductionStateChanged, ts: float) -> None:
+        self.state = p.state
+        self.state_reason = p.reason
+        if p.paused is not None:
+            self.paused = p.paused
+
+    def _tasks_planned(self, p: TasksPlanned, ts: float) -> None:
+        self.planned = True
+        for task_spec in p.tasks:
+            if task_spec.id not in self.tasks:
+                self.tasks[task_spec.id] = TaskRecord(spec=task_spec, source=p.source)
+            else:
+                self.tasks[task_spec.id].spec = task_spec
+
+    def _agent_state(self, p: AgentStateChanged, ts: float) -> None:
+        agent = self.agents.get(p.agent_id)
+        if agent is not None:
+            agent.state = p.state
+            agent.task_id = p.task_id
+            if p.state is AgentState.THINKING:
+                agent.tail = ""
+
+    def _call_finished(self, p: CallFinished, ts: float) -> None:
+        self._call(p)
+
+    def _artifact_created(self, p: ArtifactCreated, ts: float) -> None:
+        art = p.artifact
+        self.artifacts[art.id] = art
+        task = self.tasks.get(art.task_id)
+        if task is not None:
+            for old in task.artifact_ids:
+                prior = self.artifacts.get(old)
+                if prior is not None and prior.status is ArtifactStatus.DRAFT:
+                    self.artifacts[old] = prior.model_copy(
+                        update={"status": ArtifactStatus.SUPERSEDED}
                     )
+            task.artifact_ids.append(art.id)
+            task.vision_version = art.provenance.vision_version
+
+    def _artifact_status(self, p: ArtifactStatusChanged, ts: float) -> None:
+        found = self.artifacts.get(p.artifact_id)
+        if found is not None:
+            self.artifacts[p.artifact_id] = found.model_copy(
+                update={"status": ArtifactStatus(p.status)}
+            )
+
+    def _validation(self, p: ValidationReported, ts: float) -> None:
+        task = self.tasks.get(p.task_id)
+        if task is not None:
+            task.findings = list(p.findings)
+
+    def _territory(self, p: TerritoryAssigned, ts: float) -> None:
+        task = self.tasks.get(p.task_id)
+        if task is not None:
+            task.territory = p.territory
+
+    def _escalation_opened(self, p: EscalationOpened, ts: float) -> None:
+        opened = p.escalation.model_copy()
+        if not opened.opened_at:
+            opened.opened_at = ts
+        self.escalations[opened.id] = opened
+
+    def _escalation_resolved(self, p: EscalationResolved, ts: float) -> None:
+        resolved = self.escalations.get(p.escalation_id)
+        if resolved is not None:
+            resolved.resolved_at = ts
+            resolved.resolution = p.resolution or p.action.value
+
+    def _command_recorded(self, p: CommandRecorded, ts: float) -> None:
+        self.commands[p.command.id] = CommandRecord(command=p.command, seq=self.last_seq)
+
+    def _command_applied(self, p: CommandApplied, ts: float) -> None:
+        rec = self.commands.get(p.command_id)
+        if rec is not None:
+            rec.status, rec.detail = "applied", p.effect
+
+    def _command_rejected(self, p: CommandRejected, ts: float) -> None:
+        rec = self.commands.get(p.command_id)
+        if rec is not None:
+            rec.status, rec.detail = "rejected", p.reason
+
+    def _review(self, p: ReviewGiven, ts: float) -> None:
+        task = self.tasks.get(p.task_id)
+        if task is not None:
+            task.reviews.append(p)
+
+    def _debate_opened(self, p: DebateOpened, ts: float) -> None:
+        self.debates[p.debate_id] = Debate(
+            id=p.debate_id,
+            task_id=p.task_id,
+            topic=p.topic,
+            participants=p.participants,
+            judge=p.judge,
+            max_rounds=p.max_rounds,
+            time_limit_s=p.time_limit_s,
+        )
+
+    def _debate_turn(self, p: DebateTurnTaken, ts: float) -> None:
+        debate = self.debates.get(p.debate_id)
+        if debate is not None:
+            agent = self.agents.get(p.speaker)
+            debate.turns.append(
+                Turn(
+                    round=p.round,
+                    speaker=p.speaker,
+                    role=agent.spec.role if agent else Role.CUSTOM,
+                    stance=p.stance,
+                    reasoning=p.reasoning,
+                    concedes=p.concedes,
                 )
-        elif isinstance(p, DebateClosed):
-            debate = self.debates.get(p.debate_id)
-            if debate is not None:
-                debate.state = p.state
-                debate.ruling = p.ruling
-                debate.recommendation = p.recommendation
-        elif isinstance(p, VisionAmended):
-            self._vision(p)
-        elif isinstance(p, ConstraintsAdjusted):
-            if self.constraints is not None:
-                merged = self.constraints.model_dump() | p.changes
-                self.constraints = Constraints.model_validate(merged)
-        elif isinstance(p, StatusReported):
-            agent = self.agents.get(p.agent_id)
-            if agent is not None:
-                agent.last_report = p.summary
-        elif isinstance(p, TaskDirected):
-            task = self.tasks.get(p.task_id)
-            if task is not None:
-                task.direction = p.direction
-                if p.assignee:
-                    task.spec = task.spec.model_copy(update={"assignee": p.assignee})
-        elif isinstance(p, Feedback):
-            agent = self.agents.get(p.agent_id)
-            if agent is not None:
-                agent.feedback.append(p.text)
+            )
+
+    def _debate_closed(self, p: DebateClosed, ts: float) -> None:
+        debate = self.debates.get(p.debate_id)
+        if debate is not None:
+            debate.state = p.state
+            debate.ruling = p.ruling
+            debate.recommendation = p.recommendation
+
+    def _vision_amended(self, p: VisionAmended, ts: float) -> None:
+        self._vision(p)
+
+    def _constraints(self, p: ConstraintsAdjusted, ts: float) -> None:
+        if self.constraints is not None:
+            merged = self.constraints.model_dump() | p.changes
+            self.constraints = Constraints.model_validate(merged)
+
+    def _status_report(self, p: StatusReported, ts: float) -> None:
+        agent = self.agents.get(p.agent_id)
+        if agent is not None:
+            agent.last_report = p.summary
+
+    def _task_directed(self, p: TaskDirected, ts: float) -> None:
+        task = self.tasks.get(p.task_id)
+        if task is not None:
+            task.direction = p.direction
+            if p.assignee:
+                task.spec = task.spec.model_copy(update={"assignee": p.assignee})
+
+    def _feedback(self, p: Feedback, ts: float) -> None:
+        agent = self.agents.get(p.agent_id)
+        if agent is not None:
+            agent.feedback.append(p.text)
 
     def _task_state(self, p: TaskStateChanged, ts: float) -> None:
         task = self.tasks.get(p.task_id)
@@ -417,6 +454,53 @@ class ProductionView:
             "vision_version": self.vision.version if self.vision else None,
             "events": self.last_seq,
         }
+
+
+_Fold = Callable[[ProductionView, Any, float], None]
+
+_FOLD: dict[type[Any], _Fold] = {
+    OutputChunk: ProductionView._output_chunk,
+    TaskStateChanged: ProductionView._task_state_changed,
+    ProductionOpened: ProductionView._production_opened,
+    RunStarted: ProductionView._run_started,
+    RunStopped: ProductionView._run_stopped,
+    ProductionStateChanged: ProductionView._production_state,
+    TasksPlanned: ProductionView._tasks_planned,
+    AgentStateChanged: ProductionView._agent_state,
+    CallFinished: ProductionView._call_finished,
+    ArtifactCreated: ProductionView._artifact_created,
+    ArtifactStatusChanged: ProductionView._artifact_status,
+    ValidationReported: ProductionView._validation,
+    TerritoryAssigned: ProductionView._territory,
+    EscalationOpened: ProductionView._escalation_opened,
+    EscalationResolved: ProductionView._escalation_resolved,
+    CommandRecorded: ProductionView._command_recorded,
+    CommandApplied: ProductionView._command_applied,
+    CommandRejected: ProductionView._command_rejected,
+    ReviewGiven: ProductionView._review,
+    DebateOpened: ProductionView._debate_opened,
+    DebateTurnTaken: ProductionView._debate_turn,
+    DebateClosed: ProductionView._debate_closed,
+    VisionAmended: ProductionView._vision_amended,
+    ConstraintsAdjusted: ProductionView._constraints,
+    StatusReported: ProductionView._status_report,
+    TaskDirected: ProductionView._task_directed,
+    Feedback: ProductionView._feedback,
+}
+
+
+def _ignore(view: ProductionView, p: Any, ts: float) -> None:
+    """Payloads the fold has no use for."""
+
+
+def _fold_for(kind: type[Any]) -> _Fold:
+    """The fold of a payload type not in the table (a subclass): found once, then kept."""
+    for known, fold in list(_FOLD.items()):
+        if issubclass(kind, known):
+            _FOLD[kind] = fold
+            return fold
+    _FOLD[kind] = _ignore
+    return _ignore
 
 
 def fold(events: list[Event]) -> ProductionView:

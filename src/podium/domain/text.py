@@ -33,8 +33,12 @@ def sanitize(text: str) -> str:
     return _ESCAPES.sub(PLACEHOLDER, text)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def _needs_cleaning(text: str) -> bool:
-    return any((ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F for c in text)
+    # A regex scan: streamed JSON has newlines, so this runs on most chunks.
+    return _CONTROL.search(text) is not None
 
 
 def sanitize_tree(value: object) -> object:

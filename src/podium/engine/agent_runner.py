@@ -62,6 +62,7 @@ T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
 RETRY_CAP_S = 30.0
+COALESCE_S = 0.05  # streamed text: at most one event per call this often
 LATER_ROUNDS = 2  # "retry later" rounds before a failure escalates anyway
 
 
@@ -138,20 +139,17 @@ class AgentRunner:
     ) -> CompletionResult:
         engine = self.engine
         stream = engine.gateway.complete(request)
-        task_id = record.spec.id
+        out = _Coalescer(engine, record.spec.id, agent_id, request.attempt) if show else None
         try:
             async for chunk in stream:
-                if show and chunk:
-                    engine.emit(
-                        OutputChunk(
-                            task_id=task_id,
-                            agent_id=agent_id,
-                            attempt=request.attempt,
-                            text=sanitize(chunk),
-                        )
-                    )
+                if out is not None and chunk:
+                    out.add(sanitize(chunk))
         finally:
-            await stream.aclose()
+            try:
+                if out is not None:
+                    out.flush()  # what arrived is kept, even when the call then failed
+            finally:
+                await stream.aclose()
         return stream.result
 
     def _finished(
@@ -499,6 +497,65 @@ class AgentRunner:
             self.fail(record, TaskFailure(error, 0))
 
 
+class _Coalescer:
+    """Streamed text becomes at most one OutputChunk per COALESCE_S for each call.
+
+    A provider may send a hundred chunks a second and the rehearsal model sends a whole reply
+    at once; each event is a row, a fold and a screen update, while nobody reads faster than
+    this. Text is never held longer than COALESCE_S: a timer sends what waits. The joined text
+    is exactly the chunks' (each sanitized on its own, as it arrived).
+    """
+
+    def __init__(self, engine: Engine, task_id: str, agent_id: str, attempt: int) -> None:
+        self.engine = engine
+        self.task_id = task_id
+        self.agent_id = agent_id
+        self.attempt = attempt
+        self.pending: list[str] = []
+        self.last = -COALESCE_S  # loop time of the last event
+        self.timer: asyncio.TimerHandle | None = None
+        self.error: Exception | None = None
+        self.loop = asyncio.get_running_loop()
+
+    def add(self, text: str) -> None:
+        if self.error is not None:
+            raise self.error  # the timer could not emit: fail the call as emit would have
+        self.pending.append(text)
+        if self.timer is None:
+            # Nothing sent lately: send at the end of this burst (the next loop turn), so
+            # chunks that arrive together travel together; else when the interval is up.
+            delay = max(0.0, self.last + COALESCE_S - self.loop.time())
+            self.timer = self.loop.call_later(delay, self._due)
+
+    def _due(self) -> None:
+        self.timer = None
+        try:
+            self._send()
+        except Exception as exc:  # raised in the task at its next chunk or at the end
+            self.error = exc
+
+    def flush(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+        self._send()
+
+    def _send(self) -> None:
+        if not self.pending:
+            return
+        text = self.pending[0] if len(self.pending) == 1 else "".join(self.pending)
+        self.pending.clear()
+        self.last = self.loop.time()
+        self.engine.emit(
+            OutputChunk(
+                task_id=self.task_id, agent_id=self.agent_id, attempt=self.attempt, text=text
+            )
+        )
+
+
 def _content(schema: type[Content], result: CompletionResult) -> Content:
     """The call's structured content; malformed output is a retryable failure."""
     parsed: BaseModel | None = result.parsed
@@ -527,6 +584,8 @@ def claimed_territory(text: str) -> Territory | None:
 
     It is only ever used to raise a decision (see `classify`); a claim to lower one is ignored.
     """
+    if "territory" not in text and "\\u" not in text:
+        return None  # no such key, not even \u-escaped: skip parsing the whole reply
     try:
         data = json.loads(_strip_fences(text))
     except ValueError:

@@ -47,6 +47,7 @@ from podium.engine.budget import Ledger
 from podium.engine.scheduler import Scheduler
 from podium.llm.gateway import Gateway
 from podium.store import EventStore
+from podium.store.replay import replay
 
 log = logging.getLogger("podium.engine")
 
@@ -137,8 +138,7 @@ class Engine:
     ) -> Engine:
         """Load the production from its log, or start it from `spec` when the log is empty."""
         view = ProductionView()
-        async for event in store.iter_events():
-            view.apply(event)
+        await replay(store, view)
         if view.spec is None:
             if spec is None:
                 raise ValueError("this database holds no production yet")

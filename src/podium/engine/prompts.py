@@ -7,6 +7,7 @@ vision. The same facts travel as `hints`, which the rehearsal model writes from.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -51,6 +52,13 @@ VISION_USES: dict[str, frozenset[TaskKind]] = {
 INPUT_CHARS = 1200  # of each dependency's output, in the prompt
 
 
+@functools.cache
+def schema_text(schema: type[BaseModel]) -> str:
+    """A content schema as compact JSON. Built once per class: generating it costs a
+    millisecond, more than the rest of a prompt, and a schema never changes while running."""
+    return json.dumps(schema.model_json_schema(), separators=(",", ":"))
+
+
 def uses_section(kind: TaskKind, section: str) -> bool:
     return kind in VISION_USES.get(section, _ALL)
 
@@ -93,7 +101,28 @@ def style_text(spec: ProductionSpec) -> str:
     return f"STYLE GUIDE\n{body}" if body else ""
 
 
+_SYSTEM: dict[tuple[int, int, int, TaskKind], tuple[object, object, object, str]] = {}
+_SYSTEM_MAX = 1024
+
+
 def system_message(spec: ProductionSpec, vision: Vision, agent: AgentSpec, kind: TaskKind) -> str:
+    """The agent's standing instructions; built once per (production, vision, agent, kind).
+
+    The cache is keyed by identity and checks it (a new vision or reassigned crew is a new
+    object), because every call of every task asks for the same few texts again.
+    """
+    key = (id(spec), id(vision), id(agent), kind)
+    hit = _SYSTEM.get(key)
+    if hit is not None and hit[0] is spec and hit[1] is vision and hit[2] is agent:
+        return hit[3]
+    text = _system_message(spec, vision, agent, kind)
+    if len(_SYSTEM) >= _SYSTEM_MAX:
+        _SYSTEM.clear()
+    _SYSTEM[key] = (spec, vision, agent, text)
+    return text
+
+
+def _system_message(spec: ProductionSpec, vision: Vision, agent: AgentSpec, kind: TaskKind) -> str:
     info = spec.production
     who = f"You are {agent.name}, the {agent.role.value.replace('_', ' ')}"
     if agent.character:
@@ -205,8 +234,7 @@ def build_request(
         user.append(extra_text)
     if schema is not None:
         user.append(
-            "Answer with one JSON object matching this schema:\n"
-            + json.dumps(schema.model_json_schema(), separators=(",", ":"))
+            "Answer with one JSON object matching this schema:\n" + schema_text(schema)
         )
     hints: dict[str, Any] = {
         "kind": kind.value,

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from podium.domain.agents import Role
 from podium.domain.base import whole_number
@@ -27,10 +27,26 @@ _WORD = re.compile(r"[A-Za-z0-9\u00C0-\uFFFF]+(?:['’\-][A-Za-z0-9\u00C0-\uFFFF
 _ARTICLES = ("the ", "a ", "an ")
 
 
+_CLEANED: dict[tuple[str, int], str] = {}
+_CLEANED_MAX = 4096  # distinct (text, limit) pairs kept; a production repeats a few hundred
+
+
 def text_of(value: Any, limit: int = 400) -> str:
     """One clean line of text from a hint value, or "" when it is not text."""
     if not isinstance(value, str):
         return ""
+    # Every call reads the same premise, themes and cast again: remember what they became.
+    key = (value, limit)
+    cleaned = _CLEANED.get(key)
+    if cleaned is None:
+        cleaned = _clean_line(value, limit)
+        if len(_CLEANED) >= _CLEANED_MAX:
+            _CLEANED.clear()
+        _CLEANED[key] = cleaned
+    return cleaned
+
+
+def _clean_line(value: str, limit: int) -> str:
     cleaned = sanitize(value).replace(PLACEHOLDER, " ")
     cleaned = " ".join(cleaned.split())
     if len(cleaned) > limit:
@@ -52,8 +68,14 @@ int_of = whole_number
 
 
 def enum_of(cls: type[E], value: Any) -> E | None:
+    if not isinstance(value, str):
+        return None
+    # The value map is what cls(value) looks in first; only a miss pays for the exception.
+    found = cls._value2member_map_.get(value)
+    if found is not None:
+        return cast(E, found)
     try:
-        return cls(value) if isinstance(value, str) else None
+        return cls(value)
     except ValueError:
         return None
 

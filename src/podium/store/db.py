@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 
@@ -252,6 +252,17 @@ class EventStore:
         if self._read_only and events and events[-1].seq > self._last_seq:
             self._last_seq = self._committed_seq = events[-1].seq
         return events
+
+    async def read_rows(self, since: int = 0, *, limit: int) -> list[Row]:
+        """Stored rows with seq > since, in order, undecoded (see `podium.store.replay`)."""
+        await self._settle()
+        rows = await self._fetch(
+            "SELECT seq, ts, kind, payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+            [since, limit],
+        )
+        if self._read_only and rows and rows[-1][0] > self._last_seq:
+            self._last_seq = self._committed_seq = rows[-1][0]
+        return cast(list[Row], rows)
 
     async def iter_events(self, since: int = 0, batch: int = 5000) -> AsyncIterator[Event]:
         """All events after `since`, read a batch at a time so a long log never sits in memory."""

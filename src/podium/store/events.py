@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from podium.domain.escalation import Command
-from podium.domain.events import PAYLOAD_ADAPTER, Event
+from podium.domain.events import PAYLOAD_ADAPTER, Event, Payload
 from podium.domain.text import sanitize
 
 Row = tuple[int, float, str, str]
@@ -53,6 +53,14 @@ def decode_events(rows: Iterable[Sequence[Any]]) -> list[Event]:
         if collecting:
             gc.enable()
     return events
+
+
+def decode_payload(seq: int, kind: str, text: str) -> Payload:
+    """One stored payload; UndecodableRow names the seq when it is not a valid one."""
+    try:
+        return PAYLOAD_ADAPTER.validate_json(text)
+    except (ValidationError, ValueError, TypeError) as exc:
+        raise UndecodableRow(f"event {seq} ({_shown(kind)})", _describe(exc)) from None
 
 
 def decode_command(command_id: Any, body: Any) -> Command:

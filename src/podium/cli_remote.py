@@ -1,0 +1,282 @@
+"""Productions that outlive the terminal: run in the background, attach, list, stop.
+
+A detached engine is the ordinary headless engine started in its own session, writing its
+output to `DB.log`; it holds `DB.lock` while it runs and stays up while it waits on the
+Orchestrator. Everything else reaches it through the store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from podium.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_WAITING, say, warn
+from podium.locks import holder
+
+START_WAIT_S = 15.0
+
+
+def log_path(db: Path) -> Path:
+    return db.with_name(db.name + ".log")
+
+
+def run(args: argparse.Namespace) -> int:
+    from podium import cli_production
+
+    if not args.detach:
+        return cli_production.run(args)
+    from podium.domain.loading import ProductionFileError
+    from podium.loader import read_production
+    from podium.locations import default_db_path
+
+    try:
+        spec = read_production(Path(args.file))
+        cli_production.check_models(cli_production._models_used(spec, args.model))
+    except ProductionFileError as exc:
+        for issue in exc.issues:
+            warn(str(issue))
+        return EXIT_BAD_INPUT
+    except cli_production.UserError as exc:
+        warn(f"podium: {exc}")
+        return EXIT_BAD_INPUT
+    db = Path(args.db) if args.db else default_db_path(spec.production.title)
+    argv = ["run", str(args.file), "--db", str(db)]
+    if args.model:
+        argv += ["--model", args.model]
+    if args.seed is not None:
+        argv += ["--seed", str(args.seed)]
+    return _detach(db, argv, args.auto_approve)
+
+
+def resume(args: argparse.Namespace) -> int:
+    from podium import cli_production
+
+    if not args.detach:
+        return cli_production.resume(args)
+    db = Path(args.db_path)
+    if not db.exists():
+        warn(f"podium: {db}: no such production database")
+        return EXIT_BAD_INPUT
+    return _detach(db, ["resume", str(db)], args.auto_approve)
+
+
+def _detach(db: Path, argv: list[str], auto_approve: str) -> int:
+    running = holder(db)
+    if running is not None:
+        warn(
+            f"podium: {db} is already running in process {running}; attach with "
+            f"`podium attach {db}`"
+        )
+        return EXIT_BAD_INPUT
+    db.parent.mkdir(parents=True, exist_ok=True)
+    log = log_path(db)
+    command = [
+        sys.executable,
+        "-m",
+        "podium",
+        *argv,
+        "--headless",
+        "--stay",
+        "--auto-approve",
+        auto_approve,
+    ]
+    with log.open("ab") as out:
+        out.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} podium {' '.join(argv)}\n".encode())
+        child = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,  # no controlling terminal: closing ours does not stop it
+            close_fds=True,
+        )
+    deadline = time.monotonic() + START_WAIT_S
+    while time.monotonic() < deadline:
+        if holder(db) == child.pid:
+            say(f"podium: {db} is running in the background (process {child.pid})")
+            say(f"  attach:  podium attach {db}")
+            say(f"  inbox:   podium inbox {db}")
+            say(f"  stop:    podium stop {db}")
+            say(f"  log:     {log}")
+            return EXIT_OK
+        if child.poll() is not None:
+            warn(f"podium: the background engine stopped at once (exit {child.returncode}):")
+            tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-8:]
+            for line in tail:
+                warn(f"  {line}")
+            return child.returncode if child.returncode in (1, 2, 3) else EXIT_FAILED
+        time.sleep(0.05)
+    warn(f"podium: the background engine did not start within {START_WAIT_S:.0f}s; see {log}")
+    return EXIT_FAILED
+
+
+def attach(args: argparse.Namespace) -> int:
+    db = Path(args.db_path)
+    from podium import cli_production
+
+    async def go() -> int:
+        view = await cli_production.load_view(db)
+        if holder(db) is None:
+            how = (
+                "its engine crashed or was killed; nothing acknowledged is lost"
+                if view.run_open
+                else f"it is {view.state.value}"
+            )
+            warn(
+                f"podium: no engine is running {db} ({how}). Resume it with "
+                f"`podium resume {db}`, or `podium resume {db} --detach` to keep it running "
+                "in the background."
+            )
+            return EXIT_WAITING
+        from podium.attach import StoreFollower
+
+        follower = await StoreFollower.open(db)
+        try:
+            from podium.tui.app import run_tui
+
+            await run_tui(follower, str(db), theme=args.theme)
+        finally:
+            await follower.close()
+        return EXIT_OK
+
+    return cli_production._guarded(go)
+
+
+def _describe(db: Path) -> dict[str, Any]:
+    from podium import cli_production
+
+    pid = holder(db)
+    try:
+        view = asyncio.run(cli_production.load_view(db))
+    except cli_production.UserError as exc:
+        return {"db": str(db), "state": "unreadable", "detail": str(exc).splitlines()[0]}
+    counts = view.task_counts()
+    total = sum(counts.values())
+    settled = counts["done"] + counts["skipped"]
+    open_items = len(view.open_escalations())
+    if pid is not None:
+        state = "waiting" if view.state.value == "waiting" else "running"
+    elif view.run_open:
+        state = "crashed"
+    else:
+        state = view.state.value
+    return {
+        "db": str(db),
+        "title": view.spec.production.title if view.spec else None,
+        "state": state,
+        "pid": pid,
+        "open_escalations": open_items,
+        "tasks_done": settled,
+        "tasks": total,
+        "age_s": round(time.time() - (view.last_ts or time.time()), 1),
+    }
+
+
+def ps(args: argparse.Namespace) -> int:
+    from podium.locations import data_dir
+
+    folder = data_dir() / "productions"
+    rows = [_describe(db) for db in sorted(folder.glob("*.db"))] if folder.is_dir() else []
+    if args.json:
+        say(json.dumps(rows))
+        return EXIT_OK
+    if not rows:
+        say(f"no productions in {folder}")
+        return EXIT_OK
+    for row in rows:
+        if row["state"] == "unreadable":
+            say(f"{row['db']}  unreadable: {row['detail']}")
+            continue
+        state = row["state"]
+        if state == "waiting":
+            state = f"waiting on you ({row['open_escalations']})"
+        say(
+            f"{row['title']:<28.28} {state:<22} {row['tasks_done']}/{row['tasks']} tasks  "
+            f"{_age(row['age_s'])} ago  {row['db']}"
+        )
+    return EXIT_OK
+
+
+def _age(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f}s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f}m"
+    if seconds < 172800:
+        return f"{seconds / 3600:.0f}h"
+    return f"{seconds / 86400:.0f}d"
+
+
+def stop(args: argparse.Namespace) -> int:
+    from podium import cli_production
+    from podium.domain.escalation import Action, Command
+
+    db = Path(args.db_path)
+    pid = holder(db)
+    if pid is None:
+        if not db.exists():
+            warn(f"podium: {db}: no such production database")
+            return EXIT_BAD_INPUT
+        say(f"podium: no engine is running {db}")
+        return EXIT_OK
+    command = Command(
+        id=f"stop-{os.getpid()}-{int(time.time())}",
+        action=Action.STOP,
+        issued_at=time.time(),
+        origin="cli",
+    )
+    code = cli_production._deliver(db, command)
+    if code != EXIT_OK:
+        return code
+    deadline = time.monotonic() + 30
+    while holder(db) is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if holder(db) is not None:
+        warn(f"podium: process {pid} has not stopped yet; it finishes what it was writing first")
+        return EXIT_FAILED
+    say(f"podium: stopped; continue with `podium resume {db}`")
+    return EXIT_OK
+
+
+def serve(args: argparse.Namespace) -> int:
+    """The attached TUI in a browser, through textual-serve; loopback unless told otherwise."""
+    import shlex
+
+    db = Path(args.db_path)
+    if not db.exists():
+        warn(f"podium: {db}: no such production database")
+        return EXIT_BAD_INPUT
+    if holder(db) is None:
+        warn(
+            f"podium: no engine is running {db}; start it with `podium resume {db} --detach`, "
+            "then serve it"
+        )
+        return EXIT_WAITING
+    if not 0 < args.port < 65536:
+        warn(f"podium: --port {args.port} is not a port number")
+        return EXIT_BAD_INPUT
+    from textual_serve.server import Server
+
+    command = f"{shlex.quote(sys.executable)} -m podium attach {shlex.quote(str(db))}"
+    say(f"podium: serving {db} at http://{args.host}:{args.port}")
+    if args.host in ("127.0.0.1", "localhost", "::1"):
+        say(
+            "  only this machine can reach it; from your laptop: "
+            f"ssh -L {args.port}:127.0.0.1:{args.port} THIS_HOST, then open "
+            f"http://127.0.0.1:{args.port}"
+        )
+    else:
+        warn(f"podium: warning: anyone who can reach {args.host}:{args.port} can conduct")
+    try:
+        Server(command, host=args.host, port=args.port, title="podium").serve()
+    except OSError as exc:
+        warn(f"podium: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}")
+        return EXIT_FAILED
+    return EXIT_OK

@@ -1,0 +1,388 @@
+"""The conductor's app: composes the screen, runs the engine in a worker, routes commands.
+
+It touches the production only through a `ProductionSource` (view, subscribe, submit, run,
+request_stop), so attaching to an engine in another process is a new source, not a new app.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.worker import Worker, WorkerFailed, WorkerState
+
+from podium.config import Config, ConfigError, LoadedConfig, config_dir, load_config, save_config
+from podium.domain.escalation import Command
+from podium.domain.events import ProductionState
+from podium.domain.tasks import TaskState
+from podium.tui.commands import PodiumCommands
+from podium.tui.screens.adjust_constraints import AdjustConstraintsScreen
+from podium.tui.screens.alternatives import AlternativesScreen
+from podium.tui.screens.clarify_vision import ClarifyVisionScreen
+from podium.tui.screens.conductor import ConductorScreen
+from podium.tui.screens.confirm import ConfirmQuitScreen
+from podium.tui.screens.dialog import Dialog
+from podium.tui.screens.escalation import EscalationScreen
+from podium.tui.screens.feedback import FeedbackScreen
+from podium.tui.screens.help import HelpScreen, Section
+from podium.tui.screens.override import OverrideScreen
+from podium.tui.source import Feed, ProductionSource
+from podium.tui.themes import THEME_VARIABLES, ThemeSet, choose_theme, load_themes
+from podium.tui.widgets.agent_activity import AgentActivity
+from podium.tui.widgets.debate_transcript import DebateTranscript
+from podium.tui.widgets.escalation_inbox import EscalationInbox
+from podium.tui.widgets.task_tree import TaskTree
+
+log = logging.getLogger("podium.tui")
+
+
+class PodiumApp(App[ProductionState]):
+    """The face of podium. Returns the production's state when it exits."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "podium"
+    ENABLE_COMMAND_PALETTE = True
+    COMMANDS: ClassVar = App.COMMANDS | {PodiumCommands}
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "q",
+            "quit",
+            "quit",
+            id="quit",
+            tooltip="Stop the crew cleanly and quit; `podium resume DB` goes on later",
+        ),
+        Binding("question_mark", "help", "help", id="help", tooltip="Every key, and what it does"),
+        Binding(
+            "colon",
+            "command_palette",
+            "commands",
+            id="command_palette",
+            tooltip="Find any action by name (also ctrl+p)",
+        ),
+        Binding(
+            "t",
+            "cycle_theme",
+            "theme",
+            id="theme",
+            tooltip="Next theme; the choice is remembered in the config file",
+        ),
+    ]
+
+    def __init__(
+        self,
+        source: ProductionSource,
+        *,
+        db_label: str = "",
+        theme: str | None = None,
+        config: LoadedConfig | None = None,
+        themes: ThemeSet | None = None,
+        clock: Callable[[], float] = time.time,
+        cursor_blink: bool = True,
+        remember: bool = True,
+    ) -> None:
+        super().__init__()
+        self.source = source
+        self.db_label = db_label
+        self.clock = clock
+        self.cursor_blink = cursor_blink
+        self.remember = remember
+        self.settings = config or load_config()
+        found = themes or load_themes(config_dir() / "themes")
+        self.warnings = list(self.settings.warnings) + list(found.warnings)
+        self.theme_names = found.names
+        for item in found.themes:
+            self.register_theme(item)
+        known = self.theme_names + [n for n in self.available_themes if n not in self.theme_names]
+        self.theme = choose_theme(theme, self.settings.config.theme, known)
+        self.feed = Feed()
+        self.final_state: ProductionState | None = None
+        self.engine_error: str | None = None
+        self._engine: Worker[None] | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._quitting = False
+        self._state_at_quit: ProductionState | None = None
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(THEME_VARIABLES)
+
+    def get_default_screen(self) -> Screen[Any]:
+        return ConductorScreen(
+            self.source,
+            self.feed,
+            submit=self.submit,
+            clock=self.clock,
+            db_label=self.db_label,
+        )
+
+    def on_mount(self) -> None:
+        unknown = sorted(set(self.settings.config.keymap) - binding_ids())
+        if unknown:
+            self.warnings.append(
+                f"{self.settings.path}: [keymap] has unknown binding id(s) {', '.join(unknown)};"
+                f" known: {', '.join(sorted(binding_ids()))}"
+            )
+        keymap = {k: v for k, v in self.settings.config.keymap.items() if k not in unknown}
+        if keymap:
+            self.set_keymap(keymap)
+        for warning in self.warnings:
+            self.notify(warning, severity="warning", timeout=12, markup=False)
+        self._unsubscribe = self.source.subscribe(self.feed)
+        self.start_engine()
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+
+    # -- the engine ----------------------------------------------------------------------------
+
+    def start_engine(self) -> None:
+        """Run the production in a worker; again after it stopped on its own (e.g. failed)."""
+        if self._quitting or self.engine_error is not None:
+            return
+        if self._engine is not None and self._engine.state in (
+            WorkerState.PENDING,
+            WorkerState.RUNNING,
+        ):
+            return
+        self.final_state = None
+        self._engine = self.run_worker(
+            self._run_engine(), name="engine", group="engine", exit_on_error=False
+        )
+
+    async def _run_engine(self) -> None:
+        state = await self.source.run()
+        self.final_state = state
+        if not self._quitting:
+            self.notify(
+                f"The production is {state.value}: {self.source.view.state_reason}. "
+                "A command starts it again; q quits.",
+                severity="warning" if state is ProductionState.FAILED else "information",
+                timeout=10,
+                markup=False,
+            )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one error handler for every worker: say what went wrong, keep the app up."""
+        worker = event.worker
+        if event.state is not WorkerState.ERROR:
+            return
+        error = worker.error
+        log.error("worker %s failed", worker.name, exc_info=error)
+        if worker.group == "engine":
+            self.engine_error = f"{type(error).__name__}: {error}"
+            self.notify(
+                f"The engine stopped: {self.engine_error}. What was decided is saved; "
+                f"quit (q) and continue with `podium resume {self.db_label or 'DB'}`.",
+                severity="error",
+                timeout=30,
+                markup=False,
+            )
+        else:
+            self.notify(f"{worker.name} failed: {error}", severity="error", markup=False)
+
+    def submit(self, command: Command) -> None:
+        """Send a command; its outcome comes back as a notification."""
+        if self._quitting:
+            self.notify("The production is stopping; nothing new is taken.", markup=False)
+            return
+        if self.engine_error is not None:
+            self.notify(
+                f"Cannot send it: the engine stopped ({self.engine_error}).",
+                severity="error",
+                markup=False,
+            )
+            return
+        self.start_engine()
+        self.run_worker(
+            self._submit(command), name=command.action.value, group="commands", exit_on_error=False
+        )
+
+    async def _submit(self, command: Command) -> None:
+        result = await self.source.submit(command)
+        what = command.action.value.replace("_", " ")
+        if result.applied:
+            self.notify(result.detail or "done", title=what, markup=False)
+        else:
+            self.notify(
+                result.detail, title=f"{what}: not applied", severity="warning", markup=False
+            )
+
+    # -- quitting ---------------------------------------------------------------------------------
+
+    def work_running(self) -> bool:
+        view = self.source.view
+        if self._engine is None or self._engine.state is not WorkerState.RUNNING:
+            return False
+        return any(
+            r.state is TaskState.RUNNING or (r.state is TaskState.READY and not view.paused)
+            for r in view.tasks.values()
+        )
+
+    async def action_quit(self) -> None:
+        if self._quitting:
+            return
+        if getattr(self.source, "attached", False):
+            self.stop_and_exit()  # detaching only stops following; the engine runs on
+            return
+        if self.work_running():
+            running = sum(
+                1 for r in self.source.view.tasks.values() if r.state is TaskState.RUNNING
+            )
+            self.push_screen(
+                ConfirmQuitScreen(running=running, resume_hint=self.resume_hint),
+                self._quit_answer,
+            )
+            return
+        self.stop_and_exit()
+
+    def _quit_answer(self, stop: bool | None) -> None:
+        if stop:
+            self.stop_and_exit()
+
+    def stop_and_exit(self) -> None:
+        """Ask the engine to stop, wait until it has, then exit with its final state."""
+        self._quitting = True
+        self._state_at_quit = self.source.view.state
+        self.source.request_stop("stopped by the Orchestrator")
+        self.run_worker(self._exit_when_stopped(), name="quit", group="quit", exit_on_error=False)
+
+    async def _exit_when_stopped(self) -> None:
+        worker = self._engine
+        if worker is not None and worker.state in (WorkerState.PENDING, WorkerState.RUNNING):
+            with contextlib.suppress(WorkerFailed):
+                await worker.wait()
+        final = self.final_state or self.source.view.state
+        if self._state_at_quit is ProductionState.COMPLETED:
+            final = ProductionState.COMPLETED  # the engine calls any stop "stopped"
+        self.exit(final)
+
+    @property
+    def resume_hint(self) -> str:
+        return f"podium resume {self.db_label}" if self.db_label else "podium resume DB"
+
+    # -- help and themes ---------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(key_sections(), self.settings.config.keymap))
+
+    def action_cycle_theme(self) -> None:
+        names = self.theme_names or list(self.available_themes)
+        index = names.index(self.theme) if self.theme in names else -1
+        self.choose_theme(names[(index + 1) % len(names)])
+
+    def choose_theme(self, name: str) -> None:
+        """Switch theme and remember it in the config file (unless that file is broken)."""
+        self.theme = name
+        self.notify(f"theme: {name}", timeout=2, markup=False)
+        if not self.remember:
+            return
+        if not self.settings.writable:
+            self.notify(
+                f"Not saving the theme: {self.settings.path} could not be read; fix it first.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        updated = self.settings.config.model_copy(update={"theme": name})
+        self.settings.config = updated
+        self.run_worker(
+            lambda: self._save(updated), name="save config", thread=True, exit_on_error=False
+        )
+
+    def _save(self, config: Config) -> None:
+        try:
+            save_config(config, self.settings.path)
+        except ConfigError as exc:
+            self.call_from_thread(self.notify, str(exc), severity="warning", markup=False)
+
+
+# -- keys -------------------------------------------------------------------------------------
+
+
+def key_sections() -> list[Section]:
+    """Every binding, by where it applies: the help screen and docs/tui.md show these."""
+    return [
+        ("Everywhere", [*PodiumApp.BINDINGS, *ConductorScreen.BINDINGS]),
+        ("Task tree", TaskTree.BINDINGS),
+        ("Agents", AgentActivity.BINDINGS),
+        ("Debates and reviews", DebateTranscript.BINDINGS),
+        ("Inbox", EscalationInbox.BINDINGS),
+        ("Dialogs", [*Dialog.BINDINGS, *OverrideScreen.BINDINGS, *EscalationScreen.BINDINGS]),
+        ("Quit?", ConfirmQuitScreen.BINDINGS),
+    ]
+
+
+_DIALOGS = (
+    AdjustConstraintsScreen,
+    AlternativesScreen,
+    ClarifyVisionScreen,
+    FeedbackScreen,
+)
+
+
+def binding_ids() -> set[str]:
+    ids: set[str] = set()
+    for _, items in key_sections():
+        ids.update(b.id for b in items if isinstance(b, Binding) and b.id)
+    for dialog in _DIALOGS:
+        ids.update(b.id for b in dialog.BINDINGS if isinstance(b, Binding) and b.id)
+    return ids
+
+
+# -- running it from the command line -----------------------------------------------------------
+
+
+class _Held(logging.Handler):
+    """Keeps log records while the screen is up (stderr would scribble over it)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: deque[logging.LogRecord] = deque(maxlen=50)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextlib.contextmanager
+def _logs_held() -> Iterator[_Held]:
+    held = _Held()
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers = [held]
+    try:
+        yield held
+    finally:
+        root.handlers = saved
+
+
+async def run_tui(
+    source: ProductionSource, db: str, *, theme: str | None = None
+) -> ProductionState:
+    """Open the conductor's screen on a production; returns its state when the user quits.
+
+    Raises ThemeError (a ValueError) for an unknown --theme before anything is drawn.
+    """
+    app = PodiumApp(source, db_label=db, theme=theme)
+    with _logs_held() as held:
+        try:
+            state = await app.run_async()
+        finally:
+            source.request_stop("the screen closed")
+    for record in held.records:
+        sys.stderr.write(f"podium: {record.levelname.lower()}: {record.getMessage()}\n")
+    final = state or source.view.state
+    if getattr(source, "attached", False):
+        sys.stderr.write(f"podium: detached; the production runs on (podium attach {db})\n")
+    elif final is not ProductionState.COMPLETED:
+        sys.stderr.write(f"podium: {final.value}; continue with: podium resume {db}\n")
+    return final

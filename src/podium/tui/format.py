@@ -1,0 +1,126 @@
+"""Small, pure formatting shared by the panes: glyphs, ages, money, agent text.
+
+Agent text is always turned into `rich.text.Text` here or in the panes, never into markup.
+"""
+
+from __future__ import annotations
+
+from podium.domain.agents import Role
+from podium.domain.escalation import Priority
+from podium.domain.events import AgentState
+from podium.domain.tasks import TaskState
+from podium.domain.text import sanitize
+
+TASK_GLYPH: dict[TaskState, str] = {
+    TaskState.PENDING: "·",
+    TaskState.READY: "○",
+    TaskState.RUNNING: "▶",
+    TaskState.AWAITING_APPROVAL: "◆",
+    TaskState.DONE: "✓",
+    TaskState.FAILED: "✗",
+    TaskState.SKIPPED: "↷",
+    TaskState.STALE: "↺",
+}
+
+TASK_WORDS: dict[TaskState, str] = {
+    TaskState.PENDING: "pending",
+    TaskState.READY: "ready",
+    TaskState.RUNNING: "running",
+    TaskState.AWAITING_APPROVAL: "awaiting approval",
+    TaskState.DONE: "done",
+    TaskState.FAILED: "failed",
+    TaskState.SKIPPED: "skipped",
+    TaskState.STALE: "stale",
+}
+
+AGENT_GLYPH: dict[AgentState, str] = {
+    AgentState.IDLE: "·",
+    AgentState.THINKING: "…",
+    AgentState.STREAMING: "▶",
+    AgentState.WAITING: "◆",
+    AgentState.FAILED: "✗",
+}
+
+PRIORITY_MARK: dict[Priority, str] = {
+    Priority.CRITICAL: "!!!",
+    Priority.HIGH: "!! ",
+    Priority.NORMAL: "!  ",
+    Priority.LOW: "·  ",
+}
+
+# Speakers are coloured by department; the colours come from the theme's role-* variables.
+ROLE_CLASS: dict[str, str] = {
+    Role.PRODUCER.value: "lead",
+    Role.SHOWRUNNER.value: "lead",
+    Role.DIRECTOR.value: "director",
+    Role.WRITER.value: "writer",
+    Role.DIRECTOR_OF_PHOTOGRAPHY.value: "camera",
+    Role.ILLUSTRATOR.value: "camera",
+    Role.EDITOR.value: "post",
+    Role.COMPOSER.value: "post",
+    Role.CHARACTER.value: "cast",
+    Role.CUSTOM.value: "other",
+}
+ROLE_CLASSES = sorted(set(ROLE_CLASS.values()))
+
+
+def role_class(role: str) -> str:
+    return ROLE_CLASS.get(role, "other")
+
+
+def age(seconds: float) -> str:
+    """A short, coarse age: coarse on purpose, so a screen does not flicker every second."""
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    if seconds < 3600:
+        return f"{seconds // 60:.0f}m"
+    if seconds < 86400:
+        return f"{seconds / 3600:.1f}h"
+    return f"{seconds / 86400:.1f}d"
+
+
+def clock_time(seconds: float) -> str:
+    """Elapsed time as h:mm:ss (or m:ss)."""
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}"
+    return f"{minutes}:{secs:02d}"
+
+
+def money(value: float | None) -> str:
+    if value is None:
+        return "$?"
+    if value and value < 0.01:
+        return f"${value:.4f}"
+    return f"${value:,.2f}"
+
+
+def tokens(value: int) -> str:
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:.1f}M"
+    if value >= 1000:
+        return f"{value / 1000:.1f}k"
+    return str(value)
+
+
+def flatten(text: str) -> str:
+    """Untrusted text on one line: sanitized, whitespace (newlines included) collapsed."""
+    return " ".join(sanitize(text).split())
+
+
+def tail(text: str, width: int) -> str:
+    """The end of what an agent is writing, on one line, at most `width` characters."""
+    flat = flatten(text)
+    if width <= 1 or len(flat) <= width:
+        return flat
+    return "…" + flat[-(width - 1) :]
+
+
+def clip(text: str, width: int) -> str:
+    flat = flatten(text)
+    if width <= 1 or len(flat) <= width:
+        return flat
+    return flat[: width - 1] + "…"

@@ -1,0 +1,53 @@
+"""Messages that travel up from a pane to the screen, which routes them (messages up)."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from podium.domain.escalation import Action
+
+
+class Intent(Message):
+    """The Orchestrator pressed an action key on a pane; the screen turns it into a command."""
+
+    def __init__(
+        self,
+        action: Action,
+        *,
+        task_id: str | None = None,
+        escalation_id: str | None = None,
+        agent_id: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.action = action
+        self.task_id = task_id
+        self.escalation_id = escalation_id
+        self.agent_id = agent_id
+
+
+class DetailsRequested(Message):
+    """`enter` on a pane: show everything about the selected item."""
+
+    def __init__(
+        self,
+        *,
+        task_id: str | None = None,
+        escalation_id: str | None = None,
+        agent_id: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.task_id = task_id
+        self.escalation_id = escalation_id
+        self.agent_id = agent_id
+
+
+class Selected(Message):
+    """The cursor of a pane moved to an item; only the latest one matters, so they coalesce."""
+
+    def __init__(self, kind: str, item_id: str | None) -> None:
+        super().__init__()
+        self.kind = kind  # "task", "agent" or "escalation"
+        self.item_id = item_id
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, Selected) and message.kind == self.kind

@@ -1,0 +1,152 @@
+"""Clarify the vision: edit one section, see which tasks become stale, then confirm."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Checkbox, Input, Select, Static, TextArea
+
+from podium.domain.production import VISION_SECTIONS, Vision
+from podium.domain.state import ProductionView
+from podium.engine.commands import Rejected, amended_vision, stale_after
+from podium.tui.format import TASK_WORDS, clip
+from podium.tui.screens.dialog import CONFIRM, Dialog
+
+_LISTS = {"themes", "locations"}
+
+
+@dataclass(frozen=True)
+class VisionChange:
+    section: str
+    value: Any
+    rerun: bool
+    reason: str
+
+
+def section_text(vision: Vision, section: str) -> str:
+    """A section as the user edits it: lists one item a line, characters as JSON."""
+    value = getattr(vision, section)
+    if section == "characters":
+        return json.dumps([c.model_dump() for c in vision.characters], indent=2)
+    if isinstance(value, list):
+        return "\n".join(str(v) for v in value)
+    return str(value)
+
+
+class ClarifyVisionScreen(Dialog[VisionChange]):
+    """Shows the tasks a change makes stale before anything is applied."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [CONFIRM]
+
+    def __init__(self, view: ProductionView, *, section: str = "tone") -> None:
+        super().__init__()
+        self.view = view
+        self.section = section if section in VISION_SECTIONS else "premise"
+
+    def compose(self) -> ComposeResult:
+        vision = self.view.vision
+        version = vision.version if vision else 1
+        with Vertical(classes="dialog", id="vision-dialog") as box:
+            box.border_title = f"Clarify the vision (now version {version})"
+            yield Select(
+                [(s, s) for s in VISION_SECTIONS],
+                value=self.section,
+                allow_blank=False,
+                id="vision-section",
+            )
+            yield Static("", id="vision-hint", classes="muted")
+            yield TextArea(id="vision-text", soft_wrap=True, show_line_numbers=False)
+            yield Static("", id="vision-stale")
+            yield Checkbox(
+                "Re-run the stale tasks at once (else the inbox asks)", id="vision-rerun"
+            )
+            yield Input(placeholder="why (kept in the decision log)", id="vision-reason")
+            yield Static("", id="vision-error", classes="error", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Amend the vision (ctrl+s)", id="confirm", variant="primary")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self._load(self.section)
+        self.query_one("#vision-text", TextArea).focus()
+
+    @on(Select.Changed, "#vision-section")
+    def _section_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and event.value != self.section:
+            self.section = event.value
+            self._load(event.value)
+
+    @on(Button.Pressed, "#confirm")
+    def _confirm_pressed(self) -> None:
+        self.action_confirm()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    def _load(self, section: str) -> None:
+        vision = self.view.vision
+        self.query_one("#vision-text", TextArea).text = (
+            section_text(vision, section) if vision else ""
+        )
+        hints = {
+            "characters": "a JSON list of {name, description, arc, voice}",
+            "themes": "one theme a line",
+            "locations": "one location a line",
+        }
+        self.query_one("#vision-hint", Static).update(
+            Text(f"{section}: {hints.get(section, 'free text')}")
+        )
+        self.query_one("#vision-stale", Static).update(self._stale_text(section))
+        self.query_one("#vision-error", Static).update("")
+
+    def _stale_text(self, section: str) -> Text:
+        stale = stale_after(self.view, section)
+        if not stale:
+            return Text(f"No task becomes stale: nothing done so far used {section}.")
+        text = Text(f"{len(stale)} task(s) become stale (not approved yet, and used {section}):\n")
+        for task_id in stale[:12]:
+            record = self.view.tasks[task_id]
+            text.append(f"  ↺ {task_id}: {clip(record.spec.title, 50)} ")
+            text.append(f"({TASK_WORDS[record.state]})\n")
+        if len(stale) > 12:
+            text.append(f"  … and {len(stale) - 12} more\n")
+        return text
+
+    def action_confirm(self) -> None:
+        error = self.query_one("#vision-error", Static)
+        vision = self.view.vision
+        if vision is None:
+            error.update("This production has no vision yet.")
+            return
+        raw = self.query_one("#vision-text", TextArea).text
+        value: Any = raw.strip()
+        if self.section == "characters":
+            try:
+                value = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                error.update(f"characters: not JSON (line {exc.lineno}: {exc.msg})")
+                return
+        if raw.strip() == section_text(vision, self.section).strip():
+            error.update(f"{self.section} is unchanged; edit it, or press escape.")
+            return
+        try:
+            stored, _ = amended_vision(vision, self.section, value)
+        except Rejected as why:
+            error.update(str(why))
+            return
+        self.dismiss(
+            VisionChange(
+                section=self.section,
+                value=stored,
+                rerun=self.query_one("#vision-rerun", Checkbox).value,
+                reason=self.query_one("#vision-reason", Input).value.strip(),
+            )
+        )

@@ -1,0 +1,512 @@
+"""The conductor's screen: four live panes, and the router between key presses and commands.
+
+Panes never talk to each other: they post messages up (`Intent`, `DetailsRequested`,
+`Selected`) and this screen turns them into modals and commands. Engine events are drained
+here on a timer and coalesced, so each pane redraws at most once a tick.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, Vertical
+from textual.screen import Screen
+from textual.theme import Theme
+from textual.widgets import Footer
+
+from podium.domain.escalation import Action, Command, Escalation
+from podium.domain.state import ProductionView
+from podium.tui.live import Digest
+from podium.tui.messages import DetailsRequested, Intent, Selected
+from podium.tui.screens.adjust_constraints import AdjustConstraintsScreen, ConstraintChanges
+from podium.tui.screens.alternatives import AlternativesScreen, Choice, Picked
+from podium.tui.screens.clarify_vision import ClarifyVisionScreen, VisionChange
+from podium.tui.screens.escalation import EscalationChoice, EscalationScreen
+from podium.tui.screens.feedback import FeedbackNote, FeedbackScreen
+from podium.tui.screens.filter import FilterScreen, TranscriptFilter
+from podium.tui.screens.override import OverrideDecision, OverrideScreen
+from podium.tui.screens.task_detail import TaskDetailScreen
+from podium.tui.source import Feed, ProductionSource
+from podium.tui.widgets.agent_activity import AgentActivity
+from podium.tui.widgets.debate_transcript import DebateTranscript, history
+from podium.tui.widgets.escalation_detail import EscalationDetail, card_for, preview
+from podium.tui.widgets.escalation_inbox import EscalationInbox
+from podium.tui.widgets.status_bar import StatusBar
+from podium.tui.widgets.task_tree import TaskTree
+
+REFRESH_HZ = 15
+ALTERNATIVES = 3
+
+Submit = Callable[[Command], None]
+
+
+def new_command(action: Action, **fields: Any) -> Command:
+    return Command(
+        id=f"tui-{uuid.uuid4().hex[:12]}",
+        action=action,
+        issued_at=time.time(),
+        origin="tui",
+        **fields,
+    )
+
+
+class ConductorScreen(Screen[None]):
+    """Tasks, agents, transcript and inbox; the footer shows the focused pane's keys."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "v",
+            "clarify_vision",
+            "vision",
+            id="clarify_vision",
+            tooltip="Clarify a section of the vision; shows what becomes stale first",
+        ),
+        Binding(
+            "c",
+            "adjust_constraints",
+            "constraints",
+            id="adjust_constraints",
+            tooltip="Adjust budget, deadline, concurrency and debate limits, live",
+        ),
+        Binding(
+            "p",
+            "pause",
+            "pause/resume",
+            id="pause",
+            tooltip="Pause (running calls finish, nothing new starts) or resume",
+        ),
+        Binding(
+            "slash",
+            "filter",
+            "filter",
+            id="filter",
+            tooltip="Filter the transcript by task or debate",
+        ),
+        Binding(
+            "tab",
+            "app.focus_next",
+            "next pane",
+            show=False,
+            id="next_pane",
+            tooltip="Move to the next pane",
+        ),
+        Binding(
+            "shift+tab",
+            "app.focus_previous",
+            "previous pane",
+            show=False,
+            id="previous_pane",
+            tooltip="Move to the previous pane",
+        ),
+    ]
+
+    def __init__(
+        self,
+        source: ProductionSource,
+        feed: Feed,
+        *,
+        submit: Submit,
+        clock: Callable[[], float] = time.time,
+        db_label: str = "",
+    ) -> None:
+        super().__init__()
+        self.source = source
+        self.feed = feed
+        self.submit = submit
+        self.clock = clock
+        self.db_label = db_label
+        self.digest = Digest()
+        self._second = 0
+        self._selected: dict[str, str | None] = {"task": None, "agent": None, "escalation": None}
+
+    @property
+    def view(self) -> ProductionView:
+        return self.source.view
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        with Grid(id="panes"):
+            with Vertical(id="tasks-pane", classes="pane") as tasks:
+                tasks.border_title = "Tasks"
+                yield TaskTree(id="tree")
+            with Vertical(id="agents-pane", classes="pane") as agents:
+                agents.border_title = "Agents"
+                yield AgentActivity(id="agents")
+            with Vertical(id="transcript-pane", classes="pane") as transcript:
+                transcript.border_title = "Debates and reviews"
+                yield DebateTranscript(id="transcript")
+            with Vertical(id="inbox-pane", classes="pane") as inbox:
+                inbox.border_title = "Inbox"
+                yield EscalationInbox(id="inbox")
+                yield EscalationDetail(id="detail")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self._refresh_everything()
+        transcript = self.query_one(DebateTranscript)
+        transcript.add(history(self.view))
+        self.query_one(TaskTree).focus()
+        self.set_interval(1 / REFRESH_HZ, self._tick, name="drain")
+        self.app.theme_changed_signal.subscribe(self, self._restyle)
+
+    # -- refreshing --------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        """Drain the feed and redraw what changed: one update per pane per tick."""
+        now = self.clock()
+        new_second = int(now) != self._second
+        self._second = int(now)
+        spark_moved = self.digest.activity.tick(time.monotonic())
+        if not len(self.feed) and not new_second and not spark_moved:
+            return
+        changes = self.digest.digest(self.feed.drain())
+        view = self.view
+        tree = self.query_one(TaskTree)
+        if changes.plan:
+            tree.sync(view, self.digest.task_chars)
+        elif changes.tasks:
+            tree.refresh_tasks(changes.tasks)
+        agents = self.query_one(AgentActivity)
+        if changes.all_agents or spark_moved:
+            agents.sync(view, self.digest.activity.series)
+        elif changes.agents:
+            agents.refresh_agents(view, changes.agents, self.digest.activity.series)
+        if changes.transcript:
+            transcript = self.query_one(DebateTranscript)
+            transcript.set_roles({a: r.spec.role.value for a, r in view.agents.items()})
+            transcript.add(changes.transcript)
+        if changes.escalations or new_second:
+            self.query_one(EscalationInbox).sync(view, now)
+            if changes.escalations:
+                self._show_detail()
+        if changes.any or new_second:
+            self.query_one(StatusBar).show(view, now, self.db_label)
+
+    def _refresh_everything(self) -> None:
+        view, now = self.view, self.clock()
+        self._second = int(now)
+        self.query_one(StatusBar).show(view, now, self.db_label)
+        self.query_one(TaskTree).sync(view, self.digest.task_chars)
+        self.query_one(AgentActivity).sync(view, self.digest.activity.series)
+        self.query_one(DebateTranscript).set_roles(
+            {a: r.spec.role.value for a, r in view.agents.items()}
+        )
+        self.query_one(EscalationInbox).sync(view, now)
+        self._show_detail()
+
+    def _restyle(self, theme: Theme) -> None:
+        """Colours are baked into drawn text; draw it all again in the new theme's."""
+        view, now = self.view, self.clock()
+        self.query_one(TaskTree).relabel()
+        self.query_one(AgentActivity).sync(view, self.digest.activity.series)
+        self.query_one(DebateTranscript).redraw()
+        self.query_one(EscalationInbox).restyle(view, now)
+        self.query_one(StatusBar).show(view, now, self.db_label)
+
+    def _show_detail(self) -> None:
+        escalation_id = self._selected["escalation"]
+        escalation = self.view.escalations.get(escalation_id or "")
+        detail = self.query_one(EscalationDetail)
+        if escalation is None or not escalation.open:
+            detail.card = None
+        else:
+            detail.card = card_for(self.view, escalation)
+
+    # -- messages from the panes ---------------------------------------------------------------
+
+    @on(Selected)
+    def _selected_item(self, message: Selected) -> None:
+        self._selected[message.kind] = message.item_id
+        if message.kind == "escalation":
+            self._show_detail()
+
+    @on(Intent)
+    def _intent(self, message: Intent) -> None:
+        self.act(
+            message.action,
+            task_id=message.task_id,
+            escalation_id=message.escalation_id,
+            agent_id=message.agent_id,
+        )
+
+    @on(DetailsRequested)
+    def _details(self, message: DetailsRequested) -> None:
+        view = self.view
+        if message.escalation_id is not None:
+            escalation = view.escalations.get(message.escalation_id)
+            if escalation is not None:
+                self.app.push_screen(
+                    EscalationScreen(card_for(view, escalation)),
+                    lambda choice: self._escalation_chosen(escalation.id, choice),
+                )
+        elif message.task_id is not None:
+            self.app.push_screen(TaskDetailScreen(view, message.task_id))
+        elif message.agent_id is not None:
+            agent = view.agents.get(message.agent_id)
+            if agent is not None and agent.task_id:
+                self.app.push_screen(TaskDetailScreen(view, agent.task_id))
+            elif agent is not None:
+                last = agent.last_report or "nothing reported yet"
+                self.notify(f"{agent.spec.name} is {agent.state.value}; {last}", markup=False)
+
+    def _escalation_chosen(self, escalation_id: str, choice: EscalationChoice | None) -> None:
+        if choice is None:
+            return
+        if choice.option_id is not None:
+            self.submit(
+                new_command(Action.APPROVE, escalation_id=escalation_id, option_id=choice.option_id)
+            )
+            return
+        self.act(choice.action, escalation_id=escalation_id)
+
+    # -- the router ---------------------------------------------------------------------------
+
+    def act(
+        self,
+        action: Action,
+        *,
+        task_id: str | None = None,
+        escalation_id: str | None = None,
+        agent_id: str | None = None,
+    ) -> None:
+        """Turn a key press on an item into a command, through a modal when it needs words."""
+        view = self.view
+        escalation = view.escalations.get(escalation_id) if escalation_id else None
+        if escalation is not None and not escalation.open:
+            self.notify(f"{escalation.id} was already decided.", markup=False)
+            return
+        if escalation is None and task_id is not None and action is not Action.FEEDBACK:
+            escalation = self._open_for(task_id, action)
+        if escalation is not None:
+            task_id = task_id or escalation.task_id
+        esc_id = escalation.id if escalation is not None else None
+        if action is Action.APPROVE:
+            self._approve(escalation, task_id)
+        elif action is Action.OVERRIDE:
+            self._override(escalation, task_id)
+        elif action is Action.FEEDBACK:
+            self._feedback(agent_id or self._assignee(task_id))
+        elif action is Action.REASSIGN:
+            self._reassign(escalation, task_id)
+        elif action is Action.ADJUST_CONSTRAINTS:
+            self.action_adjust_constraints(escalation_id=esc_id)
+        elif action is Action.REQUEST_ALTERNATIVES:
+            if esc_id is None and task_id is None:
+                self.notify("Select a task or an inbox item first.", markup=False)
+                return
+            self.submit(
+                new_command(
+                    action, escalation_id=esc_id, task_id=task_id, args={"count": ALTERNATIVES}
+                )
+            )
+        else:
+            if esc_id is None and task_id is None:
+                self.notify("Select a task or an inbox item first.", markup=False)
+                return
+            self.submit(new_command(action, escalation_id=esc_id, task_id=task_id))
+
+    def act_on(self, kind: str, action: Action) -> None:
+        """Act on what is selected in a pane (the command palette's way in)."""
+        item = self._selected.get(kind)
+        if item is None:
+            self.notify(f"Select an item in the {kind} pane first.", markup=False)
+            return
+        if kind == "escalation":
+            self.act(action, escalation_id=item)
+        elif kind == "task":
+            self.act(action, task_id=item)
+        else:
+            self.act(action, agent_id=item)
+
+    def _open_for(self, task_id: str, action: Action) -> Escalation | None:
+        for escalation in self.view.open_escalations():
+            if escalation.task_id == task_id and action in escalation.actions:
+                return escalation
+        return None
+
+    def _assignee(self, task_id: str | None) -> str | None:
+        record = self.view.tasks.get(task_id or "")
+        return record.spec.assignee if record is not None else None
+
+    def _approve(self, escalation: Escalation | None, task_id: str | None) -> None:
+        if escalation is None:
+            where = f"{task_id} has" if task_id else "there is"
+            self.notify(f"Nothing to approve: {where} no open inbox item.", markup=False)
+            return
+        if Action.APPROVE not in escalation.actions:
+            offered = ", ".join(a.value for a in escalation.actions)
+            self.notify(f"{escalation.id} cannot be approved; it offers {offered}.", markup=False)
+            return
+        if not escalation.options:
+            self.submit(new_command(Action.APPROVE, escalation_id=escalation.id, task_id=task_id))
+            return
+        esc_id = escalation.id
+
+        def chosen(picked: Picked | None) -> None:
+            if picked is not None:
+                self.submit(new_command(Action.APPROVE, escalation_id=esc_id, option_id=picked.id))
+
+        self.app.push_screen(
+            AlternativesScreen(
+                escalation.title,
+                [Choice.of(o) for o in escalation.options],
+                prompt="Approving means choosing one of these.",
+            ),
+            chosen,
+        )
+
+    def _override(self, escalation: Escalation | None, task_id: str | None) -> None:
+        record = self.view.tasks.get(task_id or "")
+        if record is None:
+            self.notify("Select a task (or an inbox item about one) to override.", markup=False)
+            return
+        latest = self.view.artifacts.get(record.artifact_id or "")
+        esc_id = escalation.id if escalation is not None else None
+        target = record.spec.id
+
+        def decided(decision: OverrideDecision | None) -> None:
+            if decision is not None:
+                self.submit(
+                    new_command(
+                        Action.OVERRIDE,
+                        escalation_id=esc_id,
+                        task_id=target,
+                        text=decision.text,
+                        args={"replace": True} if decision.replace else {},
+                    )
+                )
+
+        self.app.push_screen(
+            OverrideScreen(
+                task_id=target,
+                title=record.spec.title,
+                excerpt=preview(latest.content) if latest is not None else "",
+                about=escalation.title if escalation is not None else "",
+            ),
+            decided,
+        )
+
+    def _feedback(self, agent_id: str | None) -> None:
+        agent = self.view.agents.get(agent_id or "")
+        if agent is None:
+            self.notify("Select an agent (or a task) to give feedback to.", markup=False)
+            return
+
+        def send(note: FeedbackNote | None) -> None:
+            if note is not None:
+                self.submit(
+                    new_command(Action.FEEDBACK, text=note.text, args={"agent": note.agent_id})
+                )
+
+        self.app.push_screen(
+            FeedbackScreen(
+                agent_id=agent.spec.id,
+                name=agent.spec.name,
+                role=agent.spec.role.value,
+                earlier=list(agent.feedback),
+            ),
+            send,
+        )
+
+    def _reassign(self, escalation: Escalation | None, task_id: str | None) -> None:
+        record = self.view.tasks.get(task_id or "")
+        if record is None:
+            self.notify("Select a task to reassign.", markup=False)
+            return
+        esc_id = escalation.id if escalation is not None else None
+        choices = [
+            Choice(a.spec.id, a.spec.name, a.spec.role.value.replace("_", " "), a.state.value)
+            for a in self.view.agents.values()
+            if a.spec.id != record.spec.assignee
+        ]
+
+        def picked(choice: Picked | None) -> None:
+            if choice is not None:
+                self.submit(
+                    new_command(
+                        Action.REASSIGN,
+                        escalation_id=esc_id,
+                        task_id=record.spec.id,
+                        text=choice.id,
+                        args={"agent": choice.id},
+                    )
+                )
+
+        self.app.push_screen(AlternativesScreen(f"Reassign {record.spec.id} to…", choices), picked)
+
+    # -- screen-wide actions -------------------------------------------------------------------
+
+    def action_clarify_vision(self) -> None:
+        if self.view.vision is None:
+            self.notify("This production has no vision yet.", markup=False)
+            return
+
+        def amend(change: VisionChange | None) -> None:
+            if change is not None:
+                value = change.value
+                self.submit(
+                    new_command(
+                        Action.CLARIFY_VISION,
+                        text=value if isinstance(value, str) else "",
+                        args={
+                            "section": change.section,
+                            "value": value,
+                            "rerun": change.rerun,
+                            "reason": change.reason,
+                        },
+                    )
+                )
+
+        self.app.push_screen(ClarifyVisionScreen(self.view), amend)
+
+    def action_adjust_constraints(self, escalation_id: str | None = None) -> None:
+        constraints = self.view.constraints
+        if constraints is None:
+            return
+
+        def adjust(result: ConstraintChanges | None) -> None:
+            if result is not None:
+                self.submit(
+                    new_command(
+                        Action.ADJUST_CONSTRAINTS, escalation_id=escalation_id, args=result.changes
+                    )
+                )
+
+        self.app.push_screen(AdjustConstraintsScreen(constraints), adjust)
+
+    def action_pause(self) -> None:
+        self.submit(new_command(Action.RESUME if self.view.paused else Action.PAUSE))
+
+    def action_filter(self) -> None:
+        transcript = self.query_one(DebateTranscript)
+        known = list(self.view.debates) + [
+            t for t, r in self.view.tasks.items() if r.reviews or t in self._debated()
+        ]
+
+        def apply(result: TranscriptFilter | None) -> None:
+            if result is not None:
+                self.set_filter(result.text)
+
+        self.app.push_screen(FilterScreen(current=transcript.filter_text, known=known), apply)
+
+    def set_filter(self, text: str) -> None:
+        self.query_one(DebateTranscript).filter_text = text
+        pane = self.query_one("#transcript-pane")
+        pane.border_title = "Debates and reviews"
+        pane.border_subtitle = Text(f"filter: {text}") if text else None
+
+    def _debated(self) -> set[str]:
+        return {d.task_id for d in self.view.debates.values()}
+
+    def focus_pane(self, name: str) -> None:
+        target = {"tasks": TaskTree, "agents": AgentActivity, "transcript": DebateTranscript}.get(
+            name, EscalationInbox
+        )
+        self.query_one(target).focus()

@@ -1,0 +1,71 @@
+"""Feedback to one agent: a note it keeps in its context from now on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Static, TextArea
+
+from podium.tui.format import flatten
+from podium.tui.screens.dialog import CONFIRM, Dialog
+
+
+@dataclass(frozen=True)
+class FeedbackNote:
+    agent_id: str
+    text: str
+
+
+class FeedbackScreen(Dialog[FeedbackNote]):
+    """`ctrl+s` sends the note; `escape` sends nothing."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [CONFIRM]
+
+    def __init__(self, *, agent_id: str, name: str, role: str, earlier: list[str]) -> None:
+        super().__init__()
+        self.agent_id = agent_id
+        self.agent_name = name
+        self.role = role
+        self.earlier = earlier
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="feedback-dialog") as box:
+            box.border_title = "Feedback"
+            head = Text()
+            head.append(f"To {flatten(self.agent_name)} ({self.role.replace('_', ' ')})", "bold")
+            head.append("\nThe agent keeps this note in mind for every task from now on.")
+            yield Static(head)
+            if self.earlier:
+                notes = Text("Earlier notes:\n", style="italic")
+                for note in self.earlier[-3:]:
+                    notes.append(f"  • {flatten(note)}\n")
+                yield Static(notes, classes="muted")
+            yield TextArea(id="feedback-text", soft_wrap=True, show_line_numbers=False)
+            yield Static("", id="feedback-error", classes="error", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Send (ctrl+s)", id="confirm", variant="primary")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#feedback-text", TextArea).focus()
+
+    @on(Button.Pressed, "#confirm")
+    def _confirm_pressed(self) -> None:
+        self.action_confirm()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    def action_confirm(self) -> None:
+        text = self.query_one("#feedback-text", TextArea).text.strip()
+        if not text:
+            self.query_one("#feedback-error", Static).update("Write the note first.")
+            return
+        self.dismiss(FeedbackNote(self.agent_id, text))

@@ -1,0 +1,159 @@
+"""One escalation in full: what is asked, the options side by side, and the context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from podium.domain.escalation import Escalation
+from podium.domain.state import ProductionView
+from podium.tui.format import TASK_WORDS, clip, flatten
+
+PREVIEW_CHARS = 600
+
+
+def _strings(value: Any, out: list[str]) -> None:
+    if isinstance(value, str):
+        if value.strip():
+            out.append(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _strings(item, out)
+    elif isinstance(value, list):
+        for item in value:
+            _strings(item, out)
+
+
+def preview(content: dict[str, Any], limit: int = PREVIEW_CHARS) -> str:
+    """The words of an artifact, in order, on one line: enough to know what is approved."""
+    words: list[str] = []
+    _strings(content, words)
+    return clip(" / ".join(flatten(w) for w in words), limit)
+
+
+@dataclass(frozen=True)
+class EscalationCard:
+    """Everything the detail shows, resolved from the view once (so drawing does no lookups)."""
+
+    escalation: Escalation
+    task: str = ""
+    artifacts: tuple[str, ...] = ()
+    preview: str = ""
+    debate: str = ""
+    positions: tuple[str, ...] = field(default_factory=tuple)
+
+
+def card_for(view: ProductionView, escalation: Escalation) -> EscalationCard:
+    task = ""
+    record = view.tasks.get(escalation.task_id or "")
+    if record is not None:
+        task = (
+            f"{record.spec.id}: {record.spec.title} · {record.spec.assignee} · "
+            f"{TASK_WORDS[record.state]}"
+        )
+    artifact_ids = list(escalation.artifact_ids)
+    if not artifact_ids and record is not None and record.artifact_id:
+        artifact_ids = [record.artifact_id]
+    artifacts: list[str] = []
+    text = ""
+    for artifact_id in artifact_ids:
+        artifact = view.artifacts.get(artifact_id)
+        if artifact is None:
+            artifacts.append(artifact_id)
+            continue
+        who = artifact.provenance.agent_id
+        artifacts.append(f"{artifact.id} · {artifact.status.value} · by {who}")
+        text = preview(artifact.content)
+    debate_line = ""
+    positions: list[str] = []
+    debate = view.debates.get(escalation.debate_id or "")
+    if debate is not None:
+        debate_line = (
+            f"{debate.id}: {flatten(debate.topic)} · {debate.state.value} · "
+            f"{len(debate.turns)} turns · judge {debate.judge}"
+        )
+        if debate.recommendation:
+            positions.append(f"judge recommends: {flatten(debate.recommendation)}")
+    return EscalationCard(
+        escalation=escalation,
+        task=task,
+        artifacts=tuple(artifacts),
+        preview=text,
+        debate=debate_line,
+        positions=tuple(positions),
+    )
+
+
+def _line(label: str, value: str) -> Text:
+    text = Text()
+    text.append(f"{label} ", style="bold")
+    text.append(value)
+    return text
+
+
+class EscalationDetail(VerticalScroll, can_focus=False):
+    """The selected escalation. Agent text arrives as plain strings and is shown literally."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"escalation-detail--label"}
+
+    card: reactive[EscalationCard | None] = reactive(None, recompose=True)
+    """The escalation shown, with its context; None shows a hint."""
+
+    def compose(self) -> ComposeResult:
+        card = self.card
+        if card is None:
+            yield Static(
+                Text("Select an item in the inbox to see its options and context.", "italic"),
+                classes="detail-hint",
+            )
+            return
+        esc = card.escalation
+        head = Text()
+        head.append(flatten(esc.title), style="bold")
+        head.append(
+            f"\n{esc.kind.value.replace('_', ' ')} · {esc.priority.name.lower()} priority · "
+            f"{esc.territory.value.replace('_', ' ')} · offers: "
+            + ", ".join(a.value.replace("_", " ") for a in esc.actions)
+        )
+        yield Static(head, classes="detail-head")
+        if esc.detail:
+            yield Static(Text(flatten(esc.detail)), classes="detail-text")
+        if esc.options:
+            with Horizontal(classes="detail-options"):
+                for option in esc.options:
+                    with Vertical(classes="detail-option"):
+                        title = Text()
+                        title.append(f"{option.id}: ", style="bold")
+                        title.append(flatten(option.label), style="bold")
+                        if option.proposer:
+                            title.append(f"\nproposed by {option.proposer}", style="italic")
+                        yield Static(title)
+                        if option.summary:
+                            yield Static(Text(flatten(option.summary)))
+                        if option.reasoning:
+                            yield Static(
+                                _line("why:", flatten(option.reasoning)), classes="detail-why"
+                            )
+        context = Text()
+        parts: list[Text] = []
+        if card.task:
+            parts.append(_line("task:", card.task))
+        for artifact in card.artifacts:
+            parts.append(_line("artifact:", artifact))
+        if card.debate:
+            parts.append(_line("debate:", card.debate))
+        for position in card.positions:
+            parts.append(Text(position))
+        for item in esc.evidence[:8]:
+            parts.append(_line("evidence:", clip(item, 300)))
+        if card.preview:
+            parts.append(_line("excerpt:", card.preview))
+        context = Text("\n").join(parts)
+        if parts:
+            yield Static(context, classes="detail-context")

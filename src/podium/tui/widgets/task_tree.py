@@ -1,0 +1,359 @@
+"""The task tree: phases → deliverables → tasks, each with a state glyph, assignee and progress.
+
+Nodes are made lazily (a phase's children exist once it is expanded) and relabelled in place,
+so a refresh costs the labels that changed and the cursor stays on the node it was on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from rich.style import Style
+from rich.text import Text
+from textual import on
+from textual.binding import Binding, BindingType
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from podium.domain.escalation import Action
+from podium.domain.state import ProductionView, TaskRecord
+from podium.domain.tasks import TaskState
+from podium.tui.format import TASK_GLYPH, TASK_WORDS, clip
+from podium.tui.messages import DetailsRequested, Intent, Selected
+
+ACTIVE = frozenset(
+    {TaskState.RUNNING, TaskState.AWAITING_APPROVAL, TaskState.FAILED, TaskState.STALE}
+)
+
+
+@dataclass(frozen=True)
+class NodeRef:
+    """What a tree node stands for."""
+
+    kind: Literal["phase", "group", "task"]
+    key: str
+
+
+@dataclass
+class _Shape:
+    """Where every task goes: phase → (group or task) → task, in plan order."""
+
+    phases: dict[str, list[NodeRef]]
+    groups: dict[str, list[str]]
+    parent: dict[str, NodeRef]  # task id → its phase or group
+
+
+def _phase_of(record: TaskRecord) -> str:
+    return record.spec.phase or record.spec.kind.value.replace("_", " ")
+
+
+def shape(view: ProductionView) -> _Shape:
+    """Group tasks by phase, then by deliverable when two or more tasks share one."""
+    counts: dict[tuple[str, str], int] = {}
+    for record in view.tasks.values():
+        if record.spec.deliverable:
+            key = (_phase_of(record), record.spec.deliverable)
+            counts[key] = counts.get(key, 0) + 1
+    phases: dict[str, list[NodeRef]] = {}
+    groups: dict[str, list[str]] = {}
+    parent: dict[str, NodeRef] = {}
+    for task_id, record in view.tasks.items():
+        phase = _phase_of(record)
+        children = phases.setdefault(phase, [])
+        deliverable = record.spec.deliverable
+        if deliverable and counts[(phase, deliverable)] > 1:
+            group_key = f"{phase}\x1f{deliverable}"
+            if group_key not in groups:
+                groups[group_key] = []
+                children.append(NodeRef("group", group_key))
+            groups[group_key].append(task_id)
+            parent[task_id] = NodeRef("group", group_key)
+        else:
+            children.append(NodeRef("task", task_id))
+            parent[task_id] = NodeRef("phase", phase)
+    return _Shape(phases, groups, parent)
+
+
+class TaskTree(Tree[NodeRef]):
+    """Phases → deliverables → tasks. The cursor moves only when the user moves it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "a",
+            "intent('approve')",
+            "approve",
+            id="approve",
+            tooltip="Approve the task's open escalation",
+        ),
+        Binding(
+            "o",
+            "intent('override')",
+            "override",
+            id="override",
+            tooltip="Override the task with a direction or replacement text",
+        ),
+        Binding(
+            "n",
+            "intent('request_alternatives')",
+            "alternatives",
+            id="request_alternatives",
+            tooltip="Ask the assignee for alternatives",
+        ),
+        Binding("r", "intent('retry')", "retry", id="retry", tooltip="Run the task again"),
+        Binding(
+            "s",
+            "intent('skip')",
+            "skip",
+            id="skip",
+            tooltip="Skip the task; its dependents go on without it",
+        ),
+        Binding(
+            "f",
+            "intent('feedback')",
+            "feedback",
+            id="feedback",
+            tooltip="Give the assignee feedback it keeps in mind",
+        ),
+        Binding(
+            "enter",
+            "select_cursor",
+            "details",
+            id="details",
+            tooltip="Open or close a phase; show a task's details",
+        ),
+        Binding("j", "cursor_down", "down", show=False, id="down", tooltip="Next line"),
+        Binding("k", "cursor_up", "up", show=False, id="up", tooltip="Previous line"),
+        Binding("g", "scroll_home", "top", show=False, id="top", tooltip="First line"),
+        Binding("G", "scroll_end", "bottom", show=False, id="bottom", tooltip="Last line"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "task-tree--phase",
+        "task-tree--dim",
+        *(f"task-tree--{state.value}" for state in TaskState),
+    }
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("tasks", id=id)
+        self.show_root = False
+        self.guide_depth = 3
+        self._view: ProductionView | None = None
+        self._chars: Mapping[str, int] = {}
+        self._shape = _Shape({}, {}, {})
+        self._node_for: dict[NodeRef, TreeNode[NodeRef]] = {}
+        self._filled: set[NodeRef] = set()
+
+    # -- updates from the screen -----------------------------------------------------------
+
+    def sync(self, view: ProductionView, chars: Mapping[str, int]) -> None:
+        """Follow the plan: add what is new, move what moved, relabel everything shown."""
+        self._view, self._chars = view, chars
+        first = not self._node_for
+        cursor = self.cursor_node
+        self._shape = shape(view)
+        for ref, node in list(self._node_for.items()):
+            if ref.kind == "task" and self._shape.parent.get(ref.key) != self._parent_ref(node):
+                node.remove()
+                self._forget(node)
+        for phase in self._shape.phases:
+            ref = NodeRef("phase", phase)
+            if ref not in self._node_for:
+                node = self.root.add(self._label(ref), ref, expand=False)
+                self._node_for[ref] = node
+                if self._wants_open(ref):
+                    node.expand()  # fills it through NodeExpanded
+        for ref in list(self._filled):
+            self._fill(ref)
+        if first and not any(n.is_expanded for n in self.root.children):
+            for node in self.root.children:
+                if node.data is not None and self._has_open_work(node.data):
+                    node.expand()
+                    break
+        self.relabel()
+        self._keep_cursor(cursor)
+
+    def refresh_tasks(self, task_ids: Iterable[str]) -> None:
+        """Relabel these tasks (if shown) and the phases and groups above them."""
+        touched: set[NodeRef] = set()
+        for task_id in task_ids:
+            ref = NodeRef("task", task_id)
+            node = self._node_for.get(ref)
+            if node is not None:
+                node.set_label(self._label(ref))
+            parent = self._shape.parent.get(task_id)
+            if parent is not None:
+                touched.add(parent)
+                if parent.kind == "group":
+                    touched.add(NodeRef("phase", parent.key.split("\x1f", 1)[0]))
+        for ref in touched:
+            node = self._node_for.get(ref)
+            if node is not None:
+                node.set_label(self._label(ref))
+
+    def relabel(self) -> None:
+        """Draw every shown label again (after a theme change, or a new plan)."""
+        for ref, node in self._node_for.items():
+            node.set_label(self._label(ref))
+
+    # -- building ----------------------------------------------------------------------------
+
+    def _fill(self, ref: NodeRef) -> None:
+        node = self._node_for.get(ref)
+        if node is None:
+            return
+        self._filled.add(ref)
+        if ref.kind == "phase":
+            children = self._shape.phases.get(ref.key, [])
+        else:
+            children = [NodeRef("task", t) for t in self._shape.groups.get(ref.key, [])]
+        for child in children:
+            if child in self._node_for:
+                continue
+            if child.kind == "group":
+                made = node.add(self._label(child), child, expand=False)
+                self._node_for[child] = made
+                if self._wants_open(child):
+                    made.expand()
+            else:
+                self._node_for[child] = node.add_leaf(self._label(child), child)
+
+    def _forget(self, node: TreeNode[NodeRef]) -> None:
+        for child in list(node.children):
+            self._forget(child)
+        if node.data is not None:
+            self._node_for.pop(node.data, None)
+            self._filled.discard(node.data)
+
+    @staticmethod
+    def _parent_ref(node: TreeNode[NodeRef]) -> NodeRef | None:
+        return node.parent.data if node.parent is not None else None
+
+    def _tasks_under(self, ref: NodeRef) -> list[str]:
+        if ref.kind == "task":
+            return [ref.key]
+        if ref.kind == "group":
+            return list(self._shape.groups.get(ref.key, []))
+        out: list[str] = []
+        for child in self._shape.phases.get(ref.key, []):
+            out.extend(self._tasks_under(child))
+        return out
+
+    def _records(self, ref: NodeRef) -> list[TaskRecord]:
+        view = self._view
+        if view is None:
+            return []
+        return [view.tasks[t] for t in self._tasks_under(ref) if t in view.tasks]
+
+    def _wants_open(self, ref: NodeRef) -> bool:
+        return any(r.state in ACTIVE for r in self._records(ref))
+
+    def _has_open_work(self, ref: NodeRef) -> bool:
+        return any(not r.state.settled for r in self._records(ref))
+
+    def _keep_cursor(self, node: TreeNode[NodeRef] | None) -> None:
+        if node is None or node.data is None or node.data not in self._node_for:
+            return
+
+        def restore() -> None:
+            if node.line >= 0 and node.line != self.cursor_line:
+                self.cursor_line = node.line
+
+        self.call_after_refresh(restore)
+
+    # -- labels ------------------------------------------------------------------------------
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(f"task-tree--{name}", partial=True)
+
+    def _label(self, ref: NodeRef) -> Text:
+        if ref.kind == "task":
+            return self._task_label(ref.key)
+        records = self._records(ref)
+        name = ref.key.split("\x1f", 1)[-1]
+        label = Text(no_wrap=True, overflow="ellipsis")
+        label.append(clip(name, 40), style=self._style("phase"))
+        done = sum(1 for r in records if r.state.settled)
+        label.append(f"  {done}/{len(records)}", style=self._style("dim"))
+        for state in (
+            TaskState.RUNNING,
+            TaskState.AWAITING_APPROVAL,
+            TaskState.FAILED,
+            TaskState.STALE,
+        ):
+            count = sum(1 for r in records if r.state is state)
+            if count:
+                label.append(f"  {TASK_GLYPH[state]}{count}", style=self._style(state.value))
+        return label
+
+    def _task_label(self, task_id: str) -> Text:
+        view = self._view
+        record = view.tasks.get(task_id) if view else None
+        label = Text(no_wrap=True, overflow="ellipsis")
+        if record is None:
+            label.append(task_id)
+            return label
+        state = record.state
+        label.append(f"{TASK_GLYPH[state]} ", style=self._style(state.value))
+        label.append(task_id)
+        label.append(f"  {clip(record.spec.title, 36)}", style=self._style("dim"))
+        label.append(f"  · {record.spec.assignee} · ")
+        label.append(self._hint(record), style=self._style(state.value))
+        if record.direction:
+            label.append("  ↪ directed", style=self._style("dim"))
+        return label
+
+    def _hint(self, record: TaskRecord) -> str:
+        state = record.state
+        if state is TaskState.RUNNING:
+            chars = self._chars.get(record.spec.id, 0)
+            attempt = f"attempt {record.attempt}" if record.attempt > 1 else "running"
+            return f"{attempt}, {chars / 1000:.1f}k chars" if chars else f"{attempt}, thinking"
+        if state is TaskState.PENDING and self._view is not None:
+            waiting = [
+                d
+                for d in record.spec.depends_on
+                if d in self._view.tasks and not self._view.tasks[d].state.settled
+            ]
+            if waiting:
+                more = f" +{len(waiting) - 1}" if len(waiting) > 1 else ""
+                return f"waits on {waiting[0]}{more}"
+        if state in (TaskState.DONE, TaskState.FAILED, TaskState.SKIPPED, TaskState.STALE):
+            if record.reason:
+                return f"{TASK_WORDS[state]}: {clip(record.reason, 40)}"
+        return TASK_WORDS[state]
+
+    # -- handlers ----------------------------------------------------------------------------
+
+    @on(Tree.NodeExpanded)
+    def _expanded(self, event: Tree.NodeExpanded[NodeRef]) -> None:
+        event.stop()
+        ref = event.node.data
+        if ref is not None and ref.kind != "task" and ref not in self._filled:
+            self._fill(ref)
+
+    @on(Tree.NodeHighlighted)
+    def _highlighted(self, event: Tree.NodeHighlighted[NodeRef]) -> None:
+        event.stop()
+        ref = event.node.data
+        self.post_message(Selected("task", ref.key if ref and ref.kind == "task" else None))
+
+    @on(Tree.NodeSelected)
+    def _selected(self, event: Tree.NodeSelected[NodeRef]) -> None:
+        event.stop()
+        ref = event.node.data
+        if ref is not None and ref.kind == "task":
+            self.post_message(DetailsRequested(task_id=ref.key))
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def action_intent(self, action: str) -> None:
+        node = self.cursor_node
+        ref = node.data if node is not None else None
+        if ref is None or ref.kind != "task":
+            self.notify("Move the cursor to a task first.", severity="warning", markup=False)
+            return
+        record = self._view.tasks.get(ref.key) if self._view else None
+        agent = record.spec.assignee if record else None
+        self.post_message(Intent(Action(action), task_id=ref.key, agent_id=agent))

@@ -1,0 +1,101 @@
+"""Snapshots of the conductor's screen in each theme and of every dialog.
+
+Deterministic: the production comes from the rehearsal model with a fixed seed, one task at a
+time; every event is folded at one instant and the clock is fixed; nothing runs while the
+picture is taken; animations and cursor blink are off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from podium.domain.state import ProductionView
+from podium.tui.app import PodiumApp
+from podium.tui.screens.confirm import ConfirmQuitScreen
+from podium.tui.source import StaticSource
+
+from .conftest import CLOCK, SIZE, frozen_view, last_light_waiting, read_events, stalled_debate
+
+SnapCompare = Callable[..., bool]
+
+
+@pytest.fixture(scope="session")
+def waiting_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("snapshots") / "last_light.db"
+    asyncio.run(last_light_waiting(db))
+    return db
+
+
+@pytest.fixture
+def view(waiting_db: Path) -> ProductionView:
+    return frozen_view(read_events(waiting_db))
+
+
+def app_for(view: ProductionView, theme: str = "podium-dark") -> PodiumApp:
+    return PodiumApp(
+        StaticSource(view),
+        db_label="last_light.db",
+        theme=theme,
+        clock=lambda: CLOCK,
+        cursor_blink=False,
+        remember=False,
+    )
+
+
+@pytest.mark.parametrize("theme", ["podium-dark", "podium-light", "podium-ansi"])
+def test_conductor_screen(snap_compare: SnapCompare, view: ProductionView, theme: str) -> None:
+    assert snap_compare(app_for(view, theme), terminal_size=SIZE)
+
+
+def test_the_snapshot_state_has_history_to_show(view: ProductionView) -> None:
+    """What the snapshots are meant to show is there: reviews, a tree under way, options."""
+    assert any(r.reviews for r in view.tasks.values())
+    assert any(e.options for e in view.open_escalations())
+    assert {r.state.value for r in view.tasks.values()} >= {"done", "pending", "awaiting_approval"}
+
+
+@pytest.fixture(scope="session")
+def conflict_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("conflict") / "conflict.db"
+    asyncio.run(stalled_debate(db))
+    return db
+
+
+def test_a_stalled_debate_with_its_positions(snap_compare: SnapCompare, conflict_db: Path) -> None:
+    """The transcript coloured by speaker, and the conflict's options side by side."""
+    view = frozen_view(read_events(conflict_db))
+    assert view.debates
+    assert snap_compare(app_for(view), terminal_size=SIZE)
+
+
+DIALOGS: dict[str, tuple[str, ...]] = {
+    "escalation_detail": ("tab", "tab", "tab", "enter"),
+    "alternatives_picker": ("tab", "tab", "tab", "a"),
+    "override": ("tab", "tab", "tab", "o"),
+    "clarify_vision": ("v",),
+    "adjust_constraints": ("c",),
+    "help": ("question_mark",),
+    "feedback": ("tab", "f"),
+    "filter": ("slash",),
+    "task_detail": ("down", "down", "enter"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DIALOGS))
+def test_dialog(snap_compare: SnapCompare, view: ProductionView, name: str) -> None:
+    assert snap_compare(app_for(view), press=DIALOGS[name], terminal_size=SIZE)
+
+
+def test_quit_question(snap_compare: SnapCompare, view: ProductionView) -> None:
+    def ask(pilot: Pilot[Any]) -> None:
+        pilot.app.push_screen(
+            ConfirmQuitScreen(running=2, resume_hint="podium resume last_light.db")
+        )
+
+    assert snap_compare(app_for(view), run_before=ask, terminal_size=SIZE)
