@@ -27,6 +27,7 @@ ANSWER_S = 10.0  # how long `submit` waits for the engine's verdict
 
 class StoreFollower:
     attached = True  # quitting the screen detaches; it never stops the engine
+
     def __init__(self, store: EventStore, view: ProductionView) -> None:
         self.store = store
         self._view = view

@@ -233,9 +233,7 @@ def build_request(
     if extra_text:
         user.append(extra_text)
     if schema is not None:
-        user.append(
-            "Answer with one JSON object matching this schema:\n" + schema_text(schema)
-        )
+        user.append("Answer with one JSON object matching this schema:\n" + schema_text(schema))
     hints: dict[str, Any] = {
         "kind": kind.value,
         "purpose": purpose,
