@@ -17,6 +17,7 @@ from textual.pilot import Pilot
 
 from podium.domain.state import ProductionView
 from podium.tui.app import PodiumApp
+from podium.tui.screens.conductor import ConductorScreen
 from podium.tui.screens.confirm import ConfirmQuitScreen
 from podium.tui.source import StaticSource
 
@@ -32,7 +33,7 @@ def waiting_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def view(waiting_db: Path) -> ProductionView:
     return frozen_view(read_events(waiting_db))
 
@@ -75,9 +76,9 @@ def test_a_stalled_debate_with_its_positions(snap_compare: SnapCompare, conflict
 
 
 DIALOGS: dict[str, tuple[str, ...]] = {
-    "escalation_detail": ("tab", "tab", "tab", "enter"),
-    "alternatives_picker": ("tab", "tab", "tab", "a"),
-    "override": ("tab", "tab", "tab", "o"),
+    "escalation_detail": ("enter",),  # these three from the inbox (tab, tab, tab)
+    "alternatives_picker": ("a",),
+    "override": ("o",),
     "clarify_vision": ("v",),
     "adjust_constraints": ("c",),
     "help": ("question_mark",),
@@ -89,7 +90,16 @@ DIALOGS: dict[str, tuple[str, ...]] = {
 
 @pytest.mark.parametrize("name", sorted(DIALOGS))
 def test_dialog(snap_compare: SnapCompare, view: ProductionView, name: str) -> None:
-    assert snap_compare(app_for(view), press=DIALOGS[name], terminal_size=SIZE)
+    async def from_the_inbox(pilot: Pilot[Any]) -> None:
+        await pilot.pause()
+        if name in ("escalation_detail", "alternatives_picker", "override"):
+            screen = pilot.app.screen
+            assert isinstance(screen, ConductorScreen)
+            screen.focus_pane("inbox")
+
+    assert snap_compare(
+        app_for(view), press=DIALOGS[name], terminal_size=SIZE, run_before=from_the_inbox
+    )
 
 
 def test_quit_question(snap_compare: SnapCompare, view: ProductionView) -> None:

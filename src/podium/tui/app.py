@@ -136,7 +136,8 @@ class PodiumApp(App[ProductionState]):
         for warning in self.warnings:
             self.notify(warning, severity="warning", timeout=12, markup=False)
         self._unsubscribe = self.source.subscribe(self.feed)
-        self.start_engine()
+        # The production as it stands is drawn first; new work starts after that frame.
+        self.call_after_refresh(self.start_engine)
 
     def on_unmount(self) -> None:
         if self._unsubscribe is not None:

@@ -68,7 +68,7 @@ class AgentActivity(VerticalScroll, can_focus=True):
         """Make one row per agent (new agents are appended) and draw them all."""
         missing = [a for a in view.agents if a not in self._order]
         if missing:
-            rows = [AgentRow(agent_id) for agent_id in missing]
+            rows = [AgentRow(agent_id=agent_id) for agent_id in missing]
             self._order.extend(missing)
             self._rows.update((row.agent_id, row) for row in rows)
             self.mount_all(rows)

@@ -34,7 +34,7 @@ class AgentRow(Horizontal):
     AgentRow > Sparkline { width: 18; height: 2; margin: 0 1 0 1; }
     """
 
-    def __init__(self, agent_id: str) -> None:
+    def __init__(self, *, agent_id: str) -> None:
         super().__init__(id=f"agent-{agent_id}")
         self.agent_id = agent_id
         self._record: AgentRecord | None = None
@@ -52,7 +52,7 @@ class AgentRow(Horizontal):
             return
         text = self.query_one(".row-text", Static)
         width = text.size.width or 60
-        text.update(self._text(record, width))
+        text.update(self._text(record, width), layout=False)
         spark = self.query_one(Sparkline)
         if spark.data != self._series:
             spark.data = self._series or [0.0]

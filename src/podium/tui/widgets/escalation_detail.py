@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -100,8 +100,6 @@ def _line(label: str, value: str) -> Text:
 class EscalationDetail(VerticalScroll, can_focus=False):
     """The selected escalation. Agent text arrives as plain strings and is shown literally."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"escalation-detail--label"}
-
     card: reactive[EscalationCard | None] = reactive(None, recompose=True)
     """The escalation shown, with its context; None shows a hint."""
 
@@ -140,7 +138,6 @@ class EscalationDetail(VerticalScroll, can_focus=False):
                             yield Static(
                                 _line("why:", flatten(option.reasoning)), classes="detail-why"
                             )
-        context = Text()
         parts: list[Text] = []
         if card.task:
             parts.append(_line("task:", card.task))
@@ -154,6 +151,5 @@ class EscalationDetail(VerticalScroll, can_focus=False):
             parts.append(_line("evidence:", clip(item, 300)))
         if card.preview:
             parts.append(_line("excerpt:", card.preview))
-        context = Text("\n").join(parts)
         if parts:
-            yield Static(context, classes="detail-context")
+            yield Static(Text("\n").join(parts), classes="detail-context")

@@ -51,7 +51,8 @@ class StatusBar(Static):
 
     def show(self, view: ProductionView, now: float, db_label: str = "") -> None:
         """Redraw from the view; called at most once per refresh tick."""
-        self.update(Text.assemble(self._first_line(view, db_label), "\n", self._second(view, now)))
+        text = Text.assemble(self._first_line(view, db_label), "\n", self._second(view, now))
+        self.update(text, layout=False)  # always two lines: no need to lay the screen out again
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"status-bar--{name}", partial=True)
