@@ -1,0 +1,170 @@
+"""First frame: from `podium run` / `podium resume` to the conductor's screen on a terminal.
+
+    .venv/bin/python bench/first_frame.py [--runs 5] [--events 100000] [--db BIG.db]
+
+The whole process, as a user starts it, on a pseudo-terminal of 160×48: the clock runs from
+the spawn to the first bytes of the drawn screen (the pane titles) on the terminal. Two cases:
+
+* new: `podium run sample_productions/last_light.toml --db NEW.db`;
+* resumed: `podium resume BIG.db` on a production of `--events` events (made once by
+  bench/reload.py's maker, or given with --db).
+
+Byte-code is cached (as after an install), so imports are what a second start pays. Prints
+one JSON line with the medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fcntl
+import json
+import os
+import pty
+import select
+import shutil
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+ROOT = Path(__file__).resolve().parents[1]
+PODIUM = Path(sys.executable).parent / "podium"
+SAMPLE = ROOT / "sample_productions" / "last_light.toml"
+MARKER = b"Inbox"  # a pane title: the screen is drawn
+ROWS, COLUMNS = 48, 160
+PATIENCE_S = 60.0
+
+
+def environment(folder: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # a user's install has its byte-code cached
+    env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
+    env["PODIUM_CONFIG_DIR"] = str(folder / "config")
+    env["TERM"] = "xterm-256color"
+    env["COLUMNS"], env["LINES"] = str(COLUMNS), str(ROWS)
+    env.pop("TEXTUAL", None)
+    return env
+
+
+def first_frame(argv: list[str], env: dict[str, str]) -> float:
+    """Seconds from spawning `podium argv` on a pty to the drawn screen; then stop it."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [str(PODIUM), *argv],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    os.close(slave)
+    seen = b""
+    try:
+        while True:
+            left = PATIENCE_S - (time.perf_counter() - started)
+            if left <= 0:
+                raise SystemExit(f"no screen after {PATIENCE_S:.0f}s: {seen[-400:]!r}")
+            ready, _, _ = select.select([master], [], [], left)
+            if not ready:
+                continue
+            try:
+                data = os.read(master, 1 << 16)
+            except OSError:
+                data = b""
+            if not data:
+                raise SystemExit(f"podium {' '.join(argv)} ended before drawing: {seen[-400:]!r}")
+            seen += data
+            if MARKER in seen:
+                return time.perf_counter() - started
+    finally:
+        with_group(child, signal.SIGTERM)
+        drain(master, child)
+        os.close(master)
+
+
+def with_group(child: subprocess.Popen[bytes], sig: int) -> None:
+    try:
+        os.killpg(child.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def drain(master: int, child: subprocess.Popen[bytes]) -> None:
+    """Read until the child has gone (a full pty would block its exit)."""
+    deadline = time.monotonic() + 10
+    while child.poll() is None and time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.1)
+        if ready:
+            try:
+                os.read(master, 1 << 16)
+            except OSError:
+                break
+    if child.poll() is None:
+        with_group(child, signal.SIGKILL)
+        child.wait()
+
+
+def big_production(folder: Path, events: int) -> Path:
+    from reload import make
+
+    db = folder / "big.db"
+    asyncio.run(make(db, events))
+    return db
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--db", type=Path, help="the big production to resume (else made)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="podium-bench-") as tmp:
+        folder = Path(tmp)
+        env = environment(folder)
+        subprocess.run([str(PODIUM), "--help"], env=env, stdout=subprocess.DEVNULL, check=True)
+        big = args.db or big_production(folder, args.events)
+        new_times, resumed_times = [], []
+        first_frame(["run", str(SAMPLE), "--db", str(folder / "warm.db")], env)  # byte-code
+        for run in range(args.runs):
+            fresh = folder / f"{run}.db"
+            new_times.append(first_frame(["run", str(SAMPLE), "--db", str(fresh)], env))
+            copy = folder / "resume.db"
+            shutil.copyfile(big, copy)  # a resumed run appends; every round starts alike
+            resumed_times.append(first_frame(["resume", str(copy)], env))
+        events = count_events(big)
+    line: dict[str, Any] = {
+        "bench": "first_frame",
+        "runs": args.runs,
+        "new_s": round(statistics.median(new_times), 3),
+        "resumed_s": round(statistics.median(resumed_times), 3),
+        "resumed_events": events,
+        "new_all_s": [round(t, 3) for t in new_times],
+        "resumed_all_s": [round(t, 3) for t in resumed_times],
+    }
+    sys.stdout.write(json.dumps(line) + "\n")
+
+
+def count_events(db: Path) -> int:
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return int(conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
+    finally:
+        conn.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""podium beside its peers, in the same run: LangGraph 1.2 and a bare asyncio scheduler.
+
+    .venv/bin/pip install -e ".[bench]"     # LangGraph, once
+    .venv/bin/python bench/peers.py [--rounds 5] [--only fan_out,layers,wide]
+
+The three workloads of bench/scheduler.py run on three systems, round after round in one
+process, so each podium figure can be read as a ratio beside the others':
+
+* podium: the production file through the real engine and store (every event persisted);
+* langgraph: one node per task, `asyncio.sleep` as the work, no checkpointer (nothing
+  persisted), `max_concurrency` as the limit; a task with inputs joins on all of them;
+* floor: a bare asyncio topological scheduler that only sleeps.
+
+Prints one JSON line: per workload, each system's medians (`ratio` to the ideal makespan,
+`overhead_us_per_task`, and `wall_…`: the same counted on the whole call, setup included) and
+`vs_floor`; plus `podium_vs_langgraph`, podium's ratio (or, for the wide workload, its
+overhead per task) over LangGraph's, and `podium_vs_langgraph_wall`, the whole calls' ratio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, TypedDict
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# LangGraph must not try to reach LangSmith from a bench.
+os.environ.setdefault("LANGSMITH_TRACING", "false")
+os.environ.setdefault("LANGCHAIN_TRACING_V2", "false")
+
+from scheduler import chosen, measure, parse_args  # noqa: E402
+from workloads import Run, Runner, Workload, run_floor, run_podium  # noqa: E402
+
+
+class _State(TypedDict, total=False):
+    done: int
+
+
+def build_langgraph(workload: Workload, stamps: list[float]) -> Any:
+    """The workload as a compiled graph: one node per task, edges from its inputs."""
+    from langgraph.graph import END, START, StateGraph
+
+    graph: Any = StateGraph(_State)
+    work_s = workload.work_ms / 1000
+    clock = time.time
+
+    def node() -> Any:
+        async def task(state: _State) -> None:
+            stamps.append(clock())
+            await asyncio.sleep(work_s)
+            stamps.append(clock())
+
+        return task
+
+    items = workload.graph()
+    needed = {dep for _, deps in items for dep in deps}
+    for task_id, _ in items:
+        graph.add_node(task_id, node())
+    for task_id, deps in items:
+        if not deps:
+            graph.add_edge(START, task_id)
+        elif len(deps) == 1:
+            graph.add_edge(deps[0], task_id)
+        else:
+            graph.add_edge(list(deps), task_id)  # waits for every input: a join
+        if task_id not in needed:
+            graph.add_edge(task_id, END)
+    return graph.compile()
+
+
+_COMPILED: dict[str, Any] = {}
+_STAMPS: dict[str, list[float]] = {}
+
+
+async def run_langgraph(workload: Workload) -> Run:
+    """Makespan as podium measures it: first task start to last task end (compile excluded)."""
+    if workload.name not in _COMPILED:
+        _STAMPS[workload.name] = []
+        _COMPILED[workload.name] = build_langgraph(workload, _STAMPS[workload.name])
+    stamps = _STAMPS[workload.name]
+    stamps.clear()
+    config: dict[str, Any] = {"recursion_limit": workload.layers + 10}
+    limit = workload.limit()
+    if limit is not None:
+        config["max_concurrency"] = limit
+    started = time.perf_counter()
+    await _COMPILED[workload.name].ainvoke({}, config=config)
+    wall = time.perf_counter() - started
+    if len(stamps) != 2 * workload.tasks:
+        raise SystemExit(f"langgraph ran {len(stamps) // 2} of {workload.tasks} tasks")
+    return Run(max(stamps) - min(stamps), wall_s=wall)
+
+
+def compare(line: dict[str, Any], workloads: list[Workload]) -> None:
+    for workload in workloads:
+        figures = line[workload.name]
+        podium, langgraph = figures["podium"], figures["langgraph"]
+        if workload.layers == 1 and workload.concurrency == 0:
+            value = podium["overhead_us_per_task"] / max(langgraph["overhead_us_per_task"], 0.1)
+        else:
+            value = podium["ratio"] / langgraph["ratio"]
+        figures["podium_vs_langgraph"] = round(value, 3)
+        # Counted on the whole call instead (LangGraph's graph setup, podium's plan and
+        # final commit included): the way a caller waiting on either one sees it.
+        figures["podium_vs_langgraph_wall"] = round(podium["wall_s"] / langgraph["wall_s"], 3)
+
+
+def main() -> None:
+    args = parse_args(__doc__)
+    try:
+        import langgraph  # noqa: F401
+    except ImportError:
+        raise SystemExit(
+            'LangGraph is not installed: .venv/bin/pip install -e ".[bench]"'
+        ) from None
+    from importlib.metadata import version
+
+    workloads = chosen(args.only)
+    systems: dict[str, Runner] = {
+        "podium": run_podium,
+        "langgraph": run_langgraph,
+        "floor": run_floor,
+    }
+    line = asyncio.run(measure(systems, workloads, args.rounds))
+    compare(line, workloads)
+    out = {"bench": "peers", "langgraph_version": version("langgraph"), **line}
+    sys.stdout.write(json.dumps(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()
