@@ -187,6 +187,12 @@ def _validate(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    for name, value in vars(args).items():
+        values = value if isinstance(value, list) else [value]
+        if any("\x00" in str(item) for item in values if isinstance(item, str | Path)):
+            parser.error(
+                f"{name.replace('_path', '')}: contains a NUL character, which no path or value may"
+            )
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

@@ -425,6 +425,8 @@ class Engine:
         while True:
             await self._drain_commands()
             if self._stopping is not None:
+                if self.view.state is ProductionState.COMPLETED:
+                    return ProductionState.COMPLETED  # nothing left to stop: it stays complete
                 self._set_state(ProductionState.STOPPED, self._stopping)
                 return ProductionState.STOPPED
             if not self.view.paused:

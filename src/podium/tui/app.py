@@ -109,7 +109,6 @@ class PodiumApp(App[ProductionState]):
         self._engine: Worker[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._quitting = False
-        self._state_at_quit: ProductionState | None = None
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(THEME_VARIABLES)
@@ -252,7 +251,6 @@ class PodiumApp(App[ProductionState]):
     def stop_and_exit(self) -> None:
         """Ask the engine to stop, wait until it has, then exit with its final state."""
         self._quitting = True
-        self._state_at_quit = self.source.view.state
         self.source.request_stop("stopped by the Orchestrator")
         self.run_worker(self._exit_when_stopped(), name="quit", group="quit", exit_on_error=False)
 
@@ -261,10 +259,7 @@ class PodiumApp(App[ProductionState]):
         if worker is not None and worker.state in (WorkerState.PENDING, WorkerState.RUNNING):
             with contextlib.suppress(WorkerFailed):
                 await worker.wait()
-        final = self.final_state or self.source.view.state
-        if self._state_at_quit is ProductionState.COMPLETED:
-            final = ProductionState.COMPLETED  # the engine calls any stop "stopped"
-        self.exit(final)
+        self.exit(self.final_state or self.source.view.state)
 
     @property
     def resume_hint(self) -> str:
