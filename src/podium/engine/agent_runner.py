@@ -95,8 +95,6 @@ class AgentRunner:
         record: TaskRecord,
         agent_id: str,
         parse: Callable[[CompletionResult], T],
-        *,
-        stream_output: bool = True,
     ) -> tuple[CompletionRequest, CompletionResult, T]:
         """One logical call with the retry layer. `request_for(n)` builds the n-th request of
         the task; `parse` turns the reply into what was asked (LLMError if it cannot)."""
@@ -117,7 +115,7 @@ class AgentRunner:
                 raise BudgetHold(over)
             result: CompletionResult | None = None
             try:
-                result = await self._stream(request, record, agent_id, stream_output)
+                result = await self._stream(request, record, agent_id)
                 parsed = parse(result)
             except LLMError as error:
                 self._finished(request, record, result, error)
@@ -135,19 +133,18 @@ class AgentRunner:
         raise AssertionError("unreachable: the last retry raises")
 
     async def _stream(
-        self, request: CompletionRequest, record: TaskRecord, agent_id: str, show: bool
+        self, request: CompletionRequest, record: TaskRecord, agent_id: str
     ) -> CompletionResult:
         engine = self.engine
         stream = engine.gateway.complete(request)
-        out = _Coalescer(engine, record.spec.id, agent_id, request.attempt) if show else None
+        out = _Coalescer(engine, record.spec.id, agent_id, request.attempt)
         try:
             async for chunk in stream:
-                if out is not None and chunk:
+                if chunk:
                     out.add(sanitize(chunk))
         finally:
             try:
-                if out is not None:
-                    out.flush()  # what arrived is kept, even when the call then failed
+                out.flush()  # what arrived is kept, even when the call then failed
             finally:
                 await stream.aclose()
         return stream.result

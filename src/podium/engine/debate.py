@@ -93,9 +93,7 @@ async def ask(
         )
 
     try:
-        _, _, answer = await engine.runner.call(
-            request_for, record, agent.id, _parser(schema), stream_output=False
-        )
+        _, _, answer = await engine.runner.call(request_for, record, agent.id, _parser(schema))
     finally:
         engine.emit(AgentStateChanged(agent_id=agent.id, state=AgentState.IDLE))
     return answer
