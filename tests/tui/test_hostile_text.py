@@ -16,7 +16,7 @@ from podium.tui.screens.alternatives import AlternativesScreen
 from podium.tui.screens.escalation import EscalationScreen
 from podium.tui.screens.override import OverrideScreen
 from podium.tui.screens.task_detail import TaskDetailScreen
-from podium.tui.widgets.agent_row import AgentRow
+from podium.tui.widgets.agent_activity import AgentActivity
 from podium.tui.widgets.task_tree import TaskTree
 
 from ..engine.harness import Script, ScriptedBackend, ScriptedGateway, crew, production, tasks
@@ -113,7 +113,8 @@ async def test_agent_text_is_literal_in_every_pane_and_dialog(tmp_path: Path) ->
         assert TITLE in shown  # the tree and the inbox
         assert f"   {HOSTILE}" in shown  # the review in the transcript
         assert f"w (writer): {HOSTILE}" in shown  # the debate turn
-        rows = "\n".join(str(row.query_one(Static).visual) for row in app.query(AgentRow))
+        activity = app.query_one(AgentActivity)
+        rows = "\n".join(activity.row_text(agent_id) for agent_id in engine.view.agents)
         assert "[@click=app.quit]Q[/]" in rows  # the tail of what the DP streamed
         assert app.is_running
 

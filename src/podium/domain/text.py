@@ -41,6 +41,17 @@ def _needs_cleaning(text: str) -> bool:
     return _CONTROL.search(text) is not None
 
 
+def sanitize_joined(pieces: list[str]) -> str:
+    """`"".join(sanitize(p) for p in pieces)`, with one scan of the whole when nothing in it
+    needs cleaning (then no piece does), as a model's streamed chunks nearly always are. When
+    something does, the pieces are cleaned one by one: a CR LF or an escape sequence split
+    across two pieces comes out exactly as it did when each chunk was cleaned on arrival."""
+    text = pieces[0] if len(pieces) == 1 else "".join(pieces)
+    if "\r" not in text and (text.isprintable() or not _needs_cleaning(text)):
+        return text
+    return "".join([sanitize(piece) for piece in pieces])
+
+
 def sanitize_tree(value: object) -> object:
     """`sanitize` every string inside lists and dicts (a model's structured reply)."""
     if isinstance(value, str):

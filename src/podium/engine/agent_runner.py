@@ -41,7 +41,7 @@ from podium.domain.events import (
 from podium.domain.policy import Territory, classify
 from podium.domain.state import TaskRecord
 from podium.domain.tasks import OnFailure, TaskKind, TaskState
-from podium.domain.text import sanitize, sanitize_tree
+from podium.domain.text import sanitize, sanitize_joined, sanitize_tree
 from podium.domain.validators import Finding, Severity, run_validators
 from podium.engine.budget import estimate
 from podium.engine.debate import Escalated, review
@@ -141,7 +141,7 @@ class AgentRunner:
         try:
             async for chunk in stream:
                 if chunk:
-                    out.add(sanitize(chunk))
+                    out.add(chunk)  # sanitized when sent, exactly as one by one
         finally:
             try:
                 out.flush()  # what arrived is kept, even when the call then failed
@@ -500,7 +500,7 @@ class _Coalescer:
     A provider may send a hundred chunks a second and the rehearsal model sends a whole reply
     at once; each event is a row, a fold and a screen update, while nobody reads faster than
     this. Text is never held longer than COALESCE_S: a timer sends what waits. The joined text
-    is exactly the chunks' (each sanitized on its own, as it arrived).
+    is exactly the chunks' (each sanitized on its own, as it arrived: `sanitize_joined`).
     """
 
     def __init__(self, engine: Engine, task_id: str, agent_id: str, attempt: int) -> None:
@@ -510,7 +510,7 @@ class _Coalescer:
         self.attempt = attempt
         self.pending: list[str] = []
         self.last = -COALESCE_S  # loop time of the last event
-        self.timer: asyncio.TimerHandle | None = None
+        self.timer: asyncio.Handle | None = None
         self.error: Exception | None = None
         self.loop = asyncio.get_running_loop()
 
@@ -521,8 +521,11 @@ class _Coalescer:
         if self.timer is None:
             # Nothing sent lately: send at the end of this burst (the next loop turn), so
             # chunks that arrive together travel together; else when the interval is up.
-            delay = max(0.0, self.last + COALESCE_S - self.loop.time())
-            self.timer = self.loop.call_later(delay, self._due)
+            delay = self.last + COALESCE_S - self.loop.time()
+            if delay > 0:
+                self.timer = self.loop.call_later(delay, self._due)
+            else:  # the next turn, as call_later(0), without a timer to file and cancel
+                self.timer = self.loop.call_soon(self._due)
 
     def _due(self) -> None:
         self.timer = None
@@ -543,7 +546,7 @@ class _Coalescer:
     def _send(self) -> None:
         if not self.pending:
             return
-        text = self.pending[0] if len(self.pending) == 1 else "".join(self.pending)
+        text = sanitize_joined(self.pending)
         self.pending.clear()
         self.last = self.loop.time()
         self.engine.emit(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal, Protocol
@@ -24,6 +24,9 @@ from pydantic import BaseModel
 from podium.domain.production import ModelSettings, RehearsalSettings
 
 REHEARSAL_PREFIX = "rehearsal/"
+
+# json.dumps's own encoder for a str (ensure_ascii, its default): quotes and escapes it.
+_quote: Callable[[str], str] = json.encoder.encode_basestring_ascii
 
 
 def is_rehearsal(model: str) -> bool:
@@ -57,15 +60,16 @@ class CompletionRequest:
     temperature: float | None = None
 
     def prompt_hash(self) -> str:
-        """Stable hash of what was asked, for provenance."""
-        body = json.dumps(
-            {
-                "model": self.model,
-                "messages": [[m.role, m.content] for m in self.messages],
-                "schema": self.response_schema.__name__ if self.response_schema else None,
-            },
-            sort_keys=True,
-        )
+        """Stable hash of what was asked, for provenance.
+
+        It hashes `json.dumps({"messages": [[role, content], …], "model": …, "schema": …},
+        sort_keys=True)`, written out here piece by piece with the same string encoder: the
+        same bytes, without walking the structure through the generic encoder on every call.
+        """
+        quote = _quote
+        messages = ", ".join(f"[{quote(m.role)}, {quote(m.content)}]" for m in self.messages)
+        schema = quote(self.response_schema.__name__) if self.response_schema else "null"
+        body = f'{{"messages": [{messages}], "model": {quote(self.model)}, "schema": {schema}}}'
         return hashlib.sha256(body.encode()).hexdigest()[:16]
 
 

@@ -103,30 +103,20 @@ class RehearsalBackend:
         settings = self.settings
         material = seed_material(settings.seed, request)
         timing = _rng(material, "timing")
-        fate = _rng(material, "fate")
 
         # Everything random about timing and failure is drawn up front, in a fixed order.
         kind_extra = _kind_latency_ms(settings, request.hints)
         jitter = timing.uniform(-settings.jitter_ms, settings.jitter_ms)
         latency_s = max(0.0, settings.latency_ms + jitter + kind_extra) / 1000
-        fails = fate.random() < settings.failure_rate
-        kinds = [FailureKind.RATE_LIMIT, FailureKind.TIMEOUT, FailureKind.CONNECTION]
-        if request.response_schema is not None:
-            kinds.append(FailureKind.MALFORMED_OUTPUT)
-        failure = fate.choice(kinds)
-        mid_stream = failure is FailureKind.MALFORMED_OUTPUT or (
-            failure is not FailureKind.RATE_LIMIT and fate.random() < 0.5
-        )
-        where = fate.random()
-        retry_after = round(fate.uniform(0.05, 0.5), 3)
+        fate = _fate(material, request, settings.failure_rate)
 
         text, parsed, finish = _write(request, _rng(material, "content"))
         chunks = _chunks(text, timing)
 
         await asyncio.sleep(latency_s)
-        error = _failure(failure, request, settings.failure_rate, retry_after) if fails else None
         fail_at: int | None = None
-        if error is not None:
+        if fate is not None:
+            error, mid_stream, where = fate
             if not mid_stream or len(chunks) < 2:
                 raise error
             fail_at = 1 + int(where * (len(chunks) - 1))
@@ -136,8 +126,8 @@ class RehearsalBackend:
         chars_per_s = settings.tokens_per_s * CHARS_PER_TOKEN
         sent = 0
         for index, chunk in enumerate(chunks):
-            if index == fail_at and error is not None:
-                raise error
+            if index == fail_at and fate is not None:
+                raise fate[0]
             sent += len(chunk)
             wait = begin + sent / chars_per_s - loop.time()
             if wait >= MIN_SLEEP_S:
@@ -180,6 +170,32 @@ def _rng(material: str, stream: str) -> random.Random:
     """One independent stream per concern, so changing the latency never changes the text."""
     digest = hashlib.sha256(f"{material}\x1e{stream}".encode("utf-8", "surrogatepass")).digest()
     return random.Random(int.from_bytes(digest, "big"))
+
+
+def _fate(
+    material: str, request: CompletionRequest, rate: float
+) -> tuple[LLMError, bool, float] | None:
+    """Whether the call fails: the error, whether mid-stream, and where in the stream.
+
+    A rate of 0 never fails (a draw in [0, 1) is never below it), so its draws are skipped:
+    seeding a generator costs more than the rest of the decision.
+    """
+    if rate <= 0:
+        return None
+    fate = _rng(material, "fate")
+    fails = fate.random() < rate
+    kinds = [FailureKind.RATE_LIMIT, FailureKind.TIMEOUT, FailureKind.CONNECTION]
+    if request.response_schema is not None:
+        kinds.append(FailureKind.MALFORMED_OUTPUT)
+    failure = fate.choice(kinds)
+    mid_stream = failure is FailureKind.MALFORMED_OUTPUT or (
+        failure is not FailureKind.RATE_LIMIT and fate.random() < 0.5
+    )
+    where = fate.random()
+    retry_after = round(fate.uniform(0.05, 0.5), 3)
+    if not fails:
+        return None
+    return _failure(failure, request, rate, retry_after), mid_stream, where
 
 
 def _tokens(chars: int) -> int:

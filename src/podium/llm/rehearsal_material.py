@@ -58,8 +58,8 @@ def _clean_line(value: str, limit: int) -> str:
 def texts_of(value: Any, limit: int = 200, items: int = 60) -> list[str]:
     if isinstance(value, str):
         value = [value]
-    if not isinstance(value, list | tuple):
-        return []
+    if not isinstance(value, list | tuple) or not value:
+        return []  # most lists in hints are empty
     found = [t for t in (text_of(v, limit) for v in value[:items]) if t]
     return list(dict.fromkeys(found))
 
@@ -191,27 +191,11 @@ class Material:
             for d in mappings_of(h.get("dependencies"), 200)
         ]
         return cls(
+            **_setting(h),
             kind=enum_of(TaskKind, h.get("kind")),
             purpose=text_of(h.get("purpose"), 40),
             role=enum_of(Role, h.get("role")),
             agent_name=text_of(h.get("agent_name"), 120),
-            title=text_of(h.get("title"), 200),
-            format=enum_of(Format, h.get("format")),
-            logline=text_of(h.get("logline"), 600),
-            premise=text_of(h.get("premise"), 1200),
-            themes=texts_of(h.get("themes"), 80),
-            tone=text_of(h.get("tone"), 300),
-            characters=_characters(h.get("characters")),
-            locations=[short_place(p) for p in texts_of(h.get("locations"), 200)],
-            location_notes={
-                short_place(p): note
-                for p in texts_of(h.get("locations"), 200)
-                if (note := place_note(p))
-            },
-            palette=texts_of(h.get("palette"), 40),
-            lighting=text_of(h.get("lighting"), 300),
-            camera=text_of(h.get("camera"), 300),
-            music=text_of(h.get("music"), 300),
             task_title=text_of(h.get("task_title"), 200),
             task_brief=text_of(h.get("task_brief"), 600),
             chapter=int_of(h.get("chapter")),
@@ -230,13 +214,11 @@ class Material:
         )
 
     def cast(self) -> list[CharacterHint]:
-        cast = list(self.characters) or [CharacterHint(*c) for c in banks.DEFAULT_CHARACTERS]
+        cast = list(self.characters or _DEFAULT_CAST)
         if self.character and all(c.name.lower() != self.character.lower() for c in cast):
             cast.insert(0, CharacterHint(self.character))
         if len(cast) == 1:  # a scene needs someone to talk to
-            cast.extend(
-                CharacterHint(*c) for c in banks.DEFAULT_CHARACTERS[:2] if c[0] != cast[0].name
-            )
+            cast.extend(c for c in _DEFAULT_CAST[:2] if c.name != cast[0].name)
         return cast
 
     def voiced(self) -> CharacterHint | None:
@@ -262,6 +244,61 @@ class Material:
 
     def production_title(self) -> str:
         return self.title or "Untitled"
+
+
+_DEFAULT_CAST = tuple(CharacterHint(*c) for c in banks.DEFAULT_CHARACTERS)  # frozen: shared
+
+# The production's own facts: the same in every call of a production. Reading them is most of
+# `from_hints`, so what they became is kept, under the text facts (hashable, hashes cached),
+# and checked against the list facts by equality (a C comparison, mostly by identity).
+_SCALAR_FACTS = ("title", "format", "logline", "premise", "tone", "lighting", "camera", "music")
+_LIST_FACTS = ("themes", "characters", "locations", "palette")
+_SETTINGS: dict[tuple[Any, ...], tuple[tuple[Any, ...], dict[str, Any]]] = {}
+_SETTINGS_MAX = 64
+
+
+def _setting(h: Mapping[str, Any]) -> dict[str, Any]:
+    """Material's production fields from the hints. The lists are shared: read them only."""
+    lists = tuple(h.get(k) for k in _LIST_FACTS)
+    try:
+        key = tuple(h.get(k) for k in _SCALAR_FACTS)
+        hit = _SETTINGS.get(key)
+    except TypeError:  # a fact that is not text: read it every time
+        return _read_setting(h)
+    if hit is not None and hit[0] == lists:
+        return hit[1]
+    fields = _read_setting(h)
+    if len(_SETTINGS) >= _SETTINGS_MAX:
+        _SETTINGS.clear()
+    # The raw lists are copied (shallowly) so a caller changing its own list later is seen.
+    _SETTINGS[key] = (tuple(_snapshot(v) for v in lists), fields)
+    return fields
+
+
+def _snapshot(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        items = [dict(v) if isinstance(v, dict) else v for v in value]
+        return items if isinstance(value, list) else tuple(items)
+    return value
+
+
+def _read_setting(h: Mapping[str, Any]) -> dict[str, Any]:
+    locations = texts_of(h.get("locations"), 200)
+    return {
+        "title": text_of(h.get("title"), 200),
+        "format": enum_of(Format, h.get("format")),
+        "logline": text_of(h.get("logline"), 600),
+        "premise": text_of(h.get("premise"), 1200),
+        "themes": texts_of(h.get("themes"), 80),
+        "tone": text_of(h.get("tone"), 300),
+        "characters": _characters(h.get("characters")),
+        "locations": [short_place(p) for p in locations],
+        "location_notes": {short_place(p): note for p in locations if (note := place_note(p))},
+        "palette": texts_of(h.get("palette"), 40),
+        "lighting": text_of(h.get("lighting"), 300),
+        "camera": text_of(h.get("camera"), 300),
+        "music": text_of(h.get("music"), 300),
+    }
 
 
 def short_place(location: str) -> str:

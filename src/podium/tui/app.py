@@ -12,7 +12,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -23,17 +23,7 @@ from podium.config import Config, ConfigError, LoadedConfig, config_dir, load_co
 from podium.domain.escalation import Command
 from podium.domain.events import ProductionState
 from podium.domain.tasks import TaskState
-from podium.tui.commands import PodiumCommands
-from podium.tui.screens.adjust_constraints import AdjustConstraintsScreen
-from podium.tui.screens.alternatives import AlternativesScreen
-from podium.tui.screens.clarify_vision import ClarifyVisionScreen
 from podium.tui.screens.conductor import ConductorScreen
-from podium.tui.screens.confirm import ConfirmQuitScreen
-from podium.tui.screens.dialog import Dialog
-from podium.tui.screens.escalation import EscalationScreen
-from podium.tui.screens.feedback import FeedbackScreen
-from podium.tui.screens.help import HelpScreen, Section
-from podium.tui.screens.override import OverrideScreen
 from podium.tui.source import Feed, ProductionSource
 from podium.tui.themes import THEME_VARIABLES, ThemeSet, choose_theme, load_themes
 from podium.tui.widgets.agent_activity import AgentActivity
@@ -41,7 +31,19 @@ from podium.tui.widgets.debate_transcript import DebateTranscript
 from podium.tui.widgets.escalation_inbox import EscalationInbox
 from podium.tui.widgets.task_tree import TaskTree
 
+if TYPE_CHECKING:
+    from textual.command import Provider
+
+    from podium.tui.screens.help import Section
+
 log = logging.getLogger("podium.tui")
+
+
+def _podium_commands() -> type[Provider]:
+    """The command palette's provider, imported when the palette first opens."""
+    from podium.tui.commands import PodiumCommands
+
+    return PodiumCommands
 
 
 class PodiumApp(App[ProductionState]):
@@ -50,7 +52,7 @@ class PodiumApp(App[ProductionState]):
     CSS_PATH = "app.tcss"
     TITLE = "podium"
     ENABLE_COMMAND_PALETTE = True
-    COMMANDS: ClassVar = App.COMMANDS | {PodiumCommands}
+    COMMANDS: ClassVar = App.COMMANDS | {_podium_commands}
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -102,13 +104,27 @@ class PodiumApp(App[ProductionState]):
         for item in found.themes:
             self.register_theme(item)
         known = self.theme_names + [n for n in self.available_themes if n not in self.theme_names]
-        self.theme = choose_theme(theme, self.settings.config.theme, known)
+        self._start_in_theme(choose_theme(theme, self.settings.config.theme, known))
         self.feed = Feed()
         self.final_state: ProductionState | None = None
         self.engine_error: str | None = None
         self._engine: Worker[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._quitting = False
+
+    def _start_in_theme(self, name: str) -> None:
+        """Start in this theme without `self.theme = name`: its watcher queues a second parse
+        of every stylesheet, and a restyle, for a screen not drawn yet. Nothing is parsed
+        yet, so the first parse is simply made in this theme's colours."""
+        if name == self.theme:
+            return
+        self.set_reactive(PodiumApp.theme, name)
+        theme = self.current_theme
+        self.set_class(theme.dark, "-dark-mode", update=False)
+        self.set_class(not theme.dark, "-light-mode", update=False)
+        self.set_class(True, f"-theme-{name}", update=False)
+        self.stylesheet.set_variables(self.get_css_variables())
+        self._refresh_truecolor_filter(self.ansi_theme)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(THEME_VARIABLES)
@@ -123,15 +139,17 @@ class PodiumApp(App[ProductionState]):
         )
 
     def on_mount(self) -> None:
-        unknown = sorted(set(self.settings.config.keymap) - binding_ids())
-        if unknown:
-            self.warnings.append(
-                f"{self.settings.path}: [keymap] has unknown binding id(s) {', '.join(unknown)};"
-                f" known: {', '.join(sorted(binding_ids()))}"
-            )
-        keymap = {k: v for k, v in self.settings.config.keymap.items() if k not in unknown}
-        if keymap:
-            self.set_keymap(keymap)
+        if self.settings.config.keymap:  # checking ids imports every dialog: only when needed
+            known = binding_ids()
+            unknown = sorted(set(self.settings.config.keymap) - known)
+            if unknown:
+                self.warnings.append(
+                    f"{self.settings.path}: [keymap] has unknown binding id(s)"
+                    f" {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+                )
+            keymap = {k: v for k, v in self.settings.config.keymap.items() if k not in unknown}
+            if keymap:
+                self.set_keymap(keymap)
         for warning in self.warnings:
             self.notify(warning, severity="warning", timeout=12, markup=False)
         self._unsubscribe = self.source.subscribe(self.feed)
@@ -234,6 +252,8 @@ class PodiumApp(App[ProductionState]):
             self.stop_and_exit()  # detaching only stops following; the engine runs on
             return
         if self.work_running():
+            from podium.tui.screens.confirm import ConfirmQuitScreen
+
             running = sum(
                 1 for r in self.source.view.tasks.values() if r.state is TaskState.RUNNING
             )
@@ -268,6 +288,8 @@ class PodiumApp(App[ProductionState]):
     # -- help and themes ---------------------------------------------------------------------------
 
     def action_help(self) -> None:
+        from podium.tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(key_sections(), self.settings.config.keymap))
 
@@ -307,6 +329,11 @@ class PodiumApp(App[ProductionState]):
 
 def key_sections() -> list[Section]:
     """Every binding, by where it applies: the help screen and docs/tui.md show these."""
+    from podium.tui.screens.confirm import ConfirmQuitScreen
+    from podium.tui.screens.dialog import Dialog
+    from podium.tui.screens.escalation import EscalationScreen
+    from podium.tui.screens.override import OverrideScreen
+
     return [
         ("Everywhere", [*PodiumApp.BINDINGS, *ConductorScreen.BINDINGS]),
         ("Task tree", TaskTree.BINDINGS),
@@ -318,19 +345,21 @@ def key_sections() -> list[Section]:
     ]
 
 
-_DIALOGS = (
-    AdjustConstraintsScreen,
-    AlternativesScreen,
-    ClarifyVisionScreen,
-    FeedbackScreen,
-)
-
-
 def binding_ids() -> set[str]:
+    from podium.tui.screens.adjust_constraints import AdjustConstraintsScreen
+    from podium.tui.screens.alternatives import AlternativesScreen
+    from podium.tui.screens.clarify_vision import ClarifyVisionScreen
+    from podium.tui.screens.feedback import FeedbackScreen
+
     ids: set[str] = set()
     for _, items in key_sections():
         ids.update(b.id for b in items if isinstance(b, Binding) and b.id)
-    for dialog in _DIALOGS:
+    for dialog in (
+        AdjustConstraintsScreen,
+        AlternativesScreen,
+        ClarifyVisionScreen,
+        FeedbackScreen,
+    ):
         ids.update(b.id for b in dialog.BINDINGS if isinstance(b, Binding) and b.id)
     return ids
 

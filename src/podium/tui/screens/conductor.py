@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -25,14 +25,6 @@ from podium.domain.escalation import Action, Command, Escalation
 from podium.domain.state import ProductionView
 from podium.tui.live import Digest
 from podium.tui.messages import DetailsRequested, Intent, Selected
-from podium.tui.screens.adjust_constraints import AdjustConstraintsScreen, ConstraintChanges
-from podium.tui.screens.alternatives import AlternativesScreen, Choice, Picked
-from podium.tui.screens.clarify_vision import ClarifyVisionScreen, VisionChange
-from podium.tui.screens.escalation import EscalationChoice, EscalationScreen
-from podium.tui.screens.feedback import FeedbackNote, FeedbackScreen
-from podium.tui.screens.filter import FilterScreen, TranscriptFilter
-from podium.tui.screens.override import OverrideDecision, OverrideScreen
-from podium.tui.screens.task_detail import TaskDetailScreen
 from podium.tui.source import Feed, ProductionSource
 from podium.tui.widgets.agent_activity import AgentActivity
 from podium.tui.widgets.debate_transcript import DebateTranscript, history
@@ -40,6 +32,15 @@ from podium.tui.widgets.escalation_detail import EscalationDetail, card_for, pre
 from podium.tui.widgets.escalation_inbox import EscalationInbox
 from podium.tui.widgets.status_bar import StatusBar
 from podium.tui.widgets.task_tree import TaskTree
+
+if TYPE_CHECKING:  # the dialogs are imported when first opened: none is on the first frame
+    from podium.tui.screens.adjust_constraints import ConstraintChanges
+    from podium.tui.screens.alternatives import Picked
+    from podium.tui.screens.clarify_vision import VisionChange
+    from podium.tui.screens.escalation import EscalationChoice
+    from podium.tui.screens.feedback import FeedbackNote
+    from podium.tui.screens.filter import TranscriptFilter
+    from podium.tui.screens.override import OverrideDecision
 
 REFRESH_HZ = 15
 ALTERNATIVES = 3
@@ -238,6 +239,9 @@ class ConductorScreen(Screen[None]):
 
     @on(DetailsRequested)
     def _details(self, message: DetailsRequested) -> None:
+        from podium.tui.screens.escalation import EscalationScreen
+        from podium.tui.screens.task_detail import TaskDetailScreen
+
         view = self.view
         if message.escalation_id is not None:
             escalation = view.escalations.get(message.escalation_id)
@@ -336,6 +340,8 @@ class ConductorScreen(Screen[None]):
         return record.spec.assignee if record is not None else None
 
     def _approve(self, escalation: Escalation | None, task_id: str | None) -> None:
+        from podium.tui.screens.alternatives import AlternativesScreen, Choice
+
         if escalation is None:
             where = f"{task_id} has" if task_id else "there is"
             self.notify(f"Nothing to approve: {where} no open inbox item.", markup=False)
@@ -363,6 +369,8 @@ class ConductorScreen(Screen[None]):
         )
 
     def _override(self, escalation: Escalation | None, task_id: str | None) -> None:
+        from podium.tui.screens.override import OverrideScreen
+
         record = self.view.tasks.get(task_id or "")
         if record is None:
             self.notify("Select a task (or an inbox item about one) to override.", markup=False)
@@ -394,6 +402,8 @@ class ConductorScreen(Screen[None]):
         )
 
     def _feedback(self, agent_id: str | None) -> None:
+        from podium.tui.screens.feedback import FeedbackScreen
+
         agent = self.view.agents.get(agent_id or "")
         if agent is None:
             self.notify("Select an agent (or a task) to give feedback to.", markup=False)
@@ -416,6 +426,8 @@ class ConductorScreen(Screen[None]):
         )
 
     def _reassign(self, escalation: Escalation | None, task_id: str | None) -> None:
+        from podium.tui.screens.alternatives import AlternativesScreen, Choice
+
         record = self.view.tasks.get(task_id or "")
         if record is None:
             self.notify("Select a task to reassign.", markup=False)
@@ -444,6 +456,8 @@ class ConductorScreen(Screen[None]):
     # -- screen-wide actions -------------------------------------------------------------------
 
     def action_clarify_vision(self) -> None:
+        from podium.tui.screens.clarify_vision import ClarifyVisionScreen
+
         if self.view.vision is None:
             self.notify("This production has no vision yet.", markup=False)
             return
@@ -467,6 +481,8 @@ class ConductorScreen(Screen[None]):
         self.app.push_screen(ClarifyVisionScreen(self.view), amend)
 
     def action_adjust_constraints(self, escalation_id: str | None = None) -> None:
+        from podium.tui.screens.adjust_constraints import AdjustConstraintsScreen
+
         constraints = self.view.constraints
         if constraints is None:
             return
@@ -485,6 +501,8 @@ class ConductorScreen(Screen[None]):
         self.submit(new_command(Action.RESUME if self.view.paused else Action.PAUSE))
 
     def action_filter(self) -> None:
+        from podium.tui.screens.filter import FilterScreen
+
         transcript = self.query_one(DebateTranscript)
         known = list(self.view.debates) + [
             t for t, r in self.view.tasks.items() if r.reviews or t in self._debated()

@@ -1,101 +1,102 @@
-"""One agent in the activity pane: who, doing what, the tail of its writing, and a sparkline."""
+"""One agent in the activity pane: who, doing what, the tail of its writing, and a sparkline.
+
+Pure drawing, no widget: `AgentActivity` draws every row itself (Textual's line API), so a
+row is two cached lines of segments that are rebuilt only when that agent changed.
+Agent text goes in as `rich.text.Text` (never markup).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Callable, Sequence
 
+from rich.color import Color as RichColor
+from rich.console import Console
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Horizontal
-from textual.widgets import Sparkline, Static
+from textual.renderables.sparkline import Sparkline
+from textual.strip import Strip
 
-from podium.domain.events import AgentState
 from podium.domain.state import AgentRecord
 from podium.tui.format import AGENT_GLYPH, money, tail, tokens
 
+ROW_HEIGHT = 2
 SPARK_WIDTH = 18
+PAD = 1  # left and right padding of a row
+SPARK_MARGIN = 1  # either side of the sparkline
+FIXED = 2 * PAD + 2 * SPARK_MARGIN + SPARK_WIDTH  # cells beside the text
+
+StyleOf = Callable[[str], Style]
 
 
-class AgentRow(Horizontal):
-    """Two lines of text beside an activity sparkline; the pane decides which row is current."""
+def text_width(row_width: int) -> int:
+    """Cells for the two lines of text in a row this wide."""
+    return max(0, row_width - FIXED)
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "agent-row--name",
-        "agent-row--dim",
-        "agent-row--tail",
-        *(f"agent-row--{state.value}" for state in AgentState),
-    }
 
-    DEFAULT_CSS = """
-    AgentRow { height: 2; }
-    AgentRow > .row-text { width: 1fr; height: 2; text-wrap: nowrap; text-overflow: ellipsis; }
-    AgentRow > Sparkline { width: 18; height: 2; margin: 0 1 0 1; }
-    """
+def row_lines(record: AgentRecord, width: int, style: StyleOf) -> tuple[Text, Text]:
+    """The two lines of a row: who and what, then the tail of what it writes."""
+    spec = record.spec
+    first = Text(no_wrap=True, overflow="ellipsis")
+    first.append(f"{AGENT_GLYPH[record.state]} ", style=style(record.state.value))
+    first.append(spec.name, style=style("name"))
+    role = spec.role.value.replace("_", " ")
+    if spec.character:
+        role = f"as {spec.character}"
+    if role not in spec.name.lower():
+        first.append(f"  {role}", style=style("dim"))
+    first.append(f"  {record.state.value}", style=style(record.state.value))
+    if record.task_id:
+        first.append(f"  {record.task_id}")
+    used = tokens(record.input_tokens + record.output_tokens)
+    cost = "$?" if record.cost_unknown and not record.cost_usd else money(record.cost_usd)
+    first.append(f"  {used} tok · {cost}", style=style("dim"))
+    if record.failures:
+        first.append(f" · {record.failures} failed", style=style("failed"))
+    second = Text(no_wrap=True, overflow="ellipsis")
+    second.append("  ↳ ", style=style("dim"))
+    if record.tail:
+        second.append(tail(record.tail, max(10, width - 5)), style=style("tail"))
+    elif record.last_report:
+        second.append(tail(record.last_report, max(10, width - 5)), style=style("dim"))
+    else:
+        second.append("—", style=style("dim"))
+    return first, second
 
-    def __init__(self, *, agent_id: str) -> None:
-        super().__init__(id=f"agent-{agent_id}")
-        self.agent_id = agent_id
-        self._record: AgentRecord | None = None
-        self._series: list[float] = []
 
-    def compose(self) -> ComposeResult:
-        yield Static(classes="row-text", markup=False)
-        yield Sparkline([0.0], summary_function=max)
+def text_strip(line: Text, width: int, base: Style, console: Console) -> Strip:
+    """One line of text on `base`, cut with an ellipsis (as a `nowrap` Static cuts it)."""
+    if width <= 0:
+        return Strip([], 0)
+    if line.cell_len > width:
+        line = line.copy()
+        line.truncate(width, overflow="ellipsis")
+    segments = [
+        Segment(segment.text, base + segment.style if segment.style else base)
+        for segment in line.render(console)
+    ]
+    return Strip(segments).adjust_cell_length(width, base)
 
-    def show(self, record: AgentRecord, series: Sequence[float]) -> None:
-        """Redraw from the agent's record and its chunks-per-second history."""
-        self._record = record
-        self._series = list(series)
-        if not self.is_mounted:
-            return
-        text = self.query_one(".row-text", Static)
-        width = text.size.width or 60
-        text.update(self._text(record, width), layout=False)
-        spark = self.query_one(Sparkline)
-        if spark.data != self._series:
-            spark.data = self._series or [0.0]
 
-    def on_mount(self) -> None:
-        if self._record is not None:
-            self.call_after_refresh(self.show, self._record, self._series)
-
-    def on_resize(self) -> None:
-        if self._record is not None:
-            self.call_after_refresh(self.show, self._record, self._series)
-
-    def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"agent-row--{name}", partial=True)
-
-    def _text(self, record: AgentRecord, width: int) -> Text:
-        spec = record.spec
-        first = Text(no_wrap=True, overflow="ellipsis")
-        first.append(f"{AGENT_GLYPH[record.state]} ", style=self._style(record.state.value))
-        first.append(spec.name, style=self._style("name"))
-        role = spec.role.value.replace("_", " ")
-        if spec.character:
-            role = f"as {spec.character}"
-        if role not in spec.name.lower():
-            first.append(f"  {role}", style=self._style("dim"))
-        first.append(f"  {record.state.value}", style=self._style(record.state.value))
-        if record.task_id:
-            first.append(f"  {record.task_id}")
-        used = tokens(record.input_tokens + record.output_tokens)
-        cost = "$?" if record.cost_unknown and not record.cost_usd else money(record.cost_usd)
-        first.append(f"  {used} tok · {cost}", style=self._style("dim"))
-        if record.failures:
-            first.append(f" · {record.failures} failed", style=self._style("failed"))
-        second = Text(no_wrap=True, overflow="ellipsis")
-        second.append("  ↳ ", style=self._style("dim"))
-        if record.tail:
-            second.append(tail(record.tail, max(10, width - 5)), style=self._style("tail"))
-        elif record.last_report:
-            second.append(tail(record.last_report, max(10, width - 5)), style=self._style("dim"))
-        else:
-            second.append("—", style=self._style("dim"))
-        both = Text(no_wrap=True, overflow="ellipsis")
-        both.append_text(first)
-        both.append("\n")
-        both.append_text(second)
-        return both
+def spark_strips(
+    series: Sequence[float], base: Style, low: RichColor, high: RichColor, console: Console
+) -> tuple[Strip, ...]:
+    """The sparkline's two lines (as Textual's Sparkline widget draws them)."""
+    data = list(series) or [0.0]
+    renderable = Sparkline(
+        data,
+        width=SPARK_WIDTH,
+        height=ROW_HEIGHT,
+        min_color=low,
+        max_color=high,
+        summary_function=max,
+    )
+    options = console.options.update(width=SPARK_WIDTH, height=ROW_HEIGHT, highlight=False)
+    segments = Segment.apply_style(console.render(renderable, options), base)
+    lines = Segment.split_and_crop_lines(
+        segments, SPARK_WIDTH, style=base, include_new_lines=False, pad=True
+    )
+    strips = [Strip(line, SPARK_WIDTH) for line in lines][:ROW_HEIGHT]
+    while len(strips) < ROW_HEIGHT:
+        strips.append(Strip.blank(SPARK_WIDTH, base))
+    return tuple(strips)

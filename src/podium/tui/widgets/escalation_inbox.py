@@ -69,7 +69,7 @@ class EscalationInbox(OptionList):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, markup=False)
-        self._ids: list[str] = []
+        self._ids: list[str] | None = None  # None: nothing shown yet
 
     # -- updates from the screen -----------------------------------------------------------
 
@@ -77,9 +77,13 @@ class EscalationInbox(OptionList):
         """Show the open escalations; keep the highlight on the same item when it is still open."""
         items = view.open_escalations()
         ids = [e.id for e in items]
-        if ids == self._ids and ids:
+        if ids == self._ids:
+            # The same items: only their ages move. (An empty inbox stays as it is drawn:
+            # setting its options again would lay the screen out again, every second.)
             for esc in items:
-                self.replace_option_prompt(esc.id, self._prompt(esc, now))
+                prompt = self._prompt(esc, now)
+                if self.get_option(esc.id).prompt != prompt:
+                    self.replace_option_prompt(esc.id, prompt)
             return
         current = self.current_escalation
         index = self.highlighted or 0
@@ -94,7 +98,7 @@ class EscalationInbox(OptionList):
         self.highlighted = min(index, len(ids) - 1)
 
     def restyle(self, view: ProductionView, now: float) -> None:
-        self._ids = []
+        self._ids = None
         self.sync(view, now)
 
     @property

@@ -14,6 +14,9 @@ from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.binding import Binding, BindingType
+from textual.css.styles import RenderStyles
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -144,6 +147,8 @@ class TaskTree(Tree[NodeRef]):
         self._shape = _Shape({}, {}, {})
         self._node_for: dict[NodeRef, TreeNode[NodeRef]] = {}
         self._filled: set[NodeRef] = set()
+        self._line_style: Style | None = None
+        self._component_memo: dict[tuple[str, ...], RenderStyles] = {}
 
     # -- updates from the screen -----------------------------------------------------------
 
@@ -181,7 +186,7 @@ class TaskTree(Tree[NodeRef]):
             ref = NodeRef("task", task_id)
             node = self._node_for.get(ref)
             if node is not None:
-                node.set_label(self._label(ref))
+                self._set_label(node, ref)
             parent = self._shape.parent.get(task_id)
             if parent is not None:
                 touched.add(parent)
@@ -190,12 +195,19 @@ class TaskTree(Tree[NodeRef]):
         for ref in touched:
             node = self._node_for.get(ref)
             if node is not None:
-                node.set_label(self._label(ref))
+                self._set_label(node, ref)
 
     def relabel(self) -> None:
         """Draw every shown label again (after a theme change, or a new plan)."""
         for ref, node in self._node_for.items():
-            node.set_label(self._label(ref))
+            self._set_label(node, ref)
+
+    def _set_label(self, node: TreeNode[NodeRef], ref: NodeRef) -> None:
+        """Relabel a node only when its label changed: a new label redraws the node's line
+        and every line under it, so an unchanged phase costs nothing."""
+        label = self._label(ref)
+        if node.label != label:
+            node.set_label(label)
 
     # -- building ----------------------------------------------------------------------------
 
@@ -261,6 +273,38 @@ class TaskTree(Tree[NodeRef]):
                 self.cursor_line = node.line
 
         self.call_after_refresh(restore)
+
+    # -- drawing -----------------------------------------------------------------------------
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._line_style = self.rich_style  # once a frame: it walks every ancestor's styles
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._line_style = None
+
+    def render_line(self, y: int) -> Strip:
+        style = self._line_style
+        if style is None:
+            return super().render_line(y)
+        scroll_x, scroll_y = self.scroll_offset
+        return self._render_line(y + scroll_y, scroll_x, scroll_x + self.size.width, style)
+
+    def get_component_styles(self, *names: str) -> RenderStyles:
+        """As Tree asks for its guide styles on every line drawn, keep them until restyled."""
+        memo: dict[tuple[str, ...], RenderStyles] | None = getattr(self, "_component_memo", None)
+        if memo is None:
+            return super().get_component_styles(*names)
+        styles = memo.get(names)
+        if styles is None:
+            styles = memo[names] = super().get_component_styles(*names)
+        return styles
+
+    def notify_style_update(self) -> None:
+        memo = getattr(self, "_component_memo", None)
+        if memo is not None:
+            memo.clear()
+        super().notify_style_update()
 
     # -- labels ------------------------------------------------------------------------------
 
