@@ -709,12 +709,22 @@ async def test_images_are_refused_clearly() -> None:
 # --- streaming and timing --------------------------------------------------------------------
 
 
-async def test_stream_yields_several_chunks_that_join_to_the_text() -> None:
+async def test_stream_yields_several_chunks_that_join_to_the_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_sleep = asyncio.sleep
+
+    async def no_wait(delay: float) -> None:
+        await real_sleep(0)
+
+    monkeypatch.setattr(rehearsal.asyncio, "sleep", no_wait)
     for schema in (Screenplay, None):
         req = request(schema=schema, hints={**VISION, "kind": "scene"})
-        chunks, result = await run(backend(), req)
+        chunks, result = await run(backend(tokens_per_s=50), req)  # paced: piece by piece
         assert len(chunks) >= 3
         assert "".join(chunks) == result.text
+        fast, again = await run(backend(), req)  # faster than a pause: one piece
+        assert fast == [again.text] == [result.text]
 
 
 async def test_pacing_sleeps_are_batched(monkeypatch: pytest.MonkeyPatch) -> None:

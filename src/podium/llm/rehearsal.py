@@ -111,7 +111,11 @@ class RehearsalBackend:
         fate = _fate(material, request, settings.failure_rate)
 
         text, parsed, finish = _write(request, _rng(material, "content"))
-        chunks = _chunks(text, timing)
+        chars_per_s = settings.tokens_per_s * CHARS_PER_TOKEN
+        if fate is None and len(text) < MIN_SLEEP_S * chars_per_s:
+            chunks = [text]  # streamed faster than one pause: it arrives as one piece anyway
+        else:
+            chunks = _chunks(text, timing)
 
         await asyncio.sleep(latency_s)
         fail_at: int | None = None
@@ -123,16 +127,26 @@ class RehearsalBackend:
 
         loop = asyncio.get_running_loop()
         begin = loop.time()
-        chars_per_s = settings.tokens_per_s * CHARS_PER_TOKEN
         sent = 0
+        # Chunks due before the next pause arrive together, as one piece: a consumer could not
+        # tell them apart (nothing runs between them), and each piece costs it a loop turn.
+        # Pieces never straddle a word, so sanitizing the piece equals sanitizing its chunks.
+        burst: list[str] = []
         for index, chunk in enumerate(chunks):
             if index == fail_at and fate is not None:
+                if burst:
+                    yield "".join(burst)
                 raise fate[0]
             sent += len(chunk)
             wait = begin + sent / chars_per_s - loop.time()
             if wait >= MIN_SLEEP_S:
+                if burst:
+                    yield "".join(burst)
+                    burst = []
                 await asyncio.sleep(wait)
-            yield chunk
+            burst.append(chunk)
+        if burst:
+            yield "".join(burst)
         prompt_chars = sum(len(m.content) for m in request.messages)
         yield CompletionResult(
             text=text,
