@@ -102,11 +102,13 @@ class RehearsalBackend:
     ) -> AsyncIterator[str | CompletionResult]:
         settings = self.settings
         material = seed_material(settings.seed, request)
-        timing = _rng(material, "timing")
+        # Seeding a generator costs more than most of what is drawn from it, so the timing
+        # stream is made only when something is drawn from it: its first draw is the jitter.
+        timing = _rng(material, "timing") if settings.jitter_ms else None
 
         # Everything random about timing and failure is drawn up front, in a fixed order.
         kind_extra = _kind_latency_ms(settings, request.hints)
-        jitter = timing.uniform(-settings.jitter_ms, settings.jitter_ms)
+        jitter = timing.uniform(-settings.jitter_ms, settings.jitter_ms) if timing else 0.0
         latency_s = max(0.0, settings.latency_ms + jitter + kind_extra) / 1000
         fate = _fate(material, request, settings.failure_rate)
 
@@ -115,6 +117,9 @@ class RehearsalBackend:
         if fate is None and len(text) < MIN_SLEEP_S * chars_per_s:
             chunks = [text]  # streamed faster than one pause: it arrives as one piece anyway
         else:
+            if timing is None:
+                timing = _rng(material, "timing")
+                timing.random()  # the jitter's draw, so the chunks are those of any jitter
             chunks = _chunks(text, timing)
 
         await asyncio.sleep(latency_s)
