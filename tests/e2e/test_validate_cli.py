@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +25,7 @@ def _podium() -> list[str]:
     return [sys.executable, "-m", "podium"]
 
 
-def podium(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def podium(*args: str, cwd: Path = ROOT, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8"}
     return subprocess.run(
         [*_podium(), *args],
@@ -33,7 +34,7 @@ def podium(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
         encoding="utf-8",
         cwd=cwd,
         env=env,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
 
@@ -112,3 +113,84 @@ def test_validate_without_a_file_is_a_usage_error() -> None:
     assert result.returncode == 2
     assert "usage:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _refused(result: subprocess.CompletedProcess[str], path: Path, message: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stderr.strip() == f"{path}:1: file: {message}"
+
+
+def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    path = tmp_path / "pipe.toml"
+    os.mkfifo(path)
+
+    result = podium("validate", str(path), timeout=30)
+
+    _refused(
+        result, path, "is a named pipe (FIFO), not a regular file; give a production file (.toml)"
+    )
+
+
+def test_a_device_and_a_socket_are_refused(tmp_path: Path) -> None:
+    zero = Path("/dev/zero")
+    _refused(
+        podium("validate", str(zero), timeout=30),
+        zero,
+        "is a character device, not a regular file; give a production file (.toml)",
+    )
+    path = tmp_path / "sock.toml"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(path))
+        result = podium("validate", str(path), timeout=30)
+    _refused(result, path, "is a socket, not a regular file; give a production file (.toml)")
+
+
+def test_a_huge_file_is_refused_by_its_size(tmp_path: Path) -> None:
+    path = tmp_path / "huge.toml"
+    with path.open("wb") as handle:
+        handle.truncate(11 * 1024 * 1024)  # sparse: nothing is written
+
+    result = podium("validate", str(path), timeout=30)
+
+    _refused(
+        result, path, "is 11.0 MiB; a production file is at most 10 MiB (is this the right file?)"
+    )
+
+
+def test_nesting_too_deep_for_the_toml_parser_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "deep.toml"
+    path.write_text("a=" + "[" * 600 + "]" * 600 + "\n", encoding="utf-8")
+
+    result = podium("validate", str(path))
+
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        f"{path}:1: toml: arrays or tables nested too deeply (at most 32 levels)"
+    )
+
+
+def test_a_model_name_without_a_provider_fails_validation_without_litellm(
+    tmp_path: Path,
+) -> None:
+    """`run` would refuse "gpt4"; `validate` says so first, with the line, and stays fast."""
+    sample = (ROOT / "sample_productions" / "last_light.toml").read_text(encoding="utf-8")
+    text = sample.replace('default = "rehearsal/last-light"', 'default = "gpt4"', 1)
+    path = tmp_path / "gpt4.toml"
+    path.write_text(text, encoding="utf-8")
+    line = 1 + text.splitlines().index('default = "gpt4"')
+
+    result = podium("validate", str(path))
+
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"{path}:{line}: models.default: 'gpt4' names no provider")
+    probe = (
+        "import sys\nfrom podium.cli import main\n"
+        f"code = main(['validate', {str(path)!r}])\n"
+        "print(code, 'litellm' in sys.modules)"
+    )
+    imported = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert imported.stdout.split() == ["2", "False"]

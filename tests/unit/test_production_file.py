@@ -245,11 +245,8 @@ CASES = [
     ),
     Case(
         "reports_to itself",
-        edit(
-            '[[crew]]\nid = "writer"\nrole = "writer"\nreports_to = "director"',
-            f'[[crew]]  {MARK}\nid = "writer"\nrole = "writer"\nreports_to = "writer"',
-        ),
-        "crew[2]",
+        edit('reports_to = "director"', f'reports_to = "writer"  {MARK}'),
+        "crew[2].reports_to",
         "an agent cannot report to itself",
     ),
     Case(
@@ -263,6 +260,99 @@ CASES = [
         edit("[vision]", f"[constraints]\nmax_concurrency = 0  {MARK}\n\n[vision]"),
         "constraints.max_concurrency",
         "greater than 0 (got 0)",
+    ),
+    Case(
+        "budget_usd = inf",
+        edit("[vision]", f"[constraints]\nbudget_usd = inf  {MARK}\n\n[vision]"),
+        "constraints.budget_usd",
+        "finite number (got inf)",
+    ),
+    Case(
+        "budget_usd = nan",
+        edit("[vision]", f"[constraints]\nbudget_usd = nan  {MARK}\n\n[vision]"),
+        "constraints.budget_usd",
+        "finite number (got nan)",
+    ),
+    Case(
+        "deadline = inf",
+        edit("[vision]", f"[constraints]\ndeadline = inf  {MARK}\n\n[vision]"),
+        "constraints.deadline",
+        "finite number (got inf)",
+    ),
+    Case(
+        "rehearsal speed = inf",
+        add(f"[models.rehearsal]\ntokens_per_s = inf  {MARK}"),
+        "models.rehearsal.tokens_per_s",
+        "finite number (got inf)",
+    ),
+    Case(
+        "model timeout = -inf",
+        add(f'[models.settings."openai/gpt-4o"]\ntimeout_s = -inf  {MARK}'),
+        "models.settings.openai/gpt-4o.timeout_s",
+        "finite number",
+    ),
+    Case(
+        "model name without a provider",
+        add(f'[models]\ndefault = "gpt4"  {MARK}'),
+        "models.default",
+        "'gpt4' names no provider; write provider/model (for OpenAI: 'openai/gpt4')",
+    ),
+    Case(
+        "agent model without a provider",
+        edit('role = "writer"', f'role = "writer"\nmodel = "llama3.1"  {MARK}'),
+        "crew[2].model",
+        "'llama3.1' names no provider; write provider/model, e.g. \"openai/gpt-4o-mini\"",
+    ),
+    Case(
+        "model name with nothing after the provider",
+        add(f'[models]\nimage = "openai/"  {MARK}'),
+        "models.image",
+        "names no model after 'openai/'",
+    ),
+    Case(
+        "per-model limit on a name without a provider",
+        add(f'[constraints.max_per_model]\n"gpt-4o" = 2  {MARK}'),
+        "constraints.max_per_model.gpt-4o",
+        "(for OpenAI: 'openai/gpt-4o')",
+    ),
+    Case(
+        "character agent voicing someone not in the vision",
+        add(
+            '[[vision.characters]]\nname = "Tam"\n\n'
+            f'[[crew]]\nid = "tam"\nrole = "character"\ncharacter = "Tom"  {MARK}'
+        ),
+        "crew[3].character",
+        "no character 'Tom' in the vision (did you mean 'Tam'?); the vision has Tam",
+    ),
+    Case(
+        "character agent in a vision without characters",
+        add(f'[[crew]]\nid = "tam"\nrole = "character"\ncharacter = "Tam"  {MARK}'),
+        "crew[3].character",
+        "no character 'Tam' in the vision; declare it in [[vision.characters]]",
+    ),
+    Case(
+        "character_presence naming an unknown character",
+        add(
+            '[[vision.characters]]\nname = "Morag"\n\n[[vision.characters]]\nname = "Elias"\n\n'
+            f'[[validators]]\ntype = "character_presence"\ncharacters = ["Elias", "Mrag"]  {MARK}'
+        ),
+        "validators[0].characters[1]",
+        "no character 'Mrag' in the vision (did you mean 'Morag'?)",
+    ),
+    Case(
+        "values nested too deeply",
+        edit(
+            'gate = "treatment"',
+            f'gate = "treatment"\nparams = {{ x = {"[" * 40}{"]" * 40} }}  {MARK}',
+        ),
+        "tasks[0].params.x",
+        "values nested more than 32 levels deep",
+    ),
+    Case(
+        "TOML nested beyond what the parser can read",
+        edit('title = "Test"', f'title = "Test"\nx = {"[" * 2000}{"]" * 2000}  {MARK}'),
+        "toml",
+        "arrays or tables nested too deeply (at most 32 levels)",
     ),
     Case(
         "budget_usd = -5",
@@ -736,3 +826,26 @@ def test_mutated_samples_never_make_a_traceback(
         if not lines:
             lines = [""]
     _never_a_traceback("\n".join(lines) + "\n")
+
+
+def _chain(count: int) -> str:
+    """`count` tasks, each depending on the next: the longest walk a cycle search can take."""
+    return BASE + "".join(
+        f'\n[[tasks]]\nid = "c{i}"\ntitle = "C"\nkind = "scene"\nassignee = "writer"\n'
+        + (f'depends_on = ["c{i + 1}"]\n' if i + 1 < count else "")
+        for i in range(count)
+    )
+
+
+def test_the_longest_plan_a_file_may_give_validates() -> None:
+    spec = parse_production(_chain(production.MAX_TASKS - 2), "p.toml")
+    assert len(spec.tasks) == production.MAX_TASKS
+
+
+def test_a_plan_longer_than_the_limit_is_refused_not_a_recursion_error() -> None:
+    with pytest.raises(ProductionFileError) as caught:
+        parse_production(_chain(production.MAX_TASKS), "p.toml")
+    [issue] = caught.value.issues
+    assert issue.field == "tasks"
+    assert "at most 500 items" in issue.message
+    assert issue.line == 1 + BASE.splitlines().index("[[tasks]]")

@@ -41,8 +41,32 @@ class ProductionFileError(Exception):
         self.issues = issues
 
 
+MAX_NESTING = 32
+"""Arrays and tables inside one another; a production file needs five levels at most.
+
+Deeper values are refused before tomllib's or pydantic's recursion can run out of stack.
+"""
+
+
+@dataclass(frozen=True)
+class LoadedProduction:
+    """A validated production file, with the index that turns a path into its line."""
+
+    spec: ProductionSpec
+    source: str
+    index: KeyIndex
+
+    def issue(self, loc: Loc, message: str) -> FileIssue:
+        return FileIssue(self.source, self.index.line_for(loc), _field_name(loc), message)
+
+
 def parse_production(text: str, source: str) -> ProductionSpec:
     """Validate a production file's text; raise ProductionFileError listing every problem."""
+    return load_production(text, source).spec
+
+
+def load_production(text: str, source: str) -> LoadedProduction:
+    """Like parse_production, keeping the key index for checks made later (e.g. the models)."""
     if not text.strip():
         raise ProductionFileError(
             [
@@ -62,7 +86,29 @@ def parse_production(text: str, source: str) -> ProductionSpec:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProductionFileError([_toml_issue(exc, source, text)]) from None
+    except RecursionError:
+        raise ProductionFileError(
+            [
+                FileIssue(
+                    source,
+                    _deepest_line(text),
+                    "toml",
+                    f"arrays or tables nested too deeply (at most {MAX_NESTING} levels)",
+                )
+            ]
+        ) from None
     index = KeyIndex(text)
+    if (deep := _too_deep(data)) is not None:
+        raise ProductionFileError(
+            [
+                FileIssue(
+                    source,
+                    index.line_for(deep),
+                    _field_name(deep),
+                    f"values nested more than {MAX_NESTING} levels deep",
+                )
+            ]
+        )
     try:
         spec = ProductionSpec.model_validate(data)
     except ValidationError as exc:
@@ -76,7 +122,37 @@ def parse_production(text: str, source: str) -> ProductionSpec:
                 for p in problems
             ]
         )
-    return spec
+    return LoadedProduction(spec, source, index)
+
+
+def _too_deep(data: dict[str, Any]) -> Loc | None:
+    """The key holding the first value nested deeper than MAX_NESTING, walked without recursion."""
+    stack: list[tuple[Loc, Any, int]] = [((), data, 0)]
+    while stack:
+        path, value, depth = stack.pop()
+        if depth > MAX_NESTING:
+            named = [i for i, part in enumerate(path) if isinstance(part, str)]
+            return path[: named[-1] + 1] if named else path[:1]
+        if isinstance(value, dict):
+            stack.extend(((*path, str(k)), v, depth + 1) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend(((*path, i), v, depth + 1) for i, v in enumerate(value))
+    return None
+
+
+def _deepest_line(text: str) -> int:
+    """The line where brackets open deepest, for a document too deep to parse at all."""
+    depth = deepest = 0
+    line = 1
+    for number, raw in enumerate(text.splitlines(), start=1):
+        for char in _STRING.sub("", raw).split("#", 1)[0]:
+            if char in "[{":
+                depth += 1
+                if depth > deepest:
+                    deepest, line = depth, number
+            elif char in "]}":
+                depth = max(depth - 1, 0)
+    return line
 
 
 _TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
@@ -136,7 +212,9 @@ def _validation_issue(err: Any, index: KeyIndex, source: str) -> FileIssue:
             close = get_close_matches(tag, tags, n=1, cutoff=0.5)
             hint = f"; did you mean {close[0]!r}?" if close else f" (one of: {', '.join(tags)})"
             message = f"unknown {discriminator} {tag!r}{hint}"
-    elif kind == "value_error" and (named := index.find_under(path, _first_word(message))):
+    elif kind == "value_error" and (
+        named := index.find_under(path, _KEY_OF_MESSAGE.get(message) or _first_word(message))
+    ):
         # A check on a whole table names the key it is about ("min (7) is larger than max").
         path = named
     given = err.get("input")
@@ -158,6 +236,10 @@ def _validation_issue(err: Any, index: KeyIndex, source: str) -> FileIssue:
             if close := get_close_matches(given, expected, n=1, cutoff=0.5):
                 message = f"{message}; did you mean {close[0]!r}?"
     return FileIssue(source, index.line_for(path), _field_name(path), message)
+
+
+# Checks on a whole table whose message does not start with the key it is about.
+_KEY_OF_MESSAGE = {"an agent cannot report to itself": "reports_to"}
 
 
 def _looks_secret(path: Loc) -> bool:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from difflib import get_close_matches
 from enum import StrEnum
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from podium.domain.agents import AgentSpec, Role, reports_to_cycle
 from podium.domain.base import Identifier, Model, Seconds
 from podium.domain.policy import AuthorityPolicy, Territory
 from podium.domain.tasks import TaskKind, TaskSpec, dependency_cycle
-from podium.domain.validators import ValidatorSpec
+from podium.domain.validators import CharacterPresence, ValidatorSpec
+
+Loc = tuple[str | int, ...]
+
+FINITE = ConfigDict(allow_inf_nan=False)
+"""For limits and settings: `inf` or `nan` in a file is a mistake, never "no limit"."""
 
 
 class Format(StrEnum):
@@ -79,6 +85,8 @@ class StyleGuide(Model):
 class Constraints(Model):
     """Limits the scheduler and ledger enforce; every one can be adjusted live."""
 
+    model_config = FINITE
+
     budget_usd: float | None = Field(default=None, gt=0)
     budget_tokens: int | None = Field(default=None, gt=0)
     deadline: Seconds | None = Field(default=None, description="Wall time from the first start.")
@@ -115,6 +123,8 @@ DEFAULT_GATES = ("treatment", "script", "shot_list", "rough_cut", "final")
 class RehearsalSettings(Model):
     """The offline model: deterministic from the seed, with realistic timing and failures."""
 
+    model_config = FINITE
+
     seed: int = 0
     latency_ms: float = Field(default=40.0, ge=0, le=600_000)
     jitter_ms: float = Field(default=20.0, ge=0, le=600_000)
@@ -127,6 +137,8 @@ class RehearsalSettings(Model):
 
 class ModelSettings(Model):
     """Per-model settings for real providers. The key itself never appears here."""
+
+    model_config = FINITE
 
     api_base: str | None = Field(default=None, max_length=500)
     api_key_env: str | None = Field(
@@ -159,6 +171,10 @@ class Planner(Model):
     )
 
 
+MAX_TASKS = 500
+"""Tasks a file may spell out; a planner's draft has the same limit."""
+
+
 class ProductionSpec(Model):
     """A whole production file."""
 
@@ -171,7 +187,7 @@ class ProductionSpec(Model):
     gates: list[Gate] = Field(default_factory=list)
     validators: list[ValidatorSpec] = Field(default_factory=list)
     planner: Planner = Field(default_factory=Planner)
-    tasks: list[TaskSpec] = Field(default_factory=list)
+    tasks: list[TaskSpec] = Field(default_factory=list, max_length=MAX_TASKS)
     models: Models = Field(default_factory=Models)
 
     def agent(self, agent_id: str) -> AgentSpec:
@@ -182,6 +198,15 @@ class ProductionSpec(Model):
 
     def model_for(self, agent: AgentSpec) -> str:
         return agent.model or self.models.default
+
+    def models_in_use(self) -> list[tuple[Loc, str]]:
+        """Each model the crew calls, with where the file names it (for errors that point there)."""
+        places: list[tuple[Loc, str]] = [
+            (("crew", i, "model"), a.model) for i, a in enumerate(self.crew) if a.model
+        ]
+        if any(not a.model for a in self.crew):
+            places.insert(0, (("models", "default"), self.models.default))
+        return places
 
     def planner_agent(self) -> AgentSpec:
         if self.planner.agent:
@@ -316,9 +341,92 @@ def cross_check(spec: ProductionSpec) -> list[CrossCheckError]:
                         f"unknown task {tid!r}{_suggest(tid, known_tasks)}",
                     )
                 )
-    for model, _ in spec.constraints.max_per_model.items():
-        if not model:
-            problems.append(CrossCheckError(("constraints", "max_per_model"), "empty model name"))
+    problems += _model_names(spec)
+    problems += _characters(spec)
+    return problems
+
+
+REHEARSAL_PREFIX = "rehearsal/"
+_PROVIDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+# Bare names litellm would guess a provider for; the file says the provider outright.
+_FAMILIES = (
+    (("gpt-", "gpt4", "gpt3", "o1", "o3", "o4", "chatgpt"), "OpenAI", "openai"),
+    (("claude",), "Anthropic", "anthropic"),
+    (("gemini",), "Google", "gemini"),
+)
+MODEL_EXAMPLES = (
+    '"openai/gpt-4o-mini", "anthropic/claude-sonnet-4-5", "ollama/llama3.1", '
+    'or "rehearsal/default" for the offline model'
+)
+
+
+def model_name_problem(model: str) -> str | None:
+    """Why a string cannot be a model name, judged by its shape alone (litellm is not asked).
+
+    `rehearsal/<anything>` is the rehearsal model; every other model is `provider/model`, as
+    litellm routes it. Whether litellm knows the provider is checked by `podium run`.
+    """
+    if model.startswith(REHEARSAL_PREFIX):
+        return None
+    if not model.strip():
+        return "empty model name; write " + MODEL_EXAMPLES
+    if any(c.isspace() for c in model):
+        return f"{model!r}: a model name has no spaces; write " + MODEL_EXAMPLES
+    provider, slash, name = model.partition("/")
+    if not slash:
+        lowered = model.lower()
+        for prefixes, vendor, provider in _FAMILIES:
+            if lowered.startswith(prefixes):
+                return (
+                    f"{model!r} names no provider; write provider/model "
+                    f"(for {vendor}: '{provider}/{model}')"
+                )
+        return f"{model!r} names no provider; write provider/model, e.g. " + MODEL_EXAMPLES
+    if not _PROVIDER.match(provider):
+        return f"{model!r}: {provider!r} is not a provider name; write " + MODEL_EXAMPLES
+    if not name:
+        return f"{model!r} names no model after {provider + '/'!r}; write " + MODEL_EXAMPLES
+    return None
+
+
+def _model_names(spec: ProductionSpec) -> list[CrossCheckError]:
+    places: list[tuple[Loc, str]] = [(("models", "default"), spec.models.default)]
+    if spec.models.image is not None:
+        places.append((("models", "image"), spec.models.image))
+    places += [(("crew", i, "model"), a.model) for i, a in enumerate(spec.crew) if a.model]
+    places += [(("models", "settings", m), m) for m in spec.models.settings]
+    places += [(("constraints", "max_per_model", m), m) for m in spec.constraints.max_per_model]
+    return [
+        CrossCheckError(loc, problem)
+        for loc, model in places
+        if (problem := model_name_problem(model)) is not None
+    ]
+
+
+def _characters(spec: ProductionSpec) -> list[CrossCheckError]:
+    """Character agents and character_presence rules name someone in the vision."""
+    names = [c.name for c in spec.vision.characters]
+    known = {n.strip().casefold() for n in names}
+
+    def unknown(name: str) -> str | None:
+        if name.strip().casefold() in known:
+            return None
+        if not names:
+            return f"no character {name!r} in the vision; declare it in [[vision.characters]]"
+        return (
+            f"no character {name!r} in the vision{_suggest(name, names)}; "
+            f"the vision has {', '.join(names)}"
+        )
+
+    problems: list[CrossCheckError] = []
+    for i, agent in enumerate(spec.crew):
+        if agent.character is not None and (why := unknown(agent.character)):
+            problems.append(CrossCheckError(("crew", i, "character"), why))
+    for i, rule in enumerate(spec.validators):
+        if isinstance(rule, CharacterPresence):
+            for j, name in enumerate(rule.characters):
+                if why := unknown(name):
+                    problems.append(CrossCheckError(("validators", i, "characters", j), why))
     return problems
 
 
