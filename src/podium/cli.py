@@ -26,9 +26,25 @@ def warn(text: str) -> None:
 class _Parser(argparse.ArgumentParser):
     """argparse that exits 2 with one clear line (its own default), never a traceback."""
 
+    intermixed = False
+    """For commands that end in free TEXT: options and the words of TEXT mix in any order
+    (`decide DB - feedback --task t1 more light`), as people type them."""
+    _intermixing = False
+
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        if not self.intermixed or self._intermixing:  # the intermixed parse calls back in here
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,10 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Record the Orchestrator's decision. ID is an escalation id from "
         "`podium inbox`, or - with --task for commands on a task (feedback, pause, resume).",
     )
+    decide.intermixed = True
     decide.add_argument("db_path", metavar="DB")
     decide.add_argument("escalation_id", metavar="ID")
     decide.add_argument("action", metavar="ACTION")
-    decide.add_argument("text", nargs="*", metavar="TEXT", help="direction, text or agent id")
+    decide.add_argument(
+        "text", nargs="*", default=[], metavar="TEXT", help="direction, text or agent id"
+    )
     decide.add_argument("--option", metavar="OPTION", help="the option chosen (approve)")
     decide.add_argument("--task", metavar="TASK", help="the task, when ID is -")
     decide.add_argument("--replace", action="store_true", help="override: TEXT replaces output")
@@ -92,9 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
     decide.set_defaults(handler=_lazy("decide"))
 
     vision = commands.add_parser("vision", help="clarify a section of the vision")
+    vision.intermixed = True
     vision.add_argument("db_path", metavar="DB")
     vision.add_argument("section", metavar="SECTION", help="premise, themes, tone, …")
     vision.add_argument("text", nargs="+", metavar="TEXT")
+    vision.add_argument(
+        "--reason", metavar="WHY", help="why it changes (the production bible's Why: line)"
+    )
     vision.add_argument("--rerun", action="store_true", help="re-run stale tasks at once")
     vision.add_argument("--id", metavar="CMD_ID", help="command id, for idempotent scripts")
     vision.set_defaults(handler=_lazy("vision"))

@@ -11,6 +11,7 @@ import json
 import sys
 import time
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +19,17 @@ from podium.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_WAITING, say, 
 from podium.domain import health
 from podium.domain.escalation import Action, Command
 from podium.domain.events import ProductionOpened, ProductionState
-from podium.domain.loading import ProductionFileError
-from podium.domain.production import ProductionSpec
+from podium.domain.loading import LoadedProduction, ProductionFileError
+from podium.domain.production import ProductionSpec, model_name_problem
 from podium.domain.state import ProductionView, UnreadableLog
 from podium.engine.engine import AutoApprove, Engine
 from podium.llm.gateway import is_rehearsal
-from podium.loader import read_production
+from podium.loader import read_production_file
 from podium.locations import default_db_path
 from podium.locks import AlreadyRunning, EngineLock
-from podium.store import EventStore, StoreError
+from podium.store import EventStore, NotAPodiumDatabase, StoreError
+from podium.store.db import BUSY_TIMEOUT_S
+from podium.store.files import prepare as prepare_database
 
 EXIT_BY_STATE = {
     ProductionState.COMPLETED: EXIT_OK,
@@ -41,30 +44,65 @@ class UserError(Exception):
     """Bad input the user can fix: printed as one message, exit 2."""
 
 
-def _models_used(spec: ProductionSpec, override: str | None) -> list[str]:
-    if override:
-        return [override]
-    return sorted({a.model or spec.models.default for a in spec.crew})
-
-
-def check_models(models: list[str]) -> None:
-    """Refuse a model string litellm cannot route before anything starts."""
-    real = [m for m in models if not is_rehearsal(m)]
+def _unroutable(models: Iterable[str]) -> dict[str, str]:
+    """Why litellm cannot route each model that it cannot; litellm is imported only for real
+    models, so a rehearsal production never waits for it."""
+    real = sorted({m for m in models if not is_rehearsal(m)})
     if not real:
-        return
+        return {}
     from podium.llm.litellm_backend import unknown_model_reason
 
-    for model in real:
-        reason = unknown_model_reason(model)
-        if reason:
-            raise UserError(reason)
+    return {m: reason for m in real if (reason := unknown_model_reason(m))}
+
+
+def check_models(production: LoadedProduction, override: str | None) -> None:
+    """Refuse a model string litellm cannot route before anything starts, saying where it is.
+
+    The file's model names already passed validation's shape check (provider/model); this
+    adds what only litellm knows: whether it has heard of the provider.
+    """
+    if override:
+        if reason := model_name_problem(override) or _unroutable([override]).get(override):
+            raise UserError(f"--model: {reason}")
+        return
+    places = production.spec.models_in_use()
+    reasons = _unroutable(model for _, model in places)
+    issues = [production.issue(loc, reasons[model]) for loc, model in places if model in reasons]
+    if issues:
+        raise ProductionFileError(issues)
+
+
+def check_stored_models(db: Path, models: Iterable[str]) -> None:
+    """The same check on resume, for the models the database's production calls."""
+    if reasons := _unroutable(models):
+        raise UserError(f"{db}: " + "; ".join(reasons.values()))
+
+
+def _refusal(path: Path, exc: StoreError) -> UserError:
+    """The store's reason, plus the likely mix-up: a production file given for a database."""
+    message = str(exc)
+    if isinstance(exc, NotAPodiumDatabase) and path.suffix.lower() == ".toml":
+        message += f" It looks like a production file: start it with `podium run {path}`."
+    return UserError(message)
+
+
+def check_database(path: Path, *, create: bool) -> None:
+    """Refuse a foreign, damaged or newer database before anything is written beside it.
+
+    Runs before the engine lock is taken, so a refused command leaves no `DB.lock` (nor a
+    `DB.log`) behind. Blocking: a few reads of the file's header.
+    """
+    try:
+        prepare_database(path, create, BUSY_TIMEOUT_S)
+    except StoreError as exc:
+        raise _refusal(path, exc) from None
 
 
 async def _open_store(path: Path, *, create: bool, read_only: bool = False) -> EventStore:
     try:
         return await EventStore.open(path, create=create, read_only=read_only)
     except StoreError as exc:
-        raise UserError(str(exc)) from None
+        raise _refusal(path, exc) from None
 
 
 async def load_view(path: Path) -> ProductionView:
@@ -90,6 +128,7 @@ async def _run(args: argparse.Namespace, spec: ProductionSpec | None) -> int:
         db = Path(args.db) if args.db else default_db_path(spec.production.title)
     if resume and not await asyncio.to_thread(db.exists):
         raise UserError(f"{db}: no such production database")
+    await asyncio.to_thread(check_database, db, create=not resume)
     try:
         lock = EngineLock.acquire(db)
     except AlreadyRunning as exc:
@@ -129,8 +168,9 @@ async def _run_locked(args: argparse.Namespace, spec: ProductionSpec | None, db:
         except ValueError as exc:
             raise UserError(f"{db}: {exc}") from None
         if resume:
-            check_models(
-                [engine.model_for(a) for a in engine.view.agents] or [engine.spec.models.default]
+            check_stored_models(
+                db,
+                [engine.model_for(a) for a in engine.view.agents] or [engine.spec.models.default],
             )
         if existing:
             warn(f"podium: resuming {db} ({engine.view.state.value})")
@@ -161,9 +201,9 @@ async def _conduct(engine: Engine, db: Path, theme: str | None) -> ProductionSta
 
 def run(args: argparse.Namespace) -> int:
     def prepare() -> ProductionSpec:
-        spec = read_production(Path(args.file))
-        check_models(_models_used(spec, args.model))
-        return spec
+        production = read_production_file(Path(args.file))
+        check_models(production, args.model)
+        return production.spec
 
     return _guarded(lambda: _run(args, prepare()))
 
@@ -302,12 +342,15 @@ def _command_id(args: argparse.Namespace) -> str:
     return str(args.id) if getattr(args, "id", None) else f"cli-{uuid.uuid4().hex[:12]}"
 
 
-def _deliver(db: Path, command: Command) -> int:
+def _deliver(db: Path, command: Command, *, quiet: bool = False) -> int:
+    """Submit a command; `quiet` for a caller that says the outcome in its own words."""
+
     async def go() -> int:
         await load_view(db)  # a clear error for a missing or foreign file
         applied, detail = await submit(db, command)
         if applied:
-            say(f"{command.id}: {detail}")
+            if not quiet:
+                say(f"{command.id}: {detail}")
             return EXIT_OK
         warn(f"podium: cannot {command.action.value.replace('_', ' ')}: {detail}")
         return EXIT_BAD_INPUT
@@ -353,7 +396,12 @@ def vision(args: argparse.Namespace) -> int:
         id=_command_id(args),
         action=Action.CLARIFY_VISION,
         text=" ".join(args.text),
-        args={"section": args.section, "value": " ".join(args.text), "rerun": args.rerun},
+        args={
+            "section": args.section,
+            "value": " ".join(args.text),
+            "rerun": args.rerun,
+            "reason": (args.reason or "").strip(),
+        },
         issued_at=time.time(),
         origin="cli",
     )

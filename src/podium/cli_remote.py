@@ -15,10 +15,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from podium.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_WAITING, say, warn
 from podium.locks import holder
+
+if TYPE_CHECKING:
+    from podium.domain.state import ProductionView
 
 START_WAIT_S = 15.0
 
@@ -33,12 +36,12 @@ def run(args: argparse.Namespace) -> int:
     if not args.detach:
         return cli_production.run(args)
     from podium.domain.loading import ProductionFileError
-    from podium.loader import read_production
+    from podium.loader import read_production_file
     from podium.locations import default_db_path
 
     try:
-        spec = read_production(Path(args.file))
-        cli_production.check_models(cli_production._models_used(spec, args.model))
+        production = read_production_file(Path(args.file))
+        cli_production.check_models(production, args.model)
     except ProductionFileError as exc:
         for issue in exc.issues:
             warn(str(issue))
@@ -46,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     except cli_production.UserError as exc:
         warn(f"podium: {exc}")
         return EXIT_BAD_INPUT
-    db = Path(args.db) if args.db else default_db_path(spec.production.title)
+    db = Path(args.db) if args.db else default_db_path(production.spec.production.title)
     argv = ["run", str(args.file), "--db", str(db)]
     if args.model:
         argv += ["--model", args.model]
@@ -68,6 +71,8 @@ def resume(args: argparse.Namespace) -> int:
 
 
 def _detach(db: Path, argv: list[str], auto_approve: str) -> int:
+    from podium import cli_production
+
     running = holder(db)
     if running is not None:
         warn(
@@ -75,7 +80,11 @@ def _detach(db: Path, argv: list[str], auto_approve: str) -> int:
             f"`podium attach {db}`"
         )
         return EXIT_BAD_INPUT
-    db.parent.mkdir(parents=True, exist_ok=True)
+    try:  # here, before the background engine writes DB.log beside a file it will refuse
+        cli_production.check_database(db, create=argv[0] == "run")
+    except cli_production.UserError as exc:
+        warn(f"podium: {exc}")
+        return EXIT_BAD_INPUT
     log = log_path(db)
     command = [
         sys.executable,
@@ -124,13 +133,8 @@ def attach(args: argparse.Namespace) -> int:
     async def go() -> int:
         view = await cli_production.load_view(db)
         if holder(db) is None:
-            how = (
-                "its engine crashed or was killed; nothing acknowledged is lost"
-                if view.run_open
-                else f"it is {view.state.value}"
-            )
             warn(
-                f"podium: no engine is running {db} ({how}). Resume it with "
+                f"podium: no engine is running {db} ({_idle(view)}). Resume it with "
                 f"`podium resume {db}`, or `podium resume {db} --detach` to keep it running "
                 "in the background."
             )
@@ -147,6 +151,13 @@ def attach(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     return cli_production._guarded(go)
+
+
+def _idle(view: ProductionView) -> str:
+    """Why no engine runs a production, in a few words."""
+    if view.run_open:
+        return "its engine crashed or was killed; nothing acknowledged is lost"
+    return f"it is {view.state.value}"
 
 
 def _describe(db: Path) -> dict[str, Any]:
@@ -190,16 +201,19 @@ def ps(args: argparse.Namespace) -> int:
     if not rows:
         say(f"no productions in {folder}")
         return EXIT_OK
+    say(f"{'TITLE':<28} {'STATE':<22} {'TASKS':<12} {'LAST EVENT':<10}  DATABASE")
     for row in rows:
         if row["state"] == "unreadable":
-            say(f"{row['db']}  unreadable: {row['detail']}")
+            say(f"{'?':<28} {'unreadable':<22} {'':<12} {'':<10}  {row['db']}")
+            say(f"  {row['detail']}")
             continue
         state = row["state"]
         if state == "waiting":
             state = f"waiting on you ({row['open_escalations']})"
+        tasks = f"{row['tasks_done']}/{row['tasks']} done"
         say(
-            f"{row['title']:<28.28} {state:<22} {row['tasks_done']}/{row['tasks']} tasks  "
-            f"{_age(row['age_s'])} ago  {row['db']}"
+            f"{row['title']:<28.28} {state:<22} {tasks:<12} {_age(row['age_s']) + ' ago':<10}  "
+            f"{row['db']}"
         )
     return EXIT_OK
 
@@ -221,18 +235,21 @@ def stop(args: argparse.Namespace) -> int:
     db = Path(args.db_path)
     pid = holder(db)
     if pid is None:
-        if not db.exists():
-            warn(f"podium: {db}: no such production database")
-            return EXIT_BAD_INPUT
-        say(f"podium: no engine is running {db}")
-        return EXIT_OK
+
+        async def idle() -> int:
+            view = await cli_production.load_view(db)  # a clear error for a file not ours
+            # Already where `stop` would leave it: success, said plainly.
+            say(f"podium: nothing to stop: no engine is running {db} ({_idle(view)})")
+            return EXIT_OK
+
+        return cli_production._guarded(idle)
     command = Command(
         id=f"stop-{os.getpid()}-{int(time.time())}",
         action=Action.STOP,
         issued_at=time.time(),
         origin="cli",
     )
-    code = cli_production._deliver(db, command)
+    code = cli_production._deliver(db, command, quiet=True)
     if code != EXIT_OK:
         return code
     deadline = time.monotonic() + 30
@@ -249,16 +266,22 @@ def serve(args: argparse.Namespace) -> int:
     """The attached TUI in a browser, through textual-serve; loopback unless told otherwise."""
     import shlex
 
+    from podium import cli_production
+    from podium.domain.events import ProductionState
+
     db = Path(args.db_path)
-    if not db.exists():
-        warn(f"podium: {db}: no such production database")
-        return EXIT_BAD_INPUT
     if holder(db) is None:
-        warn(
-            f"podium: no engine is running {db}; start it with `podium resume {db} --detach`, "
-            "then serve it"
-        )
-        return EXIT_WAITING
+
+        async def idle() -> int:
+            view = await cli_production.load_view(db)  # a clear error for a file not ours
+            if view.state is ProductionState.COMPLETED:
+                advice = f"see `podium status {db}`, or `podium export {db} --out DIR`"
+            else:
+                advice = f"start it with `podium resume {db} --detach`, then serve it"
+            warn(f"podium: no engine is running {db} ({_idle(view)}); {advice}")
+            return EXIT_WAITING
+
+        return cli_production._guarded(idle)
     if not 0 < args.port < 65536:
         warn(f"podium: --port {args.port} is not a port number")
         return EXIT_BAD_INPUT

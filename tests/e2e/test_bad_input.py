@@ -135,12 +135,17 @@ def test_fuzzed_command_lines_never_raise(files: dict[str, Path], data: st.DataO
 
 
 def _refused(db: Path, *commands: list[str]) -> None:
+    """Each command exits 2 naming the file, and leaves it as it was, with no DB.lock or DB.log
+    beside it that was not there before."""
     before = db.read_bytes()
+    listing = set(db.parent.iterdir())
     for args in commands:
         result = podium(*[a.replace("DB", str(db)) for a in args])
         assert result.returncode == 2, (args, result.stderr)
         assert "Traceback" not in result.stderr
         assert str(db) in result.stderr, result.stderr
+        made = {p.name for p in set(db.parent.iterdir()) - listing}
+        assert not {n for n in made if n.endswith((".lock", ".log"))}, (args, made)
     assert db.read_bytes() == before
 
 
@@ -185,7 +190,11 @@ def test_a_database_from_a_newer_podium_is_refused(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         conn.execute("PRAGMA user_version = 99")
     _refused(
-        db, ["status", "DB"], ["resume", "DB", "--headless"], ["decide", "DB", "e1", "approve"]
+        db,
+        ["status", "DB"],
+        ["resume", "DB", "--headless"],
+        ["resume", "DB", "--detach"],
+        ["decide", "DB", "e1", "approve"],
     )
 
 
@@ -230,3 +239,46 @@ def test_a_production_file_path_that_is_a_database_is_explained(tmp_path: Path) 
     result = podium("run", str(db), "--headless")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     shutil.rmtree(tmp_path / "data", ignore_errors=True)
+
+
+def test_a_production_file_given_for_a_database_leaves_nothing_beside_it(tmp_path: Path) -> None:
+    path = production(tmp_path, explicit(TWO, FAST))
+    _refused(
+        path,
+        ["resume", "DB"],
+        ["resume", "DB", "--headless"],
+        ["resume", "DB", "--detach"],
+        ["stop", "DB"],
+        ["serve", "DB"],
+        ["attach", "DB"],
+    )
+    result = podium("resume", str(path), "--headless")
+    assert f"start it with `podium run {path}`" in result.stderr
+
+
+def test_run_into_a_database_it_must_refuse_leaves_nothing_beside_it(tmp_path: Path) -> None:
+    source = tmp_path / "files"
+    source.mkdir()
+    toml = production(source, explicit(TWO, FAST))
+    foreign = tmp_path / "dbs" / "other.db"
+    foreign.parent.mkdir()
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE notes (text TEXT)")
+    newer = _completed(tmp_path / "dbs")
+    with sqlite3.connect(newer) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    junk = tmp_path / "dbs" / "junk.db"
+    junk.write_bytes(os.urandom(4096))
+    for db in (foreign, newer, junk):
+        _refused(
+            db,
+            ["run", str(toml), "--headless", "--db", "DB"],
+            ["run", str(toml), "--detach", "--db", "DB"],
+        )
+    folder = tmp_path / "dbs" / "folder.db"
+    folder.mkdir()
+    before = sorted((tmp_path / "dbs").iterdir())
+    result = podium("run", str(toml), "--headless", "--db", str(folder))
+    assert result.returncode == 2 and "is a folder" in result.stderr
+    assert sorted((tmp_path / "dbs").iterdir()) == before
+    assert not any(folder.iterdir())

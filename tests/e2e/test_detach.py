@@ -59,8 +59,12 @@ def test_stop_and_a_crashed_engine(tmp_path: Path) -> None:
     assert wait_for(lambda: podium("inbox", str(db), "--json", env=env).stdout.startswith("[{"))
     stopped = podium("stop", str(db), env=env)
     assert stopped.returncode == 0, stopped.stderr
+    assert stopped.stdout == f"podium: stopped; continue with `podium resume {db}`\n"
     assert holder(db) is None
     assert json.loads(podium("status", str(db), "--json", env=env).stdout)["state"] == "stopped"
+    again = podium("stop", str(db), env=env)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == f"podium: nothing to stop: no engine is running {db} (it is stopped)\n"
 
     assert podium("resume", str(db), "--detach", env=env).returncode == 0
     pid = holder(db)
@@ -71,3 +75,39 @@ def test_stop_and_a_crashed_engine(tmp_path: Path) -> None:
     assert attached.returncode == 3
     assert "crashed" in attached.stderr and "podium resume" in attached.stderr
     assert "Traceback" not in attached.stderr
+
+
+def test_ps_has_a_header_row(tmp_path: Path) -> None:
+    env = dict(os.environ, PODIUM_DATA_DIR=str(tmp_path / "data"))
+    path = production(tmp_path, explicit(TWO, FAST))
+    assert podium("run", str(path), "--headless", env=env).returncode == 3
+    header, row = podium("ps", env=env).stdout.splitlines()
+    assert header.split() == ["TITLE", "STATE", "TASKS", "LAST", "EVENT", "DATABASE"]
+    assert row.startswith("Night Ferry") and "waiting on you (1)" in row
+    assert row.index("waiting") == header.index("STATE")
+    assert row.index("0/2 done") == header.index("TASKS")
+
+
+def test_serve_and_stop_on_something_that_is_not_a_database(tmp_path: Path) -> None:
+    path = production(tmp_path, explicit(TWO, FAST))
+    junk = tmp_path / "junk.db"
+    junk.write_text("not a database\n")
+    for target in (path, junk):
+        for command in ("serve", "stop"):
+            result = podium(command, str(target))
+            assert result.returncode == 2, result.stderr
+            assert "not a podium production database" in result.stderr
+            assert "podium resume" not in result.stderr
+    assert f"start it with `podium run {path}`" in podium("serve", str(path)).stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.db", "prod.toml"]
+
+
+def test_serve_a_completed_production_points_at_status_and_export(tmp_path: Path) -> None:
+    path = production(tmp_path, explicit(TWO, FAST))
+    db = tmp_path / "p.db"
+    done = podium("run", str(path), "--headless", "--auto-approve", "all", "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    served = podium("serve", str(db))
+    assert served.returncode == 3
+    assert "it is completed" in served.stderr and f"podium export {db}" in served.stderr
+    assert "--detach" not in served.stderr

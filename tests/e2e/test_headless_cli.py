@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -203,3 +204,52 @@ def test_a_changed_file_does_not_silently_reuse_the_old_database(tmp_path: Path)
     path.write_text(path.read_text().replace("A crossing.", "A different crossing."))
     result = podium("run", str(path), "--headless", "--db", str(db))
     assert result.returncode == 2 and "podium resume" in result.stderr
+
+
+def test_a_model_litellm_cannot_route_is_refused_at_its_line(tmp_path: Path) -> None:
+    """validate passes a well-shaped "foo/bar"; run asks litellm, and points at the line too."""
+    path = production(tmp_path, explicit(TWO, FAST + '[models]\ndefault = "foo/bar"\n'))
+    line = 1 + path.read_text().splitlines().index('default = "foo/bar"')
+    assert podium("validate", str(path)).returncode == 0
+    result = podium("run", str(path), "--headless", "--db", str(tmp_path / "p.db"))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"{path}:{line}: models.default: unknown model 'foo/bar'")
+    assert not (tmp_path / "p.db").exists()
+
+
+def _waiting(tmp_path: Path) -> Path:
+    path = production(tmp_path, explicit(TWO, FAST))
+    db = tmp_path / "p.db"
+    assert podium("run", str(path), "--headless", "--db", str(db)).returncode == 3
+    return db
+
+
+def test_decide_text_may_follow_the_options(tmp_path: Path) -> None:
+    from podium.cli_production import load_view
+
+    db = _waiting(tmp_path)
+    decided = podium("decide", str(db), "-", "feedback", "--task", "treat", "more", "salt")
+    assert decided.returncode == 0, decided.stderr
+    mixed = podium("decide", str(db), "-", "feedback", "less", "--task", "treat", "light")
+    assert mixed.returncode == 0, mixed.stderr
+    view = asyncio.run(load_view(db))
+    assert view.agents["w"].feedback[-2:] == ["more salt", "less light"]
+
+
+def test_vision_keeps_the_reason_given(tmp_path: Path) -> None:
+    from podium.cli_production import load_view
+
+    db = _waiting(tmp_path)
+    amended = podium(
+        "vision", str(db), "tone", "--reason", "the ending needs warmth", "warmer", "--rerun"
+    )
+    assert amended.returncode == 0, amended.stderr
+    plain = podium("vision", str(db), "audience", "everyone")
+    assert plain.returncode == 0, plain.stderr
+    first, second = asyncio.run(load_view(db)).vision_history[-2:]
+    assert (first.section, first.value, first.reason) == (
+        "tone",
+        "warmer",
+        "the ending needs warmth",
+    )
+    assert (second.section, second.value, second.reason) == ("audience", "everyone", "")
