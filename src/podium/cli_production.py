@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import stat
 import sys
 import time
 import uuid
@@ -86,12 +87,23 @@ def _refusal(path: Path, exc: StoreError) -> UserError:
     return UserError(message)
 
 
+def _not_a_file(path: Path) -> None:
+    """A pipe or a device given for a database would block the store's first read forever."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # missing or unreadable: the store says so in its own words
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise UserError(f"{path} is not a regular file, so not a production database")
+
+
 def check_database(path: Path, *, create: bool) -> None:
     """Refuse a foreign, damaged or newer database before anything is written beside it.
 
     Runs before the engine lock is taken, so a refused command leaves no `DB.lock` (nor a
     `DB.log`) behind. Blocking: a few reads of the file's header.
     """
+    _not_a_file(path)
     try:
         prepare_database(path, create, BUSY_TIMEOUT_S)
     except StoreError as exc:
@@ -99,6 +111,7 @@ def check_database(path: Path, *, create: bool) -> None:
 
 
 async def _open_store(path: Path, *, create: bool, read_only: bool = False) -> EventStore:
+    await asyncio.to_thread(_not_a_file, path)
     try:
         return await EventStore.open(path, create=create, read_only=read_only)
     except StoreError as exc:

@@ -282,3 +282,13 @@ def test_run_into_a_database_it_must_refuse_leaves_nothing_beside_it(tmp_path: P
     assert result.returncode == 2 and "is a folder" in result.stderr
     assert sorted((tmp_path / "dbs").iterdir()) == before
     assert not any(folder.iterdir())
+
+
+def test_a_named_pipe_given_for_a_database_is_refused_without_blocking(tmp_path: Path) -> None:
+    pipe = tmp_path / "p.db"
+    os.mkfifo(pipe)
+    for args in (["status", "DB"], ["resume", "DB", "--headless"], ["decide", "DB", "-", "pause"]):
+        result = podium(*[a.replace("DB", str(pipe)) for a in args], timeout=30)
+        assert result.returncode == 2, (args, result.stderr)
+        assert f"{pipe} is not a regular file" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.db"]
