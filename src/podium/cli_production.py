@@ -20,7 +20,12 @@ from podium.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_WAITING, say, 
 from podium.domain import health
 from podium.domain.escalation import Action, Command
 from podium.domain.events import ProductionOpened, ProductionState
-from podium.domain.loading import LoadedProduction, ProductionFileError
+from podium.domain.loading import (
+    MAX_NESTING,
+    LoadedProduction,
+    ProductionFileError,
+    too_deep,
+)
 from podium.domain.production import ProductionSpec, model_name_problem
 from podium.domain.state import ProductionView, UnreadableLog
 from podium.engine.engine import AutoApprove, Engine
@@ -424,8 +429,8 @@ def vision(args: argparse.Namespace) -> int:
 def _value(text: str) -> Any:
     try:
         return json.loads(text)
-    except json.JSONDecodeError:
-        return text
+    except (json.JSONDecodeError, RecursionError):
+        return text  # the engine's validation names the key and what it expects
 
 
 def constraints(args: argparse.Namespace) -> int:
@@ -436,6 +441,9 @@ def constraints(args: argparse.Namespace) -> int:
             warn(f"podium: {pair!r} is not KEY=VALUE (e.g. max_concurrency=4)")
             return EXIT_BAD_INPUT
         changes[key.strip()] = _value(value.strip())
+    if (deep := too_deep(changes)) is not None:  # it could not even be stored
+        warn(f"podium: {deep[0]}: nested more than {MAX_NESTING} levels deep; no constraint is")
+        return EXIT_BAD_INPUT
     command = Command(
         id=_command_id(args),
         action=Action.ADJUST_CONSTRAINTS,

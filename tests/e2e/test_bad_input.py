@@ -292,3 +292,18 @@ def test_a_named_pipe_given_for_a_database_is_refused_without_blocking(tmp_path:
         assert result.returncode == 2, (args, result.stderr)
         assert f"{pipe} is not a regular file" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.db"]
+
+
+def test_a_deeply_nested_constraint_is_refused_and_the_log_stays_readable(tmp_path: Path) -> None:
+    """Stored, a 200-deep value would be an event the log's JSON reader can never read back."""
+    db = _completed(tmp_path)
+    for depth, message in (
+        (200, "nested more than 32 levels deep"),
+        (5000, "Input should be a valid number"),
+    ):
+        nested = "[" * depth + "]" * depth
+        result = podium("constraints", str(db), f"budget_usd={nested}")
+        assert result.returncode == 2, result.stderr
+        assert "Traceback" not in result.stderr
+        assert f"budget_usd: {message}" in result.stderr
+    assert podium("status", str(db), "--json").returncode == 0

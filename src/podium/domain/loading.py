@@ -98,7 +98,7 @@ def load_production(text: str, source: str) -> LoadedProduction:
             ]
         ) from None
     index = KeyIndex(text)
-    if (deep := _too_deep(data)) is not None:
+    if (deep := too_deep(data)) is not None:
         raise ProductionFileError(
             [
                 FileIssue(
@@ -125,7 +125,7 @@ def load_production(text: str, source: str) -> LoadedProduction:
     return LoadedProduction(spec, source, index)
 
 
-def _too_deep(data: dict[str, Any]) -> Loc | None:
+def too_deep(data: dict[str, Any]) -> Loc | None:
     """The key holding the first value nested deeper than MAX_NESTING, walked without recursion."""
     stack: list[tuple[Loc, Any, int]] = [((), data, 0)]
     while stack:
