@@ -78,7 +78,11 @@ def _sample(kind: TaskKind, words: int = 30) -> Any:
 
 @dataclass
 class Script:
-    """What the scripted model does: per task id, failures first, then answers."""
+    """What the scripted model does: per task id, failures first, then answers.
+
+    `failures` is keyed by task id (its own work) or by `task:purpose` (its reviews, debate
+    turns, rulings, plan); `words` gives the word counts of a task's successive drafts.
+    """
 
     delay_s: float = 0.01
     failures: dict[str, list[LLMError]] = field(default_factory=dict)
@@ -106,8 +110,11 @@ class ScriptedBackend:
         s.peak = max(s.peak, s.running)
         try:
             await asyncio.sleep(s.delay_s)
-            pending = s.failures.get(request.task_id or "", [])
-            if pending and request.purpose == "task":
+            task = request.task_id or ""
+            pending = s.failures.get(f"{task}:{request.purpose}", [])
+            if not pending and request.purpose == "task":
+                pending = s.failures.get(task, [])
+            if pending:
                 raise pending.pop(0)
             parsed = self._answer(request)
             text = parsed.model_dump_json()

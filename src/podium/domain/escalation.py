@@ -111,6 +111,11 @@ class Escalation(Model):
         default=None, description="Collaborative items only: default action after this long."
     )
     default_action: Action | None = None
+    transient: bool | None = Field(
+        default=None,
+        description="Failures only: whether the cause may pass (a timeout), so a plain retry "
+        "may succeed; False for causes a retry repeats (a bad key, a bad request).",
+    )
     resolved_at: float | None = None
     resolution: str | None = None
 
@@ -131,3 +136,21 @@ class Command(Frozen):
     args: dict[str, Any] = Field(default_factory=dict)
     issued_at: float = 0.0
     origin: str = Field(default="tui", description="tui, cli, headless auto-approve, …")
+
+    @property
+    def automatic(self) -> bool:
+        """Issued by a standing rule (--auto-approve, a timeout), not by a key press."""
+        return self.origin.startswith(AUTO_ORIGIN) or self.origin == TIMEOUT_ORIGIN
+
+    @property
+    def by(self) -> str:
+        """Who decided, for a reason a reader sees: never the Orchestrator for a rule's act."""
+        if self.origin.startswith(AUTO_ORIGIN):
+            return f"automatically ({self.origin})"
+        if self.origin == TIMEOUT_ORIGIN:
+            return "by default, after its timeout"
+        return "by the Orchestrator"
+
+
+AUTO_ORIGIN = "--auto-approve"  # the origin of commands issued on a headless standing instruction
+TIMEOUT_ORIGIN = "timeout"  # the origin of a collaborative item's default action

@@ -462,6 +462,7 @@ class AgentRunner:
             task_id=spec.id,
             detail=cause,
             evidence=[cause],
+            transient=error.retryable,
             options=[
                 Option(
                     id="retry",

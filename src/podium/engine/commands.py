@@ -21,7 +21,14 @@ from podium.domain.artifacts import (
     Prose,
     Provenance,
 )
-from podium.domain.escalation import Action, Command, Escalation, EscalationKind, Option
+from podium.domain.escalation import (
+    TIMEOUT_ORIGIN,
+    Action,
+    Command,
+    Escalation,
+    EscalationKind,
+    Option,
+)
 from podium.domain.events import (
     ArtifactCreated,
     ArtifactStatusChanged,
@@ -191,7 +198,7 @@ class CommandHandler:
             direction = option.summary or option.label
             return Plan(
                 f"chose {option.label}; {task_id} re-runs with it",
-                lambda: self._direct(task_id or "", direction, command.id),
+                lambda: self._direct(task_id or "", direction, command),
             )
         if escalation.kind is EscalationKind.VISION_STALE:
             return self._rerun_stale(command, escalation)
@@ -210,7 +217,7 @@ class CommandHandler:
                     )
                 )
             if record.state in (TaskState.AWAITING_APPROVAL, TaskState.STALE):
-                self.engine.set_task_state(task_id, TaskState.DONE, "approved by the Orchestrator")
+                self.engine.set_task_state(task_id, TaskState.DONE, f"approved {command.by}")
 
         if record.state not in (TaskState.AWAITING_APPROVAL, TaskState.DONE, TaskState.STALE):
             raise Rejected(f"{task_id} is {record.state.value}; there is nothing to approve yet")
@@ -271,7 +278,7 @@ class CommandHandler:
             raise Rejected(f"{task_id} is running; override it when it delivers")
         return Plan(
             f"{task_id} re-runs under the Orchestrator's direction",
-            lambda: self._direct(task_id, text, command.id),
+            lambda: self._direct(task_id, text, command),
         )
 
     def _retry(self, command: Command, escalation: Escalation | None) -> Plan:
@@ -290,7 +297,7 @@ class CommandHandler:
             def keep() -> None:
                 for task_id in stale:
                     if self.view.tasks[task_id].state is TaskState.STALE:
-                        self._move(task_id, TaskState.DONE, "kept as it is by the Orchestrator")
+                        self._move(task_id, TaskState.DONE, f"kept as it is {command.by}")
 
             return Plan(f"kept {len(stale)} task(s) as they are", keep)
         task_id = self._task_of(command, escalation)
@@ -301,7 +308,7 @@ class CommandHandler:
             raise Rejected(f"{task_id} is running; pause or wait for it")
         return Plan(
             f"skipped {task_id}; its dependents go on without it",
-            lambda: self._move(task_id, TaskState.SKIPPED, "skipped by the Orchestrator"),
+            lambda: self._move(task_id, TaskState.SKIPPED, f"skipped {command.by}"),
         )
 
     def _reassign(self, command: Command, escalation: Escalation | None) -> Plan:
@@ -459,6 +466,7 @@ class CommandHandler:
                 task_id=task_id,
                 detail=str(exc),
                 actions=[Action.RETRY, Action.SKIP],
+                transient=isinstance(exc, TaskFailure) and exc.error.retryable,
             )
             return
         options = [
@@ -522,9 +530,12 @@ class CommandHandler:
         if not self.engine.scheduler.deps_settled(task_id):
             self.engine.set_task_state(task_id, TaskState.PENDING, "waits on its inputs")
 
-    def _direct(self, task_id: str, direction: str, command_id: str) -> None:
-        self.engine.emit(TaskDirected(task_id=task_id, direction=direction, command_id=command_id))
-        self._rerun(task_id, "re-run under the Orchestrator's direction")
+    def _direct(self, task_id: str, direction: str, command: Command) -> None:
+        self.engine.emit(TaskDirected(task_id=task_id, direction=direction, command_id=command.id))
+        if command.automatic:
+            self._rerun(task_id, f"re-run with the option chosen {command.by}")
+        else:
+            self._rerun(task_id, "re-run under the Orchestrator's direction")
 
     # -- resume and timeouts ---------------------------------------------------------------
 
@@ -565,7 +576,7 @@ class CommandHandler:
                         action=esc.default_action,
                         escalation_id=esc.id,
                         issued_at=now,
-                        origin="timeout",
+                        origin=TIMEOUT_ORIGIN,
                     )
                 )
 

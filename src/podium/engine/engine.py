@@ -19,6 +19,7 @@ from typing import Any
 
 from podium import __version__
 from podium.domain.escalation import (
+    AUTO_ORIGIN,
     DEFAULT_PRIORITY,
     KIND_ACTIONS,
     Action,
@@ -42,7 +43,7 @@ from podium.domain.events import (
 from podium.domain.policy import Territory
 from podium.domain.production import Constraints, ProductionSpec
 from podium.domain.state import ProductionView
-from podium.domain.tasks import TaskState, can_move
+from podium.domain.tasks import TaskKind, TaskState, can_move
 from podium.engine.budget import Ledger
 from podium.engine.collector import run_pace
 from podium.engine.scheduler import Scheduler
@@ -62,7 +63,9 @@ class AutoApprove(StrEnum):
 
     NONE = "none"
     GATES = "gates"  # approval gates, milestones, the plan and collaborative items
-    ALL = "all"  # also conflicts, quality and deviations; failures are retried once, then skipped
+    # Also conflicts, quality, deviations and scope changes; a failure is retried once if its
+    # cause may pass, then skipped, except the plan, which is left to the Orchestrator.
+    ALL = "all"
 
 
 _GATE_KINDS = frozenset(
@@ -71,6 +74,15 @@ _GATE_KINDS = frozenset(
         EscalationKind.MILESTONE,
         EscalationKind.PLAN,
         EscalationKind.COLLABORATIVE,
+    }
+)
+
+_JUDGEMENT_KINDS = frozenset(
+    {
+        EscalationKind.CONFLICT,
+        EscalationKind.QUALITY,
+        EscalationKind.DEVIATION,
+        EscalationKind.SCOPE_CHANGE,
     }
 )
 
@@ -117,7 +129,8 @@ class Engine:
         self._background: set[asyncio.Task[None]] = set()
         self._stopping: str | None = None
         self._group: asyncio.TaskGroup | None = None
-        self._auto_retried: set[str] = set()
+        self._auto_retried: set[str] = set()  # tasks --auto-approve all retried in this run
+        self._declined: set[str] = set()  # failures --auto-approve all leaves to the Orchestrator
         from podium.engine.agent_runner import AgentRunner
         from podium.engine.commands import CommandHandler
 
@@ -256,41 +269,58 @@ class Engine:
         return escalation
 
     def _maybe_auto(self, escalation: Escalation) -> None:
-        action: Action | None = None
-        option: str | None = None
-        if self.auto_approve is AutoApprove.NONE:
+        """Apply the standing instruction (--auto-approve) to an escalation, at most once."""
+        command_id = f"auto-{escalation.id}"
+        if self.auto_approve is AutoApprove.NONE or command_id in self.view.commands:
             return
-        if escalation.kind in _GATE_KINDS:
-            action = Action.APPROVE
-        elif self.auto_approve is AutoApprove.ALL:
-            if escalation.kind in (
-                EscalationKind.CONFLICT,
-                EscalationKind.QUALITY,
-                EscalationKind.DEVIATION,
-                EscalationKind.SCOPE_CHANGE,
-            ):
-                action = Action.APPROVE
-                if escalation.options:
-                    option = escalation.options[0].id
-            elif escalation.kind is EscalationKind.FAILURE and escalation.task_id:
-                if escalation.task_id in self._auto_retried:
-                    action = Action.SKIP
-                else:
-                    self._auto_retried.add(escalation.task_id)
-                    action = Action.RETRY
-            # Budget overruns are never approved automatically: a budget is the Orchestrator's.
-        if action is None:
+        decision = self._auto_decision(escalation)
+        if decision is None:
             return
+        action, option = decision
         command = Command(
-            id=f"auto-{escalation.id}",
+            id=command_id,
             action=action,
             escalation_id=escalation.id,
             task_id=escalation.task_id,
             option_id=option,
             issued_at=time.time(),
-            origin=f"--auto-approve {self.auto_approve.value}",
+            origin=f"{AUTO_ORIGIN} {self.auto_approve.value}",
         )
         self.enqueue(command)
+
+    def _auto_decision(self, escalation: Escalation) -> tuple[Action, str | None] | None:
+        """What the standing instruction decides; None leaves the item to the Orchestrator."""
+        kind = escalation.kind
+        if kind in _GATE_KINDS and Action.APPROVE in escalation.actions:
+            return Action.APPROVE, None
+        if self.auto_approve is not AutoApprove.ALL:
+            return None
+        if kind in _JUDGEMENT_KINDS:
+            return Action.APPROVE, escalation.options[0].id if escalation.options else None
+        if kind in (EscalationKind.FAILURE, EscalationKind.PLAN) and escalation.task_id:
+            action = self._auto_failure(escalation, escalation.task_id)
+            if action is None:
+                self._declined.add(escalation.id)
+                return None
+            return action, None
+        return None  # budget overruns are never approved automatically: a budget is a person's
+
+    def _auto_failure(self, escalation: Escalation, task_id: str) -> Action | None:
+        """A failure is retried once if its cause may pass, then skipped; never the plan,
+        without which nothing is made, and never a retry that can only fail the same way."""
+        record = self.view.tasks.get(task_id)
+        if record is None:
+            return None
+        if (
+            escalation.transient is not False
+            and Action.RETRY in escalation.actions
+            and task_id not in self._auto_retried
+        ):
+            self._auto_retried.add(task_id)
+            return Action.RETRY
+        if record.spec.kind is TaskKind.PLAN or Action.SKIP not in escalation.actions:
+            return None
+        return Action.SKIP
 
     # -- commands --------------------------------------------------------------------------
 
@@ -392,6 +422,9 @@ class Engine:
         for command in self.view.commands.values():
             if command.status == "recorded":
                 self._commands.append((command.command, None))
+        # What waits from an earlier run gets this run's standing instruction, once each.
+        for escalation in self.view.open_escalations():
+            self._maybe_auto(escalation)
         self.handler.restore()
         self.scheduler.rebuild()
 
@@ -493,28 +526,61 @@ class Engine:
                 for e in self.view.escalations.values()
             ):
                 return ProductionState.WAITING
+            if not self._made():
+                return ProductionState.FAILED  # everything skipped: nothing was made
             return ProductionState.COMPLETED
         if self.scheduler.has_ready():
             return ProductionState.RUNNING
+        if self._given_up():
+            return ProductionState.FAILED
         if self.view.open_escalations():
             return ProductionState.WAITING
         if any(r.state is TaskState.FAILED for r in tasks.values()):
             return ProductionState.FAILED
         return ProductionState.WAITING
 
+    def _made(self) -> list[str]:
+        """The tasks that delivered something: the plan alone is not a production."""
+        return [
+            t
+            for t, r in self.view.tasks.items()
+            if r.state is TaskState.DONE and r.spec.kind is not TaskKind.PLAN
+        ]
+
+    def _given_up(self) -> list[str]:
+        """Open failures the standing instruction will not decide: with nobody at the keys
+        the run cannot go on, so it has failed (a later decision and resume still can)."""
+        escalations = self.view.escalations
+        return [e for e in sorted(self._declined) if e in escalations and escalations[e].open]
+
     def _outcome_reason(self, state: ProductionState) -> str:
+        counts = self.view.task_counts()
         if state is ProductionState.WAITING:
             if self.view.paused:
                 return "paused"
             return f"{len(self.view.open_escalations())} escalation(s) wait on the Orchestrator"
         if state is ProductionState.COMPLETED:
-            counts = self.view.task_counts()
-            if counts["skipped"]:
-                return f"{counts['done']} tasks done, {counts['skipped']} skipped"
-            return "every task is done"
+            if not counts["skipped"]:
+                return "every task is done"
+            reason = f"{counts['done']} tasks done, {counts['skipped']} skipped"
+            if any(
+                r.spec.kind is TaskKind.PLAN and r.state is TaskState.SKIPPED
+                for r in self.view.tasks.values()
+            ):
+                reason += "; planning was skipped: only the file's tasks were made"
+            return reason
         if state is ProductionState.FAILED:
             failed = [t for t, r in self.view.tasks.items() if r.state is TaskState.FAILED]
-            return "failed: " + ", ".join(failed)
+            if not failed and not self._made():
+                return f"nothing was made: {counts['skipped']} task(s) skipped"
+            reason = "failed: " + ", ".join(failed)
+            given_up = self._given_up()
+            if given_up:
+                reason += (
+                    f"; --auto-approve {self.auto_approve.value} leaves "
+                    f"{', '.join(given_up)} to the Orchestrator (decide, then resume)"
+                )
+            return reason
         return ""
 
     def _set_state(

@@ -218,7 +218,7 @@ def build_request(
         d for d in task.depends_on if d in view.tasks and view.tasks[d].state.value == "skipped"
     ]
     if skipped:
-        user.append("Skipped by the Orchestrator, work without them: " + ", ".join(skipped))
+        user.append("Skipped, so work without them: " + ", ".join(skipped))
     agent_record = view.agents.get(agent.id)
     notes = agent_record.feedback[-5:] if agent_record else []
     if notes:
