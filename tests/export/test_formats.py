@@ -20,7 +20,7 @@ from podium.domain.artifacts import (
     ShotList,
 )
 from podium.domain.escalation import Action, EscalationKind
-from podium.domain.events import ArtifactStatusChanged, TaskDirected
+from podium.domain.events import ArtifactStatusChanged, TaskDirected, VisionAmended
 from podium.domain.tasks import TaskKind, TaskState
 from podium.domain.text import PLACEHOLDER
 from podium.export import markdown as md
@@ -208,6 +208,27 @@ def test_bible_shows_each_vision_version_and_the_decisions() -> None:
     assert "*(rejected)*" in text
     assert _MD.parse(text)  # parses
     assert "<" not in text.replace("&lt;", "")
+
+
+def test_a_vision_change_without_a_reason_says_so() -> None:
+    """`podium vision DB SECTION TEXT` with no reason: the bible's "Why" never shows the new
+    text as if it were the reason; a reason on the amendment (or the command) is shown."""
+    log = Log()
+    log.amend(2, "tone", "Colder, and slower.", "", "cmd-plain")
+    log.command(
+        "cmd-cli",
+        Action.CLARIFY_VISION,
+        text="Warmer.",
+        args={"section": "tone", "value": "Warmer.", "reason": "the *test* audience laughed"},
+    )
+    log.add(VisionAmended(version=3, section="tone", value="Warmer.", command_id="cmd-cli"))
+    log.amend(4, "tone", "Warm, then cold.", "both, in turn", "cmd-reasoned")
+    text = bible(log.source)
+    two, three, four = (text.split(f"### Version {n}: tone changed")[1] for n in (2, 3, 4))
+    assert "Why: no reason given" in two.split("**Before:**")[0].replace("*", "")
+    assert "Colder, and slower." not in two.split("**Before:**")[0]
+    assert "the \\*test\\* audience laughed" in three.split("**Before:**")[0]
+    assert "both, in turn" in four.split("**Before:**")[0]
 
 
 def test_manuscript_orders_chapters_and_marks_drafts(tmp_path: Path) -> None:

@@ -72,7 +72,10 @@ def _history(source: ExportSource) -> list[str | None]:
         before = current.get(amended.section)
         current[amended.section] = amended.value
         command = source.command(amended.command_id)
-        why = amended.reason or (command.command.text if command else "")
+        # The reason the Orchestrator gave, never the command's text: that is the new wording.
+        why = amended.reason or (
+            one_line(command.command.args.get("reason", "")) if command else ""
+        )
         parts.append(md.heading(3, f"Version {amended.version}: {md.inline(section)} changed"))
         facts = [md.field("Why", why or "no reason given")]
         if command is not None:
