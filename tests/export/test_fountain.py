@@ -6,6 +6,7 @@ was, with the same text.
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,32 @@ HOSTILE_DIALOGUE = [
     "(aside) continues",
 ]
 HOSTILE_CHARACTER = ["MARA (V.O.)", "mara", "DR. O'NEIL", "MARA_2", "*STAR*", "@MARA"]
+# Headings strict Fountain cannot force as written (a period must be followed by a letter or
+# digit), and what the exporter makes of them: every character kept, nothing guessed.
+HOSTILE_HEADINGS = {
+    "'til dawn": "SCENE - 'TIL DAWN",
+    "(FLASHBACK) INT. HOUSE - DAY": "INT. HOUSE - DAY (FLASHBACK)",
+    "(FLASHBACK) EXT./INT. CAR": "EXT./INT. CAR (FLASHBACK)",
+    "(FLASHBACK) THE HALL": "SCENE - (FLASHBACK) THE HALL",
+    "(NIGHT)": "SCENE - (NIGHT)",
+    "...AND THEN": "SCENE - ...AND THEN",
+    "..TWO DOTS": "SCENE - ..TWO DOTS",
+    ".INT. FORCED BY THE MODEL - NIGHT": "INT. FORCED BY THE MODEL - NIGHT",
+    ". ...FORCED, THEN AN ELLIPSIS": "SCENE - ...FORCED, THEN AN ELLIPSIS",
+    "- LATER": "SCENE - - LATER",
+    "*STARRY* NIGHT": "SCENE - *STARRY* NIGHT",
+    "_UNDER_ THE PIER": "SCENE - _UNDER_ THE PIER",
+    "# ROOM 9 #": "SCENE - # ROOM 9 #",
+    "[[NOT A NOTE]] HALL": "SCENE - [[NOT A NOTE]] HALL",
+    "!BANG - DAY": "SCENE - !BANG - DAY",
+    "@HOME - DAY": "SCENE - @HOME - DAY",
+    "~LULLABY ROOM": "SCENE - ~LULLABY ROOM",
+    ">ARROW ROOM": "SCENE - >ARROW ROOM",
+    "=== ROOM": "SCENE - === ROOM",
+    "/* ROOM */": "SCENE - /* ROOM */",
+    "ÉCOLE - JOUR": "ÉCOLE - JOUR",
+    "1977 - A KITCHEN": "1977 - A KITCHEN",
+}
 HOSTILE_OTHER = [
     (Kind.TRANSITION, "CUT TO:"),
     (Kind.TRANSITION, "FADE OUT."),
@@ -106,6 +133,7 @@ HOSTILE_OTHER = [
     (Kind.SCENE_HEADING, "INT. MARA'S FLAT - NIGHT"),
     (Kind.SCENE_HEADING, "THE LAMP ROOM"),
     (Kind.SCENE_HEADING, "EXT. *STARRY* SKY_LINE"),
+    *((Kind.SCENE_HEADING, given) for given in HOSTILE_HEADINGS),
 ]
 
 
@@ -134,7 +162,9 @@ def _expected_text(kind: Kind, text: str) -> str:
     if kind is Kind.ACTION:
         return "\n".join(line.strip() for line in value.split("\n"))
     value = " ".join(value.split())
-    return value.upper() if kind in (Kind.SCENE_HEADING, Kind.TRANSITION) else value
+    if kind is Kind.SCENE_HEADING:
+        return HOSTILE_HEADINGS.get(text, value.upper())
+    return value.upper() if kind is Kind.TRANSITION else value
 
 
 @pytest.fixture(scope="module")
@@ -184,6 +214,18 @@ def test_the_whole_hostile_script_reads_back(
     hostile_reread: list[ScriptElement],
 ) -> None:
     assert hostile_reread == expected(hostile_script[0])
+
+
+def test_every_heading_is_forced_as_strict_fountain_requires(
+    hostile_script: tuple[Script, list[ScriptElement], list[int]],
+) -> None:
+    """A forced heading is a period and then a letter or digit (Fountain 1.1; jouvence reads
+    `.'TIL DAWN` or `...AND THEN` as action), so no heading depends on a lenient parser."""
+    script, elements, _ = hostile_script
+    firsts = [p.split("\n")[0] for p in to_fountain(script).split("\n\n")]
+    forced = [line for line in firsts if line.startswith(".")]
+    assert len(forced) == sum(e.kind is Kind.SCENE_HEADING for e in elements)
+    assert all(line[1].isalnum() for line in forced), [f for f in forced if not f[1].isalnum()]
 
 
 def test_all_caps_action_is_not_read_as_a_cue() -> None:
@@ -284,11 +326,71 @@ def test_fdx_escapes_text_and_keeps_every_element() -> None:
         "Parenthetical",
         "Dialogue",
         "Transition",
-        "General",
-        "General",
-        "General",
+        "ScriptNote Section Level 1",
+        "ScriptNote Synopsis",  # after a section: about the section, not the scene
+        "ScriptNote Note",
     ]
     assert reread_fdx(xml)[5][2] is True  # the transition starts a new page
+    assert 'Type="General"' not in xml  # nothing Fountain leaves off the page is printed
+
+
+def test_fdx_keeps_fountains_unprinted_elements_off_the_page() -> None:
+    raw = [
+        E(Kind.NOTE, "Before anything."),
+        E(Kind.SYNOPSIS, "A synopsis before any scene."),
+        E(Kind.SCENE_HEADING, "INT. LAMP ROOM - NIGHT"),
+        E(Kind.NOTE, "DRAFT — awaiting approval"),
+        E(Kind.SYNOPSIS, "Elias lights the lamp."),
+        E(Kind.ACTION, "The lamp turns \U0001f56f."),
+        E(Kind.SYNOPSIS, "He will not turn round."),  # still this scene's
+        E(Kind.CHARACTER, "ELIAS"),
+        E(Kind.DIALOGUE, "Aye."),
+        E(Kind.CHARACTER, "MORAG", dual=True),
+        E(Kind.DIALOGUE, "No."),
+        E(Kind.NOTE, "After the dual block."),
+        E(Kind.PAGE_BREAK),
+        E(Kind.SECTION, "## Act Two"),
+        E(Kind.SCENE_HEADING, "EXT. STAIR - DAWN"),
+        E(Kind.ACTION, "Gulls."),
+        E(Kind.NOTE, "The very end."),
+    ]
+    script = Script(TitlePage("T"), tuple(raw))
+    xml = to_fdx(script)
+    read = reread_fdx(xml)
+    assert read == expected_fdx(script)
+    assert [(kind, text) for kind, text, _, _ in read] == [
+        ("ScriptNote Note", "Before anything."),
+        ("ScriptNote Synopsis", "A synopsis before any scene."),
+        ("Scene Heading", "INT. LAMP ROOM - NIGHT"),
+        ("Summary", "Elias lights the lamp."),
+        ("Summary", "He will not turn round."),
+        ("ScriptNote Note", "DRAFT — awaiting approval"),
+        ("Action", "The lamp turns \U0001f56f."),
+        ("Character", "ELIAS"),
+        ("Dialogue", "Aye."),
+        ("Character", "MORAG"),
+        ("Dialogue", "No."),
+        ("ScriptNote Note", "After the dual block."),
+        ("ScriptNote Section Level 2", "Act Two"),
+        ("Scene Heading", "EXT. STAIR - DAWN"),
+        ("Action", "Gulls."),
+        ("ScriptNote Note", "The very end."),
+    ]
+    # The page break starts the next printed paragraph, past the notes in between.
+    assert [text for _, text, new_page, _ in read if new_page] == ["EXT. STAIR - DAWN"]
+    root = ET.fromstring(xml)
+    ranges = [n.get("Range") for n in root.iterfind("ScriptNotes/ScriptNote")]
+    # Counted in UTF-16 units (the candle is two): the heading with its two summaries, the
+    # action, the dual block (two units, whatever it holds), one unit for each break.
+    heading = len("INT. LAMP ROOM - NIGHT") + len("Elias lights the lamp.") + 1
+    heading += len("He will not turn round.") + 1
+    action = heading + 1
+    after_dual = action + len("The lamp turns ?.") + 1 + 1 + 2 + 1
+    end = after_dual + len("EXT. STAIR - DAWN") + 1 + len("Gulls.")
+    anchors = [0, 0, action, after_dual, after_dual, end]
+    assert ranges == [f"{at},{at}" for at in anchors]
+    assert root.find("Content/Paragraph/SceneProperties/Summary") is not None
+    assert "General" not in xml
 
 
 _PIECES = [*"aZ .:!@~>#=*_/[]()<^\\-\n\t", "INT. ", "EXT. ", "CUT TO:", "[[", "]]", "/*", "*/"]

@@ -5,12 +5,14 @@ render the same list, and the tests parse both back and compare them with it.
 
 Every element is written in its forced form, so text decides nothing about its type: scene
 headings start with `.`, each action line with `!`, character cues with `@`, transitions with
-`>`. Inside text, the emphasis markers `*` and `_` are backslash-escaped (which also defuses the
+`>`. Fountain forces a heading only with a single period followed by a letter or digit (so
+that `...` can open action), so every heading is given such a first character (`_heading`).
+Inside text, the emphasis markers `*` and `_` are backslash-escaped (which also defuses the
 boneyard markers `/*` and `*/`), and two brackets in a row get an invisible WORD JOINER between
 them so no note can open or close (as does a heading ending in `#`, which would otherwise end in
-a scene number). `normalize` first puts what a model wrote into the shapes
-Fountain can express: one line per cue, parenthetical or transition; action split into
-paragraphs; a parenthetical always in parentheses; speech without a speaker kept as action.
+a scene number). `normalize` first puts what a model wrote into the shapes Fountain can
+express: one line per cue, parenthetical or transition; action split into paragraphs; a
+parenthetical always in parentheses; speech without a speaker kept as action.
 """
 
 from __future__ import annotations
@@ -131,7 +133,7 @@ def _tidy(element: ScriptElement) -> list[ScriptElement]:
         return out
     text = one_line(raw)
     if kind is Kind.SCENE_HEADING:
-        return [ScriptElement(kind, text.lstrip(". ").upper() or "SCENE")]
+        return [ScriptElement(kind, _heading(text))]
     if not text:
         return []
     if kind is Kind.CHARACTER:
@@ -159,6 +161,37 @@ def _tidy(element: ScriptElement) -> list[ScriptElement]:
         title = (match.group(2) if match else text).lstrip("# ").strip()
         return [ScriptElement(kind, title, depth=max(1, min(depth, 6)))] if title else []
     return [ScriptElement(kind, text)]  # synopsis, note
+
+
+_STANDARD_HEADING = re.compile(r"^(?:INT\.?/EXT|INT|EXT|EST|I/E)[. ]")
+_LEADING_QUALIFIER = re.compile(r"^(\([^()]*\))\s*(.+)$")
+
+
+def _heading(text: str) -> str:
+    """A heading's text, in capitals, such that `.` + text is a forced heading to any reader.
+
+    Fountain 1.1 forces a scene heading with "a single leading period followed by an
+    alphanumeric character" (`..` and `...` open action instead), and jouvence, for one, holds
+    to it. Text that starts with a letter or digit is kept exactly. A period the model put in
+    front to force the heading itself is dropped; an ellipsis is the model's words and stays.
+    Text that starts with anything else cannot open a heading in strict Fountain, so it is
+    given the smallest change that keeps every character: a qualifier in front of a standard
+    heading moves behind it, where screenplays write it (`(FLASHBACK) INT. HALL - DAY` →
+    `INT. HALL - DAY (FLASHBACK)`); anything else is prefixed `SCENE - ` (`'TIL DAWN` →
+    `SCENE - 'TIL DAWN`), as an empty heading is `SCENE`. The change is made here, in the
+    element list, so Fountain, Final Draft and the tests all carry the same text.
+    """
+    text = text.upper()
+    while text.startswith(".") and not text.startswith(".."):
+        text = text[1:].lstrip()
+    if not text:
+        return "SCENE"
+    if text[0].isalnum():
+        return text
+    match = _LEADING_QUALIFIER.match(text)
+    if match and _STANDARD_HEADING.match(match.group(2)):
+        return f"{match.group(2)} {match.group(1)}"
+    return f"SCENE - {text}"
 
 
 # -- writing Fountain ------------------------------------------------------------------------
