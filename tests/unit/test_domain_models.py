@@ -55,7 +55,15 @@ from podium.domain.policy import (
     classify,
 )
 from podium.domain.production import ProductionSpec
-from podium.domain.tasks import OnFailure, PlanDraft, TaskKind, TaskSpec, TaskState
+from podium.domain.tasks import (
+    OnFailure,
+    PlanDraft,
+    TaskKind,
+    TaskSpec,
+    TaskState,
+    dependency_cycle,
+    topological_order,
+)
 from podium.domain.text import PLACEHOLDER, sanitize
 from podium.domain.validators import (
     CharacterPresence,
@@ -553,3 +561,32 @@ def test_sanitize_output_has_no_controls_left() -> None:
     cleaned = sanitize(nasty)
     assert PLACEHOLDER in cleaned
     assert all(c in "\n\t" or (0x20 <= ord(c) < 0x7F) or ord(c) >= 0xA0 for c in cleaned)
+
+
+# --- plan graphs -------------------------------------------------------------------------------
+
+
+def _plan(edges: dict[str, list[str]]) -> list[TaskSpec]:
+    return [
+        TaskSpec(id=tid, title=tid, kind=TaskKind.SCENE, assignee="w", depends_on=deps)
+        for tid, deps in edges.items()
+    ]
+
+
+def test_a_chain_of_ten_thousand_tasks_is_ordered_without_recursion() -> None:
+    count = 10_000
+    chain = _plan({f"t{i}": [f"t{i + 1}"] if i + 1 < count else [] for i in range(count)})
+    assert dependency_cycle(chain) is None
+    assert topological_order(chain) == [f"t{i}" for i in reversed(range(count))]
+    looped = _plan({**{t.id: list(t.depends_on) for t in chain}, f"t{count - 1}": ["t0"]})
+    cycle = dependency_cycle(looped)
+    assert cycle is not None and cycle[0] == cycle[-1] and len(cycle) == count + 1
+
+
+def test_topological_order_goes_in_waves_keeping_file_order() -> None:
+    plan = _plan({"c": ["a"], "a": [], "d": ["b", "a"], "b": [], "e": ["c", "d"]})
+    assert topological_order(plan) == ["a", "b", "c", "d", "e"]
+    assert dependency_cycle(plan) is None
+    with pytest.raises(ValueError):
+        topological_order(_plan({"x": ["y"], "y": ["x"]}))
+    assert dependency_cycle(_plan({"x": ["y"], "y": ["x"]})) == ["x", "y", "x"]

@@ -847,5 +847,5 @@ def test_a_plan_longer_than_the_limit_is_refused_not_a_recursion_error() -> None
         parse_production(_chain(production.MAX_TASKS), "p.toml")
     [issue] = caught.value.issues
     assert issue.field == "tasks"
-    assert "at most 500 items" in issue.message
+    assert f"at most {production.MAX_TASKS} items" in issue.message
     assert issue.line == 1 + BASE.splitlines().index("[[tasks]]")

@@ -140,43 +140,61 @@ class PlanDraft(Model):
 
 
 def dependency_cycle(tasks: list[TaskSpec]) -> list[str] | None:
-    """The first cycle in depends_on, as a list of ids that closes on itself, or None."""
-    graph = {t.id: [d for d in t.depends_on] for t in tasks}
+    """The first cycle in depends_on, as a list of ids that closes on itself, or None.
+
+    Depth-first with an explicit stack: a chain of thousands of tasks is a plan, not a
+    RecursionError.
+    """
+    graph = {t.id: list(t.depends_on) for t in tasks}
     white, grey, black = 0, 1, 2
     colour = dict.fromkeys(graph, white)
-    stack: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        colour[node] = grey
-        stack.append(node)
-        for dep in graph.get(node, []):
-            if dep not in colour:
+    for root in graph:
+        if colour[root] != white:
+            continue
+        path: list[str] = [root]
+        edges = [iter(graph[root])]
+        colour[root] = grey
+        while edges:
+            dep = next(edges[-1], None)
+            if dep is None:
+                colour[path.pop()] = black
+                edges.pop()
+            elif dep not in colour or colour[dep] == black:
                 continue
-            if colour[dep] == grey:
-                return stack[stack.index(dep) :] + [dep]
-            if colour[dep] == white and (found := visit(dep)):
-                return found
-        stack.pop()
-        colour[node] = black
-        return None
-
-    for node in graph:
-        if colour[node] == white and (found := visit(node)):
-            return found
+            elif colour[dep] == grey:
+                return path[path.index(dep) :] + [dep]
+            else:
+                colour[dep] = grey
+                path.append(dep)
+                edges.append(iter(graph[dep]))
     return None
 
 
 def topological_order(tasks: list[TaskSpec]) -> list[str]:
-    """Ids in an order where each task follows its dependencies; ties keep file order."""
-    remaining = {t.id: set(t.depends_on) for t in tasks}
+    """Ids in an order where each task follows its dependencies; ties keep file order.
+
+    In waves: every task whose dependencies are all placed, in file order, then the next wave.
+    """
+    position = {t.id: i for i, t in enumerate(tasks)}
+    waiting = {t.id: len(set(t.depends_on)) for t in tasks}
+    dependents: dict[str, list[str]] = {t.id: [] for t in tasks}
+    for t in tasks:
+        for dep in set(t.depends_on):
+            if dep in dependents:
+                dependents[dep].append(t.id)
+            else:  # never placed: the task can never be ready
+                waiting[t.id] += len(tasks) + 1
+    wave = [t.id for t in tasks if waiting[t.id] == 0]
     order: list[str] = []
-    done: set[str] = set()
-    while remaining:
-        ready = [tid for tid, deps in remaining.items() if deps <= done]
-        if not ready:
-            raise ValueError("dependency cycle")
-        for tid in ready:
-            order.append(tid)
-            done.add(tid)
-            del remaining[tid]
+    while wave:
+        order.extend(wave)
+        following: list[str] = []
+        for tid in wave:
+            for dependent in dependents[tid]:
+                waiting[dependent] -= 1
+                if waiting[dependent] == 0:
+                    following.append(dependent)
+        wave = sorted(following, key=position.__getitem__)
+    if len(order) < len(tasks):
+        raise ValueError("dependency cycle")
     return order
