@@ -13,8 +13,21 @@ from podium.attach import StoreFollower
 from podium.domain.escalation import Action, Command, EscalationKind
 from podium.domain.tasks import TaskState
 from podium.locks import holder
+from podium.store import StoreError
 
 from .test_headless_cli import SLOW, TWO, explicit, production
+
+
+async def _open_when_written(db: Path, deadline: float) -> StoreFollower:
+    """A follower on the engine's database once the engine has written its first event (the
+    file exists a moment before that, empty or without its schema)."""
+    while True:
+        try:
+            return await StoreFollower.open(db)
+        except StoreError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.05)
 
 
 async def test_two_followers_steer_a_production_running_elsewhere(tmp_path: Path) -> None:
@@ -28,9 +41,7 @@ async def test_two_followers_steer_a_production_running_elsewhere(tmp_path: Path
     )
     try:
         deadline = time.monotonic() + 20
-        while not db.exists() and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        first = await StoreFollower.open(db)
+        first = await _open_when_written(db, deadline)
         second = await StoreFollower.open(db)
         seen: list[str] = []
         first.subscribe(lambda seq, payload: seen.append(payload.kind))
