@@ -315,9 +315,14 @@ class _Plan:
             phase="writing",
             optional=True,
         )
-        shots = self.add(TaskKind.SHOT_LIST, "Shot list", [script, look], phase="production")
-        music = self.add(TaskKind.MUSIC_CUES, "Music cue sheet", [script], phase="post")
-        edit = self.add(TaskKind.EDIT, "Rough cut", [shots, music], phase="post")
+        # Shots, cues and the cut take the scenes as well as the script, which reaches them cut
+        # to its opening pages: each covers every scene the film has.
+        scenes_in = [s for _, s in scene_ids]
+        shots = self.add(
+            TaskKind.SHOT_LIST, "Shot list", [script, look, *scenes_in], phase="production"
+        )
+        music = self.add(TaskKind.MUSIC_CUES, "Music cue sheet", [script, *scenes_in], phase="post")
+        edit = self.add(TaskKind.EDIT, "Rough cut", [shots, music, *scenes_in], phase="post")
         self.add(TaskKind.FINAL, "Final delivery", [edit, report], phase="delivery")
 
     def series(self) -> None:

@@ -6,6 +6,8 @@ checks find them), and dialogue follows the register each character's `voice` su
 
 from __future__ import annotations
 
+import hashlib
+
 from podium.domain.artifacts import ElementType, Scene, ScreenElement, Screenplay
 from podium.domain.tasks import TaskKind
 from podium.domain.validators import count_words
@@ -41,7 +43,7 @@ _INTRO_ACTIONS = (
 def screenplay(comp: Composer) -> Screenplay:
     m = comp.m
     focus = comp.m.voiced() if m.kind is TaskKind.DIALOGUE else None
-    numbers = [max(1, m.scene or 1)] if m.kind is not TaskKind.SCRIPT else scene_numbers(comp)
+    numbers = [max(1, m.scene or 1)] if m.kind is not TaskKind.SCRIPT else covered_scenes(comp)
     total = None
     if m.target_words or m.min_words is not None or m.max_words is not None:
         total = word_goal(comp, 180 * len(numbers))
@@ -76,6 +78,22 @@ def screenplay(comp: Composer) -> Screenplay:
     else:
         title = m.task_title or f"Scene {numbers[0]}"
     return Screenplay(title=title, scenes=scenes)
+
+
+def covered_scenes(comp: Composer) -> list[int]:
+    """The scenes a script covers, and so the shot list, cue sheet and cut made from it.
+
+    The scenes among the task's inputs decide, as `scene_numbers` has it. A script with no
+    scenes among its inputs (a series episode) has three to five, drawn from what the script
+    and everything made from it share, the production and the episode, rather than from each
+    call's own random stream: so an episode's shot list, cues and cut cover exactly the scenes
+    its script has, whatever the seed.
+    """
+    m = comp.m
+    if m.scene or any(d.kind is TaskKind.SCENE for d in m.dependencies) or m.hints.get("scenes"):
+        return scene_numbers(comp)
+    shared = f"{m.production_title()}\x00{m.episode or 0}".encode()
+    return list(range(1, 3 + hashlib.sha256(shared).digest()[0] % 3 + 1))
 
 
 def _scene(

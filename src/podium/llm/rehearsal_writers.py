@@ -23,9 +23,9 @@ from podium.domain.artifacts import (
 from podium.domain.tasks import TaskKind
 from podium.domain.validators import count_words
 from podium.llm import rehearsal_banks as banks
-from podium.llm.rehearsal_composer import Composer, scene_numbers, word_goal
+from podium.llm.rehearsal_composer import Composer, word_goal
 from podium.llm.rehearsal_material import capitalise, heading_place, int_of, is_exterior
-from podium.llm.rehearsal_screenplay import screenplay
+from podium.llm.rehearsal_screenplay import covered_scenes, screenplay
 
 _USAGES: tuple[Literal["underscore", "source", "sting"], ...] = (
     "underscore",
@@ -250,7 +250,7 @@ def shot_list(comp: Composer) -> ShotList:
     moves = _preferred(m.camera, banks.MOVES)
     shots: list[Shot] = []
     extras = comp.extras(present=True)
-    for number in scene_numbers(comp):
+    for number in covered_scenes(comp):
         for index in range(rng.randint(3, 6)):
             a, b = comp.pair()
             description = comp.fill(comp.pick(banks.SHOT_DESCRIPTIONS, "shot"), (a, b))
@@ -282,7 +282,7 @@ def cue_sheet(comp: Composer) -> CueSheet:
     instruments = [p.strip() for p in m.music.replace(" and ", ",").split(",") if p.strip()]
     clock = rng.randint(5, 40)
     cues: list[Cue] = []
-    numbers = scene_numbers(comp)
+    numbers = covered_scenes(comp)
     for i, number in enumerate(numbers):
         if i and rng.random() < 0.3:
             continue  # not every scene wants music
@@ -313,7 +313,7 @@ def cue_sheet(comp: Composer) -> CueSheet:
 def edit_plan(comp: Composer) -> EditPlan:
     m, rng = comp.m, comp.rng
     sequence: list[EditItem] = []
-    numbers = scene_numbers(comp)
+    numbers = covered_scenes(comp)
     for n_i, number in enumerate(numbers):
         for index in range(rng.randint(2, 5)):
             a, b = comp.pair()
