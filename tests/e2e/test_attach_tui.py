@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -52,3 +53,38 @@ def test_two_terminals_attach_one_dies_the_other_approves(
         env=env,
     )
     assert json.loads(status.stdout)["state"] == "completed"
+
+
+def test_killing_the_engine_shows_on_the_attached_screen(
+    tmp_path: Path,
+    terminals: list[Terminal],  # noqa: F811
+) -> None:
+    production = tmp_path / "bg.toml"
+    production.write_text(PRODUCTION)
+    db = tmp_path / "bg.db"
+    env = os.environ | _env(tmp_path)
+    started = subprocess.run(
+        [sys.executable, "-m", "podium", "run", str(production), "--db", str(db), "--detach"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert started.returncode == 0, started.stderr
+    engine = holder(db)
+    assert engine is not None and engine > 0
+    terminal = Terminal(
+        [sys.executable, "-m", "podium", "attach", str(db)], _env(tmp_path), tmp_path
+    )
+    terminals.append(terminal)
+    terminal.wait_for(lambda s: "Milestone treatment" in s, "the milestone in the inbox")
+    assert "NO ENGINE" not in terminal.screen()
+    os.kill(engine, signal.SIGKILL)
+    shown = terminal.wait_for(lambda s: "NO ENGINE" in s, "the header to say the engine is gone")
+    assert "crashed or was killed" in shown
+    terminal.press("p")
+    terminal.wait_for(lambda s: "pause: not applied" in s, "p to say the pause waits")
+    terminal.press("q")
+    shown = terminal.wait_for(lambda s: "EXIT=" in s, "the screen to close")
+    assert "EXIT=0" in shown and "Traceback" not in shown
+    assert "the production runs on" not in shown and "podium resume" in shown

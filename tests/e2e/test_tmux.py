@@ -61,18 +61,42 @@ tokens_per_s = 100000
 
 
 class Terminal:
-    """One tmux session, 160×48, running one command, on a private tmux server (so no other
-    session or client of the user's changes its size)."""
+    """One tmux session (160×48 unless told), running one command, on a private tmux server
+    (so no other session or client of the user's changes its size)."""
 
-    def __init__(self, command: list[str], env: dict[str, str], cwd: Path) -> None:
+    def __init__(
+        self,
+        command: list[str],
+        env: dict[str, str],
+        cwd: Path,
+        size: tuple[int, int] = (160, 48),
+    ) -> None:
         self.name = f"podium-test-{uuid.uuid4().hex[:8]}"
         self.tmux = ["tmux", "-L", self.name, "-f", "/dev/null"]
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
         line = f"cd {shlex.quote(str(cwd))} && env {exports} {shlex.join(command)}"
         script = f"{line}; echo EXIT=$?; sleep 60"
         subprocess.run(
-            [*self.tmux, "new-session", "-d", "-s", self.name, "-x", "160", "-y", "48", script],
+            [
+                *self.tmux,
+                "new-session",
+                "-d",
+                "-s",
+                self.name,
+                "-x",
+                str(size[0]),
+                "-y",
+                str(size[1]),
+                script,
+            ],
             check=True,
+            timeout=30,
+        )
+        # With no client attached tmux may fall back to its default size (80×24) later on;
+        # keep the size asked for (tmux 2.9+; older ones ignore it).
+        subprocess.run(
+            [*self.tmux, "set-option", "-t", self.name, "window-size", "manual"],
+            capture_output=True,
             timeout=30,
         )
 
@@ -176,3 +200,23 @@ def test_an_unknown_theme_is_refused_before_anything_is_drawn(
     assert "unknown theme 'nope'; one of podium-dark" in shown
     assert "EXIT=2" in shown
     assert "Traceback" not in shown
+
+
+def test_at_80x24_the_rows_and_the_dialogs_still_fit(
+    tmp_path: Path, terminals: list[Terminal]
+) -> None:
+    production = tmp_path / "tmux.toml"
+    production.write_text(PRODUCTION)
+    db = tmp_path / "small.db"
+    command = [sys.executable, "-m", "podium", "run", str(production), "--db", str(db)]
+    terminal = Terminal(command, _env(tmp_path), tmp_path, size=(80, 24))
+    terminals.append(terminal)
+    shown = terminal.wait_for(lambda s: "Milestone" in s, "the milestone in the inbox")
+    assert "tok" in shown  # an agent row keeps its tokens at 80 columns
+    terminal.press("c")
+    shown = terminal.wait_for(lambda s: "Apply (ctrl+s)" in s, "the constraints' buttons")
+    assert "max concurrency" in shown
+    terminal.press("Escape")
+    terminal.wait_for(lambda s: "Apply (ctrl+s)" not in s, "the dialog to close")
+    terminal.press("q")
+    terminal.wait_for(lambda s: "EXIT=" in s, "podium to exit")

@@ -9,14 +9,17 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.worker import Worker, WorkerFailed, WorkerState
 
 from podium.config import Config, ConfigError, LoadedConfig, config_dir, load_config, save_config
@@ -24,7 +27,7 @@ from podium.domain.escalation import Command
 from podium.domain.events import ProductionState
 from podium.domain.tasks import TaskState
 from podium.tui.screens.conductor import ConductorScreen
-from podium.tui.source import Feed, ProductionSource
+from podium.tui.source import Feed, ProductionSource, engine_lost
 from podium.tui.themes import THEME_VARIABLES, ThemeSet, choose_theme, load_themes
 from podium.tui.widgets.agent_activity import AgentActivity
 from podium.tui.widgets.debate_transcript import DebateTranscript
@@ -34,6 +37,7 @@ from podium.tui.widgets.task_tree import TaskTree
 if TYPE_CHECKING:
     from textual.command import Provider
 
+    from podium.tui.screens.export import ExportRequest
     from podium.tui.screens.help import Section
 
 log = logging.getLogger("podium.tui")
@@ -64,11 +68,11 @@ class PodiumApp(App[ProductionState]):
         ),
         Binding("question_mark", "help", "help", id="help", tooltip="Every key, and what it does"),
         Binding(
-            "colon",
+            f"colon,{App.COMMAND_PALETTE_BINDING}",
             "command_palette",
             "commands",
             id="command_palette",
-            tooltip="Find any action by name (also ctrl+p)",
+            tooltip="Find any action by name (the command palette)",
         ),
         Binding(
             "t",
@@ -77,6 +81,13 @@ class PodiumApp(App[ProductionState]):
             id="theme",
             tooltip="Next theme; the choice is remembered in the config file",
         ),
+        Binding(
+            "e",
+            "export",
+            "export",
+            id="export",
+            tooltip="Write the deliverables (screenplay, shot list, bible, decisions) to a folder",
+        ),
     ]
 
     def __init__(
@@ -84,6 +95,7 @@ class PodiumApp(App[ProductionState]):
         source: ProductionSource,
         *,
         db_label: str = "",
+        db_path: Path | None = None,
         theme: str | None = None,
         config: LoadedConfig | None = None,
         themes: ThemeSet | None = None,
@@ -94,6 +106,7 @@ class PodiumApp(App[ProductionState]):
         super().__init__()
         self.source = source
         self.db_label = db_label
+        self.db_path = db_path
         self.clock = clock
         self.cursor_blink = cursor_blink
         self.remember = remember
@@ -111,6 +124,7 @@ class PodiumApp(App[ProductionState]):
         self._engine: Worker[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._quitting = False
+        self._saving = threading.Lock()  # one config write at a time, the latest choice last
 
     def _start_in_theme(self, name: str) -> None:
         """Start in this theme without `self.theme = name`: its watcher queues a second parse
@@ -153,6 +167,7 @@ class PodiumApp(App[ProductionState]):
         for warning in self.warnings:
             self.notify(warning, severity="warning", timeout=12, markup=False)
         self._unsubscribe = self.source.subscribe(self.feed)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         # The production as it stands is drawn first; new work starts after that frame.
         self.call_after_refresh(self.start_engine)
 
@@ -299,10 +314,13 @@ class PodiumApp(App[ProductionState]):
         self.choose_theme(names[(index + 1) % len(names)])
 
     def choose_theme(self, name: str) -> None:
-        """Switch theme and remember it in the config file (unless that file is broken)."""
-        self.theme = name
-        self.notify(f"theme: {name}", timeout=2, markup=False)
-        if not self.remember:
+        self.theme = name  # remembered by _theme_changed, as a theme picked anywhere else is
+
+    def _theme_changed(self, theme: Theme) -> None:
+        """Any theme change (`t`, the palette's own theme command, a keymap) is remembered in
+        the config file, unless that file is broken."""
+        self.notify(f"theme: {theme.name}", timeout=2, markup=False)
+        if not self.remember or self.settings.config.theme == theme.name:
             return
         if not self.settings.writable:
             self.notify(
@@ -311,17 +329,62 @@ class PodiumApp(App[ProductionState]):
                 markup=False,
             )
             return
-        updated = self.settings.config.model_copy(update={"theme": name})
-        self.settings.config = updated
+        self.settings.config = self.settings.config.model_copy(update={"theme": theme.name})
+        self.run_worker(self._save, name="save config", thread=True, exit_on_error=False)
+
+    def _save(self) -> None:
+        with self._saving:  # whichever write runs last writes the latest choice
+            config: Config = self.settings.config
+            try:
+                save_config(config, self.settings.path)
+            except ConfigError as exc:
+                self.call_from_thread(self.notify, str(exc), severity="warning", markup=False)
+
+    # -- export ------------------------------------------------------------------------------
+
+    def action_export(self) -> None:
+        """Ask where (beside the database by default), then export in a thread."""
+        from podium.tui.screens.export import ExportScreen, default_folder
+
+        if self.db_path is None:
+            self.notify("There is no database to export from here.", markup=False)
+            return
+        db = self.db_path
+        if not isinstance(self.screen, ExportScreen):
+            self.push_screen(ExportScreen(db, default_folder(db)), self._export_to)
+
+    def _export_to(self, request: ExportRequest | None) -> None:
+        if request is None or self.db_path is None:
+            return
+        db, folder = self.db_path, request.folder
+        self.notify(f"Exporting to {folder}…", title="export", timeout=3, markup=False)
         self.run_worker(
-            lambda: self._save(updated), name="save config", thread=True, exit_on_error=False
+            lambda: self._export(db, folder),
+            name="export",
+            group="export",
+            thread=True,
+            exit_on_error=False,
         )
 
-    def _save(self, config: Config) -> None:
+    def _export(self, db: Path, folder: Path) -> None:
+        """Runs in a thread, with its own event loop: the screen never waits on it."""
+        from podium.export.exporter import ExportError, export_production_sync
+        from podium.store import StoreError
+
         try:
-            save_config(config, self.settings.path)
-        except ConfigError as exc:
-            self.call_from_thread(self.notify, str(exc), severity="warning", markup=False)
+            written = export_production_sync(db, folder)
+        except (StoreError, ExportError) as exc:
+            self.call_from_thread(
+                self.notify, str(exc), title="export failed", severity="error", markup=False
+            )
+            return
+        self.call_from_thread(
+            self.notify,
+            f"Wrote {len(written)} files to {folder} (README.md lists them).",
+            title="export",
+            timeout=10,
+            markup=False,
+        )
 
 
 # -- keys -------------------------------------------------------------------------------------
@@ -397,7 +460,7 @@ async def run_tui(
 
     Raises ThemeError (a ValueError) for an unknown --theme before anything is drawn.
     """
-    app = PodiumApp(source, db_label=db, theme=theme)
+    app = PodiumApp(source, db_label=db, db_path=Path(db), theme=theme)
     with _logs_held() as held:
         try:
             state = await app.run_async()
@@ -406,7 +469,10 @@ async def run_tui(
     for record in held.records:
         sys.stderr.write(f"podium: {record.levelname.lower()}: {record.getMessage()}\n")
     final = state or source.view.state
-    if getattr(source, "attached", False):
+    lost = engine_lost(source)
+    if lost is not None:
+        sys.stderr.write(f"podium: detached; {lost}. Continue with: podium resume {db}\n")
+    elif getattr(source, "attached", False):
         sys.stderr.write(f"podium: detached; the production runs on (podium attach {db})\n")
     elif final is not ProductionState.COMPLETED:
         sys.stderr.write(f"podium: {final.value}; continue with: podium resume {db}\n")

@@ -1,4 +1,7 @@
-"""The command palette (`:` or `ctrl+p`): every action of the conductor, by name."""
+"""The command palette (`:` or `ctrl+p`): every action of the conductor, by name.
+
+A theme chosen here (or with Textual's own theme command) is remembered like `t`'s.
+"""
 
 from __future__ import annotations
 
@@ -68,6 +71,11 @@ class PodiumCommands(Provider):
         for name in getattr(app, "theme_names", []):
             entries.append((f"Theme: {name}", "t", partial(setattr, app, "theme", name)))
         entries += [
+            (
+                "Export the deliverables to a folder…",
+                "e",
+                partial(app.run_action, "export"),
+            ),
             ("Help: every key", "?", partial(app.run_action, "help")),
             (
                 "Quit (the production resumes with podium resume)",

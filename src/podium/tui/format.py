@@ -5,6 +5,8 @@ Agent text is always turned into `rich.text.Text` here or in the panes, never in
 
 from __future__ import annotations
 
+from rich.text import Text
+
 from podium.domain.agents import Role
 from podium.domain.escalation import Priority
 from podium.domain.events import AgentState
@@ -124,3 +126,30 @@ def clip(text: str, width: int) -> str:
     if width <= 1 or len(flat) <= width:
         return flat
     return flat[: width - 1] + "…"
+
+
+Part = tuple[int, Text, Text | None]
+"""(how soon it gives way when the line is too narrow, higher first; its text; a shorter text
+it gives way to, or None when it is left out)."""
+
+
+def fit(parts: list[Part], width: int) -> Text:
+    """Join the parts; while the line is too wide, the most expendable part gives way (to its
+    short form, else it is left out). What still does not fit is cut with an ellipsis."""
+    kept = list(parts)
+    while kept and sum(t.cell_len for _, t, _ in kept) > width:
+        worst = max(rank for rank, _, _ in kept)
+        if worst == 0:
+            break
+        index = max(i for i, (rank, _, _) in enumerate(kept) if rank == worst)
+        short = kept[index][2]
+        if short is None:
+            del kept[index]
+        else:
+            kept[index] = (0, short, None)
+    line = Text(no_wrap=True, overflow="ellipsis")
+    for _, text, _ in kept:
+        line.append_text(text)
+    if width > 0 and line.cell_len > width:
+        line.truncate(width, overflow="ellipsis")
+    return line

@@ -35,6 +35,13 @@ class ProductionSource(Protocol):
     def request_stop(self, reason: str = ...) -> None: ...
 
 
+def engine_lost(source: ProductionSource) -> str | None:
+    """Why no engine runs what an attached screen follows; None while one does, and always
+    for an engine in this process (its failures are the app's to report)."""
+    lost = getattr(source, "engine_lost", None)
+    return lost if isinstance(lost, str) else None
+
+
 class StaticSource:
     """A production as it stands, with nothing running: for snapshots and read-only looks.
 

@@ -22,6 +22,7 @@ DEFAULT_THEME = "podium-dark"
 # own blending); Textual's built-in themes get these defaults.
 THEME_VARIABLES: dict[str, str] = {
     "muted": "#8A909C",
+    "pane-border": "#5C6370",  # an unfocused pane's border: seen on light and dark alike
     "role-lead": "#E0A458",
     "role-director": "#C678DD",
     "role-writer": "#98C379",

@@ -13,7 +13,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from podium.domain.production import Constraints
 from podium.engine.commands import Rejected, adjusted_constraints
-from podium.tui.screens.dialog import CONFIRM, Dialog
+from podium.tui.screens.dialog import CONFIRM, Dialog, DialogBox
 
 # (field, what it means); the order is the form's.
 FIELDS: tuple[tuple[str, str], ...] = (
@@ -109,23 +109,24 @@ class AdjustConstraintsScreen(Dialog[ConstraintChanges]):
         self.constraints = constraints
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="constraints-dialog") as box:
+        with DialogBox(classes="dialog", id="constraints-dialog") as box:
             box.border_title = "Adjust constraints (live)"
             with Grid(id="constraints-form"):
                 for name, meaning in FIELDS:
                     yield Label(name.replace("_", " "), classes="field-name")
                     yield Input(
                         field_text(self.constraints, name),
-                        placeholder=meaning,
+                        placeholder="none" if name in _OPTIONAL or name == "max_per_model" else "",
                         id=f"field-{name}",
                         tooltip=meaning,
                         compact=True,
                     )
-                    yield Label(meaning, classes="muted")
-            yield Static("", id="constraints-error", classes="error", markup=False)
-            with Horizontal(classes="buttons"):
-                yield Button("Apply (ctrl+s)", id="confirm", variant="primary")
-                yield Button("Cancel (esc)", id="cancel")
+                    yield Label(meaning, classes="muted field-hint")
+            with Vertical(classes="dialog-foot"):
+                yield Static("", id="constraints-error", classes="error", markup=False)
+                with Horizontal(classes="buttons"):
+                    yield Button("Apply (ctrl+s)", id="confirm", variant="primary")
+                    yield Button("Cancel (esc)", id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#field-max_concurrency", Input).focus()

@@ -10,13 +10,12 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from podium.domain.escalation import Option as EscalationOption
 from podium.tui.format import flatten
-from podium.tui.screens.dialog import Dialog
+from podium.tui.screens.dialog import Dialog, DialogBox
 
 
 @dataclass(frozen=True)
@@ -65,7 +64,7 @@ class AlternativesScreen(Dialog[Picked]):
         self.prompt = prompt
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog wide", id="alternatives-dialog") as box:
+        with DialogBox(classes="dialog wide", id="alternatives-dialog") as box:
             box.border_title = "Choose"
             yield Static(Text(flatten(self.title_text), style="bold"))
             if self.prompt:
@@ -76,7 +75,7 @@ class AlternativesScreen(Dialog[Picked]):
                     options.append(None)
                 options.append(Option(choice_prompt(choice), id=choice.id))
             yield OptionList(*options, id="choices", markup=False)
-            yield Static(Text("enter chooses · esc cancels"), classes="muted")
+            yield Static(Text("enter chooses · esc cancels"), classes="muted dialog-foot")
 
     def on_mount(self) -> None:
         self.query_one("#choices", OptionList).focus()

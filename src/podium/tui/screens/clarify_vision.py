@@ -17,7 +17,8 @@ from podium.domain.production import VISION_SECTIONS, Vision
 from podium.domain.state import ProductionView
 from podium.engine.commands import Rejected, amended_vision, stale_after
 from podium.tui.format import TASK_WORDS, clip
-from podium.tui.screens.dialog import CONFIRM, Dialog
+from podium.tui.screens.dialog import CONFIRM, Dialog, DialogBox
+from podium.tui.widgets.toggles import MarkedCheckbox
 
 _LISTS = {"themes", "locations"}
 
@@ -53,7 +54,7 @@ class ClarifyVisionScreen(Dialog[VisionChange]):
     def compose(self) -> ComposeResult:
         vision = self.view.vision
         version = vision.version if vision else 1
-        with Vertical(classes="dialog", id="vision-dialog") as box:
+        with DialogBox(classes="dialog", id="vision-dialog") as box:
             box.border_title = f"Clarify the vision (now version {version})"
             yield Select(
                 [(s, s) for s in VISION_SECTIONS],
@@ -64,14 +65,15 @@ class ClarifyVisionScreen(Dialog[VisionChange]):
             yield Static("", id="vision-hint", classes="muted")
             yield TextArea(id="vision-text", soft_wrap=True, show_line_numbers=False)
             yield Static("", id="vision-stale")
-            yield Checkbox(
+            yield MarkedCheckbox(
                 "Re-run the stale tasks at once (else the inbox asks)", id="vision-rerun"
             )
             yield Input(placeholder="why (kept in the decision log)", id="vision-reason")
-            yield Static("", id="vision-error", classes="error", markup=False)
-            with Horizontal(classes="buttons"):
-                yield Button("Amend the vision (ctrl+s)", id="confirm", variant="primary")
-                yield Button("Cancel (esc)", id="cancel")
+            with Vertical(classes="dialog-foot"):
+                yield Static("", id="vision-error", classes="error", markup=False)
+                with Horizontal(classes="buttons"):
+                    yield Button("Amend the vision (ctrl+s)", id="confirm", variant="primary")
+                    yield Button("Cancel (esc)", id="cancel")
 
     def on_mount(self) -> None:
         self._load(self.section)

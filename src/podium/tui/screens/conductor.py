@@ -23,9 +23,10 @@ from textual.widgets import Footer
 
 from podium.domain.escalation import Action, Command, Escalation
 from podium.domain.state import ProductionView
+from podium.tui.format import flatten
 from podium.tui.live import Digest
 from podium.tui.messages import DetailsRequested, Intent, Selected
-from podium.tui.source import Feed, ProductionSource
+from podium.tui.source import Feed, ProductionSource, engine_lost
 from podium.tui.widgets.agent_activity import AgentActivity
 from podium.tui.widgets.debate_transcript import DebateTranscript, history
 from podium.tui.widgets.escalation_detail import EscalationDetail, card_for, preview
@@ -90,6 +91,48 @@ class ConductorScreen(Screen[None]):
             id="filter",
             tooltip="Filter the transcript by task or debate",
         ),
+        # In the tree and the inbox these keys act on the pane's own selection; from the
+        # other panes they act on the inbox's highlighted item (the one shown in full).
+        Binding(
+            "a",
+            "inbox('approve')",
+            "approve",
+            show=False,
+            id="approve",
+            tooltip="From the agents or the transcript: approve the highlighted inbox item",
+        ),
+        Binding(
+            "o",
+            "inbox('override')",
+            "override",
+            show=False,
+            id="override",
+            tooltip="From the agents or the transcript: override the highlighted inbox item",
+        ),
+        Binding(
+            "n",
+            "inbox('request_alternatives')",
+            "alternatives",
+            show=False,
+            id="request_alternatives",
+            tooltip="From the agents or the transcript: alternatives for the inbox item",
+        ),
+        Binding(
+            "r",
+            "inbox('retry')",
+            "retry",
+            show=False,
+            id="retry",
+            tooltip="From the agents or the transcript: retry the highlighted inbox item",
+        ),
+        Binding(
+            "s",
+            "inbox('skip')",
+            "skip",
+            show=False,
+            id="skip",
+            tooltip="From the agents or the transcript: skip the highlighted inbox item",
+        ),
         Binding(
             "tab",
             "app.focus_next",
@@ -125,6 +168,7 @@ class ConductorScreen(Screen[None]):
         self.db_label = db_label
         self.digest = Digest()
         self._second = 0
+        self._engine_lost: str | None = None
         self._selected: dict[str, str | None] = {"task": None, "agent": None, "escalation": None}
 
     @property
@@ -165,6 +209,9 @@ class ConductorScreen(Screen[None]):
         new_second = int(now) != self._second
         self._second = int(now)
         spark_moved = self.digest.activity.tick(time.monotonic())
+        lost = engine_lost(self.source)
+        if lost != self._engine_lost:
+            self._engine_changed(lost)
         if not len(self.feed) and not new_second and not spark_moved:
             return
         changes = self.digest.digest(self.feed.drain())
@@ -188,12 +235,12 @@ class ConductorScreen(Screen[None]):
             if changes.escalations:
                 self._show_detail()
         if changes.any or new_second:
-            self.query_one(StatusBar).show(view, now, self.db_label)
+            self._show_status(now)
 
     def _refresh_everything(self) -> None:
         view, now = self.view, self.clock()
         self._second = int(now)
-        self.query_one(StatusBar).show(view, now, self.db_label)
+        self._show_status(now)
         self.query_one(TaskTree).sync(view, self.digest.task_chars)
         self.query_one(AgentActivity).sync(view, self.digest.activity.series)
         self.query_one(DebateTranscript).set_roles(
@@ -209,7 +256,28 @@ class ConductorScreen(Screen[None]):
         self.query_one(AgentActivity).sync(view, self.digest.activity.series)
         self.query_one(DebateTranscript).redraw()
         self.query_one(EscalationInbox).restyle(view, now)
-        self.query_one(StatusBar).show(view, now, self.db_label)
+        self._show_status(now)
+
+    def _show_status(self, now: float) -> None:
+        self.query_one(StatusBar).show(self.view, now, self.db_label, self._engine_lost)
+
+    def _engine_changed(self, lost: str | None) -> None:
+        """An attached screen's engine went away (or came back): say so, and how to go on."""
+        self._engine_lost = lost
+        self._show_status(self.clock())
+        hint = getattr(self.app, "resume_hint", "podium resume DB")
+        if lost is not None:
+            self.notify(
+                f"No engine is running this production: {lost}. Nothing acknowledged is "
+                f"lost. Continue it with `{hint}` (add --detach to keep it in the "
+                "background); what you send now is recorded and applies then.",
+                title="the engine is gone",
+                severity="error",
+                timeout=30,
+                markup=False,
+            )
+        else:
+            self.notify("An engine runs the production again.", markup=False)
 
     def _show_detail(self) -> None:
         escalation_id = self._selected["escalation"]
@@ -257,8 +325,9 @@ class ConductorScreen(Screen[None]):
             if agent is not None and agent.task_id:
                 self.app.push_screen(TaskDetailScreen(view, agent.task_id))
             elif agent is not None:
-                last = agent.last_report or "nothing reported yet"
-                self.notify(f"{agent.spec.name} is {agent.state.value}; {last}", markup=False)
+                from podium.tui.screens.agent_detail import AgentDetailScreen
+
+                self.app.push_screen(AgentDetailScreen(view, agent.spec.id))
 
     def _escalation_chosen(self, escalation_id: str, choice: EscalationChoice | None) -> None:
         if choice is None:
@@ -496,6 +565,22 @@ class ConductorScreen(Screen[None]):
                 )
 
         self.app.push_screen(AdjustConstraintsScreen(constraints), adjust)
+
+    def action_inbox(self, action: str) -> None:
+        """An inbox key pressed where there is nothing of its own to act on."""
+        chosen = Action(action)
+        item = self._selected["escalation"]
+        escalation = self.view.escalations.get(item or "")
+        if escalation is None or not escalation.open:
+            self.notify(
+                f"Nothing waits in the inbox to {chosen.value.replace('_', ' ')}. In the task "
+                "tree, a o n r s act on the task under the cursor.",
+                markup=False,
+            )
+            return
+        verb = chosen.value.replace("_", " ")
+        self.notify(f"{verb} (the inbox item): {flatten(escalation.title)}", markup=False)
+        self.act(chosen, escalation_id=escalation.id)
 
     def action_pause(self) -> None:
         self.submit(new_command(Action.RESUME if self.view.paused else Action.PAUSE))

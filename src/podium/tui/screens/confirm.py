@@ -8,10 +8,10 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
-from podium.tui.screens.dialog import Dialog
+from podium.tui.screens.dialog import Dialog, DialogBox
 
 
 class ConfirmQuitScreen(Dialog[bool]):
@@ -28,7 +28,7 @@ class ConfirmQuitScreen(Dialog[bool]):
         self.resume_hint = resume_hint
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog narrow", id="quit-dialog") as box:
+        with DialogBox(classes="dialog narrow", id="quit-dialog") as box:
             box.border_title = "Quit?"
             text = Text()
             text.append(f"{self.running} task(s) are running.\n\n", style="bold")
@@ -39,7 +39,7 @@ class ConfirmQuitScreen(Dialog[bool]):
             text.append("Continue later with:\n  ")
             text.append(self.resume_hint, style="bold")
             yield Static(text)
-            with Horizontal(classes="buttons"):
+            with Horizontal(classes="buttons dialog-foot"):
                 yield Button("Stop and quit (y)", id="stop", variant="error")
                 yield Button("Keep working (n)", id="keep", variant="primary")
 

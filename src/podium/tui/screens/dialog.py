@@ -1,18 +1,31 @@
-"""What every podium modal shares: `escape` cancels, nothing applies without a confirm."""
+"""What every podium modal shares: `escape` cancels, nothing applies without a confirm.
+
+Every dialog is drawn in a `DialogBox`: what does not fit the terminal scrolls, while its
+`.dialog-foot` (the error line and the buttons) is docked at the bottom, always in sight,
+so a dialog is usable in an 80×24 terminal.
+"""
 
 from __future__ import annotations
 
 from typing import ClassVar, Generic, TypeVar
 
 from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, TextArea
 
 ResultT = TypeVar("ResultT")
 
 
+class DialogBox(VerticalScroll, can_focus=False):
+    """A dialog's frame. It takes focus only when scrolling is all there is to do (help)."""
+
+
 class Dialog(ModalScreen[ResultT | None], Generic[ResultT]):
     """A modal that returns a typed result, or None when cancelled."""
+
+    # `-narrow` lets a row of many buttons wrap (app.tcss) where they would run off the edge.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-roomy")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(

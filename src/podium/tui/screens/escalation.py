@@ -9,13 +9,13 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Button
 
 from podium.domain.escalation import Action
 from podium.tui.format import clip, flatten
-from podium.tui.screens.dialog import Dialog
+from podium.tui.screens.dialog import Dialog, DialogBox
 from podium.tui.widgets.escalation_detail import EscalationCard, EscalationDetail
 
 
@@ -50,12 +50,14 @@ class EscalationScreen(Dialog[EscalationChoice]):
 
     def compose(self) -> ComposeResult:
         esc = self.card.escalation
-        with Vertical(classes="dialog wide", id="escalation-dialog") as box:
+        with DialogBox(classes="dialog wide", id="escalation-dialog") as box:
             box.border_title = Text(f"{esc.id} · {esc.kind.value.replace('_', ' ')}")
             detail = EscalationDetail(id="escalation-card")
             detail.card = self.card
             yield detail
-            with Horizontal(classes="buttons"):
+            count = len(esc.actions) + len(esc.options) + 1
+            many = " many" if count > 3 else ""
+            with Horizontal(classes=f"buttons dialog-foot{many}"):
                 for action in esc.actions:
                     if action is Action.APPROVE and esc.options:
                         for option in esc.options:

@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static, TextArea
 
 from podium.tui.format import flatten
-from podium.tui.screens.dialog import CONFIRM, Dialog
+from podium.tui.screens.dialog import CONFIRM, Dialog, DialogBox
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,11 @@ class FeedbackScreen(Dialog[FeedbackNote]):
         self.earlier = earlier
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="feedback-dialog") as box:
+        with DialogBox(classes="dialog", id="feedback-dialog") as box:
             box.border_title = "Feedback"
             head = Text()
-            head.append(f"To {flatten(self.agent_name)} ({self.role.replace('_', ' ')})", "bold")
+            name, role = flatten(self.agent_name), self.role.replace("_", " ")
+            head.append(f"To {name}" if role in name.lower() else f"To {name} ({role})", "bold")
             head.append("\nThe agent keeps this note in mind for every task from now on.")
             yield Static(head)
             if self.earlier:
@@ -47,10 +48,11 @@ class FeedbackScreen(Dialog[FeedbackNote]):
                     notes.append(f"  • {flatten(note)}\n")
                 yield Static(notes, classes="muted")
             yield TextArea(id="feedback-text", soft_wrap=True, show_line_numbers=False)
-            yield Static("", id="feedback-error", classes="error", markup=False)
-            with Horizontal(classes="buttons"):
-                yield Button("Send (ctrl+s)", id="confirm", variant="primary")
-                yield Button("Cancel (esc)", id="cancel")
+            with Vertical(classes="dialog-foot"):
+                yield Static("", id="feedback-error", classes="error", markup=False)
+                with Horizontal(classes="buttons"):
+                    yield Button("Send (ctrl+s)", id="confirm", variant="primary")
+                    yield Button("Cancel (esc)", id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#feedback-text", TextArea).focus()

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Vertical
 from textual.widgets import Input, Static
 
-from podium.tui.screens.dialog import Dialog
+from podium.tui.screens.dialog import Dialog, DialogBox
 
 
 @dataclass(frozen=True)
@@ -27,7 +26,7 @@ class FilterScreen(Dialog[TranscriptFilter]):
         self.known = known
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog narrow", id="filter-dialog") as box:
+        with DialogBox(classes="dialog narrow", id="filter-dialog") as box:
             box.border_title = "Filter the transcript"
             yield Static(
                 Text(

@@ -10,10 +10,9 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
-from podium.tui.screens.dialog import Dialog
+from podium.tui.screens.dialog import Dialog, DialogBox
 
 Section = tuple[str, Sequence[BindingType]]
 
@@ -31,12 +30,15 @@ class HelpScreen(Dialog[None]):
         self.keymap = dict(keymap)
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog wide", id="help-dialog") as box:
+        with DialogBox(classes="dialog wide", id="help-dialog", can_focus=True) as box:
             box.border_title = Text("Keys: rebind any of them by id in the config file's [keymap]")
-            with VerticalScroll(id="help-body"):
-                yield Static(self._intro())
-                for title, items in self.sections:
-                    yield Static(self._table(title, bindings_of(items)))
+            yield Static(self._intro())
+            for title, items in self.sections:
+                yield Static(self._table(title, bindings_of(items)))
+            yield Static(Text("arrows scroll · esc closes"), classes="muted dialog-foot")
+
+    def on_mount(self) -> None:
+        self.query_one(DialogBox).focus()
 
     def _intro(self) -> Text:
         text = Text()
@@ -44,7 +46,8 @@ class HelpScreen(Dialog[None]):
         text.append(
             "Tab moves between the panes; the footer shows the keys of the focused one. Only a "
             "key press decides anything: nothing an agent writes does. Every decision is saved "
-            "before it takes effect, so quitting loses nothing; `podium resume DB` goes on."
+            "before it takes effect, so quitting loses nothing; `podium resume DB` goes on. "
+            "`e` exports the deliverables to a folder beside the database."
         )
         return text
 

@@ -13,7 +13,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, RadioButton, RadioSet, Static, TextArea
 
 from podium.tui.format import clip, flatten
-from podium.tui.screens.dialog import CONFIRM, Dialog
+from podium.tui.screens.dialog import CONFIRM, Dialog, DialogBox
+from podium.tui.widgets.toggles import MarkedRadioButton
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class OverrideScreen(Dialog[OverrideDecision]):
         self.about = about
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="override-dialog") as box:
+        with DialogBox(classes="dialog", id="override-dialog") as box:
             box.border_title = "Override"
             head = Text()
             head.append(f"{self.task_id}: ", style="bold")
@@ -47,15 +48,18 @@ class OverrideScreen(Dialog[OverrideDecision]):
             if self.excerpt:
                 yield Static(Text("current output: " + clip(self.excerpt, 400)), classes="muted")
             with RadioSet(id="override-mode"):
-                yield RadioButton(
+                yield MarkedRadioButton(
                     "Direction: the task re-runs under it", value=True, id="mode-direction"
                 )
-                yield RadioButton("Replacement: this text becomes the output", id="mode-replace")
+                yield MarkedRadioButton(
+                    "Replacement: this text becomes the output", id="mode-replace"
+                )
             yield TextArea(id="override-text", soft_wrap=True, show_line_numbers=False)
-            yield Static("", id="override-error", classes="error", markup=False)
-            with Horizontal(classes="buttons"):
-                yield Button("Override (ctrl+s)", id="confirm", variant="primary")
-                yield Button("Cancel (esc)", id="cancel")
+            with Vertical(classes="dialog-foot"):
+                yield Static("", id="override-error", classes="error", markup=False)
+                with Horizontal(classes="buttons"):
+                    yield Button("Override (ctrl+s)", id="confirm", variant="primary")
+                    yield Button("Cancel (esc)", id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#override-text", TextArea).focus()

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
 from podium.domain.state import ProductionView
 from podium.tui.format import TASK_GLYPH, TASK_WORDS, clip, flatten
-from podium.tui.screens.dialog import Dialog
+from podium.tui.screens.dialog import Dialog, DialogBox
 from podium.tui.widgets.escalation_detail import preview
 
 
@@ -85,8 +84,10 @@ class TaskDetailScreen(Dialog[None]):
         self.task_id = task_id
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog wide", id="task-dialog") as box:
+        with DialogBox(classes="dialog wide", id="task-dialog", can_focus=True) as box:
             box.border_title = f"Task {self.task_id}"
-            with VerticalScroll(id="task-body"):
-                yield Static(task_text(self.view, self.task_id))
-            yield Static(Text("esc closes"), classes="muted")
+            yield Static(task_text(self.view, self.task_id), id="task-body")
+            yield Static(Text("arrows scroll · esc closes"), classes="muted dialog-foot")
+
+    def on_mount(self) -> None:
+        self.query_one(DialogBox).focus()

@@ -29,6 +29,7 @@ from podium.tui.widgets.agent_row import (
     PAD,
     ROW_HEIGHT,
     SPARK_MARGIN,
+    has_spark,
     row_lines,
     spark_strips,
     text_strip,
@@ -54,7 +55,7 @@ class AgentActivity(ScrollView, can_focus=True):
             "details",
             "details",
             id="details",
-            tooltip="Show the task the highlighted agent is working on",
+            tooltip="Show the task the highlighted agent is working on, else what it wrote last",
         ),
         Binding("j,down", "move(1)", "down", show=False, id="down", tooltip="Next agent"),
         Binding("k,up", "move(-1)", "up", show=False, id="up", tooltip="Previous agent"),
@@ -223,8 +224,10 @@ class AgentActivity(ScrollView, can_focus=True):
             texts = self._texts[agent_id] = self._lines_of(record)
         console = self.app.console
         pad = Strip.blank(PAD, blank)
-        margin = Strip.blank(SPARK_MARGIN, blank)
         text = text_strip(texts[part], text_width(width), blank, console)
+        if not has_spark(width):
+            return Strip.join([pad, text, pad]).crop_extend(0, width, blank)
+        margin = Strip.blank(SPARK_MARGIN, blank)
         spark = self._spark(agent_id, style, console)[part]
         return Strip.join([pad, text, margin, spark, margin, pad]).crop_extend(0, width, blank)
 

@@ -18,41 +18,50 @@ from textual.renderables.sparkline import Sparkline
 from textual.strip import Strip
 
 from podium.domain.state import AgentRecord
-from podium.tui.format import AGENT_GLYPH, money, tail, tokens
+from podium.tui.format import AGENT_GLYPH, Part, fit, money, tail, tokens
 
 ROW_HEIGHT = 2
 SPARK_WIDTH = 18
 PAD = 1  # left and right padding of a row
 SPARK_MARGIN = 1  # either side of the sparkline
 FIXED = 2 * PAD + 2 * SPARK_MARGIN + SPARK_WIDTH  # cells beside the text
+SPARK_MIN_ROW = 64  # a narrower row gives its sparkline's cells to the text
 
 StyleOf = Callable[[str], Style]
 
 
+def has_spark(row_width: int) -> bool:
+    return row_width >= SPARK_MIN_ROW
+
+
 def text_width(row_width: int) -> int:
     """Cells for the two lines of text in a row this wide."""
-    return max(0, row_width - FIXED)
+    return max(0, row_width - (FIXED if has_spark(row_width) else 2 * PAD))
 
 
 def row_lines(record: AgentRecord, width: int, style: StyleOf) -> tuple[Text, Text]:
-    """The two lines of a row: who and what, then the tail of what it writes."""
+    """The two lines of a row: who and what, then the tail of what it writes. When the first
+    line is too narrow the role goes first, then the cost, so state, task and tokens stay."""
     spec = record.spec
-    first = Text(no_wrap=True, overflow="ellipsis")
-    first.append(f"{AGENT_GLYPH[record.state]} ", style=style(record.state.value))
-    first.append(spec.name, style=style("name"))
+    dim = style("dim")
+    parts: list[Part] = [
+        (0, Text(f"{AGENT_GLYPH[record.state]} ", style=style(record.state.value)), None),
+        (0, Text(spec.name, style=style("name")), None),
+    ]
     role = spec.role.value.replace("_", " ")
     if spec.character:
         role = f"as {spec.character}"
     if role not in spec.name.lower():
-        first.append(f"  {role}", style=style("dim"))
-    first.append(f"  {record.state.value}", style=style(record.state.value))
+        parts.append((3, Text(f"  {role}", style=dim), None))
+    parts.append((0, Text(f"  {record.state.value}", style=style(record.state.value)), None))
     if record.task_id:
-        first.append(f"  {record.task_id}")
+        parts.append((1, Text(f"  {record.task_id}"), None))
     used = tokens(record.input_tokens + record.output_tokens)
     cost = "$?" if record.cost_unknown and not record.cost_usd else money(record.cost_usd)
-    first.append(f"  {used} tok · {cost}", style=style("dim"))
+    parts.append((2, Text(f"  {used} tok · {cost}", style=dim), Text(f"  {used} tok", style=dim)))
     if record.failures:
-        first.append(f" · {record.failures} failed", style=style("failed"))
+        parts.append((1, Text(f" · {record.failures} failed", style=style("failed")), None))
+    first = fit(parts, width)
     second = Text(no_wrap=True, overflow="ellipsis")
     second.append("  ↳ ", style=style("dim"))
     if record.tail:

@@ -14,7 +14,9 @@ from rich.console import Group
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.events import Resize
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widgets import RichLog
 
 from podium.domain.debate import DebateState
@@ -26,6 +28,7 @@ from podium.tui.live import TranscriptPayload
 
 MAX_ENTRIES = 2000
 MAX_LINES = 6000
+REWRAP_S = 0.1  # a terminal being dragged narrower sends many sizes: wrap again once it stops
 
 
 def history(view: ProductionView) -> list[TranscriptPayload]:
@@ -118,9 +121,30 @@ class DebateTranscript(RichLog):
         self._rounds: dict[str, int] = {}
         self._roles: Mapping[str, str] = {}
         self._following = True  # False once the user scrolls up; `G` (the end) sets it again
+        self._width = 0  # the width the lines were wrapped at
+        self._rewrap: Timer | None = None
 
     def watch_filter_text(self) -> None:
         self.redraw()
+
+    def on_resize(self, event: Resize) -> None:
+        """Lines are wrapped when written: a new width wraps the kept entries again."""
+        width = event.size.width
+        if self._width and width != self._width:
+            if self._rewrap is not None:
+                self._rewrap.stop()
+            self._rewrap = self.set_timer(REWRAP_S, self._rewrap_now)
+        self._width = width
+
+    def _rewrap_now(self) -> None:
+        self._rewrap = None
+        following, place = self._following, self.scroll_y / max(1, self.max_scroll_y)
+        self.redraw()
+        if not following:
+            self._following = False
+            self.call_after_refresh(
+                lambda: self.scroll_to(y=place * self.max_scroll_y, animate=False)
+            )
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)

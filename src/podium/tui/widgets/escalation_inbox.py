@@ -1,13 +1,20 @@
-"""The escalation inbox: what waits on the Orchestrator, by priority and age."""
+"""The escalation inbox: what waits on the Orchestrator, by priority and age.
+
+Rows are coloured by priority through component classes; the highlighted row takes the
+highlight's own foreground instead (text styles stay), so its mark and kind are never drawn
+in the colour of the bar behind them, whatever the theme.
+"""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.binding import Binding, BindingType
+from textual.strip import Strip
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -67,6 +74,10 @@ class EscalationInbox(OptionList):
         "escalation-inbox--dim",
     }
 
+    DEFAULT_CSS = """
+    EscalationInbox { text-wrap: nowrap; text-overflow: ellipsis; }
+    """
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, markup=False)
         self._ids: list[str] | None = None  # None: nothing shown yet
@@ -121,6 +132,19 @@ class EscalationInbox(OptionList):
         if esc.options:
             text.append(f"  ({len(esc.options)} options)", style=self._style("dim"))
         return text
+
+    # -- drawing -----------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        """Every row is one line (no wrapping, no separators), so line y is option y."""
+        strip = super().render_line(y)
+        if self.highlighted is None or y + self.scroll_offset.y != self.highlighted:
+            return strip
+        cursor = self.get_visual_style("option-list--option", "option-list--option-highlighted")
+        if cursor.foreground is None:
+            return strip
+        ink = Style(color=cursor.foreground.rich_color)
+        return Strip(Segment.apply_style(strip, post_style=ink), strip.cell_length)
 
     # -- handlers and actions -----------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from podium.domain import health
 from podium.domain.events import ProductionState
 from podium.domain.state import ProductionView
 from podium.domain.tasks import TaskState
-from podium.tui.format import clock_time, money, tokens
+from podium.tui.format import Part, clock_time, fit, money, tokens
 
 BAR_CELLS = 12
 
@@ -33,7 +33,10 @@ def current_phase(view: ProductionView) -> str:
 
 
 class StatusBar(Static):
-    """Title, state, phase, progress, budget, time against the deadline, health, pause."""
+    """Title, state, phase, progress, budget, time against the deadline, health, pause.
+
+    In a narrow terminal the less useful parts go first (the file, the format, the reason,
+    the progress bar), so what matters stays readable."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "status-bar--title",
@@ -49,52 +52,69 @@ class StatusBar(Static):
     StatusBar { height: 2; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
-    def show(self, view: ProductionView, now: float, db_label: str = "") -> None:
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown: tuple[ProductionView, float, str, str | None] | None = None
+
+    def show(
+        self, view: ProductionView, now: float, db_label: str = "", engine_lost: str | None = None
+    ) -> None:
         """Redraw from the view; called at most once per refresh tick."""
-        text = Text.assemble(self._first_line(view, db_label), "\n", self._second(view, now))
+        self._shown = (view, now, db_label, engine_lost)
+        width = self.content_region.width or 158
+        text = Text.assemble(
+            fit(self._first_line(view, db_label, engine_lost), width),
+            "\n",
+            fit(self._second(view, now), width),
+        )
         self.update(text, layout=False)  # always two lines: no need to lay the screen out again
+
+    def on_resize(self) -> None:
+        if self._shown is not None:
+            self.show(*self._shown)
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"status-bar--{name}", partial=True)
 
-    def _first_line(self, view: ProductionView, db_label: str) -> Text:
+    def _first_line(
+        self, view: ProductionView, db_label: str, engine_lost: str | None
+    ) -> list[Part]:
         title = view.spec.production.title if view.spec else "production"
-        line = Text(no_wrap=True, overflow="ellipsis")
-        line.append(title, style=self._style("title"))
+        parts: list[Part] = [(0, Text(title, style=self._style("title")), None)]
         if view.spec is not None:
-            line.append(f"  {view.spec.production.format.value.replace('_', ' ')}")
-        line.append("  ·  ")
-        line.append(view.state.value, style=self._style("label"))
+            kind = view.spec.production.format.value.replace("_", " ")
+            parts.append((4, Text(f"  {kind}"), None))
+        parts.append((0, Text.assemble("  ·  ", (view.state.value, self._style("label"))), None))
         if view.state_reason:
-            line.append(f" ({view.state_reason})")
+            parts.append((3, Text(f" ({view.state_reason})"), None))
         if view.paused:
-            line.append("  ·  ")
-            line.append("‖ PAUSED", style=self._style("paused"))
+            parts.append((0, Text.assemble("  ·  ", ("‖ PAUSED", self._style("paused"))), None))
+        if engine_lost is not None:
+            gone = Text.assemble("  ·  ", ("✗ NO ENGINE", self._style("correct")))
+            parts.append((0, gone, None))
+            parts.append((2, Text(f": {engine_lost}"), None))
         if db_label:
-            line.append(f"  ·  {db_label}")
-        return line
+            parts.append((5, Text(f"  ·  {db_label}"), None))
+        return parts
 
-    def _second(self, view: ProductionView, now: float) -> Text:
-        line = Text(no_wrap=True, overflow="ellipsis")
+    def _second(self, view: ProductionView, now: float) -> list[Part]:
         total = len(view.tasks)
         done = sum(1 for r in view.tasks.values() if r.state.settled)
         share = done / total if total else 0.0
         filled = round(share * BAR_CELLS)
-        line.append("phase ", style=self._style("label"))
-        line.append(current_phase(view))
-        line.append("  ·  ")
-        line.append("▰" * filled, style=self._style("bar"))
-        line.append("▱" * (BAR_CELLS - filled))
-        line.append(f" {done}/{total} ({share:.0%})")
-        line.append("  ·  budget ", style=self._style("label"))
-        line.append(self._budget(view))
-        line.append("  ·  time ", style=self._style("label"))
-        line.append(self._time(view, now))
         level = health.overall(view, now)
-        line.append("  ·  health ", style=self._style("label"))
-        name = ("ok", "guide", "correct")[level]
-        line.append(f"● {level.label}", style=self._style(name))
-        return line
+        mark = (f"● {level.label}", self._style(("ok", "guide", "correct")[level]))
+        label = self._style("label")
+        budget, spent = self._budget(view), self._time(view, now)
+        bar = Text.assemble(("▰" * filled, self._style("bar")), "▱" * (BAR_CELLS - filled), " ")
+        return [
+            (4, Text.assemble(("phase ", label), current_phase(view), "  ·  "), None),
+            (5, bar, None),
+            (1, Text(f"{done}/{total} ({share:.0%})"), Text(f"{done}/{total}")),
+            (3, Text.assemble(("  ·  budget ", label), budget), Text(f"  ·  {budget}")),
+            (3, Text.assemble(("  ·  time ", label), spent), Text(f"  ·  {spent}")),
+            (3, Text.assemble(("  ·  health ", label), mark), Text.assemble("  ·  ", mark)),
+        ]
 
     @staticmethod
     def _budget(view: ProductionView) -> str:

@@ -23,7 +23,7 @@ from textual.widgets.tree import TreeNode
 from podium.domain.escalation import Action
 from podium.domain.state import ProductionView, TaskRecord
 from podium.domain.tasks import TaskState
-from podium.tui.format import TASK_GLYPH, TASK_WORDS, clip
+from podium.tui.format import TASK_GLYPH, TASK_WORDS, Part, clip, fit
 from podium.tui.messages import DetailsRequested, Intent, Selected
 
 ACTIVE = frozenset(
@@ -149,6 +149,9 @@ class TaskTree(Tree[NodeRef]):
         self._filled: set[NodeRef] = set()
         self._line_style: Style | None = None
         self._component_memo: dict[tuple[str, ...], RenderStyles] = {}
+        self._dependents: dict[str, list[str]] = {}  # task id → the tasks that depend on it
+        self._states: dict[str, TaskState] = {}  # each task's state when last labelled
+        self._labelled_width = 0
 
     # -- updates from the screen -----------------------------------------------------------
 
@@ -158,6 +161,11 @@ class TaskTree(Tree[NodeRef]):
         first = not self._node_for
         cursor = self.cursor_node
         self._shape = shape(view)
+        self._dependents = {}
+        for task_id, record in view.tasks.items():
+            for needed in record.spec.depends_on:
+                self._dependents.setdefault(needed, []).append(task_id)
+        self._states = {t: r.state for t, r in view.tasks.items()}
         for ref, node in list(self._node_for.items()):
             if ref.kind == "task" and self._shape.parent.get(ref.key) != self._parent_ref(node):
                 node.remove()
@@ -180,9 +188,18 @@ class TaskTree(Tree[NodeRef]):
         self._keep_cursor(cursor)
 
     def refresh_tasks(self, task_ids: Iterable[str]) -> None:
-        """Relabel these tasks (if shown) and the phases and groups above them."""
+        """Relabel these tasks (if shown), the phases and groups above them, and, when a
+        task's state moved, the tasks that depend on it (their "waits on" hint)."""
         touched: set[NodeRef] = set()
-        for task_id in task_ids:
+        changed = set(task_ids)
+        view = self._view
+        if view is not None:
+            for task_id in list(changed):
+                record = view.tasks.get(task_id)
+                if record is not None and self._states.get(task_id) is not record.state:
+                    self._states[task_id] = record.state
+                    changed.update(self._dependents.get(task_id, ()))
+        for task_id in changed:
             ref = NodeRef("task", task_id)
             node = self._node_for.get(ref)
             if node is not None:
@@ -276,6 +293,11 @@ class TaskTree(Tree[NodeRef]):
 
     # -- drawing -----------------------------------------------------------------------------
 
+    def on_resize(self) -> None:
+        if self.scrollable_content_region.width != self._labelled_width:
+            self._labelled_width = self.scrollable_content_region.width
+            self.relabel()
+
     def render_lines(self, crop: Region) -> list[Strip]:
         self._line_style = self.rich_style  # once a frame: it walks every ancestor's styles
         try:
@@ -289,6 +311,21 @@ class TaskTree(Tree[NodeRef]):
             return super().render_line(y)
         scroll_x, scroll_y = self.scroll_offset
         return self._render_line(y + scroll_y, scroll_x, scroll_x + self.size.width, style)
+
+    def render_label(self, node: TreeNode[NodeRef], base_style: Style, style: Style) -> Text:
+        """A label cut with an ellipsis where the pane ends (the tree never scrolls sideways)."""
+        label = super().render_label(node, base_style, style)
+        width = self.scrollable_content_region.width
+        if width > 0:
+            depth = 0
+            parent = node.parent
+            while parent is not None and parent is not self.root:
+                depth += 1
+                parent = parent.parent
+            room = max(1, width - depth * self.guide_depth)
+            if label.cell_len > room:
+                label.truncate(room, overflow="ellipsis")
+        return label
 
     def get_component_styles(self, *names: str) -> RenderStyles:
         """As Tree asks for its guide styles on every line drawn, keep them until restyled."""
@@ -334,19 +371,31 @@ class TaskTree(Tree[NodeRef]):
     def _task_label(self, task_id: str) -> Text:
         view = self._view
         record = view.tasks.get(task_id) if view else None
-        label = Text(no_wrap=True, overflow="ellipsis")
         if record is None:
-            label.append(task_id)
-            return label
+            return Text(task_id, no_wrap=True, overflow="ellipsis")
         state = record.state
-        label.append(f"{TASK_GLYPH[state]} ", style=self._style(state.value))
-        label.append(task_id)
-        label.append(f"  {clip(record.spec.title, 36)}", style=self._style("dim"))
-        label.append(f"  · {record.spec.assignee} · ")
-        label.append(self._hint(record), style=self._style(state.value))
+        look = self._style(state.value)
+        dim = self._style("dim")
+        parts: list[Part] = [
+            (0, Text(f"{TASK_GLYPH[state]} ", style=look), None),
+            (0, Text(task_id), None),
+            (3, Text(f"  {clip(record.spec.title, 36)}", style=dim), None),
+            (2, Text(f"  · {record.spec.assignee}"), None),
+            (0, Text.assemble(" · ", (self._hint(record), look)), None),
+        ]
         if record.direction:
-            label.append("  ↪ directed", style=self._style("dim"))
-        return label
+            parts.append((4, Text("  ↪ directed", style=dim), None))
+        return fit(parts, self._room(task_id))
+
+    def _room(self, task_id: str) -> int:
+        """Cells for a task's label in the pane as wide as it is now (a large number before
+        it is laid out), so what goes first when it is narrow is the title, not the state."""
+        width = self.scrollable_content_region.width
+        if width <= 0:
+            return 1 << 16
+        parent = self._shape.parent.get(task_id)
+        depth = 2 if parent is not None and parent.kind == "group" else 1
+        return max(8, width - depth * self.guide_depth)
 
     def _hint(self, record: TaskRecord) -> str:
         state = record.state

@@ -1,0 +1,86 @@
+"""One agent in full, when it is not working on a task: what it wrote last, and what it costs."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from podium.domain.state import ProductionView
+from podium.tui.format import clip, flatten, money, tail, tokens
+from podium.tui.screens.dialog import Dialog, DialogBox
+from podium.tui.widgets.escalation_detail import preview
+
+RECENT = 4
+
+
+def agent_text(view: ProductionView, agent_id: str) -> Text:
+    """Built once from the view; everything the agent wrote is literal text."""
+    agent = view.agents.get(agent_id)
+    text = Text()
+    if agent is None:
+        text.append(f"There is no agent {agent_id!r} any more.")
+        return text
+    spec = agent.spec
+
+    def row(label: str, value: str) -> None:
+        text.append(f"{label:<12}", style="bold")
+        text.append(value + "\n")
+
+    text.append(flatten(spec.name) + "\n\n", style="bold")
+    role = spec.role.value.replace("_", " ")
+    row("role", f"{role} (as {flatten(spec.character)})" if spec.character else role)
+    row("state", agent.state.value + (f" on {agent.task_id}" if agent.task_id else ""))
+    cost = "$?" if agent.cost_unknown and not agent.cost_usd else money(agent.cost_usd)
+    used = tokens(agent.input_tokens + agent.output_tokens)
+    row("used", f"{used} tokens · {cost} · {agent.calls} call(s)")
+    if agent.failures:
+        row("failures", str(agent.failures))
+    made = [a for a in view.artifacts.values() if a.provenance.agent_id == agent_id]
+    made.sort(key=lambda a: a.created_at)
+    if made:
+        text.append("\nwhat it made\n", style="bold")
+        for artifact in made[-RECENT:]:
+            text.append(f"  {artifact.id} · {artifact.task_id} · {artifact.status.value}\n")
+    reviews = [r for t in view.tasks.values() for r in t.reviews if r.reviewer == agent_id]
+    if reviews:
+        text.append("\nreviews it gave\n", style="bold")
+        for review in reviews[-RECENT:]:
+            text.append(f"  {review.task_id} (round {review.round}): {review.verdict}")
+            if review.summary:
+                text.append(f" — {clip(review.summary, 160)}")
+            text.append("\n")
+    if agent.feedback:
+        text.append("\nyour notes to it\n", style="bold")
+        for note in agent.feedback[-RECENT:]:
+            text.append(f"  • {clip(note, 200)}\n")
+    if agent.tail:
+        text.append("\nwhat it wrote last\n", style="bold")
+        text.append(tail(agent.tail, 1200) + "\n")
+    elif made:
+        text.append(f"\nits latest output ({made[-1].id})\n", style="bold")
+        text.append(preview(made[-1].content, 1200) + "\n")
+    if agent.last_report:
+        text.append("\nits last report\n", style="bold")
+        text.append(clip(agent.last_report, 600) + "\n")
+    if not (made or reviews or agent.tail or agent.last_report):
+        text.append("\nIt has not written anything yet.\n", style="italic")
+    return text
+
+
+class AgentDetailScreen(Dialog[None]):
+    """Read-only; `f` on the agent's row gives it feedback."""
+
+    def __init__(self, view: ProductionView, agent_id: str) -> None:
+        super().__init__()
+        self.view = view
+        self.agent_id = agent_id
+
+    def compose(self) -> ComposeResult:
+        with DialogBox(classes="dialog wide", id="agent-dialog", can_focus=True) as box:
+            box.border_title = f"Agent {self.agent_id}"
+            yield Static(agent_text(self.view, self.agent_id), id="agent-body")
+            yield Static(Text("arrows scroll · esc closes"), classes="muted dialog-foot")
+
+    def on_mount(self) -> None:
+        self.query_one(DialogBox).focus()
