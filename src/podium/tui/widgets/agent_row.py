@@ -41,7 +41,8 @@ def text_width(row_width: int) -> int:
 
 def row_lines(record: AgentRecord, width: int, style: StyleOf) -> tuple[Text, Text]:
     """The two lines of a row: who and what, then the tail of what it writes. When the first
-    line is too narrow the role goes first, then the cost, so state, task and tokens stay."""
+    line is too narrow the role goes first, then the cost, then the state's word (its glyph
+    still says it), so the task and the tokens stay."""
     spec = record.spec
     dim = style("dim")
     parts: list[Part] = [
@@ -52,13 +53,13 @@ def row_lines(record: AgentRecord, width: int, style: StyleOf) -> tuple[Text, Te
     if spec.character:
         role = f"as {spec.character}"
     if role not in spec.name.lower():
-        parts.append((3, Text(f"  {role}", style=dim), None))
-    parts.append((0, Text(f"  {record.state.value}", style=style(record.state.value)), None))
+        parts.append((4, Text(f"  {role}", style=dim), None))
+    parts.append((2, Text(f"  {record.state.value}", style=style(record.state.value)), None))
     if record.task_id:
         parts.append((1, Text(f"  {record.task_id}"), None))
     used = tokens(record.input_tokens + record.output_tokens)
     cost = "$?" if record.cost_unknown and not record.cost_usd else money(record.cost_usd)
-    parts.append((2, Text(f"  {used} tok · {cost}", style=dim), Text(f"  {used} tok", style=dim)))
+    parts.append((3, Text(f"  {used} tok · {cost}", style=dim), Text(f"  {used} tok", style=dim)))
     if record.failures:
         parts.append((1, Text(f" · {record.failures} failed", style=style("failed")), None))
     first = fit(parts, width)
