@@ -101,6 +101,13 @@ class Digest:
     def __init__(self) -> None:
         self.activity = Activity()
         self.task_chars: Counter[str] = Counter()
+        # Tasks whose character count moved since `take_written`: the agent rows show the
+        # writing live; the tree's counts need not redraw thirty lines at frame rate.
+        self.written: set[str] = set()
+
+    def take_written(self) -> set[str]:
+        written, self.written = self.written, set()
+        return written
 
     def digest(self, events: Iterable[tuple[int, Payload]]) -> Changes:
         changes = Changes()
@@ -112,7 +119,7 @@ class Digest:
     def _one(self, p: Payload, changes: Changes) -> None:  # noqa: C901 - one branch per kind
         if isinstance(p, OutputChunk):
             changes.agents.add(p.agent_id)
-            changes.tasks.add(p.task_id)
+            self.written.add(p.task_id)  # its count in the tree moves once a second
             self.activity.count(p.agent_id)
             self.task_chars[p.task_id] += len(p.text)
         elif isinstance(p, TaskStateChanged):

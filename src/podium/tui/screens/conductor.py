@@ -215,6 +215,8 @@ class ConductorScreen(Screen[None]):
         if not len(self.feed) and not new_second and not spark_moved:
             return
         changes = self.digest.digest(self.feed.drain())
+        if spark_moved:  # a second went by
+            changes.tasks |= self.digest.take_written()
         view = self.view
         tree = self.query_one(TaskTree)
         if changes.plan:

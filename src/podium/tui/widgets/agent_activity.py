@@ -86,6 +86,7 @@ class AgentActivity(ScrollView, can_focus=True):
         self._index: dict[str, int] = {}
         self._records: dict[str, AgentRecord] = {}
         self._series: dict[str, tuple[float, ...]] = {}
+        self._styles: dict[str, Style] = {}  # component styles, until restyled
         # What is drawn, while it is current: a row's two lines of text, and each line's strip.
         self._texts: dict[str, tuple[Text, ...]] = {}
         self._strips: dict[tuple[str, int], Strip] = {}
@@ -185,13 +186,21 @@ class AgentActivity(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._styles.clear()
         self._texts.clear()
         self._strips.clear()
         self._sparks.clear()
         self._spark_memo.clear()
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"agent-row--{name}", partial=True)
+        # Textual forgets its own style cache at every repaint, and rows repaint at frame
+        # rate: these are kept until the styles themselves change (notify_style_update).
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(
+                f"agent-row--{name}", partial=True
+            )
+        return style
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width

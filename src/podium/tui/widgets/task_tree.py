@@ -149,6 +149,7 @@ class TaskTree(Tree[NodeRef]):
         self._filled: set[NodeRef] = set()
         self._line_style: Style | None = None
         self._component_memo: dict[tuple[str, ...], RenderStyles] = {}
+        self._styles: dict[str, Style] = {}
         self._dependents: dict[str, list[str]] = {}  # task id → the tasks that depend on it
         self._states: dict[str, TaskState] = {}  # each task's state when last labelled
         self._labelled_width = 0
@@ -341,12 +342,19 @@ class TaskTree(Tree[NodeRef]):
         memo = getattr(self, "_component_memo", None)
         if memo is not None:
             memo.clear()
+            self._styles.clear()
         super().notify_style_update()
 
     # -- labels ------------------------------------------------------------------------------
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"task-tree--{name}", partial=True)
+        # Kept until the styles change, as Textual forgets its own cache at every repaint.
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(
+                f"task-tree--{name}", partial=True
+            )
+        return style
 
     def _label(self, ref: NodeRef) -> Text:
         if ref.kind == "task":
