@@ -85,6 +85,7 @@ class Script:
     """
 
     delay_s: float = 0.01
+    delays: dict[str, float] = field(default_factory=dict)  # by purpose: a slow debater
     failures: dict[str, list[LLMError]] = field(default_factory=dict)
     words: dict[str, list[int]] = field(default_factory=dict)
     verdicts: list[str] = field(default_factory=list)
@@ -109,7 +110,7 @@ class ScriptedBackend:
         s.running += 1
         s.peak = max(s.peak, s.running)
         try:
-            await asyncio.sleep(s.delay_s)
+            await asyncio.sleep(s.delays.get(request.purpose, s.delay_s))
             task = request.task_id or ""
             pending = s.failures.get(f"{task}:{request.purpose}", [])
             if not pending and request.purpose == "task":

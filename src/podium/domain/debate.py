@@ -18,6 +18,10 @@ class DebateState(StrEnum):
     DECIDED = "decided"  # the Orchestrator decided the conflict
 
 
+INTERRUPTED = "interrupted"  # how the reason of a debate cut short by a stop begins
+STOPPED_MID_DEBATE = f"{INTERRUPTED}: the run stopped mid-debate; the task argues again"
+
+
 class Turn(Model):
     round: int = Field(ge=1)
     speaker: str
@@ -39,6 +43,12 @@ class Debate(Model):
     state: DebateState = DebateState.OPEN
     ruling: str = ""
     recommendation: str = ""
+    reason: str = ""  # why it closed without a ruling (the time limit, a failed turn, a stop)
+
+    @property
+    def interrupted(self) -> bool:
+        """Cut short by a stop or a crash: the task argues it again, so it is no stall."""
+        return self.state is DebateState.STALLED and self.reason.startswith(INTERRUPTED)
 
     def final_positions(self) -> dict[str, Turn]:
         last: dict[str, Turn] = {}

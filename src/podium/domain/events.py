@@ -224,6 +224,7 @@ class DebateClosed(Frozen):
     ruling: str = ""
     winner: str = ""
     recommendation: str = ""
+    reason: str = Field(default="", description="Why it closed without a ruling, if it did.")
 
 
 class VisionAmended(Frozen):
@@ -243,8 +244,12 @@ class ConstraintsAdjusted(Frozen):
 
 
 class StatusReported(Frozen):
+    """A department head's report (progress, blockers), from a report task's output."""
+
     kind: Literal["status_report"] = "status_report"
     agent_id: str
+    task_id: str | None = None
+    artifact_id: str | None = None
     progress_pct: float = 0.0
     summary: str = ""
     blockers: list[str] = Field(default_factory=list)

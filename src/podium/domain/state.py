@@ -57,6 +57,12 @@ from podium.domain.validators import Finding
 
 TAIL_CHARS = 400
 
+# An artifact in one of these stands for its task; a later one that comes to stand replaces it.
+_STANDING = frozenset(
+    {ArtifactStatus.PROVISIONAL, ArtifactStatus.ACCEPTED, ArtifactStatus.APPROVED}
+)
+_REPLACEABLE = _STANDING | {ArtifactStatus.DRAFT}
+
 
 class UnreadableLog(Exception):
     """The log holds a production this version of podium cannot read."""
@@ -266,13 +272,29 @@ class ProductionView:
                     )
             task.artifact_ids.append(art.id)
             task.vision_version = art.provenance.vision_version
+            if art.status in _STANDING:  # the Orchestrator's replacement stands at once
+                self._supersede_before(art.task_id, art.id)
 
     def _artifact_status(self, p: ArtifactStatusChanged, ts: float) -> None:
         found = self.artifacts.get(p.artifact_id)
         if found is not None:
-            self.artifacts[p.artifact_id] = found.model_copy(
-                update={"status": ArtifactStatus(p.status)}
-            )
+            status = ArtifactStatus(p.status)
+            self.artifacts[p.artifact_id] = found.model_copy(update={"status": status})
+            if status in _STANDING:
+                self._supersede_before(found.task_id, found.id)
+
+    def _supersede_before(self, task_id: str, artifact_id: str) -> None:
+        """A version that now stands for its task replaces every earlier one: after a re-run
+        only the new look is provisional, not both."""
+        task = self.tasks.get(task_id)
+        if task is None:
+            return
+        for old in task.artifact_ids:
+            if old == artifact_id:
+                return
+            prior = self.artifacts.get(old)
+            if prior is not None and prior.status in _REPLACEABLE:
+                self.artifacts[old] = prior.model_copy(update={"status": ArtifactStatus.SUPERSEDED})
 
     def _validation(self, p: ValidationReported, ts: float) -> None:
         task = self.tasks.get(p.task_id)
@@ -346,6 +368,7 @@ class ProductionView:
             debate.state = p.state
             debate.ruling = p.ruling
             debate.recommendation = p.recommendation
+            debate.reason = p.reason
 
     def _vision_amended(self, p: VisionAmended, ts: float) -> None:
         self._vision(p)

@@ -27,6 +27,7 @@ from podium.domain.artifacts import (
     IllustrationBrief,
     Prose,
     Provenance,
+    StatusReport,
 )
 from podium.domain.escalation import Action, EscalationKind, Option
 from podium.domain.events import (
@@ -35,6 +36,7 @@ from podium.domain.events import (
     ArtifactCreated,
     CallFinished,
     OutputChunk,
+    StatusReported,
     TerritoryAssigned,
     ValidationReported,
 )
@@ -71,12 +73,14 @@ class TaskFailure(Exception):
         super().__init__(str(error))
         self.error = error
         self.calls = calls
+        self.debate_id: str | None = None  # the debate it cut short, for the escalation
 
 
 class BudgetHold(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.debate_id: str | None = None  # the debate it cut short, for the escalation
 
 
 class AgentRunner:
@@ -204,6 +208,7 @@ class AgentRunner:
                 task_id=task_id,
                 detail=hold.reason,
                 evidence=[hold.reason],
+                debate_id=hold.debate_id,
             )
             return
         except TaskFailure as failure:
@@ -226,13 +231,28 @@ class AgentRunner:
         return artifact, findings
 
     async def revise(
-        self, record: TaskRecord, agent_id: str, notes: list[str]
+        self,
+        record: TaskRecord,
+        agent_id: str,
+        notes: list[str],
+        *,
+        debate_id: str | None = None,
+        debate_round: int | None = None,
     ) -> tuple[Artifact, list[Finding]]:
-        """A revision from reviewers' notes or a ruling, validated like any attempt."""
-        return await self.write(record, agent_id, notes)
+        """A revision from reviewers' notes or a debate's outcome, validated like any attempt;
+        after a debate its provenance names the debate and the round that decided it."""
+        return await self.write(
+            record, agent_id, notes, debate_id=debate_id, debate_round=debate_round
+        )
 
     async def write(
-        self, record: TaskRecord, agent_id: str, feedback: list[str]
+        self,
+        record: TaskRecord,
+        agent_id: str,
+        feedback: list[str],
+        *,
+        debate_id: str | None = None,
+        debate_round: int | None = None,
     ) -> tuple[Artifact, list[Finding]]:
         """The self-correction loop: each attempt's findings are fed back, up to the limit."""
         engine = self.engine
@@ -287,6 +307,8 @@ class AgentRunner:
                     cost_usd=result.cost_usd,
                     vision_version=view.vision.version if view.vision else 1,
                     parents=tuple(a.id for a in inputs),
+                    debate_id=debate_id,
+                    debate_round=debate_round,
                     direction=record.direction or None,
                 ),
                 status=ArtifactStatus.DRAFT,
@@ -366,6 +388,8 @@ class AgentRunner:
     def _conclude(self, record: TaskRecord, artifact: Artifact, findings: list[Finding]) -> None:
         engine = self.engine
         spec = record.spec
+        if spec.kind is TaskKind.REPORT:
+            self._report(record, artifact)
         errors = [f for f in findings if f.severity is Severity.ERROR]
         deviations = [f for f in findings if f.severity is Severity.DEVIATION]
         claim = self._claims.pop(spec.id, None)
@@ -400,6 +424,21 @@ class AgentRunner:
             )
             return
         self.settle(record, artifact, territory)
+
+    def _report(self, record: TaskRecord, artifact: Artifact) -> None:
+        """A department head's status report becomes an event the Orchestrator sees as such."""
+        report = artifact.parsed()
+        if isinstance(report, StatusReport):
+            self.engine.emit(
+                StatusReported(
+                    agent_id=artifact.provenance.agent_id,
+                    task_id=record.spec.id,
+                    artifact_id=artifact.id,
+                    progress_pct=report.progress_pct,
+                    summary=report.summary,
+                    blockers=list(report.blockers),
+                )
+            )
 
     def settle(self, record: TaskRecord, artifact: Artifact, territory: Territory) -> None:
         """Apply the authority territory to a task's accepted output."""
@@ -460,9 +499,11 @@ class AgentRunner:
             EscalationKind.FAILURE,
             f"{spec.title} failed after {failure.calls} call(s)",
             task_id=spec.id,
-            detail=cause,
+            detail=cause
+            + (f" (debate {failure.debate_id} was cut short)" if failure.debate_id else ""),
             evidence=[cause],
             transient=error.retryable,
+            debate_id=failure.debate_id,
             options=[
                 Option(
                     id="retry",

@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from podium import __version__
+from podium.domain.debate import STOPPED_MID_DEBATE, DebateState
 from podium.domain.escalation import (
     AUTO_ORIGIN,
     DEFAULT_PRIORITY,
@@ -31,6 +32,7 @@ from podium.domain.events import (
     AgentState,
     AgentStateChanged,
     CommandRecorded,
+    DebateClosed,
     EscalationOpened,
     Payload,
     ProductionOpened,
@@ -419,6 +421,15 @@ class Engine:
         for agent_id, agent in self.view.agents.items():
             if agent.state is not AgentState.IDLE:
                 self.emit(AgentStateChanged(agent_id=agent_id, state=AgentState.IDLE))
+        for debate in self.view.debates.values():
+            if debate.state is DebateState.OPEN:  # the run crashed mid-debate
+                self.emit(
+                    DebateClosed(
+                        debate_id=debate.id,
+                        state=DebateState.STALLED,
+                        reason=STOPPED_MID_DEBATE,
+                    )
+                )
         for command in self.view.commands.values():
             if command.status == "recorded":
                 self._commands.append((command.command, None))
