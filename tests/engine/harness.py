@@ -92,6 +92,7 @@ class Script:
     concede: bool = False
     ruling_decided: bool = True
     answer: Callable[[CompletionRequest], Any] | None = None
+    cost_usd: float | None = 0.001  # per call; None: the provider reports no price
     calls: list[CompletionRequest] = field(default_factory=list)
     running: int = 0
     peak: int = 0
@@ -126,7 +127,7 @@ class ScriptedBackend:
                 model=request.model,
                 input_tokens=10,
                 output_tokens=20,
-                cost_usd=0.001,
+                cost_usd=s.cost_usd,
                 latency_s=s.delay_s,
                 parsed=parsed,
             )

@@ -10,8 +10,11 @@ from enum import IntEnum
 
 from podium.domain.debate import DebateState
 from podium.domain.escalation import EscalationKind
+from podium.domain.events import ProductionState
 from podium.domain.state import ProductionView
 from podium.domain.tasks import TaskState
+
+DEADLINE_NEAR = 0.8  # of the time used: the Orchestrator should be watching by now
 
 
 class Level(IntEnum):
@@ -51,41 +54,32 @@ def signals(view: ProductionView, now: float) -> list[Signal]:
     done = progress(view)
     out: list[Signal] = []
     if limits is not None and (limits.budget_tokens or limits.budget_usd):
-        used = 0.0
-        if limits.budget_tokens:
-            used = max(used, view.tokens() / limits.budget_tokens)
-        if limits.budget_usd:
-            used = max(used, view.cost_usd / limits.budget_usd)
-        burn = used - done  # spending ahead of progress
-        level = Level.DIRECT_AND_CORRECT if used >= 1 else _level(burn, 0.15, 0.35)
-        out.append(
-            Signal(
-                "budget",
-                f"{used:.0%} used at {done:.0%} done",
-                level,
-                "spending ahead of progress" if burn > 0.15 else "",
-            )
-        )
+        out.append(_budget(view, limits.budget_tokens, limits.budget_usd, done))
     if limits is not None and limits.deadline and view.first_start is not None:
-        elapsed = (
-            view.last_end if view.state.value == "completed" and view.last_end else now
-        ) - view.first_start
-        share = elapsed / limits.deadline
-        behind = share - done
-        level = Level.DIRECT_AND_CORRECT if share >= 1 else _level(behind, 0.15, 0.35)
-        out.append(Signal("deadline", f"{share:.0%} of the time at {done:.0%} done", level))
+        out.append(_deadline(view, view.first_start, limits.deadline, done, now))
     if view.calls:
         rate = view.failed_calls / view.calls
         out.append(Signal("failures", f"{rate:.0%} of calls failed", _level(rate, 0.1, 0.3)))
+    started = [r for r in view.tasks.values() if r.started_at is not None]
+    if started:
+        retried = sum(1 for r in started if r.failed_calls)
+        rate = retried / len(started)
+        out.append(
+            Signal(
+                "retries",
+                f"{retried} of {len(started)} started tasks needed a retry",
+                _level(rate, 0.15, 0.4),
+                "a provider is struggling or a prompt keeps failing" if rate >= 0.15 else "",
+            )
+        )
     failed = sum(1 for r in view.tasks.values() if r.state is TaskState.FAILED)
     if failed:
         out.append(Signal("failed tasks", str(failed), Level.DIRECT_AND_CORRECT))
-    if view.debates:
-        stalled = sum(1 for d in view.debates.values() if d.state is DebateState.STALLED)
-        rate = stalled / len(view.debates)
-        out.append(
-            Signal("debates", f"{stalled}/{len(view.debates)} stalled", _level(rate, 0.2, 0.5))
-        )
+    argued = [d for d in view.debates.values() if not d.interrupted]
+    if argued:
+        stalled = sum(1 for d in argued if d.state is DebateState.STALLED)
+        rate = stalled / len(argued)
+        out.append(Signal("debates", f"{stalled}/{len(argued)} stalled", _level(rate, 0.2, 0.5)))
     waiting = [e for e in view.open_escalations() if e.kind is not EscalationKind.COLLABORATIVE]
     if waiting:
         oldest = max(now - e.opened_at for e in waiting)
@@ -98,6 +92,48 @@ def signals(view: ProductionView, now: float) -> list[Signal]:
             )
         )
     return out
+
+
+def _budget(view: ProductionView, tokens: int | None, usd: float | None, done: float) -> Signal:
+    used = 0.0
+    if tokens:
+        used = max(used, view.tokens() / tokens)
+    if usd:
+        used = max(used, view.cost_usd / usd)
+    burn = used - done  # spending ahead of progress
+    level = Level.DIRECT_AND_CORRECT if used >= 1 else _level(burn, 0.15, 0.35)
+    why = "spending ahead of progress" if burn > 0.15 else ""
+    value = f"{used:.0%} used at {done:.0%} done"
+    if usd and view.cost_unknown:
+        # Some calls' prices are unknown: the dollars counted are a floor, not the spend.
+        value += ", cost unknown for some calls"
+        why = "cost unknown: the dollar budget counts only priced calls" + (
+            "; the token budget still applies" if tokens else "; set budget_tokens to bound it"
+        )
+        level = max(level, Level.MONITOR_AND_GUIDE)
+    return Signal("budget", value, level, why)
+
+
+def _deadline(
+    view: ProductionView, first_start: float, deadline: float, done: float, now: float
+) -> Signal:
+    """Time used against the deadline: watch as it nears, direct once it has passed."""
+    finished = view.state is ProductionState.COMPLETED and view.last_end is not None
+    elapsed = (view.last_end if finished and view.last_end is not None else now) - first_start
+    share = elapsed / deadline
+    behind = share - done  # time going faster than the work
+    value = f"{share:.0%} of the time at {done:.0%} done"
+    if finished:
+        level = Level.LET_AGENTS_WORK if share <= 1 else Level.MONITOR_AND_GUIDE
+        return Signal("deadline", value, level, "finished late" if share > 1 else "")
+    if share >= 1:
+        return Signal("deadline", value, Level.DIRECT_AND_CORRECT, "the deadline has passed")
+    level = _level(behind, 0.15, 0.35)
+    why = "behind schedule" if behind >= 0.15 else ""
+    if share >= DEADLINE_NEAR:
+        level = max(level, Level.MONITOR_AND_GUIDE)
+        why = why or f"the deadline is near: {_age(deadline - elapsed)} left"
+    return Signal("deadline", value, level, why)
 
 
 def overall(view: ProductionView, now: float) -> Level:

@@ -75,6 +75,7 @@ class TaskRecord:
     reason: str = ""
     attempt: int = 0
     calls: int = 0  # model calls that finished (ok or not)
+    failed_calls: int = 0  # of which failed (each retried, or the last before an escalation)
     run_base: int = 0  # `calls` when the current run began; an interrupted run keeps it
     interrupted: bool = False
     started_at: float | None = None
@@ -171,6 +172,40 @@ class ProductionView:
         if self.cost_unknown and self.cost_usd == 0:
             return None
         return self.cost_usd
+
+    def agent_totals(self) -> dict[str, dict[str, Any]]:
+        """What each agent spent: tokens, cost (None while no price is known) and calls."""
+        return {
+            agent_id: {
+                "department": agent.spec.department,
+                "tokens": agent.input_tokens + agent.output_tokens,
+                "input_tokens": agent.input_tokens,
+                "output_tokens": agent.output_tokens,
+                "cost_usd": None if agent.cost_unknown and agent.cost_usd == 0 else agent.cost_usd,
+                "cost_complete": not agent.cost_unknown,
+                "calls": agent.calls,
+                "failed_calls": agent.failures,
+            }
+            for agent_id, agent in self.agents.items()
+        }
+
+    def department_totals(self) -> dict[str, dict[str, Any]]:
+        """The same per department, the ledger's view of who spends the budget."""
+        out: dict[str, dict[str, Any]] = {}
+        for agent_id, agent in self.agents.items():
+            dept = out.setdefault(
+                agent.spec.department,
+                {"agents": [], "tokens": 0, "cost_usd": 0.0, "cost_complete": True, "calls": 0},
+            )
+            dept["agents"].append(agent_id)
+            dept["tokens"] += agent.input_tokens + agent.output_tokens
+            dept["cost_usd"] += agent.cost_usd
+            dept["cost_complete"] = dept["cost_complete"] and not agent.cost_unknown
+            dept["calls"] += agent.calls
+        for dept in out.values():
+            if not dept["cost_complete"] and dept["cost_usd"] == 0:
+                dept["cost_usd"] = None
+        return out
 
     def dependents(self, task_id: str) -> list[str]:
         return [t for t, r in self.tasks.items() if task_id in r.spec.depends_on]
@@ -430,6 +465,8 @@ class ProductionView:
             self.cost_usd += p.cost_usd
         if not p.ok:
             self.failed_calls += 1
+            if (failed := self.tasks.get(p.task_id or "")) is not None:
+                failed.failed_calls += 1
         if p.task_id is not None and (task := self.tasks.get(p.task_id)) is not None:
             task.calls += 1
         agent = self.agents.get(p.agent_id)
@@ -476,6 +513,8 @@ class ProductionView:
             "debates": len(self.debates),
             "vision_version": self.vision.version if self.vision else None,
             "events": self.last_seq,
+            "agents": self.agent_totals(),
+            "departments": self.department_totals(),
         }
 
 

@@ -113,7 +113,11 @@ class AgentRunner:
             prompt_chars = sum(len(m.content) for m in request.messages)
             target = request.hints.get("target_words")
             over = engine.ledger.overrun(
-                record.spec.id, estimate(prompt_chars, record.spec.kind, target), limits
+                record.spec.id,
+                estimate(prompt_chars, record.spec.kind, target),
+                limits,
+                request.agent_id,
+                request.model,
             )
             if over is not None:
                 raise BudgetHold(over)

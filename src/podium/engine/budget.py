@@ -1,4 +1,12 @@
-"""The budget ledger: a call that would overrun the budget is stopped before it spends."""
+"""The budget ledger: a call that would overrun the budget is stopped before it spends.
+
+A dollar budget needs a price before the first call is made. The rehearsal model costs nothing
+(known); a model with prices in the production file uses them; a model that has been called
+uses what its calls cost; a model nobody has priced yet is assumed to be as dear as the dearest
+common models, so its first call is checked rather than waved through. A model whose provider
+reports no price at all cannot be held to dollars: the token budget still applies, and the
+status says the cost is unknown (`ProductionView.cost_unknown`, `health.signals`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,7 @@ from dataclasses import dataclass, field
 from podium.domain.production import Constraints
 from podium.domain.state import ProductionView
 from podium.domain.tasks import TaskKind
+from podium.llm.gateway import is_rehearsal
 
 # Rough output sizes, in tokens, used to estimate a call before it is made.
 EXPECTED_OUTPUT: dict[TaskKind, int] = {
@@ -28,18 +37,43 @@ EXPECTED_OUTPUT: dict[TaskKind, int] = {
     TaskKind.FINAL: 600,
 }
 
+# Per-token prices assumed for a model nobody has priced yet: the dearest common list prices
+# (USD 15 per million tokens in, 75 out), so an estimate errs on the side of asking first.
+ASSUMED_INPUT_USD = 15e-6
+ASSUMED_OUTPUT_USD = 75e-6
+
 
 @dataclass(frozen=True)
 class Estimate:
-    tokens: int
-    cost_usd: float | None
+    input_tokens: int
+    output_tokens: int
+
+    @property
+    def tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+@dataclass(frozen=True)
+class Price:
+    """USD per token, and where the figure comes from (said in a budget escalation)."""
+
+    input_usd: float
+    output_usd: float
+    basis: str
+
+    def of(self, est: Estimate) -> float:
+        return est.input_tokens * self.input_usd + est.output_tokens * self.output_usd
+
+
+FREE = Price(0.0, 0.0, "the rehearsal model costs nothing")
+ASSUMED = Price(ASSUMED_INPUT_USD, ASSUMED_OUTPUT_USD, "price unknown yet, assumed high")
 
 
 def estimate(prompt_chars: int, kind: TaskKind, target_words: int | None = None) -> Estimate:
     output = EXPECTED_OUTPUT[kind]
     if target_words:
         output = max(output, int(target_words * 1.4))
-    return Estimate(tokens=prompt_chars // 4 + output, cost_usd=None)
+    return Estimate(input_tokens=prompt_chars // 4, output_tokens=output)
 
 
 @dataclass
@@ -48,10 +82,10 @@ class Ledger:
 
     view: ProductionView
     allowances: set[str] = field(default_factory=set)
-    # Cost per token seen so far, to price the estimate when the provider reports costs.
-    _cost_per_token: float | None = None
 
-    def overrun(self, task_id: str, est: Estimate, limits: Constraints) -> str | None:
+    def overrun(
+        self, task_id: str, est: Estimate, limits: Constraints, agent_id: str, model: str
+    ) -> str | None:
         """Why this call would overrun the budget, or None if it may go ahead."""
         if task_id in self.allowances:
             return None
@@ -63,17 +97,40 @@ class Ledger:
             )
         if limits.budget_usd is not None:
             spent = self.view.cost_usd
-            per_token = self._price()
-            if per_token is not None:
-                projected = spent + est.tokens * per_token
-                if projected > limits.budget_usd:
-                    return (
-                        f"cost: ${spent:.4f} spent + ~${est.tokens * per_token:.4f} "
-                        f"> budget ${limits.budget_usd:.2f}"
-                    )
-            elif spent > limits.budget_usd:
+            if spent > limits.budget_usd:
                 return f"cost: ${spent:.4f} spent > budget ${limits.budget_usd:.2f}"
+            price = self.price(agent_id, model)
+            if price is not None and spent + price.of(est) > limits.budget_usd:
+                return (
+                    f"cost: ${spent:.4f} spent + ~${price.of(est):.4f} for this call "
+                    f"({model}: {price.basis}) > budget ${limits.budget_usd:.2f}"
+                )
         return None
+
+    def price(self, agent_id: str, model: str) -> Price | None:
+        """The prices to estimate `agent_id`'s next call on `model` with; None when its
+        provider reports no price, so no dollar figure can be known (tokens still count)."""
+        if is_rehearsal(model):
+            return FREE
+        spec = self.view.spec
+        settings = spec.models.settings.get(model) if spec is not None else None
+        if (
+            settings is not None
+            and settings.input_cost_per_token is not None
+            and settings.output_cost_per_token is not None
+        ):
+            return Price(
+                settings.input_cost_per_token, settings.output_cost_per_token, "configured price"
+            )
+        agent = self.view.agents.get(agent_id)
+        if agent is not None:
+            if agent.cost_unknown:
+                return None
+            tokens = agent.input_tokens + agent.output_tokens
+            if tokens:
+                per_token = agent.cost_usd / tokens
+                return Price(per_token, per_token, "priced from its calls so far")
+        return ASSUMED
 
     def allow_once(self, task_id: str) -> None:
         self.allowances.add(task_id)
@@ -81,16 +138,6 @@ class Ledger:
     def spent_call(self, task_id: str) -> None:
         self.allowances.discard(task_id)
 
-    def _price(self) -> float | None:
-        tokens = self.view.tokens()
-        if tokens == 0 or self.view.cost_usd == 0:
-            return None
-        return self.view.cost_usd / tokens
-
-    def by_department(self) -> dict[str, dict[str, float]]:
-        out: dict[str, dict[str, float]] = {}
-        for agent in self.view.agents.values():
-            dept = out.setdefault(agent.spec.department, {"tokens": 0.0, "cost_usd": 0.0})
-            dept["tokens"] += agent.input_tokens + agent.output_tokens
-            dept["cost_usd"] += agent.cost_usd
-        return out
+    def by_department(self) -> dict[str, dict[str, object]]:
+        """Tokens and cost per department (`podium status --json` prints the same)."""
+        return self.view.department_totals()
