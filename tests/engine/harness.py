@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from podium.domain.artifacts import KIND_CONTENT, Critique, Position, Prose, Ruling
+from podium.domain.artifacts import (
+    KIND_CONTENT,
+    Alternative,
+    Alternatives,
+    Critique,
+    Position,
+    Prose,
+    Ruling,
+)
 from podium.domain.loading import parse_production
 from podium.domain.production import ProductionSpec
 from podium.domain.tasks import TaskKind
@@ -150,6 +158,16 @@ class ScriptedBackend:
             return Position(stance=stance, reasoning="because", concedes=s.concede)
         if request.purpose == "ruling":
             return Ruling(decided=s.ruling_decided, winner="", decision="split the difference")
+        if request.purpose == "alternatives":
+            count = int(str(request.hints.get("count", 3)))
+            return Alternatives(
+                options=[
+                    Alternative(
+                        title=f"Way {i}", summary=f"do it way {i}", reasoning=f"because {i}"
+                    )
+                    for i in range(1, count + 1)
+                ]
+            )
         kind = TaskKind(request.hints.get("kind", "chapter"))
         counts = s.words.get(request.task_id or "", [])
         words = counts.pop(0) if counts else 30

@@ -77,7 +77,7 @@ KIND_ACTIONS: dict[EscalationKind, tuple[Action, ...]] = {
     EscalationKind.FAILURE: (Action.RETRY, Action.SKIP, Action.REASSIGN, Action.OVERRIDE),
     EscalationKind.QUALITY: (Action.APPROVE, Action.OVERRIDE, Action.RETRY, Action.SKIP),
     EscalationKind.BUDGET: (Action.APPROVE, Action.ADJUST_CONSTRAINTS, Action.SKIP),
-    EscalationKind.SCOPE_CHANGE: (Action.APPROVE, Action.OVERRIDE),
+    EscalationKind.SCOPE_CHANGE: (Action.APPROVE, Action.SKIP, Action.OVERRIDE),
     EscalationKind.COLLABORATIVE: (Action.APPROVE, Action.OVERRIDE),
     EscalationKind.VISION_STALE: (Action.APPROVE, Action.SKIP),
 }

@@ -123,7 +123,16 @@ class CommandHandler:
             return CommandResult(command.id, False, str(why))
         return CommandResult(command.id, True, effect)
 
-    def _check_and_apply(self, command: Command) -> str:
+    def rejection(self, command: Command) -> str | None:
+        """Why the command would be rejected now, or None; applies nothing (for a command
+        recorded while no run is under way, whose effect waits for the next run)."""
+        try:
+            self._checked(command)
+        except Rejected as why:
+            return str(why)
+        return None
+
+    def _checked(self, command: Command) -> tuple[Plan, Escalation | None]:
         handler: Callable[[Command, Escalation | None], Plan] = getattr(
             self, f"_{command.action.value}"
         )
@@ -136,8 +145,11 @@ class CommandHandler:
         ):
             offered = ", ".join(a.value for a in escalation.actions)
             raise Rejected(f"{escalation.id} ({escalation.kind.value}) offers: {offered}")
+        return handler(command, escalation), escalation
+
+    def _check_and_apply(self, command: Command) -> str:
         # Check first (raises Rejected), then emit the acknowledgement and the effects.
-        plan = handler(command, escalation)
+        plan, escalation = self._checked(command)
         self.engine.emit(CommandApplied(command_id=command.id, effect=plan.summary))
         plan.apply()
         if escalation is not None and escalation.open and plan.resolves:
@@ -300,6 +312,8 @@ class CommandHandler:
                         self._move(task_id, TaskState.DONE, f"kept as it is {command.by}")
 
             return Plan(f"kept {len(stale)} task(s) as they are", keep)
+        if escalation is not None and escalation.kind is EscalationKind.SCOPE_CHANGE:
+            return self._decline_scope(command, escalation)
         task_id = self._task_of(command, escalation)
         state = self.view.tasks[task_id].state
         if state in (TaskState.DONE, TaskState.SKIPPED):
@@ -310,6 +324,20 @@ class CommandHandler:
             f"skipped {task_id}; its dependents go on without it",
             lambda: self._move(task_id, TaskState.SKIPPED, f"skipped {command.by}"),
         )
+
+    def _decline_scope(self, command: Command, escalation: Escalation) -> Plan:
+        """The proposed tasks are skipped and the plan in effect stands."""
+        proposed = [t for t in escalation.evidence if t in self.view.tasks]
+        plan_id = escalation.task_id
+
+        def decline() -> None:
+            for task_id in proposed:
+                if self.view.tasks[task_id].state in (TaskState.PENDING, TaskState.READY):
+                    self._move(task_id, TaskState.SKIPPED, f"scope change declined {command.by}")
+            if plan_id and self.view.tasks[plan_id].state is TaskState.AWAITING_APPROVAL:
+                self._move(plan_id, TaskState.DONE, "the plan in effect stands")
+
+        return Plan(f"declined the scope change: {len(proposed)} task(s) skipped", decline)
 
     def _reassign(self, command: Command, escalation: Escalation | None) -> Plan:
         task_id = self._task_of(command, escalation)

@@ -32,6 +32,7 @@ from podium.domain.events import (
     AgentState,
     AgentStateChanged,
     CommandRecorded,
+    CommandRejected,
     DebateClosed,
     EscalationOpened,
     Payload,
@@ -346,6 +347,12 @@ class Engine:
         if known is None:
             await self._record(command)
         if command.action is Action.REQUEST_ALTERNATIVES:
+            # Drafting needs a run: check it now, so a command that cannot apply says why.
+            reason = self.handler.rejection(command)
+            if reason is not None:
+                self.emit(CommandRejected(command_id=command.id, reason=reason))
+                await self.store.flush()
+                return CommandResult(command.id, False, reason)
             return CommandResult(
                 command.id, True, "recorded; the alternatives are drafted when the run resumes"
             )

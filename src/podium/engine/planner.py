@@ -4,6 +4,10 @@ An explicit plan is used as written. Otherwise planning is itself a task, `plan`
 tree: its output is validated against the plan schema and the crew, repaired once, and then
 escalated if still wrong. The tasks it adds wait on it, so the plan is a gate when the policy
 says so (by default it does).
+
+Once a plan is in effect (approved, or applied by the policy), a new planning run that adds
+tasks changes the agreed scope: that is approval-required whatever the policy says of plans
+(the seed's scope change), so the additions wait on a scope-change escalation.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from podium.domain.escalation import Action, EscalationKind, Option
 from podium.domain.events import AgentState, AgentStateChanged, TasksPlanned, TerritoryAssigned
 from podium.domain.policy import DecisionKind, Territory, classify
 from podium.domain.production import Format, PlannerMode, ProductionSpec
-from podium.domain.state import TaskRecord
+from podium.domain.state import ProductionView, TaskRecord
 from podium.domain.tasks import PlanDraft, TaskKind, TaskSpec, TaskState, dependency_cycle
 from podium.engine.prompts import build_request
 from podium.llm.gateway import CompletionRequest, CompletionResult, FailureKind, LLMError
@@ -126,6 +130,7 @@ async def run_planner(engine: Engine, record: TaskRecord) -> None:
     problems: list[str] = []
     draft: PlanDraft | None = None
     existing_ids = {e.id for e in existing}
+    in_effect = plan_in_effect(engine.view, task.id)
     for _ in (1, 2):  # the plan is repaired once, then escalated
 
         def request_for(n: int, fb: list[str] = feedback) -> CompletionRequest:
@@ -194,6 +199,9 @@ async def run_planner(engine: Engine, record: TaskRecord) -> None:
         if not any(d in {n.id for n in draft.tasks} for d in t.depends_on):
             t = t.model_copy(update={"depends_on": [*t.depends_on, task.id]})
         added.append(t)
+    if in_effect and added:
+        _propose_scope_change(engine, record, added, draft.rationale)
+        return
     engine.emit(TasksPlanned(tasks=added, source="planner", rationale=draft.rationale))
     engine.plan_changed()
     territory = classify(spec.authority, DecisionKind.PLAN, gate=spec.gate_territory(task.gate))
@@ -222,6 +230,59 @@ async def run_planner(engine: Engine, record: TaskRecord) -> None:
                 territory=Territory.COLLABORATIVE,
                 detail=summary,
             )
+
+
+def plan_in_effect(view: ProductionView, plan_id: str) -> bool:
+    """Whether a plan from this task was accepted: applied by the policy as it came, or
+    approved by the Orchestrator. From then on, tasks the planner adds change the scope."""
+    record = view.tasks[plan_id]
+    if record.territory is None:
+        return False  # no planning run has finished yet
+    if record.territory is not Territory.APPROVAL_REQUIRED:
+        return True
+    approved = {
+        c.command.escalation_id
+        for c in view.commands.values()
+        if c.status == "applied" and c.command.action is Action.APPROVE
+    }
+    return any(
+        e.id in approved and e.task_id == plan_id and e.kind is EscalationKind.PLAN
+        for e in view.escalations.values()
+    )
+
+
+def _propose_scope_change(
+    engine: Engine, record: TaskRecord, added: list[TaskSpec], rationale: str
+) -> None:
+    """Tasks beyond the plan in effect join the tree waiting on the planning task, which waits
+    on the Orchestrator: approve takes them on, skip declines them, the plan stands."""
+    plan_id = record.spec.id
+    waiting = [
+        t
+        if plan_id in t.depends_on
+        else t.model_copy(update={"depends_on": [*t.depends_on, plan_id]})
+        for t in added
+    ]
+    engine.emit(TasksPlanned(tasks=waiting, source="planner", rationale=rationale))
+    engine.plan_changed()
+    engine.emit(
+        TerritoryAssigned(
+            task_id=plan_id,
+            territory=Territory.APPROVAL_REQUIRED,
+            decision_kind=DecisionKind.SCOPE_CHANGE,
+        )
+    )
+    engine.set_task_state(plan_id, TaskState.AWAITING_APPROVAL, "scope change awaits approval")
+    listing = "; ".join(f"{t.title} ({t.kind.value} → {t.assignee})" for t in waiting[:20])
+    engine.open_escalation(
+        EscalationKind.SCOPE_CHANGE,
+        f"Scope change: {len(waiting)} task(s) beyond the plan in effect",
+        task_id=plan_id,
+        detail=f"{record.spec.assignee} proposes adding {listing}"
+        + (f"; {rationale}" if rationale else "")
+        + ". Approve takes them on; skip declines them and the plan stands.",
+        evidence=[t.id for t in waiting],
+    )
 
 
 def _parse_plan(result: CompletionResult) -> PlanDraft:

@@ -1,0 +1,120 @@
+"""The Orchestrator's commands on failed and finished work: retry, reassign, feedback and
+request alternatives, each through the engine's command API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from podium.domain.escalation import Action, Command, EscalationKind
+from podium.domain.events import ProductionState
+from podium.domain.tasks import TaskState
+from podium.llm.gateway import FailureKind, LLMError
+
+from .harness import Script, crew, open_engine, production, tasks
+
+
+def failing(*agents: tuple[str, str]) -> str:
+    return (
+        crew(*(agents or (("w", "writer"),)))
+        + tasks(
+            {"id": "x", "title": "X", "kind": "chapter", "assignee": "w"},
+            {"id": "y", "title": "Y", "kind": "chapter", "assignee": "w", "depends_on": ["x"]},
+        )
+        + '[planner]\nmode = "explicit"\n[constraints]\nretries = 0\n'
+    )
+
+
+async def test_retry_runs_a_failed_task_again_and_its_dependents_follow(tmp_path: Path) -> None:
+    script = Script(failures={"x": [LLMError(FailureKind.TIMEOUT, "slow")]})
+    engine = await open_engine(production(failing()), tmp_path / "p.db", script)
+    assert await engine.run() is ProductionState.WAITING
+    [failure] = engine.view.open_escalations()
+    assert failure.kind is EscalationKind.FAILURE
+    result = await engine.apply_offline(
+        Command(id="r", action=Action.RETRY, escalation_id=failure.id)
+    )
+    assert result.applied, result.detail
+    assert engine.view.tasks["x"].state is TaskState.READY
+    assert not engine.view.escalations[failure.id].open
+    assert await engine.run() is ProductionState.COMPLETED
+    await engine.store.close()
+    assert engine.view.tasks["y"].state is TaskState.DONE
+    assert len([c for c in script.calls if c.task_id == "x"]) == 2
+
+
+async def test_reassign_gives_the_task_to_another_agent(tmp_path: Path) -> None:
+    script = Script(failures={"x": [LLMError(FailureKind.BAD_REQUEST, "refused")]})
+    body = failing(("w", "writer"), ("w2", "writer"))
+    engine = await open_engine(production(body), tmp_path / "p.db", script)
+    assert await engine.run() is ProductionState.WAITING
+    [failure] = engine.view.open_escalations()
+    same = await engine.apply_offline(
+        Command(id="same", action=Action.REASSIGN, escalation_id=failure.id, text="w")
+    )
+    assert not same.applied and "already w's" in same.detail
+    result = await engine.apply_offline(
+        Command(id="ra", action=Action.REASSIGN, escalation_id=failure.id, text="w2")
+    )
+    assert result.applied, result.detail
+    assert await engine.run() is ProductionState.COMPLETED
+    await engine.store.close()
+    view = engine.view
+    assert view.tasks["x"].spec.assignee == "w2"
+    assert view.artifacts[view.tasks["x"].artifact_id or ""].provenance.agent_id == "w2"
+    assert [c.agent_id for c in script.calls if c.task_id == "x"] == ["w", "w2"]
+
+
+async def test_feedback_stays_in_the_agents_context_for_its_next_prompts(tmp_path: Path) -> None:
+    script = Script(failures={"x": [LLMError(FailureKind.TIMEOUT, "slow")]})
+    engine = await open_engine(production(failing()), tmp_path / "p.db", script)
+    assert await engine.run() is ProductionState.WAITING
+    before = len(script.calls)
+    result = await engine.apply_offline(
+        Command(
+            id="f", action=Action.FEEDBACK, args={"agent": "w"}, text="Shorter sentences, please."
+        )
+    )
+    assert result.applied, result.detail
+    assert engine.view.open_escalations()  # feedback decides nothing
+    [failure] = engine.view.open_escalations()
+    await engine.apply_offline(Command(id="r", action=Action.RETRY, escalation_id=failure.id))
+    assert await engine.run() is ProductionState.COMPLETED
+    await engine.store.close()
+    later = [c.messages[1].content for c in script.calls[before:]]
+    assert len(later) == 2  # x again, then y: both hear it
+    assert all(
+        "THE ORCHESTRATOR'S FEEDBACK TO YOU:\n- Shorter sentences, please." in p for p in later
+    )
+    assert engine.view.agents["w"].feedback == ["Shorter sentences, please."]
+
+
+async def test_request_alternatives_offers_options_with_reasoning(tmp_path: Path) -> None:
+    body = (
+        crew(("w", "writer"))
+        + tasks({"id": "c1", "title": "Chapter", "kind": "chapter", "assignee": "w"})
+        + '[planner]\nmode = "explicit"\n'
+    )
+    script = Script()
+    engine = await open_engine(production(body), tmp_path / "p.db", script)
+    assert await engine.run() is ProductionState.COMPLETED
+    bad = await engine.apply_offline(
+        Command(id="bad", action=Action.REQUEST_ALTERNATIVES, task_id="c1", args={"count": 9})
+    )
+    assert not bad.applied and "2 to 6" in bad.detail
+    asked = await engine.apply_offline(
+        Command(id="alt", action=Action.REQUEST_ALTERNATIVES, task_id="c1", args={"count": 3})
+    )
+    assert asked.applied
+    assert await engine.run() is ProductionState.WAITING  # the choice is the Orchestrator's
+    [choice] = engine.view.open_escalations()
+    assert choice.kind is EscalationKind.APPROVAL_GATE and choice.task_id == "c1"
+    assert [o.id for o in choice.options] == ["alt1", "alt2", "alt3"]
+    assert all(o.proposer == "w" and o.reasoning and o.summary for o in choice.options)
+    chosen = await engine.apply_offline(
+        Command(id="pick", action=Action.APPROVE, escalation_id=choice.id, option_id="alt2")
+    )
+    assert chosen.applied, chosen.detail
+    assert await engine.run() is ProductionState.COMPLETED
+    await engine.store.close()
+    last = [c for c in script.calls if c.task_id == "c1" and c.purpose == "task"][-1]
+    assert "DIRECTION (binding): do it way 2" in last.messages[1].content

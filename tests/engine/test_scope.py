@@ -1,0 +1,84 @@
+"""Scope changes: once a plan is in effect, tasks a new planning run adds wait on approval."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from podium.domain.escalation import Action, Command, EscalationKind
+from podium.domain.events import ProductionState
+from podium.domain.policy import Territory
+from podium.domain.tasks import PlanDraft, TaskKind, TaskSpec, TaskState
+from podium.engine.engine import Engine
+from podium.llm.gateway import CompletionRequest
+
+from .harness import Script, crew, open_engine, production, tasks
+
+BODY = crew(("prod", "producer"), ("w", "writer")) + tasks(
+    {"id": "c1", "title": "Chapter 1", "kind": "chapter", "assignee": "w"}
+)
+
+
+def chapter(n: int) -> TaskSpec:
+    return TaskSpec(id=f"c{n}", title=f"Chapter {n}", kind=TaskKind.CHAPTER, assignee="w")
+
+
+def planner(plans: list[list[int]]) -> Script:
+    """The producer proposes the chapters of `plans[0]`, then of `plans[1]` when asked again."""
+
+    def answer(request: CompletionRequest) -> PlanDraft | None:
+        if request.purpose != "plan":
+            return None
+        wanted = plans.pop(0) if len(plans) > 1 else plans[0]
+        return PlanDraft(tasks=[chapter(n) for n in wanted], rationale="the brief needs it")
+
+    return Script(answer=answer)
+
+
+async def replanned(tmp_path: Path) -> Engine:
+    """A plan approved and made, then planned again: the second run proposes chapter 3."""
+    engine = await open_engine(production(BODY), tmp_path / "p.db", planner([[1, 2], [1, 2, 3]]))
+    assert await engine.run() is ProductionState.WAITING
+    [plan] = engine.view.open_escalations()
+    assert plan.kind is EscalationKind.PLAN  # the first plan is a plan, not a scope change
+    await engine.apply_offline(Command(id="ok", action=Action.APPROVE, escalation_id=plan.id))
+    assert await engine.run() is ProductionState.COMPLETED
+    again = await engine.apply_offline(
+        Command(id="more", action=Action.OVERRIDE, task_id="plan", text="Add an epilogue.")
+    )
+    assert again.applied, again.detail
+    assert await engine.run() is ProductionState.WAITING
+    return engine
+
+
+async def test_tasks_added_after_the_plan_was_approved_are_a_scope_change(tmp_path: Path) -> None:
+    engine = await replanned(tmp_path)
+    view = engine.view
+    [scope] = view.open_escalations()
+    assert scope.kind is EscalationKind.SCOPE_CHANGE
+    assert scope.territory is Territory.APPROVAL_REQUIRED and scope.timeout_s is None
+    assert scope.evidence == ["c3"]
+    assert view.tasks["c3"].state is TaskState.PENDING  # waits on the Orchestrator
+    assert view.tasks["plan"].state is TaskState.AWAITING_APPROVAL
+    result = await engine.apply_offline(
+        Command(id="yes", action=Action.APPROVE, escalation_id=scope.id)
+    )
+    assert result.applied, result.detail
+    assert await engine.run() is ProductionState.COMPLETED
+    await engine.store.close()
+    assert view.tasks["c3"].state is TaskState.DONE
+
+
+async def test_a_declined_scope_change_leaves_the_plan_as_it_was(tmp_path: Path) -> None:
+    engine = await replanned(tmp_path)
+    [scope] = engine.view.open_escalations()
+    result = await engine.apply_offline(
+        Command(id="no", action=Action.SKIP, escalation_id=scope.id)
+    )
+    assert result.applied, result.detail
+    assert await engine.run() is ProductionState.COMPLETED
+    await engine.store.close()
+    view = engine.view
+    assert view.tasks["c3"].state is TaskState.SKIPPED
+    assert view.tasks["c3"].reason == "scope change declined by the Orchestrator"
+    assert view.tasks["plan"].state is TaskState.DONE
+    assert view.tasks["c2"].state is TaskState.DONE
