@@ -503,8 +503,7 @@ class AgentRunner:
             EscalationKind.FAILURE,
             f"{spec.title} failed after {failure.calls} call(s)",
             task_id=spec.id,
-            detail=cause
-            + (f" (debate {failure.debate_id} was cut short)" if failure.debate_id else ""),
+            detail=cause + (f"; see debate {failure.debate_id}" if failure.debate_id else ""),
             evidence=[cause],
             transient=error.retryable,
             debate_id=failure.debate_id,

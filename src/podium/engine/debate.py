@@ -172,7 +172,8 @@ async def debate(
     try:
         return await argument.run()
     except (TaskFailure, BudgetHold) as exc:
-        # The failure escalation the runner opens names the debate it cut short.
+        # The escalation the runner opens names the debate the failure cut short (or, in the
+        # revision that followed it, the debate that asked for the revision).
         exc.debate_id = exc.debate_id or argument.id
         argument.close_stalled(f"a turn could not be taken: {exc}")
         raise
