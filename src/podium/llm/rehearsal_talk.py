@@ -168,15 +168,21 @@ _REASONS = (
 )
 
 
+REVISE_RATE = 0.12
+
+
 def _lens(comp: Composer) -> tuple[str, str, str]:
     return _ROLE_LENS[comp.m.role or Role.CUSTOM]
 
 
 def critique(comp: Composer) -> Critique:
-    """Revise on ~35% of first reviews, more rarely on later rounds, with concrete notes."""
+    """Revise on about one review in eight, with concrete notes.
+
+    Often enough that every sample production argues somewhere (a debate follows an
+    objection the revision does not settle); more would double a rehearsal's length.
+    """
     m, rng = comp.m, comp.rng
-    later = comp.attempt > 1 or int_of(m.hints.get("round")) not in (None, 1)
-    revise = rng.random() < (0.12 if later else 0.35)
+    revise = rng.random() < REVISE_RATE
     subject = m.task_title or "this draft"
     if not revise:
         praise = comp.fill(comp.pick(_PRAISE, "praise"))
