@@ -79,6 +79,7 @@ def _debate_events(view: ProductionView, debate_id: str) -> list[TranscriptPaylo
                 state=debate.state,
                 ruling=debate.ruling,
                 recommendation=debate.recommendation,
+                reason=debate.reason,
             )
         )
     return events
@@ -255,6 +256,9 @@ class DebateTranscript(RichLog):
             line = Text(
                 f"  ⚠ {p.debate_id} stalled: it goes to the inbox", style=self._style("stall")
             )
+            if p.reason:
+                line.append(" · ", style=self._style("dim"))
+                line.append(sanitize(p.reason))
             if p.recommendation:
                 line.append(" · judge recommends: ", style=self._style("dim"))
                 line.append(sanitize(p.recommendation))
