@@ -15,7 +15,7 @@ from podium.domain.tasks import TaskKind
 class Content(BaseModel):
     """Base of every content schema: tolerant of extra keys a model adds, strict on types."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     def plain_text(self) -> str:
         """The words of the content, for word counts and term checks."""

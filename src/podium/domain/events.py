@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, TypeAdapter
+from pydantic import ConfigDict, Field, TypeAdapter
 
 from podium.domain.artifacts import Artifact
 from podium.domain.base import Frozen
@@ -305,7 +305,7 @@ Payload = Annotated[
     Field(discriminator="kind"),
 ]
 
-PAYLOAD_ADAPTER: TypeAdapter[Payload] = TypeAdapter(Payload)
+PAYLOAD_ADAPTER: TypeAdapter[Payload] = TypeAdapter(Payload, config=ConfigDict(defer_build=True))
 
 EVENT_KINDS: frozenset[str] = frozenset(
     t.model_fields["kind"].default

@@ -10,7 +10,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from podium.domain.artifacts import Content, ElementType, Screenplay
 from podium.domain.base import Identifier, Model
@@ -99,6 +99,8 @@ ValidatorSpec = Annotated[
 
 class Finding(BaseModel):
     """One failed rule, with the recomputed figure as evidence."""
+
+    model_config = ConfigDict(defer_build=True)
 
     rule: str
     severity: Severity
