@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from store_helpers import chunk
+from tests.unprivileged import rerun_unprivileged
 
 from podium.store import (
     SCHEMA_VERSION,
@@ -148,13 +149,16 @@ async def test_interrupted_creation_is_completed(tmp_path: Path) -> None:
         assert store.emit(chunk()) == 1
 
 
-async def test_read_only_file_refuses_writes(tmp_path: Path) -> None:
+async def test_read_only_file_refuses_writes(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if rerun_unprivileged(request, tmp_path):
+        return  # as root: the test ran in a child bound by the file's permissions
     path = tmp_path / "locked-down.db"
     await make_podium_db(path, events=2)
     path.chmod(0o444)
     try:
-        if os.access(path, os.W_OK):
-            pytest.skip("running as a user (root) who may write to read-only files")
+        assert not os.access(path, os.W_OK)
         before = path.read_bytes()
         store = await EventStore.open(path)
         try:
@@ -171,6 +175,39 @@ async def test_read_only_file_refuses_writes(tmp_path: Path) -> None:
         assert path.read_bytes() == before
     finally:
         path.chmod(0o644)
+
+
+async def test_a_production_in_a_read_only_folder_is_read_but_not_written(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """No -shm can be made beside it, yet it is read; writing says why it cannot."""
+    if rerun_unprivileged(request, tmp_path):
+        return
+    folder = tmp_path / "archive"
+    path = folder / "done.db"
+    await make_podium_db(path, events=3)
+    path.chmod(0o444)
+    folder.chmod(0o555)
+    try:
+        before = sorted(p.name for p in folder.iterdir()), path.read_bytes()
+        async with await EventStore.open(path, read_only=True) as reader:
+            assert [e.seq for e in await reader.read()] == [1, 2, 3]
+        with pytest.raises(ReadOnlyDatabase, match="read-only") as caught:
+            store = await EventStore.open(path)
+            await store.close()
+        assert str(path) in str(caught.value)
+        assert (sorted(p.name for p in folder.iterdir()), path.read_bytes()) == before
+    finally:
+        folder.chmod(0o755)
+        path.chmod(0o644)
+
+
+async def test_a_path_the_system_cannot_take_is_refused_in_words(tmp_path: Path) -> None:
+    for path in (tmp_path / ("x" * 300), tmp_path / ("x" * 300) / "p.db"):
+        for kwargs in ({}, {"create": False}, {"read_only": True}):
+            with pytest.raises(StoreError, match="File name too long") as caught:
+                await EventStore.open(path, **kwargs)
+            assert str(caught.value).endswith(".")
 
 
 async def test_errors_read_as_sentences_not_tracebacks(tmp_path: Path) -> None:

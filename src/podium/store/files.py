@@ -6,7 +6,10 @@ Everything here blocks; EventStore runs it on its writer thread or through async
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
+import stat
+import struct
 from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import resources
@@ -38,7 +41,13 @@ def prepare(path: Path, may_create: bool, busy_timeout_s: float) -> tuple[Path, 
 
 
 def _inspect(path: Path, may_create: bool, busy_timeout_s: float) -> bool:
-    if not path.exists():
+    try:
+        info: os.stat_result | None = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        info = None
+    except OSError as exc:  # a name too long, a loop of links, a folder we may not enter
+        raise StoreError(f"cannot open {path}: {exc.strerror or exc}. Check the path.") from None
+    if info is None:
         if not may_create:
             raise StoreError(
                 f"no such production database: {path}. Check the path, or start the "
@@ -52,10 +61,10 @@ def _inspect(path: Path, may_create: bool, busy_timeout_s: float) -> bool:
                 "Choose another place with --db."
             ) from None
         return True
-    if path.is_dir():
+    if stat.S_ISDIR(info.st_mode):
         raise NotAPodiumDatabase(f"{path} is a folder; give the path of a production .db file.")
+    size = info.st_size
     try:
-        size = path.stat().st_size
         with path.open("rb") as file:
             header = file.read(100)
     except OSError as exc:
@@ -110,7 +119,12 @@ def _inspect(path: Path, may_create: bool, busy_timeout_s: float) -> bool:
 
 
 def _check_header(path: Path, header: bytes, size: int) -> None:
-    """Catch non-SQLite files and truncated databases from the 100-byte header alone."""
+    """Catch non-SQLite files and truncated databases from the 100-byte header alone.
+
+    The main file is not the whole database while a -wal file holds pages a checkpoint has not
+    copied yet (a disk that filled mid-checkpoint, a kill -9): a file shorter than its header
+    says is truncated only when the WAL does not hold the pages it lacks.
+    """
     if header[:16] != _SQLITE_MAGIC:
         if len(header) < 16 and _SQLITE_MAGIC.startswith(header):
             raise CorruptDatabase(f"{path} is truncated ({size} bytes). Restore it from a backup.")
@@ -124,15 +138,90 @@ def _check_header(path: Path, header: bytes, size: int) -> None:
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
     # The in-header page count is only meaningful when its version stamp matches.
-    if pages and header[24:28] == header[92:96] and size < pages * page_size:
-        raise CorruptDatabase(
-            f"{path} is truncated: it should hold {pages * page_size} bytes but has {size}. "
-            "Restore it from a backup."
-        )
+    if not pages or header[24:28] != header[92:96] or size >= pages * page_size:
+        return
+    wal = committed_wal_pages(_wal_path(path), page_size)
+    if wal is not None:
+        in_wal, pages = wal
+        if all(page in in_wal for page in range(size // page_size + 1, pages + 1)):
+            return
+    raise CorruptDatabase(
+        f"{path} is truncated: it should hold {pages * page_size} bytes but has {size}. "
+        "Restore it from a backup."
+    )
+
+
+def _wal_path(path: Path) -> Path:
+    return path.with_name(path.name + "-wal")
+
+
+_WAL_MAGIC = (0x377F0682, 0x377F0683)  # checksums in little- or big-endian words
+_WAL_HEADER = 32
+_FRAME_HEADER = 24
+
+
+def committed_wal_pages(wal: Path, page_size: int) -> tuple[set[int], int] | None:
+    """The pages SQLite would read from `wal`, and the database size in pages it commits to.
+
+    None when there is no WAL or nothing committed in it. Follows SQLite's own recovery: a
+    valid header, then frames whose salts and running checksum match, up to the last commit
+    frame; a torn or stale frame ends the log.
+    """
+    try:
+        with wal.open("rb") as file:
+            head = file.read(_WAL_HEADER)
+            if len(head) < _WAL_HEADER:
+                return None
+            magic, version, wal_page_size = struct.unpack(">III", head[:12])
+            if magic not in _WAL_MAGIC or version != 3007000 or wal_page_size != page_size:
+                return None
+            order = ">" if magic & 1 else "<"
+            s0, s1 = _wal_checksum(order, head[:24], 0, 0)
+            if (s0, s1) != struct.unpack(">II", head[24:32]):
+                return None
+            salts = head[16:24]
+            pages: set[int] = set()
+            in_frames: list[int] = []
+            committed: tuple[set[int], int] | None = None
+            while len(frame := file.read(_FRAME_HEADER + page_size)) == _FRAME_HEADER + page_size:
+                page, db_size = struct.unpack(">II", frame[:8])
+                if page == 0 or frame[8:16] != salts:
+                    break
+                s0, s1 = _wal_checksum(order, frame[:8], s0, s1)
+                s0, s1 = _wal_checksum(order, frame[_FRAME_HEADER:], s0, s1)
+                if (s0, s1) != struct.unpack(">II", frame[16:24]):
+                    break
+                in_frames.append(page)
+                if db_size:
+                    pages.update(in_frames)
+                    in_frames.clear()
+                    committed = (pages, db_size)
+            return committed
+    except OSError:
+        return None
+
+
+def _wal_checksum(order: str, data: bytes, s0: int, s1: int) -> tuple[int, int]:
+    """SQLite's WAL checksum (walChecksumBytes), continued from (s0, s1)."""
+    words = struct.unpack(f"{order}{len(data) // 4}I", data)
+    for i in range(0, len(words), 2):
+        s0 = (s0 + words[i] + s1) & 0xFFFFFFFF
+        s1 = (s1 + words[i + 1] + s0) & 0xFFFFFFFF
+    return s0, s1
 
 
 def read_only_uri(path: Path) -> str:
-    return f"file:{quote(str(path.absolute()))}?mode=ro"
+    """The URI of a read-only connection to `path`.
+
+    SQLite reads a WAL database only through a -shm file it may create. In a folder we may not
+    write, with no -wal beside the file (so the main file is the whole database), the file is
+    opened immutable instead: `status` and `export` still work on a production someone made
+    read-only. The price: such a reader would not see a writer that started after it opened.
+    """
+    uri = f"file:{quote(str(path.absolute()))}?mode=ro"
+    if not os.access(path.parent, os.W_OK) and not _wal_path(path).exists():
+        uri += "&immutable=1"
+    return uri
 
 
 def open_writer(path: Path, busy_timeout_s: float, new: bool) -> sqlite3.Connection:
