@@ -113,7 +113,7 @@ class StoreFollower:
             gone: asyncio.Future[Any] = asyncio.ensure_future(self._gone.wait())
             waiting: set[asyncio.Future[Any]] = {answer, gone}
             try:
-                await asyncio.wait(waiting, timeout=ANSWER_S)
+                await asyncio.wait(waiting, timeout=ANSWER_S, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 gone.cancel()
             if answer.done():

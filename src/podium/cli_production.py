@@ -32,7 +32,7 @@ from podium.engine.engine import AutoApprove, Engine
 from podium.llm.gateway import is_rehearsal
 from podium.loader import read_production_file
 from podium.locations import default_db_path
-from podium.locks import AlreadyRunning, EngineLock
+from podium.locks import AlreadyRunning, EngineLock, LockError
 from podium.store import EventStore, NotAPodiumDatabase, StoreError
 from podium.store.db import BUSY_TIMEOUT_S
 from podium.store.files import prepare as prepare_database
@@ -144,12 +144,10 @@ async def _run(args: argparse.Namespace, spec: ProductionSpec | None) -> int:
         db = Path(args.db_path)
     else:
         db = Path(args.db) if args.db else default_db_path(spec.production.title)
-    if resume and not await asyncio.to_thread(db.exists):
-        raise UserError(f"{db}: no such production database")
     await asyncio.to_thread(check_database, db, create=not resume)
     try:
         lock = EngineLock.acquire(db)
-    except AlreadyRunning as exc:
+    except (AlreadyRunning, LockError) as exc:
         raise UserError(str(exc)) from None
     try:
         return await _run_locked(args, spec, db)
@@ -332,6 +330,8 @@ async def submit(db: Path, command: Command) -> tuple[bool, str]:
     """Deliver a command: to the running engine through the store, or apply it here."""
     try:
         lock = EngineLock.acquire(db)
+    except LockError as exc:
+        raise UserError(str(exc)) from None
     except AlreadyRunning:
         from podium.attach import StoreFollower
 

@@ -64,8 +64,10 @@ def resume(args: argparse.Namespace) -> int:
     if not args.detach:
         return cli_production.resume(args)
     db = Path(args.db_path)
-    if not db.exists():
-        warn(f"podium: {db}: no such production database")
+    try:
+        cli_production.check_database(db, create=False)
+    except cli_production.UserError as exc:
+        warn(f"podium: {exc}")
         return EXIT_BAD_INPUT
     return _detach(db, ["resume", str(db)], args.auto_approve)
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -26,6 +28,7 @@ from podium.domain.events import (
 )
 from podium.domain.state import ProductionView
 from podium.domain.tasks import TaskState
+from podium.domain.text import sanitize
 
 if TYPE_CHECKING:
     from podium.engine.engine import Engine
@@ -145,7 +148,37 @@ def summary_lines(view: ProductionView, db: str) -> list[Text]:
     return lines
 
 
+class _OneLine(logging.Handler):
+    """A log record as one line on stderr: what went wrong, never a traceback."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = f"podium: {record.levelname.lower()}: {sanitize(record.getMessage())}"
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            line += f": {type(error).__name__}: {sanitize(str(error))}"
+        sys.stderr.write(line[:2000] + "\n")
+
+
+@contextlib.contextmanager
+def _one_line_logs() -> Iterator[None]:
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers = [_OneLine()]
+    try:
+        yield
+    finally:
+        root.handlers = saved
+
+
 async def run_headless(engine: Engine, db: str) -> ProductionState:
+    with _one_line_logs():
+        return await _run_headless(engine, db)
+
+
+async def _run_headless(engine: Engine, db: str) -> ProductionState:
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     reporter = Reporter(engine, console)
     reporter.start()

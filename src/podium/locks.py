@@ -7,6 +7,7 @@ stale lock behind, and a recycled pid can never pass for a live engine.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from pathlib import Path
 
@@ -26,6 +27,21 @@ class AlreadyRunning(Exception):
         self.pid = pid
 
 
+class LockError(Exception):
+    """The engine lock cannot be taken, for a reason the message names."""
+
+
+def _why(db: Path, path: Path, exc: OSError) -> str:
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (
+            f"{db} cannot be written: the file or its folder is read-only ({path} cannot be "
+            "created). Make the folder writable, or read it with `podium status` or `export`."
+        )
+    if exc.errno == errno.ENOSPC:
+        return f"{db}: the disk is full. Free some space and try again."
+    return f"cannot take the engine lock {path}: {exc.strerror or exc}. Check the path."
+
+
 def lock_path(db: Path) -> Path:
     return db.with_name(db.name + ".lock")
 
@@ -37,18 +53,26 @@ class EngineLock:
 
     @classmethod
     def acquire(cls, db: Path) -> EngineLock:
-        """Take the lock or raise AlreadyRunning (with the holder's pid when known)."""
+        """Take the lock or raise AlreadyRunning (with the holder's pid when known), or
+        LockError when the file system refuses it (read-only, full, a name too long)."""
         path = lock_path(db)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            except PermissionError:
+                handle = os.open(path, os.O_RDONLY)  # flock needs no write access
+        except OSError as exc:
+            raise LockError(_why(db, path, exc)) from None
         if fcntl is not None:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 os.close(handle)
                 raise AlreadyRunning(db, holder(db)) from None
-        os.ftruncate(handle, 0)
-        os.write(handle, str(os.getpid()).encode())
+        with contextlib.suppress(OSError):  # the pid is a courtesy: holder() copes without
+            os.ftruncate(handle, 0)
+            os.write(handle, str(os.getpid()).encode())
         return cls(db, handle)
 
     def release(self) -> None:

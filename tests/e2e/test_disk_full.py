@@ -113,11 +113,6 @@ def test_a_full_disk_stops_the_run_and_frees_up_whole(
         conn.close()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="engine.py _run_task files a store error as a task failure and logs it with "
-    "log.exception (no handler: a traceback on stderr); see the issue 7 report",
-)
 def test_a_disk_that_fills_while_an_agent_streams_prints_no_traceback(
     small_disk: SmallDisk,
 ) -> None:
@@ -130,11 +125,6 @@ def test_a_disk_that_fills_while_an_agent_streams_prints_no_traceback(
     assert "failure" not in full.stderr  # the disk failed, not the plan
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="podium/locks.py EngineLock.acquire: os.write of the pid raises ENOSPC as a "
-    "traceback; see the issue 7 report",
-)
 def test_resuming_on_a_full_disk_says_so(small_disk: SmallDisk, tmp_path: Path) -> None:
     spec = tmp_path / "crash.toml"
     spec.write_text(PRODUCTION, encoding="utf-8")

@@ -71,11 +71,6 @@ def test_a_read_only_production_can_be_read(archived: Path, tmp_path: Path) -> N
     assert contents(archived.parent) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="podium/locks.py EngineLock.acquire lets the PermissionError of os.open(DB.lock) "
-    "through as a traceback (issue 7 report); remove this mark once it says read-only",
-)
 def test_writing_to_a_read_only_production_says_why_it_cannot(archived: Path) -> None:
     prefix = require_unprivileged()
     before = contents(archived.parent)

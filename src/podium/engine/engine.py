@@ -51,7 +51,7 @@ from podium.engine.budget import Ledger
 from podium.engine.collector import run_pace
 from podium.engine.scheduler import Scheduler
 from podium.llm.gateway import Gateway
-from podium.store import EventStore
+from podium.store import EventStore, StoreError
 from podium.store.replay import replay
 
 log = logging.getLogger("podium.engine")
@@ -465,6 +465,8 @@ class Engine:
                 finally:
                     poller.cancel()
                     await self._cancel_all()
+        except* StoreError as failed:  # the bare error, for the CLI to say in one line
+            raise failed.exceptions[0] from None
         finally:
             self._group = None
         reason = self._stopping or final.value
@@ -519,6 +521,8 @@ class Engine:
             if record is not None and record.state is TaskState.RUNNING:
                 self.set_task_state(task_id, TaskState.READY, "interrupted")
             raise
+        except StoreError:
+            raise  # the database failed, not the task: the run stops and says so once
         except Exception as exc:  # a bug in one task must not bring down the crew
             log.exception("task %s", task_id)
             self.runner.internal_failure(task_id, exc)
