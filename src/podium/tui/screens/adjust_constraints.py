@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import BindingType
-from textual.containers import Grid, Horizontal, Vertical
-from textual.widgets import Button, Input, Label, Static
+from textual.containers import Grid
+from textual.widgets import Input, Label
 
 from podium.domain.production import Constraints
 from podium.engine.commands import Rejected, adjusted_constraints
-from podium.tui.screens.dialog import CONFIRM, Dialog, DialogBox
+from podium.tui.screens.dialog import DialogBox, FormDialog
 
 # (field, what it means); the order is the form's.
 FIELDS: tuple[tuple[str, str], ...] = (
@@ -99,10 +98,10 @@ def changes_from(constraints: Constraints, typed: dict[str, str]) -> dict[str, A
     return adjusted_constraints(constraints, changes)
 
 
-class AdjustConstraintsScreen(Dialog[ConstraintChanges]):
+class AdjustConstraintsScreen(FormDialog[ConstraintChanges]):
     """Every constraint, with its current value; only what the user changes is sent."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [CONFIRM]
+    ERROR_ID = "constraints-error"
 
     def __init__(self, constraints: Constraints) -> None:
         super().__init__()
@@ -122,11 +121,7 @@ class AdjustConstraintsScreen(Dialog[ConstraintChanges]):
                         compact=True,
                     )
                     yield Label(meaning, classes="muted field-hint")
-            with Vertical(classes="dialog-foot"):
-                yield Static("", id="constraints-error", classes="error", markup=False)
-                with Horizontal(classes="buttons"):
-                    yield Button("Apply (ctrl+s)", id="confirm", variant="primary")
-                    yield Button("Cancel (esc)", id="cancel")
+            yield from self.foot("Apply (ctrl+s)")
 
     def on_mount(self) -> None:
         self.query_one("#field-max_concurrency", Input).focus()
@@ -135,21 +130,13 @@ class AdjustConstraintsScreen(Dialog[ConstraintChanges]):
     def _submitted(self) -> None:
         self.action_confirm()
 
-    @on(Button.Pressed, "#confirm")
-    def _confirm_pressed(self) -> None:
-        self.action_confirm()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
     def action_confirm(self) -> None:
         typed = {name: self.query_one(f"#field-{name}", Input).value for name, _ in FIELDS}
         try:
             changes = changes_from(self.constraints, typed)
         except Rejected as why:
             message = str(why)
-            self.query_one("#constraints-error", Static).update(message)
+            self.show_error(message)
             field = message.split(":", 1)[0].split(".", 1)[0].strip()
             if field in typed:
                 self.query_one(f"#field-{field}", Input).focus()

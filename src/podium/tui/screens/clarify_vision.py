@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import BindingType
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Checkbox, Input, Select, Static, TextArea
+from textual.widgets import Checkbox, Input, Select, Static, TextArea
 
 from podium.domain.production import VISION_SECTIONS, Vision
 from podium.domain.state import ProductionView
 from podium.engine.commands import Rejected, amended_vision, stale_after
 from podium.tui.format import TASK_WORDS, clip
-from podium.tui.screens.dialog import CONFIRM, Dialog, DialogBox
+from podium.tui.screens.dialog import DialogBox, FormDialog
 from podium.tui.widgets.toggles import MarkedCheckbox
 
 _LISTS = {"themes", "locations"}
@@ -41,10 +39,10 @@ def section_text(vision: Vision, section: str) -> str:
     return str(value)
 
 
-class ClarifyVisionScreen(Dialog[VisionChange]):
+class ClarifyVisionScreen(FormDialog[VisionChange]):
     """Shows the tasks a change makes stale before anything is applied."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [CONFIRM]
+    ERROR_ID = "vision-error"
 
     def __init__(self, view: ProductionView, *, section: str = "tone") -> None:
         super().__init__()
@@ -69,11 +67,7 @@ class ClarifyVisionScreen(Dialog[VisionChange]):
                 "Re-run the stale tasks at once (else the inbox asks)", id="vision-rerun"
             )
             yield Input(placeholder="why (kept in the decision log)", id="vision-reason")
-            with Vertical(classes="dialog-foot"):
-                yield Static("", id="vision-error", classes="error", markup=False)
-                with Horizontal(classes="buttons"):
-                    yield Button("Amend the vision (ctrl+s)", id="confirm", variant="primary")
-                    yield Button("Cancel (esc)", id="cancel")
+            yield from self.foot("Amend the vision (ctrl+s)")
 
     def on_mount(self) -> None:
         self._load(self.section)
@@ -84,14 +78,6 @@ class ClarifyVisionScreen(Dialog[VisionChange]):
         if isinstance(event.value, str) and event.value != self.section:
             self.section = event.value
             self._load(event.value)
-
-    @on(Button.Pressed, "#confirm")
-    def _confirm_pressed(self) -> None:
-        self.action_confirm()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
 
     def _load(self, section: str) -> None:
         vision = self.view.vision
@@ -107,7 +93,7 @@ class ClarifyVisionScreen(Dialog[VisionChange]):
             Text(f"{section}: {hints.get(section, 'free text')}")
         )
         self.query_one("#vision-stale", Static).update(self._stale_text(section))
-        self.query_one("#vision-error", Static).update("")
+        self.show_error("")
 
     def _stale_text(self, section: str) -> Text:
         stale = stale_after(self.view, section)
@@ -123,10 +109,9 @@ class ClarifyVisionScreen(Dialog[VisionChange]):
         return text
 
     def action_confirm(self) -> None:
-        error = self.query_one("#vision-error", Static)
         vision = self.view.vision
         if vision is None:
-            error.update("This production has no vision yet.")
+            self.show_error("This production has no vision yet.")
             return
         raw = self.query_one("#vision-text", TextArea).text
         value: Any = raw.strip()
@@ -134,15 +119,15 @@ class ClarifyVisionScreen(Dialog[VisionChange]):
             try:
                 value = json.loads(raw)
             except json.JSONDecodeError as exc:
-                error.update(f"characters: not JSON (line {exc.lineno}: {exc.msg})")
+                self.show_error(f"characters: not JSON (line {exc.lineno}: {exc.msg})")
                 return
         if raw.strip() == section_text(vision, self.section).strip():
-            error.update(f"{self.section} is unchanged; edit it, or press escape.")
+            self.show_error(f"{self.section} is unchanged; edit it, or press escape.")
             return
         try:
             stored, _ = amended_vision(vision, self.section, value)
         except Rejected as why:
-            error.update(str(why))
+            self.show_error(str(why))
             return
         self.dismiss(
             VisionChange(

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import ClassVar, Generic, TypeVar
 
+from textual import on
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, TextArea
+from textual.widgets import Button, Input, Static, TextArea
 
 ResultT = TypeVar("ResultT")
 
@@ -56,3 +58,33 @@ CONFIRM = Binding(
     tooltip="Apply what this dialog says",
     priority=True,
 )
+
+
+class FormDialog(Dialog[ResultT], Generic[ResultT]):
+    """A dialog that applies something: `ctrl+s` or its button confirms, and what keeps it
+    from applying is said in the error line of its foot."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [CONFIRM]
+    ERROR_ID: ClassVar[str] = "dialog-error"
+
+    def foot(self, confirm_label: str) -> ComposeResult:
+        """The error line and the confirm / cancel buttons, docked at the bottom."""
+        with Vertical(classes="dialog-foot"):
+            yield Static("", id=self.ERROR_ID, classes="error", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button(confirm_label, id="confirm", variant="primary")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def show_error(self, message: str) -> None:
+        self.query_one(f"#{self.ERROR_ID}", Static).update(message)
+
+    def action_confirm(self) -> None:
+        raise NotImplementedError
+
+    @on(Button.Pressed, "#confirm")
+    def _confirm_pressed(self) -> None:
+        self.action_confirm()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import BindingType
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Static
+from textual.widgets import Input, Static
 
-from podium.tui.screens.dialog import CONFIRM, Dialog, DialogBox
+from podium.tui.screens.dialog import DialogBox, FormDialog
 
 
 @dataclass(frozen=True)
@@ -32,10 +29,10 @@ def folder_from(text: str, db: Path) -> Path:
     return folder if folder.is_absolute() else db.parent / folder
 
 
-class ExportScreen(Dialog[ExportRequest]):
+class ExportScreen(FormDialog[ExportRequest]):
     """`enter` (or `ctrl+s`) exports; `escape` writes nothing."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [CONFIRM]
+    ERROR_ID = "export-error"
 
     def __init__(self, db: Path, folder: Path) -> None:
         super().__init__()
@@ -57,11 +54,7 @@ class ExportScreen(Dialog[ExportRequest]):
             yield Static(
                 Text(f"A relative folder is taken beside {self.db.name}."), classes="muted"
             )
-            with Vertical(classes="dialog-foot"):
-                yield Static("", id="export-error", classes="error", markup=False)
-                with Horizontal(classes="buttons"):
-                    yield Button("Export (enter)", id="confirm", variant="primary")
-                    yield Button("Cancel (esc)", id="cancel")
+            yield from self.foot("Export (enter)")
 
     def on_mount(self) -> None:
         self.query_one("#export-folder", Input).focus()
@@ -70,23 +63,13 @@ class ExportScreen(Dialog[ExportRequest]):
     def _submitted(self) -> None:
         self.action_confirm()
 
-    @on(Button.Pressed, "#confirm")
-    def _confirm_pressed(self) -> None:
-        self.action_confirm()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
     def action_confirm(self) -> None:
         text = self.query_one("#export-folder", Input).value
         if not text.strip():
-            self.query_one("#export-error", Static).update("Give a folder to write into.")
+            self.show_error("Give a folder to write into.")
             return
         folder = folder_from(text, self.db)
         if folder.exists() and not folder.is_dir():
-            self.query_one("#export-error", Static).update(
-                f"{folder} is a file, not a folder; choose another name."
-            )
+            self.show_error(f"{folder} is a file, not a folder; choose another name.")
             return
         self.dismiss(ExportRequest(folder))

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
-from textual.binding import BindingType
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Static, TextArea
+from textual.widgets import Static, TextArea
 
 from podium.tui.format import flatten
-from podium.tui.screens.dialog import CONFIRM, Dialog, DialogBox
+from podium.tui.screens.dialog import DialogBox, FormDialog
 
 
 @dataclass(frozen=True)
@@ -22,10 +18,10 @@ class FeedbackNote:
     text: str
 
 
-class FeedbackScreen(Dialog[FeedbackNote]):
+class FeedbackScreen(FormDialog[FeedbackNote]):
     """`ctrl+s` sends the note; `escape` sends nothing."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [CONFIRM]
+    ERROR_ID = "feedback-error"
 
     def __init__(self, *, agent_id: str, name: str, role: str, earlier: list[str]) -> None:
         super().__init__()
@@ -48,26 +44,14 @@ class FeedbackScreen(Dialog[FeedbackNote]):
                     notes.append(f"  • {flatten(note)}\n")
                 yield Static(notes, classes="muted")
             yield TextArea(id="feedback-text", soft_wrap=True, show_line_numbers=False)
-            with Vertical(classes="dialog-foot"):
-                yield Static("", id="feedback-error", classes="error", markup=False)
-                with Horizontal(classes="buttons"):
-                    yield Button("Send (ctrl+s)", id="confirm", variant="primary")
-                    yield Button("Cancel (esc)", id="cancel")
+            yield from self.foot("Send (ctrl+s)")
 
     def on_mount(self) -> None:
         self.query_one("#feedback-text", TextArea).focus()
 
-    @on(Button.Pressed, "#confirm")
-    def _confirm_pressed(self) -> None:
-        self.action_confirm()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
     def action_confirm(self) -> None:
         text = self.query_one("#feedback-text", TextArea).text.strip()
         if not text:
-            self.query_one("#feedback-error", Static).update("Write the note first.")
+            self.show_error("Write the note first.")
             return
         self.dismiss(FeedbackNote(self.agent_id, text))

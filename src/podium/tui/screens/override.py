@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
-from textual.binding import BindingType
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, RadioButton, RadioSet, Static, TextArea
+from textual.widgets import RadioButton, RadioSet, Static, TextArea
 
 from podium.tui.format import clip, flatten
-from podium.tui.screens.dialog import CONFIRM, Dialog, DialogBox
+from podium.tui.screens.dialog import DialogBox, FormDialog
 from podium.tui.widgets.toggles import MarkedRadioButton
 
 
@@ -23,10 +19,10 @@ class OverrideDecision:
     replace: bool
 
 
-class OverrideScreen(Dialog[OverrideDecision]):
+class OverrideScreen(FormDialog[OverrideDecision]):
     """`ctrl+s` confirms; `escape` leaves everything as it was."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [CONFIRM]
+    ERROR_ID = "override-error"
 
     def __init__(self, *, task_id: str, title: str, excerpt: str = "", about: str = "") -> None:
         super().__init__()
@@ -55,29 +51,15 @@ class OverrideScreen(Dialog[OverrideDecision]):
                     "Replacement: this text becomes the output", id="mode-replace"
                 )
             yield TextArea(id="override-text", soft_wrap=True, show_line_numbers=False)
-            with Vertical(classes="dialog-foot"):
-                yield Static("", id="override-error", classes="error", markup=False)
-                with Horizontal(classes="buttons"):
-                    yield Button("Override (ctrl+s)", id="confirm", variant="primary")
-                    yield Button("Cancel (esc)", id="cancel")
+            yield from self.foot("Override (ctrl+s)")
 
     def on_mount(self) -> None:
         self.query_one("#override-text", TextArea).focus()
 
-    @on(Button.Pressed, "#confirm")
-    def _confirm_pressed(self) -> None:
-        self.action_confirm()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
     def action_confirm(self) -> None:
         text = self.query_one("#override-text", TextArea).text.strip()
         if not text:
-            self.query_one("#override-error", Static).update(
-                "Write the direction (or the replacement text) first."
-            )
+            self.show_error("Write the direction (or the replacement text) first.")
             return
         replace = self.query_one("#mode-replace", RadioButton).value
         self.dismiss(OverrideDecision(text=text, replace=replace))
