@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.widgets import Static
 
 from podium.domain.state import ProductionView
 from podium.tui.format import clip, flatten, money, tail, tokens
-from podium.tui.screens.dialog import Dialog, DialogBox
+from podium.tui.screens.dialog import DetailDialog
 from podium.tui.widgets.escalation_detail import preview
 
 RECENT = 4
@@ -68,19 +66,10 @@ def agent_text(view: ProductionView, agent_id: str) -> Text:
     return text
 
 
-class AgentDetailScreen(Dialog[None]):
+class AgentDetailScreen(DetailDialog):
     """Read-only; `f` on the agent's row gives it feedback."""
 
     def __init__(self, view: ProductionView, agent_id: str) -> None:
-        super().__init__()
+        super().__init__(f"Agent {agent_id}", agent_text(view, agent_id), name="agent")
         self.view = view
         self.agent_id = agent_id
-
-    def compose(self) -> ComposeResult:
-        with DialogBox(classes="dialog wide", id="agent-dialog", can_focus=True) as box:
-            box.border_title = f"Agent {self.agent_id}"
-            yield Static(agent_text(self.view, self.agent_id), id="agent-body")
-            yield Static(Text("arrows scroll · esc closes"), classes="muted dialog-foot")
-
-    def on_mount(self) -> None:
-        self.query_one(DialogBox).focus()

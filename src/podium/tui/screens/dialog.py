@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Generic, TypeVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -88,3 +89,22 @@ class FormDialog(Dialog[ResultT], Generic[ResultT]):
     @on(Button.Pressed, "#cancel")
     def _cancel_pressed(self) -> None:
         self.action_cancel()
+
+
+class DetailDialog(Dialog[None]):
+    """A read-only page (a task's or an agent's story so far): arrows scroll, `escape` closes."""
+
+    def __init__(self, title: str, body: Text, *, name: str) -> None:
+        super().__init__()
+        self._title = title
+        self._body = body
+        self._name = name
+
+    def compose(self) -> ComposeResult:
+        with DialogBox(classes="dialog wide", id=f"{self._name}-dialog", can_focus=True) as box:
+            box.border_title = self._title
+            yield Static(self._body, id=f"{self._name}-body")
+            yield Static(Text("arrows scroll · esc closes"), classes="muted dialog-foot")
+
+    def on_mount(self) -> None:
+        self.query_one(DialogBox).focus()

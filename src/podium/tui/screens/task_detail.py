@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.widgets import Static
 
 from podium.domain.state import ProductionView
 from podium.tui.format import TASK_GLYPH, TASK_WORDS, clip, flatten
-from podium.tui.screens.dialog import Dialog, DialogBox
+from podium.tui.screens.dialog import DetailDialog
 from podium.tui.widgets.escalation_detail import preview
 
 
@@ -75,19 +73,10 @@ def task_text(view: ProductionView, task_id: str) -> Text:
     return text
 
 
-class TaskDetailScreen(Dialog[None]):
+class TaskDetailScreen(DetailDialog):
     """Read-only; act on the task from the tree (`o`, `r`, `s`, `n`, `f`)."""
 
     def __init__(self, view: ProductionView, task_id: str) -> None:
-        super().__init__()
+        super().__init__(f"Task {task_id}", task_text(view, task_id), name="task")
         self.view = view
         self.task_id = task_id
-
-    def compose(self) -> ComposeResult:
-        with DialogBox(classes="dialog wide", id="task-dialog", can_focus=True) as box:
-            box.border_title = f"Task {self.task_id}"
-            yield Static(task_text(self.view, self.task_id), id="task-body")
-            yield Static(Text("arrows scroll · esc closes"), classes="muted dialog-foot")
-
-    def on_mount(self) -> None:
-        self.query_one(DialogBox).focus()
