@@ -14,10 +14,8 @@ from podium.locks import holder
 from .test_tmux import PRODUCTION, Terminal, _env, pytestmark, terminals  # noqa: F401
 
 
-def test_two_terminals_attach_one_dies_the_other_approves(
-    tmp_path: Path,
-    terminals: list[Terminal],  # noqa: F811
-) -> None:
+def _detached(tmp_path: Path) -> tuple[Path, dict[str, str], int | None]:
+    """The sample production started with --detach: its database, environment and engine."""
     production = tmp_path / "bg.toml"
     production.write_text(PRODUCTION)
     db = tmp_path / "bg.db"
@@ -30,7 +28,14 @@ def test_two_terminals_attach_one_dies_the_other_approves(
         env=env,
     )
     assert started.returncode == 0, started.stderr
-    engine = holder(db)
+    return db, env, holder(db)
+
+
+def test_two_terminals_attach_one_dies_the_other_approves(
+    tmp_path: Path,
+    terminals: list[Terminal],  # noqa: F811
+) -> None:
+    db, env, engine = _detached(tmp_path)
     assert engine is not None
     attach = [sys.executable, "-m", "podium", "attach", str(db)]
     first = Terminal(attach, _env(tmp_path), tmp_path)
@@ -59,19 +64,7 @@ def test_killing_the_engine_shows_on_the_attached_screen(
     tmp_path: Path,
     terminals: list[Terminal],  # noqa: F811
 ) -> None:
-    production = tmp_path / "bg.toml"
-    production.write_text(PRODUCTION)
-    db = tmp_path / "bg.db"
-    env = os.environ | _env(tmp_path)
-    started = subprocess.run(
-        [sys.executable, "-m", "podium", "run", str(production), "--db", str(db), "--detach"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-    )
-    assert started.returncode == 0, started.stderr
-    engine = holder(db)
+    db, env, engine = _detached(tmp_path)
     assert engine is not None and engine > 0
     terminal = Terminal(
         [sys.executable, "-m", "podium", "attach", str(db)], _env(tmp_path), tmp_path

@@ -21,7 +21,7 @@ from podium.domain.state import ProductionView
 from podium.engine.engine import Engine
 from podium.store import EventStore
 from podium.tui.app import PodiumApp
-from podium.tui.source import ProductionSource
+from podium.tui.source import ProductionSource, StaticSource
 
 from ..engine.harness import Script, ScriptedGateway
 
@@ -217,3 +217,29 @@ async def stalled_debate(db: Path) -> None:
         await engine.run()
     finally:
         await store.close()
+
+
+# -- the waiting Last Light, shared by the snapshot and readability tests --------------------
+
+
+@pytest.fixture(scope="session")
+def waiting_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("snapshots") / "last_light.db"
+    asyncio.run(last_light_waiting(db))
+    return db
+
+
+@pytest.fixture(scope="session")
+def view(waiting_db: Path) -> ProductionView:
+    return frozen_view(read_events(waiting_db))
+
+
+def app_for(view: ProductionView, theme: str = "podium-dark") -> PodiumApp:
+    return PodiumApp(
+        StaticSource(view),
+        db_label="last_light.db",
+        theme=theme,
+        clock=lambda: CLOCK,
+        cursor_blink=False,
+        remember=False,
+    )

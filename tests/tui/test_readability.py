@@ -3,7 +3,6 @@ terminals, dialogs at 80×24, labels that say a thing twice, marks told apart on
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Any
 
@@ -18,35 +17,16 @@ from podium.domain.state import ProductionView
 from podium.domain.tasks import TaskState
 from podium.tui.app import PodiumApp
 from podium.tui.screens.conductor import ConductorScreen
-from podium.tui.source import StaticSource
 from podium.tui.widgets.agent_activity import AgentActivity
 from podium.tui.widgets.debate_transcript import DebateTranscript
 from podium.tui.widgets.escalation_inbox import EscalationInbox
 from podium.tui.widgets.task_tree import TaskTree
 
 from ..engine.harness import crew, production, tasks
-from .conftest import CLOCK, frozen_view, last_light_waiting, read_events, screen_text, until
+from .conftest import app_for, screen_text, until
 
 THEMES = ["podium-dark", "podium-light", "podium-ansi"]
 NARROW = (80, 24)
-
-
-@pytest.fixture(scope="module")
-def view(tmp_path_factory: pytest.TempPathFactory) -> ProductionView:
-    db = tmp_path_factory.mktemp("readability") / "last_light.db"
-    asyncio.run(last_light_waiting(db))
-    return frozen_view(read_events(db))
-
-
-def app_for(view: ProductionView, theme: str = "podium-dark") -> PodiumApp:
-    return PodiumApp(
-        StaticSource(view),
-        db_label="last_light.db",
-        theme=theme,
-        clock=lambda: CLOCK,
-        cursor_blink=False,
-        remember=False,
-    )
 
 
 def conductor(app: PodiumApp) -> ConductorScreen:

@@ -16,37 +16,12 @@ import pytest
 from textual.pilot import Pilot
 
 from podium.domain.state import ProductionView
-from podium.tui.app import PodiumApp
 from podium.tui.screens.conductor import ConductorScreen
 from podium.tui.screens.confirm import ConfirmQuitScreen
-from podium.tui.source import StaticSource
 
-from .conftest import CLOCK, SIZE, frozen_view, last_light_waiting, read_events, stalled_debate
+from .conftest import SIZE, app_for, frozen_view, read_events, stalled_debate
 
 SnapCompare = Callable[..., bool]
-
-
-@pytest.fixture(scope="session")
-def waiting_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("snapshots") / "last_light.db"
-    asyncio.run(last_light_waiting(db))
-    return db
-
-
-@pytest.fixture(scope="session")
-def view(waiting_db: Path) -> ProductionView:
-    return frozen_view(read_events(waiting_db))
-
-
-def app_for(view: ProductionView, theme: str = "podium-dark") -> PodiumApp:
-    return PodiumApp(
-        StaticSource(view),
-        db_label="last_light.db",
-        theme=theme,
-        clock=lambda: CLOCK,
-        cursor_blink=False,
-        remember=False,
-    )
 
 
 @pytest.mark.parametrize("theme", ["podium-dark", "podium-light", "podium-ansi"])
