@@ -207,8 +207,9 @@ def critique(comp: Composer) -> Critique:
 def position(comp: Composer) -> Position:
     m, rng = comp.m, comp.rng
     debate = mapping_of(m.hints.get("debate"))
-    topic = text_of(debate.get("topic"), 200) or m.task_title or "the open question"
     side = text_of(debate.get("side"), 300)
+    if side.lower() in ("author", "reviewer"):
+        side = ""  # which side the speaker is on, not a stance of its own
     rnd = max(1, int_of(debate.get("round")) or 1)
     rounds = max(rnd, int_of(debate.get("max_rounds")) or 3)
     opponent = text_of(debate.get("opponent_stance"), 200)
@@ -217,7 +218,7 @@ def position(comp: Composer) -> Position:
     concede_chance = 0.0 if rnd == 1 else 0.15 + 0.45 * (rnd - 1) / max(rounds - 1, 1)
     if opponent and rng.random() < concede_chance:
         return Position(
-            stance=f"I'll concede: {opponent}",
+            stance=f"I'll concede: \u201c{opponent.rstrip('.')}.\u201d",
             reasoning=capitalise(
                 f"{value}, and on reflection the other approach serves that better than mine. "
                 f"I'd still ask that we keep an eye on whether {worry}."
@@ -228,8 +229,7 @@ def position(comp: Composer) -> Position:
         stance = f"{side}. " if side else ""
         stance += f"As {speaker.name}, I need to {preference}"
     else:
-        stance = f"{side}: " if side else f"On {topic}: "
-        stance += f"we should {preference}"
+        stance = f"{side}: we should {preference}" if side else f"we should {preference}"
     stance = capitalise(stance.rstrip(".") + ".")
     reasons = [capitalise(value) + "."]
     if opponent:
@@ -248,7 +248,6 @@ def ruling(comp: Composer) -> Ruling:
     """Decide ~80% of the time: a winner or a compromise; otherwise stall, for the Orchestrator."""
     m, rng = comp.m, comp.rng
     debate = mapping_of(m.hints.get("debate"))
-    topic = text_of(debate.get("topic"), 200) or "the question"
     raw = mapping_of(debate.get("positions"))
     positions = {str(k): text_of(v, 200) or "(no stance)" for k, v in raw.items() if str(k)}
     value = _lens(comp)[2]
@@ -256,9 +255,8 @@ def ruling(comp: Composer) -> Ruling:
         return Ruling(
             decided=False,
             reasoning=(
-                f"Both positions on {topic} are defensible and they pull the production in "
-                f"different directions; this is a call about the vision, so it goes to the "
-                f"Orchestrator."
+                "Both positions are defensible and they pull the production in different "
+                "directions; this is a call about the vision, so it goes to the Orchestrator."
             ),
         )
     ids = list(positions)
@@ -268,8 +266,8 @@ def ruling(comp: Composer) -> Ruling:
             decided=True,
             winner="",
             decision=(
-                f"Compromise on {topic}: {first}'s approach for the opening, {second}'s for the "
-                "turn, and we judge it on the cut."
+                f"Compromise: {first}'s approach for the opening, {second}'s for the turn, "
+                "and we judge it on the cut."
             ),
             reasoning=capitalise(
                 f"{value}. Each position protects something real; taking the strongest part of "
