@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
+
+import pytest
 
 from podium.domain.escalation import EscalationKind
 from podium.domain.events import ProductionState
@@ -116,6 +119,23 @@ async def test_retry_honours_retry_after_and_succeeds(tmp_path: Path) -> None:
     x_calls = [c for c in script.calls if c.task_id == "x"]
     assert [c.attempt for c in x_calls] == [1, 2]
     assert engine.view.failed_calls == 1
+
+
+@pytest.mark.parametrize("wait", [86_400.0, float("inf")])
+async def test_a_retry_after_longer_than_podium_waits_escalates_with_it(
+    tmp_path: Path, wait: float
+) -> None:
+    error = LLMError(FailureKind.RATE_LIMIT, "429", retry_after=wait)
+    script = Script(failures={"x": [error]})
+    engine = await open_engine(production(one_task()), tmp_path / "p.db", script)
+    started = time.monotonic()
+    assert await engine.run() is ProductionState.WAITING  # not parked asleep for a day
+    await engine.store.close()
+    assert time.monotonic() - started < 20
+    assert len([c for c in script.calls if c.task_id == "x"]) == 1
+    [esc] = engine.view.open_escalations()
+    assert esc.kind is EscalationKind.FAILURE and esc.task_id == "x"
+    assert "asks to wait" in esc.detail
 
 
 async def test_skip_lets_dependents_proceed_marked(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import random
 import time
@@ -64,6 +65,24 @@ T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
 RETRY_CAP_S = 30.0
+RETRY_AFTER_MAX_S = 600.0  # a provider asking for a longer wait gets a failure, not a nap
+
+
+def _wait_asked(error: LLMError) -> float | None:
+    """The provider's Retry-After, when podium will honour it; raise TaskFailure (through the
+    caller) when it asks for longer than RETRY_AFTER_MAX_S, or for forever."""
+    wait = error.retry_after
+    if wait is None:
+        return None
+    if not math.isfinite(wait) or wait > RETRY_AFTER_MAX_S:
+        asked = f"{wait:.0f}s" if math.isfinite(wait) else "forever"
+        raise LLMError(
+            error.kind,
+            f"{error.message} (the provider asks to wait {asked}; podium waits at most "
+            f"{RETRY_AFTER_MAX_S:.0f}s in one call, so it is yours to retry)",
+            model=error.model,
+        )
+    return max(0.0, wait)
 COALESCE_S = 0.05  # streamed text: at most one event per call this often
 LATER_ROUNDS = 2  # "retry later" rounds before a failure escalates anyway
 
@@ -129,10 +148,14 @@ class AgentRunner:
                 self._finished(request, record, result, error)
                 if not error.retryable or retry == limits.retries:
                     raise TaskFailure(error, retry + 1) from None
+                try:
+                    asked = _wait_asked(error)
+                except LLMError as too_long:
+                    raise TaskFailure(too_long, retry + 1) from None
                 pause = min(RETRY_CAP_S, limits.retry_backoff * (2**retry))
                 pause *= self._jitter.uniform(0.75, 1.25)
-                if error.retry_after is not None:
-                    pause = max(pause, error.retry_after)
+                if asked is not None:
+                    pause = max(pause, asked)
                 await asyncio.sleep(pause)
                 continue
             engine.ledger.spent_call(record.spec.id)
@@ -351,7 +374,11 @@ class AgentRunner:
                 self._image_call(record, agent_id, model, None, error, time.monotonic() - started)
                 if not error.retryable or retry == limits.retries:
                     raise TaskFailure(error, retry + 1) from None
-                await asyncio.sleep(max(error.retry_after or 0.0, limits.retry_backoff * 2**retry))
+                try:
+                    asked = _wait_asked(error)
+                except LLMError as too_long:
+                    raise TaskFailure(too_long, retry + 1) from None
+                await asyncio.sleep(max(asked or 0.0, limits.retry_backoff * 2**retry))
                 continue
             self._image_call(record, agent_id, model, image, None, image.latency_s)
             suffix = {"image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp"}.get(
