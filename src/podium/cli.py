@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     inbox = commands.add_parser("inbox", help="the open escalations")
     inbox.add_argument("db_path", metavar="DB")
     inbox.add_argument("--json", action="store_true", help="a JSON array on stdout")
+    inbox.add_argument(
+        "--all", action="store_true", help="the decided escalations too, with their resolution"
+    )
     inbox.set_defaults(handler=_lazy("inbox"))
 
     decide = commands.add_parser(

@@ -278,10 +278,17 @@ def status(args: argparse.Namespace) -> int:
     return _guarded(go)
 
 
-def escalation_json(view: ProductionView) -> list[dict[str, Any]]:
+def escalation_json(view: ProductionView, *, resolved: bool = False) -> list[dict[str, Any]]:
+    """The open escalations (by priority and age); with `resolved`, the decided ones after."""
     now = time.time()
     items = []
-    for esc in view.open_escalations():
+    chosen = view.open_escalations()
+    if resolved:
+        chosen += sorted(
+            (e for e in view.escalations.values() if not e.open),
+            key=lambda e: e.resolved_at or 0.0,
+        )
+    for esc in chosen:
         items.append(
             {
                 "id": esc.id,
@@ -297,6 +304,10 @@ def escalation_json(view: ProductionView) -> list[dict[str, Any]]:
                 "evidence": esc.evidence,
                 "artifact_ids": esc.artifact_ids,
                 "debate_id": esc.debate_id,
+                "timeout_s": esc.timeout_s,
+                "default_action": esc.default_action.value if esc.default_action else None,
+                "open": esc.open,
+                "resolution": esc.resolution,
             }
         )
     return items
@@ -305,17 +316,15 @@ def escalation_json(view: ProductionView) -> list[dict[str, Any]]:
 def inbox(args: argparse.Namespace) -> int:
     async def go() -> int:
         view = await load_view(Path(args.db_path))
-        items = escalation_json(view)
+        items = escalation_json(view, resolved=args.all)
         if args.json:
             say(json.dumps(items))
             return EXIT_OK
         if not items:
             say("the inbox is empty")
         for item in items:
-            say(
-                f"{item['id']:<5} {item['priority']:<8} {item['kind']:<14} {item['title']}"
-                f"  [{', '.join(item['actions'])}]"
-            )
+            what = f"[{', '.join(item['actions'])}]" if item["open"] else f"— {item['resolution']}"
+            say(f"{item['id']:<5} {item['priority']:<8} {item['kind']:<14} {item['title']}  {what}")
             for option in item["options"]:
                 say(f"        option {option['id']}: {option['label']} — {option['summary']}")
         return EXIT_OK

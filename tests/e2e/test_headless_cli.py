@@ -97,6 +97,10 @@ def test_waiting_on_the_orchestrator_exits_3_and_lists_what_waits(tmp_path: Path
     assert decided.returncode == 0, decided.stderr
     again = podium("decide", str(db), item["id"], "approve")
     assert again.returncode == 2 and "already decided" in again.stderr
+    assert json.loads(podium("inbox", str(db), "--json").stdout) == []
+    [decided_item] = json.loads(podium("inbox", str(db), "--json", "--all").stdout)
+    assert decided_item["id"] == item["id"] and not decided_item["open"]
+    assert decided_item["resolution"]  # what the decision did
     resumed = podium("resume", str(db), "--headless")
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(podium("status", str(db), "--json").stdout)["state"] == "completed"
