@@ -127,3 +127,45 @@ async def test_hostile_output_is_stored_and_shown_harmlessly(tmp_path: Path) -> 
     assert all(not ESCAPES.search(o.summary) for o in conflict.options)
     # Nothing an agent wrote decided anything: the only applied command is the human one.
     assert [c.command.id for c in view.commands.values()] == ["ok"]
+
+
+def _nested(depth: int) -> dict[str, object]:
+    value: dict[str, object] = {"leaf": 1}
+    for _ in range(depth):
+        value = {"k": value}
+    return value
+
+
+async def test_a_plan_nested_past_the_limit_is_malformed_and_the_log_stays_readable(
+    tmp_path: Path,
+) -> None:
+    """JSON is read back with a depth limit: a model's deeply nested reply must never reach an
+    event, or the log could not be read again."""
+
+    def deep_plan(request: CompletionRequest) -> object:
+        if request.purpose != "plan":
+            return None
+        return PlanDraft(
+            tasks=[
+                TaskSpec(
+                    id="deep",
+                    title="Deep",
+                    kind="chapter",  # type: ignore[arg-type]
+                    assignee="w",
+                    params=_nested(150),
+                )
+            ]
+        )
+
+    body = crew(("prod", "producer"), ("w", "writer")) + tasks(
+        {"id": "s1", "title": "Scene", "kind": "chapter", "assignee": "w"},
+    )
+    engine = await open_engine(production(body), tmp_path / "p.db", Script(answer=deep_plan))
+    await engine.run()
+    await engine.store.close()
+    assert "deep" not in engine.view.tasks
+    failure = next(e for e in engine.view.open_escalations() if e.task_id == "plan")
+    assert "nests deeper" in failure.detail or any("nests deeper" in x for x in failure.evidence)
+    reopened = await open_engine(production(body), tmp_path / "p.db", Script(answer=deep_plan))
+    assert reopened.view.last_seq == engine.view.last_seq  # every event read back
+    await reopened.store.close()

@@ -41,6 +41,7 @@ from podium.domain.events import (
     TerritoryAssigned,
     ValidationReported,
 )
+from podium.domain.loading import MAX_NESTING, too_deep
 from podium.domain.policy import Territory, classify
 from podium.domain.state import TaskRecord
 from podium.domain.tasks import OnFailure, TaskKind, TaskState
@@ -679,5 +680,17 @@ def _strip_fences(text: str) -> str:
 
 
 def clean(reply: M) -> M:
-    """Sanitize every string a model wrote before it is stored or shown."""
-    return type(reply).model_validate(sanitize_tree(reply.model_dump(mode="json")))
+    """Sanitize every string a model wrote before it is stored or shown.
+
+    A reply nested deeper than a production file may be is malformed output: stored in an
+    event, a few levels more would make the log unreadable (JSON is read back with a depth
+    limit), so it never gets that far.
+    """
+    data = reply.model_dump(mode="json")
+    if (where := too_deep(data)) is not None:
+        path = ".".join(str(part) for part in where)
+        raise LLMError(
+            FailureKind.MALFORMED_OUTPUT,
+            f"the reply nests deeper than {MAX_NESTING} levels (at {path})",
+        )
+    return type(reply).model_validate(sanitize_tree(data))
