@@ -30,6 +30,10 @@ COMMANDS = [
     "vision",
     "constraints",
     "export",
+    "ps",
+    "stop",
+    "attach",
+    "serve",
     "nonsense",
     "",
 ]
@@ -110,11 +114,13 @@ def argument(files: dict[str, Path]) -> st.SearchStrategy[str]:
             "nan",
         ]
     )
-    return st.one_of(paths, words, st.sampled_from(FLAGS), st.text(max_size=20))
+    return st.one_of(paths, words, st.sampled_from(FLAGS), st.text(max_size=300))
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=int(os.environ.get("PODIUM_FUZZ_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(data=st.data())
 def test_fuzzed_command_lines_never_raise(files: dict[str, Path], data: st.DataObject) -> None:
@@ -132,6 +138,8 @@ def test_fuzzed_command_lines_never_raise(files: dict[str, Path], data: st.DataO
             code = exit_.code if isinstance(exit_.code, int) else 2
     assert code in (0, 1, 2, 3), (argv, code, err.getvalue())
     assert "Traceback" not in err.getvalue() + out.getvalue()
+    if code == 2:
+        assert err.getvalue().strip(), (argv, "refused without saying why")
 
 
 def _refused(db: Path, *commands: list[str]) -> None:
