@@ -84,6 +84,8 @@ def _wait_asked(error: LLMError) -> float | None:
             model=error.model,
         )
     return max(0.0, wait)
+
+
 COALESCE_S = 0.05  # streamed text: at most one event per call this often
 LATER_ROUNDS = 2  # "retry later" rounds before a failure escalates anyway
 
