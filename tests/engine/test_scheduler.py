@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from podium.domain.artifacts import Screenplay
 from podium.domain.escalation import EscalationKind
 from podium.domain.events import ProductionState
 from podium.domain.tasks import TaskState
 from podium.engine.engine import AutoApprove
-from podium.llm.gateway import FailureKind, LLMError
+from podium.llm.gateway import CompletionRequest, FailureKind, LLMError
 
 from .harness import Script, concurrency_from_events, crew, open_engine, production, tasks
 
@@ -79,6 +80,38 @@ async def test_dependencies_run_in_order_and_feed_their_output(tmp_path: Path) -
     assert b_art.provenance.parents == (view.tasks["a"].artifact_id,)
     b_call = next(c for c in script.calls if c.task_id == "b")
     assert "INPUT from a" in b_call.messages[1].content
+
+
+async def test_a_shot_list_sees_every_scene_of_its_script(tmp_path: Path) -> None:
+    """An input is cut to its opening in the prompt; a screenplay's scene list is not."""
+    scenes = [
+        {"heading": f"EXT. PLACE {n} - NIGHT", "elements": [{"type": "action", "text": "x " * 400}]}
+        for n in range(1, 9)
+    ]
+
+    def answer(request: CompletionRequest) -> object:
+        return Screenplay.model_validate({"scenes": scenes}) if request.task_id == "a" else None
+
+    body = (
+        crew(("w", "writer"), ("dp", "director_of_photography"))
+        + tasks(
+            {"id": "a", "title": "Script", "kind": "script", "assignee": "w"},
+            {
+                "id": "b",
+                "title": "Shots",
+                "kind": "shot_list",
+                "assignee": "dp",
+                "depends_on": ["a"],
+            },
+        )
+        + '[planner]\nmode = "explicit"\n'
+    )
+    script = Script(answer=answer)
+    engine = await open_engine(production(body), tmp_path / "p.db", script, auto=AutoApprove.ALL)
+    assert await engine.run() is ProductionState.COMPLETED
+    await engine.store.close()
+    prompt = next(c for c in script.calls if c.task_id == "b").messages[1].content
+    assert "SCENES (8):" in prompt and "8. EXT. PLACE 8 - NIGHT" in prompt
 
 
 def one_task(on_failure: str = "escalate", extra: str = "") -> str:

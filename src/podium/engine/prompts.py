@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from podium.domain.agents import AgentSpec
-from podium.domain.artifacts import Artifact
+from podium.domain.artifacts import Artifact, Screenplay
 from podium.domain.production import ProductionSpec, Vision
 from podium.domain.state import ProductionView, TaskRecord
 from podium.domain.tasks import TaskKind
@@ -204,7 +204,12 @@ def build_request(
     deps = []
     for art in inputs:
         dep = view.tasks.get(art.task_id)
-        summary = art.parsed().plain_text()[:INPUT_CHARS]
+        content = art.parsed()
+        summary = content.plain_text()[:INPUT_CHARS]
+        if isinstance(content, Screenplay) and len(content.scenes) > 1:
+            # The excerpt shows the opening; a shot list or a cut needs every scene.
+            headings = "\n".join(f"{n}. {s.heading}" for n, s in enumerate(content.scenes, 1))
+            summary += f"\nSCENES ({len(content.scenes)}):\n{headings[:INPUT_CHARS]}"
         deps.append(
             {
                 "task_id": art.task_id,
