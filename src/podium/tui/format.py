@@ -108,6 +108,12 @@ def tokens(value: int) -> str:
     return str(value)
 
 
+def label_row(text: Text, label: str, value: str) -> None:
+    """One `label  value` line of a detail dialog; the value is literal text."""
+    text.append(f"{label:<12}", style="bold")
+    text.append(value + "\n")
+
+
 def flatten(text: str) -> str:
     """Untrusted text on one line: sanitized, whitespace (newlines included) collapsed."""
     return " ".join(sanitize(text).split())

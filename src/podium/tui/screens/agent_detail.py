@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from podium.domain.state import ProductionView
-from podium.tui.format import clip, flatten, money, tail, tokens
+from podium.tui.format import clip, flatten, label_row, money, tail, tokens
 from podium.tui.screens.dialog import DetailDialog
 from podium.tui.widgets.escalation_detail import preview
 
@@ -22,8 +22,7 @@ def agent_text(view: ProductionView, agent_id: str) -> Text:
     spec = agent.spec
 
     def row(label: str, value: str) -> None:
-        text.append(f"{label:<12}", style="bold")
-        text.append(value + "\n")
+        label_row(text, label, value)
 
     text.append(flatten(spec.name) + "\n\n", style="bold")
     role = spec.role.value.replace("_", " ")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from podium.domain.state import ProductionView
-from podium.tui.format import TASK_GLYPH, TASK_WORDS, clip, flatten
+from podium.tui.format import TASK_GLYPH, TASK_WORDS, clip, flatten, label_row
 from podium.tui.screens.dialog import DetailDialog
 from podium.tui.widgets.escalation_detail import preview
 
@@ -20,8 +20,7 @@ def task_text(view: ProductionView, task_id: str) -> Text:
     spec = record.spec
 
     def row(label: str, value: str) -> None:
-        text.append(f"{label:<12}", style="bold")
-        text.append(value + "\n")
+        label_row(text, label, value)
 
     text.append(f"{TASK_GLYPH[record.state]} {spec.id}: ", style="bold")
     text.append(flatten(spec.title) + "\n\n", style="bold")
