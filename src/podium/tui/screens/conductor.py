@@ -300,6 +300,9 @@ class ConductorScreen(Screen[None]):
 
     @on(Intent)
     def _intent(self, message: Intent) -> None:
+        if message.task_id is None and message.escalation_id is None and not message.agent_id:
+            self.action_inbox(message.action.value)
+            return
         self.act(
             message.action,
             task_id=message.task_id,

@@ -453,7 +453,8 @@ class TaskTree(Tree[NodeRef]):
         node = self.cursor_node
         ref = node.data if node is not None else None
         if ref is None or ref.kind != "task":
-            self.notify("Move the cursor to a task first.", severity="warning", markup=False)
+            # A group row is no task: the key goes to the inbox item, as in the other panes.
+            self.post_message(Intent(Action(action)))
             return
         record = self._view.tasks.get(ref.key) if self._view else None
         agent = record.spec.assignee if record else None
