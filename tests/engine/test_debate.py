@@ -9,7 +9,7 @@ from pathlib import Path
 from podium.domain.artifacts import Position
 from podium.domain.debate import DebateState
 from podium.domain.escalation import EscalationKind
-from podium.domain.events import ProductionState
+from podium.domain.events import CallFinished, ProductionState
 from podium.domain.tasks import TaskState
 from podium.llm.gateway import CompletionRequest, FailureKind, LLMError
 
@@ -121,3 +121,19 @@ async def test_a_slow_turn_is_cut_at_the_time_limit_and_the_debate_stalls(tmp_pa
     assert conflict.kind is EscalationKind.CONFLICT and conflict.debate_id == debate.id
     assert {o.proposer for o in conflict.options} == {"w", "dir"}  # the opening positions
     assert view.tasks["s1"].state is TaskState.AWAITING_APPROVAL
+
+
+async def test_a_turn_cut_at_the_time_limit_still_records_what_it_used(tmp_path: Path) -> None:
+    """The provider was paid for the prompt and whatever it streamed: the cut call is on the
+    books (failed, tokens estimated), not missing from them."""
+    script = Script(verdicts=["revise", "revise"], delays={"debate": 30.0})
+    body = reviewed("dir", extra="debate_time_limit = 0.3\n")
+    engine = await open_engine(production(body), tmp_path / "p.db", script)
+    assert await engine.run() is ProductionState.WAITING
+    calls = [e.payload async for e in engine.store.iter_events() if e.kind == "call_finished"]
+    await engine.store.close()
+    cut = [c for c in calls if isinstance(c, CallFinished) and c.error_kind == "cut_off"]
+    assert len(cut) == 1 and cut[0].purpose.startswith("debate") and not cut[0].ok
+    assert cut[0].input_tokens > 0 and cut[0].cost_usd == 0.0  # the rehearsal model is free
+    assert "cut off after 0.3s" in cut[0].error
+    assert engine.view.calls == len(calls) and engine.view.failed_calls >= 1

@@ -47,7 +47,7 @@ from podium.domain.state import TaskRecord
 from podium.domain.tasks import OnFailure, TaskKind, TaskState
 from podium.domain.text import sanitize, sanitize_joined, sanitize_tree
 from podium.domain.validators import Finding, Severity, run_validators
-from podium.engine.budget import estimate
+from podium.engine.budget import ASSUMED, Estimate, estimate
 from podium.engine.debate import Escalated, review
 from podium.engine.prompts import build_request
 from podium.llm.gateway import (
@@ -58,6 +58,7 @@ from podium.llm.gateway import (
     ImageResult,
     LLMError,
 )
+from podium.store import StoreError
 
 if TYPE_CHECKING:
     from podium.engine.engine import Engine
@@ -86,6 +87,7 @@ def _wait_asked(error: LLMError) -> float | None:
     return max(0.0, wait)
 
 
+CUT_OFF = "cut_off"  # CallFinished.error_kind of a call cancelled before it finished
 COALESCE_S = 0.05  # streamed text: at most one event per call this often
 LATER_ROUNDS = 2  # "retry later" rounds before a failure escalates anyway
 
@@ -172,16 +174,55 @@ class AgentRunner:
         engine = self.engine
         stream = engine.gateway.complete(request)
         out = _Coalescer(engine, record.spec.id, agent_id, request.attempt)
+        started = time.monotonic()
+        cut = False
         try:
             async for chunk in stream:
                 if chunk:
                     out.add(chunk)  # sanitized when sent, exactly as one by one
+        except asyncio.CancelledError:
+            cut = True  # a time limit, a pause or a stop: the provider has still been paid
+            raise
         finally:
             try:
                 out.flush()  # what arrived is kept, even when the call then failed
             finally:
                 await stream.aclose()
+                if cut:
+                    self._cut_off(request, record, out.chars, time.monotonic() - started)
         return stream.result
+
+    def _cut_off(
+        self, request: CompletionRequest, record: TaskRecord, chars: int, latency_s: float
+    ) -> None:
+        """A call cancelled before it finished still used tokens: record them, estimated the
+        way the budget estimates (four characters a token), so no spend goes unaccounted."""
+        engine = self.engine
+        used = Estimate(
+            input_tokens=sum(len(m.content) for m in request.messages) // 4,
+            output_tokens=chars // 4,
+        )
+        price = engine.ledger.price(request.agent_id, request.model) or ASSUMED
+        try:
+            engine.emit(
+                CallFinished(
+                    call_id=f"{record.spec.id}:{record.calls + 1}",
+                    task_id=record.spec.id,
+                    agent_id=request.agent_id,
+                    model=request.model,
+                    purpose=request.purpose,
+                    input_tokens=used.input_tokens,
+                    output_tokens=used.output_tokens,
+                    cost_usd=price.of(used),
+                    latency_s=latency_s,
+                    ok=False,
+                    error_kind=CUT_OFF,
+                    error=f"cut off after {latency_s:.1f}s; tokens and cost estimated "
+                    f"({price.basis})",
+                )
+            )
+        except StoreError:
+            pass  # the store has stopped the run already; the cancellation goes on
 
     def _finished(
         self,
@@ -584,6 +625,7 @@ class _Coalescer:
         self.agent_id = agent_id
         self.attempt = attempt
         self.pending: list[str] = []
+        self.chars = 0  # all the text that arrived, for a call cut off before its usage
         self.last = -COALESCE_S  # loop time of the last event
         self.timer: asyncio.Handle | None = None
         self.error: Exception | None = None
@@ -593,6 +635,7 @@ class _Coalescer:
         if self.error is not None:
             raise self.error  # the timer could not emit: fail the call as emit would have
         self.pending.append(text)
+        self.chars += len(text)
         if self.timer is None:
             # Nothing sent lately: send at the end of this burst (the next loop turn), so
             # chunks that arrive together travel together; else when the interval is up.
