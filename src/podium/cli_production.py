@@ -31,7 +31,7 @@ from podium.domain.state import ProductionView, UnreadableLog
 from podium.engine.engine import AutoApprove, Engine
 from podium.llm.gateway import is_rehearsal
 from podium.loader import read_production_file
-from podium.locations import default_db_path
+from podium.locations import default_db_path, remember
 from podium.locks import AlreadyRunning, EngineLock, LockError
 from podium.store import EventStore, NotAPodiumDatabase, StoreError
 from podium.store.db import BUSY_TIMEOUT_S
@@ -150,6 +150,7 @@ async def _run(args: argparse.Namespace, spec: ProductionSpec | None) -> int:
     except (AlreadyRunning, LockError) as exc:
         raise UserError(str(exc)) from None
     try:
+        remember(db)
         return await _run_locked(args, spec, db)
     finally:
         lock.release()

@@ -193,10 +193,13 @@ def _describe(db: Path) -> dict[str, Any]:
 
 
 def ps(args: argparse.Namespace) -> int:
-    from podium.locations import data_dir
+    from podium.locations import data_dir, known_databases
 
     folder = data_dir() / "productions"
-    rows = [_describe(db) for db in sorted(folder.glob("*.db"))] if folder.is_dir() else []
+    found = sorted(folder.glob("*.db")) if folder.is_dir() else []
+    # Those run with --db elsewhere too, while they are still there.
+    found += [db for db in known_databases() if db.is_file() and db not in found]
+    rows = [_describe(db) for db in found]
     if args.json:
         say(json.dumps(rows))
         return EXIT_OK

@@ -77,6 +77,22 @@ def test_stop_and_a_crashed_engine(tmp_path: Path) -> None:
     assert "Traceback" not in attached.stderr
 
 
+def test_ps_lists_productions_run_with_db_elsewhere_while_they_exist(tmp_path: Path) -> None:
+    env = dict(os.environ, PODIUM_DATA_DIR=str(tmp_path / "data"))
+    path = production(tmp_path, explicit(TWO, FAST))
+    elsewhere = [tmp_path.resolve() / "a" / "one.db", tmp_path.resolve() / "b" / "two.db"]
+    for db in elsewhere:
+        db.parent.mkdir()
+        assert podium("run", str(path), "--headless", "--db", str(db), env=env).returncode == 3
+    assert podium("run", str(path), "--headless", env=env).returncode == 3  # the default folder
+    assert podium("resume", str(elsewhere[0]), "--headless", env=env).returncode == 3
+    listed = [Path(row["db"]) for row in json.loads(podium("ps", "--json", env=env).stdout)]
+    assert listed[1:] == elsewhere and listed[0].parent.name == "productions"
+    elsewhere[1].unlink()
+    listed = [Path(row["db"]) for row in json.loads(podium("ps", "--json", env=env).stdout)]
+    assert listed[1:] == elsewhere[:1]
+
+
 def test_ps_has_a_header_row(tmp_path: Path) -> None:
     env = dict(os.environ, PODIUM_DATA_DIR=str(tmp_path / "data"))
     path = production(tmp_path, explicit(TWO, FAST))
