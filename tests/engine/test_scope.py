@@ -82,3 +82,22 @@ async def test_a_declined_scope_change_leaves_the_plan_as_it_was(tmp_path: Path)
     assert view.tasks["c3"].reason == "scope change declined by the Orchestrator"
     assert view.tasks["plan"].state is TaskState.DONE
     assert view.tasks["c2"].state is TaskState.DONE
+
+
+async def test_the_planner_is_told_the_crew_ids_their_briefs_and_the_milestones(
+    tmp_path: Path,
+) -> None:
+    """A real model sees only the prompt's text: without the crew's ids it cannot assign."""
+    body = crew(("prod", "producer"), ("w", "writer")).replace(
+        'id = "w"', 'id = "w"\nbrief = "Writes chapters 1-2 in a dry voice."'
+    ) + tasks({"id": "c1", "title": "Chapter 1", "kind": "chapter", "assignee": "w"})
+    script = planner([[1, 2]])
+    engine = await open_engine(production(body), tmp_path / "p.db", script)
+    assert await engine.run() is ProductionState.WAITING
+    await engine.store.close()
+    prompt = next(c for c in script.calls if c.purpose == "plan").messages[1].content
+    assert "CREW (assign tasks and reviews to these ids only):" in prompt
+    assert "- w: w, writer. Writes chapters 1-2 in a dry voice." in prompt
+    assert "- prod: prod, producer" in prompt
+    assert "MILESTONES a task may be gated on: " in prompt and "treatment" in prompt
+    assert "- c1 (chapter) → w" in prompt

@@ -550,6 +550,40 @@ def test_series_plan_has_an_arc_and_a_script_per_episode() -> None:
         assert arcs[episode].id in script.depends_on
 
 
+def test_series_plan_gives_each_writer_the_episodes_their_brief_names() -> None:
+    crew = [
+        {"id": "sr", "role": "showrunner"},
+        {"id": "lead", "role": "writer", "brief": "Writes the pilot and the finale."},
+        {"id": "early", "role": "writer", "brief": "Writes episodes 2–3 (guest stories)."},
+        {
+            "id": "late",
+            "role": "writer",
+            "brief": "Episode 4 and then Episodes 5 to 6, and the finale's arc.",
+        },
+        {"id": "dp", "role": "director_of_photography", "brief": "Shoots episodes 1-7."},
+    ]
+    draft, hints = plan_for("series", crew=crew, episodes=7)
+    assert_sound(draft, hints)
+    owner = {
+        (t.kind, t.params["episode"]): t.assignee
+        for t in draft.tasks
+        if t.kind in (TaskKind.SCRIPT, TaskKind.EPISODE_ARC)
+    }
+    for kind in (TaskKind.SCRIPT, TaskKind.EPISODE_ARC):
+        got = [owner[(kind, e)] for e in range(1, 8)]
+        assert got == ["lead", "early", "early", "late", "late", "late", "lead"], kind
+    # A brief names writing it takes on; a shot list still goes to the role that makes it.
+    assert {t.assignee for t in by_kind(draft, TaskKind.SHOT_LIST)} == {"dp"}
+
+
+def test_briefs_that_name_no_numbers_leave_the_plan_to_take_turns() -> None:
+    crew = [{"id": f"w{n}", "role": "writer", "brief": "Strong on dialogue."} for n in (1, 2)]
+    crew.append({"id": "ill", "role": "illustrator", "brief": "Draws in ink."})
+    draft, _ = plan_for("illustrated_story", crew=crew, chapters=4)
+    chapters = sorted(by_kind(draft, TaskKind.CHAPTER), key=lambda t: t.params["chapter"])
+    assert [t.assignee for t in chapters] == ["w1", "w2", "w1", "w2"]
+
+
 def test_story_plan_illustrates_every_chapter() -> None:
     draft, _ = plan_for("illustrated_story")
     chapters = {t.params["chapter"]: t for t in by_kind(draft, TaskKind.CHAPTER)}

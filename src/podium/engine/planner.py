@@ -96,7 +96,10 @@ def _plan_hints(engine: Engine) -> dict[str, object]:
     existing = [t for t in engine.view.tasks.values() if t.spec.kind is not TaskKind.PLAN]
     scenes = info.scenes or (None if info.format is not Format.SHORT_FILM else 5)
     return {
-        "crew": [{"id": a.id, "role": a.role.value, "character": a.character} for a in spec.crew],
+        "crew": [
+            {"id": a.id, "role": a.role.value, "character": a.character, "brief": a.brief}
+            for a in spec.crew
+        ],
         "existing_tasks": [
             {
                 "id": t.spec.id,
@@ -113,6 +116,32 @@ def _plan_hints(engine: Engine) -> dict[str, object]:
         "gates": sorted(spec.gate_ids()),
         "brief": info.brief,
     }
+
+
+def _plan_text(engine: Engine, existing: list[TaskSpec]) -> str:
+    """What a planner must know to answer with a plan the engine accepts: who may be assigned
+    (with what each was briefed to do), the milestones a task may be gated on, the size."""
+    spec = engine.spec
+    info = spec.production
+    crew = "\n".join(
+        f"- {a.id}: {a.name}, {a.role.value.replace('_', ' ')}"
+        + (f" voicing {a.character}" if a.character else "")
+        + (f". {' '.join(a.brief.split())[:300]}" if a.brief else "")
+        for a in spec.crew
+    )
+    counts = (("episodes", info.episodes), ("chapters", info.chapters), ("scenes", info.scenes))
+    size = ", ".join(f"{n} {what}" for what, n in counts if n)
+    parts = [
+        "CREW (assign tasks and reviews to these ids only):\n" + crew,
+        "MILESTONES a task may be gated on: " + ", ".join(sorted(spec.gate_ids())),
+    ]
+    if size:
+        parts.append(f"SIZE: {size}")
+    parts.append(
+        "Existing tasks (keep them; add what is missing):\n"
+        + ("\n".join(f"- {t.id} ({t.kind.value}) → {t.assignee}" for t in existing) or "- none")
+    )
+    return "\n\n".join(parts)
 
 
 async def run_planner(engine: Engine, record: TaskRecord) -> None:
@@ -145,8 +174,7 @@ async def run_planner(engine: Engine, record: TaskRecord) -> None:
                 feedback=fb,
                 call_number=n,
                 extra_hints=_plan_hints(engine),
-                extra_text="Existing tasks (keep them; add what is missing):\n"
-                + "\n".join(f"- {t.id} ({t.kind.value}) → {t.assignee}" for t in existing),
+                extra_text=_plan_text(engine, existing),
             )
 
         try:

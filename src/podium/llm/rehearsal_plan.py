@@ -80,11 +80,43 @@ _NUMBER_KEY: dict[TaskKind, str] = {
 }
 
 
+# Writing a brief can hand out by number; shot lists, cues and cuts follow their own roles.
+_CLAIMABLE = frozenset(
+    {TaskKind.EPISODE_ARC, TaskKind.SCRIPT, TaskKind.CHAPTER, TaskKind.SCENE, TaskKind.ILLUSTRATION}
+)
+
+
 @dataclass(frozen=True)
 class _Member:
     id: str
     role: Role
     character: str
+    brief: str = ""
+
+
+# What a brief says its author takes on: "episodes 2–6", "chapter 3", "the pilot", "the finale".
+_RANGE = re.compile(r"\b(episode|chapter|scene)s?\s+(\d{1,3})\s*(?:–|—|-|to|through)\s*(\d{1,3})\b")
+_SINGLE = re.compile(r"\b(episode|chapter|scene)\s+(\d{1,3})\b(?!\s*(?:–|—|-|to|through)\s*\d)")
+_PILOT = re.compile(r"\bpilot\b")
+_FINALE = re.compile(r"\bfinale\b(?!['’]s)")  # "the finale's arc" is not the finale
+
+
+def claims(brief: str, unit: str, count: int) -> set[int]:
+    """The numbers of `unit` (episode, chapter, scene) a crew brief says its member writes;
+    `count` is how many there are (0 when unknown: then no number is the finale)."""
+    text = brief.lower()
+    top = count or 999
+    taken: set[int] = set()
+    for found, low, high in _RANGE.findall(text):
+        if found == unit:
+            taken.update(range(int(low), min(int(high), top) + 1))
+    taken.update(int(n) for found, n in _SINGLE.findall(text) if found == unit)
+    if unit == "episode":
+        if _PILOT.search(text):
+            taken.add(1)
+        if count and _FINALE.search(text):
+            taken.add(count)
+    return {n for n in taken if 1 <= n <= top}
 
 
 def write_plan(comp: Composer, planner_id: str) -> PlanDraft:
@@ -125,7 +157,9 @@ class _Plan:
             if isinstance(agent_id, str) and _ID.match(agent_id) and len(agent_id) <= 64:
                 if all(c.id != agent_id for c in self.crew):
                     role = enum_of(Role, item.get("role")) or Role.CUSTOM
-                    self.crew.append(_Member(agent_id, role, text_of(item.get("character"), 60)))
+                    character = text_of(item.get("character"), 60)
+                    brief = text_of(item.get("brief"), 2000)
+                    self.crew.append(_Member(agent_id, role, character, brief))
         if not self.crew:
             fallback = planner_id if _ID.match(planner_id) and len(planner_id) <= 64 else "producer"
             self.crew.append(_Member(fallback, Role.PRODUCER, ""))
@@ -180,6 +214,19 @@ class _Plan:
                 return members[turn % len(members)]
         return None if kind in _ROLE_ONLY else self.crew[0]
 
+    def claimant(self, kind: TaskKind, number: int | None) -> _Member | None:
+        """Who the crew briefs give this numbered piece of writing to ("episodes 2–6"), in the
+        order of the roles that may take it; None when no brief claims it."""
+        unit = _NUMBER_KEY.get(kind)
+        if number is None or unit is None or kind not in _CLAIMABLE:
+            return None
+        count = int_of(self.m.hints.get(unit + "s")) or 0  # 0: unknown, so no finale
+        for role in _ROLES_FOR.get(kind, _WRITING):
+            for member in self.crew:
+                if member.role is role and number in claims(member.brief, unit, count):
+                    return member
+        return None
+
     def reviewers(self, kind: TaskKind, assignee: str) -> list[str]:
         for role in _REVIEWERS.get(kind, ()):
             for member in self.crew:
@@ -229,7 +276,7 @@ class _Plan:
             return found
         if optional and len(self.tasks) >= MAX_TASKS - 8:
             return None
-        member = assignee or self.agent(kind)
+        member = assignee or self.claimant(kind, number) or self.agent(kind)
         if member is None:
             return None
         task_id = self.unique_id(base_id or (kind.value if number is None else f"{kind}-{number}"))
