@@ -257,3 +257,17 @@ def test_vision_keeps_the_reason_given(tmp_path: Path) -> None:
         "the ending needs warmth",
     )
     assert (second.section, second.value, second.reason) == ("audience", "everyone", "")
+
+
+def test_the_inbox_says_why_a_task_failed_and_what_each_option_does(tmp_path: Path) -> None:
+    failing = (
+        FAST.replace("jitter_ms", "failure_rate = 1.0\njitter_ms") + "[constraints]\nretries = 0\n"
+    )
+    path = production(tmp_path, explicit(TWO, failing))
+    db = tmp_path / "p.db"
+    assert podium("run", str(path), "--headless", "--db", str(db)).returncode == 3
+    lines = podium("inbox", str(db)).stdout.splitlines()
+    assert lines[0].startswith("e1") and "failure" in lines[0]
+    assert "rehearsal model: simulated" in lines[1]  # the cause, not only "failed"
+    assert any(line.startswith("        option retry: Retry — ") for line in lines)
+    assert not any(line.endswith(" — ") for line in lines)
