@@ -204,22 +204,15 @@ class AgentRunner:
         )
         price = engine.ledger.price(request.agent_id, request.model) or ASSUMED
         try:
-            engine.emit(
-                CallFinished(
-                    call_id=f"{record.spec.id}:{record.calls + 1}",
-                    task_id=record.spec.id,
-                    agent_id=request.agent_id,
-                    model=request.model,
-                    purpose=request.purpose,
-                    input_tokens=used.input_tokens,
-                    output_tokens=used.output_tokens,
-                    cost_usd=price.of(used),
-                    latency_s=latency_s,
-                    ok=False,
-                    error_kind=CUT_OFF,
-                    error=f"cut off after {latency_s:.1f}s; tokens and cost estimated "
-                    f"({price.basis})",
-                )
+            self._record_call(
+                request,
+                record,
+                used.input_tokens,
+                used.output_tokens,
+                price.of(used),
+                latency_s,
+                error_kind=CUT_OFF,
+                error=f"cut off after {latency_s:.1f}s; tokens and cost estimated ({price.basis})",
             )
         except StoreError:
             pass  # the store has stopped the run already; the cancellation goes on
@@ -231,6 +224,29 @@ class AgentRunner:
         result: CompletionResult | None,
         error: LLMError | None,
     ) -> None:
+        self._record_call(
+            request,
+            record,
+            result.input_tokens if result else 0,
+            result.output_tokens if result else 0,
+            result.cost_usd if result else 0.0,
+            result.latency_s if result else 0.0,
+            error_kind=error.kind.value if error else None,
+            error=sanitize(error.message)[:500] if error else "",
+        )
+
+    def _record_call(
+        self,
+        request: CompletionRequest,
+        record: TaskRecord,
+        input_tokens: int,
+        output_tokens: int,
+        cost_usd: float | None,
+        latency_s: float,
+        *,
+        error_kind: str | None,
+        error: str,
+    ) -> None:
         self.engine.emit(
             CallFinished(
                 call_id=f"{record.spec.id}:{record.calls + 1}",
@@ -238,13 +254,13 @@ class AgentRunner:
                 agent_id=request.agent_id,
                 model=request.model,
                 purpose=request.purpose,
-                input_tokens=result.input_tokens if result else 0,
-                output_tokens=result.output_tokens if result else 0,
-                cost_usd=result.cost_usd if result else 0.0,
-                latency_s=result.latency_s if result else 0.0,
-                ok=error is None,
-                error_kind=error.kind.value if error else None,
-                error=sanitize(error.message)[:500] if error else "",
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                cost_usd=cost_usd,
+                latency_s=latency_s,
+                ok=error_kind is None,
+                error_kind=error_kind,
+                error=error,
             )
         )
 
