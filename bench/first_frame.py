@@ -7,7 +7,10 @@ the spawn to the first bytes of the drawn screen (the pane titles) on the termin
 
 * new: `podium run sample_productions/last_light.toml --db NEW.db`;
 * resumed: `podium resume BIG.db` on a production of `--events` events (made once by
-  bench/reload.py's maker, or given with --db).
+  bench/reload.py's maker, or given with --db);
+* new_real_model: the new case with `--model openai/gpt-4o-mini` (no key is set, so nothing
+  reaches the network): litellm must stay off the path to the first frame. A warm-up run
+  lets litellm's first import leave its provider list, as a user's first run does.
 
 Byte-code is cached (as after an install), so imports are what a second start pays. Prints
 one JSON line with the medians.
@@ -49,6 +52,9 @@ def environment(folder: Path) -> dict[str, str]:
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # a user's install has its byte-code cached
     env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
     env["PODIUM_CONFIG_DIR"] = str(folder / "config")
+    env["PODIUM_DATA_DIR"] = str(folder / "data")
+    for key in [k for k in env if k.endswith("_API_KEY")]:
+        del env[key]  # the real-model case must fail its first call, not reach a provider
     env["TERM"] = "xterm-256color"
     env["COLUMNS"], env["LINES"] = str(COLUMNS), str(ROWS)
     env.pop("TEXTUAL", None)
@@ -135,11 +141,15 @@ def main() -> None:
         env = environment(folder)
         subprocess.run([str(PODIUM), "--help"], env=env, stdout=subprocess.DEVNULL, check=True)
         big = args.db or big_production(folder, args.events)
-        new_times, resumed_times = [], []
+        new_times, resumed_times, real_times = [], [], []
         first_frame(["run", str(SAMPLE), "--db", str(folder / "warm.db")], env)  # byte-code
+        real = ["--model", "openai/gpt-4o-mini"]
+        first_frame(["run", str(SAMPLE), "--db", str(folder / "warm-real.db"), *real], env)
         for run in range(args.runs):
             fresh = folder / f"{run}.db"
             new_times.append(first_frame(["run", str(SAMPLE), "--db", str(fresh)], env))
+            fresh = folder / f"{run}-real.db"
+            real_times.append(first_frame(["run", str(SAMPLE), "--db", str(fresh), *real], env))
             copy = folder / "resume.db"
             shutil.copyfile(big, copy)  # a resumed run appends; every round starts alike
             resumed_times.append(first_frame(["resume", str(copy)], env))
@@ -149,8 +159,10 @@ def main() -> None:
         "runs": args.runs,
         "new_s": round(statistics.median(new_times), 3),
         "resumed_s": round(statistics.median(resumed_times), 3),
+        "new_real_model_s": round(statistics.median(real_times), 3),
         "resumed_events": events,
         "new_all_s": [round(t, 3) for t in new_times],
+        "new_real_model_all_s": [round(t, 3) for t in real_times],
         "resumed_all_s": [round(t, 3) for t in resumed_times],
     }
     sys.stdout.write(json.dumps(line) + "\n")

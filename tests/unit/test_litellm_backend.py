@@ -445,6 +445,34 @@ def test_unknown_model_reason_checks_before_a_run() -> None:
     assert reason is not None and "openai/gpt-4o-mini" in reason
 
 
+def test_a_provider_litellm_routed_before_is_checked_without_importing_it(
+    tmp_path: Path,
+) -> None:
+    """The check before a run reads the provider list the last import left, so a real model
+    does not put litellm's seconds of import before the first frame."""
+    import litellm
+
+    from podium.llm import litellm_backend
+
+    litellm_backend._remember_providers(litellm)  # what every import of litellm leaves
+    path = litellm_backend._providers_file()
+    assert path is not None and path.is_relative_to(tmp_path)  # the test's own data folder
+    assert "openai" in path.read_text(encoding="utf-8")
+    code = (
+        "import sys\n"
+        "from podium.llm.litellm_backend import unknown_model_reason\n"
+        "assert unknown_model_reason('openai/gpt-4o-mini') is None\n"
+        "assert 'litellm' not in sys.modules, 'litellm was imported'\n"
+        "assert unknown_model_reason('nosuchprovider/x') is not None\n"  # not remembered: asks
+        "assert 'litellm' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    path.write_text("not json", encoding="utf-8")  # a damaged file: litellm is asked again
+    assert not litellm_backend._remembered_provider("openai/gpt-4o-mini")
+    assert unknown_model_reason(KNOWN) is None
+
+
 # --- import hygiene -------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import importlib.metadata
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -37,6 +39,7 @@ from podium.llm.gateway import (
 )
 from podium.llm.litellm_errors import MODEL_HINT, classify, clip, scrub, secrets_of
 from podium.llm.litellm_images import generate_image
+from podium.locations import data_dir
 
 # --- loading litellm ------------------------------------------------------------------------
 
@@ -78,7 +81,49 @@ def _load_litellm() -> Any:
             if name.lower().startswith("litellm"):
                 logging.getLogger(name).setLevel(logging.CRITICAL)
         _litellm = litellm
+        _remember_providers(litellm)
         return litellm
+
+
+# --- the providers litellm routes, remembered per litellm version ---------------------------
+# Checking a model name before a run needs only litellm's provider list, and importing litellm
+# for it would put seconds before the first frame. The list is kept from the last import.
+
+
+def _providers_file() -> Path | None:
+    try:
+        version = importlib.metadata.version("litellm")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    safe = re.sub(r"[^0-9A-Za-z.]+", "_", version)
+    return data_dir() / "cache" / f"litellm-{safe}-providers.json"
+
+
+def _remember_providers(litellm: Any) -> None:
+    """Best effort: without the file, the next check imports litellm as before."""
+    path = _providers_file()
+    if path is None:
+        return
+    providers = sorted(str(getattr(p, "value", p)) for p in getattr(litellm, "provider_list", ()))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        temp.write_text(json.dumps(providers), encoding="utf-8")
+        os.replace(temp, path)
+    except OSError:
+        pass
+
+
+def _remembered_provider(model: str) -> bool:
+    """Whether the installed litellm routed this model's provider when last imported."""
+    path = _providers_file()
+    if path is None or "/" not in model:
+        return False
+    try:
+        providers = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(providers, list) and model.split("/", 1)[0] in providers
 
 
 async def _ensure_litellm() -> Any:
@@ -254,9 +299,10 @@ class LiteLLMBackend:
 def unknown_model_reason(model: str) -> str | None:
     """Why litellm cannot route this model string, or None when it can (checked before a run).
 
-    Imports litellm (synchronously): call it where a pause of a few seconds is fine.
+    A provider the installed litellm was seen to route needs no import; otherwise this
+    imports litellm (synchronously): call it where a pause of a few seconds is fine.
     """
-    if is_rehearsal(model):
+    if is_rehearsal(model) or _remembered_provider(model):
         return None
     litellm = _load_litellm()
     try:
