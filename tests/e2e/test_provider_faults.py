@@ -141,7 +141,9 @@ async def test_faults_are_retried_within_bounds_or_escalated_with_their_cause(
     t1 = [r for r in server.chat_requests if "TASK t1 " in json.dumps(r.body)]
     assert t1[1].at - t1[0].at >= 0.19  # Retry-After honoured
     assert all(r.headers.get("authorization") == f"Bearer {CANARY}" for r in server.chat_requests)
-    for path in tmp_path.iterdir():
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".db" for p in written)
+    for path in written:  # the database, its WAL, the data folder's cache: no key anywhere
         assert CANARY.encode() not in path.read_bytes(), path
 
 
