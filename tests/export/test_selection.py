@@ -47,6 +47,28 @@ def test_dialogue_passes_refine_scenes_and_drafts_are_marked() -> None:
     assert reread(text) == expected(film.script)
 
 
+def test_a_characters_dialogue_pass_is_credited_to_the_scenes_writer() -> None:
+    """The character agent voices a part; the title page names who wrote the scene."""
+    log = Log(extra='[[crew]]\nid = "mara"\nrole = "character"\ncharacter = "Mara"\n')
+    log.task("scene-1", TaskKind.SCENE, scene=1)
+    log.task("scene-2", TaskKind.SCENE, scene=2)
+    log.task("dialogue-1", TaskKind.DIALOGUE, scene=1)
+    written = log.deliver("scene-1", play("INT. ONE - DAY"))
+    log.deliver("scene-2", play("INT. TWO - DAY"))
+    log.deliver("dialogue-1", play("INT. ONE - DAY"), agent="mara", parents=(written.id,))
+    (film,) = screenplays(log.source)
+    assert film.slots[0].artifact.provenance.agent_id == "mara"  # the pass is what is printed
+    assert film.script.title_page.fields[1] == ("Author", "Wes")
+
+
+def test_a_scene_only_a_character_agent_wrote_credits_it() -> None:
+    log = Log(extra='[[crew]]\nid = "mara"\nrole = "character"\ncharacter = "Mara"\n')
+    log.task("scene-1", TaskKind.SCENE, scene=1)
+    log.deliver("scene-1", play("INT. ONE - DAY"), agent="mara")
+    (film,) = screenplays(log.source)
+    assert dict(film.script.title_page.fields)["Author"] == "mara"
+
+
 def test_a_later_draft_does_not_replace_applied_work() -> None:
     log = Log()
     log.task("scene-1", TaskKind.SCENE, scene=1)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from podium.domain.agents import Role
 from podium.domain.artifacts import Artifact, Scene, Screenplay
 from podium.domain.production import Format
 from podium.domain.tasks import TaskKind
@@ -76,9 +77,10 @@ def title_page(source: ExportSource, episode: int | None, chosen: list[Slot]) ->
     title = source.title if episode is None else f"{source.title}\nEpisode {episode}"
     authors: list[str] = []
     for slot in chosen:
-        name = source.agent_name(slot.artifact.provenance.agent_id)
-        if name not in authors:
-            authors.append(name)
+        for agent_id in writers(source, slot.artifact):
+            name = source.agent_name(agent_id)
+            if name not in authors:
+                authors.append(name)
     unfinished = sum(1 for slot in chosen if slot.label)
     if unfinished:
         draft = f"In progress: {unfinished} of {len(chosen)} scenes not yet approved (see notes)"
@@ -94,6 +96,31 @@ def title_page(source: ExportSource, episode: int | None, chosen: list[Slot]) ->
         ("Notes", logline),
     ]
     return TitlePage(title=title, fields=tuple((k, v) for k, v in fields if v))
+
+
+def writers(source: ExportSource, artifact: Artifact) -> list[str]:
+    """Who wrote this version: its author, or, for a character's dialogue pass, the writers of
+    what it revised. A character agent voices a part; the credit goes to the writers, the
+    character agent only when nobody else wrote the scene."""
+    found: list[str] = []
+    seen: set[str] = set()
+    todo = [artifact]
+    while todo:
+        current = todo.pop(0)
+        if current.id in seen:
+            continue
+        seen.add(current.id)
+        agent = source.view.agents.get(current.provenance.agent_id)
+        if agent is not None and agent.spec.role is Role.CHARACTER:
+            todo.extend(
+                parent
+                for parent_id in current.provenance.parents
+                if (parent := source.view.artifacts.get(parent_id)) is not None
+                and parent.kind in SCREEN_KINDS
+            )
+        elif current.provenance.agent_id not in found:
+            found.append(current.provenance.agent_id)
+    return found or [artifact.provenance.agent_id]
 
 
 def screenplays(source: ExportSource) -> list[ScreenplayFile]:
