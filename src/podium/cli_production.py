@@ -28,7 +28,7 @@ from podium.domain.loading import (
 )
 from podium.domain.production import ProductionSpec, model_name_problem
 from podium.domain.state import ProductionView, UnreadableLog
-from podium.domain.text import sanitize
+from podium.domain.text import clip
 from podium.engine.engine import AutoApprove, Engine
 from podium.llm.gateway import is_rehearsal
 from podium.loader import read_production_file
@@ -326,23 +326,17 @@ def inbox(args: argparse.Namespace) -> int:
             say("the inbox is empty")
         for item in items:
             what = f"[{', '.join(item['actions'])}]" if item["open"] else f"— {item['resolution']}"
-            title = _one_line(item["title"], 200)
+            title = clip(item["title"], 200)
             say(f"{item['id']:<5} {item['priority']:<8} {item['kind']:<14} {title}  {what}")
             if item["detail"] and item["detail"] != item["title"]:
-                say(f"        {_one_line(item['detail'], 400)}")
+                say(f"        {clip(item['detail'], 400)}")
             for option in item["options"]:
-                about = _one_line(option["summary"] or option["reasoning"], 200)
-                label = _one_line(option["label"], 80)
+                about = clip(option["summary"] or option["reasoning"], 200)
+                label = clip(option["label"], 80)
                 say(f"        option {option['id']}: {label}" + (f" — {about}" if about else ""))
         return EXIT_OK
 
     return _guarded(go)
-
-
-def _one_line(text: str, width: int) -> str:
-    """Stored text (an agent may have written it) for a terminal: no escapes, one line."""
-    flat = " ".join(sanitize(text).split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
 # -- commands from the shell -----------------------------------------------------------------

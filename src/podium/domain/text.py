@@ -134,3 +134,16 @@ def sanitize_tree(value: object) -> object:
     if isinstance(value, dict):
         return {sanitize_tree(k): sanitize_tree(v) for k, v in value.items()}
     return value
+
+
+def flatten(text: str) -> str:
+    """Untrusted text on one line: sanitized, whitespace (newlines included) collapsed."""
+    return " ".join(sanitize(text).split())
+
+
+def clip(text: str, width: int) -> str:
+    """`flatten`, then cut to `width` characters with an ellipsis."""
+    flat = flatten(text)
+    if width <= 1 or len(flat) <= width:
+        return flat
+    return flat[: width - 1] + "…"

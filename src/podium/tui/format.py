@@ -11,7 +11,8 @@ from podium.domain.agents import Role
 from podium.domain.escalation import Priority
 from podium.domain.events import AgentState
 from podium.domain.tasks import TaskState
-from podium.domain.text import sanitize
+from podium.domain.text import clip as clip  # re-exported: the panes format with these
+from podium.domain.text import flatten as flatten
 
 TASK_GLYPH: dict[TaskState, str] = {
     TaskState.PENDING: "·",
@@ -114,24 +115,12 @@ def label_row(text: Text, label: str, value: str) -> None:
     text.append(value + "\n")
 
 
-def flatten(text: str) -> str:
-    """Untrusted text on one line: sanitized, whitespace (newlines included) collapsed."""
-    return " ".join(sanitize(text).split())
-
-
 def tail(text: str, width: int) -> str:
     """The end of what an agent is writing, on one line, at most `width` characters."""
     flat = flatten(text)
     if width <= 1 or len(flat) <= width:
         return flat
     return "…" + flat[-(width - 1) :]
-
-
-def clip(text: str, width: int) -> str:
-    flat = flatten(text)
-    if width <= 1 or len(flat) <= width:
-        return flat
-    return flat[: width - 1] + "…"
 
 
 Part = tuple[int, Text, Text | None]
