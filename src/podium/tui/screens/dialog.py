@@ -7,6 +7,7 @@ so a dialog is usable in an 80×24 terminal.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import ClassVar, Generic, TypeVar
 
 from rich.text import Text
@@ -79,8 +80,9 @@ class FormDialog(Dialog[ResultT], Generic[ResultT]):
     def show_error(self, message: str) -> None:
         self.query_one(f"#{self.ERROR_ID}", Static).update(message)
 
+    @abstractmethod
     def action_confirm(self) -> None:
-        raise NotImplementedError
+        """Apply what the form says (`dismiss` with it), or `show_error` why it cannot."""
 
     @on(Button.Pressed, "#confirm")
     def _confirm_pressed(self) -> None:
