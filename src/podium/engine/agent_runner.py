@@ -47,7 +47,7 @@ from podium.domain.state import TaskRecord
 from podium.domain.tasks import OnFailure, TaskKind, TaskState
 from podium.domain.text import sanitize, sanitize_joined, sanitize_tree
 from podium.domain.validators import Finding, Severity, run_validators
-from podium.engine.budget import ASSUMED, Estimate, estimate
+from podium.engine.budget import ASSUMED, counted, estimate
 from podium.engine.debate import Escalated, review
 from podium.engine.prompts import build_request
 from podium.llm.gateway import (
@@ -196,12 +196,9 @@ class AgentRunner:
         self, request: CompletionRequest, record: TaskRecord, chars: int, latency_s: float
     ) -> None:
         """A call cancelled before it finished still used tokens: record them, estimated the
-        way the budget estimates (four characters a token), so no spend goes unaccounted."""
+        way the budget estimates, so no spend goes unaccounted."""
         engine = self.engine
-        used = Estimate(
-            input_tokens=sum(len(m.content) for m in request.messages) // 4,
-            output_tokens=chars // 4,
-        )
+        used = counted(sum(len(m.content) for m in request.messages), chars)
         price = engine.ledger.price(request.agent_id, request.model) or ASSUMED
         try:
             self._record_call(

@@ -69,11 +69,19 @@ FREE = Price(0.0, 0.0, "the rehearsal model costs nothing")
 ASSUMED = Price(ASSUMED_INPUT_USD, ASSUMED_OUTPUT_USD, "price unknown yet, assumed high")
 
 
+CHARS_PER_TOKEN = 4  # the rough rule for text no provider has counted
+
+
 def estimate(prompt_chars: int, kind: TaskKind, target_words: int | None = None) -> Estimate:
     output = EXPECTED_OUTPUT[kind]
     if target_words:
         output = max(output, int(target_words * 1.4))
-    return Estimate(input_tokens=prompt_chars // 4, output_tokens=output)
+    return Estimate(input_tokens=prompt_chars // CHARS_PER_TOKEN, output_tokens=output)
+
+
+def counted(prompt_chars: int, output_chars: int) -> Estimate:
+    """What text already sent and received comes to, when no provider reported the usage."""
+    return Estimate(prompt_chars // CHARS_PER_TOKEN, output_chars // CHARS_PER_TOKEN)
 
 
 @dataclass
