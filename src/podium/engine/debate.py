@@ -317,6 +317,13 @@ class _Debate:
             return "the draft stands as it is"
         return critique.summary or "; ".join(critique.issues) or "it needs revising"
 
+    def _reasoning(self, who: str) -> str:
+        """Why `who` holds it: its last turn's reasoning, or the issues it opened with."""
+        if (turn := self.last.get(who)) is not None:
+            return turn.reasoning
+        critique = self.objections.get(who)
+        return "; ".join(critique.issues) if critique is not None else ""
+
     async def _rule(self) -> tuple[Artifact, list[Finding]]:
         judge = self.judge
         standing = [self.author.id, *self.holding]
@@ -348,7 +355,7 @@ class _Debate:
 
     async def _author_conceded(self) -> tuple[Artifact, list[Finding]]:
         winner = self.holding[0] if len(self.holding) == 1 else ""
-        self._close(DebateState.SETTLED, ruling=f"{self.author.id} conceded", winner=winner or "")
+        self._close(DebateState.SETTLED, ruling=f"{self.author.id} conceded", winner=winner)
         if len(self.holding) == 1:
             notes = [self._stance(self.holding[0])]
         else:
@@ -386,19 +393,13 @@ class _Debate:
         engine.set_task_state(spec.id, TaskState.AWAITING_APPROVAL, "debate stalled")
         options: list[Option] = []
         for who in [self.author.id, *self.holding]:
-            turn = self.last.get(who)
-            critique = self.objections.get(who)
             options.append(
                 Option(
                     id=who,
                     label=f"{who}'s position",
                     proposer=who,
                     summary=self._stance(who),
-                    reasoning=turn.reasoning
-                    if turn is not None
-                    else "; ".join(critique.issues)
-                    if critique is not None
-                    else "",
+                    reasoning=self._reasoning(who),
                 )
             )
         if decision and judge is not None and ruling is not None:
