@@ -71,14 +71,18 @@ def test_a_read_only_production_can_be_read(archived: Path, tmp_path: Path) -> N
     assert contents(archived.parent) == before
 
 
-def test_writing_to_a_read_only_production_says_why_it_cannot(archived: Path) -> None:
-    prefix = require_unprivileged()
+def assert_every_write_refused(prefix: tuple[str, ...], archived: Path) -> None:
+    """Each writing command says "read-only" in a sentence and the folder stays as it was."""
     before = contents(archived.parent)
     for args in WRITES:
         result = as_user(prefix, *(str(archived) if a == "DB" else a for a in args))
         assert "Traceback" not in result.stderr, result.stderr
         assert result.returncode in (1, 2) and "read-only" in result.stderr, result.stderr
     assert contents(archived.parent) == before
+
+
+def test_writing_to_a_read_only_production_says_why_it_cannot(archived: Path) -> None:
+    assert_every_write_refused(require_unprivileged(), archived)
 
 
 def test_writing_with_the_engine_lock_still_writable_says_read_only(archived: Path) -> None:
@@ -89,9 +93,4 @@ def test_writing_with_the_engine_lock_still_writable_says_read_only(archived: Pa
     archived.parent.chmod(0o755)
     lock.chmod(0o644)
     archived.parent.chmod(0o555)
-    before = contents(archived.parent)
-    for args in WRITES:
-        result = as_user(prefix, *(str(archived) if a == "DB" else a for a in args))
-        assert "Traceback" not in result.stderr, result.stderr
-        assert result.returncode in (1, 2) and "read-only" in result.stderr, result.stderr
-    assert contents(archived.parent) == before
+    assert_every_write_refused(prefix, archived)
