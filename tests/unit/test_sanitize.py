@@ -10,7 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from podium.domain import text as text_module
-from podium.domain.text import PLACEHOLDER, STRING_CAP, sanitize, sanitize_joined, sanitize_tree
+from podium.domain.loading import too_deep
+from podium.domain.text import (
+    PLACEHOLDER,
+    STRING_CAP,
+    sanitize,
+    sanitize_joined,
+    sanitize_tree,
+    tree_is_clean,
+)
 
 P = PLACEHOLDER
 WALES = "\U0001f3f4\U000e0067\U000e0062\U000e0077\U000e006c\U000e0073\U000e007f"
@@ -124,6 +132,26 @@ def test_a_200000_character_line_is_kept_whole() -> None:
 def test_sanitize_tree_cleans_keys_too() -> None:
     params = {"scene\x1b]0;pwned\x07": {"\u202eevil": ["\x1b[2Jx"]}, "n": 3, "ok": None}
     assert sanitize_tree(params) == {f"scene{P}": {f"{P}evil": [f"{P}x"]}, "n": 3, "ok": None}
+
+
+def test_tree_is_clean_says_when_sanitize_tree_would_change_nothing() -> None:
+    clean = {"scene": {"lines": ["INT. LAB", "she waits\tthen speaks\n"]}, "n": 3, "x": None}
+    assert tree_is_clean(clean, 32) is True and sanitize_tree(clean) == clean
+    for dirty in (
+        {"scene": ["ok", "\x1b[2Jx"]},
+        {"scene\x1b]0;pwned\x07": 1},  # a key
+        {"a": {"b": "carriage\rreturn"}},
+    ):
+        assert tree_is_clean(dirty, 32) is False and sanitize_tree(dirty) != dirty
+
+
+@pytest.mark.parametrize("depth", [30, 31, 32, 33, 34])
+def test_tree_is_clean_refuses_exactly_what_too_deep_refuses(depth: int) -> None:
+    data: dict[str, object] = {"leaf": "x"}
+    for _ in range(depth - 1):
+        data = {"k": data}
+    assert (tree_is_clean(data, 32) is None) == (too_deep(data) is not None)
+    assert tree_is_clean({"k": [[]] * 3}, 32) is True  # empty containers are no deeper
 
 
 def test_every_character_that_needs_cleaning_is_unprintable() -> None:

@@ -123,6 +123,31 @@ def sanitize_joined(pieces: list[str]) -> str:
     return "".join([sanitize(piece) for piece in pieces])
 
 
+def tree_is_clean(value: object, max_depth: int) -> bool | None:
+    """Whether `sanitize_tree(value)` would leave `value` as it is (every string, dict keys
+    included, needs no cleaning); None when lists and dicts nest deeper than `max_depth`.
+    One walk without recursion, so a hostile nesting cannot overflow the stack."""
+    clean = True
+    stack: list[tuple[object, int]] = [(value, 0)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        item, depth = pop()
+        if depth > max_depth:
+            return None
+        if isinstance(item, str):
+            if clean and _needs_cleaning(item):
+                clean = False
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                if clean and isinstance(key, str) and _needs_cleaning(key):
+                    clean = False
+                push((inner, depth + 1))
+        elif isinstance(item, list):
+            for inner in item:
+                push((inner, depth + 1))
+    return clean
+
+
 def sanitize_tree(value: object) -> object:
     """`sanitize` every string inside lists and dicts (a model's structured reply), dict keys
     included: a model names the keys of `params` too. Two keys that clean to the same string

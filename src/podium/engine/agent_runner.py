@@ -45,7 +45,7 @@ from podium.domain.loading import MAX_NESTING, too_deep
 from podium.domain.policy import Territory, classify
 from podium.domain.state import TaskRecord
 from podium.domain.tasks import OnFailure, TaskKind, TaskState
-from podium.domain.text import sanitize, sanitize_joined, sanitize_tree
+from podium.domain.text import sanitize, sanitize_joined, sanitize_tree, tree_is_clean
 from podium.domain.validators import Finding, Severity, run_validators
 from podium.engine.budget import ASSUMED, counted, estimate
 from podium.engine.debate import Escalated, review
@@ -742,13 +742,18 @@ def clean(reply: M) -> M:
 
     A reply nested deeper than a production file may be is malformed output: stored in an
     event, a few levels more would make the log unreadable (JSON is read back with a depth
-    limit), so it never gets that far.
+    limit), so it never gets that far. A reply with nothing to clean (nearly all of them) is
+    returned as it is, after one walk that checks both.
     """
     data = reply.model_dump(mode="json")
-    if (where := too_deep(data)) is not None:
+    verdict = tree_is_clean(data, MAX_NESTING)
+    if verdict is None:
+        where = too_deep(data) or ()
         path = ".".join(str(part) for part in where)
         raise LLMError(
             FailureKind.MALFORMED_OUTPUT,
             f"the reply nests deeper than {MAX_NESTING} levels (at {path})",
         )
+    if verdict:
+        return reply
     return type(reply).model_validate(sanitize_tree(data))
