@@ -11,6 +11,9 @@ so the machine's noise hits both alike. Prints one JSON line of medians:
 * `overhead_us_per_task`: (makespan - ideal) / tasks;
 * `model_us_per_task` (podium only): CPU the rehearsal model spent writing replies, part of
   the overhead above (a real provider does that work on its own machines);
+* `events_us_per_task` (podium only): the event-loop time of the run's events recorded again
+  by themselves (built, queued and folded; the commit runs in the writer thread), the least a
+  task costs the loop with every event persisted; measured after each run, outside the makespan;
 * `vs_floor`: podium's ratio (or overhead) over the floor's, measured in the same run.
 """
 
@@ -60,6 +63,8 @@ def summarize(
             got["events_per_task"] = round(system_runs[0].events / workload.tasks, 1)
             model = median(r.model_cpu_s for r in system_runs) / workload.tasks * 1e6
             got["model_us_per_task"] = round(model, 1)
+            events = median(r.events_s for r in system_runs) / workload.tasks * 1e6
+            got["events_us_per_task"] = round(events, 1)
         if name != "floor":
             got["vs_floor"] = vs(floor, got, workload)
         out[name] = got
