@@ -265,3 +265,27 @@ async def test_tab_moves_between_the_four_panes_and_the_tree_keeps_its_cursor(
         await pilot.pause(0.2)
         assert tree.cursor_node is before
     await store.close()
+
+
+async def test_the_quit_questions_buttons_keep_working_or_stop(tmp_path: Path) -> None:
+    engine, store = await open_engine(
+        production(many(4, limit=2)), tmp_path / "p.db", Script(delay_s=1.0)
+    )
+    app = make_app(engine)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until(
+            pilot,
+            lambda: any(r.state is TaskState.RUNNING for r in engine.view.tasks.values()),
+            "work running",
+        )
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmQuitScreen), "the question")
+        await pilot.click("#keep")
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmQuitScreen), "no question")
+        assert app.is_running
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmQuitScreen), "the question")
+        await pilot.click("#stop")
+        await until(pilot, lambda: not app.is_running, "the app to exit")
+    assert app.return_value is ProductionState.STOPPED
+    await store.close()

@@ -213,3 +213,21 @@ async def test_export_without_a_database_says_so() -> None:
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("e")
         await until(pilot, lambda: notified(app, "no database"), "the reason")
+
+
+async def test_a_dialogs_buttons_do_what_their_keys_do(tmp_path: Path) -> None:
+    """Clicked, not keyed: Cancel closes without applying, the confirm button applies."""
+    db = tmp_path / "p.db"
+    await waiting_on_the_milestone(db)
+    app = make_app(StaticSource(await folded(db)), db_path=db)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, ExportScreen), "the export dialog")
+        await pilot.click("#cancel")
+        await until(pilot, lambda: not isinstance(app.screen, ExportScreen), "cancelled")
+        assert not (tmp_path / "p-export").exists()
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, ExportScreen), "the export dialog")
+        await pilot.click("#confirm")
+        await until(pilot, lambda: notified(app, "Wrote "), "the export to finish", 60)
+    assert (tmp_path / "p-export" / "bible.md").exists()

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
-from podium.tui.screens.dialog import Dialog, DialogBox
+from podium.tui.screens.dialog import CANCEL_ACTION, Dialog, DialogBox
 
 
 class ConfirmQuitScreen(Dialog[bool]):
@@ -40,19 +39,11 @@ class ConfirmQuitScreen(Dialog[bool]):
             text.append(self.resume_hint, style="bold")
             yield Static(text)
             with Horizontal(classes="buttons dialog-foot"):
-                yield Button("Stop and quit (y)", id="stop", variant="error")
-                yield Button("Keep working (n)", id="keep", variant="primary")
+                yield Button("Stop and quit (y)", id="stop", variant="error", action="screen.stop")
+                yield Button("Keep working (n)", id="keep", variant="primary", action=CANCEL_ACTION)
 
     def on_mount(self) -> None:
         self.query_one("#keep", Button).focus()
-
-    @on(Button.Pressed, "#stop")
-    def _stop_pressed(self) -> None:
-        self.action_stop()
-
-    @on(Button.Pressed, "#keep")
-    def _keep_pressed(self) -> None:
-        self.action_cancel()
 
     def action_stop(self) -> None:
         self.dismiss(True)

@@ -11,7 +11,6 @@ from abc import abstractmethod
 from typing import ClassVar, Generic, TypeVar
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -52,6 +51,10 @@ class Dialog(ModalScreen[ResultT | None], Generic[ResultT]):
         self.dismiss(None)
 
 
+# A button runs its screen's action itself (Textual's `Button(action=…)`); no handler forwards.
+CONFIRM_ACTION = "screen.confirm"
+CANCEL_ACTION = "screen.cancel"
+
 CONFIRM = Binding(
     "ctrl+s",
     "confirm",
@@ -74,8 +77,8 @@ class FormDialog(Dialog[ResultT], Generic[ResultT]):
         with Vertical(classes="dialog-foot"):
             yield Static("", id=self.ERROR_ID, classes="error", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button(confirm_label, id="confirm", variant="primary")
-                yield Button("Cancel (esc)", id="cancel")
+                yield Button(confirm_label, id="confirm", variant="primary", action=CONFIRM_ACTION)
+                yield Button("Cancel (esc)", id="cancel", action=CANCEL_ACTION)
 
     def show_error(self, message: str) -> None:
         self.query_one(f"#{self.ERROR_ID}", Static).update(message)
@@ -83,14 +86,6 @@ class FormDialog(Dialog[ResultT], Generic[ResultT]):
     @abstractmethod
     def action_confirm(self) -> None:
         """Apply what the form says (`dismiss` with it), or `show_error` why it cannot."""
-
-    @on(Button.Pressed, "#confirm")
-    def _confirm_pressed(self) -> None:
-        self.action_confirm()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
 
 
 class DetailDialog(Dialog[None]):
