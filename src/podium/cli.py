@@ -157,7 +157,23 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write the deliverables and the decision log")
     export.add_argument("db_path", metavar="DB")
     export.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
+    export.add_argument(
+        "--salvage",
+        action="store_true",
+        help="from a damaged database: export what can be read, and name what was skipped",
+    )
     export.set_defaults(handler=_lazy("export", module="cli_export"))
+
+    check = commands.add_parser(
+        "check",
+        help="what of a production database is damaged (reads it; never writes)",
+        description="Run SQLite's integrity check and decode every event, command and meta "
+        "fact. Exit 0 when the file is whole, 1 when something is damaged, 2 when it is no "
+        "production database.",
+    )
+    check.add_argument("db_path", metavar="DB")
+    check.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    check.set_defaults(handler=_lazy("check", module="cli_check"))
     return parser
 
 

@@ -34,8 +34,11 @@ from podium.export.screenplay import screenplays
 from podium.export.shotlist import cue_sheet, edit_plan, shot_list
 from podium.export.sources import ExportSource
 from podium.store import EventStore
+from podium.store.salvage import Damage, Salvage
+from podium.store.salvage import salvage as read_salvageable
 
 _BATCH = 5000
+_SKIPS_LISTED = 50  # skipped rows a salvaged export's README names one by one
 # Streamed text is only the live view of a call; the artifacts hold what was delivered.
 _KINDS = EVENT_KINDS - {"output_chunk"}
 
@@ -93,7 +96,39 @@ async def load(db: Path) -> ExportSource:
     return source
 
 
-def render(source: ExportSource) -> list[Rendered]:
+def load_salvaged(db: Path, found: Salvage) -> ExportSource:
+    """`load` for a damaged log: the events that can be read, folded; what could not, in `found`.
+
+    Blocking (run it in a thread). An event that reads but cannot be folded without what was
+    lost before it is skipped as well. Raises StoreError for a missing or foreign file.
+    """
+    events, read = read_salvageable(db)
+    found.read, found.skipped, found.missing = read.read, read.skipped, read.missing
+    source = ExportSource(ProductionView(), files_root=Path(db).resolve().parent)
+    for event in events:
+        if event.kind not in _KINDS:
+            continue
+        try:
+            source.record(event)
+        except Exception as exc:  # noqa: BLE001 - a fold of a partial log may fail anywhere
+            found.unapplied.append(
+                Damage(
+                    f"event {event.seq} ({event.kind})",
+                    f"read, but cannot be applied without the events lost ({type(exc).__name__})",
+                    event.seq,
+                    event.seq,
+                    event.kind,
+                )
+            )
+    if source.view.spec is None:
+        raise ExportInputError(
+            f"{db}: the event that opened the production cannot be read, so nothing can be "
+            f"exported. `podium check {db}` shows what is damaged."
+        )
+    return source
+
+
+def render(source: ExportSource, salvage: Salvage | None = None) -> list[Rendered]:
     """Every file of the export, in a fixed order, README.md last."""
     out: list[Rendered] = []
 
@@ -120,11 +155,11 @@ def render(source: ExportSource) -> list[Rendered]:
     text("documents.md", "treatment, outlines, look book, reports", documents(source))
     text("bible.md", "the production bible: vision, its history, style, decisions", bible(source))
     text("decisions.jsonl", "every artifact's provenance and every command", decision_log(source))
-    text("README.md", "this index", index(source, out))
+    text("README.md", "this index", index(source, out, salvage))
     return out
 
 
-def index(source: ExportSource, files: list[Rendered]) -> str:
+def index(source: ExportSource, files: list[Rendered], salvage: Salvage | None = None) -> str:
     """The README: what the folder holds, and what the production has not delivered yet."""
     view = source.view
     spec = view.spec
@@ -167,12 +202,38 @@ def index(source: ExportSource, files: list[Rendered]) -> str:
             if a.task_id in view.tasks and view.tasks[a.task_id].state is TaskState.DONE
         ]
         parts.append("\n".join(lines))
+    if salvage is not None and (salvage.skipped or salvage.missing or salvage.unapplied):
+        parts += [md.heading(2, "Skipped: the database is damaged"), salvaged(salvage)]
     if spec is not None and spec.production.format is Format.ILLUSTRATED_STORY:
         parts.append(
             "Images are copied only when an image model produced them inside the "
             "production's folder."
         )
     return md.document(parts)
+
+
+def salvaged(salvage: Salvage) -> str:
+    """What a `--salvage` export left out, for its README (and, as is, for stderr)."""
+    lines = [
+        f"Exported with `--salvage`: {salvage.read} events were read; "
+        f"{_left_out(salvage)}, and what "
+        "they recorded is missing from these files. `podium check` on the database describes "
+        "the damage."
+    ]
+    shown = [*salvage.skipped, *salvage.missing, *salvage.unapplied][:_SKIPS_LISTED]
+    lines += [
+        f"- {md.inline(d.where)}: {md.inline('not in the file' if d.missing else d.detail)}"
+        for d in sorted(shown, key=lambda d: d.first_seq or 0)
+    ]
+    rest = len(salvage.skipped) + len(salvage.missing) + len(salvage.unapplied) - len(shown)
+    if rest > 0:
+        lines.append(f"- … and {rest} more")
+    return "\n".join(lines)
+
+
+def _left_out(salvage: Salvage) -> str:
+    count = salvage.skipped_seqs + sum(d.seqs for d in salvage.missing)
+    return f"{count} {'is' if count == 1 else 'are'} left out"
 
 
 def _write_bytes(target: Path, write: Callable[[Path], None]) -> None:
@@ -223,17 +284,22 @@ def _copy(source: Path, path: Path) -> None:
         os.fsync(file.fileno())
 
 
-async def export_production(db: Path, out: Path) -> list[Path]:
+async def export_production(db: Path, out: Path, *, salvage: Salvage | None = None) -> list[Path]:
     """Export the production in `db` into the folder `out`; the files written.
 
-    Raises StoreError (missing or foreign database), ExportInputError (no production in it) or
-    ExportWriteError (a file could not be written).
+    With `salvage`, a damaged log gives what can be read; what was skipped is filled in there
+    and named in the README. Raises StoreError (missing, foreign or, without `salvage`,
+    damaged database), ExportInputError (no production in it) or ExportWriteError (a file
+    could not be written).
     """
-    source = await load(Path(db))
-    files = render(source)
+    if salvage is not None:
+        source = await asyncio.to_thread(load_salvaged, Path(db), salvage)
+    else:
+        source = await load(Path(db))
+    files = render(source, salvage)
     return await asyncio.to_thread(write, files, Path(out))
 
 
-def export_production_sync(db: Path, out: Path) -> list[Path]:
+def export_production_sync(db: Path, out: Path, *, salvage: Salvage | None = None) -> list[Path]:
     """`export_production` for callers without an event loop."""
-    return asyncio.run(export_production(db, out))
+    return asyncio.run(export_production(db, out, salvage=salvage))

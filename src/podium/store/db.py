@@ -23,7 +23,13 @@ import aiosqlite
 from podium.domain.escalation import Command
 from podium.domain.events import Event, Payload
 from podium.store import files
-from podium.store.errors import CorruptDatabase, ReadOnlyDatabase, StoreError, translate
+from podium.store.errors import (
+    CorruptDatabase,
+    ReadOnlyDatabase,
+    StoreError,
+    damage_hint,
+    translate,
+)
 from podium.store.events import STREAMED_KIND, Row, UndecodableRow, decode_command, decode_events
 
 BUSY_TIMEOUT_S = 5.0
@@ -247,7 +253,7 @@ class EventStore:
                 events = decode_events(rows)
         except UndecodableRow as exc:
             raise CorruptDatabase(
-                f"{self._path}: {exc}. The log is damaged; restore it from a backup."
+                f"{self._path}: {exc}. The log is damaged. {damage_hint(self._path)}"
             ) from None
         if self._read_only and events and events[-1].seq > self._last_seq:
             self._last_seq = self._committed_seq = events[-1].seq

@@ -38,6 +38,14 @@ class ConflictingWriter(StoreError):
     """Another process appended events to the same log; seq numbers would collide."""
 
 
+def damage_hint(path: Path | str) -> str:
+    """The sentence every report of a damaged database ends with: what to run next."""
+    return (
+        f"See what is damaged with `podium check {path}`; `podium export {path} --out DIR "
+        "--salvage` saves what can still be read."
+    )
+
+
 def translate(exc: BaseException, path: Path) -> StoreError:
     """Turn an sqlite3/OS error into a StoreError a user can act on."""
     if isinstance(exc, StoreError):
@@ -67,7 +75,12 @@ def translate(exc: BaseException, path: Path) -> StoreError:
         )
     elif code == sqlite3.SQLITE_CORRUPT or "malformed" in text:
         error = CorruptDatabase(
-            f"{path} is damaged ({text}). Restore it from a backup; podium will not write to it."
+            f"{path} is damaged ({text}); podium will not write to it. {damage_hint(path)}"
+        )
+    elif text.startswith("Could not decode to UTF-8 column"):  # the row's text is not shown
+        column = text.split("'")[1] if text.count("'") >= 2 else "a text column"
+        error = CorruptDatabase(
+            f"{path} is damaged: a row's {column} is not UTF-8 text. {damage_hint(path)}"
         )
     elif isinstance(exc, sqlite3.IntegrityError) and "events.seq" in text:
         error = ConflictingWriter(

@@ -32,7 +32,7 @@ from podium.domain.events import (
 )
 from podium.domain.state import TAIL_CHARS, ProductionView
 from podium.store.db import EventStore
-from podium.store.errors import CorruptDatabase
+from podium.store.errors import CorruptDatabase, damage_hint
 from podium.store.events import UndecodableRow, decode_payload
 
 BATCH = 5000
@@ -122,7 +122,7 @@ class _Replay:
                 ):
                     raise CorruptDatabase(
                         f"{self.path}: event {seq} is not the output chunk it looks like. "
-                        "The log is damaged; restore it from a backup."
+                        f"The log is damaged. {damage_hint(self.path)}"
                     )
                 parts.append(chunk.text)
             agent.tail = (agent.tail + "".join(parts))[-TAIL_CHARS:]
@@ -134,7 +134,7 @@ class _Replay:
             return decode_payload(seq, kind, text)
         except UndecodableRow as exc:
             raise CorruptDatabase(
-                f"{self.path}: {exc}. The log is damaged; restore it from a backup."
+                f"{self.path}: {exc}. The log is damaged. {damage_hint(self.path)}"
             ) from None
 
 
