@@ -39,8 +39,8 @@ def describe(report: Report) -> list[str]:
     path = report.path
     if report.unreadable is not None:
         return [
-            f"{path}: damaged: {report.unreadable}.",
-            "Nothing of it can be read; restore it from a backup.",
+            report.unreadable.removesuffix(" Restore it from a backup."),
+            f"{path}: damaged, and nothing of it can be read: restore it from a backup.",
         ]
     events = _events_line(report)
     extra = f"{report.commands_read} commands and {report.meta_read} meta facts"

@@ -24,7 +24,10 @@ def export(args: argparse.Namespace) -> int:
     salvage = Salvage() if getattr(args, "salvage", False) else None
     try:
         written = export_production_sync(db, Path(args.out), salvage=salvage)
-    except CorruptDatabase:
+    except CorruptDatabase as exc:
+        if salvage is not None:  # even a salvaging read found nothing to read
+            warn(f"podium: {str(exc).rstrip('.')}; nothing of it can be exported.")
+            return EXIT_BAD_INPUT
         warn(
             f"podium: {db} is damaged, so it is not exported as it is: `podium check {db}` "
             f"shows what is damaged, and `podium export {db} --out {args.out} --salvage` "

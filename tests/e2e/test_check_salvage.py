@@ -201,3 +201,17 @@ def test_other_commands_name_the_damage_and_point_at_check(db: Path, command: li
     assert f"podium check {db}" in sentence
     assert '"kind"' not in sentence  # the stored text is not shown
     assert hashlib.sha256(db.read_bytes()).hexdigest() == stored
+
+
+def test_a_file_with_nothing_readable_is_said_so_once(db: Path, tmp_path: Path) -> None:
+    db.write_bytes(db.read_bytes()[:5000])
+
+    checked = podium("check", str(db))
+    salvaged = podium("export", str(db), "--out", str(tmp_path / "out"), "--salvage")
+
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    assert "nothing of it can be read" in checked.stdout
+    assert salvaged.returncode == 2
+    sentence = one_sentence(salvaged.stderr)
+    assert "nothing of it can be exported" in sentence
+    assert "--salvage" not in sentence

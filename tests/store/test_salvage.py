@@ -225,3 +225,29 @@ def test_a_missing_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no such production database"):
         check(tmp_path / "nothing.db")
     assert list(tmp_path.iterdir()) == []
+
+
+async def test_a_command_that_does_not_decode_is_named(db_path: Path) -> None:
+    await make_log(db_path, 3)
+    conn = sqlite3.connect(db_path)
+    conn.execute("INSERT INTO commands (id, issued_at, body) VALUES ('c1', 1.0, '{broken')")
+    conn.commit()
+    conn.close()
+
+    report = check(db_path)
+
+    assert not report.whole
+    assert [d.where for d in report.commands] == ["command 'c1'"]
+    assert report.events_read == 3
+    assert "commands" in report.tables
+
+
+@pytest.mark.parametrize("keep", [200, 5000, 60_000])
+async def test_a_truncated_file_is_damage_not_a_refusal(db_path: Path, keep: int) -> None:
+    await make_log(db_path, 300)
+    db_path.write_bytes(db_path.read_bytes()[:keep])
+
+    report = check(db_path)
+
+    assert not report.whole
+    assert report.unreadable or report.integrity

@@ -103,11 +103,12 @@ class Salvage:
 
 
 @contextlib.contextmanager
-def open_untouched(path: Path) -> Iterator[sqlite3.Connection]:
+def open_untouched(path: Path, notes: list[str] | None = None) -> Iterator[sqlite3.Connection]:
     """A read-only connection that changes nothing on disk next to `path` (see the module).
 
     Raises StoreError (missing, a folder), NotAPodiumDatabase (not SQLite) or CorruptDatabase
-    (truncated, or a header SQLite cannot read).
+    (a header SQLite cannot read; a truncated file too, unless `notes` takes that problem so
+    that what the file still holds can be read).
     """
     path = path.expanduser()
     try:
@@ -127,7 +128,12 @@ def open_untouched(path: Path) -> Iterator[sqlite3.Connection]:
         ) from None
     if info.st_size == 0:
         raise NotAPodiumDatabase(f"{path} is an empty file, not a production database.")
-    files._check_header(path, header, info.st_size)
+    try:
+        files._check_header(path, header, info.st_size)
+    except CorruptDatabase as exc:
+        if notes is None or len(header) < 100:
+            raise
+        notes.append(str(exc).removesuffix(" Restore it from a backup."))
     wal = path.with_name(path.name + "-wal")
     shm = path.with_name(path.name + "-shm")
     with contextlib.ExitStack() as stack:
@@ -208,14 +214,16 @@ def check(path: Path) -> Report:
     newer); damage, however bad, is in the report.
     """
     report = Report(Path(path))
+    notes: list[str] = []
     try:
-        with open_untouched(Path(path)) as conn:
+        with open_untouched(Path(path), notes) as conn:
             try:
                 _identify(report.path, conn)
             except CorruptDatabase as exc:
                 report.unreadable = str(exc)
                 return report
             _integrity(conn, report)
+            report.integrity[:0] = notes
             for item in scan(conn):
                 if isinstance(item, Damage):
                     (report.gaps if item.missing else report.events).append(item)
@@ -441,7 +449,7 @@ def salvage(path: Path) -> tuple[list[Event], Salvage]:
     """
     events: list[Event] = []
     found = Salvage()
-    with open_untouched(Path(path)) as conn:
+    with open_untouched(Path(path), []) as conn:
         _identify(Path(path), conn)
         for item in scan(conn):
             if isinstance(item, Damage):
