@@ -148,7 +148,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("db_path", metavar="DB")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    serve.set_defaults(handler=_lazy("serve", module="cli_remote"))
+    serve.add_argument(
+        "--max-clients",
+        type=int,
+        default=4,
+        metavar="N",
+        help="browser tabs served at once, each one `podium attach` (default 4)",
+    )
+    serve.add_argument(
+        "--token-file",
+        metavar="F",
+        help="read the token from F instead of making one (or set PODIUM_SERVE_TOKEN)",
+    )
+    serve.set_defaults(handler=_lazy("serve", module="serve"))
 
     stop = commands.add_parser("stop", help="stop a production running in the background")
     stop.add_argument("db_path", metavar="DB")
