@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +20,18 @@ import aiohttp
 import pytest
 
 from .test_headless_cli import podium
-from .test_serve import free_port
+from .test_serve import free_port, start_serve
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_productions" / "arctic_journey.toml"
 BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
 
+pytestmark = [pytest.mark.slow]
 if BROWSER is None:
-    pytestmark = pytest.mark.skipif(
-        not os.environ.get("PODIUM_REQUIRE_CHROMIUM"), reason="chromium is not installed"
+    pytestmark.append(
+        pytest.mark.skipif(
+            not os.environ.get("PODIUM_REQUIRE_CHROMIUM"), reason="chromium is not installed"
+        )
     )
 
 # Everything the page receives over its websocket, kept for the test to read: the terminal
@@ -109,10 +111,10 @@ async def conduct_in_browser(url: str, debug_port: int, db: Path, env: dict[str,
                 return []
             return [target for target in found if target.get("type") == "page"]
 
-        async def serving() -> bool:
+        async def serving() -> bool:  # the token is taken: a cookie and the bare address
             try:
-                async with http.get(url) as reply:
-                    return reply.status == 200
+                async with http.get(url, allow_redirects=False) as reply:
+                    return reply.status == 303
             except aiohttp.ClientError:
                 return False
 
@@ -152,13 +154,8 @@ def test_served_page_shows_the_conductor_screen_and_drives_the_engine(tmp_path: 
     db = tmp_path / "p.db"
     started = podium("run", str(SAMPLE), "--detach", "--db", str(db), env=env)
     assert started.returncode == 0, started.stderr
-    port, debug_port = free_port(), free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "podium", "serve", str(db), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
+    served = start_serve(db, env)  # the first address it prints, token included
+    debug_port = free_port()
     browser = subprocess.Popen(
         [
             BROWSER,
@@ -177,11 +174,11 @@ def test_served_page_shows_the_conductor_screen_and_drives_the_engine(tmp_path: 
         stderr=subprocess.DEVNULL,
     )
     try:
-        text = asyncio.run(conduct_in_browser(f"http://127.0.0.1:{port}/", debug_port, db, env))
+        text = asyncio.run(conduct_in_browser(served.url, debug_port, db, env))
     finally:
         browser.kill()
         browser.wait(timeout=30)
-        server.terminate()
-        server.wait(timeout=30)
+        out = served.stop()
         podium("stop", str(db), env=env)
     assert "Traceback" not in text
+    assert "Traceback" not in out and "refused" not in out
