@@ -198,7 +198,7 @@ async def test_a_closed_tab_ends_its_attach_within_five_seconds(
         wait_until(lambda: stuck not in attach_processes(db), "a stuck tab's attach", 5)
 
 
-@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 async def test_stopping_serve_ends_every_attach(running: Running, number: int) -> None:
     db, env = running
     served = start_serve(db, env)
