@@ -21,8 +21,8 @@ from typing import Any
 from podium.domain.escalation import Command
 from podium.domain.events import CommandApplied, CommandRejected, Payload, ProductionState
 from podium.domain.state import ProductionView
-from podium.engine.engine import CommandResult
 from podium.locks import holder
+from podium.seam.protocol import CommandResult
 from podium.store import EventStore
 
 Listener = Callable[[int, Payload], None]
@@ -53,6 +53,7 @@ class StoreFollower:
         self._alive = True
         self._gone = asyncio.Event()  # set while no engine runs the production
         self._checked = 0.0
+        self._watchers: list[Callable[[], None]] = []  # told when the engine goes or comes
 
     @classmethod
     async def open(cls, db: Path) -> StoreFollower:
@@ -86,9 +87,18 @@ class StoreFollower:
     def resume_hint(self) -> str:
         return f"podium resume {self.db}" if self.db is not None else "podium resume DB"
 
+    def watch_engine(self, watcher: Callable[[], None]) -> Callable[[], None]:
+        """Call `watcher` whenever the engine goes away or comes back; returns the undo."""
+        self._watchers.append(watcher)
+        return lambda: self._watchers.remove(watcher)
+
     def check_engine(self) -> bool:
         """Look at the engine's lock now; True while an engine holds it."""
+        was = self._alive
         self._alive = self._engine_alive()
+        if self._alive != was:
+            for watcher in list(self._watchers):
+                watcher()
         self._checked = asyncio.get_running_loop().time()
         if self._alive:
             self._gone.clear()

@@ -208,11 +208,12 @@ async def _run_locked(args: argparse.Namespace, spec: ProductionSpec | None, db:
 
 async def _conduct(engine: Engine, db: Path, theme: str | None) -> ProductionState:
     """The conductor's screen. An unknown --theme is bad input, said before anything is drawn."""
+    from podium.seam.sources import InProcessSource
     from podium.tui.app import run_tui
     from podium.tui.themes import ThemeError
 
     try:
-        return await run_tui(engine, str(db), theme=theme)
+        return await run_tui(InProcessSource(engine, db), str(db), theme=theme)
     except ThemeError as exc:
         raise UserError(str(exc)) from None
 

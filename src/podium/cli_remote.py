@@ -145,9 +145,10 @@ def attach(args: argparse.Namespace) -> int:
 
         follower = await StoreFollower.open(db)
         try:
+            from podium.seam.sources import AttachedSource
             from podium.tui.app import run_tui
 
-            await run_tui(follower, str(db), theme=args.theme)
+            await run_tui(AttachedSource(follower), str(db), theme=args.theme)
         finally:
             await follower.close()
         return EXIT_OK

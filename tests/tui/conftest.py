@@ -14,14 +14,17 @@ from rich.console import Console
 from textual.app import App
 from textual.pilot import Pilot
 
+from podium.attach import StoreFollower
 from podium.domain.escalation import Escalation
 from podium.domain.events import EscalationOpened, Event
 from podium.domain.production import ProductionSpec
 from podium.domain.state import ProductionView
 from podium.engine.engine import Engine
+from podium.seam.protocol import ProductionSource
+from podium.seam.sources import AttachedSource, InProcessSource
 from podium.store import EventStore
 from podium.tui.app import PodiumApp
-from podium.tui.source import ProductionSource, StaticSource
+from podium.tui.source import StaticSource
 
 from ..engine.harness import Script, ScriptedGateway
 
@@ -38,9 +41,14 @@ def _private_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     yield folder
 
 
-def make_app(source: ProductionSource, **options: Any) -> PodiumApp:
+def make_app(source: ProductionSource | Engine | StoreFollower, **options: Any) -> PodiumApp:
+    """The app on a source; an engine or a follower is wired in as the CLI wires it."""
     options.setdefault("cursor_blink", False)
     options.setdefault("db_label", "test.db")
+    if isinstance(source, Engine):
+        source = InProcessSource(source, options.get("db_path") or Path(options["db_label"]))
+    elif isinstance(source, StoreFollower):
+        source = AttachedSource(source)
     return PodiumApp(source, **options)
 
 

@@ -12,6 +12,7 @@ from podium.config import config_path, load_config
 from podium.domain.events import ProductionOpened, TasksPlanned
 from podium.domain.state import ProductionView
 from podium.engine.engine import Engine
+from podium.seam.sources import export_deliverables
 from podium.store import EventStore
 from podium.tui.app import PodiumApp
 from podium.tui.screens.agent_detail import AgentDetailScreen
@@ -23,6 +24,11 @@ from podium.tui.widgets.task_tree import TaskTree
 
 from ..engine.harness import Script, ScriptedGateway, crew, production, tasks
 from .conftest import SIZE, frozen_view, make_app, until, until_shown
+
+
+def exporting(view: ProductionView, db: Path) -> StaticSource:
+    """A read-only look at the production in `db` that exports it as the CLI's sources do."""
+    return StaticSource(view, exporter=lambda folder: export_deliverables(db, folder))
 
 
 def notified(app: PodiumApp, text: str) -> bool:
@@ -179,7 +185,7 @@ async def test_e_exports_the_deliverables_beside_the_database_in_a_worker(
 ) -> None:
     db = tmp_path / "p.db"
     await waiting_on_the_milestone(db)
-    app = make_app(StaticSource(await folded(db)), db_path=db)
+    app = make_app(exporting(await folded(db), db), db_path=db)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("e")
         await until(pilot, lambda: isinstance(app.screen, ExportScreen), "the export dialog")
@@ -195,7 +201,7 @@ async def test_export_says_why_it_failed(tmp_path: Path) -> None:
     db = tmp_path / "p.db"
     await waiting_on_the_milestone(db)
     (tmp_path / "taken").write_text("a file, not a folder")
-    app = make_app(StaticSource(await folded(db)), db_path=db)
+    app = make_app(exporting(await folded(db), db), db_path=db)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("e")
         await until(pilot, lambda: isinstance(app.screen, ExportScreen), "the export dialog")
@@ -219,7 +225,7 @@ async def test_a_dialogs_buttons_do_what_their_keys_do(tmp_path: Path) -> None:
     """Clicked, not keyed: Cancel closes without applying, the confirm button applies."""
     db = tmp_path / "p.db"
     await waiting_on_the_milestone(db)
-    app = make_app(StaticSource(await folded(db)), db_path=db)
+    app = make_app(exporting(await folded(db), db), db_path=db)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("e")
         await until(pilot, lambda: isinstance(app.screen, ExportScreen), "the export dialog")

@@ -17,6 +17,7 @@ from podium.domain.state import ProductionView
 from podium.domain.tasks import TaskState
 from podium.tui.app import PodiumApp
 from podium.tui.screens.conductor import ConductorScreen
+from podium.tui.source import StaticSource
 from podium.tui.widgets.agent_activity import AgentActivity
 from podium.tui.widgets.debate_transcript import DebateTranscript
 from podium.tui.widgets.escalation_inbox import EscalationInbox
@@ -257,6 +258,8 @@ def _waiting_view() -> ProductionView:
 async def test_waits_on_follows_the_tasks_it_waits_on() -> None:
     view = _waiting_view()
     app = app_for(view)
+    source = app.source
+    assert isinstance(source, StaticSource)
     async with app.run_test(size=(160, 48)) as pilot:
         await until(pilot, lambda: "waits on a +1" in screen_text(app), "c waits on a and b")
         for seq, payload in enumerate(
@@ -267,6 +270,6 @@ async def test_waits_on_follows_the_tasks_it_waits_on() -> None:
             start=10,
         ):
             view.apply_payload(payload, 1.0)
-            app.feed(seq, payload)
+            source.announce(seq, payload)
         await until(pilot, lambda: "waits on b" in screen_text(app), "c to wait on b alone")
         assert "waits on a" not in screen_text(app)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -40,67 +40,15 @@ from podium.domain.events import (
     TaskDirected,
     VisionAmended,
 )
-from podium.domain.production import VISION_SECTIONS, Constraints, Vision
 from podium.domain.state import ProductionView
 from podium.domain.tasks import TaskKind, TaskState
-from podium.engine.prompts import uses_section
+from podium.seam.protocol import CommandResult
+from podium.seam.validators import Rejected, adjusted_constraints, amended_vision, stale_after
 
 if TYPE_CHECKING:
-    from podium.engine.engine import CommandResult, Engine
+    from podium.engine.engine import Engine
 
-
-class Rejected(Exception):
-    """The command does not apply; the message says why, for the Orchestrator."""
-
-
-_LIST_SECTIONS = {"themes", "locations"}
-
-
-def stale_after(view: ProductionView, section: str) -> list[str]:
-    """The tasks a change to `section` makes stale: they used it and are not approved."""
-    stale: list[str] = []
-    for task_id, record in view.tasks.items():
-        if record.state not in (TaskState.DONE, TaskState.AWAITING_APPROVAL):
-            continue
-        if record.spec.kind is TaskKind.PLAN or not uses_section(record.spec.kind, section):
-            continue
-        artifact = view.artifacts.get(record.artifact_id or "")
-        if artifact is not None and artifact.status is ArtifactStatus.APPROVED:
-            continue
-        stale.append(task_id)
-    return stale
-
-
-def amended_vision(vision: Vision, section: str, value: Any) -> tuple[Any, Vision]:
-    """Validate a new value for one vision section; returns (stored value, new vision)."""
-    if section not in VISION_SECTIONS:
-        raise Rejected(f"unknown vision section {section!r}; one of {', '.join(VISION_SECTIONS)}")
-    if section in _LIST_SECTIONS and isinstance(value, str):
-        value = [v.strip() for v in value.replace(";", "\n").splitlines() if v.strip()]
-    try:
-        new = Vision.model_validate(
-            vision.model_dump() | {section: value, "version": vision.version + 1}
-        )
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise Rejected(f"vision {section}: {first['msg']}") from None
-    return new.model_dump(mode="json")[section], new
-
-
-def adjusted_constraints(current: Constraints, changes: dict[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(changes) - set(Constraints.model_fields))
-    if unknown:
-        raise Rejected(
-            f"unknown constraint {unknown[0]!r}; one of {', '.join(Constraints.model_fields)}"
-        )
-    try:
-        merged = Constraints.model_validate(current.model_dump() | changes)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "constraints"
-        raise Rejected(f"{field}: {first['msg']}") from None
-    dumped = merged.model_dump(mode="json")
-    return {key: dumped[key] for key in changes}
+__all__ = ["CommandHandler", "Rejected", "adjusted_constraints", "amended_vision", "stale_after"]
 
 
 class CommandHandler:
@@ -114,8 +62,6 @@ class CommandHandler:
     # -- entry -----------------------------------------------------------------------------
 
     def apply(self, command: Command) -> CommandResult:
-        from podium.engine.engine import CommandResult
-
         try:
             effect = self._check_and_apply(command)
         except Rejected as why:

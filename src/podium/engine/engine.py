@@ -13,7 +13,6 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -51,6 +50,7 @@ from podium.engine.budget import Ledger
 from podium.engine.collector import run_pace
 from podium.engine.scheduler import Scheduler
 from podium.llm.gateway import Gateway
+from podium.seam.protocol import CommandResult
 from podium.store import EventStore, StoreError
 from podium.store.replay import replay
 
@@ -88,13 +88,6 @@ _JUDGEMENT_KINDS = frozenset(
         EscalationKind.SCOPE_CHANGE,
     }
 )
-
-
-@dataclass(frozen=True)
-class CommandResult:
-    command_id: str
-    applied: bool
-    detail: str
 
 
 class CommandRejectedError(Exception):

@@ -1,8 +1,8 @@
 """Prompts: what an agent is told, built from the current vision, style, brief and inputs.
 
-Each task kind reads only the vision sections it needs (`VISION_USES`); that is what makes
-"the tasks whose inputs used the changed section" exact when the Orchestrator clarifies the
-vision. The same facts travel as `hints`, which the rehearsal model writes from.
+Each task kind reads only the vision sections it needs (`podium.domain.vision_uses`); that is
+what makes "the tasks whose inputs used the changed section" exact when the Orchestrator
+clarifies the vision. The same facts travel as `hints`, which the rehearsal model writes from.
 """
 
 from __future__ import annotations
@@ -19,35 +19,8 @@ from podium.domain.production import ProductionSpec, Vision
 from podium.domain.state import ProductionView, TaskRecord
 from podium.domain.tasks import TaskKind
 from podium.domain.validators import CharacterPresence, ForbiddenTerms, RequiredTerms, WordCount
+from podium.domain.vision_uses import uses_section
 from podium.llm.gateway import CompletionRequest, Message
-
-_ALL = frozenset(TaskKind)
-_STORY = _ALL - {TaskKind.REPORT, TaskKind.MUSIC_CUES, TaskKind.EDIT}
-_PLACES = frozenset(
-    {
-        TaskKind.PLAN,
-        TaskKind.TREATMENT,
-        TaskKind.OUTLINE,
-        TaskKind.EPISODE_ARC,
-        TaskKind.SCENE,
-        TaskKind.SCRIPT,
-        TaskKind.CHAPTER,
-        TaskKind.ILLUSTRATION,
-        TaskKind.LOOK,
-        TaskKind.SHOT_LIST,
-    }
-)
-_REACH = frozenset({TaskKind.PLAN, TaskKind.TREATMENT, TaskKind.EPISODE_ARC, TaskKind.FINAL})
-
-VISION_USES: dict[str, frozenset[TaskKind]] = {
-    "premise": _ALL - {TaskKind.REPORT},
-    "themes": _ALL - {TaskKind.REPORT},
-    "tone": _ALL - {TaskKind.REPORT},
-    "characters": _STORY - {TaskKind.LOOK},
-    "locations": _PLACES,
-    "audience": _REACH,
-    "distribution": _REACH,
-}
 
 INPUT_CHARS = 1200  # of each dependency's output, in the prompt
 
@@ -57,10 +30,6 @@ def schema_text(schema: type[BaseModel]) -> str:
     """A content schema as compact JSON. Built once per class: generating it costs a
     millisecond, more than the rest of a prompt, and a schema never changes while running."""
     return json.dumps(schema.model_json_schema(), separators=(",", ":"))
-
-
-def uses_section(kind: TaskKind, section: str) -> bool:
-    return kind in VISION_USES.get(section, _ALL)
 
 
 def vision_text(vision: Vision, kind: TaskKind) -> str:

@@ -1,11 +1,13 @@
 """The conductor's app: composes the screen, runs the engine in a worker, routes commands.
 
-It touches the production only through a `ProductionSource` (view, subscribe, submit, run,
-request_stop), so attaching to an engine in another process is a new source, not a new app.
+It touches the production only through a `ProductionSource` (`podium.seam`), so attaching to
+an engine in another process is another source, not another app. One worker reads the
+source's change stream and posts each change set to the conductor's screen.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import sys
@@ -16,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -26,8 +29,10 @@ from podium.config import Config, ConfigError, LoadedConfig, config_dir, load_co
 from podium.domain.escalation import Command
 from podium.domain.events import ProductionState
 from podium.domain.tasks import TaskState
-from podium.tui.screens.conductor import ConductorScreen
-from podium.tui.source import Feed, ProductionSource, engine_lost
+from podium.seam.protocol import ExportFailed, ProductionSource
+from podium.seam.stream import ChangeStream
+from podium.tui.messages import Changed
+from podium.tui.screens.conductor import REFRESH_HZ, ConductorScreen
 from podium.tui.themes import THEME_VARIABLES, ThemeSet, choose_theme, load_themes
 from podium.tui.widgets.agent_activity import AgentActivity
 from podium.tui.widgets.debate_transcript import DebateTranscript
@@ -118,11 +123,11 @@ class PodiumApp(App[ProductionState]):
             self.register_theme(item)
         known = self.theme_names + [n for n in self.available_themes if n not in self.theme_names]
         self._start_in_theme(choose_theme(theme, self.settings.config.theme, known))
-        self.feed = Feed()
         self.final_state: ProductionState | None = None
         self.engine_error: str | None = None
         self._engine: Worker[None] | None = None
-        self._unsubscribe: Callable[[], None] | None = None
+        self._changes: ChangeStream | None = None
+        self._conductor: ConductorScreen | None = None
         self._quitting = False
         self._saving = threading.Lock()  # one config write at a time, the latest choice last
 
@@ -144,13 +149,13 @@ class PodiumApp(App[ProductionState]):
         return dict(THEME_VARIABLES)
 
     def get_default_screen(self) -> Screen[Any]:
-        return ConductorScreen(
+        self._conductor = ConductorScreen(
             self.source,
-            self.feed,
             submit=self.submit,
             clock=self.clock,
             db_label=self.db_label,
         )
+        return self._conductor
 
     def on_mount(self) -> None:
         if self.settings.config.keymap:  # checking ids imports every dialog: only when needed
@@ -166,14 +171,24 @@ class PodiumApp(App[ProductionState]):
                 self.set_keymap(keymap)
         for warning in self.warnings:
             self.notify(warning, severity="warning", timeout=12, markup=False)
-        self._unsubscribe = self.source.subscribe(self.feed)
+        self._changes = self.source.subscribe()
+        self.follow_changes(self._changes)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         # The production as it stands is drawn first; new work starts after that frame.
         self.call_after_refresh(self.start_engine)
 
     def on_unmount(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
+        if self._changes is not None:
+            self._changes.close()
+
+    @work(exclusive=True, exit_on_error=False, group="changes", name="changes")
+    async def follow_changes(self, changes: ChangeStream) -> None:
+        """Post what changed to the conductor's screen, at most REFRESH_HZ times a second:
+        what arrives in between waits in the stream and comes as one set."""
+        async for change_set in changes:
+            if self._conductor is not None:
+                self._conductor.post_message(Changed(change_set))
+            await asyncio.sleep(1 / REFRESH_HZ)
 
     # -- the engine ----------------------------------------------------------------------------
 
@@ -263,7 +278,7 @@ class PodiumApp(App[ProductionState]):
     async def action_quit(self) -> None:
         if self._quitting:
             return
-        if getattr(self.source, "attached", False):
+        if self.source.attached:
             self.stop_and_exit()  # detaching only stops following; the engine runs on
             return
         if self.work_running():
@@ -356,24 +371,22 @@ class PodiumApp(App[ProductionState]):
     def _export_to(self, request: ExportRequest | None) -> None:
         if request is None or self.db_path is None:
             return
-        db, folder = self.db_path, request.folder
+        folder = request.folder
         self.notify(f"Exporting to {folder}…", title="export", timeout=3, markup=False)
         self.run_worker(
-            lambda: self._export(db, folder),
+            lambda: self._export(folder),
             name="export",
             group="export",
             thread=True,
             exit_on_error=False,
         )
 
-    def _export(self, db: Path, folder: Path) -> None:
-        """Runs in a thread, with its own event loop: the screen never waits on it."""
-        from podium.export.exporter import ExportError, export_production_sync
-        from podium.store import StoreError
-
+    def _export(self, folder: Path) -> None:
+        """Runs in a thread (the source's export may run an event loop of its own): the
+        screen never waits on it."""
         try:
-            written = export_production_sync(db, folder)
-        except (StoreError, ExportError) as exc:
+            written = self.source.export(folder)
+        except ExportFailed as exc:
             self.call_from_thread(
                 self.notify, str(exc), title="export failed", severity="error", markup=False
             )
@@ -469,10 +482,10 @@ async def run_tui(
     for record in held.records:
         sys.stderr.write(f"podium: {record.levelname.lower()}: {record.getMessage()}\n")
     final = state or source.view.state
-    lost = engine_lost(source)
+    lost = source.engine_lost
     if lost is not None:
         sys.stderr.write(f"podium: detached; {lost}. Continue with: podium resume {db}\n")
-    elif getattr(source, "attached", False):
+    elif source.attached:
         sys.stderr.write(f"podium: detached; the production runs on (podium attach {db})\n")
     elif final is not ProductionState.COMPLETED:
         sys.stderr.write(f"podium: {final.value}; continue with: podium resume {db}\n")

@@ -8,7 +8,6 @@ of one row.
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from podium.domain.events import (
@@ -31,6 +30,7 @@ from podium.domain.events import (
     ValidationReported,
 )
 from podium.domain.tasks import TaskState
+from podium.seam.stream import ChangeSet
 
 TranscriptPayload = ReviewGiven | DebateOpened | DebateTurnTaken | DebateClosed
 
@@ -48,10 +48,11 @@ class Changes:
     escalations: bool = False
     transcript: list[TranscriptPayload] = field(default_factory=list)
     all_agents: bool = False
+    resync: bool = False  # the stream fell behind: draw everything again from the view
 
     @property
     def any(self) -> bool:
-        return self.events > 0
+        return self.events > 0 or self.resync
 
 
 class Activity:
@@ -109,11 +110,17 @@ class Digest:
         written, self.written = self.written, set()
         return written
 
-    def digest(self, events: Iterable[tuple[int, Payload]]) -> Changes:
-        changes = Changes()
-        for _seq, payload in events:
+    def digest(self, change_set: ChangeSet) -> Changes:
+        changes = Changes(resync=change_set.resync)
+        for _seq, payload in change_set.events:
             changes.events += 1
             self._one(payload, changes)
+        for agent_id, chunks in change_set.extra_chunks.items():  # merged or given up
+            self.activity.count(agent_id, chunks)
+            changes.agents.add(agent_id)
+        for task_id, chars in change_set.extra_chars.items():
+            self.task_chars[task_id] += chars
+            self.written.add(task_id)
         return changes
 
     def _one(self, p: Payload, changes: Changes) -> None:  # noqa: C901 - one branch per kind

@@ -1,10 +1,12 @@
-"""Messages that travel up from a pane to the screen, which routes them (messages up)."""
+"""Messages that travel up from a pane to the screen, which routes them (messages up), and
+the one that brings the production's changes down to the screen."""
 
 from __future__ import annotations
 
 from textual.message import Message
 
 from podium.domain.escalation import Action
+from podium.seam.stream import ChangeSet
 
 
 class Intent(Message):
@@ -51,3 +53,11 @@ class Selected(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, Selected) and message.kind == self.kind
+
+
+class Changed(Message):
+    """What changed in the production since the last one (the app's change worker posts it)."""
+
+    def __init__(self, changes: ChangeSet) -> None:
+        super().__init__()
+        self.changes = changes

@@ -1,63 +1,65 @@
-"""Where the conductor's screen gets a production from: the seam between the TUI and an engine.
+"""Where the conductor's screen gets a production from: the seam (`podium.seam`).
 
-The app touches a production only through `ProductionSource`. Today that is the in-process
-`Engine` (it satisfies the protocol as it is); a later step attaches to an engine running in
-another process through the store, as a new implementation of the same five members.
+The app touches a production only through a `ProductionSource`; the CLI hands it an engine
+in this process or a follower of one in another (`podium.seam.sources`). `StaticSource` is a
+production as it stands, with nothing running: for snapshots and read-only looks.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Callable
-from typing import Protocol
+from pathlib import Path
 
 from podium.domain.escalation import Command
 from podium.domain.events import Payload, ProductionState
 from podium.domain.state import ProductionView
-from podium.engine.engine import CommandResult
+from podium.seam.protocol import CommandResult, ExportFailed, ProductionSource
+from podium.seam.stream import ChangeQueue, ChangeStream
 
-Listener = Callable[[int, Payload], None]
+__all__ = ["ProductionSource", "StaticSource"]
 
-
-class ProductionSource(Protocol):
-    """A running (or resumable) production, seen as events and steered by commands."""
-
-    @property
-    def view(self) -> ProductionView: ...
-
-    def subscribe(self, listener: Listener) -> Callable[[], None]: ...
-
-    async def submit(self, command: Command) -> CommandResult: ...
-
-    async def run(self) -> ProductionState: ...
-
-    def request_stop(self, reason: str = ...) -> None: ...
-
-
-def engine_lost(source: ProductionSource) -> str | None:
-    """Why no engine runs what an attached screen follows; None while one does, and always
-    for an engine in this process (its failures are the app's to report)."""
-    lost = getattr(source, "engine_lost", None)
-    return lost if isinstance(lost, str) else None
+Exporter = Callable[[Path], list[Path]]
 
 
 class StaticSource:
-    """A production as it stands, with nothing running: for snapshots and read-only looks.
+    """A production as it stands, with nothing running.
 
-    `run` only waits to be stopped, and every command is refused with a reason.
+    `run` only waits to be stopped, and every command is refused with a reason. `announce`
+    hands the screen an event the caller has already applied to the view (tests).
     """
 
-    def __init__(self, view: ProductionView) -> None:
+    def __init__(self, view: ProductionView, *, exporter: Exporter | None = None) -> None:
         self._view = view
+        self._exporter = exporter
         self._stopped = asyncio.Event()
+        self._streams: list[ChangeQueue] = []
 
     @property
     def view(self) -> ProductionView:
         return self._view
 
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
-        return lambda: None
+    @property
+    def attached(self) -> bool:
+        return False
+
+    @property
+    def engine_lost(self) -> str | None:
+        return None
+
+    @property
+    def resume_hint(self) -> str:
+        return "podium resume DB"
+
+    def subscribe(self) -> ChangeStream:
+        queue = ChangeQueue()
+        self._streams.append(queue)
+        queue.when_closed(lambda: self._streams.remove(queue))
+        return queue
+
+    def announce(self, seq: int, payload: Payload) -> None:
+        for queue in list(self._streams):
+            queue(seq, payload)
 
     async def submit(self, command: Command) -> CommandResult:
         return CommandResult(command.id, False, "this is a read-only view; nothing is running")
@@ -69,24 +71,7 @@ class StaticSource:
     def request_stop(self, reason: str = "stopped") -> None:
         self._stopped.set()
 
-
-class Feed:
-    """The listener the engine calls for every event: it only appends, the screen drains.
-
-    The engine calls it synchronously, hundreds of times a second while agents stream, so it
-    does no work beyond one `deque.append`.
-    """
-
-    def __init__(self) -> None:
-        self._pending: deque[tuple[int, Payload]] = deque()
-
-    def __call__(self, seq: int, payload: Payload) -> None:
-        self._pending.append((seq, payload))
-
-    def __len__(self) -> int:
-        return len(self._pending)
-
-    def drain(self) -> list[tuple[int, Payload]]:
-        items = list(self._pending)
-        self._pending.clear()
-        return items
+    def export(self, folder: Path) -> list[Path]:
+        if self._exporter is None:
+            raise ExportFailed("there is no database to export from")
+        return self._exporter(folder)

@@ -11,7 +11,7 @@ from textual.containers import Grid
 from textual.widgets import Input, Label
 
 from podium.domain.production import Constraints
-from podium.engine.commands import Rejected, adjusted_constraints
+from podium.seam.validators import Rejected, adjusted_constraints
 from podium.tui.screens.dialog import DialogBox, FormDialog
 
 # (field, what it means); the order is the form's.

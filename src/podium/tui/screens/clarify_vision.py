@@ -13,7 +13,7 @@ from textual.widgets import Checkbox, Input, Select, Static, TextArea
 
 from podium.domain.production import VISION_SECTIONS, Vision
 from podium.domain.state import ProductionView
-from podium.engine.commands import Rejected, amended_vision, stale_after
+from podium.seam.validators import Rejected, amended_vision, stale_after
 from podium.tui.format import TASK_WORDS, clip
 from podium.tui.screens.dialog import DialogBox, FormDialog
 from podium.tui.widgets.toggles import MarkedCheckbox

@@ -1,8 +1,10 @@
 """The conductor's screen: four live panes, and the router between key presses and commands.
 
 Panes never talk to each other: they post messages up (`Intent`, `DetailsRequested`,
-`Selected`) and this screen turns them into modals and commands. Engine events are drained
-here on a timer and coalesced, so each pane redraws at most once a tick.
+`Selected`) and this screen turns them into modals and commands. The production's changes
+come down as `Changed` messages (the app's change worker posts at most REFRESH_HZ a second,
+each holding everything since the last), so each pane redraws at most once a message; a
+timer moves the clock and the sparklines on each second.
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ from textual.widgets import Footer
 
 from podium.domain.escalation import Action, Command, Escalation
 from podium.domain.state import ProductionView
+from podium.seam.protocol import ProductionSource
+from podium.seam.stream import ChangeSet
 from podium.tui.format import flatten
 from podium.tui.live import Digest
-from podium.tui.messages import DetailsRequested, Intent, Selected
-from podium.tui.source import Feed, ProductionSource, engine_lost
+from podium.tui.messages import Changed, DetailsRequested, Intent, Selected
 from podium.tui.widgets.agent_activity import AgentActivity
 from podium.tui.widgets.debate_transcript import DebateTranscript, history
 from podium.tui.widgets.escalation_detail import EscalationDetail, card_for, preview
@@ -154,7 +157,6 @@ class ConductorScreen(Screen[None]):
     def __init__(
         self,
         source: ProductionSource,
-        feed: Feed,
         *,
         submit: Submit,
         clock: Callable[[], float] = time.time,
@@ -162,7 +164,6 @@ class ConductorScreen(Screen[None]):
     ) -> None:
         super().__init__()
         self.source = source
-        self.feed = feed
         self.submit = submit
         self.clock = clock
         self.db_label = db_label
@@ -198,23 +199,40 @@ class ConductorScreen(Screen[None]):
         transcript = self.query_one(DebateTranscript)
         transcript.add(history(self.view))
         self.query_one(TaskTree).focus()
-        self.set_interval(1 / REFRESH_HZ, self._tick, name="drain")
+        self._next_second()
         self.app.theme_changed_signal.subscribe(self, self._restyle)
 
     # -- refreshing --------------------------------------------------------------------------
 
-    def _tick(self) -> None:
-        """Drain the feed and redraw what changed: one update per pane per tick."""
+    @on(Changed)
+    def _changed(self, message: Changed) -> None:
+        self._update(message.changes)
+
+    def _next_second(self) -> None:
+        """Move the clock, the ages and the sparklines just after each second begins."""
+        self.set_timer(1.02 - time.time() % 1, self._on_second, name="second")
+
+    def _on_second(self) -> None:
+        self._next_second()
+        self._update(None)
+
+    def _update(self, change_set: ChangeSet | None) -> None:
+        """Redraw what changed: one update per pane per change set (or second)."""
         now = self.clock()
         new_second = int(now) != self._second
         self._second = int(now)
         spark_moved = self.digest.activity.tick(time.monotonic())
-        lost = engine_lost(self.source)
+        lost = self.source.engine_lost
         if lost != self._engine_lost:
             self._engine_changed(lost)
-        if not len(self.feed) and not new_second and not spark_moved:
+        if change_set is None and not new_second and not spark_moved:
             return
-        changes = self.digest.digest(self.feed.drain())
+        changes = self.digest.digest(change_set or ChangeSet())
+        if changes.resync:
+            self._refresh_everything()
+            transcript = self.query_one(DebateTranscript)
+            transcript.reset(history(self.view))
+            return
         if spark_moved:  # a second went by
             changes.tasks |= self.digest.take_written()
         view = self.view
@@ -267,7 +285,7 @@ class ConductorScreen(Screen[None]):
         """An attached screen's engine went away (or came back): say so, and how to go on."""
         self._engine_lost = lost
         self._show_status(self.clock())
-        hint = getattr(self.app, "resume_hint", "podium resume DB")
+        hint = self.source.resume_hint
         if lost is not None:
             self.notify(
                 f"No engine is running this production: {lost}. Nothing acknowledged is "

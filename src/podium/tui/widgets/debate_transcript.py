@@ -168,6 +168,16 @@ class DebateTranscript(RichLog):
                 lines.extend(self._lines_for(payload))
         self._write(lines)
 
+    def reset(self, payloads: Iterable[TranscriptPayload]) -> None:
+        """Start again from these entries (the whole history, after the stream fell behind)."""
+        self._entries.clear()
+        self._debate_task.clear()
+        for payload in payloads:
+            if isinstance(payload, DebateOpened):
+                self._debate_task[payload.debate_id] = payload.task_id
+            self._entries.append(payload)
+        self.redraw()
+
     def redraw(self) -> None:
         """Draw the kept entries again: after a theme change or a new filter."""
         self.clear()
