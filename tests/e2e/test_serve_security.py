@@ -264,3 +264,19 @@ def test_a_token_from_the_environment_or_a_file(running: Running, tmp_path: Path
         env=dict(env, PODIUM_SERVE_TOKEN="has spaces in it, and is long"),
     )
     assert result.returncode == 2 and result.stderr.startswith("podium: PODIUM_SERVE_TOKEN: ")
+
+
+def test_host_and_origin_name_the_served_address_or_its_loopback_aliases_with_its_port() -> None:
+    from podium.serve import Guard
+
+    local = Guard("t" * 20, "127.0.0.1", 8000, 4)
+    for host in ("127.0.0.1:8000", "localhost:8000", "LOCALHOST:8000", "[::1]:8000"):
+        assert local.host_ok(host) and local.origin_ok(f"http://{host}"), host
+    for host in ("127.0.0.1", "127.0.0.1:8001", "evil.example:8000", "127.0.0.1:8000@evil", ""):
+        assert not local.host_ok(host), host
+    assert not local.host_ok(None)
+    assert not local.origin_ok("http://127.0.0.1:8000.evil.example")
+    # A host other than loopback: its own name only (the token is required all the same).
+    lan = Guard("t" * 20, "192.0.2.7", 8000, 4)
+    assert lan.host_ok("192.0.2.7:8000") and lan.origin_ok("http://192.0.2.7:8000")
+    assert not lan.host_ok("localhost:8000") and not lan.origin_ok("http://127.0.0.1:8000")
