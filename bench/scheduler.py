@@ -41,6 +41,8 @@ from workloads import (  # noqa: E402
     run_podium,
 )
 
+from podium.cli import collector_policy  # noqa: E402
+
 
 def podium_limit(workload: Workload) -> int | None:
     return workload.limit(PODIUM_MAX_LIMIT)
@@ -119,6 +121,7 @@ async def measure(
 
 def main() -> None:
     args = parse_args(__doc__)
+    collector_policy()  # the garbage-collector policy `podium` sets at its entry
     systems: dict[str, Runner] = {"podium": run_podium, "floor": run_floor}
     line = asyncio.run(measure(systems, chosen(args.only), args.rounds))
     sys.stdout.write(json.dumps({"bench": "scheduler", **line}) + "\n")

@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from podium.cli import collector_policy
 from podium.domain.events import OutputChunk
 from podium.store import EventStore
 from podium.store.events import INSERT_EVENTS
@@ -74,6 +75,7 @@ def raw_executemany(path: Path, n: int) -> float:
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else N
+    collector_policy()  # the garbage-collector policy `podium` sets at its entry
     with tempfile.TemporaryDirectory(prefix="podium-bench-") as tmp:
         result = asyncio.run(measure(Path(tmp) / "bench.db", n))
         raw = raw_executemany(Path(tmp) / "raw.db", n)

@@ -7,6 +7,7 @@ engine imports lazily, or an export writer nothing imports at package level, is 
 
 from __future__ import annotations
 
+import ast
 import pkgutil
 import subprocess
 import sys
@@ -28,8 +29,9 @@ def _imported(code: str) -> set[str]:
     """The modules a fresh interpreter holds after running `code`."""
     probe = code + "\nimport sys\nprint('\\nMODULES', *sorted(sys.modules))"
     out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False, timeout=120
     )
+    assert out.returncode == 0, out.stderr[-2000:]
     last = out.stdout.splitlines()[-1].split()  # after anything `code` printed (--help)
     assert last[0] == "MODULES", out.stdout[-500:]
     return set(last[1:])
@@ -96,3 +98,39 @@ def test_rehearsal_model_never_imports_litellm() -> None:
     rehearsal = [m for m in _modules() if m.startswith("podium.llm.rehearsal")]
     modules = _imported("".join(f"import {name}\n" for name in rehearsal))
     assert "litellm" not in {m.split(".")[0] for m in modules}
+
+
+def test_only_the_entry_sets_garbage_collector_policy() -> None:
+    """Library modules never import gc: its policy is the process's, set once by `main`."""
+    root = Path(podium.__file__).parent
+    setters = []
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            if "gc" in names:
+                setters.append(str(path.relative_to(root)))
+    assert setters == ["cli.py"]
+
+
+def test_the_entry_sets_the_collector_policy_once(tmp_path: Path) -> None:
+    """A command run through `main` raises the young threshold and freezes the startup heap;
+    a second `main` in the same process leaves the policy as it stands."""
+    code = (
+        "import gc\nfrom podium.cli import main, YOUNG_THRESHOLD\n"
+        "before = gc.get_threshold()\n"
+        f"main(['validate', {str(tmp_path / 'missing.toml')!r}])\n"
+        "first, frozen = gc.get_threshold(), gc.get_freeze_count()\n"
+        "gc.set_threshold(1234, 5, 6)\n"
+        f"main(['validate', {str(tmp_path / 'missing.toml')!r}])\n"
+        "assert before[0] < YOUNG_THRESHOLD, before\n"
+        "assert first == (YOUNG_THRESHOLD, *before[1:]), first\n"
+        "assert frozen > 1000, frozen\n"
+        "assert gc.get_threshold() == (1234, 5, 6), gc.get_threshold()\n"
+        "assert gc.isenabled()"
+    )
+    _imported(code)

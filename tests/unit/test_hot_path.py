@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 from typing import Any
@@ -12,7 +11,6 @@ from hypothesis import strategies as st
 
 from podium.domain.artifacts import Critique, StatusReport
 from podium.domain.text import sanitize, sanitize_joined
-from podium.engine.collector import RUN_THRESHOLD, run_pace
 from podium.llm.gateway import CompletionRequest, Message
 from podium.llm.rehearsal import _fate
 from podium.llm.rehearsal_material import Material
@@ -93,22 +91,3 @@ def test_a_rate_of_zero_never_fails_and_one_always_does() -> None:
     failed = _fate("material", request, 1.0)
     assert failed is not None and failed[0].retryable
 
-
-def test_run_pace_is_restored_after_the_last_run() -> None:
-    before = gc.get_threshold()
-    with run_pace():
-        assert gc.get_threshold()[0] == max(before[0], RUN_THRESHOLD)
-        with run_pace():
-            assert gc.get_threshold()[0] == max(before[0], RUN_THRESHOLD)
-        assert gc.get_threshold()[0] == max(before[0], RUN_THRESHOLD)
-    assert gc.get_threshold() == before
-
-
-def test_run_pace_leaves_a_threshold_someone_else_set() -> None:
-    before = gc.get_threshold()
-    try:
-        with run_pace():
-            gc.set_threshold(123, 4, 5)
-        assert gc.get_threshold() == (123, 4, 5)
-    finally:
-        gc.set_threshold(*before)

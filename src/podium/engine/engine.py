@@ -47,7 +47,6 @@ from podium.domain.production import Constraints, ProductionSpec
 from podium.domain.state import ProductionView
 from podium.domain.tasks import TaskKind, TaskState, can_move
 from podium.engine.budget import Ledger
-from podium.engine.collector import run_pace
 from podium.engine.scheduler import Scheduler
 from podium.llm.gateway import Gateway
 from podium.seam.protocol import CommandResult
@@ -441,8 +440,7 @@ class Engine:
 
     async def run(self) -> ProductionState:
         """Run until the production completes, fails, waits on the Orchestrator, or stops."""
-        with run_pace():  # fewer collector passes over the run's many live objects
-            return await self._run()
+        return await self._run()
 
     async def _run(self) -> ProductionState:
         resumed = self.view.runs > 0

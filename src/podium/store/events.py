@@ -6,7 +6,6 @@ small, pure and easy to test: a row that does not parse names its seq instead of
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -39,19 +38,11 @@ def decode_events(rows: Iterable[Sequence[Any]]) -> list[Event]:
     validate = PAYLOAD_ADAPTER.validate_json
     events: list[Event] = []
     append = events.append
-    # Thousands of new long-lived models would set off full collections that find nothing to
-    # free and cost as much as the parsing itself; collection resumes right after the batch.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        for seq, ts, kind, text in rows:
-            try:
-                append(Event(seq=seq, ts=ts, payload=validate(text)))
-            except (ValidationError, ValueError, TypeError) as exc:
-                raise UndecodableRow(f"event {seq} ({_shown(kind)})", _describe(exc)) from None
-    finally:
-        if collecting:
-            gc.enable()
+    for seq, ts, kind, text in rows:
+        try:
+            append(Event(seq=seq, ts=ts, payload=validate(text)))
+        except (ValidationError, ValueError, TypeError) as exc:
+            raise UndecodableRow(f"event {seq} ({_shown(kind)})", _describe(exc)) from None
     return events
 
 

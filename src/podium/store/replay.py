@@ -18,7 +18,6 @@ damaged row is still named by its seq.
 from __future__ import annotations
 
 import asyncio
-import gc
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -143,7 +142,6 @@ async def replay(store: EventStore, view: ProductionView, since: int = 0) -> Non
     work = _Replay(view, str(store.path))
     if since:
         work.everyone_seq = since  # what came before is already in the view
-    collecting = gc.isenabled()
     rows = await store.read_rows(since, limit=BATCH)
     while rows:
         # The next batch is read (in the reader's thread) while this one is folded.
@@ -152,16 +150,11 @@ async def replay(store: EventStore, view: ProductionView, since: int = 0) -> Non
             if len(rows) == BATCH
             else None
         )
-        # Long-lived objects by the thousand: a collection here finds nothing to free.
-        gc.disable()
         try:
             work.rows(rows)
         except BaseException:
             if ahead is not None:
                 ahead.cancel()
             raise
-        finally:
-            if collecting:
-                gc.enable()
         rows = await ahead if ahead is not None else []
     work.finish()
