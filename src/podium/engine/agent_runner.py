@@ -171,6 +171,16 @@ class AgentRunner:
     async def _stream(
         self, request: CompletionRequest, record: TaskRecord, agent_id: str
     ) -> CompletionResult:
+        """One completion, whatever its purpose, inside its slot of the call limiter (in all,
+        per model, per agent): taken before the provider is asked, given back however the
+        call ends. Every completion the engine makes passes here, as every image passes the
+        same limiter in `illustrate`."""
+        async with self.engine.calls.hold(request.agent_id, request.model):
+            return await self._streamed(request, record, agent_id)
+
+    async def _streamed(
+        self, request: CompletionRequest, record: TaskRecord, agent_id: str
+    ) -> CompletionResult:
         engine = self.engine
         stream = engine.gateway.complete(request)
         out = _Coalescer(engine, record.spec.id, agent_id, request.attempt)
@@ -422,11 +432,13 @@ class AgentRunner:
         for retry in range(limits.retries + 1):
             started = time.monotonic()
             try:
-                image = await engine.gateway.generate_image(
-                    ImageRequest(
-                        model=model, prompt=prompt, agent_id=agent_id, task_id=record.spec.id
+                async with engine.calls.hold(agent_id, model):  # the one limiter, as `_stream`
+                    started = time.monotonic()
+                    image = await engine.gateway.generate_image(
+                        ImageRequest(
+                            model=model, prompt=prompt, agent_id=agent_id, task_id=record.spec.id
+                        )
                     )
-                )
             except LLMError as error:
                 self._image_call(record, agent_id, model, None, error, time.monotonic() - started)
                 if not error.retryable or retry == limits.retries:

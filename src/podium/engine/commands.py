@@ -394,6 +394,7 @@ class CommandHandler:
 
         def adjust() -> None:
             self.engine.emit(ConstraintsAdjusted(changes=normalized, command_id=command.id))
+            self.engine.limits_changed()  # the call limiter and task slots, live
             if escalation is not None and escalation.kind is EscalationKind.BUDGET:
                 if escalation.task_id:
                     self._rerun(escalation.task_id, "budget adjusted")

@@ -47,6 +47,7 @@ from podium.domain.production import Constraints, ProductionSpec
 from podium.domain.state import ProductionView
 from podium.domain.tasks import TaskKind, TaskState, can_move
 from podium.engine.budget import Ledger
+from podium.engine.limiter import CallLimiter, limits_of
 from podium.engine.scheduler import Scheduler
 from podium.llm.gateway import Gateway
 from podium.seam.protocol import CommandResult
@@ -117,6 +118,7 @@ class Engine:
         self.headless = headless
         self.ledger = Ledger(view)
         self.scheduler = Scheduler(view, self.model_for)
+        self.calls = CallLimiter(limits_of(view))  # every model call holds one of its slots
         self._listeners: list[Listener] = []
         self._wake = asyncio.Event()
         self._commands: list[tuple[Command, asyncio.Future[CommandResult] | None]] = []
@@ -190,6 +192,12 @@ class Engine:
     def limits(self) -> Constraints:
         assert self.view.constraints is not None
         return self.view.constraints
+
+    def limits_changed(self) -> None:
+        """The constraints changed (`ConstraintsAdjusted`): resize the call limiter and the
+        task slots now; calls in flight keep their slots, the next calls see the new limits."""
+        self.calls.resize(limits_of(self.view))
+        self.wake()
 
     def model_for(self, agent_id: str) -> str:
         if self.view.model_override:
@@ -479,7 +487,7 @@ class Engine:
                 self._set_state(ProductionState.STOPPED, self._stopping)
                 return ProductionState.STOPPED
             if not self.view.paused:
-                for task_id in self.scheduler.pick(self.limits):
+                for task_id in self.scheduler.pick(self.calls.limits):
                     self._tasks[task_id] = group.create_task(self._run_task(task_id))
             if not self._tasks and not self._background and not self._commands:
                 outcome = self._outcome()

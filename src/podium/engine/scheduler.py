@@ -1,4 +1,13 @@
-"""Which tasks may start now: readiness by dependencies, and the concurrency limits.
+"""Which tasks may start now: readiness by dependencies, and task slots.
+
+Task slots are not call slots. Every model call (a task's own, and its reviews, debate turns,
+rulings, alternatives, plan and images) waits for a slot of the call limiter
+(`podium.engine.limiter`), which is what bounds the load on providers. The scheduler only
+decides how many tasks are under way: at most `max_concurrency` in all, and, so that slots are
+not filled with tasks whose calls could only wait, at most an agent's limit of tasks assigned to
+it and a model's limit of tasks whose assignee uses it. Both read the same `Limits`. A running
+task holds no call slot between its calls, so a task waiting for its reviews never holds up the
+calls that would end the wait.
 
 Bookkeeping is incremental (a count of unsettled dependencies per task and a heap of ready
 tasks in plan order), so scheduling costs O(log n) per task, not a scan of the plan per event.
@@ -10,9 +19,9 @@ import heapq
 from collections import Counter
 from collections.abc import Callable
 
-from podium.domain.production import Constraints
 from podium.domain.state import ProductionView
 from podium.domain.tasks import TaskState
+from podium.engine.limiter import Limits
 
 
 class Scheduler:
@@ -71,14 +80,15 @@ class Scheduler:
                 touched.append(dep)
         return touched
 
-    def pick(self, limits: Constraints) -> list[str]:
-        """Ready tasks to start now, in plan order, within the global, agent and model limits."""
-        if len(self.running) >= limits.max_concurrency or not self._ready:
+    def pick(self, limits: Limits) -> list[str]:
+        """Ready tasks to start now, in plan order, within the task slots: in all, per
+        assignee and per assignee's model."""
+        if len(self.running) >= limits.total or not self._ready:
             return []
         chosen: list[str] = []
         held: list[tuple[int, str]] = []
         tasks = self.view.tasks
-        while self._ready and len(self.running) < limits.max_concurrency:
+        while self._ready and len(self.running) < limits.total:
             item = heapq.heappop(self._ready)
             tid = item[1]
             record = tasks.get(tid)
@@ -87,18 +97,9 @@ class Scheduler:
             if tid in chosen:
                 continue
             agent_id = record.spec.assignee
-            agent = self.view.agents.get(agent_id)
-            agent_limit = limits.max_per_agent
-            if agent is not None and agent.spec.max_concurrency is not None:
-                agent_limit = agent.spec.max_concurrency
             model = self._model_of(agent_id)
-            model_limit = limits.max_per_model.get(model)
-            if model_limit is None and self.view.spec is not None:
-                settings = self.view.spec.models.settings.get(model)
-                model_limit = settings.max_concurrency if settings else None
-            if self.by_agent[agent_id] >= agent_limit or (
-                model_limit is not None and self.by_model[model] >= model_limit
-            ):
+            agent_full = self.by_agent[agent_id] >= limits.of_agent(agent_id)
+            if agent_full or self.by_model[model] >= limits.of_model(model):
                 held.append(item)
                 continue
             chosen.append(tid)
