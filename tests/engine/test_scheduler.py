@@ -13,7 +13,7 @@ from podium.domain.escalation import EscalationKind
 from podium.domain.events import ProductionState
 from podium.domain.tasks import TaskState
 from podium.engine.engine import AutoApprove
-from podium.llm.gateway import CompletionRequest, FailureKind, LLMError
+from podium.llm.types import CompletionRequest, FailureKind, LLMError
 
 from .harness import Script, concurrency_from_events, crew, open_engine, production, tasks
 
@@ -240,3 +240,31 @@ async def test_pause_starts_nothing_new(tmp_path: Path) -> None:
     await runner
     await engine.store.close()
     assert len(script.calls) == 8
+
+
+async def test_a_live_resize_of_the_global_limit_opens_task_slots(tmp_path: Path) -> None:
+    """Task slots and call slots are sized from the same live limits (`Engine.limits_changed`)."""
+    spec = production(fan_out(12, "max_concurrency = 1\nmax_per_agent = 4\n"))
+    script = Script(delay_s=0.05)
+    engine = await open_engine(spec, tmp_path / "p.db", script, keep_alive=True)
+    from podium.domain.escalation import Action, Command
+
+    runner = asyncio.create_task(engine.run())
+    deadline = time.monotonic() + 30
+    while not script.calls:
+        assert time.monotonic() < deadline, "no call started"
+        await asyncio.sleep(0.005)
+    assert script.peak == 1
+    wider = await engine.submit(
+        Command(id="wider", action=Action.ADJUST_CONSTRAINTS, args={"max_concurrency": 4})
+    )
+    assert wider.applied, wider.detail
+    while not engine.view.all_settled():
+        assert time.monotonic() < deadline, "the tasks did not settle"
+        await asyncio.sleep(0.02)
+    engine.request_stop()
+    await runner
+    events = await engine.store.read()
+    await engine.store.close()
+    assert concurrency_from_events(events) == 4
+    assert script.peak == 4
