@@ -14,6 +14,8 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_WAITING = 3
+EXIT_RECORDED = 4  # a command recorded durably, applied when an engine runs
+EXIT_INTERRUPTED = 130
 
 
 def say(text: str) -> None:
@@ -175,6 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="from a damaged database: export what can be read, and name what was skipped",
     )
+    export.add_argument(
+        "--force",
+        action="store_true",
+        help="replace files in DIR that an earlier export did not write (or that were changed)",
+    )
     export.set_defaults(handler=_lazy("export", module="cli_export"))
 
     check = commands.add_parser(
@@ -282,5 +289,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = handler(args)
     except KeyboardInterrupt:
         warn("podium: interrupted")
-        return 130
+        return EXIT_INTERRUPTED
     return code

@@ -23,7 +23,9 @@ def export(args: argparse.Namespace) -> int:
     db = Path(args.db_path)
     salvage = Salvage() if getattr(args, "salvage", False) else None
     try:
-        written = export_production_sync(db, Path(args.out), salvage=salvage)
+        written = export_production_sync(
+            db, Path(args.out), salvage=salvage, force=getattr(args, "force", False)
+        )
     except CorruptDatabase as exc:
         if salvage is not None:  # even a salvaging read found nothing to read
             warn(f"podium: {str(exc).rstrip('.')}; nothing of it can be exported.")

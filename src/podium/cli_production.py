@@ -7,16 +7,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import sqlite3
 import stat
 import sys
 import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from podium.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_WAITING, say, warn
+from podium.cli import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_RECORDED,
+    EXIT_WAITING,
+    say,
+    warn,
+)
 from podium.domain import health
 from podium.domain.escalation import Action, Command
 from podium.domain.events import ProductionOpened, ProductionState
@@ -30,13 +40,25 @@ from podium.domain.production import ProductionSpec, model_name_problem
 from podium.domain.state import ProductionView, UnreadableLog
 from podium.domain.text import clip
 from podium.engine.engine import AutoApprove, Engine
-from podium.llm.gateway import is_rehearsal
+from podium.llm.types import is_rehearsal
 from podium.loader import read_production_file
 from podium.locations import default_db_path, remember
-from podium.locks import AlreadyRunning, EngineLock, LockError
-from podium.store import EventStore, NotAPodiumDatabase, StoreError
+from podium.locks import AlreadyRunning, EngineLock, LockError, holder
+from podium.store import (
+    ConflictingWriter,
+    DatabaseLocked,
+    DiskFull,
+    EventStore,
+    NotAPodiumDatabase,
+    ReadOnlyDatabase,
+    StoreError,
+)
 from podium.store.db import BUSY_TIMEOUT_S
 from podium.store.files import prepare as prepare_database
+from podium.store.files import read_only_uri
+
+if TYPE_CHECKING:
+    from podium.attach import Delivery
 
 EXIT_BY_STATE = {
     ProductionState.COMPLETED: EXIT_OK,
@@ -49,6 +71,11 @@ EXIT_BY_STATE = {
 
 class UserError(Exception):
     """Bad input the user can fix: printed as one message, exit 2."""
+
+
+# The environment refused (read-only, full, locked, another writer): exit 1, as a lock the file
+# system refuses is. Everything else wrong with a database given is bad input: exit 2.
+ENVIRONMENT_ERRORS = (ReadOnlyDatabase, DiskFull, DatabaseLocked, ConflictingWriter)
 
 
 def _unroutable(models: Iterable[str]) -> dict[str, str]:
@@ -85,8 +112,11 @@ def check_stored_models(db: Path, models: Iterable[str]) -> None:
         raise UserError(f"{db}: " + "; ".join(reasons.values()))
 
 
-def _refusal(path: Path, exc: StoreError) -> UserError:
-    """The store's reason, plus the likely mix-up: a production file given for a database."""
+def _refusal(path: Path, exc: StoreError) -> Exception:
+    """The store's reason, plus the likely mix-up: a production file given for a database.
+    An environment error stays a StoreError (exit 1); the rest is bad input (exit 2)."""
+    if isinstance(exc, ENVIRONMENT_ERRORS):
+        return exc
     message = str(exc)
     if isinstance(exc, NotAPodiumDatabase) and path.suffix.lower() == ".toml":
         message += f" It looks like a production file: start it with `podium run {path}`."
@@ -146,18 +176,46 @@ async def _run(args: argparse.Namespace, spec: ProductionSpec | None) -> int:
     else:
         db = Path(args.db) if args.db else default_db_path(spec.production.title)
     await asyncio.to_thread(check_database, db, create=not resume)
+    new = not db.exists()
     try:
         lock = EngineLock.acquire(db)
-    except (AlreadyRunning, LockError) as exc:
+    except AlreadyRunning as exc:
         raise UserError(str(exc)) from None
+    opened: list[Engine] = []
+    failed = True
     try:
         remember(db)
-        return await _run_locked(args, spec, db)
+        code = await _run_locked(args, spec, db, opened)
+        failed = False
+        return code
+    except BaseException:
+        if not opened and new:  # a start that failed leaves no empty database behind
+            await asyncio.to_thread(_remove_if_empty, db)
+        raise
     finally:
-        lock.release()
+        lock.release(remove=failed)  # nor a lock file it made (one that was there stays)
 
 
-async def _run_locked(args: argparse.Namespace, spec: ProductionSpec | None, db: Path) -> int:
+def _remove_if_empty(db: Path) -> None:
+    """Delete a database this start created if it holds no event (nor its -wal and -shm)."""
+    try:
+        if db.stat().st_size:
+            conn = sqlite3.connect(read_only_uri(db), uri=True, timeout=BUSY_TIMEOUT_S)
+            try:
+                if conn.execute("SELECT 1 FROM events LIMIT 1").fetchone() is not None:
+                    return
+            finally:
+                conn.close()
+    except (OSError, sqlite3.Error):
+        return  # unreadable: not ours to judge, so left as it is
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(OSError):
+            Path(str(db) + suffix).unlink()
+
+
+async def _run_locked(
+    args: argparse.Namespace, spec: ProductionSpec | None, db: Path, started: list[Engine]
+) -> int:
     resume = spec is None
     store = await _open_store(db, create=not resume)
     try:
@@ -192,6 +250,7 @@ async def _run_locked(args: argparse.Namespace, spec: ProductionSpec | None, db:
             )
         if existing:
             warn(f"podium: resuming {db} ({engine.view.state.value})")
+        started.append(engine)  # from here on the run has started
         if not args.headless and sys.stdin.isatty() and sys.stdout.isatty():
             state = await _conduct(engine, db, getattr(args, "theme", None))
         else:
@@ -241,7 +300,7 @@ def _guarded(make: Any) -> int:
     except UserError as exc:
         warn(f"podium: {exc}")
         return EXIT_BAD_INPUT
-    except StoreError as exc:
+    except (StoreError, LockError) as exc:  # the environment refused: read-only, full, locked
         warn(f"podium: {exc}")
         return EXIT_FAILED
     except UnreadableLog as exc:
@@ -253,10 +312,24 @@ def _guarded(make: Any) -> int:
 # -- status and inbox ----------------------------------------------------------------------
 
 
+def engine_of(db: Path, view: ProductionView) -> tuple[str, int | None]:
+    """Whether an engine runs the production, and its pid: "running"; "crashed" when the
+    engine that held it died mid-run (its run never recorded its end); else "none"."""
+    pid = holder(db)
+    if pid is not None:
+        return "running", pid
+    return ("crashed" if view.run_open else "none"), None
+
+
 def status(args: argparse.Namespace) -> int:
     async def go() -> int:
-        view = await load_view(Path(args.db_path))
+        db = Path(args.db_path)
+        view = await load_view(db)
+        engine, pid = engine_of(db, view)
         summary = view.summary()
+        # `state` keeps DESIGN.md's five values; whether an engine runs it is said beside it.
+        summary["engine"] = engine
+        summary["pid"] = pid
         now = time.time()
         found = health.signals(view, now)
         summary["health"] = {
@@ -271,6 +344,12 @@ def status(args: argparse.Namespace) -> int:
         from podium.headless import summary_lines
 
         console = Console(highlight=False)
+        if engine == "crashed":
+            console.print(
+                f"crashed: the engine running {db} died mid-run; nothing acknowledged is lost. "
+                f"Continue with `podium resume {db}`.",
+                markup=False,
+            )
         for line in summary_lines(view, args.db_path):
             console.print(line)
         console.print(f"health: {summary['health']['level']}", markup=False)
@@ -343,34 +422,23 @@ def inbox(args: argparse.Namespace) -> int:
 # -- commands from the shell -----------------------------------------------------------------
 
 
-async def submit(db: Path, command: Command) -> tuple[bool, str]:
-    """Deliver a command: to the running engine through the store, or apply it here."""
-    try:
-        lock = EngineLock.acquire(db)
-    except LockError as exc:
-        raise UserError(str(exc)) from None
-    except AlreadyRunning:
-        from podium.attach import StoreFollower
+async def submit(db: Path, command: Command) -> Delivery:
+    """Deliver a command through the store: applied by the running engine, refused, or
+    recorded for the engine that runs the production next (see `podium.attach.deliver`)."""
+    from podium.attach import StoreFollower
 
-        follower = await StoreFollower.open(db)
-        following = asyncio.create_task(follower.run())
-        try:
-            result = await follower.submit(command)
-        finally:
-            follower.request_stop()
-            await following
-            await follower.close()
-        return result.applied, result.detail
+    await asyncio.to_thread(_not_a_file, db)
     try:
-        store = await _open_store(db, create=False)
-        try:
-            engine = await Engine.open(store, headless=True)
-            result = await engine.apply_offline(command)
-        finally:
-            await store.close()
+        follower = await StoreFollower.open(db)
+    except StoreError as exc:
+        raise _refusal(db, exc) from None
+    following = asyncio.create_task(follower.run())
+    try:
+        return await follower.deliver(command)
     finally:
-        lock.release()
-    return result.applied, result.detail
+        follower.request_stop()
+        await following
+        await follower.close()
 
 
 def _command_id(args: argparse.Namespace) -> str:
@@ -378,16 +446,23 @@ def _command_id(args: argparse.Namespace) -> str:
 
 
 def _deliver(db: Path, command: Command, *, quiet: bool = False) -> int:
-    """Submit a command; `quiet` for a caller that says the outcome in its own words."""
+    """Submit a command and say what became of it, as DESIGN.md's contract has it: exit 0
+    applied by a running engine; 4 recorded durably, checked and applied when an engine runs;
+    2 refused, nothing applied; 1 failed, nothing recorded. The one way every command that
+    changes a production goes (`decide`, `vision`, `constraints`, and those to come); `quiet`
+    for a caller that says the success in its own words."""
 
     async def go() -> int:
         await load_view(db)  # a clear error for a missing or foreign file
-        applied, detail = await submit(db, command)
-        if applied:
+        delivery = await submit(db, command)
+        if delivery.outcome == "applied":
             if not quiet:
-                say(f"{command.id}: {detail}")
+                say(f"{command.id}: {delivery.detail}")
             return EXIT_OK
-        warn(f"podium: cannot {command.action.value.replace('_', ' ')}: {detail}")
+        if delivery.outcome == "recorded":
+            warn(f"podium: {command.id} {delivery.detail}")
+            return EXIT_RECORDED
+        warn(f"podium: cannot {command.action.value.replace('_', ' ')}: {delivery.detail}")
         return EXIT_BAD_INPUT
 
     return _guarded(go)

@@ -64,17 +64,29 @@ def resume(args: argparse.Namespace) -> int:
     if not args.detach:
         return cli_production.resume(args)
     db = Path(args.db_path)
-    try:
-        cli_production.check_database(db, create=False)
-    except cli_production.UserError as exc:
-        warn(f"podium: {exc}")
-        return EXIT_BAD_INPUT
+    if (refused := _refused(db, create=False)) is not None:
+        return refused
     return _detach(db, ["resume", str(db)], args.auto_approve)
 
 
-def _detach(db: Path, argv: list[str], auto_approve: str) -> int:
+def _refused(db: Path, *, create: bool) -> int | None:
+    """check_database, said in one sentence: exit 2 for a file that is no usable production,
+    1 when the environment refuses (read-only, full, locked); None when it may go ahead."""
     from podium import cli_production
+    from podium.store import StoreError
 
+    try:
+        cli_production.check_database(db, create=create)
+    except cli_production.UserError as exc:
+        warn(f"podium: {exc}")
+        return EXIT_BAD_INPUT
+    except StoreError as exc:
+        warn(f"podium: {exc}")
+        return EXIT_FAILED
+    return None
+
+
+def _detach(db: Path, argv: list[str], auto_approve: str) -> int:
     running = holder(db)
     if running is not None:
         warn(
@@ -82,11 +94,9 @@ def _detach(db: Path, argv: list[str], auto_approve: str) -> int:
             f"`podium attach {db}`"
         )
         return EXIT_BAD_INPUT
-    try:  # here, before the background engine writes DB.log beside a file it will refuse
-        cli_production.check_database(db, create=argv[0] == "run")
-    except cli_production.UserError as exc:
-        warn(f"podium: {exc}")
-        return EXIT_BAD_INPUT
+    # Here, before the background engine writes DB.log beside a file it will refuse.
+    if (refused := _refused(db, create=argv[0] == "run")) is not None:
+        return refused
     log = log_path(db)
     command = [
         sys.executable,
@@ -98,33 +108,82 @@ def _detach(db: Path, argv: list[str], auto_approve: str) -> int:
         "--auto-approve",
         auto_approve,
     ]
-    with log.open("ab") as out:
-        out.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} podium {' '.join(argv)}\n".encode())
-        child = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=out,
-            start_new_session=True,  # no controlling terminal: closing ours does not stop it
-            close_fds=True,
-        )
+    started_at = log.stat().st_size if log.is_file() else 0
+    try:
+        with log.open("ab") as out:
+            out.write(
+                f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} podium {' '.join(argv)}\n".encode()
+            )
+            out.flush()
+            child = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+                start_new_session=True,  # no controlling terminal: closing ours does not stop it
+                close_fds=True,
+            )
+    except OSError as exc:
+        from podium.locks import unwritable
+
+        warn(f"podium: {unwritable(db, log, exc)}")
+        return EXIT_FAILED
+    # Ready means the engine holds the lock and has recorded its run in the database: it has
+    # opened the production and written to it. Until then it may still die at once.
     deadline = time.monotonic() + START_WAIT_S
     while time.monotonic() < deadline:
-        if holder(db) == child.pid:
+        if child.poll() is not None:
+            return _died(db, log, started_at, child.returncode)
+        if holder(db) == child.pid and _run_recorded(db, child.pid):
             say(f"podium: {db} is running in the background (process {child.pid})")
             say(f"  attach:  podium attach {db}")
             say(f"  inbox:   podium inbox {db}")
             say(f"  stop:    podium stop {db}")
             say(f"  log:     {log}")
             return EXIT_OK
-        if child.poll() is not None:
-            warn(f"podium: the background engine stopped at once (exit {child.returncode}):")
-            tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-8:]
-            for line in tail:
-                warn(f"  {line}")
-            return child.returncode if child.returncode in (1, 2, 3) else EXIT_FAILED
         time.sleep(0.05)
-    warn(f"podium: the background engine did not start within {START_WAIT_S:.0f}s; see {log}")
+    warn(
+        f"podium: the background engine (process {child.pid}) has not started running {db} "
+        f"within {START_WAIT_S:.0f}s; see {log}, and `podium ps`"
+    )
+    return EXIT_FAILED
+
+
+def _run_recorded(db: Path, pid: int) -> bool:
+    """Whether the newest run recorded in `db` was started by process `pid` (read-only)."""
+    import sqlite3
+
+    from podium.store.files import read_only_uri
+
+    try:
+        conn = sqlite3.connect(read_only_uri(db), uri=True, timeout=1.0)
+        try:
+            row = conn.execute(
+                "SELECT json_extract(payload, '$.pid') FROM events WHERE kind = 'run_started' "
+                "ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False  # not written yet, or busy: look again
+    return row is not None and row[0] == pid
+
+
+def _died(db: Path, log: Path, since: int, code: int) -> int:
+    """The background engine stopped before it ran: why, from what it wrote to its log."""
+    try:
+        with log.open("rb") as file:
+            file.seek(since)
+            text = file.read().decode("utf-8", errors="replace")
+    except OSError:
+        text = ""
+    from podium.domain.text import sanitize
+
+    lines = [sanitize(line) for line in text.splitlines()[1:] if line.strip()]  # after our header
+    reasons = [line for line in lines if line.startswith("podium: ") and "resuming" not in line]
+    reason = (reasons or lines or [f"exit {code}, no reason written"])[-1].removeprefix("podium: ")
+    warn(f"podium: the background engine for {db} stopped at once: {reason}")
+    warn(f"  its log: {log}")
     return EXIT_FAILED
 
 
@@ -165,22 +224,21 @@ def _idle(view: ProductionView) -> str:
 
 def _describe(db: Path) -> dict[str, Any]:
     from podium import cli_production
+    from podium.store import StoreError
 
-    pid = holder(db)
     try:
         view = asyncio.run(cli_production.load_view(db))
-    except cli_production.UserError as exc:
+    except (cli_production.UserError, StoreError) as exc:
         return {"db": str(db), "state": "unreadable", "detail": str(exc).splitlines()[0]}
+    engine, pid = cli_production.engine_of(db, view)
     counts = view.task_counts()
     total = sum(counts.values())
     settled = counts["done"] + counts["skipped"]
     open_items = len(view.open_escalations())
-    if pid is not None:
+    if engine == "running":
         state = "waiting" if view.state.value == "waiting" else "running"
-    elif view.run_open:
-        state = "crashed"
     else:
-        state = view.state.value
+        state = "crashed" if engine == "crashed" else view.state.value
     return {
         "db": str(db),
         "title": view.spec.production.title if view.spec else None,

@@ -94,15 +94,17 @@ def test_waiting_on_the_orchestrator_exits_3_and_lists_what_waits(tmp_path: Path
     item = inbox[0]
     assert {"id", "kind", "priority", "title", "task_id", "options"} <= set(item)
     decided = podium("decide", str(db), item["id"], "approve")
-    assert decided.returncode == 0, decided.stderr
+    assert decided.returncode == 4, decided.stderr  # recorded: no engine runs it
     again = podium("decide", str(db), item["id"], "approve")
-    assert again.returncode == 2 and "already decided" in again.stderr
+    assert again.returncode == 2 and "already being decided" in again.stderr
+    resumed = podium("resume", str(db), "--headless")
+    assert resumed.returncode == 0, resumed.stderr
     assert json.loads(podium("inbox", str(db), "--json").stdout) == []
     [decided_item] = json.loads(podium("inbox", str(db), "--json", "--all").stdout)
     assert decided_item["id"] == item["id"] and not decided_item["open"]
     assert decided_item["resolution"]  # what the decision did
-    resumed = podium("resume", str(db), "--headless")
-    assert resumed.returncode == 0, resumed.stderr
+    late = podium("decide", str(db), item["id"], "approve")
+    assert late.returncode == 2 and "already decided" in late.stderr
     assert json.loads(podium("status", str(db), "--json").stdout)["state"] == "completed"
 
 
@@ -233,9 +235,10 @@ def test_decide_text_may_follow_the_options(tmp_path: Path) -> None:
 
     db = _waiting(tmp_path)
     decided = podium("decide", str(db), "-", "feedback", "--task", "treat", "more", "salt")
-    assert decided.returncode == 0, decided.stderr
+    assert decided.returncode == 4, decided.stderr  # recorded; applied by the next engine
     mixed = podium("decide", str(db), "-", "feedback", "less", "--task", "treat", "light")
-    assert mixed.returncode == 0, mixed.stderr
+    assert mixed.returncode == 4, mixed.stderr
+    assert podium("resume", str(db), "--headless").returncode == 3
     view = asyncio.run(load_view(db))
     assert view.agents["w"].feedback[-2:] == ["more salt", "less light"]
 
@@ -247,9 +250,10 @@ def test_vision_keeps_the_reason_given(tmp_path: Path) -> None:
     amended = podium(
         "vision", str(db), "tone", "--reason", "the ending needs warmth", "warmer", "--rerun"
     )
-    assert amended.returncode == 0, amended.stderr
+    assert amended.returncode == 4, amended.stderr
     plain = podium("vision", str(db), "audience", "everyone")
-    assert plain.returncode == 0, plain.stderr
+    assert plain.returncode == 4, plain.stderr
+    assert podium("resume", str(db), "--headless").returncode in (0, 3)
     first, second = asyncio.run(load_view(db)).vision_history[-2:]
     assert (first.section, first.value, first.reason) == (
         "tone",

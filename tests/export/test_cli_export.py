@@ -53,8 +53,10 @@ def test_export_writes_every_file_and_lists_them(sample_db: Made, tmp_path: Path
     assert done.returncode == 0, done.stderr
     listed = done.stdout.splitlines()
     assert listed == [str(out / name) for name in listed_names(listed)]
-    names = sorted(p.name for p in out.iterdir())
+    names = sorted(p.name for p in out.iterdir() if p.name != ".podium-export.json")
     assert names == sorted(Path(line).name for line in listed)
+    manifest = json.loads((out / ".podium-export.json").read_text(encoding="utf-8"))
+    assert sorted(manifest["files"]) == names  # what the export wrote, for the next one
     for expected in ("screenplay.fountain", "screenplay.fdx", "shot_list.csv", "music_cues.csv"):
         assert expected in names
     assert {"bible.md", "decisions.jsonl", "README.md", "documents.md"} <= set(names)
@@ -195,7 +197,8 @@ def test_a_scene_awaiting_approval_is_a_marked_draft_until_approved(tmp_path: Pa
     inbox = json.loads(podium("inbox", str(db), "--json").stdout)
     (gate,) = [item for item in inbox if item["task_id"] == "scene-2"]
     decided = podium("decide", str(db), gate["id"], "approve", "--id", "cmd-approve-scene-2")
-    assert decided.returncode == 0, decided.stderr
+    assert decided.returncode == 4, decided.stderr  # recorded; the resume applies it
+    assert podium("resume", str(db), "--headless").returncode in (0, 3)
     assert podium("export", str(db), "--out", str(out)).returncode == 0
     fountain = (out / "screenplay.fountain").read_text(encoding="utf-8")
     assert "DRAFT" not in fountain and "Draft: Complete" in fountain

@@ -388,18 +388,21 @@ class Engine:
     async def _poll_external(self) -> None:
         """Pick up commands other processes wrote to the store (`podium decide`)."""
         while True:
-            try:
-                pending = await self.store.pending_commands()
-            except Exception:  # a busy database must not stop the crew
-                log.exception("reading pending commands")
-                pending = []
-            for command in pending:
-                if command.id not in self.view.commands:
-                    await self._record(command)
-                    self._commands.append((command, None))
-                await self.store.mark_command_taken(command.id, self.view.last_seq)
-                self.wake()
+            await self._take_external()
             await asyncio.sleep(COMMAND_POLL_S)
+
+    async def _take_external(self) -> None:
+        try:
+            pending = await self.store.pending_commands()
+        except Exception:  # a busy database must not stop the crew
+            log.exception("reading pending commands")
+            pending = []
+        for command in pending:
+            if command.id not in self.view.commands:
+                await self._record(command)
+                self._commands.append((command, None))
+            await self.store.mark_command_taken(command.id, self.view.last_seq)
+            self.wake()
 
     # -- running ---------------------------------------------------------------------------
 
@@ -455,6 +458,11 @@ class Engine:
         self._recover()
         self.emit(RunStarted(pid=os.getpid(), resumed=resumed, headless=self.headless))
         self._set_state(ProductionState.RUNNING, "resumed" if resumed else "started")
+        # The start is on disk before anything else (a database that cannot be written stops
+        # the run here, said once), and commands recorded while no engine ran apply now, even
+        # when the run ends at once.
+        await self.store.flush()
+        await self._take_external()
         try:
             async with asyncio.TaskGroup() as group:
                 self._group = group

@@ -9,6 +9,9 @@ still to come.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
+import json
 import os
 import secrets
 import shutil
@@ -53,6 +56,13 @@ class ExportInputError(ExportError):
 
 class ExportWriteError(ExportError):
     """A file could not be written (permissions, a full disk, a file where a folder should be)."""
+
+
+class ForeignFile(ExportInputError):
+    """The folder holds a file this export would replace that podium did not write there."""
+
+
+MANIFEST = ".podium-export.json"  # the files an export wrote into a folder, with their hashes
 
 
 @dataclass(frozen=True)
@@ -247,8 +257,58 @@ def _write_bytes(target: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
-def write(files: list[Rendered], out: Path) -> list[Path]:
-    """Write the rendered files into `out` (created if needed); the paths written, in order."""
+def _digest(path: Path) -> str | None:
+    try:
+        with path.open("rb") as file:
+            return hashlib.file_digest(file, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
+def _manifest(out: Path) -> dict[str, str]:
+    """The files earlier exports wrote into `out` and their hashes; {} when there is none."""
+    try:
+        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (FileNotFoundError, NotADirectoryError):
+        return {}  # nothing exported there yet (or no folder: writing says so)
+    except (OSError, ValueError, RecursionError):
+        raise ForeignFile(
+            f"{out / MANIFEST} is not a podium export manifest, so podium cannot tell its own "
+            "files there from yours. Choose another folder with --out, or --force to replace."
+        ) from None
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, dict):
+        return {}
+    return {str(k): str(v) for k, v in files.items()}
+
+
+def check_foreign(files: list[Rendered], out: Path) -> dict[str, str]:
+    """Refuse (ForeignFile) to replace a file podium did not write into `out`, or one changed
+    since; the manifest read. A file the manifest lists with its hash unchanged is ours."""
+    known = _manifest(out)
+    for item in files:
+        target = out / item.name
+        if not os.path.lexists(target):
+            continue
+        if item.name in known and target.is_file() and _digest(target) == known[item.name]:
+            continue
+        raise ForeignFile(
+            f"{target} is not a file podium exported there (or it was changed since), so it "
+            "is not replaced. Choose another folder with --out, or add --force to replace it."
+        )
+    return known
+
+
+def write(files: list[Rendered], out: Path, *, force: bool = False) -> list[Path]:
+    """Write the rendered files into `out` (created if needed); the paths written, in order.
+
+    Only files an earlier export wrote there are replaced, unless `force`; what is written is
+    listed, with its hash, in `out/.podium-export.json`.
+    """
+    known = {} if force else check_foreign(files, out)
+    if force:
+        with contextlib.suppress(ForeignFile):
+            known = _manifest(out)
     written: list[Path] = []
     for item in files:
         target = out / item.name
@@ -265,6 +325,15 @@ def write(files: list[Rendered], out: Path) -> list[Path]:
                 "disk has room, or choose another folder with --out."
             ) from None
         written.append(target)
+        known[item.name] = _digest(target) or ""
+    try:
+        body = json.dumps({"files": dict(sorted(known.items()))}, indent=1).encode()
+        _write_bytes(out / MANIFEST, partial(_save, body))
+    except OSError as exc:
+        raise ExportWriteError(
+            f"cannot write {out / MANIFEST}: {exc.strerror or exc}. Check that the folder is "
+            "writable and the disk has room."
+        ) from None
     return written
 
 
@@ -284,7 +353,9 @@ def _copy(source: Path, path: Path) -> None:
         os.fsync(file.fileno())
 
 
-async def export_production(db: Path, out: Path, *, salvage: Salvage | None = None) -> list[Path]:
+async def export_production(
+    db: Path, out: Path, *, salvage: Salvage | None = None, force: bool = False
+) -> list[Path]:
     """Export the production in `db` into the folder `out`; the files written.
 
     With `salvage`, a damaged log gives what can be read; what was skipped is filled in there
@@ -297,9 +368,11 @@ async def export_production(db: Path, out: Path, *, salvage: Salvage | None = No
     else:
         source = await load(Path(db))
     files = render(source, salvage)
-    return await asyncio.to_thread(write, files, Path(out))
+    return await asyncio.to_thread(partial(write, force=force), files, Path(out))
 
 
-def export_production_sync(db: Path, out: Path, *, salvage: Salvage | None = None) -> list[Path]:
+def export_production_sync(
+    db: Path, out: Path, *, salvage: Salvage | None = None, force: bool = False
+) -> list[Path]:
     """`export_production` for callers without an event loop."""
-    return asyncio.run(export_production(db, out, salvage=salvage))
+    return asyncio.run(export_production(db, out, salvage=salvage, force=force))

@@ -4,6 +4,12 @@ One thread owns the only writing connection, so writes are serialized without lo
 batch of events costs one thread hop and one commit (group commit). Reads go through a separate
 read-only aiosqlite connection: a big reload never waits behind a batch, and WAL lets other
 processes read (and submit commands) while the engine writes.
+
+One writer drains one bounded queue, and one slot holds its failure until a caller has seen it.
+`emit` never waits: under HIGH_WATER queued events it only appends. Above it the store is
+`congested` and the engine awaits `drained()` before it makes more (backpressure), so a slow or
+stalled disk slows the run instead of filling memory; past CAPACITY, which only a caller that
+ignores backpressure reaches, `emit` refuses.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ from podium.store.events import STREAMED_KIND, Row, UndecodableRow, decode_comma
 BUSY_TIMEOUT_S = 5.0
 BATCH_SIZE = 500  # wake the writer at once when this many events wait
 LINGER_S = 0.020  # otherwise gather a batch for at most this long
+HIGH_WATER = 10_000  # queued events; above this the engine awaits the writer (`drained`)
+CAPACITY = 100_000  # queued events; `emit` refuses beyond this (tens of MB of rows)
 _DECODE_IN_THREAD = 2000  # rows; parsing more than this would stall the event loop
 
 _T = TypeVar("_T")
@@ -67,6 +75,8 @@ class EventStore:
         self._committed_seq = last_seq
         self._pending: list[Row] = []
         self._wake = asyncio.Event()
+        self._drained = asyncio.Event()  # set while the queue is under HIGH_WATER
+        self._drained.set()
         self._progress = asyncio.Event()
         self._error: StoreError | None = None
         self._accepting = not self._read_only
@@ -139,6 +149,7 @@ class EventStore:
         self._closed = True
         self._accepting = False
         self._wake.set()
+        self._drained.set()
         if self._writer_task is not None:
             with contextlib.suppress(Exception):
                 await self._writer_task
@@ -179,9 +190,18 @@ class EventStore:
     # -- writing events ----------------------------------------------------------------------
 
     def emit(self, payload: Payload) -> int:
-        """Queue an event for the next group commit and return its seq. Never waits."""
+        """Queue an event for the next group commit and return its seq. Never waits.
+
+        Above HIGH_WATER queued events the caller should await `drained()` before it emits
+        more; past CAPACITY this refuses with a StoreError (nothing is queued).
+        """
         if not self._accepting:
             raise self._refusal()
+        if len(self._pending) >= CAPACITY:
+            raise StoreError(
+                f"{self._path}: {CAPACITY:,} events wait for the disk, which has stopped keeping "
+                "up; the run stops here. Check that the disk is not stalled or full, then resume."
+            )
         # The serializer directly: model_dump_json() costs twice as much for the same bytes.
         text = payload.__pydantic_serializer__.to_json(payload).decode()
         seq = self._last_seq = self._last_seq + 1
@@ -191,6 +211,24 @@ class EventStore:
         if size == 1 or size >= BATCH_SIZE:
             self._wake.set()
         return seq
+
+    @property
+    def congested(self) -> bool:
+        """More than HIGH_WATER events wait for the writer: await `drained()` before emitting."""
+        return len(self._pending) >= HIGH_WATER
+
+    async def drained(self) -> None:
+        """Return once the queue is back under HIGH_WATER, or the writer failed or stopped.
+
+        Cheap when the store is not congested. A failure is not raised here: the next `emit`
+        or `flush` reports it.
+        """
+        while self.congested and self._error is None and not self._closed:
+            if self._writer_task is None or self._writer_task.done():
+                return
+            self._drained.clear()
+            self._wake.set()
+            await self._drained.wait()
 
     async def flush(self) -> None:
         """Return once every event emitted so far is committed."""
@@ -291,11 +329,26 @@ class EventStore:
 
     # -- commands from other processes -------------------------------------------------------
 
-    async def submit_command(self, command: Command) -> bool:
-        """Record a command durably; False if one with that id was already submitted."""
+    async def submit_command(
+        self,
+        command: Command,
+        *,
+        seen_seq: int | None = None,
+        inert: Collection[str] = (),
+    ) -> bool:
+        """Record a command durably; False if one with that id was already submitted.
+
+        With `seen_seq` (the last event the caller has read), a command on an escalation is
+        refused with CommandConflict, nothing recorded, when another command on it that the
+        caller cannot have seen applied would decide it first (commands whose action is in
+        `inert` decide nothing).
+        """
         issued_at = command.issued_at or time.time()
+        guard = None
+        if seen_seq is not None and command.escalation_id is not None:
+            guard = (command.escalation_id, seen_seq, tuple(inert))
         return await self._write(
-            files.insert_command, command.id, issued_at, command.model_dump_json()
+            files.insert_command, command.id, issued_at, command.model_dump_json(), guard
         )
 
     async def pending_commands(self) -> list[Command]:
@@ -406,6 +459,8 @@ class EventStore:
     def _notify(self) -> None:
         self._progress.set()
         self._progress = asyncio.Event()
+        if len(self._pending) < HIGH_WATER or self._error is not None or self._closed:
+            self._drained.set()
 
     def _refusal(self) -> StoreError:
         if self._closed:

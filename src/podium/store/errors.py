@@ -97,3 +97,11 @@ def translate(exc: BaseException, path: Path) -> StoreError:
         error = StoreError(f"{path}: database error: {text}")
     error.__cause__ = exc
     return error
+
+
+class CommandConflict(StoreError):
+    """Another command, recorded and not yet applied, already decides the same escalation."""
+
+    def __init__(self, message: str, command_id: str) -> None:
+        super().__init__(message)
+        self.command_id = command_id

@@ -10,7 +10,7 @@ import os
 import sqlite3
 import stat
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from podium import __version__
 from podium.store.errors import (
+    CommandConflict,
     CorruptDatabase,
     NewerSchema,
     NotAPodiumDatabase,
@@ -310,12 +311,45 @@ def upsert_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
     _transaction(conn, lambda: conn.execute(sql, (key, value)), durable=False)
 
 
-def insert_command(conn: sqlite3.Connection, command_id: str, issued_at: float, body: str) -> bool:
+# A command on the same escalation that the engine has not taken, or took after `seen_seq`
+# (the last event the submitter had read, so it cannot know that command's outcome).
+_UNDECIDED_ON = """
+SELECT id FROM commands
+WHERE id != ? AND json_extract(body, '$.escalation_id') = ?
+  AND (taken_seq IS NULL OR taken_seq > ?)
+  AND json_extract(body, '$.action') NOT IN ({})
+ORDER BY issued_at, rowid LIMIT 1
+"""
+
+
+def insert_command(
+    conn: sqlite3.Connection,
+    command_id: str,
+    issued_at: float,
+    body: str,
+    guard: tuple[str, int, Collection[str]] | None = None,
+) -> bool:
+    """Record a command; False when one with that id is already there.
+
+    `guard` (escalation id, seen seq, actions that decide nothing) makes the insert conditional,
+    in the same transaction: CommandConflict when another command already decides it.
+    """
     sql = "INSERT OR IGNORE INTO commands (id, issued_at, body) VALUES (?, ?, ?)"
-    cursor = _transaction(
-        conn, lambda: conn.execute(sql, (command_id, issued_at, body)), durable=True
-    )
-    return cursor.rowcount == 1
+
+    def insert() -> bool:
+        if guard is not None:
+            escalation_id, seen_seq, inert = guard
+            query = _UNDECIDED_ON.format(", ".join("?" * len(inert)) or "''")
+            row = conn.execute(query, (command_id, escalation_id, seen_seq, *inert)).fetchone()
+            if row is not None:
+                raise CommandConflict(
+                    f"{escalation_id} is already being decided by command {row[0]}, recorded "
+                    "and not yet applied",
+                    str(row[0]),
+                )
+        return conn.execute(sql, (command_id, issued_at, body)).rowcount == 1
+
+    return _transaction(conn, insert, durable=True)
 
 
 def take_command(conn: sqlite3.Connection, command_id: str, seq: int) -> bool:
