@@ -29,8 +29,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from podium.domain.state import ProductionView
@@ -71,6 +70,24 @@ def limits_of(view: ProductionView) -> Limits:
         if record.spec.max_concurrency is not None
     }
     return Limits(constraints.max_concurrency, constraints.max_per_agent, agents, models)
+
+
+class _Slot:
+    """`async with`: a slot of the limiter for the body (a class, not a generator: it is on
+    the path of every call)."""
+
+    __slots__ = ("_agent_id", "_limiter", "_model")
+
+    def __init__(self, limiter: CallLimiter, agent_id: str, model: str) -> None:
+        self._limiter = limiter
+        self._agent_id = agent_id
+        self._model = model
+
+    async def __aenter__(self) -> None:
+        await self._limiter.acquire(self._agent_id, self._model)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._limiter.release(self._agent_id, self._model)
 
 
 @dataclass(slots=True)
@@ -158,14 +175,9 @@ class CallLimiter:
         self._by_model[model] -= 1
         self._serve()
 
-    @asynccontextmanager
-    async def hold(self, agent_id: str, model: str) -> AsyncIterator[None]:
-        """One call's slot, released however the call ends."""
-        await self.acquire(agent_id, model)
-        try:
-            yield
-        finally:
-            self.release(agent_id, model)
+    def hold(self, agent_id: str, model: str) -> _Slot:
+        """One call's slot, released however the call ends: `async with limiter.hold(…)`."""
+        return _Slot(self, agent_id, model)
 
     # -- inside ------------------------------------------------------------------------------
 
