@@ -52,7 +52,15 @@ class Serving:
         """Stop serve (if it still runs) and return everything it printed."""
         if self.process.poll() is None:
             self.process.terminate()
-        out, _ = self.process.communicate(timeout=30)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
+        finally:  # read() and not communicate(): readline() may hold more than the first line
+            assert self.process.stdout is not None
+            out = self.process.stdout.read()
+            self.process.stdout.close()
         return self.first_line + out
 
 
