@@ -14,8 +14,9 @@ from podium.domain.loading import (
 )
 from podium.domain.production import ProductionSpec
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
-"""The largest production file read; the samples are about 20 KB."""
+MAX_FILE_BYTES = 1024 * 1024
+"""The largest production file read: a real one is tens of KB (the samples about 20 KB),
+a 2,000-task plan about 400 KB."""
 
 _MIB = 1024 * 1024
 

@@ -154,7 +154,7 @@ def test_a_huge_file_is_refused_by_its_size(tmp_path: Path) -> None:
     result = podium("validate", str(path), timeout=30)
 
     _refused(
-        result, path, "is 11.0 MiB; a production file is at most 10 MiB (is this the right file?)"
+        result, path, "is 11.0 MiB; a production file is at most 1 MiB (is this the right file?)"
     )
 
 

@@ -159,7 +159,7 @@ CASES = [
         "wrong type: string for a list",
         edit('reviewers = ["director"]', f'reviewers = "director"  {MARK}'),
         "tasks[0].reviewers",
-        "valid list",
+        "valid array",
     ),
     Case(
         "bad format",
@@ -849,3 +849,160 @@ def test_a_plan_longer_than_the_limit_is_refused_not_a_recursion_error() -> None
     assert issue.field == "tasks"
     assert f"at most {production.MAX_TASKS} items" in issue.message
     assert issue.line == 1 + BASE.splitlines().index("[[tasks]]")
+
+
+# -- untrusted text at the door (issue 14 §2) --------------------------------------------------
+
+# What a hostile file could carry in a string, as TOML escapes: clipboard write (OSC 52),
+# window title (OSC 0), clear screen, a bare 8-bit CSI, a lone CR, and a bidi override.
+HOSTILE = [
+    "\\u001b]52;c;SGVsbG8=\\u0007",
+    "\\u001b]0;pwned\\u0007",
+    "\\u001b[2J",
+    "\\u009b31m",
+    "x\\ry",
+    "\\u202egnp.exe",
+]
+_STRING_LINE = re.compile(r'^(\s*[A-Za-z0-9_."\-]+\s*=\s*)"(.*)$')
+
+
+def _inject(text: str, payloads: list[str]) -> tuple[str, list[int]]:
+    """`text` with a payload at the start of every one-line string value, and those lines."""
+    out, lines = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _STRING_LINE.match(line)
+        if match and not match.group(2).startswith('""'):
+            line = f'{match.group(1)}"{payloads[len(lines) % len(payloads)]}{match.group(2)}'
+            lines.append(number)
+        out.append(line)
+    return "\n".join(out) + "\n", lines
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=[p.name for p in SAMPLES])
+def test_terminal_escapes_in_every_string_are_refused_at_their_line(sample: Path) -> None:
+    text, lines = _inject(sample.read_text(encoding="utf-8"), HOSTILE)
+    assert len(lines) > 40
+
+    with pytest.raises(ProductionFileError) as caught:
+        parse_production(text, "p.toml")
+
+    refused = {
+        issue.line
+        for issue in caught.value.issues
+        if "a terminal control character" in issue.message or "a bidirectional" in issue.message
+    }
+    assert refused == set(lines)
+    first = next(i for i in caught.value.issues if i.line == lines[0])
+    assert str(first).startswith(f"p.toml:{lines[0]}: ")
+    assert "holds ESC (U+001B) at character 1, a terminal control character; remove it" in str(
+        first
+    )
+
+
+def test_an_escape_in_a_key_is_refused_too() -> None:
+    text = BASE + '\n[models.settings."rehearsal/\\u001b[2J"]\ntimeout_s = 5\n'
+    with pytest.raises(ProductionFileError) as caught:
+        parse_production(text, "p.toml")
+    [issue] = caught.value.issues
+    assert issue.field == "models.settings.rehearsal/\x1b[2J"
+    assert issue.message.startswith("the key holds ESC (U+001B)")
+
+
+_FREE_TEXT = re.compile(
+    r"^(\s*(?:title|logline|brief|premise|tone|audience|distribution|name|description|arc|"
+    r"voice|lighting|camera|sound|music|notes|phase|deliverable)\s*=\s*)\"(.*)$"
+)
+
+
+def _with_markup(text: str) -> str:
+    """Rich markup at the start of every one-line free-text value; a character's name is
+    left as it is, since agents and rules name the character by it."""
+    out, table = [], ""
+    for line in text.splitlines():
+        if line.startswith("["):
+            table = line
+        elif '= """' not in line and not (table == "[[vision.characters]]" and "name" in line):
+            line = _FREE_TEXT.sub(r'\1"[bold red]x[/] \2', line)
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=[p.name for p in SAMPLES])
+def test_rich_markup_in_free_text_is_just_text(sample: Path) -> None:
+    text = _with_markup(sample.read_text(encoding="utf-8"))
+    spec = parse_production(text, "p.toml")
+    assert spec.production.title.startswith("[bold red]x[/] ")
+
+
+def test_crlf_line_endings_and_an_escaped_crlf_are_text() -> None:
+    text = BASE.replace('brief = "A test production."', 'brief = "one\\r\\ntwo"')
+    spec = parse_production(text.replace("\n", "\r\n"), "p.toml")
+    assert spec.production.brief == "one\r\ntwo"
+    assert spec.vision.premise == "A premise."
+
+
+# -- limits and strict types (issue 14 §5) -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ("max_concurrency = true", "constraints.max_concurrency"),
+        ("max_per_agent = 2.0", "constraints.max_per_agent"),
+        ('retries = "3"', "constraints.retries"),
+        ('budget_usd = "5"', "constraints.budget_usd"),
+        ("budget_tokens = false", "constraints.budget_tokens"),
+    ],
+)
+def test_numbers_are_not_coerced(line: str, field: str) -> None:
+    text = BASE.replace("[vision]", f"[constraints]\n{line}  {MARK}\n\n[vision]")
+    with pytest.raises(ProductionFileError) as caught:
+        parse_production(text, "p.toml")
+    [issue] = caught.value.issues
+    assert (issue.line, issue.field) == (1 + text.splitlines().index(f"{line}  {MARK}"), field)
+
+
+def test_a_float_setting_takes_an_integer() -> None:
+    text = BASE.replace("[vision]", "[constraints]\nbudget_usd = 5\n\n[vision]")
+    assert parse_production(text, "p.toml").constraints.budget_usd == 5.0
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ('title = "Test"', 'title = "   "', "production.title"),
+        ('brief = "A test production."', 'brief = "\\t\\n"', "production.brief"),
+        ('premise = "A premise."', 'premise = " "', "vision.premise"),
+        ('title = "Treatment"', 'title = "  "', "tasks[0].title"),
+    ],
+)
+def test_required_text_of_whitespace_alone_is_refused(old: str, new: str, field: str) -> None:
+    with pytest.raises(ProductionFileError) as caught:
+        parse_production(BASE.replace(old, new), "p.toml")
+    [issue] = caught.value.issues
+    assert issue.field == field
+    assert "only whitespace" in issue.message
+
+
+def test_a_file_of_too_many_values_is_refused_before_validation() -> None:
+    text = BASE.replace('premise = "A premise."', "themes = [" + "1," * 100_000 + "]")
+    with pytest.raises(ProductionFileError) as caught:
+        parse_production(text, "p.toml")
+    [issue] = caught.value.issues
+    assert (issue.line, issue.field) == (1, "file")
+    assert "holds more than 100,000 values" in issue.message
+
+
+def test_a_file_wrong_in_many_places_lists_the_first_200_problems_and_a_count() -> None:
+    text = BASE.replace("[vision]", "[vision]\nthemes = [" + "1," * 1000 + "]")
+    with pytest.raises(ProductionFileError) as caught:
+        parse_production(text, "p.toml")
+    issues = caught.value.issues
+    assert len(issues) == 201
+    assert issues[-1].message == "800 more problems not shown; fix these first"
+
+
+def test_the_benches_2000_task_plan_fits_the_limits() -> None:
+    chain = _chain(2000)
+    assert len(chain.encode()) < 1024 * 1024
+    assert len(parse_production(chain, "p.toml").tasks) == 2002

@@ -6,6 +6,7 @@ table headers and keys maps a validation error's path back to a line.
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 import types
@@ -13,11 +14,12 @@ import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import get_close_matches
-from typing import Any, Union, get_args, get_origin
+from typing import Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from podium.domain.production import ProductionSpec, cross_check
+from podium.domain.production import MAX_TASKS, ProductionSpec, cross_check
+from podium.domain.text import control_problem
 
 Loc = tuple[str | int, ...]
 
@@ -46,6 +48,15 @@ MAX_NESTING = 32
 
 Deeper values are refused before tomllib's or pydantic's recursion can run out of stack.
 """
+
+
+MAX_VALUES = 100_000
+"""Keys and array items in one file, counted before validation: a file wrong in every value
+costs pydantic about 1 KB of memory a value, so this keeps `validate` near 120 MB at worst.
+A 2,000-task plan holds about 10,000."""
+
+MAX_REPORTED = 200
+"""Problems listed for one file; past them, only how many more there are."""
 
 
 @dataclass(frozen=True)
@@ -109,11 +120,32 @@ def load_production(text: str, source: str) -> LoadedProduction:
                 )
             ]
         )
+    if _values(data, MAX_VALUES) > MAX_VALUES:
+        raise ProductionFileError(
+            [
+                FileIssue(
+                    source,
+                    1,
+                    "file",
+                    f"holds more than {MAX_VALUES:,} values (keys and array items); a "
+                    f"production of {MAX_TASKS:,} tasks needs fewer: is this the right file?",
+                )
+            ]
+        )
+    issues = [
+        FileIssue(source, index.line_for(loc), _field_name(loc), problem)
+        for loc, problem in control_problems(data)
+    ]
+    more = 0
     try:
-        spec = ProductionSpec.model_validate(data)
+        spec = validate_strictly(ProductionSpec, data)
     except ValidationError as exc:
-        issues = [_validation_issue(err, index, source) for err in exc.errors()]
-        raise ProductionFileError(_dedupe(issues)) from None
+        errors = exc.errors(include_url=False)
+        more = max(len(errors) - MAX_REPORTED, 0)
+        issues += [_validation_issue(err, index, source) for err in errors[:MAX_REPORTED]]
+        del errors
+    if issues:
+        raise ProductionFileError(_reported(issues, more, source))
     problems = cross_check(spec)
     if problems:
         raise ProductionFileError(
@@ -123,6 +155,53 @@ def load_production(text: str, source: str) -> LoadedProduction:
             ]
         )
     return LoadedProduction(spec, source, index)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate_strictly(model: type[M], data: dict[str, Any]) -> M:
+    """`model` from a file's (or a command's) values, without coercion: `true` is not 1,
+    `1.5` is not an integer and `"3"` is not a number. Validated as JSON, where strict mode
+    still takes an enum's value and a number for a float; TOML dates become text, which no
+    field takes."""
+    return model.model_validate_json(json.dumps(data, default=str), strict=True)
+
+
+def control_problems(data: object) -> list[tuple[Loc, str]]:
+    """Every string (table keys included) holding a terminal control or bidi character,
+    with where it is: a production file's text reaches terminals, so none may carry one."""
+    found: list[tuple[Loc, str]] = []
+    stack: list[tuple[Loc, object]] = [((), data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if (problem := control_problem(value)) is not None:
+                found.append((path, problem))
+        elif isinstance(value, dict):
+            for key, inner in value.items():
+                if (problem := control_problem(str(key))) is not None:
+                    found.append(((*path, str(key)), f"the key {problem}"))
+                else:
+                    stack.append(((*path, str(key)), inner))
+        elif isinstance(value, list):
+            stack.extend(((*path, i), inner) for i, inner in enumerate(value))
+    return found
+
+
+def _values(data: dict[str, Any], cap: int) -> int:
+    """Keys and array items in `data`, counted up to just past `cap`."""
+    count = 0
+    stack: list[Any] = [data]
+    while stack and count <= cap:
+        value = stack.pop()
+        if isinstance(value, dict):
+            count += len(value)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            count += len(value)
+            stack.extend(value)
+    return count
 
 
 def too_deep(data: dict[str, Any]) -> Loc | None:
@@ -169,6 +248,24 @@ def _toml_issue(exc: tomllib.TOMLDecodeError, source: str, text: str) -> FileIss
         line = len(text.splitlines())
         message = message.replace("(at end of document)", "").strip() + " at the end of the file"
     return FileIssue(source, max(line, 1), "toml", f"TOML syntax: {message}")
+
+
+def _reported(issues: list[FileIssue], more: int, source: str) -> list[FileIssue]:
+    """At most MAX_REPORTED issues, by line, and how many more there are: a file wrong in
+    100,000 places needs its first few fixed, not a 100,000-line report."""
+    shown = _dedupe(issues)
+    more += max(len(shown) - MAX_REPORTED, 0)
+    shown = shown[:MAX_REPORTED]
+    if more:
+        shown.append(
+            FileIssue(
+                source,
+                shown[-1].line,
+                "production",
+                f"{more:,} more problems not shown; fix these first",
+            )
+        )
+    return shown
 
 
 def _dedupe(issues: Iterable[FileIssue]) -> list[FileIssue]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from difflib import get_close_matches
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from podium.domain.agents import AgentSpec, Role, reports_to_cycle
 from podium.domain.base import Identifier, Model, Seconds
@@ -18,6 +19,16 @@ Loc = tuple[str | int, ...]
 
 FINITE = ConfigDict(allow_inf_nan=False)
 """For limits and settings: `inf` or `nan` in a file is a mistake, never "no limit"."""
+
+
+def not_blank(text: str) -> str:
+    if text and not text.strip():
+        raise ValueError("only whitespace; write the text, or leave the key out if it is optional")
+    return text
+
+
+Required = Annotated[str, AfterValidator(not_blank)]
+"""Text that must say something: whitespace alone is as good as missing."""
 
 
 class Format(StrEnum):
@@ -32,27 +43,32 @@ class Format(StrEnum):
 
 
 class ProductionInfo(Model):
-    title: str = Field(min_length=1, max_length=200)
+    title: Required = Field(min_length=1, max_length=200)
     format: Format
     logline: str = Field(default="", max_length=1000)
-    brief: str = Field(min_length=1, max_length=50_000)
+    brief: Required = Field(min_length=1, max_length=50_000)
     episodes: int | None = Field(default=None, ge=1, le=200, description="Series only.")
     chapters: int | None = Field(default=None, ge=1, le=200, description="Illustrated stories.")
     scenes: int | None = Field(default=None, ge=1, le=500, description="Films: scenes to write.")
 
 
 class Character(Model):
-    name: str = Field(min_length=1, max_length=120)
+    name: Required = Field(min_length=1, max_length=120)
     description: str = Field(default="", max_length=4000)
     arc: str = Field(default="", max_length=4000)
     voice: str = Field(default="", max_length=2000)
+
+
+MAX_DIRECTION = 20_000
+"""The most text one human direction carries: a vision's premise, feedback, an override's
+direction. Twenty thousand characters is pages of notes; more only floods every prompt."""
 
 
 class Vision(Model):
     """The Orchestrator's vision. Versioned: clarifying it makes a new version, never an edit."""
 
     version: int = Field(default=1, ge=1)
-    premise: str = Field(min_length=1, max_length=20_000)
+    premise: Required = Field(min_length=1, max_length=MAX_DIRECTION)
     themes: list[str] = Field(default_factory=list)
     tone: str = Field(default="", max_length=4000)
     audience: str = Field(default="", max_length=2000)
@@ -135,6 +151,11 @@ class RehearsalSettings(Model):
     )
 
 
+MAX_REPLY_BYTES = 256 * 1024
+"""The longest model reply taken, in UTF-8 bytes, unless `max_reply_bytes` says otherwise: a
+scene is a few KB, and a runaway reply would flood every prompt that reads it."""
+
+
 class ModelSettings(Model):
     """Per-model settings for real providers. The key itself never appears here."""
 
@@ -150,6 +171,12 @@ class ModelSettings(Model):
     max_concurrency: int | None = Field(default=None, gt=0)
     input_cost_per_token: float | None = Field(default=None, ge=0)
     output_cost_per_token: float | None = Field(default=None, ge=0)
+    max_reply_bytes: int = Field(
+        default=MAX_REPLY_BYTES,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="A longer reply is malformed output (its cost is still booked).",
+    )
 
 
 class Models(Model):
@@ -171,9 +198,10 @@ class Planner(Model):
     )
 
 
-MAX_TASKS = 10_000
-"""Tasks a file may spell out: room for the benches' 2,000-task plans, and a bound on what
-a typo (or a fuzzer) can make podium schedule."""
+MAX_TASKS = 5_000
+"""Tasks a file may spell out: room for the benches' 2,000-task plans (and for 20 values a
+task within the loader's 100,000), and a bound on what a typo (or a fuzzer) can make podium
+schedule."""
 
 
 class ProductionSpec(Model):
@@ -344,6 +372,7 @@ def cross_check(spec: ProductionSpec) -> list[CrossCheckError]:
                 )
     problems += _model_names(spec)
     problems += _characters(spec)
+    problems += _blank_text(spec)
     return problems
 
 
@@ -396,11 +425,42 @@ def _model_names(spec: ProductionSpec) -> list[CrossCheckError]:
         places.append((("models", "image"), spec.models.image))
     places += [(("crew", i, "model"), a.model) for i, a in enumerate(spec.crew) if a.model]
     places += [(("models", "settings", m), m) for m in spec.models.settings]
-    places += [(("constraints", "max_per_model", m), m) for m in spec.constraints.max_per_model]
-    return [
+    problems = [
         CrossCheckError(loc, problem)
         for loc, model in places
         if (problem := model_name_problem(model)) is not None
+    ]
+    return problems + [
+        CrossCheckError(("constraints", *e.loc), e.message)
+        for e in constraint_problems(spec.constraints)
+    ]
+
+
+def constraint_problems(constraints: Constraints) -> list[CrossCheckError]:
+    """What the constraints' fields cannot check alone: a file and `podium constraints` both
+    ask this, so a value refused in one is refused in the other."""
+    return [
+        CrossCheckError(("max_per_model", model), problem)
+        for model in constraints.max_per_model
+        if (problem := model_name_problem(model)) is not None
+    ]
+
+
+def _blank_text(spec: ProductionSpec) -> list[CrossCheckError]:
+    """Required text the other models' fields take as any string: whitespace alone is
+    as good as missing."""
+    places: list[tuple[Loc, str]] = [
+        (("tasks", i, "title"), t.title) for i, t in enumerate(spec.tasks)
+    ]
+    for i, rule in enumerate(spec.validators):
+        for field in ("terms", "characters"):
+            values = getattr(rule, field, None)
+            if isinstance(values, list):
+                places += [(("validators", i, field, j), v) for j, v in enumerate(values)]
+    return [
+        CrossCheckError(loc, "only whitespace; write the text")
+        for loc, text in places
+        if isinstance(text, str) and not text.strip()
     ]
 
 

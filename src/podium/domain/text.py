@@ -172,3 +172,42 @@ def clip(text: str, width: int) -> str:
     if width <= 1 or len(flat) <= width:
         return flat
     return flat[: width - 1] + "…"
+
+
+# -- text a human gives: refused, not cleaned ------------------------------------------------
+
+_REFUSED = re.compile(
+    "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\u202a-\u202e\u2066-\u2069]|\\r(?!\\n)"
+)
+
+_NAMES = {
+    "\x00": "NUL",
+    "\x07": "BEL",
+    "\x08": "backspace",
+    "\x0d": "a carriage return without a newline",
+    "\x1b": "ESC",
+    "\x7f": "DEL",
+    "\x9b": "CSI",
+    "\x9d": "OSC",
+}
+
+
+def control_problem(text: str) -> str | None:
+    """Why a text a human gave (a production file's string, a command-line argument) cannot
+    be taken, or None: it holds a terminal control character or a character that reorders
+    text on screen. Refused at the door rather than cleaned, so what is stored is what was
+    meant; newline, tab and CR LF are text."""
+    if text.isprintable():  # the usual case, settled in C
+        return None
+    found = _REFUSED.search(text)
+    if found is None:
+        return None
+    char = found.group(0)[0]
+    code = f"U+{ord(char):04X}"
+    name = f"{_NAMES[char]} ({code})" if char in _NAMES else code
+    kind = (
+        "a bidirectional control, which reorders text on screen"
+        if "\u202a" <= char <= "\u2069"
+        else "a terminal control character"
+    )
+    return f"holds {name} at character {found.start() + 1}, {kind}; remove it"
