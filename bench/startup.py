@@ -32,10 +32,10 @@ PODIUM = BIN / "podium"
 PATHS = {
     "cli": "import podium.cli",
     "headless": (
-        "import podium.engine.engine, podium.engine.agent_runner, podium.llm.rehearsal, "
+        "import podium.engine.engine, podium.engine.agent_runner, podium.llm.rehearsal.backend, "
         "podium.store, podium.headless"
     ),
-    "tui": "import podium.tui.app, podium.engine.engine, podium.llm.rehearsal",
+    "tui": "import podium.tui.app, podium.engine.engine, podium.llm.rehearsal.backend",
     "litellm (reference)": "import litellm",
     "textual.app (reference)": "import textual.app",
 }

@@ -188,7 +188,8 @@ class _TimedSource:
 def timed_gateway(spec: Any, meter: _Meter) -> Any:
     """The production's gateway, with the model's own CPU time measured: what the rehearsal
     spends writing a reply is the model's latency, not podium's overhead."""
-    from podium.llm.gateway import CompletionRequest, CompletionStream, Gateway
+    from podium.llm.gateway import Gateway
+    from podium.llm.types import CompletionRequest, CompletionStream
 
     class TimedGateway(Gateway):
         def complete(self, request: CompletionRequest) -> CompletionStream:

@@ -23,12 +23,12 @@ from podium.domain.loading import parse_production
 from podium.domain.production import ProductionSpec
 from podium.domain.tasks import TaskKind
 from podium.engine.engine import AutoApprove, Engine
-from podium.llm.gateway import (
+from podium.llm.gateway import Gateway
+from podium.llm.types import (
     CompletionRequest,
     CompletionResult,
     CompletionStream,
     FailureKind,
-    Gateway,
     ImageRequest,
     ImageResult,
     LLMError,

@@ -12,7 +12,7 @@ from podium.domain.events import ProductionState
 from podium.domain.policy import Territory
 from podium.domain.state import ProductionView
 from podium.domain.tasks import TaskState
-from podium.llm.gateway import CompletionRequest
+from podium.llm.types import CompletionRequest
 
 from .harness import Script, concurrency_from_events, crew, open_engine, production, tasks
 

@@ -8,7 +8,7 @@ from podium.domain.escalation import Action, EscalationKind
 from podium.domain.events import ProductionState
 from podium.domain.tasks import TaskState
 from podium.engine.engine import AutoApprove
-from podium.llm.gateway import FailureKind, LLMError
+from podium.llm.types import FailureKind, LLMError
 
 from .harness import Script, crew, open_engine, production, tasks
 from .test_authority import gated

@@ -8,7 +8,7 @@ from pathlib import Path
 from podium.domain.escalation import Action, Command, EscalationKind
 from podium.domain.events import ProductionState
 from podium.domain.tasks import TaskState
-from podium.llm.gateway import FailureKind, LLMError
+from podium.llm.types import FailureKind, LLMError
 
 from .harness import Script, crew, open_engine, production, tasks
 

@@ -11,7 +11,7 @@ from podium.domain.debate import DebateState
 from podium.domain.escalation import EscalationKind
 from podium.domain.events import CallFinished, ProductionState
 from podium.domain.tasks import TaskState
-from podium.llm.gateway import CompletionRequest, FailureKind, LLMError
+from podium.llm.types import CompletionRequest, FailureKind, LLMError
 
 from .harness import Script, crew, open_engine, production, tasks
 

@@ -21,11 +21,11 @@ from podium.domain.production import ProductionSpec
 from podium.domain.state import ProductionView
 from podium.engine.engine import AutoApprove, Engine
 from podium.engine.limiter import CallLimiter, Limits, limits_of
-from podium.llm.gateway import (
+from podium.llm.gateway import Gateway
+from podium.llm.types import (
     CompletionRequest,
     CompletionResult,
     CompletionStream,
-    Gateway,
     ImageRequest,
     ImageResult,
 )

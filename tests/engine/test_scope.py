@@ -9,7 +9,7 @@ from podium.domain.events import ProductionState
 from podium.domain.policy import Territory
 from podium.domain.tasks import PlanDraft, TaskKind, TaskSpec, TaskState
 from podium.engine.engine import Engine
-from podium.llm.gateway import CompletionRequest
+from podium.llm.types import CompletionRequest
 
 from .harness import Script, crew, open_engine, production, tasks
 

@@ -17,7 +17,7 @@ from podium.domain.escalation import EscalationKind
 from podium.domain.tasks import PlanDraft, TaskSpec
 from podium.domain.text import PLACEHOLDER
 from podium.headless import Reporter, summary_lines
-from podium.llm.gateway import CompletionRequest
+from podium.llm.types import CompletionRequest
 
 from .harness import Script, crew, open_engine, production, tasks
 

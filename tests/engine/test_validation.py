@@ -10,7 +10,7 @@ from podium.domain.escalation import EscalationKind
 from podium.domain.events import ProductionState, ValidationReported
 from podium.domain.tasks import TaskState
 from podium.domain.validators import Severity
-from podium.llm.gateway import CompletionRequest
+from podium.llm.types import CompletionRequest
 
 from .harness import Script, crew, open_engine, production, tasks
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from podium.domain.escalation import EscalationKind
 from podium.domain.events import ProductionState
 from podium.domain.tasks import TaskState
-from podium.llm.gateway import CompletionRequest
+from podium.llm.types import CompletionRequest
 from podium.tui.screens.adjust_constraints import AdjustConstraintsScreen
 from podium.tui.screens.clarify_vision import ClarifyVisionScreen
 from podium.tui.screens.confirm import ConfirmQuitScreen

@@ -13,7 +13,7 @@ from podium.domain.artifacts import Alternative, Alternatives, Prose
 from podium.domain.escalation import EscalationKind
 from podium.domain.tasks import TaskState
 from podium.domain.text import PLACEHOLDER
-from podium.llm.gateway import CompletionRequest, CompletionResult
+from podium.llm.types import CompletionRequest, CompletionResult
 from podium.tui.screens.alternatives import AlternativesScreen
 from podium.tui.screens.task_detail import TaskDetailScreen
 from podium.tui.widgets.agent_activity import AgentActivity

@@ -11,7 +11,7 @@ from textual.widgets import OptionList, Static
 
 from podium.domain.artifacts import Critique, Position
 from podium.domain.escalation import EscalationKind
-from podium.llm.gateway import CompletionRequest, CompletionResult
+from podium.llm.types import CompletionRequest, CompletionResult
 from podium.tui.screens.alternatives import AlternativesScreen
 from podium.tui.screens.escalation import EscalationScreen
 from podium.tui.screens.override import OverrideScreen

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from podium.domain.artifacts import Critique, StatusReport
 from podium.domain.text import sanitize, sanitize_joined
-from podium.llm.gateway import CompletionRequest, Message
-from podium.llm.rehearsal import _fate
-from podium.llm.rehearsal_material import Material
+from podium.llm.rehearsal.backend import _fate
+from podium.llm.rehearsal.material import Material
+from podium.llm.types import CompletionRequest, Message
 
 # Text with what sanitize cares about, so pieces often split a CR LF or an escape sequence.
 _TRICKY = st.text(alphabet=st.sampled_from(list("ab \n\t\r\x1b[]0;m\x07\x9b\x9d\x00é😀\\")))

@@ -31,7 +31,8 @@ from fakes.openai_server import (  # noqa: E402
 )
 from podium.domain.artifacts import Critique  # noqa: E402
 from podium.domain.production import ModelSettings  # noqa: E402
-from podium.llm.gateway import (  # noqa: E402
+from podium.llm.litellm_backend import LiteLLMBackend, unknown_model_reason  # noqa: E402
+from podium.llm.types import (  # noqa: E402
     CompletionRequest,
     CompletionResult,
     FailureKind,
@@ -39,7 +40,6 @@ from podium.llm.gateway import (  # noqa: E402
     LLMError,
     Message,
 )
-from podium.llm.litellm_backend import LiteLLMBackend, unknown_model_reason  # noqa: E402
 
 KNOWN = "openai/gpt-4o-mini"  # litellm knows its price
 UNKNOWN = "openai/podium-test-unknown"  # litellm does not

@@ -33,8 +33,10 @@ from podium.domain.artifacts import (
 from podium.domain.production import RehearsalSettings
 from podium.domain.tasks import PlanDraft, TaskKind, TaskSpec, dependency_cycle
 from podium.domain.validators import count_words
-from podium.llm import rehearsal, rehearsal_talk
-from podium.llm.gateway import (
+from podium.llm.rehearsal import backend as rehearsal
+from podium.llm.rehearsal import talk
+from podium.llm.rehearsal.backend import RehearsalBackend, compose
+from podium.llm.types import (
     CompletionRequest,
     CompletionResult,
     FailureKind,
@@ -42,7 +44,6 @@ from podium.llm.gateway import (
     LLMError,
     Message,
 )
-from podium.llm.rehearsal import RehearsalBackend, compose
 
 FAST = {"latency_ms": 0.0, "jitter_ms": 0.0, "tokens_per_s": 1e9}
 
@@ -431,7 +432,7 @@ def test_reviews_ask_for_revision_about_one_time_in_eight() -> None:
             assert len(critique.issues) >= 2
         else:
             assert critique.issues == []
-    assert 200 * rehearsal_talk.REVISE_RATE / 2 <= count <= 200 * rehearsal_talk.REVISE_RATE * 2
+    assert 200 * talk.REVISE_RATE / 2 <= count <= 200 * talk.REVISE_RATE * 2
 
 
 def test_debate_positions_concede_only_after_the_first_round() -> None:
@@ -878,7 +879,7 @@ def _kind(hints: Mapping[str, Any]) -> TaskKind:
 def test_importing_the_rehearsal_model_does_not_import_litellm() -> None:
     code = (
         "import sys\n"
-        "import podium.llm.rehearsal\n"
+        "import podium.llm.rehearsal.backend\n"
         "from podium.llm.gateway import Gateway\n"
         "Gateway().backend_for('rehearsal/default')\n"
         "assert 'litellm' not in sys.modules, 'litellm imported'\n"

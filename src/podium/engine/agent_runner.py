@@ -50,7 +50,7 @@ from podium.domain.validators import Finding, Severity, run_validators
 from podium.engine.budget import ASSUMED, counted, estimate
 from podium.engine.debate import Escalated, review
 from podium.engine.prompts import build_request
-from podium.llm.gateway import (
+from podium.llm.types import (
     CompletionRequest,
     CompletionResult,
     FailureKind,

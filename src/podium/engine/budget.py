@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from podium.domain.production import Constraints
 from podium.domain.state import ProductionView
 from podium.domain.tasks import TaskKind
-from podium.llm.gateway import is_rehearsal
+from podium.llm.types import is_rehearsal
 
 # Rough output sizes, in tokens, used to estimate a call before it is made.
 EXPECTED_OUTPUT: dict[TaskKind, int] = {

@@ -34,7 +34,7 @@ from podium.domain.state import TaskRecord
 from podium.domain.tasks import TaskState
 from podium.domain.validators import Finding
 from podium.engine.prompts import build_request
-from podium.llm.gateway import CompletionRequest, CompletionResult, FailureKind, LLMError
+from podium.llm.types import CompletionRequest, CompletionResult, FailureKind, LLMError
 
 if TYPE_CHECKING:
     from podium.engine.engine import Engine

@@ -23,7 +23,7 @@ from podium.domain.production import Format, PlannerMode, ProductionSpec
 from podium.domain.state import ProductionView, TaskRecord
 from podium.domain.tasks import PlanDraft, TaskKind, TaskSpec, TaskState, dependency_cycle
 from podium.engine.prompts import build_request
-from podium.llm.gateway import CompletionRequest, CompletionResult, FailureKind, LLMError
+from podium.llm.types import CompletionRequest, CompletionResult, FailureKind, LLMError
 
 if TYPE_CHECKING:
     from podium.engine.engine import Engine

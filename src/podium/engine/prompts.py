@@ -20,7 +20,7 @@ from podium.domain.state import ProductionView, TaskRecord
 from podium.domain.tasks import TaskKind
 from podium.domain.validators import CharacterPresence, ForbiddenTerms, RequiredTerms, WordCount
 from podium.domain.vision_uses import uses_section
-from podium.llm.gateway import CompletionRequest, Message
+from podium.llm.types import CompletionRequest, Message
 
 INPUT_CHARS = 1200  # of each dependency's output, in the prompt
 

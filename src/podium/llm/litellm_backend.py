@@ -27,7 +27,9 @@ from pydantic import BaseModel, ValidationError
 
 from podium.domain.production import ModelSettings
 from podium.domain.text import sanitize
-from podium.llm.gateway import (
+from podium.llm.litellm_errors import MODEL_HINT, classify, clip, scrub, secrets_of
+from podium.llm.litellm_images import generate_image
+from podium.llm.types import (
     CompletionRequest,
     CompletionResult,
     CompletionStream,
@@ -37,8 +39,6 @@ from podium.llm.gateway import (
     LLMError,
     is_rehearsal,
 )
-from podium.llm.litellm_errors import MODEL_HINT, classify, clip, scrub, secrets_of
-from podium.llm.litellm_images import generate_image
 from podium.locations import data_dir
 
 # --- loading litellm ------------------------------------------------------------------------

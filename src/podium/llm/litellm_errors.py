@@ -18,7 +18,7 @@ from typing import Any
 
 from podium.domain.production import ModelSettings
 from podium.domain.text import sanitize
-from podium.llm.gateway import FailureKind, LLMError
+from podium.llm.types import FailureKind, LLMError
 
 MODEL_HINT = 'use a litellm model string such as "openai/gpt-4o-mini" or "rehearsal/default"'
 

@@ -9,8 +9,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from podium.domain.production import ModelSettings
-from podium.llm.gateway import FailureKind, ImageRequest, ImageResult, LLMError
 from podium.llm.litellm_errors import classify, secrets_of
+from podium.llm.types import FailureKind, ImageRequest, ImageResult, LLMError
 
 _MAX_IMAGE_BYTES = 50 * 1024 * 1024
 

@@ -1,4 +1,6 @@
-"""The gateway interface: a request gives a stream of text chunks, then a final result.
+"""What a model call is made of: a request, the stream of text chunks it gives, the final result,
+and the error a failed call raises; images likewise. Every backend and the engine import these
+from here; the gateway (`podium.llm.gateway`) only routes a request to its backend.
 
     stream = gateway.complete(request)
     async for chunk in stream:
@@ -20,8 +22,6 @@ from enum import StrEnum
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
-
-from podium.domain.production import ModelSettings, RehearsalSettings
 
 REHEARSAL_PREFIX = "rehearsal/"
 
@@ -200,36 +200,3 @@ class Backend(Protocol):
     def complete(self, request: CompletionRequest) -> CompletionStream: ...
 
     async def generate_image(self, request: ImageRequest) -> ImageResult: ...
-
-
-class Gateway:
-    """Routes each request to its backend; litellm is imported only for a real model."""
-
-    def __init__(
-        self,
-        rehearsal: RehearsalSettings | None = None,
-        settings: Mapping[str, ModelSettings] | None = None,
-    ) -> None:
-        self._rehearsal_settings = rehearsal or RehearsalSettings()
-        self._settings = dict(settings or {})
-        self._rehearsal: Backend | None = None
-        self._litellm: Backend | None = None
-
-    def backend_for(self, model: str) -> Backend:
-        if is_rehearsal(model):
-            if self._rehearsal is None:
-                from podium.llm.rehearsal import RehearsalBackend
-
-                self._rehearsal = RehearsalBackend(self._rehearsal_settings)
-            return self._rehearsal
-        if self._litellm is None:
-            from podium.llm.litellm_backend import LiteLLMBackend
-
-            self._litellm = LiteLLMBackend(self._settings)
-        return self._litellm
-
-    def complete(self, request: CompletionRequest) -> CompletionStream:
-        return self.backend_for(request.model).complete(request)
-
-    async def generate_image(self, request: ImageRequest) -> ImageResult:
-        return await self.backend_for(request.model).generate_image(request)

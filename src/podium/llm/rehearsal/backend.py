@@ -40,7 +40,12 @@ from podium.domain.artifacts import (
 )
 from podium.domain.production import RehearsalSettings
 from podium.domain.tasks import PlanDraft
-from podium.llm.gateway import (
+from podium.llm.rehearsal.composer import Composer
+from podium.llm.rehearsal.material import Material
+from podium.llm.rehearsal.plan import write_plan
+from podium.llm.rehearsal.talk import alternatives, critique, position, report, ruling
+from podium.llm.rehearsal.writers import write_task
+from podium.llm.types import (
     CompletionRequest,
     CompletionResult,
     CompletionStream,
@@ -49,11 +54,6 @@ from podium.llm.gateway import (
     ImageResult,
     LLMError,
 )
-from podium.llm.rehearsal_composer import Composer
-from podium.llm.rehearsal_material import Material
-from podium.llm.rehearsal_plan import write_plan
-from podium.llm.rehearsal_talk import alternatives, critique, position, report, ruling
-from podium.llm.rehearsal_writers import write_task
 
 __all__ = ["RehearsalBackend", "compose", "render", "seed_material"]
 

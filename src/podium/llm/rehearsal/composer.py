@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from podium.domain.tasks import TaskKind
 from podium.domain.validators import count_words
-from podium.llm import rehearsal_banks as banks
-from podium.llm.rehearsal_material import (
+from podium.llm.rehearsal import banks
+from podium.llm.rehearsal.material import (
     CharacterHint,
     Material,
     capitalise,

@@ -18,7 +18,7 @@ from podium.domain.base import whole_number
 from podium.domain.production import Format
 from podium.domain.tasks import TaskKind
 from podium.domain.text import PLACEHOLDER, sanitize
-from podium.llm import rehearsal_banks as banks
+from podium.llm.rehearsal import banks
 
 E = TypeVar("E", bound=StrEnum)
 

@@ -15,8 +15,8 @@ from typing import Any
 from podium.domain.agents import Role
 from podium.domain.production import Format
 from podium.domain.tasks import OnFailure, PlanDraft, TaskKind, TaskSpec
-from podium.llm.rehearsal_composer import Composer
-from podium.llm.rehearsal_material import (
+from podium.llm.rehearsal.composer import Composer
+from podium.llm.rehearsal.material import (
     enum_of,
     int_of,
     mapping_of,

@@ -11,9 +11,9 @@ import hashlib
 from podium.domain.artifacts import ElementType, Scene, ScreenElement, Screenplay
 from podium.domain.tasks import TaskKind
 from podium.domain.validators import count_words
-from podium.llm import rehearsal_banks as banks
-from podium.llm.rehearsal_composer import Composer, scene_numbers, word_goal
-from podium.llm.rehearsal_material import (
+from podium.llm.rehearsal import banks
+from podium.llm.rehearsal.composer import Composer, scene_numbers, word_goal
+from podium.llm.rehearsal.material import (
     CharacterHint,
     capitalise,
     heading_place,

@@ -16,8 +16,8 @@ from podium.domain.artifacts import (
     StatusReport,
 )
 from podium.domain.tasks import TaskKind
-from podium.llm.rehearsal_composer import Composer
-from podium.llm.rehearsal_material import capitalise, int_of, mapping_of, text_of
+from podium.llm.rehearsal.composer import Composer
+from podium.llm.rehearsal.material import capitalise, int_of, mapping_of, text_of
 
 # What each role cares about, in its own words: (preference, worry, value).
 _ROLE_LENS: dict[Role, tuple[str, str, str]] = {

@@ -22,10 +22,10 @@ from podium.domain.artifacts import (
 )
 from podium.domain.tasks import TaskKind
 from podium.domain.validators import count_words
-from podium.llm import rehearsal_banks as banks
-from podium.llm.rehearsal_composer import Composer, word_goal
-from podium.llm.rehearsal_material import capitalise, heading_place, int_of, is_exterior
-from podium.llm.rehearsal_screenplay import covered_scenes, screenplay
+from podium.llm.rehearsal import banks
+from podium.llm.rehearsal.composer import Composer, word_goal
+from podium.llm.rehearsal.material import capitalise, heading_place, int_of, is_exterior
+from podium.llm.rehearsal.screenplay import covered_scenes, screenplay
 
 _USAGES: tuple[Literal["underscore", "source", "sting"], ...] = (
     "underscore",
