@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from podium.domain.tasks import TaskKind
 from podium.domain.validators import count_words
-from podium.llm.rehearsal import banks
+from podium.llm.rehearsal import banks, dialogue_banks
 from podium.llm.rehearsal.material import (
     CharacterHint,
     Material,
@@ -129,9 +129,11 @@ class Composer:
         if self.rng.random() < 0.25:
             registers = ["plain"]  # everyone says ordinary things too
         if self.rng.random() < 0.2:
-            return self.fill(self.pick(banks.MATERIAL_LINES, "material_line"), (speaker, listener))
+            return self.fill(
+                self.pick(dialogue_banks.MATERIAL_LINES, "material_line"), (speaker, listener)
+            )
         register = self.rng.choice(registers)
-        return self.pick(banks.LINES[register], key=f"line:{register}")
+        return self.pick(dialogue_banks.LINES[register], key=f"line:{register}")
 
     def prose_sentence(
         self, category: str, names: tuple[CharacterHint, CharacterHint] | None = None

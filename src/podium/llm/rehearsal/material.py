@@ -18,7 +18,7 @@ from podium.domain.base import whole_number
 from podium.domain.production import Format
 from podium.domain.tasks import TaskKind
 from podium.domain.text import PLACEHOLDER, sanitize
-from podium.llm.rehearsal import banks
+from podium.llm.rehearsal import banks, dialogue_banks
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -104,7 +104,9 @@ class CharacterHint:
         """Dialogue registers the character's voice suggests (e.g. "dry, clipped")."""
         voice = self.voice.lower()
         return [
-            reg for reg, words in banks.REGISTER_WORDS.items() if any(w in voice for w in words)
+            reg
+            for reg, words in dialogue_banks.REGISTER_WORDS.items()
+            if any(w in voice for w in words)
         ]
 
     def short_description(self) -> str:

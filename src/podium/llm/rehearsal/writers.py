@@ -22,7 +22,7 @@ from podium.domain.artifacts import (
 )
 from podium.domain.tasks import TaskKind
 from podium.domain.validators import count_words
-from podium.llm.rehearsal import banks
+from podium.llm.rehearsal import banks, craft_banks
 from podium.llm.rehearsal.composer import Composer, word_goal
 from podium.llm.rehearsal.material import capitalise, heading_place, int_of, is_exterior
 from podium.llm.rehearsal.screenplay import covered_scenes, screenplay
@@ -118,7 +118,7 @@ def _chapter(comp: Composer) -> Prose:
     home = comp.places[(number - 1) % len(comp.places)]
     others = [p for p in comp.places if p != home]
     comp.places = [home, home, comp.rng.choice(others)] if others else [home]
-    subtitle = comp.title(comp.pick(banks.CUE_TITLES, "cue_title"))
+    subtitle = comp.title(comp.pick(craft_banks.CUE_TITLES, "cue_title"))
     title = f"Chapter {number}: {subtitle}"
     goal = word_goal(comp, 600, may_miss=True)
     return _with_body(comp, title, [], goal, intro="")
@@ -155,7 +155,7 @@ def _outline(comp: Composer) -> Prose:
 def _episode_arc(comp: Composer) -> Prose:
     m = comp.m
     number = m.episode or 1
-    subtitle = comp.title(comp.pick(banks.CUE_TITLES, "cue_title"))
+    subtitle = comp.title(comp.pick(craft_banks.CUE_TITLES, "cue_title"))
     beats = [
         f"{label}: {comp.fill(comp.pick(banks.SCENE_SUMMARIES, 'summary'))}"
         for label in banks.EPISODE_BEATS
@@ -171,7 +171,7 @@ def _look(comp: Composer) -> Prose:
     colours = m.colours()
     fixed = {
         "colours": _joined(colours),
-        "lighting": (m.lighting or comp.pick(banks.LIGHTING, "lighting")).rstrip(". "),
+        "lighting": (m.lighting or comp.pick(craft_banks.LIGHTING, "lighting")).rstrip(". "),
         "camera": (m.camera or "a 35mm prime at eye level, mostly locked off").rstrip(". "),
     }
     lines = [comp.fill(t, **fixed) for t in comp.sample(_LOOK_LINES, 6)]
@@ -224,13 +224,13 @@ def illustration(comp: Composer) -> IllustrationBrief:
     extras = comp.extras()
     if extras:
         caption = f"{caption} {' '.join(extras)}"
-    lighting = m.lighting or comp.pick(banks.LIGHTING, "lighting")
+    lighting = m.lighting or comp.pick(craft_banks.LIGHTING, "lighting")
     if m.direction:
         mood = f"{mood}; per the Orchestrator: {m.direction}"
     return IllustrationBrief(
         title=m.task_title or f"Chapter {number}: illustration",
         subject=subject,
-        composition=comp.pick(banks.COMPOSITIONS, "composition"),
+        composition=comp.pick(craft_banks.COMPOSITIONS, "composition"),
         palette=palette,
         lighting=lighting,
         mood=mood,
@@ -246,26 +246,26 @@ def _preferred(camera: str, options: tuple[str, ...]) -> list[str]:
 
 def shot_list(comp: Composer) -> ShotList:
     m, rng = comp.m, comp.rng
-    lenses = _preferred(m.camera, banks.LENSES)
-    moves = _preferred(m.camera, banks.MOVES)
+    lenses = _preferred(m.camera, craft_banks.LENSES)
+    moves = _preferred(m.camera, craft_banks.MOVES)
     shots: list[Shot] = []
     extras = comp.extras(present=True)
     for number in covered_scenes(comp):
         for index in range(rng.randint(3, 6)):
             a, b = comp.pair()
-            description = comp.fill(comp.pick(banks.SHOT_DESCRIPTIONS, "shot"), (a, b))
+            description = comp.fill(comp.pick(craft_banks.SHOT_DESCRIPTIONS, "shot"), (a, b))
             if not shots and m.direction:
                 description += f" (per the Orchestrator: {m.direction})"
             if extras and index == 1:
                 description += " " + extras.pop(0)
-            pool_lens = lenses if lenses and rng.random() < 0.7 else banks.LENSES
-            pool_move = moves if moves and rng.random() < 0.6 else banks.MOVES
+            pool_lens = lenses if lenses and rng.random() < 0.7 else craft_banks.LENSES
+            pool_move = moves if moves and rng.random() < 0.6 else craft_banks.MOVES
             shots.append(
                 Shot(
                     scene=number,
                     shot=chr(ord("A") + index),
-                    size="WS" if index == 0 else comp.pick(banks.SHOT_SIZES, "size"),
-                    angle=comp.pick(banks.ANGLES, "angle"),
+                    size="WS" if index == 0 else comp.pick(craft_banks.SHOT_SIZES, "size"),
+                    angle=comp.pick(craft_banks.ANGLES, "angle"),
                     movement=comp.pick(pool_move, "move"),
                     lens=comp.pick(pool_lens, "lens"),
                     duration_s=float(rng.randint(2, 12)),
@@ -287,17 +287,17 @@ def cue_sheet(comp: Composer) -> CueSheet:
         if i and rng.random() < 0.3:
             continue  # not every scene wants music
         duration = float(rng.randint(20, 150))
-        pool = instruments or list(banks.INSTRUMENTS)
+        pool = instruments or list(craft_banks.INSTRUMENTS)
         usage = "theme" if not cues else rng.choice(_USAGES)
         minutes, seconds = divmod(clock, 60)
         cues.append(
             Cue(
                 cue_id=f"{1 + len(cues) // 4}M{1 + len(cues) % 4}",
-                title=comp.title(comp.pick(banks.CUE_TITLES, "cue_title")),
+                title=comp.title(comp.pick(craft_banks.CUE_TITLES, "cue_title")),
                 scene=number,
                 start=f"00:{minutes:02d}:{seconds:02d}",
                 duration_s=duration,
-                mood=comp.pick(banks.MUSIC_MOODS, "music_mood"),
+                mood=comp.pick(craft_banks.MUSIC_MOODS, "music_mood"),
                 instrumentation=", ".join(comp.sample(pool, min(2, len(pool)))),
                 usage=usage,
             )
@@ -318,14 +318,14 @@ def edit_plan(comp: Composer) -> EditPlan:
         for index in range(rng.randint(2, 5)):
             a, b = comp.pair()
             last = n_i == len(numbers) - 1 and index > 0 and rng.random() < 0.3
-            transition = "FADE OUT" if last else comp.pick(banks.EDIT_TRANSITIONS, "edit_t")
+            transition = "FADE OUT" if last else comp.pick(craft_banks.EDIT_TRANSITIONS, "edit_t")
             sequence.append(
                 EditItem(
                     scene=number,
                     shot=chr(ord("A") + index),
                     duration_s=round(rng.uniform(1.5, 14.0), 1),
                     transition="CUT" if index == 0 and n_i == 0 else transition,
-                    note=comp.fill(comp.pick(banks.EDIT_NOTES, "edit_note"), (a, b))
+                    note=comp.fill(comp.pick(craft_banks.EDIT_NOTES, "edit_note"), (a, b))
                     if rng.random() < 0.5
                     else "",
                 )
