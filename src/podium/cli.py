@@ -271,6 +271,46 @@ def collector_policy() -> None:
     gc.set_threshold(YOUNG_THRESHOLD, middle, old)
 
 
+def _untyped_argument(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """Why an argument cannot be taken, as one sentence naming it, or None: bytes that are not
+    UTF-8 (they arrive as lone surrogates) could be neither stored nor shown, and a terminal
+    control or bidi character would reach every terminal that shows the value."""
+    from podium.domain.text import control_problem
+
+    command = getattr(args, "command", None)
+    for dest, value in vars(args).items():
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, str | Path):
+                continue
+            text = str(item)
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                problem = "is not valid text: it holds bytes that are not UTF-8"
+            else:
+                if (why := control_problem(text)) is None:
+                    continue
+                problem = why
+            name = _argument_name(parser, command, dest)
+            where = f"podium {command}" if command else "podium"
+            return f"{where}: {name} {problem} (nothing was done)"
+    return None
+
+
+def _argument_name(parser: argparse.ArgumentParser, command: str | None, dest: str) -> str:
+    """How the usage line names an argument: `--task`, or a positional's metavar (`TEXT`)."""
+    actions = list(parser._actions)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            actions += action.choices[command]._actions
+    for action in actions:
+        if action.dest == dest:
+            if action.option_strings:
+                return max(action.option_strings, key=len)
+            return str(action.metavar or dest.upper())
+    return dest
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -280,6 +320,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(
                 f"{name.replace('_path', '')}: contains a NUL character, which no path or value may"
             )
+    if (refusal := _untyped_argument(parser, args)) is not None:
+        warn(refusal)
+        return EXIT_BAD_INPUT
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

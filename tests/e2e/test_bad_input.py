@@ -302,3 +302,103 @@ def test_a_deeply_nested_constraint_is_refused_and_the_log_stays_readable(tmp_pa
         assert "Traceback" not in result.stderr
         assert f"budget_usd: {message}" in result.stderr
     assert podium("status", str(db), "--json").returncode == 0
+
+
+# -- arguments that are not text, or that carry terminal controls (issue 14 §2, §3) -----------
+
+NOT_UTF8 = b"\xff\xfe"
+LONE_SURROGATE = "\ud800".encode("utf-8", "surrogatepass")  # what a CESU-8 tool would pass
+
+
+def _rows(db: Path) -> tuple[int, int]:
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+        events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+        commands = conn.execute("SELECT count(*) FROM commands").fetchone()[0]
+    return events, commands
+
+
+def _run_bytes(*args: str | bytes) -> subprocess.CompletedProcess[bytes]:
+    argv = [a.encode() if isinstance(a, str) else a for a in args]
+    return subprocess.run(
+        [sys.executable.encode(), b"-m", b"podium", *argv],
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf-8"},
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def waiting_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("args")
+    db = root / "p.db"
+    path = production(root, explicit(TWO, FAST))
+    assert podium("run", str(path), "--headless", "--db", str(db)).returncode == 3
+    return db
+
+
+def _argument_cases(bad: bytes) -> list[tuple[list[str | bytes], str]]:
+    return [
+        (["decide", "DB", "-", "feedback", "--task", "treat", bad], "TEXT"),
+        (["decide", "DB", "-", "feedback", "--task", bad, "more"], "--task"),
+        (["decide", "DB", bad, "approve"], "ID"),
+        (["decide", "DB", "E1", "approve", "--option", bad], "--option"),
+        (["decide", "DB", "-", "feedback", "--task", "treat", "--id", bad, "x"], "--id"),
+        (["decide", "DB", "-", "override", "--task", "treat", b"darker " + bad], "TEXT"),
+        (["vision", "DB", "tone", b"warm" + bad], "TEXT"),
+        (["vision", "DB", "tone", "warm", "--reason", bad], "--reason"),
+        (["vision", "DB", bad, "warm"], "SECTION"),
+        (["constraints", "DB", b"max_concurrency=" + bad], "KEY=VALUE"),
+        (["constraints", "DB", "retries=2", "--id", bad], "--id"),
+    ]
+
+
+@pytest.mark.parametrize("bad", [NOT_UTF8, LONE_SURROGATE], ids=["xff-xfe", "lone-surrogate"])
+def test_an_argument_that_is_not_text_is_refused_by_name(waiting_db: Path, bad: bytes) -> None:
+    before = _rows(waiting_db)
+    for args, name in _argument_cases(bad):
+        result = _run_bytes(*[str(waiting_db) if a == "DB" else a for a in args])
+        err = result.stderr.decode("utf-8", "replace")
+        assert result.returncode == 2, (args, err)
+        assert "Traceback" not in err, err
+        [line] = err.splitlines()
+        assert line == (
+            f"podium {args[0]}: {name} is not valid text: it holds bytes that are not UTF-8 "
+            "(nothing was done)"
+        ), args
+    assert _rows(waiting_db) == before
+
+
+def test_a_path_that_is_not_text_is_refused_too(tmp_path: Path) -> None:
+    result = _run_bytes("status", bytes(tmp_path).rstrip(b"/") + b"/" + NOT_UTF8 + b".db")
+    assert result.returncode == 2
+    assert result.stderr.decode() == (
+        "podium status: DB is not valid text: it holds bytes that are not UTF-8 "
+        "(nothing was done)\n"
+    )
+
+
+CONTROLS = {
+    "OSC 52": "\x1b]52;c;SGVsbG8=\x07",
+    "OSC 0": "\x1b]0;pwned\x07",
+    "clear": "\x1b[2J",
+    "C1 CSI": "\x9b2J",
+    "lone CR": "over\rwrite",
+    "bidi": "abc\u202edef",
+}
+
+
+@pytest.mark.parametrize("payload", CONTROLS.values(), ids=CONTROLS.keys())
+def test_terminal_controls_in_arguments_are_refused_and_nothing_is_recorded(
+    waiting_db: Path, payload: str
+) -> None:
+    before = _rows(waiting_db)
+    for args, name in _argument_cases(payload.encode()):
+        result = _run_bytes(*[str(waiting_db) if a == "DB" else a for a in args])
+        err = result.stderr.decode()
+        assert result.returncode == 2, (args, err)
+        [line] = err.splitlines()
+        assert line.startswith(f"podium {args[0]}: {name} holds "), (args, line)
+        assert line.endswith("; remove it (nothing was done)"), line
+        assert "\x1b" not in err and "\x9b" not in err
+    assert _rows(waiting_db) == before
