@@ -31,7 +31,9 @@ from fakes.openai_server import (  # noqa: E402
 )
 from podium.domain.artifacts import Critique  # noqa: E402
 from podium.domain.production import ModelSettings  # noqa: E402
+from podium.llm.gateway import Gateway  # noqa: E402
 from podium.llm.litellm_backend import LiteLLMBackend, unknown_model_reason  # noqa: E402
+from podium.llm.rehearsal.backend import RehearsalBackend  # noqa: E402
 from podium.llm.types import (  # noqa: E402
     CompletionRequest,
     CompletionResult,
@@ -487,3 +489,13 @@ def test_importing_the_backend_does_not_import_litellm() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_gateway_routes_by_model_name_and_makes_each_backend_once() -> None:
+    gateway = Gateway()
+    rehearsal = gateway.backend_for("rehearsal/critic")
+    assert isinstance(rehearsal, RehearsalBackend)
+    assert gateway.backend_for("rehearsal/default") is rehearsal
+    real = gateway.backend_for(KNOWN)
+    assert isinstance(real, LiteLLMBackend)
+    assert gateway.backend_for("anthropic/claude-x") is real

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
 import os
@@ -10,6 +11,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Mapping
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any
 
@@ -887,3 +889,59 @@ def test_importing_the_rehearsal_model_does_not_import_litellm() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+# --- the shape of podium.llm ------------------------------------------------------------------
+
+LLM_ROOT = Path(rehearsal.__file__).parents[1]  # src/podium/llm
+
+
+def _llm_imports(root: Path = LLM_ROOT) -> dict[str, set[str]]:
+    """Each module of podium.llm and the podium.llm modules it imports. A function-local import
+    is an edge like any other (a lazy import still ties two modules); `if TYPE_CHECKING:` is not."""
+    names = {}
+    for path in root.rglob("*.py"):
+        parts = ("podium", "llm", *path.relative_to(root).with_suffix("").parts)
+        names[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph: dict[str, set[str]] = {}
+    for name, path in names.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+                node.body = []
+        package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+        found: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = package[: len(package) - node.level + 1] if node.level else []
+                module = ".".join([*base, *([node.module] if node.module else [])])
+                found.update(f"{module}.{alias.name}" for alias in node.names)
+                found.add(module)
+        graph[name] = {m for m in found & names.keys() if m != name}
+    return graph
+
+
+def test_no_module_of_the_llm_package_imports_the_gateway() -> None:
+    """The backends import podium.llm.types; only the gateway's users import the gateway."""
+    graph = _llm_imports()
+    assert {"podium.llm.gateway", "podium.llm.types", "podium.llm.rehearsal.backend"} <= set(graph)
+    assert sorted(name for name, deps in graph.items() if "podium.llm.gateway" in deps) == []
+
+
+def test_the_llm_package_has_no_import_cycle() -> None:
+    graph = _llm_imports()
+    assert "podium.llm.litellm_backend" in graph["podium.llm.gateway"]  # lazy imports are seen
+    try:
+        tuple(TopologicalSorter(graph).static_order())
+    except CycleError as cycle:
+        raise AssertionError(f"import cycle: {' -> '.join(cycle.args[1])}") from None
+
+
+def test_no_module_of_the_llm_package_is_over_500_lines() -> None:
+    sizes = {
+        p.relative_to(LLM_ROOT).as_posix(): len(p.read_text().splitlines())
+        for p in LLM_ROOT.rglob("*.py")
+    }
+    assert {name: n for name, n in sizes.items() if n > 500} == {}
