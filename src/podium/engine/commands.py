@@ -40,10 +40,18 @@ from podium.domain.events import (
     TaskDirected,
     VisionAmended,
 )
+from podium.domain.loading import control_problems
+from podium.domain.production import MAX_DIRECTION, MAX_REPLY_BYTES
 from podium.domain.state import ProductionView
 from podium.domain.tasks import TaskKind, TaskState
 from podium.seam.protocol import CommandResult
-from podium.seam.validators import Rejected, adjusted_constraints, amended_vision, stale_after
+from podium.seam.validators import (
+    Rejected,
+    adjusted_constraints,
+    amended_vision,
+    checked_text,
+    stale_after,
+)
 
 if TYPE_CHECKING:
     from podium.engine.engine import Engine
@@ -183,9 +191,15 @@ class CommandHandler:
 
     def _override(self, command: Command, escalation: Escalation | None) -> Plan:
         task_id = self._task_of(command, escalation)
-        text = command.text.strip()
-        if not text:
+        if not command.text.strip():
             raise Rejected("override needs a direction or a replacement text")
+        replacing = bool(command.args.get("replace"))
+        # A replacement stands for a model's reply, and is capped like one.
+        text = checked_text(
+            "the replacement" if replacing else "the direction",
+            command.text,
+            MAX_REPLY_BYTES if replacing else MAX_DIRECTION,
+        )
         record = self.view.tasks[task_id]
         if record.spec.kind is TaskKind.PLAN:
             if command.args.get("replace"):
@@ -199,6 +213,8 @@ class CommandHandler:
                     f"{task_id} delivers a {schema.__name__}; give it as JSON, "
                     "or give a direction instead"
                 ) from None
+            for loc, problem in control_problems(content.model_dump(mode="json")):
+                raise Rejected(f"the replacement's {'.'.join(map(str, loc))} {problem}")
 
             def replace() -> None:
                 previous = record.artifact_id
@@ -316,9 +332,7 @@ class CommandHandler:
             agent = self.view.tasks[task_id].spec.assignee
         if agent not in self.view.agents:
             raise Rejected(f"no agent {agent!r}")
-        text = command.text.strip()
-        if not text:
-            raise Rejected("feedback needs a text")
+        text = checked_text("feedback", command.text)
         return Plan(
             f"feedback kept in {agent}'s context",
             lambda: self.engine.emit(Feedback(agent_id=agent, text=text, command_id=command.id)),
@@ -331,6 +345,8 @@ class CommandHandler:
         section = str(command.args.get("section", ""))
         value = command.args.get("value", command.text)
         stored, new = amended_vision(view.vision, section, value)
+        if reason := str(command.args.get("reason", "")).strip():
+            checked_text("the reason", reason)
         stale = stale_after(view, section)
         rerun = bool(command.args.get("rerun", False))
 

@@ -8,9 +8,17 @@ from typing import Any
 from pydantic import ValidationError
 
 from podium.domain.artifacts import ArtifactStatus
-from podium.domain.production import VISION_SECTIONS, Constraints, Vision
+from podium.domain.loading import control_problems, validate_strictly
+from podium.domain.production import (
+    MAX_DIRECTION,
+    VISION_SECTIONS,
+    Constraints,
+    Vision,
+    constraint_problems,
+)
 from podium.domain.state import ProductionView
 from podium.domain.tasks import TaskKind, TaskState
+from podium.domain.text import control_problem
 from podium.domain.vision_uses import uses_section
 
 
@@ -40,6 +48,8 @@ def amended_vision(vision: Vision, section: str, value: Any) -> tuple[Any, Visio
     """Validate a new value for one vision section; returns (stored value, new vision)."""
     if section not in VISION_SECTIONS:
         raise Rejected(f"unknown vision section {section!r}; one of {', '.join(VISION_SECTIONS)}")
+    for loc, problem in control_problems(value):
+        raise Rejected(f"vision {section}: {_at(loc)}{problem}")
     if section in _LIST_SECTIONS and isinstance(value, str):
         value = [v.strip() for v in value.replace(";", "\n").splitlines() if v.strip()]
     try:
@@ -58,11 +68,39 @@ def adjusted_constraints(current: Constraints, changes: dict[str, Any]) -> dict[
         raise Rejected(
             f"unknown constraint {unknown[0]!r}; one of {', '.join(Constraints.model_fields)}"
         )
+    for loc, problem in control_problems(changes):
+        raise Rejected(f"{'.'.join(str(p) for p in loc)}: {problem}")
     try:
-        merged = Constraints.model_validate(current.model_dump() | changes)
+        # As strictly as a production file: `true` is not 1, "3" is not a number.
+        merged = validate_strictly(Constraints, current.model_dump(mode="json") | changes)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "constraints"
         raise Rejected(f"{field}: {first['msg']}") from None
+    except (RecursionError, ValueError):
+        raise Rejected(f"{next(iter(changes))}: a value nested too deeply to take") from None
+    for found in constraint_problems(merged):
+        if found.loc[0] in changes:  # a file's model name, refused the way the file is
+            raise Rejected(f"{'.'.join(str(p) for p in found.loc)}: {found.message}")
     dumped = merged.model_dump(mode="json")
     return {key: dumped[key] for key in changes}
+
+
+def checked_text(what: str, text: str, limit: int = MAX_DIRECTION) -> str:
+    """A human's direction (feedback, an override, a vision's reason), stripped; refused when
+    empty, longer than `limit` characters, or holding a terminal control character."""
+    text = text.strip()
+    if not text:
+        raise Rejected(f"{what} needs a text")
+    if len(text) > limit:
+        raise Rejected(
+            f"{what} is {len(text):,} characters; at most {limit:,} (say it shorter: every "
+            "prompt that reads it pays for each one)"
+        )
+    if (problem := control_problem(text)) is not None:
+        raise Rejected(f"{what} {problem}")
+    return text
+
+
+def _at(loc: tuple[str | int, ...]) -> str:
+    return "".join(f"[{part}]" for part in loc) + (": " if loc else "")
