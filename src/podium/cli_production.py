@@ -36,7 +36,13 @@ from podium.domain.loading import (
     ProductionFileError,
     too_deep,
 )
-from podium.domain.production import ProductionSpec, model_name_problem
+from podium.domain.production import (
+    MAX_DIRECTION,
+    MAX_REPLY_BYTES,
+    Constraints,
+    ProductionSpec,
+    model_name_problem,
+)
 from podium.domain.state import ProductionView, UnreadableLog
 from podium.domain.text import clip
 from podium.engine.engine import AutoApprove, Engine
@@ -44,6 +50,7 @@ from podium.llm.types import is_rehearsal
 from podium.loader import read_production_file
 from podium.locations import default_db_path, remember
 from podium.locks import AlreadyRunning, EngineLock, LockError, holder
+from podium.seam.validators import Rejected, adjusted_constraints, checked_text
 from podium.store import (
     ConflictingWriter,
     DatabaseLocked,
@@ -468,6 +475,25 @@ def _deliver(db: Path, command: Command, *, quiet: bool = False) -> int:
     return _guarded(go)
 
 
+def _decide_problem(args: argparse.Namespace, action: Action) -> str | None:
+    """Bad input `decide` can tell before anything is recorded, in the engine's words."""
+    if args.count is not None and not 2 <= args.count <= 6:
+        return f"--count {args.count}: ask for 2 to 6 alternatives"
+    text = " ".join(args.text)
+    if action in (Action.FEEDBACK, Action.OVERRIDE) and text.strip():
+        replacing = action is Action.OVERRIDE and args.replace
+        what = "feedback" if action is Action.FEEDBACK else "the direction"
+        try:
+            checked_text(
+                "the replacement" if replacing else what,
+                text,
+                MAX_REPLY_BYTES if replacing else MAX_DIRECTION,
+            )
+        except Rejected as why:
+            return str(why)
+    return None
+
+
 def decide(args: argparse.Namespace) -> int:
     try:
         action = Action(args.action.replace("-", "_"))
@@ -475,6 +501,9 @@ def decide(args: argparse.Namespace) -> int:
         warn(
             f"podium: unknown action {args.action!r}; one of " + ", ".join(a.value for a in Action)
         )
+        return EXIT_BAD_INPUT
+    if (problem := _decide_problem(args, action)) is not None:
+        warn(f"podium: {problem}; nothing was recorded")
         return EXIT_BAD_INPUT
     text = " ".join(args.text)
     target = args.escalation_id
@@ -485,7 +514,7 @@ def decide(args: argparse.Namespace) -> int:
         extra["agent"] = text
     if args.replace:
         extra["replace"] = True
-    if args.count:
+    if args.count is not None:
         extra["count"] = args.count
     command = Command(
         id=_command_id(args),
@@ -535,6 +564,11 @@ def constraints(args: argparse.Namespace) -> int:
         changes[key.strip()] = _value(value.strip())
     if (deep := too_deep(changes)) is not None:  # it could not even be stored
         warn(f"podium: {deep[0]}: nested more than {MAX_NESTING} levels deep; no constraint is")
+        return EXIT_BAD_INPUT
+    try:  # the fields are independent: checked against the defaults, as the engine will
+        adjusted_constraints(Constraints(), changes)
+    except Rejected as why:
+        warn(f"podium: {why}; nothing was recorded")
         return EXIT_BAD_INPUT
     command = Command(
         id=_command_id(args),

@@ -402,3 +402,56 @@ def test_terminal_controls_in_arguments_are_refused_and_nothing_is_recorded(
         assert line.endswith("; remove it (nothing was done)"), line
         assert "\x1b" not in err and "\x9b" not in err
     assert _rows(waiting_db) == before
+
+
+# -- limits and strict values at the command line (issue 14 §5) ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["decide", "DB", "-", "request_alternatives", "--task", "treat", "--count", "0"],
+            "podium: --count 0: ask for 2 to 6 alternatives; nothing was recorded",
+        ),
+        (
+            ["decide", "DB", "-", "request_alternatives", "--task", "treat", "--count", "7"],
+            "podium: --count 7: ask for 2 to 6 alternatives; nothing was recorded",
+        ),
+        (
+            ["decide", "DB", "-", "feedback", "--task", "treat", "x" * 20_001],
+            "podium: feedback is 20,001 characters; at most 20,000",
+        ),
+        (
+            ["decide", "DB", "-", "override", "--task", "treat", "y" * 20_001],
+            "podium: the direction is 20,001 characters; at most 20,000",
+        ),
+        (
+            ["constraints", "DB", 'max_per_model={"gpt4":2}'],
+            "podium: max_per_model.gpt4: 'gpt4' names no provider",
+        ),
+        (
+            ["constraints", "DB", "max_concurrency=true"],
+            "podium: max_concurrency: Input should be a valid integer; nothing was recorded",
+        ),
+        (
+            ["constraints", "DB", 'retries="3"'],
+            "podium: retries: Input should be a valid integer; nothing was recorded",
+        ),
+        (
+            ["constraints", "DB", 'max_per_model={"rehearsal/\\u001b]0;x\\u0007":2}'],
+            "podium: max_per_model.rehearsal/",
+        ),
+    ],
+)
+def test_values_a_file_would_refuse_are_refused_at_once(
+    waiting_db: Path, args: list[str], message: str
+) -> None:
+    before = _rows(waiting_db)
+    result = podium(*[str(waiting_db) if a == "DB" else a for a in args])
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith(message), line
+    assert line.endswith("nothing was recorded"), line
+    assert "\x1b" not in line
+    assert _rows(waiting_db) == before

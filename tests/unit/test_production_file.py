@@ -906,6 +906,7 @@ def test_an_escape_in_a_key_is_refused_too() -> None:
     [issue] = caught.value.issues
     assert issue.field == "models.settings.rehearsal/\x1b[2J"
     assert issue.message.startswith("the key holds ESC (U+001B)")
+    assert "\x1b" not in str(issue)  # the key is shown sanitized
 
 
 _FREE_TEXT = re.compile(

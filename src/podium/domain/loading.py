@@ -19,7 +19,7 @@ from typing import Any, TypeVar, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from podium.domain.production import MAX_TASKS, ProductionSpec, cross_check
-from podium.domain.text import control_problem
+from podium.domain.text import control_problem, sanitize
 
 Loc = tuple[str | int, ...]
 
@@ -34,7 +34,8 @@ class FileIssue:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.source}:{self.line}: {self.field}: {self.message}"
+        # The field may be a key of the file's and the message quote it: shown sanitized.
+        return sanitize(f"{self.source}:{self.line}: {self.field}: {self.message}")
 
 
 class ProductionFileError(Exception):

@@ -44,6 +44,7 @@ from podium.domain.loading import control_problems
 from podium.domain.production import MAX_DIRECTION, MAX_REPLY_BYTES
 from podium.domain.state import ProductionView
 from podium.domain.tasks import TaskKind, TaskState
+from podium.domain.text import sanitize
 from podium.seam.protocol import CommandResult
 from podium.seam.validators import (
     Rejected,
@@ -214,7 +215,7 @@ class CommandHandler:
                     "or give a direction instead"
                 ) from None
             for loc, problem in control_problems(content.model_dump(mode="json")):
-                raise Rejected(f"the replacement's {'.'.join(map(str, loc))} {problem}")
+                raise Rejected(f"the replacement's {sanitize('.'.join(map(str, loc)))} {problem}")
 
             def replace() -> None:
                 previous = record.artifact_id

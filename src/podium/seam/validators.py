@@ -18,7 +18,7 @@ from podium.domain.production import (
 )
 from podium.domain.state import ProductionView
 from podium.domain.tasks import TaskKind, TaskState
-from podium.domain.text import control_problem
+from podium.domain.text import control_problem, sanitize
 from podium.domain.vision_uses import uses_section
 
 
@@ -69,7 +69,7 @@ def adjusted_constraints(current: Constraints, changes: dict[str, Any]) -> dict[
             f"unknown constraint {unknown[0]!r}; one of {', '.join(Constraints.model_fields)}"
         )
     for loc, problem in control_problems(changes):
-        raise Rejected(f"{'.'.join(str(p) for p in loc)}: {problem}")
+        raise Rejected(f"{_dotted(loc)}: {problem}")
     try:
         # As strictly as a production file: `true` is not 1, "3" is not a number.
         merged = validate_strictly(Constraints, current.model_dump(mode="json") | changes)
@@ -81,7 +81,7 @@ def adjusted_constraints(current: Constraints, changes: dict[str, Any]) -> dict[
         raise Rejected(f"{next(iter(changes))}: a value nested too deeply to take") from None
     for found in constraint_problems(merged):
         if found.loc[0] in changes:  # a file's model name, refused the way the file is
-            raise Rejected(f"{'.'.join(str(p) for p in found.loc)}: {found.message}")
+            raise Rejected(f"{_dotted(found.loc)}: {found.message}")
     dumped = merged.model_dump(mode="json")
     return {key: dumped[key] for key in changes}
 
@@ -103,4 +103,9 @@ def checked_text(what: str, text: str, limit: int = MAX_DIRECTION) -> str:
 
 
 def _at(loc: tuple[str | int, ...]) -> str:
-    return "".join(f"[{part}]" for part in loc) + (": " if loc else "")
+    return sanitize("".join(f"[{part}]" for part in loc)) + (": " if loc else "")
+
+
+def _dotted(loc: tuple[str | int, ...]) -> str:
+    """A path into a value for a message: its keys are the user's, so shown sanitized."""
+    return sanitize(".".join(str(part) for part in loc))
