@@ -14,6 +14,7 @@ from pathlib import Path
 from podium.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, say, warn
 from podium.export.exporter import ExportInputError, ExportWriteError, export_production_sync
 from podium.store import CorruptDatabase, StoreError
+from podium.store.errors import ENVIRONMENT_ERRORS
 from podium.store.salvage import Salvage
 
 _NAMED = 10  # skipped seqs named on stderr; the README names more
@@ -36,6 +37,9 @@ def export(args: argparse.Namespace) -> int:
             "exports what can still be read."
         )
         return EXIT_BAD_INPUT
+    except ENVIRONMENT_ERRORS as exc:  # locked, read-only, full: as every command says them
+        warn(f"podium: {exc}")
+        return EXIT_FAILED
     except (StoreError, ExportInputError) as exc:
         warn(f"podium: {exc}")
         return EXIT_BAD_INPUT

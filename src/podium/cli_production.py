@@ -51,16 +51,9 @@ from podium.loader import read_production_file
 from podium.locations import default_db_path, remember
 from podium.locks import AlreadyRunning, EngineLock, LockError, holder
 from podium.seam.validators import Rejected, adjusted_constraints, checked_text
-from podium.store import (
-    ConflictingWriter,
-    DatabaseLocked,
-    DiskFull,
-    EventStore,
-    NotAPodiumDatabase,
-    ReadOnlyDatabase,
-    StoreError,
-)
+from podium.store import EventStore, NotAPodiumDatabase, StoreError
 from podium.store.db import BUSY_TIMEOUT_S
+from podium.store.errors import ENVIRONMENT_ERRORS
 from podium.store.files import prepare as prepare_database
 from podium.store.files import read_only_uri
 
@@ -78,11 +71,6 @@ EXIT_BY_STATE = {
 
 class UserError(Exception):
     """Bad input the user can fix: printed as one message, exit 2."""
-
-
-# The environment refused (read-only, full, locked, another writer): exit 1, as a lock the file
-# system refuses is. Everything else wrong with a database given is bad input: exit 2.
-ENVIRONMENT_ERRORS = (ReadOnlyDatabase, DiskFull, DatabaseLocked, ConflictingWriter)
 
 
 def _unroutable(models: Iterable[str]) -> dict[str, str]:

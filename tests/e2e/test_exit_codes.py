@@ -52,9 +52,15 @@ def inbox_all(db: Path) -> dict[str, dict[str, object]]:
 
 
 def recorded_ids(db: Path) -> list[str]:
+    """The commands recorded, in the command channel or in the log."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        return [row[0] for row in conn.execute("SELECT id FROM commands ORDER BY rowid")]
+        channel = [row[0] for row in conn.execute("SELECT id FROM commands ORDER BY rowid")]
+        logged = conn.execute(
+            "SELECT json_extract(payload, '$.command.id') FROM events "
+            "WHERE kind = 'command_recorded' ORDER BY seq"
+        )
+        return channel + [row[0] for row in logged if row[0] not in channel]
     finally:
         conn.close()
 
@@ -229,6 +235,8 @@ def test_detach_of_a_damaged_database_exits_1_with_its_reason(tmp_path: Path) ->
     flip_event_bytes(db)
     Path(f"{db}.lock").unlink()
     result = podium("resume", str(db), "--detach", env=env)
+    if "is running in the background" in result.stdout:  # before the fix: stop what it left
+        os.kill(int(result.stdout.split("(process ")[1].split(")")[0]), signal.SIGKILL)
     assert result.returncode == 1, (result.stdout, result.stderr)
     assert "is running in the background" not in result.stdout
     assert "stopped at once" in result.stderr and "damaged" in result.stderr
@@ -268,11 +276,13 @@ def test_status_on_a_crashed_engines_database_says_crashed(tmp_path: Path) -> No
     path = production(tmp_path, explicit(TWO, FAST))
     db = tmp_path / "p.db"
     assert podium("run", str(path), "--detach", "--db", str(db), env=env).returncode == 0
-    running = json.loads(podium("status", str(db), "--json").stdout)
-    assert running["engine"] == "running" and running["pid"] == holder(db)
     pid = holder(db)
     assert pid is not None
-    os.kill(pid, signal.SIGKILL)
+    try:
+        running = json.loads(podium("status", str(db), "--json").stdout)
+        assert running["engine"] == "running" and running["pid"] == pid
+    finally:
+        os.kill(pid, signal.SIGKILL)
     wait_for(lambda: holder(db) is None, "the lock to be dropped")
     data = json.loads(podium("status", str(db), "--json").stdout)
     assert data["engine"] == "crashed" and data["pid"] is None

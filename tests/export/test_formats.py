@@ -26,7 +26,7 @@ from podium.domain.text import PLACEHOLDER
 from podium.export import markdown as md
 from podium.export.bible import bible
 from podium.export.decisions import decision_log
-from podium.export.exporter import render, write
+from podium.export.exporter import MANIFEST, render, write
 from podium.export.manuscript import manuscript
 from podium.export.shotlist import cue_sheet, shot_list
 
@@ -282,7 +282,7 @@ def test_written_files_leave_no_temporary_files(tmp_path: Path) -> None:
     log = _film_with_decisions()
     out = tmp_path / "deep" / "out"
     written = write(render(log.source), out)
-    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in written)
+    assert sorted(p.name for p in out.iterdir()) == sorted([MANIFEST, *(p.name for p in written)])
     assert (out / "README.md") in written and (out / "decisions.jsonl") in written
     readme = (out / "README.md").read_text(encoding="utf-8")
     assert "[documents.md](documents.md)" in readme

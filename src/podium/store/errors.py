@@ -105,3 +105,7 @@ class CommandConflict(StoreError):
     def __init__(self, message: str, command_id: str) -> None:
         super().__init__(message)
         self.command_id = command_id
+
+
+# The environment refused, not the input: every command exits 1 for these (2 for the rest).
+ENVIRONMENT_ERRORS = (ReadOnlyDatabase, DiskFull, DatabaseLocked, ConflictingWriter)
