@@ -228,6 +228,11 @@ class ProductionSpec(Model):
     def model_for(self, agent: AgentSpec) -> str:
         return agent.model or self.models.default
 
+    def reply_limit(self, model: str) -> int:
+        """The longest reply taken from `model`, in UTF-8 bytes (`max_reply_bytes`)."""
+        settings = self.models.settings.get(model)
+        return settings.max_reply_bytes if settings is not None else MAX_REPLY_BYTES
+
     def models_in_use(self) -> list[tuple[Loc, str]]:
         """Each model the crew calls, with where the file names it (for errors that point there)."""
         places: list[tuple[Loc, str]] = [

@@ -148,7 +148,7 @@ class AgentRunner:
             result: CompletionResult | None = None
             try:
                 result = await self._stream(request, record, agent_id)
-                parsed = parse(result)
+                parsed = parse(within_limit(result, engine.spec.reply_limit(request.model)))
             except LLMError as error:
                 self._finished(request, record, result, error)
                 if not error.retryable or retry == limits.retries:
@@ -713,6 +713,22 @@ def _content(schema: type[Content], result: CompletionResult) -> Content:
             FailureKind.MALFORMED_OUTPUT,
             f"the reply is not a valid {schema.__name__}: {exc.error_count()} problem(s)",
         ) from None
+
+
+def within_limit(result: CompletionResult, limit: int) -> CompletionResult:
+    """The reply, unless it is longer than `limit` UTF-8 bytes: then it is malformed output
+    (retried like any; its cost is booked by the caller, as for any failed parse)."""
+    text = result.text
+    if len(text) * 4 <= limit:  # no reply of this many characters can be over
+        return result
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size <= limit:
+        return result
+    raise LLMError(
+        FailureKind.MALFORMED_OUTPUT,
+        f"the reply is {size:,} bytes; at most {limit:,} are taken "
+        "(raise models.settings.<model>.max_reply_bytes if it must be longer)",
+    )
 
 
 def _write_file(path: Path, data: bytes) -> None:
