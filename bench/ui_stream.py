@@ -2,8 +2,9 @@
 
 `StreamingSource` is a `ProductionSource` (what `PodiumApp` draws from) whose agents stream
 `OutputChunk` events at a fixed total rate, round-robin, each event persisted through a real
-`EventStore` and folded into the view and handed to the screen's feed exactly as
-`Engine.emit` does. No model runs, so the figure is the screen's own cost (and the store's).
+`EventStore`, folded into the view and handed to the screen's change streams exactly as
+`Engine.emit` and `InProcessSource` do. No model runs, so the figure is the screen's own cost
+(and the store's).
 
 `BenchApp` is `PodiumApp` with one extra binding, F12, whose action time-stamps its arrival:
 the latency of a key is from the moment it is posted to the driver to that handler.
@@ -69,6 +70,7 @@ class StreamingSource:
         self.rate = rate
         self.sent = 0
         self._listeners: list[Callable[[int, Any], None]] = []
+        self._streams: list[Any] = []  # the screen's change queues (also listeners)
         self._stopped = asyncio.Event()
 
     @classmethod
@@ -109,14 +111,41 @@ class StreamingSource:
     def view(self) -> Any:
         return self._view
 
-    def subscribe(self, listener: Callable[[int, Any], None]) -> Callable[[], None]:
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+    @property
+    def attached(self) -> bool:
+        return False
+
+    @property
+    def engine_lost(self) -> str | None:
+        return None
+
+    @property
+    def resume_hint(self) -> str:
+        return "podium resume ui-bench.db"
+
+    def subscribe(self) -> Any:
+        from podium.seam.stream import ChangeQueue
+
+        queue = ChangeQueue()
+        self._listeners.append(queue)
+        self._streams.append(queue)
+
+        def forget() -> None:
+            self._listeners.remove(queue)
+            self._streams.remove(queue)
+
+        queue.when_closed(forget)
+        return queue
 
     async def submit(self, command: Any) -> Any:
-        from podium.engine.engine import CommandResult
+        from podium.seam.protocol import CommandResult
 
         return CommandResult(command.id, False, "the bench takes no commands")
+
+    def export(self, folder: Path) -> list[Path]:
+        from podium.seam.protocol import ExportFailed
+
+        raise ExportFailed("the bench exports nothing")
 
     async def run(self) -> Any:
         """Stream until stopped: `rate` chunks a second in bursts every TICK_S."""
@@ -142,7 +171,11 @@ class StreamingSource:
         return self._view.state
 
     def request_stop(self, reason: str = "stopped") -> None:
+        """Stop streaming; the screen's change streams end too (the bench waits for every
+        worker to complete)."""
         self._stopped.set()
+        for queue in list(self._streams):
+            queue.close()
 
     # -- as Engine.emit does -----------------------------------------------------------------
 
