@@ -191,7 +191,7 @@ def parse_fountain(text: str) -> Screenplay:
         _read_paragraph(paragraph, located)
     _check_dual(located)
     if not located:
-        last = lines[-1][0] if lines else 1
+        last = max((n for n, line in lines if line.strip()), default=1)
         raise ParseError(last, "there is no scene; start one with a heading like INT. HOUSE - DAY")
     first_line, first = located[0]
     if first.kind is not Kind.SCENE_HEADING:
@@ -674,9 +674,9 @@ def _friendly(problem: Any, name: str) -> str:
     if kind in {"missing", "string_too_short", "too_short"}:
         return f"{name} is empty; fill it in"
     if kind == "greater_than_equal":
-        return f"{name} must be {ctx['ge']} or more, not {value}"
+        return f"{name} must be {ctx['ge']:g} or more, not {value:g}"
     if kind == "less_than_equal":
-        return f"{name} must be at most {ctx['le']}, not {value}"
+        return f"{name} must be at most {ctx['le']:g}, not {value:g}"
     if kind == "literal_error":
         return f"{name} must be {ctx['expected']}, not {value!r}"
     return f"{name}: {problem['msg']}"
@@ -709,7 +709,7 @@ def _parse_markdown(cls: type[Content], text: str) -> Content:
             raise ParseError(section.line, f"a second {found.label} section; keep only one")
         lines[found.name] = section.line
         data[found.name] = _value(found, section)
-    last = len(text.split("\n"))
+    last = len(text.rstrip().split("\n"))
     labels = {f.name: f.label for f in fields}
     return _validated(
         cls, data, lambda name: lines.get(name, last), lambda name: f"the {labels[name]} section"
@@ -873,7 +873,7 @@ def _parse_table(cls: type[Content], text: str) -> Content:
     if notes and cls is not EditPlan:
         raise ParseError(1, f"{table.what} has no notes; delete the lines that start with '#'")
     skipped = len(notes)
-    reader = csv.reader(io.StringIO("\n".join(lines[skipped:])), strict=True)
+    reader = csv.reader(io.StringIO("\n".join(lines[skipped:])), strict=True, skipinitialspace=True)
     header: list[str] | None = None
     index: dict[str, int] = {}
     items: list[dict[str, Any]] = []
@@ -897,7 +897,9 @@ def _parse_table(cls: type[Content], text: str) -> Content:
             items.append(_row(table, index, row, start))
             where.append(start)
     except csv.Error as error:
-        raise ParseError(reader.line_num + skipped, f"not valid CSV ({error})") from None
+        raise ParseError(
+            done + 1 + skipped, f"this row is not valid CSV ({error}); check its double quotes"
+        ) from None
     if header is None:
         raise ParseError(
             skipped + 1, f"no header; the first line names the columns: {', '.join(table.columns)}"
