@@ -400,7 +400,11 @@ def inbox(args: argparse.Namespace) -> int:
         if not items:
             say("the inbox is empty")
         for item in items:
-            what = f"[{', '.join(item['actions'])}]" if item["open"] else f"— {item['resolution']}"
+            what = (
+                f"[{', '.join(item['actions'])}]"
+                if item["open"]
+                else f"— {clip(item['resolution'] or '', 200)}"
+            )
             title = clip(item["title"], 200)
             say(f"{item['id']:<5} {item['priority']:<8} {item['kind']:<14} {title}  {what}")
             if item["detail"] and item["detail"] != item["title"]:

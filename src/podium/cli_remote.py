@@ -252,6 +252,7 @@ def _describe(db: Path) -> dict[str, Any]:
 
 
 def ps(args: argparse.Namespace) -> int:
+    from podium.domain.text import clip, flatten
     from podium.locations import data_dir, known_databases
 
     folder = data_dir() / "productions"
@@ -268,16 +269,17 @@ def ps(args: argparse.Namespace) -> int:
     say(f"{'TITLE':<28} {'STATE':<22} {'TASKS':<12} {'LAST EVENT':<10}  DATABASE")
     for row in rows:
         if row["state"] == "unreadable":
-            say(f"{'?':<28} {'unreadable':<22} {'':<12} {'':<10}  {row['db']}")
-            say(f"  {row['detail']}")
+            say(f"{'?':<28} {'unreadable':<22} {'':<12} {'':<10}  {flatten(row['db'])}")
+            say(f"  {flatten(row['detail'])}")
             continue
         state = row["state"]
         if state == "waiting":
             state = f"waiting on you ({row['open_escalations']})"
         tasks = f"{row['tasks_done']}/{row['tasks']} done"
+        title = clip(row["title"] or "?", 28)  # stored text: shown sanitized
         say(
-            f"{row['title']:<28.28} {state:<22} {tasks:<12} {_age(row['age_s']) + ' ago':<10}  "
-            f"{row['db']}"
+            f"{title:<28} {state:<22} {tasks:<12} {_age(row['age_s']) + ' ago':<10}  "
+            f"{flatten(row['db'])}"
         )
     return EXIT_OK
 

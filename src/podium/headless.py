@@ -28,7 +28,7 @@ from podium.domain.events import (
 )
 from podium.domain.state import ProductionView
 from podium.domain.tasks import TaskState
-from podium.domain.text import sanitize
+from podium.domain.text import clip, flatten, sanitize
 
 if TYPE_CHECKING:
     from podium.engine.engine import Engine
@@ -85,13 +85,13 @@ class Reporter:
                 record = self.view.tasks.get(payload.task_id)
                 who = record.spec.assignee if record else ""
                 line = Text(f"{_GLYPH[payload.state]} {payload.task_id} ({who}): ")
-                line.append(f"{payload.state.value}; {payload.reason}")
+                line.append(f"{payload.state.value}; {flatten(payload.reason)}")
                 self.console.print(line, highlight=False)
             self._refresh()
         elif isinstance(payload, EscalationOpened):
             esc = payload.escalation
             line = Text(f"! {esc.id} {esc.kind.value}: ", style="bold")
-            line.append(esc.title, style="")
+            line.append(flatten(esc.title), style="")
             self.console.print(line, highlight=False)
 
     def _refresh(self, force: bool = False) -> None:
@@ -108,7 +108,9 @@ class Reporter:
         for phase, counts in phases.items():
             total = counts["done"] + counts["open"]
             if phase not in self._bars:
-                self._bars[phase] = self.progress.add_task(f"  {phase}", total=total, extra="")
+                self._bars[phase] = self.progress.add_task(
+                    f"  {clip(phase, 40)}", total=total, extra=""
+                )
             self.progress.update(self._bars[phase], total=total, completed=counts["done"])
         done = sum(c["done"] for c in phases.values())
         total = sum(c["done"] + c["open"] for c in phases.values()) or 1
@@ -124,8 +126,8 @@ def summary_lines(view: ProductionView, db: str) -> list[Text]:
     makespan = view.makespan_s()
     lines = [
         Text(
-            f"{view.spec.production.title if view.spec else 'production'}: {view.state.value}"
-            f" ({view.state_reason})",
+            f"{flatten(view.spec.production.title) if view.spec else 'production'}: "
+            f"{view.state.value} ({flatten(view.state_reason)})",
             style="bold",
         ),
         Text("tasks: " + ", ".join(f"{v} {k}" for k, v in counts.items())),
@@ -140,7 +142,7 @@ def summary_lines(view: ProductionView, db: str) -> list[Text]:
         lines.append(Text(f"waiting on the Orchestrator ({len(waiting)}):", style="bold"))
         for esc in waiting:
             line = Text(f"  {esc.id}  {esc.kind.value:<14} ")
-            line.append(esc.title)
+            line.append(flatten(esc.title))
             line.append(f"  [{', '.join(a.value for a in esc.actions)}]", style="dim")
             lines.append(line)
         lines.append(Text(f"decide with: podium decide {db} ID ACTION [TEXT]", style="dim"))

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from difflib import get_close_matches
 from enum import StrEnum
-from typing import Annotated
 
-from pydantic import AfterValidator, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from podium.domain.agents import AgentSpec, Role, reports_to_cycle
 from podium.domain.base import Identifier, Model, Seconds
@@ -19,16 +18,6 @@ Loc = tuple[str | int, ...]
 
 FINITE = ConfigDict(allow_inf_nan=False)
 """For limits and settings: `inf` or `nan` in a file is a mistake, never "no limit"."""
-
-
-def not_blank(text: str) -> str:
-    if text and not text.strip():
-        raise ValueError("only whitespace; write the text, or leave the key out if it is optional")
-    return text
-
-
-Required = Annotated[str, AfterValidator(not_blank)]
-"""Text that must say something: whitespace alone is as good as missing."""
 
 
 class Format(StrEnum):
@@ -43,17 +32,17 @@ class Format(StrEnum):
 
 
 class ProductionInfo(Model):
-    title: Required = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200)
     format: Format
     logline: str = Field(default="", max_length=1000)
-    brief: Required = Field(min_length=1, max_length=50_000)
+    brief: str = Field(min_length=1, max_length=50_000)
     episodes: int | None = Field(default=None, ge=1, le=200, description="Series only.")
     chapters: int | None = Field(default=None, ge=1, le=200, description="Illustrated stories.")
     scenes: int | None = Field(default=None, ge=1, le=500, description="Films: scenes to write.")
 
 
 class Character(Model):
-    name: Required = Field(min_length=1, max_length=120)
+    name: str = Field(min_length=1, max_length=120)
     description: str = Field(default="", max_length=4000)
     arc: str = Field(default="", max_length=4000)
     voice: str = Field(default="", max_length=2000)
@@ -68,7 +57,7 @@ class Vision(Model):
     """The Orchestrator's vision. Versioned: clarifying it makes a new version, never an edit."""
 
     version: int = Field(default=1, ge=1)
-    premise: Required = Field(min_length=1, max_length=MAX_DIRECTION)
+    premise: str = Field(min_length=1, max_length=MAX_DIRECTION)
     themes: list[str] = Field(default_factory=list)
     tone: str = Field(default="", max_length=4000)
     audience: str = Field(default="", max_length=2000)
@@ -452,11 +441,17 @@ def constraint_problems(constraints: Constraints) -> list[CrossCheckError]:
 
 
 def _blank_text(spec: ProductionSpec) -> list[CrossCheckError]:
-    """Required text the other models' fields take as any string: whitespace alone is
-    as good as missing."""
+    """Required text of whitespace alone, as good as missing. Checked at the door (here and
+    by `podium vision`), not by the models, so a database an older podium wrote still loads."""
     places: list[tuple[Loc, str]] = [
-        (("tasks", i, "title"), t.title) for i, t in enumerate(spec.tasks)
+        (("production", "title"), spec.production.title),
+        (("production", "brief"), spec.production.brief),
+        (("vision", "premise"), spec.vision.premise),
     ]
+    places += [
+        (("vision", "characters", i, "name"), c.name) for i, c in enumerate(spec.vision.characters)
+    ]
+    places += [(("tasks", i, "title"), t.title) for i, t in enumerate(spec.tasks)]
     for i, rule in enumerate(spec.validators):
         for field in ("terms", "characters"):
             values = getattr(rule, field, None)

@@ -53,6 +53,7 @@ from podium.domain.events import (
 from podium.domain.policy import Territory
 from podium.domain.production import Constraints, ProductionSpec, Vision
 from podium.domain.tasks import TaskSpec, TaskState
+from podium.domain.text import sanitize, sanitize_tree, tree_is_clean
 from podium.domain.validators import Finding
 
 TAIL_CHARS = 400
@@ -243,7 +244,8 @@ class ProductionView:
 
     def _production_opened(self, p: ProductionOpened, ts: float) -> None:
         try:
-            spec = ProductionSpec.model_validate(p.spec)
+            # Sanitized: a file an older podium took without today's door may hold escapes.
+            spec = ProductionSpec.model_validate(_shown(p.spec))
         except ValidationError as exc:
             where = ".".join(str(part) for part in exc.errors()[0]["loc"])
             raise UnreadableLog(
@@ -428,7 +430,7 @@ class ProductionView:
     def _feedback(self, p: Feedback, ts: float) -> None:
         agent = self.agents.get(p.agent_id)
         if agent is not None:
-            agent.feedback.append(p.text)
+            agent.feedback.append(sanitize(p.text))
 
     def _task_state(self, p: TaskStateChanged, ts: float) -> None:
         task = self.tasks.get(p.task_id)
@@ -484,6 +486,8 @@ class ProductionView:
     def _vision(self, p: VisionAmended) -> None:
         if self.vision is None:
             return
+        if not tree_is_clean([p.value, p.reason], 64):  # stored by an older podium
+            p = p.model_copy(update={"value": _shown(p.value), "reason": sanitize(p.reason)})
         self.vision = Vision.model_validate(
             self.vision.model_dump() | {p.section: p.value, "version": p.version}
         )
@@ -580,3 +584,8 @@ __all__ = [
     "fold",
     "DebateState",
 ]
+
+
+def _shown(value: Any) -> Any:
+    """A stored value with its text sanitized; as it is (no copy) when nothing needs it."""
+    return value if tree_is_clean(value, 64) else sanitize_tree(value)

@@ -52,6 +52,8 @@ def amended_vision(vision: Vision, section: str, value: Any) -> tuple[Any, Visio
         raise Rejected(f"vision {section}: {_at(loc)}{problem}")
     if section in _LIST_SECTIONS and isinstance(value, str):
         value = [v.strip() for v in value.replace(";", "\n").splitlines() if v.strip()]
+    if section == "premise" and isinstance(value, str) and value and not value.strip():
+        raise Rejected("vision premise: only whitespace; write the premise")
     try:
         new = Vision.model_validate(
             vision.model_dump() | {section: value, "version": vision.version + 1}
