@@ -376,7 +376,7 @@ def _note(lines: list[Line], out: list[Located]) -> list[Line]:
     for index, (_, raw) in enumerate(lines):
         line = raw.strip()
         body = line[2:] if index == 0 else line
-        close = _note_close(body)
+        close = body.find("]]")  # the writer's `]`-joiner-`]` is not one
         if close < 0:
             parts.append(body)
             continue
@@ -390,11 +390,6 @@ def _note(lines: list[Line], out: list[Located]) -> list[Line]:
         out.append((number, ScriptElement(Kind.NOTE, unescape(note))))
         return lines[index + 1 :]
     raise ParseError(number, "this note opens with '[[' but never closes; end it with ']]'")
-
-
-def _note_close(text: str) -> int:
-    """Where `]]` closes a note in `text` (not a `]`-joiner-`]` the writer escaped), or -1."""
-    return text.find("]]")
 
 
 def _unforce(line: str) -> str:
