@@ -194,3 +194,65 @@ def test_a_model_name_without_a_provider_fails_validation_without_litellm(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert imported.stdout.split() == ["2", "False"]
+
+
+def test_a_file_with_terminal_escapes_is_refused_by_validate_and_run(tmp_path: Path) -> None:
+    """Issue 14 §2: every string carrying an escape refused at its line; nothing echoed raw."""
+    from tests.unit.test_production_file import HOSTILE, _inject
+
+    text, lines = _inject((ROOT / "sample_productions" / "last_light.toml").read_text(), HOSTILE)
+    path = tmp_path / "hostile.toml"
+    path.write_text(text, encoding="utf-8")
+    db = tmp_path / "hostile.db"
+
+    for args in (["validate", str(path)], ["run", str(path), "--headless", "--db", str(db)]):
+        result = podium(*args)
+        assert result.returncode == 2, result.stderr
+        assert "Traceback" not in result.stderr
+        control = {
+            int(line.split(":")[1])
+            for line in result.stderr.splitlines()
+            if line.endswith("a terminal control character; remove it")
+            or line.endswith("a bidirectional control, which reorders text on screen; remove it")
+        }
+        assert control == set(lines), args
+        for byte in ("\x1b", "\x07", "\x9b", "\u202e", "\r"):
+            assert byte not in result.stdout + result.stderr
+    assert not db.exists()
+
+
+def _peak_rss_mb(*args: str) -> tuple[int, str]:
+    """`podium ARGS`'s peak resident memory, measured by a fresh parent that runs nothing else."""
+    probe = (
+        "import resource, subprocess, sys\n"
+        "done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024\n"
+        "print(peak, done.returncode, done.stderr.splitlines()[0] if done.stderr else '')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, *_podium(), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    ).stdout.split(" ", 2)
+    assert out[1] == "2", out
+    return int(out[0]), out[2]
+
+
+def test_validate_stays_under_200_mb_on_any_input(tmp_path: Path) -> None:
+    """Issue 14 §5: a 10 MB line cost 1.25 GB; a file of 100,000 wrong values 124 MB."""
+    sample = (ROOT / "sample_productions" / "arctic_journey.toml").read_text(encoding="utf-8")
+    room = 1024 * 1024 - len(sample) - 100
+    cases = {
+        "ten_mb_line.toml": 'x = "' + "a" * 10_000_000 + '"\n',
+        "one_mib_line.toml": 'x = "' + "a" * (1024 * 1024 - 10) + '"\n',
+        "wrong_values.toml": sample.replace("themes = [", "themes = [" + "1," * 99_000, 1),
+        "too_many_values.toml": sample.replace("themes = [", "themes = [" + "1," * (room // 2), 1),
+    }
+    for name, text in cases.items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        assert path.stat().st_size <= 10_000_100
+        peak, first = _peak_rss_mb("validate", str(path))
+        assert peak < 200, (name, peak, first)

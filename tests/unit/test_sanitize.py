@@ -14,6 +14,7 @@ from podium.domain.loading import too_deep
 from podium.domain.text import (
     PLACEHOLDER,
     STRING_CAP,
+    control_problem,
     sanitize,
     sanitize_joined,
     sanitize_tree,
@@ -206,3 +207,48 @@ def test_cleaning_only_where_a_suspect_character_is_changes_nothing(raw: str) ->
     pattern = text_module._ESCAPES
     plain = pattern.sub(lambda m: m.group("keep") or PLACEHOLDER, raw)
     assert text_module._clean(raw) == plain
+
+
+# -- control_problem: what a human gives is refused, not cleaned ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("\x1b]52;c;SGVsbG8=\x07", "holds ESC (U+001B) at character 1, a terminal control"),
+        ("ab\x07", "holds BEL (U+0007) at character 3, a terminal control"),
+        ("x\ry", "holds a carriage return without a newline (U+000D) at character 2"),
+        ("tail\r", "holds a carriage return without a newline (U+000D) at character 5"),
+        ("\x7f", "holds DEL (U+007F) at character 1"),
+        ("a\x9b2J", "holds CSI (U+009B) at character 2"),
+        ("\x85", "holds U+0085 at character 1, a terminal control character"),
+        ("abc\u202edef", "holds U+202E at character 4, a bidirectional control"),
+        ("\u2066x\u2069", "holds U+2066 at character 1, a bidirectional control"),
+    ],
+)
+def test_control_problem_names_the_character_and_where(text: str, problem: str) -> None:
+    found = control_problem(text)
+    assert found is not None and found.startswith(problem), found
+    assert found.endswith("; remove it")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "plain",
+        "tab\tand\nnewline",
+        "windows\r\nline ends\r\n",
+        "[bold red]markup is text[/]",
+        "emoji 👩\u200d💻 and marks \u200e\u200f",
+        "مرحبا بالعالم",
+        "",
+    ],
+)
+def test_control_problem_takes_ordinary_text(text: str) -> None:
+    assert control_problem(text) is None
+
+
+@given(st.text())
+def test_text_control_problem_takes_holds_nothing_for_the_terminal(text: str) -> None:
+    if control_problem(text) is None:
+        assert not any(c in text for c in "\x1b\x9b\x9d\x07\x7f\u202e")
