@@ -119,3 +119,15 @@ async def test_live_constraints_the_file_takes_are_taken(tmp_path: Path) -> None
         assert engine.view.constraints.budget_usd == 5.0
     finally:
         await engine.store.close()
+
+
+async def test_a_premise_of_whitespace_alone_is_refused(tmp_path: Path) -> None:
+    engine = await _done(tmp_path)
+    try:
+        applied, detail = await _apply(
+            engine, Action.CLARIFY_VISION, section="premise", value="   "
+        )
+        assert not applied
+        assert detail == "vision premise: only whitespace; write the premise"
+    finally:
+        await engine.store.close()
