@@ -274,7 +274,9 @@ MODELS = (
 )
 
 
-def six_reviews(constraints: str, critic: str = "max_concurrency = 1\n") -> ProductionSpec:
+def six_reviews(
+    constraints: str, critic: str = "max_concurrency = 1\n", latency_ms: int = 60
+) -> ProductionSpec:
     """Six writers, each with a chapter the one critic reviews."""
     writers = crew(*[(f"w{n}", "writer") for n in range(1, 7)])
     critic_agent = f'[[crew]]\nid = "critic"\nrole = "editor"\nmodel = "rehearsal/critic"\n{critic}'
@@ -291,7 +293,7 @@ def six_reviews(constraints: str, critic: str = "max_concurrency = 1\n") -> Prod
         ]
     )
     return production(
-        MODELS
+        MODELS.replace("latency_ms = 60", f"latency_ms = {latency_ms}")
         + writers
         + critic_agent
         + chapters
@@ -385,7 +387,10 @@ async def test_image_calls_count_against_their_model(tmp_path: Path) -> None:
 
 
 async def test_a_live_resize_takes_effect_on_the_next_call(tmp_path: Path) -> None:
-    spec = six_reviews(CRITIC_AT_ONE.replace("max_per_agent = 2", "max_per_agent = 8"), critic="")
+    # Slower calls: the reviews still wait in line while the command is recorded and applied.
+    spec = six_reviews(
+        CRITIC_AT_ONE.replace("max_per_agent = 2", "max_per_agent = 8"), critic="", latency_ms=200
+    )
     engine, gateway = await open_counted(
         spec, tmp_path / "p.db", auto_approve=AutoApprove.ALL, keep_alive=True
     )
