@@ -182,6 +182,9 @@ class AgentRunner:
         self, request: CompletionRequest, record: TaskRecord, agent_id: str
     ) -> CompletionResult:
         engine = self.engine
+        store = engine.store
+        if store.congested:  # the disk is behind: wait for it before making more (backpressure)
+            await store.drained()
         stream = engine.gateway.complete(request)
         out = _Coalescer(engine, record.spec.id, agent_id, request.attempt)
         started = time.monotonic()
@@ -190,6 +193,8 @@ class AgentRunner:
             async for chunk in stream:
                 if chunk:
                     out.add(chunk)  # sanitized when sent, exactly as one by one
+                if store.congested:
+                    await store.drained()
         except asyncio.CancelledError:
             cut = True  # a time limit, a pause or a stop: the provider has still been paid
             raise

@@ -75,7 +75,7 @@ class EventStore:
         self._committed_seq = last_seq
         self._pending: list[Row] = []
         self._wake = asyncio.Event()
-        self._drained = asyncio.Event()  # set while the queue is under HIGH_WATER
+        self._drained = asyncio.Event()  # set once fewer than HIGH_WATER await their commit
         self._drained.set()
         self._progress = asyncio.Event()
         self._error: StoreError | None = None
@@ -197,8 +197,8 @@ class EventStore:
         """
         if not self._accepting:
             raise self._refusal()
-        if len(self._pending) >= CAPACITY:
-            raise StoreError(
+        if self._last_seq - self._committed_seq >= CAPACITY:
+            raise StoreError(  # a caller that ignored `congested` while the disk stood still
                 f"{self._path}: {CAPACITY:,} events wait for the disk, which has stopped keeping "
                 "up; the run stops here. Check that the disk is not stalled or full, then resume."
             )
@@ -214,11 +214,12 @@ class EventStore:
 
     @property
     def congested(self) -> bool:
-        """More than HIGH_WATER events wait for the writer: await `drained()` before emitting."""
-        return len(self._pending) >= HIGH_WATER
+        """HIGH_WATER events or more are not committed yet: await `drained()` before emitting."""
+        return self._last_seq - self._committed_seq >= HIGH_WATER
 
     async def drained(self) -> None:
-        """Return once the queue is back under HIGH_WATER, or the writer failed or stopped.
+        """Return once fewer than HIGH_WATER events wait for their commit, or the writer failed
+        or stopped.
 
         Cheap when the store is not congested. A failure is not raised here: the next `emit`
         or `flush` reports it.
@@ -459,7 +460,7 @@ class EventStore:
     def _notify(self) -> None:
         self._progress.set()
         self._progress = asyncio.Event()
-        if len(self._pending) < HIGH_WATER or self._error is not None or self._closed:
+        if not self.congested or self._error is not None or self._closed:
             self._drained.set()
 
     def _refusal(self) -> StoreError:
