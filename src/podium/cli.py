@@ -194,7 +194,49 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("db_path", metavar="DB")
     check.add_argument("--json", action="store_true", help="one JSON object on stdout")
     check.set_defaults(handler=_lazy("check", module="cli_check"))
+    _version_commands(commands)
     return parser
+
+
+def _version_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
+    """`show`, `diff`, `log` and `fork`: the Orchestrator's read tools on versions."""
+    show = commands.add_parser(
+        "show",
+        help="a task's version in its human format (Fountain, Markdown or CSV) on stdout",
+        description="Print a version of TASK (default: its current one) in its human format; "
+        "what it is (version N of M, author, status) goes to stderr, so `> FILE` is clean.",
+    )
+    show.add_argument("db_path", metavar="DB")
+    show.add_argument("task", metavar="TASK")
+    show.add_argument("--version", type=int, metavar="N", help="version N (1 is the first)")
+    show.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    show.set_defaults(handler=_lazy("show", module="cli_versions"))
+
+    diff = commands.add_parser(
+        "diff",
+        help="a unified diff of two versions of a task (default: the previous and the current)",
+    )
+    diff.add_argument("db_path", metavar="DB")
+    diff.add_argument("task", metavar="TASK")
+    diff.add_argument("a", type=int, nargs="?", metavar="A", help="the older version")
+    diff.add_argument("b", type=int, nargs="?", metavar="B", help="the newer (default: current)")
+    diff.set_defaults(handler=_lazy("diff", module="cli_versions"))
+
+    log = commands.add_parser(
+        "log", help="the production's history (decisions, versions, vision), with each seq"
+    )
+    log.add_argument("db_path", metavar="DB")
+    log.add_argument("--json", action="store_true", help="a JSON array on stdout")
+    log.set_defaults(handler=_lazy("log", module="cli_versions"))
+
+    fork = commands.add_parser(
+        "fork",
+        help="a new, independent production from the log up to a seq (resume it to diverge)",
+    )
+    fork.add_argument("db_path", metavar="DB")
+    fork.add_argument("--at", type=int, required=True, metavar="SEQ", help="the last event kept")
+    fork.add_argument("--db", dest="new", required=True, metavar="NEW", help="the new database")
+    fork.set_defaults(handler=_lazy("fork", module="cli_versions"))
 
 
 def _run_options(parser: argparse.ArgumentParser) -> None:

@@ -25,10 +25,9 @@ from podium.domain.production import Format
 from podium.domain.state import CommandRecord, ProductionView, TaskRecord
 from podium.domain.tasks import TaskState
 from podium.domain.text import PLACEHOLDER, sanitize
-
-# Work that stands until the Orchestrator says otherwise; drafts only count when nothing else does.
-USABLE = frozenset({ArtifactStatus.APPROVED, ArtifactStatus.ACCEPTED, ArtifactStatus.PROVISIONAL})
-REPLACED = frozenset({ArtifactStatus.SUPERSEDED, ArtifactStatus.OVERRIDDEN})
+from podium.domain.versions import REPLACED as REPLACED
+from podium.domain.versions import USABLE as USABLE
+from podium.domain.versions import current_of
 
 _SURROGATES = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
@@ -129,13 +128,8 @@ class ExportSource:
         return [a for a in found if a is not None and a.status not in REPLACED]
 
     def current(self, record: TaskRecord) -> Artifact | None:
-        """The artifact that represents the task: the latest standing one that was applied or
-        approved, else the latest draft. The Orchestrator's replacement is approved and last."""
-        standing = self.versions(record)
-        for artifact in reversed(standing):
-            if artifact.status in USABLE:
-                return artifact
-        return standing[-1] if standing else None
+        """The artifact that represents the task: its current version (`domain.versions`)."""
+        return current_of(self.view, record)
 
     def status_label(self, artifact: Artifact) -> str | None:
         """How unfinished an artifact is, in words for a reader; None when it is settled."""
