@@ -731,11 +731,13 @@ async def test_a_retry_gets_a_different_draw() -> None:
     assert outcomes == {"ok", "failed"}
 
 
-async def test_images_are_refused_clearly() -> None:
-    with pytest.raises(LLMError) as caught:
-        await backend().generate_image(ImageRequest("rehearsal/x", "a lighthouse", "illustrator"))
-    assert caught.value.kind is FailureKind.BAD_REQUEST
-    assert "models.image" in caught.value.message
+async def test_images_are_drawn_offline_as_png() -> None:
+    """The rehearsal model draws a stand-in (podium.llm.rehearsal.illustrator), free."""
+    request = ImageRequest("rehearsal/x", "Tam at a lighthouse in slate blue", "illustrator")
+    image = await backend().generate_image(request)
+    assert image.data.startswith(b"\x89PNG\r\n\x1a\n") and image.mime_type == "image/png"
+    assert image.cost_usd == 0.0
+    assert image.data == (await backend().generate_image(request)).data
 
 
 # --- streaming and timing --------------------------------------------------------------------

@@ -91,10 +91,20 @@ class RehearsalBackend:
         return CompletionStream(self._stream(request, time.perf_counter()))
 
     async def generate_image(self, request: ImageRequest) -> ImageResult:
-        raise LLMError(
-            FailureKind.BAD_REQUEST,
-            "the rehearsal model does not draw; configure models.image",
+        """A stand-in picture drawn from the prompt's words (illustrator), offline and free."""
+        from podium.llm.rehearsal.illustrator import draw
+        from podium.llm.rehearsal.sketch import from_prompt
+
+        started = time.perf_counter()
+        width, _, height = request.size.partition("x")
+        size = [min(2048, max(64, int(v))) if v.isdigit() else 1024 for v in (width, height)]
+        data = await asyncio.to_thread(draw, from_prompt(request.prompt), size[0], size[1])
+        return ImageResult(
+            data=data,
+            mime_type="image/png",
             model=request.model,
+            cost_usd=0.0,
+            latency_s=time.perf_counter() - started,
         )
 
     async def _stream(
