@@ -325,6 +325,7 @@ def status(args: argparse.Namespace) -> int:
         # `state` keeps DESIGN.md's five values; whether an engine runs it is said beside it.
         summary["engine"] = engine
         summary["pid"] = pid
+        summary["last_seq"] = view.last_seq  # the log's last event (`podium log`, `fork --at`)
         now = time.time()
         found = health.signals(view, now)
         summary["health"] = {
@@ -347,6 +348,7 @@ def status(args: argparse.Namespace) -> int:
             )
         for line in summary_lines(view, args.db_path):
             console.print(line)
+        console.print(f"last event: #{view.last_seq}", markup=False)
         console.print(f"health: {summary['health']['level']}", markup=False)
         for signal in found:
             console.print(f"  {signal.name}: {signal.value} ({signal.level.label})", markup=False)

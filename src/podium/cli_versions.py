@@ -344,6 +344,7 @@ def _entry(view: ProductionView, event: Event) -> dict[str, Any] | None:
         fields = {
             "kind": "escalation_resolved",
             "escalation_id": p.escalation_id,
+            "task_id": esc.task_id if esc is not None else None,
             "action": p.action.value,
             "command_id": p.command_id,
             "summary": f"{clip(p.escalation_id, 40)}{title} resolved: {p.action.value}"
