@@ -79,7 +79,8 @@ def read(source: str) -> dict[str, Any]:
     play = fountain.parse(io.StringIO(_prepare(source)))
     for p in play:
         if isinstance(p, Slug):
-            add("scene_heading", p.line)
+            number = str(p.scene_number) if p.scene_number is not None else None
+            add("scene_heading", p.line, number=number)
             if p.synopsis:
                 add("synopsis", p.synopsis)
         elif isinstance(p, Section):

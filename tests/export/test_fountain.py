@@ -421,10 +421,16 @@ def test_sample_screenplays_read_back(name: str, sample_db: Made, sample_export:
     assert plays, "the sample delivers a screenplay"
     for play in plays:
         fountain = (out / f"{play.stem}.fountain").read_text(encoding="utf-8")
-        assert fountain == to_fountain(play.script)
+        assert fountain == to_fountain(play.script, numbered=True)
         assert reread(fountain) == expected(play.script)
         fdx = (out / f"{play.stem}.fdx").read_text(encoding="utf-8")
         assert reread_fdx(fdx) == expected_fdx(play.script)
+        # Both files number the scenes 1, 2, 3… in order, as the PDF prints them.
+        numbers = [str(n) for n in range(1, len(play.slots) + 1)]
+        read = parse_fountain(fountain)["elements"]
+        assert [e["number"] for e in read if e["kind"] == "scene_heading"] == numbers
+        headings = ET.fromstring(fdx).iter("Paragraph")
+        assert [p.get("Number") for p in headings if p.get("Type") == "Scene Heading"] == numbers
 
 
 def test_a_film_is_one_screenplay_and_a_series_one_per_episode(

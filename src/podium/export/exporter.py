@@ -33,7 +33,10 @@ from podium.export.documents import documents
 from podium.export.fdx import to_fdx
 from podium.export.fountain import to_fountain
 from podium.export.manuscript import Image, manuscript
-from podium.export.screenplay import screenplays
+from podium.export.pagination import Paginated, paginate
+from podium.export.pdf import to_pdf
+from podium.export.report import report, to_json, to_markdown
+from podium.export.screenplay import ScreenplayFile, screenplays
 from podium.export.shotlist import cue_sheet, edit_plan, shot_list
 from podium.export.sources import ExportSource
 from podium.store import EventStore
@@ -146,12 +149,23 @@ def render(source: ExportSource, salvage: Salvage | None = None) -> list[Rendere
         if body is not None:
             out.append(Rendered(name, description, body.encode("utf-8")))
 
+    laid_out: list[tuple[ScreenplayFile, Paginated]] = []
     for play in screenplays(source):
         what = "the screenplay" if play.episode is None else f"episode {play.episode}"
         unfinished = sum(1 for slot in play.slots if slot.label)
         note = f" ({unfinished} of {len(play.slots)} scenes not yet approved)" if unfinished else ""
-        text(f"{play.stem}.fountain", f"{what} in Fountain{note}", to_fountain(play.script))
+        fountain = to_fountain(play.script, numbered=True)
+        text(f"{play.stem}.fountain", f"{what} in Fountain{note}", fountain)
         text(f"{play.stem}.fdx", f"{what} for Final Draft", to_fdx(play.script))
+        laid = paginate(play.script)
+        laid_out.append((play, laid))
+        out.append(
+            Rendered(
+                f"{play.stem}.pdf",
+                f"{what}: the shooting script, paginated, {laid.page_count} pages",
+                to_pdf(play.script, laid),
+            )
+        )
     written = manuscript(source)
     images: list[Image] = []
     if written is not None:
@@ -165,6 +179,9 @@ def render(source: ExportSource, salvage: Salvage | None = None) -> list[Rendere
     text("documents.md", "treatment, outlines, look book, reports", documents(source))
     text("bible.md", "the production bible: vision, its history, style, decisions", bible(source))
     text("decisions.jsonl", "every artifact's provenance and every command", decision_log(source))
+    figures = report(source, laid_out)
+    text("report.md", "the production report: runtime, pages, cut, cues", to_markdown(figures))
+    text("report.json", "the production report's figures as data", to_json(figures))
     text("README.md", "this index", index(source, out, salvage))
     return out
 

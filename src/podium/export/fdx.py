@@ -122,8 +122,12 @@ def _layout(
     return blocks, notes
 
 
-def _paragraph(parent: ET.Element, element: ScriptElement, new_page: bool) -> ET.Element:
+def _paragraph(
+    parent: ET.Element, element: ScriptElement, new_page: bool, number: int | None = None
+) -> ET.Element:
     attrs = {"Type": PARAGRAPH_TYPE[element.kind]}
+    if number is not None:
+        attrs["Number"] = str(number)  # the scene number, as Final Draft writes it
     if new_page:
         attrs["StartsNewPage"] = "Yes"
     paragraph = ET.SubElement(parent, "Paragraph", attrs)
@@ -131,7 +135,7 @@ def _paragraph(parent: ET.Element, element: ScriptElement, new_page: bool) -> ET
     return paragraph
 
 
-def _write_block(content: ET.Element, block: _Block) -> None:
+def _write_block(content: ET.Element, block: _Block, number: int | None = None) -> None:
     if block.dual:
         wrapper = ET.SubElement(
             content, "Paragraph", {"StartsNewPage": "Yes"} if block.new_page else {}
@@ -140,7 +144,7 @@ def _write_block(content: ET.Element, block: _Block) -> None:
         for element in block.paragraphs:
             _paragraph(dual, element, False)
         return
-    paragraph = _paragraph(content, block.paragraphs[0], block.new_page)
+    paragraph = _paragraph(content, block.paragraphs[0], block.new_page, number)
     if block.summary:
         properties = ET.Element("SceneProperties")
         summary = ET.SubElement(properties, "Summary")
@@ -173,8 +177,11 @@ def to_fdx(script: Script) -> str:
     root = ET.Element("FinalDraft", DocumentType="Script", Template="No", Version="5")
     content = ET.SubElement(root, "Content")
     blocks, notes = _layout(normalize(script.elements))
+    scene = 0  # headings are numbered in order, as the Fountain and the PDF number them
     for block in blocks:
-        _write_block(content, block)
+        heading = not block.dual and block.paragraphs[0].kind is Kind.SCENE_HEADING
+        scene += heading
+        _write_block(content, block, scene if heading else None)
     title = ET.SubElement(ET.SubElement(root, "TitlePage"), "Content")
     page = script.title_page
     for value in (page.title, *(v for _, v in page.fields)):

@@ -7,12 +7,13 @@ Every element is written in its forced form, so text decides nothing about its t
 headings start with `.`, each action line with `!`, character cues with `@`, transitions with
 `>`. Fountain forces a heading only with a single period followed by a letter or digit (so
 that `...` can open action), so every heading is given such a first character (`_heading`).
+The exported script ends each heading with its scene number (`#1#`), counted as the PDF counts.
 Inside text, the emphasis markers `*` and `_` are backslash-escaped (which also defuses the
 boneyard markers `/*` and `*/`), and two brackets in a row get an invisible WORD JOINER between
-them so no note can open or close (as does a heading ending in `#`, which would otherwise end in
-a scene number). `normalize` first puts what a model wrote into the shapes Fountain can
-express: one line per cue, parenthetical or transition; action split into paragraphs; a
-parenthetical always in parentheses; speech without a speaker kept as action.
+them so no note can open or close (as does a heading ending in `#`, whose own `#…#` would
+otherwise be read as the scene number). `normalize` first puts what a model wrote into the
+shapes Fountain can express: one line per cue, parenthetical or transition; action split into
+paragraphs; a parenthetical always in parentheses; speech without a speaker kept as action.
 """
 
 from __future__ import annotations
@@ -228,10 +229,12 @@ def title_page_lines(page: TitlePage) -> list[str]:
     return lines
 
 
-def paragraphs(elements: Sequence[ScriptElement]) -> list[str]:
-    """The body as Fountain paragraphs (a dialogue block is one paragraph)."""
+def paragraphs(elements: Sequence[ScriptElement], *, numbered: bool = False) -> list[str]:
+    """The body as Fountain paragraphs (a dialogue block is one paragraph); `numbered` ends
+    each scene heading with its scene number."""
     out: list[str] = []
     block: list[str] = []
+    scene = 0  # headings are numbered in order, as the PDF and the FDX number them
     for element in elements:
         kind = element.kind
         if kind in SPEECH and block:
@@ -244,8 +247,10 @@ def paragraphs(elements: Sequence[ScriptElement]) -> list[str]:
         if kind is Kind.CHARACTER:
             block = [f"@{text}{' ^' if element.dual else ''}"]
         elif kind is Kind.SCENE_HEADING:
-            # A closing `#…#` would be read as a scene number; a trailing joiner prevents it.
-            out.append(f".{text}{WORD_JOINER if text.endswith('#') else ''}")
+            # A closing `#…#` in the text would be read as the scene number; a joiner stops it.
+            scene += 1
+            number = f" #{scene}#" if numbered else ""
+            out.append(f".{text}{WORD_JOINER if text.endswith('#') else ''}{number}")
         elif kind is Kind.ACTION:
             out.append("\n".join(f"!{line}" for line in text.split("\n")))
         elif kind is Kind.TRANSITION:
@@ -266,8 +271,9 @@ def paragraphs(elements: Sequence[ScriptElement]) -> list[str]:
     return out
 
 
-def to_fountain(script: Script) -> str:
-    """The whole screenplay as Fountain 1.1 text, ending with a newline."""
-    body = paragraphs(normalize(script.elements))
+def to_fountain(script: Script, *, numbered: bool = False) -> str:
+    """The whole screenplay as Fountain 1.1 text, ending with a newline; `numbered` (the
+    export's shooting script) ends each heading with its scene number."""
+    body = paragraphs(normalize(script.elements), numbered=numbered)
     head = title_page_lines(script.title_page)
     return "\n\n".join(["\n".join(head), *body]) + "\n"

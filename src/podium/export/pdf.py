@@ -3,7 +3,8 @@
 `podium.export.pagination` decides every line's place; this module only draws it, so what the
 tests measure on the layout is what is printed. fpdf2 is imported here, inside the call, so
 that commands other than `podium export` never load it. The file carries no date and a file
-identifier made from its contents, so the same production exports the same bytes.
+identifier made from its contents, so the same production exports the same bytes; its pages
+are not compressed, so the words can be found in the file itself.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def to_pdf(script: Script, paginated: Paginated | None = None) -> bytes:
 
     pdf = _Document(orientation="portrait", unit="in", format="letter")
     pdf.set_auto_page_break(False)
+    pdf.set_compression(False)  # the text stays searchable in the file itself (grep finds it)
     pdf.set_margins(1.5, 1.0, 1.0)
     pdf.set_creation_date(NO_DATE)
     pdf.set_title(printable(script.title_page.title.replace("\n", " - ")))
