@@ -1,13 +1,16 @@
 """Events: every state change of a production, the store's source of truth.
 
-One pydantic model per kind; the store writes `kind` and the payload's JSON, and reads them back
-through `EVENT_ADAPTER`. Engine state is a fold over these events.
+One pydantic model per kind, registered with `@event_kind` (`EVENT_TYPES`, the one catalogue of
+kinds and their versions); the store writes `kind` and the payload's JSON, and reads them back
+through `PAYLOAD_ADAPTER` (upcasting older versions, `podium.store.events`). Engine state is a
+fold over these events (`podium.domain.state`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import ConfigDict, Field, TypeAdapter
 
@@ -36,6 +39,62 @@ class AgentState(StrEnum):
     FAILED = "failed"
 
 
+# -- the registry of event kinds ----------------------------------------------------------------
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+EVENT_TYPES: dict[str, type[Frozen]] = {}
+"""Every payload class by its `kind`, in the order they are declared: the one catalogue of event
+kinds (each class registers itself with `@event_kind`). `Payload` below names the same classes
+for the type checker and pydantic; the fold table (`podium.domain.state`) and the screen's
+mapping (`podium.tui.live`) are keyed by them, and tests check that all of them agree."""
+
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+"""(kind, version) -> a function that turns a stored payload of that version (its JSON object,
+`v` included or absent) into the next version's. A kind at version N has one for 1..N-1."""
+
+_Kind = TypeVar("_Kind", bound=type[Frozen])
+
+
+def version_of(cls: type[Frozen]) -> int:
+    """A payload class's version: its class attribute `VERSION` (a ClassVar), 1 when absent."""
+    version = getattr(cls, "VERSION", 1)
+    return version if isinstance(version, int) else 1
+
+
+def event_kind(cls: _Kind) -> _Kind:
+    """Register a payload class under its `kind`.
+
+    `kind` is the first field (the store's replay finds a chunk by the head of its JSON).
+    Versions: a payload that changes in a way old rows no longer validate against (or validate
+    with another meaning) gets `VERSION: ClassVar[int] = N` and, as its second field,
+    `v: Literal[N] = N`, so that what it writes carries its version beside `kind` (a stored
+    payload without `v` is version 1); and an upcaster in UPCASTERS for each older version.
+    """
+    model: type[Frozen] = cls
+    fields = model.model_fields
+    kind = fields["kind"].default
+    if not isinstance(kind, str) or kind in EVENT_TYPES:
+        raise TypeError(f"{cls.__name__}: kind {kind!r} is not a new kind's name")
+    version = version_of(cls)
+    if version < 1:
+        raise TypeError(f"{cls.__name__}: VERSION must be 1 or more")
+    stored = fields.get("v")
+    head = list(fields)[: 2 if version > 1 else 1]
+    if (
+        head != ["kind", "v"][: len(head)]
+        or (version > 1) != (stored is not None)
+        or (stored is not None and stored.default != version)
+    ):
+        raise TypeError(
+            f"{cls.__name__} is version {version}: its first field is kind"
+            + (f", its second v: Literal[{version}] = {version}" if version > 1 else ", no v field")
+        )
+    EVENT_TYPES[kind] = cls
+    return cls
+
+
+@event_kind
 class ProductionOpened(Frozen):
     """First event of a database: the production file as it was validated."""
 
@@ -47,6 +106,7 @@ class ProductionOpened(Frozen):
     model_override: str | None = None
 
 
+@event_kind
 class RunStarted(Frozen):
     kind: Literal["run_started"] = "run_started"
     pid: int = 0
@@ -54,11 +114,13 @@ class RunStarted(Frozen):
     headless: bool = False
 
 
+@event_kind
 class RunStopped(Frozen):
     kind: Literal["run_stopped"] = "run_stopped"
     reason: str = ""
 
 
+@event_kind
 class ProductionStateChanged(Frozen):
     kind: Literal["production_state"] = "production_state"
     state: ProductionState
@@ -66,6 +128,7 @@ class ProductionStateChanged(Frozen):
     paused: bool | None = None  # set by pause and resume
 
 
+@event_kind
 class TasksPlanned(Frozen):
     kind: Literal["tasks_planned"] = "tasks_planned"
     tasks: list[TaskSpec]
@@ -73,6 +136,7 @@ class TasksPlanned(Frozen):
     rationale: str = ""
 
 
+@event_kind
 class TaskStateChanged(Frozen):
     kind: Literal["task_state"] = "task_state"
     task_id: str
@@ -81,6 +145,7 @@ class TaskStateChanged(Frozen):
     attempt: int = 0
 
 
+@event_kind
 class AgentStateChanged(Frozen):
     kind: Literal["agent_state"] = "agent_state"
     agent_id: str
@@ -88,6 +153,7 @@ class AgentStateChanged(Frozen):
     task_id: str | None = None
 
 
+@event_kind
 class OutputChunk(Frozen):
     """Streamed text, as it arrives. Sanitized before it is stored."""
 
@@ -98,6 +164,7 @@ class OutputChunk(Frozen):
     text: str
 
 
+@event_kind
 class CallFinished(Frozen):
     """One model call: what it cost, how long it took, how it ended."""
 
@@ -116,11 +183,13 @@ class CallFinished(Frozen):
     error: str = ""
 
 
+@event_kind
 class ArtifactCreated(Frozen):
     kind: Literal["artifact_created"] = "artifact_created"
     artifact: Artifact
 
 
+@event_kind
 class ArtifactStatusChanged(Frozen):
     kind: Literal["artifact_status"] = "artifact_status"
     artifact_id: str
@@ -128,6 +197,7 @@ class ArtifactStatusChanged(Frozen):
     decision_id: str | None = None
 
 
+@event_kind
 class ValidationReported(Frozen):
     kind: Literal["validation"] = "validation"
     task_id: str
@@ -140,6 +210,7 @@ class ValidationReported(Frozen):
         return not self.findings
 
 
+@event_kind
 class TerritoryAssigned(Frozen):
     """The authority policy's verdict on a task's decision, with what the agent claimed."""
 
@@ -150,11 +221,13 @@ class TerritoryAssigned(Frozen):
     agent_claim: Territory | None = None
 
 
+@event_kind
 class EscalationOpened(Frozen):
     kind: Literal["escalation_opened"] = "escalation_opened"
     escalation: Escalation
 
 
+@event_kind
 class EscalationResolved(Frozen):
     kind: Literal["escalation_resolved"] = "escalation_resolved"
     escalation_id: str
@@ -163,6 +236,7 @@ class EscalationResolved(Frozen):
     resolution: str = ""
 
 
+@event_kind
 class CommandRecorded(Frozen):
     """A human command, durable (synchronous=FULL) before it takes effect."""
 
@@ -170,18 +244,21 @@ class CommandRecorded(Frozen):
     command: Command
 
 
+@event_kind
 class CommandApplied(Frozen):
     kind: Literal["command_applied"] = "command_applied"
     command_id: str
     effect: str = ""
 
 
+@event_kind
 class CommandRejected(Frozen):
     kind: Literal["command_rejected"] = "command_rejected"
     command_id: str
     reason: str
 
 
+@event_kind
 class ReviewGiven(Frozen):
     """A reviewer's critique of a task's output (critique → revise → verify)."""
 
@@ -195,6 +272,7 @@ class ReviewGiven(Frozen):
     issues: list[str] = Field(default_factory=list)
 
 
+@event_kind
 class DebateOpened(Frozen):
     kind: Literal["debate_opened"] = "debate_opened"
     debate_id: str
@@ -206,6 +284,7 @@ class DebateOpened(Frozen):
     time_limit_s: float
 
 
+@event_kind
 class DebateTurnTaken(Frozen):
     kind: Literal["debate_turn"] = "debate_turn"
     debate_id: str
@@ -217,6 +296,7 @@ class DebateTurnTaken(Frozen):
     concedes: bool = False
 
 
+@event_kind
 class DebateClosed(Frozen):
     kind: Literal["debate_closed"] = "debate_closed"
     debate_id: str
@@ -227,6 +307,7 @@ class DebateClosed(Frozen):
     reason: str = Field(default="", description="Why it closed without a ruling, if it did.")
 
 
+@event_kind
 class VisionAmended(Frozen):
     kind: Literal["vision_amended"] = "vision_amended"
     version: int
@@ -237,12 +318,14 @@ class VisionAmended(Frozen):
     stale_tasks: list[str] = Field(default_factory=list)
 
 
+@event_kind
 class ConstraintsAdjusted(Frozen):
     kind: Literal["constraints_adjusted"] = "constraints_adjusted"
     changes: dict[str, Any]
     command_id: str | None = None
 
 
+@event_kind
 class StatusReported(Frozen):
     """A department head's report (progress, blockers), from a report task's output."""
 
@@ -255,6 +338,7 @@ class StatusReported(Frozen):
     blockers: list[str] = Field(default_factory=list)
 
 
+@event_kind
 class TaskDirected(Frozen):
     """An Orchestrator direction that binds the task's next run (override, chosen option)."""
 
@@ -265,6 +349,7 @@ class TaskDirected(Frozen):
     assignee: str | None = Field(default=None, description="Set when the task is reassigned.")
 
 
+@event_kind
 class Feedback(Frozen):
     """Orchestrator feedback kept in an agent's context."""
 
@@ -307,38 +392,8 @@ Payload = Annotated[
 
 PAYLOAD_ADAPTER: TypeAdapter[Payload] = TypeAdapter(Payload, config=ConfigDict(defer_build=True))
 
-EVENT_KINDS: frozenset[str] = frozenset(
-    t.model_fields["kind"].default
-    for t in (
-        ProductionOpened,
-        RunStarted,
-        RunStopped,
-        ProductionStateChanged,
-        TasksPlanned,
-        TaskStateChanged,
-        AgentStateChanged,
-        OutputChunk,
-        CallFinished,
-        ArtifactCreated,
-        ArtifactStatusChanged,
-        ValidationReported,
-        TerritoryAssigned,
-        EscalationOpened,
-        EscalationResolved,
-        CommandRecorded,
-        CommandApplied,
-        CommandRejected,
-        ReviewGiven,
-        DebateOpened,
-        DebateTurnTaken,
-        DebateClosed,
-        VisionAmended,
-        ConstraintsAdjusted,
-        StatusReported,
-        TaskDirected,
-        Feedback,
-    )
-)
+EVENT_KINDS: frozenset[str] = frozenset(EVENT_TYPES)
+"""Every kind's name, from the registry."""
 
 
 class Event(Frozen):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -57,6 +57,14 @@ from podium.domain.text import sanitize, sanitize_tree, tree_is_clean
 from podium.domain.validators import Finding
 
 TAIL_CHARS = 400
+_STREAMING = AgentState.STREAMING
+
+Unread = tuple[Any, ...]
+"""Streamed text still in the store (a replay's row), held unread by the fold until it shows."""
+
+ReadHeld = Callable[[str, Unread], str]
+"""How a replay reads (and checks) a held row: (the agent it is held for, the row) -> its text."""
+
 
 # An artifact in one of these stands for its task; a later one that comes to stand replaces it.
 _STANDING = frozenset(
@@ -67,6 +75,26 @@ _REPLACEABLE = _STANDING | {ArtifactStatus.DRAFT}
 
 class UnreadableLog(Exception):
     """The log holds a production this version of podium cannot read."""
+
+
+_Fold = Callable[["ProductionView", Any, float], None]
+_F = TypeVar("_F", bound=Callable[..., None])
+
+_FOLD: dict[type[Any], _Fold] = {}
+"""Each payload class's fold, registered by `@folds` beside it; every kind in
+`podium.domain.events.EVENT_TYPES` has exactly one (a test checks it)."""
+
+
+def folds(kind: type[Any]) -> Callable[[_F], _F]:
+    """Register the decorated method as the fold of `kind`'s payloads (at most one per kind)."""
+
+    def register(fold: _F) -> _F:
+        if kind in _FOLD:
+            raise TypeError(f"{kind.__name__} has two folds")
+        _FOLD[kind] = fold
+        return fold
+
+    return register
 
 
 @dataclass
@@ -108,6 +136,9 @@ class AgentRecord:
     failures: int = 0
     feedback: list[str] = field(default_factory=list)
     last_report: str = ""
+    # Streamed text after `tail`, not yet read (a replay hands stored chunks over unread;
+    # `ProductionView.settle` reads what still shows). Empty outside a replay.
+    held: list[str | Unread] = field(default_factory=list, repr=False, compare=False)
 
 
 @dataclass
@@ -233,15 +264,39 @@ class ProductionView:
             fold = _fold_for(type(p))
         fold(self, p, ts)
 
+    @folds(OutputChunk)
     def _output_chunk(self, p: OutputChunk, ts: float) -> None:
-        agent = self.agents.get(p.agent_id)
-        if agent is not None:
-            agent.tail = (agent.tail + p.text)[-TAIL_CHARS:]
-            agent.state = AgentState.STREAMING
+        self.stream(p.agent_id, p.text)
 
+    def stream(self, agent_id: str, text: str | Unread) -> None:
+        """The fold of streamed text (an `OutputChunk`): the agent's tail, and `streaming`.
+
+        Text still in the store (a replay hands stored chunks over unread, `podium.store.replay`)
+        waits in the agent's `held` until `settle`, which reads only what still shows: most of a
+        long log is streamed text that a later call has long since cleared from the tail.
+        """
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            return
+        agent.state = _STREAMING
+        held = agent.held
+        if held or type(text) is not str:
+            held.append(text)
+        else:
+            agent.tail = (agent.tail + text)[-TAIL_CHARS:]
+
+    def settle(self, read: ReadHeld, *, beyond: int = 0) -> None:
+        """Read into each agent's tail what of its held text still shows (of the agents holding
+        more than `beyond` pieces): the newest pieces, until they fill the tail."""
+        for agent_id, agent in self.agents.items():
+            if len(agent.held) > beyond:
+                _settle(agent_id, agent, read)
+
+    @folds(TaskStateChanged)
     def _task_state_changed(self, p: TaskStateChanged, ts: float) -> None:
         self._task_state(p, ts)
 
+    @folds(ProductionOpened)
     def _production_opened(self, p: ProductionOpened, ts: float) -> None:
         try:
             # Sanitized: a file an older podium took without today's door may hold escapes.
@@ -260,23 +315,27 @@ class ProductionView:
         self.created_at = ts
         self.agents = {a.id: AgentRecord(spec=a) for a in spec.crew}
 
+    @folds(RunStarted)
     def _run_started(self, p: RunStarted, ts: float) -> None:
         self.runs += 1
         self.run_open = True
         self.state = ProductionState.RUNNING
 
+    @folds(RunStopped)
     def _run_stopped(self, p: RunStopped, ts: float) -> None:
         self.run_open = False
         for agent in self.agents.values():
             agent.state = AgentState.IDLE
             agent.task_id = None
 
+    @folds(ProductionStateChanged)
     def _production_state(self, p: ProductionStateChanged, ts: float) -> None:
         self.state = p.state
         self.state_reason = p.reason
         if p.paused is not None:
             self.paused = p.paused
 
+    @folds(TasksPlanned)
     def _tasks_planned(self, p: TasksPlanned, ts: float) -> None:
         self.planned = True
         for task_spec in p.tasks:
@@ -285,6 +344,7 @@ class ProductionView:
             else:
                 self.tasks[task_spec.id].spec = task_spec
 
+    @folds(AgentStateChanged)
     def _agent_state(self, p: AgentStateChanged, ts: float) -> None:
         agent = self.agents.get(p.agent_id)
         if agent is not None:
@@ -292,10 +352,13 @@ class ProductionView:
             agent.task_id = p.task_id
             if p.state is AgentState.THINKING:
                 agent.tail = ""
+                agent.held.clear()
 
+    @folds(CallFinished)
     def _call_finished(self, p: CallFinished, ts: float) -> None:
         self._call(p)
 
+    @folds(ArtifactCreated)
     def _artifact_created(self, p: ArtifactCreated, ts: float) -> None:
         art = p.artifact
         self.artifacts[art.id] = art
@@ -312,6 +375,7 @@ class ProductionView:
             if art.status in _STANDING:  # the Orchestrator's replacement stands at once
                 self._supersede_before(art.task_id, art.id)
 
+    @folds(ArtifactStatusChanged)
     def _artifact_status(self, p: ArtifactStatusChanged, ts: float) -> None:
         found = self.artifacts.get(p.artifact_id)
         if found is not None:
@@ -333,46 +397,55 @@ class ProductionView:
             if prior is not None and prior.status in _REPLACEABLE:
                 self.artifacts[old] = prior.model_copy(update={"status": ArtifactStatus.SUPERSEDED})
 
+    @folds(ValidationReported)
     def _validation(self, p: ValidationReported, ts: float) -> None:
         task = self.tasks.get(p.task_id)
         if task is not None:
             task.findings = list(p.findings)
 
+    @folds(TerritoryAssigned)
     def _territory(self, p: TerritoryAssigned, ts: float) -> None:
         task = self.tasks.get(p.task_id)
         if task is not None:
             task.territory = p.territory
 
+    @folds(EscalationOpened)
     def _escalation_opened(self, p: EscalationOpened, ts: float) -> None:
         opened = p.escalation.model_copy()
         if not opened.opened_at:
             opened.opened_at = ts
         self.escalations[opened.id] = opened
 
+    @folds(EscalationResolved)
     def _escalation_resolved(self, p: EscalationResolved, ts: float) -> None:
         resolved = self.escalations.get(p.escalation_id)
         if resolved is not None:
             resolved.resolved_at = ts
             resolved.resolution = p.resolution or p.action.value
 
+    @folds(CommandRecorded)
     def _command_recorded(self, p: CommandRecorded, ts: float) -> None:
         self.commands[p.command.id] = CommandRecord(command=p.command, seq=self.last_seq)
 
+    @folds(CommandApplied)
     def _command_applied(self, p: CommandApplied, ts: float) -> None:
         rec = self.commands.get(p.command_id)
         if rec is not None:
             rec.status, rec.detail = "applied", p.effect
 
+    @folds(CommandRejected)
     def _command_rejected(self, p: CommandRejected, ts: float) -> None:
         rec = self.commands.get(p.command_id)
         if rec is not None:
             rec.status, rec.detail = "rejected", p.reason
 
+    @folds(ReviewGiven)
     def _review(self, p: ReviewGiven, ts: float) -> None:
         task = self.tasks.get(p.task_id)
         if task is not None:
             task.reviews.append(p)
 
+    @folds(DebateOpened)
     def _debate_opened(self, p: DebateOpened, ts: float) -> None:
         self.debates[p.debate_id] = Debate(
             id=p.debate_id,
@@ -384,6 +457,7 @@ class ProductionView:
             time_limit_s=p.time_limit_s,
         )
 
+    @folds(DebateTurnTaken)
     def _debate_turn(self, p: DebateTurnTaken, ts: float) -> None:
         debate = self.debates.get(p.debate_id)
         if debate is not None:
@@ -399,6 +473,7 @@ class ProductionView:
                 )
             )
 
+    @folds(DebateClosed)
     def _debate_closed(self, p: DebateClosed, ts: float) -> None:
         debate = self.debates.get(p.debate_id)
         if debate is not None:
@@ -407,19 +482,23 @@ class ProductionView:
             debate.recommendation = p.recommendation
             debate.reason = p.reason
 
+    @folds(VisionAmended)
     def _vision_amended(self, p: VisionAmended, ts: float) -> None:
         self._vision(p)
 
+    @folds(ConstraintsAdjusted)
     def _constraints(self, p: ConstraintsAdjusted, ts: float) -> None:
         if self.constraints is not None:
             merged = self.constraints.model_dump() | p.changes
             self.constraints = Constraints.model_validate(merged)
 
+    @folds(StatusReported)
     def _status_report(self, p: StatusReported, ts: float) -> None:
         agent = self.agents.get(p.agent_id)
         if agent is not None:
             agent.last_report = p.summary
 
+    @folds(TaskDirected)
     def _task_directed(self, p: TaskDirected, ts: float) -> None:
         task = self.tasks.get(p.task_id)
         if task is not None:
@@ -427,6 +506,7 @@ class ProductionView:
             if p.assignee:
                 task.spec = task.spec.model_copy(update={"assignee": p.assignee})
 
+    @folds(Feedback)
     def _feedback(self, p: Feedback, ts: float) -> None:
         agent = self.agents.get(p.agent_id)
         if agent is not None:
@@ -522,37 +602,19 @@ class ProductionView:
         }
 
 
-_Fold = Callable[[ProductionView, Any, float], None]
-
-_FOLD: dict[type[Any], _Fold] = {
-    OutputChunk: ProductionView._output_chunk,
-    TaskStateChanged: ProductionView._task_state_changed,
-    ProductionOpened: ProductionView._production_opened,
-    RunStarted: ProductionView._run_started,
-    RunStopped: ProductionView._run_stopped,
-    ProductionStateChanged: ProductionView._production_state,
-    TasksPlanned: ProductionView._tasks_planned,
-    AgentStateChanged: ProductionView._agent_state,
-    CallFinished: ProductionView._call_finished,
-    ArtifactCreated: ProductionView._artifact_created,
-    ArtifactStatusChanged: ProductionView._artifact_status,
-    ValidationReported: ProductionView._validation,
-    TerritoryAssigned: ProductionView._territory,
-    EscalationOpened: ProductionView._escalation_opened,
-    EscalationResolved: ProductionView._escalation_resolved,
-    CommandRecorded: ProductionView._command_recorded,
-    CommandApplied: ProductionView._command_applied,
-    CommandRejected: ProductionView._command_rejected,
-    ReviewGiven: ProductionView._review,
-    DebateOpened: ProductionView._debate_opened,
-    DebateTurnTaken: ProductionView._debate_turn,
-    DebateClosed: ProductionView._debate_closed,
-    VisionAmended: ProductionView._vision_amended,
-    ConstraintsAdjusted: ProductionView._constraints,
-    StatusReported: ProductionView._status_report,
-    TaskDirected: ProductionView._task_directed,
-    Feedback: ProductionView._feedback,
-}
+def _settle(agent_id: str, agent: AgentRecord, read: ReadHeld) -> None:
+    parts: list[str] = []
+    size = 0
+    for piece in reversed(agent.held):
+        text = piece if isinstance(piece, str) else read(agent_id, piece)
+        parts.append(text)
+        size += len(text)
+        if size >= TAIL_CHARS:
+            break
+    else:
+        parts.append(agent.tail)
+    agent.tail = "".join(reversed(parts))[-TAIL_CHARS:]
+    agent.held.clear()
 
 
 def _ignore(view: ProductionView, p: Any, ts: float) -> None:

@@ -36,7 +36,14 @@ from podium.store.errors import (
     damage_hint,
     translate,
 )
-from podium.store.events import STREAMED_KIND, Row, UndecodableRow, decode_command, decode_events
+from podium.store.events import (
+    STREAMED_KIND,
+    NewerPayload,
+    Row,
+    UndecodableRow,
+    decode_command,
+    decode_events,
+)
 
 BUSY_TIMEOUT_S = 5.0
 BATCH_SIZE = 500  # wake the writer at once when this many events wait
@@ -294,6 +301,8 @@ class EventStore:
             raise CorruptDatabase(
                 f"{self._path}: {exc}. The log is damaged. {damage_hint(self._path)}"
             ) from None
+        except NewerPayload as exc:
+            raise exc.at(self._path) from None
         if self._read_only and events and events[-1].seq > self._last_seq:
             self._last_seq = self._committed_seq = events[-1].seq
         return events

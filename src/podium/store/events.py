@@ -2,26 +2,45 @@
 
 Kept apart from the connection code so the one place that turns stored text back into events is
 small, pure and easy to test: a row that does not parse names its seq instead of crashing a reload.
+
+Versions: a payload is stored as its JSON, `kind` first; a payload class at version 2 or later
+(`VERSION`, see `podium.domain.events.event_kind`) writes `"v": N` too, and a payload without `v`
+is version 1 (so every database written before versions existed reads as it did). An older
+version is upcast through `UPCASTERS` before it is validated; a newer one than this podium knows
+is refused with `NewerPayload` (a `NewerSchema`: an upgrade reads it, it is not damage).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from podium.domain.escalation import Command
-from podium.domain.events import PAYLOAD_ADAPTER, Event, Payload
+from podium.domain.events import (
+    EVENT_TYPES,
+    PAYLOAD_ADAPTER,
+    UPCASTERS,
+    Event,
+    OutputChunk,
+    Payload,
+    version_of,
+)
 from podium.domain.text import sanitize
+from podium.store.errors import NewerSchema
 
 Row = tuple[int, float, str, str]
 """(seq, ts, kind, payload JSON), exactly the columns of `events`."""
 
 INSERT_EVENTS = "INSERT INTO events (seq, ts, kind, payload) VALUES (?, ?, ?, ?)"
 
-STREAMED_KIND = "output_chunk"
+STREAMED_KIND = OutputChunk.model_fields["kind"].default
 """Most rows of a log; the kind index leaves them out (see schema.sql)."""
+
+_VERSIONED = frozenset(cls for cls in EVENT_TYPES.values() if version_of(cls) > 1)
 
 
 class UndecodableRow(ValueError):
@@ -33,25 +52,84 @@ class UndecodableRow(ValueError):
         self.detail = detail
 
 
+class NewerPayload(NewerSchema):
+    """A payload of a version newer than this podium reads: not damage, an upgrade reads it."""
+
+    def __init__(
+        self, seq: int, kind: str, version: int, known: int, path: Path | str = ""
+    ) -> None:
+        self.seq, self.kind, self.version, self.known = seq, kind, version, known
+        where = f"{path}: " if path else ""
+        super().__init__(
+            f"{where}written by a newer podium (event {seq}, kind {kind} v{version}; this podium "
+            f"reads up to v{known}) — upgrade podium to read it."
+        )
+
+    def at(self, path: Path | str) -> NewerPayload:
+        """The same refusal, naming the database."""
+        return NewerPayload(self.seq, self.kind, self.version, self.known, path)
+
+
 def decode_events(rows: Iterable[Sequence[Any]]) -> list[Event]:
     """Parse stored rows: the payload must be exactly one valid event payload."""
-    validate = PAYLOAD_ADAPTER.validate_json
-    events: list[Event] = []
-    append = events.append
-    for seq, ts, kind, text in rows:
-        try:
-            append(Event(seq=seq, ts=ts, payload=validate(text)))
-        except (ValidationError, ValueError, TypeError) as exc:
-            raise UndecodableRow(f"event {seq} ({_shown(kind)})", _describe(exc)) from None
-    return events
+    return [
+        Event(seq=seq, ts=ts, payload=decode_payload(seq, kind, text))
+        for seq, ts, kind, text in rows
+    ]
 
 
-def decode_payload(seq: int, kind: str, text: str) -> Payload:
-    """One stored payload; UndecodableRow names the seq when it is not a valid one."""
+def decode_payload(seq: int, kind: str, text: str | bytes) -> Payload:
+    """One stored payload, upcast to this podium's version of its kind.
+
+    Raises UndecodableRow (naming the seq) when it is not a valid payload, NewerPayload when a
+    newer podium wrote it.
+    """
     try:
-        return PAYLOAD_ADAPTER.validate_json(text)
+        payload = PAYLOAD_ADAPTER.validate_json(text)
     except (ValidationError, ValueError, TypeError) as exc:
-        raise UndecodableRow(f"event {seq} ({_shown(kind)})", _describe(exc)) from None
+        return _versioned(seq, kind, text, exc)
+    if type(payload) in _VERSIONED and "v" not in payload.model_fields_set:
+        return _versioned(seq, kind, text, None)  # a version 1 row that happens to validate
+    return payload
+
+
+def _versioned(seq: int, kind: str, text: str | bytes, error: Exception | None) -> Payload:
+    """The slow path: a row that carries a version other than its kind's, or is damaged."""
+    try:
+        data = json.loads(text)
+    except (ValueError, TypeError):
+        data = None
+    if not isinstance(data, dict) or not isinstance(name := data.get("kind"), str):
+        raise _undecodable(seq, kind, error or ValueError())
+    cls = EVENT_TYPES.get(name)
+    version = data.get("v", 1)
+    if cls is None or not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise _undecodable(seq, kind, error or ValueError())
+    known = version_of(cls)
+    if version > known:
+        raise NewerPayload(seq, name, version, known)
+    if version == known == 1 and "v" not in data and error is not None:
+        raise _undecodable(seq, kind, error)  # an ordinary damaged row
+    while version < known:
+        upcast = UPCASTERS.get((name, version))
+        if upcast is None:  # a podium without the way up: a bug, said as such
+            raise UndecodableRow(
+                f"event {seq} ({_shown(kind)})",
+                f"this podium has no upcaster from {name} v{version}",
+            )
+        data = upcast(dict(data))
+        version += 1
+    data.pop("v", None)
+    if known > 1:
+        data["v"] = known
+    try:
+        return PAYLOAD_ADAPTER.validate_python(data)
+    except (ValidationError, ValueError, TypeError) as exc:
+        raise _undecodable(seq, kind, exc) from None
+
+
+def _undecodable(seq: int, kind: str, exc: Exception) -> UndecodableRow:
+    return UndecodableRow(f"event {seq} ({_shown(kind)})", _describe(exc))
 
 
 def decode_command(command_id: Any, body: Any) -> Command:
