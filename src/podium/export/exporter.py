@@ -28,6 +28,7 @@ from podium.domain.state import ProductionView, UnreadableLog
 from podium.domain.tasks import TaskState
 from podium.export import markdown as md
 from podium.export.bible import bible
+from podium.export.book import book, book_epub, book_html
 from podium.export.decisions import decision_log
 from podium.export.documents import documents
 from podium.export.fdx import to_fdx
@@ -39,6 +40,7 @@ from podium.export.report import report, to_json, to_markdown
 from podium.export.screenplay import ScreenplayFile, screenplays
 from podium.export.shotlist import cue_sheet, edit_plan, shot_list
 from podium.export.sources import ExportSource
+from podium.export.storyboard import storyboard
 from podium.store import EventStore
 from podium.store.salvage import Damage, Salvage
 from podium.store.salvage import salvage as read_salvageable
@@ -173,7 +175,12 @@ def render(source: ExportSource, salvage: Salvage | None = None) -> list[Rendere
         text("manuscript.md", "the manuscript: chapters and illustration briefs", body)
     for image in images:
         out.append(Rendered(f"images/{image.name}", "an illustration", copy_from=image.source))
+    made = book(source)
+    if made is not None:
+        out.append(Rendered("book.html", "the illustrated book, one page", book_html(made)))
+        out.append(Rendered("book.epub", "the illustrated book as EPUB 3", book_epub(made)))
     text("shot_list.csv", "the shot list", shot_list(source))
+    text("storyboard.html", "the storyboard: a frame per shot, by scene", storyboard(source))
     text("music_cues.csv", "the music cue sheet", cue_sheet(source))
     text("edit_plan.csv", "the edit plan (edit decision list)", edit_plan(source))
     text("documents.md", "treatment, outlines, look book, reports", documents(source))
@@ -234,7 +241,7 @@ def index(source: ExportSource, files: list[Rendered], salvage: Salvage | None =
     if spec is not None and spec.production.format is Format.ILLUSTRATED_STORY:
         parts.append(
             "Images are copied only when an image model produced them inside the "
-            "production's folder."
+            "production's folder; the book shows a rehearsal sketch for any other."
         )
     return md.document(parts)
 
