@@ -119,7 +119,10 @@ def _stated(source: ExportSource, pattern: re.Pattern[str]) -> Target | None:
 
 
 def runtime_target(source: ExportSource) -> Target | None:
-    """Minutes of the film, or of each episode of a series, as the production states them."""
+    """Minutes of the film, or of each episode of a series, as the production states them;
+    None for a story (its minutes are reading time, not a screen runtime)."""
+    if source.format is None or not source.format.screenplay:
+        return None
     return _stated(source, _MINUTES)
 
 
