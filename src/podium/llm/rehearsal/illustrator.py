@@ -313,13 +313,15 @@ class _Canvas:
                 self.pen.rectangle(arm, fill=r.dark)
 
     def _label(self, text: str, x: float, y: float) -> None:
-        font = _font(round(self.height * 0.045))
+        size = max(10, round(min(self.width, self.height) * 0.045))
+        font = _font(size)
         text = text[:32]
         length = font.getlength(text)
-        pad = self.height * 0.012
+        pad = size * 0.27
+        tall = size * 1.1 + 2 * pad
         x0 = min(max(pad, x - length / 2 - pad), self.width - length - 3 * pad)
-        y0 = min(max(pad, y - self.height * 0.05), self.height - self.height * 0.07)
-        box = (x0, y0, x0 + length + 2 * pad, y0 + self.height * 0.045 + 2 * pad)
+        y0 = min(max(pad, y - tall), self.height - tall - pad)  # its foot at y
+        box = (x0, y0, x0 + length + 2 * pad, y0 + tall)
         self.pen.rounded_rectangle(box, radius=pad, fill=self.roles.paper, outline=self.roles.ink)
         self.pen.text((x0 + pad, y0 + pad * 0.6), text, fill=self.roles.ink, font=font)
 
