@@ -72,10 +72,15 @@ class NewerPayload(NewerSchema):
 
 def decode_events(rows: Iterable[Sequence[Any]]) -> list[Event]:
     """Parse stored rows: the payload must be exactly one valid event payload."""
-    return [
-        Event(seq=seq, ts=ts, payload=decode_payload(seq, kind, text))
-        for seq, ts, kind, text in rows
-    ]
+    events: list[Event] = []
+    append = events.append
+    for seq, ts, kind, text in rows:
+        payload = decode_payload(seq, kind, text)
+        try:
+            append(Event(seq=seq, ts=ts, payload=payload))
+        except (ValidationError, ValueError, TypeError) as exc:  # its seq or time is damaged
+            raise _undecodable(seq, kind, exc) from None
+    return events
 
 
 def decode_payload(seq: int, kind: str, text: str | bytes) -> Payload:

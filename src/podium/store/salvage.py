@@ -7,7 +7,8 @@ SQLite creates no `-wal`/`-shm` and takes no lock), read-only next to an existin
 never touched.
 
 Rows are read one at a time in seq order. A row whose bytes do not decode is reported by its
-seq, through the store's own decoder (`podium.store.events`), and the reading goes on; where
+seq, through the store's own decoder (`podium.store.events`), and the reading goes on (an event
+a newer podium wrote is not damage: it is refused as a newer database is); where
 SQLite itself cannot read a page, the seqs on it are stepped over one by one, so a damaged page
 costs only the rows it held.
 """
@@ -29,7 +30,7 @@ from podium.domain.events import Event
 from podium.domain.text import sanitize
 from podium.store import files
 from podium.store.errors import CorruptDatabase, NewerSchema, NotAPodiumDatabase, StoreError
-from podium.store.events import UndecodableRow, decode_command, decode_events
+from podium.store.events import NewerPayload, UndecodableRow, decode_command, decode_events
 
 _MIN_ROW_BYTES = 16  # a stored event takes at least this much of the file
 _SHOWN = 200  # characters of an SQLite message kept in a report
@@ -211,7 +212,7 @@ def check(path: Path) -> Report:
     """Everything wrong with a production database, read without writing a byte.
 
     Raises StoreError only when the file is no podium database at all (missing, foreign,
-    newer); damage, however bad, is in the report.
+    newer: its schema, or an event a newer podium wrote); damage, however bad, is in the report.
     """
     report = Report(Path(path))
     notes: list[str] = []
@@ -237,6 +238,8 @@ def check(path: Path) -> Report:
     except CorruptDatabase as exc:
         report.unreadable = str(exc)
         return report
+    except NewerPayload as exc:  # not damage: a newer podium reads it
+        raise exc.at(report.path) from None
     if report.integrity:  # a page SQLite cannot follow: what it no longer finds is lost
         lost = [
             replace(d, detail="not found: a damaged page no longer leads to them")
@@ -451,11 +454,14 @@ def salvage(path: Path) -> tuple[list[Event], Salvage]:
     found = Salvage()
     with open_untouched(Path(path), []) as conn:
         _identify(Path(path), conn)
-        for item in scan(conn):
-            if isinstance(item, Damage):
-                (found.missing if item.missing else found.skipped).append(item)
-            else:
-                events.append(item)
+        try:
+            for item in scan(conn):
+                if isinstance(item, Damage):
+                    (found.missing if item.missing else found.skipped).append(item)
+                else:
+                    events.append(item)
+        except NewerPayload as exc:  # not damage to skip: a newer podium reads it whole
+            raise exc.at(path) from None
     found.read = len(events)
     return events, found
 
