@@ -31,6 +31,16 @@ def test_every_kind_has_exactly_one_fold() -> None:
         state.folds(events.Feedback)(lambda view, p, ts: None)
 
 
+def test_the_screen_marks_every_kind_or_says_it_marks_none() -> None:
+    from podium.tui import live
+
+    marked, quiet = set(live._MARKS), set(live.QUIET)
+    assert not marked & quiet
+    assert marked | quiet == set(events.EVENT_TYPES.values())
+    with pytest.raises(TypeError, match="marked twice"):
+        live.marks(events.OutputChunk)(lambda digest, p, changes: None)
+
+
 def test_every_versioned_kind_has_its_upcasters() -> None:
     for kind, cls in events.EVENT_TYPES.items():
         for version in range(1, events.version_of(cls)):

@@ -8,11 +8,19 @@ of one row.
 from __future__ import annotations
 
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from podium.domain.events import (
     AgentStateChanged,
+    ArtifactCreated,
+    ArtifactStatusChanged,
     CallFinished,
+    CommandApplied,
+    CommandRecorded,
+    CommandRejected,
+    ConstraintsAdjusted,
     DebateClosed,
     DebateOpened,
     DebateTurnTaken,
@@ -21,18 +29,60 @@ from podium.domain.events import (
     Feedback,
     OutputChunk,
     Payload,
+    ProductionOpened,
+    ProductionStateChanged,
     ReviewGiven,
+    RunStarted,
     RunStopped,
     StatusReported,
     TaskDirected,
     TasksPlanned,
     TaskStateChanged,
+    TerritoryAssigned,
     ValidationReported,
+    VisionAmended,
 )
 from podium.domain.tasks import TaskState
 from podium.seam.stream import ChangeSet
 
 TranscriptPayload = ReviewGiven | DebateOpened | DebateTurnTaken | DebateClosed
+
+_F = TypeVar("_F", bound=Callable[..., None])
+
+_MARKS: dict[type[Any], Callable[[Digest, Any, Changes], None]] = {}
+"""What each kind of event changes on the screen, registered by `@marks` beside it: with QUIET,
+every kind in `podium.domain.events.EVENT_TYPES` exactly once (a test checks it)."""
+
+QUIET: frozenset[type[Any]] = frozenset(
+    {
+        ProductionOpened,
+        RunStarted,
+        ProductionStateChanged,
+        ArtifactCreated,
+        ArtifactStatusChanged,
+        TerritoryAssigned,
+        CommandRecorded,
+        CommandApplied,
+        CommandRejected,
+        VisionAmended,
+        ConstraintsAdjusted,
+    }
+)
+"""Kinds that mark no pane: what they change, the panes draw from the view on every refresh."""
+
+
+def marks(*kinds: type[Any]) -> Callable[[_F], _F]:
+    """Register the decorated method as what events of these kinds change on the screen."""
+
+    def register(mark: _F) -> _F:
+        for kind in kinds:
+            if kind in _MARKS or kind in QUIET:
+                raise TypeError(f"{kind.__name__} is marked twice")
+            _MARKS[kind] = mark
+        return mark
+
+    return register
+
 
 SPARK_SECONDS = 30
 
@@ -123,34 +173,57 @@ class Digest:
             self.written.add(task_id)
         return changes
 
-    def _one(self, p: Payload, changes: Changes) -> None:  # noqa: C901 - one branch per kind
-        if isinstance(p, OutputChunk):
-            changes.agents.add(p.agent_id)
-            self.written.add(p.task_id)  # its count in the tree moves once a second
-            self.activity.count(p.agent_id)
-            self.task_chars[p.task_id] += len(p.text)
-        elif isinstance(p, TaskStateChanged):
+    def _one(self, p: Payload, changes: Changes) -> None:
+        mark = _MARKS.get(type(p))
+        if mark is not None:
+            mark(self, p, changes)
+
+    @marks(OutputChunk)
+    def _chunk(self, p: OutputChunk, changes: Changes) -> None:
+        changes.agents.add(p.agent_id)
+        self.written.add(p.task_id)  # its count in the tree moves once a second
+        self.activity.count(p.agent_id)
+        self.task_chars[p.task_id] += len(p.text)
+
+    @marks(TaskStateChanged)
+    def _task_state(self, p: TaskStateChanged, changes: Changes) -> None:
+        changes.tasks.add(p.task_id)
+        if p.state is TaskState.RUNNING:
+            self.task_chars.pop(p.task_id, None)
+
+    @marks(AgentStateChanged, Feedback, StatusReported)
+    def _agent(self, p: AgentStateChanged | Feedback | StatusReported, changes: Changes) -> None:
+        changes.agents.add(p.agent_id)
+
+    @marks(CallFinished)
+    def _call(self, p: CallFinished, changes: Changes) -> None:
+        changes.agents.add(p.agent_id)
+        if p.task_id:
             changes.tasks.add(p.task_id)
-            if p.state is TaskState.RUNNING:
-                self.task_chars.pop(p.task_id, None)
-        elif isinstance(p, AgentStateChanged | Feedback | StatusReported):
-            changes.agents.add(p.agent_id)
-        elif isinstance(p, CallFinished):
-            changes.agents.add(p.agent_id)
-            if p.task_id:
-                changes.tasks.add(p.task_id)
-        elif isinstance(p, TasksPlanned):
-            changes.plan = True
-        elif isinstance(p, TaskDirected):
-            changes.plan = True  # an assignee may have changed
+
+    @marks(TasksPlanned)
+    def _plan(self, p: TasksPlanned, changes: Changes) -> None:
+        changes.plan = True
+
+    @marks(TaskDirected)
+    def _directed(self, p: TaskDirected, changes: Changes) -> None:
+        changes.plan = True  # an assignee may have changed
+        changes.tasks.add(p.task_id)
+
+    @marks(ValidationReported)
+    def _validation(self, p: ValidationReported, changes: Changes) -> None:
+        changes.tasks.add(p.task_id)
+
+    @marks(EscalationOpened, EscalationResolved)
+    def _escalation(self, p: EscalationOpened | EscalationResolved, changes: Changes) -> None:
+        changes.escalations = True
+
+    @marks(RunStopped)
+    def _stopped(self, p: RunStopped, changes: Changes) -> None:
+        changes.all_agents = True
+
+    @marks(ReviewGiven, DebateOpened, DebateTurnTaken, DebateClosed)
+    def _transcript(self, p: TranscriptPayload, changes: Changes) -> None:
+        changes.transcript.append(p)
+        if isinstance(p, ReviewGiven):
             changes.tasks.add(p.task_id)
-        elif isinstance(p, ValidationReported):
-            changes.tasks.add(p.task_id)
-        elif isinstance(p, EscalationOpened | EscalationResolved):
-            changes.escalations = True
-        elif isinstance(p, RunStopped):
-            changes.all_agents = True
-        if isinstance(p, ReviewGiven | DebateOpened | DebateTurnTaken | DebateClosed):
-            changes.transcript.append(p)
-            if isinstance(p, ReviewGiven):
-                changes.tasks.add(p.task_id)
