@@ -74,8 +74,16 @@ def decode_events(rows: Iterable[Sequence[Any]]) -> list[Event]:
     """Parse stored rows: the payload must be exactly one valid event payload."""
     events: list[Event] = []
     append = events.append
+    validate = PAYLOAD_ADAPTER.validate_json  # decode_payload, inlined: this runs for every row
+    versioned = _VERSIONED
     for seq, ts, kind, text in rows:
-        payload = decode_payload(seq, kind, text)
+        try:
+            payload = validate(text)
+        except (ValidationError, ValueError, TypeError) as exc:
+            payload = _versioned(seq, kind, text, exc)
+        else:
+            if type(payload) in versioned and "v" not in payload.model_fields_set:
+                payload = _versioned(seq, kind, text, None)
         try:
             append(Event(seq=seq, ts=ts, payload=payload))
         except (ValidationError, ValueError, TypeError) as exc:  # its seq or time is damaged
