@@ -14,6 +14,18 @@ SAMPLES = ROOT / "sample_productions"
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
 
+SLOW_DIRS = (ROOT / "tests" / "e2e",)
+"""Whole directories of slow tests: the `podium` command in subprocesses, tmux, the browser and
+the crash harness. Slow modules elsewhere say so themselves (`pytestmark = pytest.mark.slow`)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`python -m pytest -m "not slow"` is the fast subset; the full suite runs everything."""
+    for item in items:
+        if any(item.path.is_relative_to(folder) for folder in SLOW_DIRS):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def _private_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No test writes to the user's real data folder."""

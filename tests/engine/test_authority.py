@@ -276,8 +276,9 @@ async def test_constraint_change_applies_to_the_running_scheduler(tmp_path: Path
         Command(id="c", action=Action.ADJUST_CONSTRAINTS, args={"max_concurrency": 6})
     )
     assert result.applied, result.detail
-    while not engine.view.all_settled():
-        await asyncio.sleep(0.02)
+    async with asyncio.timeout(60):  # deadline
+        while not engine.view.all_settled():
+            await asyncio.sleep(0.02)
     engine.request_stop()
     await runner
     events = await engine.store.read()

