@@ -300,15 +300,12 @@ def collector_policy() -> None:
     At CPython's default pace, a young collection every 700 new objects, the collector scans
     those survivors again and again for nothing: reference counting frees nearly everything
     podium makes, and it makes few cycles. So the young generation grows to YOUNG_THRESHOLD
-    objects before it is collected, and what exists at start (the interpreter's own objects and
-    this module's) is frozen out of every later full collection. The collector is never off.
-    Figures: docs/performance.md ("The garbage collector").
+    objects before it is collected; the collector is never off. Figures: docs/performance.md.
     """
     global _policy_set
     if _policy_set:  # `main` called again in one process (tests): the policy stands
         return
     _policy_set = True
-    gc.freeze()
     _, middle, old = gc.get_threshold()
     gc.set_threshold(YOUNG_THRESHOLD, middle, old)
 
