@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from podium.cli import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
@@ -28,7 +30,7 @@ from podium.cli import (
     warn,
 )
 from podium.domain import health
-from podium.domain.escalation import Action, Command
+from podium.domain.escalation import Action, Command, command_adapter, command_problem
 from podium.domain.events import ProductionOpened, ProductionState
 from podium.domain.loading import (
     MAX_NESTING,
@@ -39,7 +41,6 @@ from podium.domain.loading import (
 from podium.domain.production import (
     MAX_DIRECTION,
     MAX_REPLY_BYTES,
-    Constraints,
     ProductionSpec,
     model_name_problem,
 )
@@ -50,7 +51,7 @@ from podium.llm.types import is_rehearsal
 from podium.loader import read_production_file
 from podium.locations import default_db_path, remember
 from podium.locks import AlreadyRunning, EngineLock, LockError, holder
-from podium.seam.validators import Rejected, adjusted_constraints, checked_text
+from podium.seam.validators import Rejected, checked_text
 from podium.store import EventStore, NotAPodiumDatabase, StoreError
 from podium.store.db import BUSY_TIMEOUT_S
 from podium.store.errors import ENVIRONMENT_ERRORS
@@ -501,44 +502,46 @@ def decide(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     text = " ".join(args.text)
     target = args.escalation_id
-    escalation_id = None if target in ("-", "") else target
-    task_id = args.task
-    extra: dict[str, Any] = {}
-    if action is Action.REASSIGN:
-        extra["agent"] = text
-    if args.replace:
-        extra["replace"] = True
-    if args.count is not None:
-        extra["count"] = args.count
-    command = Command(
-        id=_command_id(args),
-        action=action,
-        escalation_id=escalation_id,
-        task_id=task_id,
-        option_id=args.option,
-        text=text,
-        args=extra,
-        issued_at=time.time(),
-        origin="cli",
-    )
-    return _deliver(Path(args.db_path), command)
+    fields: dict[str, Any] = {
+        "escalation_id": None if target in ("-", "") else target,
+        "task_id": args.task,
+    }
+    # What each action takes; an option that does not apply to it is ignored, as it always was.
+    if action is Action.APPROVE:
+        fields["option_id"] = args.option
+    elif action is Action.OVERRIDE:
+        fields |= {"text": text, "replace": bool(args.replace)}
+    elif action is Action.FEEDBACK:
+        fields["text"] = text
+    elif action is Action.REASSIGN:
+        fields["agent"] = text
+    elif action is Action.REQUEST_ALTERNATIVES and args.count is not None:
+        fields["count"] = args.count
+    return _deliver_new(args, action, fields)
+
+
+def _deliver_new(
+    args: argparse.Namespace, action: Action, fields: dict[str, Any], *, quiet: bool = False
+) -> int:
+    """Make the command `action` with `fields` and deliver it; a field it refuses is said in
+    one sentence (exit 2) before anything is recorded."""
+    common = {"id": _command_id(args), "action": action, "issued_at": time.time(), "origin": "cli"}
+    try:
+        command = command_adapter().validate_python(common | fields)
+    except ValidationError as exc:
+        warn(f"podium: {command_problem(exc)}; nothing was recorded")
+        return EXIT_BAD_INPUT
+    return _deliver(Path(args.db_path), command, quiet=quiet)
 
 
 def vision(args: argparse.Namespace) -> int:
-    command = Command(
-        id=_command_id(args),
-        action=Action.CLARIFY_VISION,
-        text=" ".join(args.text),
-        args={
-            "section": args.section,
-            "value": " ".join(args.text),
-            "rerun": args.rerun,
-            "reason": (args.reason or "").strip(),
-        },
-        issued_at=time.time(),
-        origin="cli",
-    )
-    return _deliver(Path(args.db_path), command)
+    fields = {
+        "section": args.section,
+        "value": " ".join(args.text),
+        "rerun": bool(args.rerun),
+        "reason": (args.reason or "").strip(),
+    }
+    return _deliver_new(args, Action.CLARIFY_VISION, fields)
 
 
 def _value(text: str) -> Any:
@@ -559,16 +562,6 @@ def constraints(args: argparse.Namespace) -> int:
     if (deep := too_deep(changes)) is not None:  # it could not even be stored
         warn(f"podium: {deep[0]}: nested more than {MAX_NESTING} levels deep; no constraint is")
         return EXIT_BAD_INPUT
-    try:  # the fields are independent: checked against the defaults, as the engine will
-        adjusted_constraints(Constraints(), changes)
-    except Rejected as why:
-        warn(f"podium: {why}; nothing was recorded")
-        return EXIT_BAD_INPUT
-    command = Command(
-        id=_command_id(args),
-        action=Action.ADJUST_CONSTRAINTS,
-        args=changes,
-        issued_at=time.time(),
-        origin="cli",
-    )
-    return _deliver(Path(args.db_path), command)
+    # ConstraintChanges checks them as a file's are, against the defaults (the fields are
+    # independent), in the engine's words; a refusal is said before anything is recorded.
+    return _deliver_new(args, Action.ADJUST_CONSTRAINTS, {"changes": changes})

@@ -296,7 +296,7 @@ def _age(seconds: float) -> str:
 
 def stop(args: argparse.Namespace) -> int:
     from podium import cli_production
-    from podium.domain.escalation import Action, Command
+    from podium.domain.escalation import StopCommand
 
     db = Path(args.db_path)
     pid = holder(db)
@@ -309,11 +309,8 @@ def stop(args: argparse.Namespace) -> int:
             return EXIT_OK
 
         return cli_production._guarded(idle)
-    command = Command(
-        id=f"stop-{os.getpid()}-{int(time.time())}",
-        action=Action.STOP,
-        issued_at=time.time(),
-        origin="cli",
+    command = StopCommand(
+        id=f"stop-{os.getpid()}-{int(time.time())}", issued_at=time.time(), origin="cli"
     )
     code = cli_production._deliver(db, command, quiet=True)
     if code != EXIT_OK:

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from podium.attach import StoreFollower
-from podium.domain.escalation import Action, Command, EscalationKind
+from podium.domain.escalation import ApproveCommand, EscalationKind
 from podium.domain.tasks import TaskState
 from podium.locks import holder
 from podium.store import StoreError
@@ -55,9 +55,7 @@ async def test_two_followers_steer_a_production_running_elsewhere(tmp_path: Path
             )
         assert gate is not None, "the gate never reached the follower"
         assert holder(db) == engine.pid  # the engine holds the production's lock
-        result = await second.submit(
-            Command(id="attach-approve", action=Action.APPROVE, escalation_id=gate.id)
-        )
+        result = await second.submit(ApproveCommand(id="attach-approve", escalation_id=gate.id))
         assert result.applied, result.detail
         while first.view.tasks["scene1"].state is TaskState.PENDING and time.monotonic() < deadline:
             await asyncio.sleep(0.05)

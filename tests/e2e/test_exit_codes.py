@@ -201,15 +201,15 @@ def test_an_engine_that_gives_no_verdict_in_time_gives_4_and_a_contradiction_2(
 ) -> None:
     from podium import attach
     from podium.cli_production import submit
-    from podium.domain.escalation import Action, Command
+    from podium.domain.escalation import ApproveCommand, SkipCommand
 
     db, _ = stand_in_engine
     monkeypatch.setattr(attach, "ANSWER_S", 0.3)
-    approve = Command(id="slow", action=Action.APPROVE, escalation_id="e1", issued_at=1.0)
+    approve = ApproveCommand(id="slow", escalation_id="e1", issued_at=1.0)
     first = asyncio.run(submit(db, approve))
     assert first.outcome == "recorded", first.detail
     assert "has not applied it" in first.detail
-    skip = Command(id="other", action=Action.SKIP, escalation_id="e1", issued_at=2.0)
+    skip = SkipCommand(id="other", escalation_id="e1", issued_at=2.0)
     second = asyncio.run(submit(db, skip))
     assert second.outcome == "refused" and "already being decided by command slow" in second.detail
 

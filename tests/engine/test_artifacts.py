@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from podium.domain.artifacts import ArtifactStatus
-from podium.domain.escalation import Action, Command
+from podium.domain.escalation import ClarifyVisionCommand, OverrideCommand
 from podium.domain.events import ProductionState, StatusReported
 from podium.domain.tasks import TaskState
 
@@ -55,11 +55,7 @@ async def test_a_rerun_look_supersedes_the_earlier_version(tmp_path: Path) -> No
     first = view.tasks["look"].artifact_id or ""
     assert view.artifacts[first].status is ArtifactStatus.PROVISIONAL
     amended = await engine.apply_offline(
-        Command(
-            id="v",
-            action=Action.CLARIFY_VISION,
-            args={"section": "tone", "value": "colder", "rerun": True},
-        )
+        ClarifyVisionCommand(id="v", section="tone", value="colder", rerun=True)
     )
     assert amended.applied, amended.detail
     assert view.tasks["look"].state is TaskState.READY
@@ -80,9 +76,7 @@ async def test_an_approved_rerun_supersedes_what_was_accepted_before(tmp_path: P
     engine = await open_engine(production(body), tmp_path / "p.db", Script())
     assert await engine.run() is ProductionState.COMPLETED
     view = engine.view
-    retried = await engine.apply_offline(
-        Command(id="o", action=Action.OVERRIDE, task_id="c1", text="Shorter.")
-    )
+    retried = await engine.apply_offline(OverrideCommand(id="o", task_id="c1", text="Shorter."))
     assert retried.applied, retried.detail
     assert await engine.run() is ProductionState.COMPLETED
     await engine.store.close()

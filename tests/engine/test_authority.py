@@ -7,7 +7,16 @@ from pathlib import Path
 
 from podium.domain.artifacts import ArtifactStatus, Prose
 from podium.domain.debate import DebateState
-from podium.domain.escalation import Action, Command, Escalation, EscalationKind
+from podium.domain.escalation import (
+    AdjustConstraintsCommand,
+    ApproveCommand,
+    ClarifyVisionCommand,
+    ConstraintChanges,
+    Escalation,
+    EscalationKind,
+    OverrideCommand,
+    SkipCommand,
+)
 from podium.domain.events import ProductionState
 from podium.domain.policy import Territory
 from podium.domain.state import ProductionView
@@ -45,9 +54,7 @@ async def test_gate_blocks_only_its_dependents_then_approve_runs_them(tmp_path: 
     kinds = sorted(e.kind.value for e in view.open_escalations())
     assert kinds == ["collaborative", "milestone"]
     milestone = next(e for e in view.open_escalations() if e.kind is EscalationKind.MILESTONE)
-    result = await engine.apply_offline(
-        Command(id="c1", action=Action.APPROVE, escalation_id=milestone.id)
-    )
+    result = await engine.apply_offline(ApproveCommand(id="c1", escalation_id=milestone.id))
     assert result.applied
     assert view.tasks["scene1"].state is TaskState.READY
     assert await engine.run() is ProductionState.COMPLETED
@@ -60,17 +67,15 @@ async def test_commands_are_idempotent_and_rejected_with_reasons(tmp_path: Path)
     engine = await open_engine(production(gated()), tmp_path / "p.db", Script())
     await engine.run()
     milestone = first_of(engine.view, EscalationKind.MILESTONE)
-    approve = Command(id="same", action=Action.APPROVE, escalation_id=milestone.id)
+    approve = ApproveCommand(id="same", escalation_id=milestone.id)
     first = await engine.apply_offline(approve)
     again = await engine.apply_offline(approve)
     assert first.applied and again.applied and again.detail == first.detail
     recorded = await engine.store.read(kinds=("command_recorded",))
     assert len(recorded) == 1
-    second = await engine.apply_offline(
-        Command(id="other", action=Action.APPROVE, escalation_id=milestone.id)
-    )
+    second = await engine.apply_offline(ApproveCommand(id="other", escalation_id=milestone.id))
     assert not second.applied and "already decided" in second.detail
-    skip_done = await engine.apply_offline(Command(id="s", action=Action.SKIP, task_id="look"))
+    skip_done = await engine.apply_offline(SkipCommand(id="s", task_id="look"))
     assert not skip_done.applied and "cannot be skipped" in skip_done.detail
     await engine.store.close()
 
@@ -162,7 +167,7 @@ async def test_choosing_a_conflict_option_reruns_with_it_as_direction(tmp_path: 
     await engine.run()
     [conflict] = engine.view.open_escalations()
     result = await engine.apply_offline(
-        Command(id="c", action=Action.APPROVE, escalation_id=conflict.id, option_id="dir")
+        ApproveCommand(id="c", escalation_id=conflict.id, option_id="dir")
     )
     assert result.applied, result.detail
     script.verdicts = []
@@ -177,11 +182,8 @@ async def test_override_with_direction_binds_the_rerun(tmp_path: Path) -> None:
     await engine.run()
     milestone = first_of(engine.view, EscalationKind.MILESTONE)
     result = await engine.apply_offline(
-        Command(
-            id="o",
-            action=Action.OVERRIDE,
-            escalation_id=milestone.id,
-            text="Intimacy. The tension comes later.",
+        OverrideCommand(
+            id="o", escalation_id=milestone.id, text="Intimacy. The tension comes later."
         )
     )
     assert result.applied
@@ -199,13 +201,7 @@ async def test_override_with_replacement_text(tmp_path: Path) -> None:
     await engine.run()
     milestone = first_of(engine.view, EscalationKind.MILESTONE)
     result = await engine.apply_offline(
-        Command(
-            id="o",
-            action=Action.OVERRIDE,
-            escalation_id=milestone.id,
-            text="My own treatment.",
-            args={"replace": True},
-        )
+        OverrideCommand(id="o", escalation_id=milestone.id, text="My own treatment.", replace=True)
     )
     assert result.applied
     view = engine.view
@@ -234,12 +230,10 @@ async def test_clarify_vision_marks_exactly_dependent_unapproved_tasks_stale(
     engine = await open_engine(production(body), tmp_path / "p.db", Script())
     await engine.run()
     treat = next(e for e in engine.view.open_escalations() if e.task_id == "treat")
-    await engine.apply_offline(Command(id="a", action=Action.APPROVE, escalation_id=treat.id))
+    await engine.apply_offline(ApproveCommand(id="a", escalation_id=treat.id))
     result = await engine.apply_offline(
-        Command(
-            id="v",
-            action=Action.CLARIFY_VISION,
-            args={"section": "characters", "value": [{"name": "Mara", "description": "a pilot"}]},
+        ClarifyVisionCommand(
+            id="v", section="characters", value=[{"name": "Mara", "description": "a pilot"}]
         )
     )
     assert result.applied, result.detail
@@ -250,7 +244,7 @@ async def test_clarify_vision_marks_exactly_dependent_unapproved_tasks_stale(
     assert view.vision is not None and view.vision.version == 2
     stale = next(e for e in view.open_escalations() if e.kind is EscalationKind.VISION_STALE)
     assert stale.evidence == ["chap"]
-    await engine.apply_offline(Command(id="rr", action=Action.APPROVE, escalation_id=stale.id))
+    await engine.apply_offline(ApproveCommand(id="rr", escalation_id=stale.id))
     assert view.tasks["chap"].state is TaskState.READY
     assert await engine.run() is ProductionState.COMPLETED
     await engine.store.close()
@@ -273,7 +267,7 @@ async def test_constraint_change_applies_to_the_running_scheduler(tmp_path: Path
     await asyncio.sleep(0.12)
     assert script.peak == 2
     result = await engine.submit(
-        Command(id="c", action=Action.ADJUST_CONSTRAINTS, args={"max_concurrency": 6})
+        AdjustConstraintsCommand(id="c", changes=ConstraintChanges(max_concurrency=6))
     )
     assert result.applied, result.detail
     async with asyncio.timeout(60):  # deadline
@@ -285,7 +279,7 @@ async def test_constraint_change_applies_to_the_running_scheduler(tmp_path: Path
     assert script.peak == 6
     assert concurrency_from_events(events) == 6
     bad = await engine.apply_offline(
-        Command(id="bad", action=Action.ADJUST_CONSTRAINTS, args={"max_concurrency": 0})
+        AdjustConstraintsCommand(id="bad", changes=ConstraintChanges(max_concurrency=0))
     )
     await engine.store.close()
     assert not bad.applied and "max_concurrency" in bad.detail

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
-from podium.domain.escalation import Action, Command
+from podium.domain.escalation import Action, command_adapter, command_problem
 from podium.domain.events import ProductionState
 from podium.domain.production import MAX_DIRECTION
 from podium.engine.engine import Engine
@@ -30,15 +31,20 @@ async def _done(tmp_path: Path) -> Engine:
 
 
 async def _apply(engine: Engine, action: Action, text: str = "", **args: Any) -> tuple[bool, str]:
-    result = await engine.apply_offline(
-        Command(
-            id=f"c{len(engine.view.agents['w'].feedback)}-{action.value}-{len(text)}-{args}",
-            action=action,
-            task_id="x",
-            text=text,
-            args=args,
-        )
-    )
+    """The command refused as it is made (what the CLI and the dialogs say), or its outcome."""
+    fields: dict[str, Any] = {
+        "id": f"c{len(engine.view.agents['w'].feedback)}-{action.value}-{len(text)}-{args}",
+        "action": action,
+        "task_id": "x",
+    }
+    if action in (Action.FEEDBACK, Action.OVERRIDE):
+        fields["text"] = text
+    fields |= {"changes": args} if action is Action.ADJUST_CONSTRAINTS else args
+    try:
+        command = command_adapter().validate_python(fields)
+    except ValidationError as exc:
+        return False, command_problem(exc)
+    result = await engine.apply_offline(command)
     return result.applied, result.detail
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from podium.domain.escalation import Action, Command, EscalationKind
+from podium.domain.escalation import (
+    ApproveCommand,
+    EscalationKind,
+    FeedbackCommand,
+    ReassignCommand,
+    RequestAlternativesCommand,
+    RetryCommand,
+)
 from podium.domain.events import ProductionState
 from podium.domain.tasks import TaskState
 from podium.llm.types import FailureKind, LLMError
@@ -30,9 +37,7 @@ async def test_retry_runs_a_failed_task_again_and_its_dependents_follow(tmp_path
     assert await engine.run() is ProductionState.WAITING
     [failure] = engine.view.open_escalations()
     assert failure.kind is EscalationKind.FAILURE
-    result = await engine.apply_offline(
-        Command(id="r", action=Action.RETRY, escalation_id=failure.id)
-    )
+    result = await engine.apply_offline(RetryCommand(id="r", escalation_id=failure.id))
     assert result.applied, result.detail
     assert engine.view.tasks["x"].state is TaskState.READY
     assert not engine.view.escalations[failure.id].open
@@ -49,11 +54,11 @@ async def test_reassign_gives_the_task_to_another_agent(tmp_path: Path) -> None:
     assert await engine.run() is ProductionState.WAITING
     [failure] = engine.view.open_escalations()
     same = await engine.apply_offline(
-        Command(id="same", action=Action.REASSIGN, escalation_id=failure.id, text="w")
+        ReassignCommand(id="same", escalation_id=failure.id, agent="w")
     )
     assert not same.applied and "already w's" in same.detail
     result = await engine.apply_offline(
-        Command(id="ra", action=Action.REASSIGN, escalation_id=failure.id, text="w2")
+        ReassignCommand(id="ra", escalation_id=failure.id, agent="w2")
     )
     assert result.applied, result.detail
     assert await engine.run() is ProductionState.COMPLETED
@@ -70,14 +75,12 @@ async def test_feedback_stays_in_the_agents_context_for_its_next_prompts(tmp_pat
     assert await engine.run() is ProductionState.WAITING
     before = len(script.calls)
     result = await engine.apply_offline(
-        Command(
-            id="f", action=Action.FEEDBACK, args={"agent": "w"}, text="Shorter sentences, please."
-        )
+        FeedbackCommand(id="f", text="Shorter sentences, please.", agent="w")
     )
     assert result.applied, result.detail
     assert engine.view.open_escalations()  # feedback decides nothing
     [failure] = engine.view.open_escalations()
-    await engine.apply_offline(Command(id="r", action=Action.RETRY, escalation_id=failure.id))
+    await engine.apply_offline(RetryCommand(id="r", escalation_id=failure.id))
     assert await engine.run() is ProductionState.COMPLETED
     await engine.store.close()
     later = [c.messages[1].content for c in script.calls[before:]]
@@ -97,13 +100,9 @@ async def test_request_alternatives_offers_options_with_reasoning(tmp_path: Path
     script = Script()
     engine = await open_engine(production(body), tmp_path / "p.db", script)
     assert await engine.run() is ProductionState.COMPLETED
-    bad = await engine.apply_offline(
-        Command(id="bad", action=Action.REQUEST_ALTERNATIVES, task_id="c1", args={"count": 9})
-    )
+    bad = await engine.apply_offline(RequestAlternativesCommand(id="bad", task_id="c1", count=9))
     assert not bad.applied and "2 to 6" in bad.detail
-    asked = await engine.apply_offline(
-        Command(id="alt", action=Action.REQUEST_ALTERNATIVES, task_id="c1", args={"count": 3})
-    )
+    asked = await engine.apply_offline(RequestAlternativesCommand(id="alt", task_id="c1", count=3))
     assert asked.applied
     assert await engine.run() is ProductionState.WAITING  # the choice is the Orchestrator's
     [choice] = engine.view.open_escalations()
@@ -111,7 +110,7 @@ async def test_request_alternatives_offers_options_with_reasoning(tmp_path: Path
     assert [o.id for o in choice.options] == ["alt1", "alt2", "alt3"]
     assert all(o.proposer == "w" and o.reasoning and o.summary for o in choice.options)
     chosen = await engine.apply_offline(
-        Command(id="pick", action=Action.APPROVE, escalation_id=choice.id, option_id="alt2")
+        ApproveCommand(id="pick", escalation_id=choice.id, option_id="alt2")
     )
     assert chosen.applied, chosen.detail
     assert await engine.run() is ProductionState.COMPLETED

@@ -15,7 +15,11 @@ from typing import Any
 
 import pytest
 
-from podium.domain.escalation import Action, Command
+from podium.domain.escalation import (
+    AdjustConstraintsCommand,
+    ConstraintChanges,
+    RequestAlternativesCommand,
+)
 from podium.domain.events import ProductionOpened, ProductionState
 from podium.domain.production import ProductionSpec
 from podium.domain.state import ProductionView
@@ -344,13 +348,11 @@ async def test_the_global_limit_bounds_calls_of_every_purpose(tmp_path: Path) ->
     await engine.run()
     for n in range(1, 7):
         asked = await engine.apply_offline(
-            Command(
-                id=f"alt{n}", action=Action.REQUEST_ALTERNATIVES, task_id=f"c{n}", args={"count": 2}
-            )
+            RequestAlternativesCommand(id=f"alt{n}", task_id=f"c{n}", count=2)
         )
         assert asked.applied, asked.detail
     smaller = await engine.apply_offline(
-        Command(id="fewer", action=Action.ADJUST_CONSTRAINTS, args={"max_concurrency": 2})
+        AdjustConstraintsCommand(id="fewer", changes=ConstraintChanges(max_concurrency=2))
     )
     assert smaller.applied, smaller.detail
     assert engine.calls.total_tokens == 2  # resized by the command, with no run under way
@@ -401,10 +403,8 @@ async def test_a_live_resize_takes_effect_on_the_next_call(tmp_path: Path) -> No
         await until(lambda: engine.calls.waiting >= 3, "reviews waiting for the critic")
         assert gateway.peak[critic] == 1
         wider = await engine.submit(
-            Command(
-                id="wider",
-                action=Action.ADJUST_CONSTRAINTS,
-                args={"max_per_model": {"rehearsal/critic": 3}},
+            AdjustConstraintsCommand(
+                id="wider", changes=ConstraintChanges(max_per_model={"rehearsal/critic": 3})
             )
         )
         assert wider.applied, wider.detail

@@ -208,11 +208,11 @@ async def test_budget_approval_lets_the_call_go_once(tmp_path: Path) -> None:
     engine = await open_engine(spec, tmp_path / "p.db", script, auto=AutoApprove.ALL)
     assert await engine.run() is ProductionState.WAITING  # budgets are never auto-approved
     esc = engine.view.open_escalations()[0]
-    from podium.domain.escalation import Action, Command
-
-    result = await engine.apply_offline(
-        Command(id="c1", action=Action.APPROVE, escalation_id=esc.id)
+    from podium.domain.escalation import (
+        ApproveCommand,
     )
+
+    result = await engine.apply_offline(ApproveCommand(id="c1", escalation_id=esc.id))
     assert result.applied, result.detail
     await engine.run()
     await engine.store.close()
@@ -223,16 +223,19 @@ async def test_pause_starts_nothing_new(tmp_path: Path) -> None:
     spec = production(fan_out(8, "max_concurrency = 2\nmax_per_agent = 2\n"))
     script = Script(delay_s=0.05)
     engine = await open_engine(spec, tmp_path / "p.db", script, keep_alive=True)
-    from podium.domain.escalation import Action, Command
+    from podium.domain.escalation import (
+        PauseCommand,
+        ResumeCommand,
+    )
 
     runner = asyncio.create_task(engine.run())
     await asyncio.sleep(0.02)
-    await engine.submit(Command(id="p", action=Action.PAUSE))
+    await engine.submit(PauseCommand(id="p"))
     started = len(script.calls)
     await asyncio.sleep(0.3)
     assert len(script.calls) == started  # running calls finished; none started
     assert engine.view.paused
-    await engine.submit(Command(id="r", action=Action.RESUME))
+    await engine.submit(ResumeCommand(id="r"))
     async with asyncio.timeout(60):  # deadline
         while not engine.view.all_settled():
             await asyncio.sleep(0.02)
@@ -247,7 +250,10 @@ async def test_a_live_resize_of_the_global_limit_opens_task_slots(tmp_path: Path
     spec = production(fan_out(12, "max_concurrency = 1\nmax_per_agent = 4\n"))
     script = Script(delay_s=0.05)
     engine = await open_engine(spec, tmp_path / "p.db", script, keep_alive=True)
-    from podium.domain.escalation import Action, Command
+    from podium.domain.escalation import (
+        AdjustConstraintsCommand,
+        ConstraintChanges,
+    )
 
     runner = asyncio.create_task(engine.run())
     deadline = time.monotonic() + 30
@@ -256,7 +262,7 @@ async def test_a_live_resize_of_the_global_limit_opens_task_slots(tmp_path: Path
         await asyncio.sleep(0.005)
     assert script.peak == 1
     wider = await engine.submit(
-        Command(id="wider", action=Action.ADJUST_CONSTRAINTS, args={"max_concurrency": 4})
+        AdjustConstraintsCommand(id="wider", changes=ConstraintChanges(max_concurrency=4))
     )
     assert wider.applied, wider.detail
     while not engine.view.all_settled():

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from podium.domain.escalation import Action, Command, EscalationKind
+from podium.domain.escalation import (
+    ApproveCommand,
+    EscalationKind,
+    OverrideCommand,
+    SkipCommand,
+)
 from podium.domain.events import ProductionState
 from podium.domain.policy import Territory
 from podium.domain.tasks import PlanDraft, TaskKind, TaskSpec, TaskState
@@ -40,10 +45,10 @@ async def replanned(tmp_path: Path) -> Engine:
     assert await engine.run() is ProductionState.WAITING
     [plan] = engine.view.open_escalations()
     assert plan.kind is EscalationKind.PLAN  # the first plan is a plan, not a scope change
-    await engine.apply_offline(Command(id="ok", action=Action.APPROVE, escalation_id=plan.id))
+    await engine.apply_offline(ApproveCommand(id="ok", escalation_id=plan.id))
     assert await engine.run() is ProductionState.COMPLETED
     again = await engine.apply_offline(
-        Command(id="more", action=Action.OVERRIDE, task_id="plan", text="Add an epilogue.")
+        OverrideCommand(id="more", task_id="plan", text="Add an epilogue.")
     )
     assert again.applied, again.detail
     assert await engine.run() is ProductionState.WAITING
@@ -59,9 +64,7 @@ async def test_tasks_added_after_the_plan_was_approved_are_a_scope_change(tmp_pa
     assert scope.evidence == ["c3"]
     assert view.tasks["c3"].state is TaskState.PENDING  # waits on the Orchestrator
     assert view.tasks["plan"].state is TaskState.AWAITING_APPROVAL
-    result = await engine.apply_offline(
-        Command(id="yes", action=Action.APPROVE, escalation_id=scope.id)
-    )
+    result = await engine.apply_offline(ApproveCommand(id="yes", escalation_id=scope.id))
     assert result.applied, result.detail
     assert await engine.run() is ProductionState.COMPLETED
     await engine.store.close()
@@ -71,9 +74,7 @@ async def test_tasks_added_after_the_plan_was_approved_are_a_scope_change(tmp_pa
 async def test_a_declined_scope_change_leaves_the_plan_as_it_was(tmp_path: Path) -> None:
     engine = await replanned(tmp_path)
     [scope] = engine.view.open_escalations()
-    result = await engine.apply_offline(
-        Command(id="no", action=Action.SKIP, escalation_id=scope.id)
-    )
+    result = await engine.apply_offline(SkipCommand(id="no", escalation_id=scope.id))
     assert result.applied, result.detail
     assert await engine.run() is ProductionState.COMPLETED
     await engine.store.close()

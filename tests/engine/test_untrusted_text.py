@@ -93,11 +93,11 @@ async def test_hostile_output_is_stored_and_shown_harmlessly(tmp_path: Path) -> 
     reporter.start()
     await engine.run()
     # The plan waits for approval; approve it and run on, so reviews and a debate happen.
-    from podium.domain.escalation import Action, Command
+    from podium.domain.escalation import ApproveCommand
 
     plan = next(e for e in engine.view.open_escalations() if e.kind is EscalationKind.PLAN)
     assert "[bold]" in plan.detail and PLACEHOLDER in plan.detail
-    await engine.apply_offline(Command(id="ok", action=Action.APPROVE, escalation_id=plan.id))
+    await engine.apply_offline(ApproveCommand(id="ok", escalation_id=plan.id))
     await engine.run()
     reporter.stop()
     for line in summary_lines(engine.view, "db"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from podium.domain.artifacts import Artifact, ArtifactStatus, Content, Provenance
-from podium.domain.escalation import Action, Command, Escalation, EscalationKind, Priority
+from podium.domain.escalation import Action, Escalation, EscalationKind, Priority, command_adapter
 from podium.domain.events import (
     ArtifactCreated,
     ArtifactStatusChanged,
@@ -133,14 +133,12 @@ class Log:
         rejected: str | None = None,
         effect: str = "",
     ) -> None:
-        command = Command(
-            id=cmd_id,
-            action=action,
-            escalation_id=escalation_id,
-            task_id=task_id,
-            text=text,
-            args=args or {},
-            origin="tui",
+        fields = dict(args or {})
+        if action in (Action.OVERRIDE, Action.FEEDBACK):
+            fields["text"] = text
+        common = {"id": cmd_id, "action": action, "escalation_id": escalation_id}
+        command = command_adapter().validate_python(
+            common | {"task_id": task_id, "origin": "tui"} | fields
         )
         self.add(CommandRecorded(command=command))
         if rejected is not None:

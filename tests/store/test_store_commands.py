@@ -7,17 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from podium.domain.escalation import Action, Command
+from podium.domain.escalation import ApproveCommand, PauseCommand
 from podium.domain.events import CommandRecorded
 from podium.store import CorruptDatabase, EventStore, StoreError
 
 
-def approve(command_id: str, issued_at: float, text: str = "") -> Command:
-    return Command(
+def approve(command_id: str, issued_at: float, text: str = "") -> ApproveCommand:
+    return ApproveCommand(
         id=command_id,
-        action=Action.APPROVE,
         escalation_id="esc-1",
-        text=text,
+        option_id=text or None,
         issued_at=issued_at,
         origin="cli",
     )
@@ -58,7 +57,7 @@ async def test_submitting_the_same_id_twice_is_idempotent(store: EventStore) -> 
 
 
 async def test_a_command_without_a_time_is_stamped(store: EventStore) -> None:
-    await store.submit_command(Command(id="now", action=Action.PAUSE))
+    await store.submit_command(PauseCommand(id="now"))
     await store.submit_command(approve("past", issued_at=1.0))
 
     assert [c.id for c in await store.pending_commands()] == ["past", "now"]

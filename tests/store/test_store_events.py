@@ -10,10 +10,12 @@ from store_helpers import chunk, raw_rows, task_state
 
 from podium.domain.escalation import (
     Action,
-    Command,
+    ApproveCommand,
     Escalation,
     EscalationKind,
     Option,
+    OverrideCommand,
+    PauseCommand,
     Priority,
 )
 from podium.domain.events import (
@@ -53,8 +55,8 @@ SAMPLES = [
             actions=[Action.APPROVE, Action.OVERRIDE],
         )
     ),
-    CommandRecorded(command=Command(id="cmd-1", action=Action.APPROVE, escalation_id="esc-1")),
-    VisionAmended(version=2, section="tone", value={"words": ["quiet", "salt"]}, reason="darker"),
+    CommandRecorded(command=ApproveCommand(id="cmd-1", escalation_id="esc-1")),
+    VisionAmended(version=2, section="themes", value=["quiet", "salt"], reason="darker"),
 ]
 
 
@@ -98,7 +100,7 @@ async def test_append_durable_is_visible_to_another_connection_on_return(
     store: EventStore, db_path: Path
 ) -> None:
     store.emit(chunk("before the command"))
-    command = Command(id="cmd-7", action=Action.OVERRIDE, text="Make it rain.")
+    command = OverrideCommand(id="cmd-7", text="Make it rain.")
 
     event = await store.append_durable(CommandRecorded(command=command))
 
@@ -220,7 +222,7 @@ async def test_read_only_store_reads_and_refuses_every_write(
         with pytest.raises(ReadOnlyDatabase):
             await reader.set_meta("title", "x")
         with pytest.raises(ReadOnlyDatabase):
-            await reader.submit_command(Command(id="c", action=Action.PAUSE))
+            await reader.submit_command(PauseCommand(id="c"))
         await reader.flush()  # nothing of its own to commit
 
         store.emit(task_state())

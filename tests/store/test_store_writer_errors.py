@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from store_helpers import chunk, eventually, on_writer, raw_rows
 
-from podium.domain.escalation import Action, Command
+from podium.domain.escalation import OverrideCommand
 from podium.domain.events import CommandRecorded
 from podium.store import (
     ConflictingWriter,
@@ -93,7 +93,7 @@ async def test_background_failure_makes_the_next_emit_raise(
 async def test_failed_append_durable_records_nothing(store: EventStore, db_path: Path) -> None:
     store.emit(chunk("queued before"))
     await fill_disk(store)
-    command = Command(id="cmd-1", action=Action.APPROVE, text=BIG * 3)
+    command = OverrideCommand(id="cmd-1", text=BIG * 3)
 
     with pytest.raises(DiskFull):
         await store.append_durable(CommandRecorded(command=command))

@@ -138,7 +138,11 @@ def quick(spec: ProductionSpec) -> ProductionSpec:
 async def last_light_waiting(db: Path) -> None:
     """Last Light after the plan and treatment are approved and the outline's alternatives
     are drafted: a tree under way, a settled debate, reviews, and an inbox with options."""
-    from podium.domain.escalation import Action, Command, EscalationKind
+    from podium.domain.escalation import (
+        ApproveCommand,
+        EscalationKind,
+        RequestAlternativesCommand,
+    )
     from podium.loader import read_production
 
     from ..conftest import SAMPLES
@@ -150,21 +154,14 @@ async def last_light_waiting(db: Path) -> None:
         await engine.run()
         for escalation in engine.view.open_escalations():
             await engine.apply_offline(
-                Command(
-                    id=f"ok-{escalation.id}", action=Action.APPROVE, escalation_id=escalation.id
-                )
+                ApproveCommand(id=f"ok-{escalation.id}", escalation_id=escalation.id)
             )
         await engine.run()
         gate = next(
             e for e in engine.view.open_escalations() if e.kind is EscalationKind.APPROVAL_GATE
         )
         await engine.apply_offline(
-            Command(
-                id="alternatives",
-                action=Action.REQUEST_ALTERNATIVES,
-                escalation_id=gate.id,
-                args={"count": 3},
-            )
+            RequestAlternativesCommand(id="alternatives", escalation_id=gate.id, count=3)
         )
         await engine.run()
     finally:

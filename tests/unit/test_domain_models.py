@@ -39,10 +39,10 @@ from podium.domain.artifacts import (
 from podium.domain.debate import Debate, DebateState, Turn
 from podium.domain.escalation import (
     Action,
-    Command,
     Escalation,
     EscalationKind,
     Option,
+    OverrideCommand,
     Priority,
 )
 from podium.domain.loading import parse_production
@@ -233,14 +233,12 @@ ESCALATION = Escalation(
     default_action=Action.APPROVE,
 )
 
-COMMAND = Command(
+COMMAND = OverrideCommand(
     id="cmd-1",
-    action=Action.OVERRIDE,
     escalation_id="esc-1",
     task_id="scene-02",
-    option_id="o1",
     text="Keep the dialogue but split it across two moments.",
-    args={"budget_usd": 10.0, "fields": ["a"]},
+    replace=True,
     issued_at=11.0,
     origin="cli",
 )
@@ -339,7 +337,7 @@ PAYLOADS: list[events.Payload] = [
     events.VisionAmended(
         version=2,
         section="tone",
-        value={"tone": "warmer"},
+        value="warmer",
         reason="clarify",
         command_id="cmd-3",
         stale_tasks=["scene-01"],

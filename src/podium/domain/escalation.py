@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 from enum import IntEnum, StrEnum
-from typing import Any
+from functools import cache
+from typing import Annotated, Any, Literal, Self, cast, get_args
 
-from pydantic import Field
+from pydantic import (
+    Field,
+    ModelWrapValidatorHandler,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
-from podium.domain.base import Frozen, Model
+from podium.domain.base import Frozen, Model, Seconds
+from podium.domain.loading import control_problems, validate_strictly
 from podium.domain.policy import Territory
+from podium.domain.production import (
+    VISION_SECTIONS,
+    Character,
+    Constraints,
+    constraint_problems,
+)
+from podium.domain.text import sanitize
 
 
 class EscalationKind(StrEnum):
@@ -124,16 +142,18 @@ class Escalation(Model):
         return self.resolved_at is None
 
 
-class Command(Frozen):
-    """An Orchestrator command, recorded durably before it takes effect. Idempotent by id."""
+class BaseCommand(Frozen):
+    """What every command carries: which, about what, when and from where.
+
+    Recorded durably before it takes effect, idempotent by id. A podium before 0.x stored one
+    model for every action, its particulars in `text`, `option_id` and an `args` dict; such a
+    record is lifted into the action's own fields when it is read (see `_older_shape`).
+    """
 
     id: str
-    action: Action
+    action: Action  # each action's model narrows it to its own, the union's discriminator
     escalation_id: str | None = None
     task_id: str | None = None
-    option_id: str | None = None
-    text: str = ""
-    args: dict[str, Any] = Field(default_factory=dict)
     issued_at: float = 0.0
     origin: str = Field(default="tui", description="tui, cli, headless auto-approve, …")
 
@@ -150,6 +170,312 @@ class Command(Frozen):
         if self.origin == TIMEOUT_ORIGIN:
             return "by default, after its timeout"
         return "by the Orchestrator"
+
+    def words(self) -> str:
+        """The text the Orchestrator gave with it (a direction, feedback, a new wording), if any."""
+        return ""
+
+    def particulars(self) -> dict[str, Any]:
+        """The action's own fields but its words and option (`words()`, `option_id`), as JSON,
+        as an export shows them (where an older podium showed its `args`)."""
+        shown = set(_COMMON_FIELDS) | {"text", "option_id"}
+        return self.model_dump(mode="json", exclude=shown, exclude_none=True)
+
+    @classmethod
+    def _lift(cls, text: str, option_id: str | None, args: dict[str, Any]) -> dict[str, Any]:
+        """This action's fields from an older record's `text`, `option_id` and `args`."""
+        return {}
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _older_shape(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        if not (isinstance(data, dict) and "args" in data):
+            return handler(data)
+        args = data.get("args")
+        text = data.get("text")
+        option_id = data.get("option_id")
+        common = {k: v for k, v in data.items() if k in _COMMON_FIELDS}
+        lifted = common | cls._lift(
+            text if isinstance(text, str) else "",
+            option_id if isinstance(option_id, str) else None,
+            args if isinstance(args, dict) else {},
+        )
+        try:
+            return handler(lifted)
+        except ValidationError:
+            # Recorded by an older podium that checked only when applying (a count of 9, an
+            # unknown constraint): kept as it was recorded, so the log still loads; the
+            # command handler checks it again and refuses it as it did then.
+            lifted["action"] = cls.model_fields["action"].default
+            if "changes" in lifted:
+                lifted["changes"] = ConstraintChanges.model_construct(**lifted["changes"])
+            return cast("Self", cls.model_construct(**lifted))
+
+
+class ApproveCommand(BaseCommand):
+    action: Literal[Action.APPROVE] = Action.APPROVE
+    option_id: str | None = Field(default=None, description="The option chosen, if any.")
+
+    @classmethod
+    def _lift(cls, text: str, option_id: str | None, args: dict[str, Any]) -> dict[str, Any]:
+        return {"option_id": option_id}
+
+
+class OverrideCommand(BaseCommand):
+    action: Literal[Action.OVERRIDE] = Action.OVERRIDE
+    text: str = Field(description="The direction the task re-runs under, or its replacement.")
+    replace: bool = Field(default=False, description="`text` replaces the task's output.")
+
+    def words(self) -> str:
+        return self.text
+
+    @classmethod
+    def _lift(cls, text: str, option_id: str | None, args: dict[str, Any]) -> dict[str, Any]:
+        return {"text": text, "replace": bool(args.get("replace"))}
+
+
+class RetryCommand(BaseCommand):
+    action: Literal[Action.RETRY] = Action.RETRY
+
+
+class SkipCommand(BaseCommand):
+    action: Literal[Action.SKIP] = Action.SKIP
+
+
+class ReassignCommand(BaseCommand):
+    action: Literal[Action.REASSIGN] = Action.REASSIGN
+    agent: str = Field(description="The agent the task goes to.")
+
+    def words(self) -> str:
+        return self.agent
+
+    @classmethod
+    def _lift(cls, text: str, option_id: str | None, args: dict[str, Any]) -> dict[str, Any]:
+        return {"agent": str(args.get("agent") or text).strip()}
+
+
+MIN_ALTERNATIVES, MAX_ALTERNATIVES = 2, 6
+
+
+class RequestAlternativesCommand(BaseCommand):
+    action: Literal[Action.REQUEST_ALTERNATIVES] = Action.REQUEST_ALTERNATIVES
+    count: int = Field(default=3, ge=MIN_ALTERNATIVES, le=MAX_ALTERNATIVES, strict=True)
+
+    @classmethod
+    def _lift(cls, text: str, option_id: str | None, args: dict[str, Any]) -> dict[str, Any]:
+        return {"count": args["count"]} if "count" in args else {}
+
+
+class FeedbackCommand(BaseCommand):
+    action: Literal[Action.FEEDBACK] = Action.FEEDBACK
+    text: str
+    agent: str | None = Field(
+        default=None, description="Whose context keeps it; None: the task's assignee."
+    )
+
+    def words(self) -> str:
+        return self.text
+
+    @classmethod
+    def _lift(cls, text: str, option_id: str | None, args: dict[str, Any]) -> dict[str, Any]:
+        return {"text": text, "agent": str(args.get("agent") or "") or None}
+
+
+VisionSection = Literal[
+    "premise", "themes", "tone", "audience", "distribution", "characters", "locations"
+]
+"""The sections of a vision (`podium.domain.production.VISION_SECTIONS`, in its order)."""
+
+VisionValue = str | list[str] | list[Character]
+"""A vision section's value: text, a list of texts (themes, locations; a `;`-separated text is
+taken too) or characters."""
+
+
+def plain_vision_value(value: VisionValue) -> str | list[Any]:
+    """A section's value as JSON (characters as tables), for code that walks plain data."""
+    if isinstance(value, str):
+        return value
+    return [v.model_dump(mode="json") if isinstance(v, Character) else v for v in value]
+
+
+class ClarifyVisionCommand(BaseCommand):
+    action: Literal[Action.CLARIFY_VISION] = Action.CLARIFY_VISION
+    section: VisionSection
+    value: VisionValue
+    reason: str = ""
+    rerun: bool = Field(default=False, description="Re-run the stale tasks without asking.")
+
+    def words(self) -> str:
+        return self.value if isinstance(self.value, str) else ""
+
+    def plain_value(self) -> str | list[Any]:
+        """The value as JSON (characters as tables), for checks that walk plain data."""
+        return plain_vision_value(self.value)
+
+    @field_validator("section", mode="before")
+    @classmethod
+    def _known_section(cls, section: Any) -> Any:
+        if section not in VISION_SECTIONS:
+            shown = sanitize(str(section))[:64]
+            raise ValueError(
+                f"unknown vision section {shown!r}; one of {', '.join(VISION_SECTIONS)}"
+            )
+        return section
+
+    @classmethod
+    def _lift(cls, text: str, option_id: str | None, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "section": args.get("section", ""),
+            "value": args.get("value", text),
+            "reason": str(args.get("reason") or ""),
+            "rerun": bool(args.get("rerun", False)),
+        }
+
+
+class ConstraintChanges(Frozen):
+    """Some of a production's constraints, checked as the production file checks them (as
+    strictly, against the defaults: the fields are independent). Only the fields given are
+    changes; `budget_usd=None` given is one (no dollar budget)."""
+
+    budget_usd: float | None = None
+    budget_tokens: int | None = None
+    deadline: Seconds | None = None
+    max_concurrency: int | None = None
+    max_per_agent: int | None = None
+    max_per_model: dict[str, int] | None = None
+    debate_rounds: int | None = None
+    debate_time_limit: Seconds | None = None
+    review_rounds: int | None = None
+    self_correction_attempts: int | None = None
+    retries: int | None = None
+    retry_backoff: Seconds | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _as_in_a_file(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            checked_changes(Constraints(), data)
+        return data
+
+    @model_serializer(mode="wrap")
+    def _given_only(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        dumped: dict[str, Any] = handler(self)
+        return {k: v for k, v in dumped.items() if k in self.model_fields_set}
+
+    def as_changes(self) -> dict[str, Any]:
+        """The fields given, as JSON values, by name."""
+        return self.model_dump(mode="json")
+
+
+class ConstraintProblem(ValueError):
+    """A change the constraints do not take; the message names the field and why."""
+
+
+def checked_changes(current: Constraints, changes: dict[str, Any]) -> dict[str, Any]:
+    """`changes` checked against `current` as a production file's constraints are checked;
+    returns them normalized (durations in seconds). ConstraintProblem says what is wrong."""
+    unknown = sorted(set(changes) - set(Constraints.model_fields))
+    if unknown:
+        raise ConstraintProblem(
+            f"unknown constraint {sanitize(str(unknown[0]))[:64]!r}; "
+            f"one of {', '.join(Constraints.model_fields)}"
+        )
+    for loc, problem in control_problems(changes):
+        raise ConstraintProblem(f"{_dotted(loc)}: {problem}")
+    try:
+        # As strictly as a production file: `true` is not 1, "3" is not a number.
+        merged = validate_strictly(Constraints, current.model_dump(mode="json") | changes)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "constraints"
+        raise ConstraintProblem(f"{_dotted((field,))}: {first['msg']}") from None
+    except (RecursionError, ValueError):
+        raise ConstraintProblem(
+            f"{_dotted((next(iter(changes)),))}: a value nested too deeply to take"
+        ) from None
+    for found in constraint_problems(merged):
+        if found.loc[0] in changes:  # a file's model name, refused the way the file is
+            raise ConstraintProblem(f"{_dotted(found.loc)}: {found.message}")
+    dumped = merged.model_dump(mode="json")
+    return {key: dumped[key] for key in changes}
+
+
+def _dotted(loc: tuple[str | int, ...]) -> str:
+    """A path into a value for a message: its keys are the user's, so shown sanitized."""
+    return sanitize(".".join(str(part) for part in loc))
+
+
+class AdjustConstraintsCommand(BaseCommand):
+    action: Literal[Action.ADJUST_CONSTRAINTS] = Action.ADJUST_CONSTRAINTS
+    changes: ConstraintChanges
+
+    def particulars(self) -> dict[str, Any]:
+        return self.changes.as_changes()
+
+    @classmethod
+    def _lift(cls, text: str, option_id: str | None, args: dict[str, Any]) -> dict[str, Any]:
+        return {"changes": args}
+
+
+class RerunStaleCommand(BaseCommand):
+    action: Literal[Action.RERUN_STALE] = Action.RERUN_STALE
+
+
+class PauseCommand(BaseCommand):
+    action: Literal[Action.PAUSE] = Action.PAUSE
+
+
+class ResumeCommand(BaseCommand):
+    action: Literal[Action.RESUME] = Action.RESUME
+
+
+class StopCommand(BaseCommand):
+    action: Literal[Action.STOP] = Action.STOP
+
+
+Command = Annotated[
+    ApproveCommand
+    | OverrideCommand
+    | RetryCommand
+    | SkipCommand
+    | ReassignCommand
+    | RequestAlternativesCommand
+    | FeedbackCommand
+    | ClarifyVisionCommand
+    | AdjustConstraintsCommand
+    | RerunStaleCommand
+    | PauseCommand
+    | ResumeCommand
+    | StopCommand,
+    Field(discriminator="action"),
+]
+"""An Orchestrator command: one model per action, told apart by `action`."""
+
+COMMAND_TYPES: dict[Action, type[BaseCommand]] = {
+    t.model_fields["action"].default: t for t in get_args(get_args(Command)[0])
+}
+"""Each action's command model (every action has one)."""
+
+_COMMON_FIELDS = frozenset(BaseCommand.model_fields)
+
+
+@cache
+def command_adapter() -> TypeAdapter[Command]:
+    """Validates any command (a stored one too); built once, when first asked for."""
+    return TypeAdapter(Command)
+
+
+def command_problem(error: ValidationError) -> str:
+    """The first thing wrong with a command's fields, as a sentence naming the field."""
+    first = error.errors(include_url=False, include_input=False)[0]
+    if first["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        return f"the action is not one of {', '.join(a.value for a in Action)}"
+    if first["type"] == "value_error":  # ours, and they name what they are about
+        return str(first["msg"]).removeprefix("Value error, ")
+    actions = {a.value for a in Action}
+    loc = [str(p) for p in first["loc"] if not str(p).startswith(("list[", "str"))]
+    where = ".".join(loc[1:] if loc and loc[0] in actions else loc)
+    return f"{sanitize(where) or 'the command'}: {first['msg']}"
 
 
 AUTO_ORIGIN = "--auto-approve"  # the origin of commands issued on a headless standing instruction

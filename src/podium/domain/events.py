@@ -14,10 +14,17 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import ConfigDict, Field, TypeAdapter
 
-from podium.domain.artifacts import Artifact
+from podium.domain.artifacts import Artifact, ArtifactStatus
 from podium.domain.base import Frozen
 from podium.domain.debate import DebateState
-from podium.domain.escalation import Action, Command, Escalation
+from podium.domain.escalation import (
+    Action,
+    Command,
+    ConstraintChanges,
+    Escalation,
+    VisionSection,
+    VisionValue,
+)
 from podium.domain.policy import Territory
 from podium.domain.tasks import TaskSpec, TaskState
 from podium.domain.validators import Finding
@@ -193,7 +200,7 @@ class ArtifactCreated(Frozen):
 class ArtifactStatusChanged(Frozen):
     kind: Literal["artifact_status"] = "artifact_status"
     artifact_id: str
-    status: str
+    status: ArtifactStatus
     decision_id: str | None = None
 
 
@@ -311,8 +318,8 @@ class DebateClosed(Frozen):
 class VisionAmended(Frozen):
     kind: Literal["vision_amended"] = "vision_amended"
     version: int
-    section: str
-    value: Any
+    section: VisionSection
+    value: VisionValue
     reason: str = ""
     command_id: str | None = None
     stale_tasks: list[str] = Field(default_factory=list)
@@ -321,7 +328,7 @@ class VisionAmended(Frozen):
 @event_kind
 class ConstraintsAdjusted(Frozen):
     kind: Literal["constraints_adjusted"] = "constraints_adjusted"
-    changes: dict[str, Any]
+    changes: ConstraintChanges = Field(description="Only the constraints that changed.")
     command_id: str | None = None
 
 

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from podium.domain.agents import AgentSpec, Role
 from podium.domain.artifacts import Artifact, ArtifactStatus
 from podium.domain.debate import Debate, DebateState, Turn
-from podium.domain.escalation import Command, Escalation
+from podium.domain.escalation import Command, Escalation, plain_vision_value
 from podium.domain.events import (
     AgentState,
     AgentStateChanged,
@@ -489,7 +489,7 @@ class ProductionView:
     @folds(ConstraintsAdjusted)
     def _constraints(self, p: ConstraintsAdjusted, ts: float) -> None:
         if self.constraints is not None:
-            merged = self.constraints.model_dump() | p.changes
+            merged = self.constraints.model_dump() | p.changes.as_changes()
             self.constraints = Constraints.model_validate(merged)
 
     @folds(StatusReported)
@@ -566,8 +566,11 @@ class ProductionView:
     def _vision(self, p: VisionAmended) -> None:
         if self.vision is None:
             return
-        if not tree_is_clean([p.value, p.reason], 64):  # stored by an older podium
-            p = p.model_copy(update={"value": _shown(p.value), "reason": sanitize(p.reason)})
+        value = plain_vision_value(p.value)
+        if not tree_is_clean([value, p.reason], 64):  # stored by an older podium
+            p = VisionAmended.model_validate(
+                p.model_dump() | {"value": _shown(value), "reason": sanitize(p.reason)}
+            )
         self.vision = Vision.model_validate(
             self.vision.model_dump() | {p.section: p.value, "version": p.version}
         )

@@ -24,10 +24,20 @@ from podium.domain.artifacts import (
 from podium.domain.escalation import (
     TIMEOUT_ORIGIN,
     Action,
+    AdjustConstraintsCommand,
+    ApproveCommand,
+    BaseCommand,
+    ClarifyVisionCommand,
     Command,
+    ConstraintChanges,
     Escalation,
     EscalationKind,
+    FeedbackCommand,
     Option,
+    OverrideCommand,
+    ReassignCommand,
+    RequestAlternativesCommand,
+    command_adapter,
 )
 from podium.domain.events import (
     ArtifactCreated,
@@ -131,7 +141,7 @@ class CommandHandler:
             )
         return escalation
 
-    def _task_of(self, command: Command, escalation: Escalation | None) -> str:
+    def _task_of(self, command: BaseCommand, escalation: Escalation | None) -> str:
         task_id = command.task_id or (escalation.task_id if escalation else None)
         if task_id is None:
             raise Rejected("name a task or an escalation")
@@ -141,7 +151,7 @@ class CommandHandler:
 
     # -- actions: each returns a Plan (checked, not yet applied) -----------------------------
 
-    def _approve(self, command: Command, escalation: Escalation | None) -> Plan:
+    def _approve(self, command: ApproveCommand, escalation: Escalation | None) -> Plan:
         if escalation is None:
             raise Rejected("approve needs an escalation id")
         task_id = escalation.task_id
@@ -158,7 +168,7 @@ class CommandHandler:
             return Plan(f"allowed {task_id} to go over budget once", allow)
         if option is not None and record is not None and option.id != record.spec.assignee:
             if option.id in ("retry", "skip", "reassign"):
-                follow: Callable[[Command, Escalation | None], Plan] = getattr(
+                follow: Callable[[BaseCommand, Escalation | None], Plan] = getattr(
                     self, f"_{option.id}"
                 )
                 return follow(command, escalation)
@@ -179,7 +189,7 @@ class CommandHandler:
                 self.engine.emit(
                     ArtifactStatusChanged(
                         artifact_id=artifact_id,
-                        status=ArtifactStatus.APPROVED.value,
+                        status=ArtifactStatus.APPROVED,
                         decision_id=command.id,
                     )
                 )
@@ -190,11 +200,11 @@ class CommandHandler:
             raise Rejected(f"{task_id} is {record.state.value}; there is nothing to approve yet")
         return Plan(f"approved {task_id}", approve)
 
-    def _override(self, command: Command, escalation: Escalation | None) -> Plan:
+    def _override(self, command: OverrideCommand, escalation: Escalation | None) -> Plan:
         task_id = self._task_of(command, escalation)
         if not command.text.strip():
             raise Rejected("override needs a direction or a replacement text")
-        replacing = bool(command.args.get("replace"))
+        replacing = command.replace
         # A replacement stands for a model's reply, and is capped like one.
         text = checked_text(
             "the replacement" if replacing else "the direction",
@@ -203,9 +213,9 @@ class CommandHandler:
         )
         record = self.view.tasks[task_id]
         if record.spec.kind is TaskKind.PLAN:
-            if command.args.get("replace"):
+            if replacing:
                 raise Rejected("a plan cannot be replaced by text; give a direction")
-        if command.args.get("replace"):
+        if replacing:
             schema = KIND_CONTENT.get(record.spec.kind, Prose)
             try:
                 content = Prose(text=text) if schema is Prose else schema.model_validate_json(text)
@@ -240,7 +250,7 @@ class CommandHandler:
                     self.engine.emit(
                         ArtifactStatusChanged(
                             artifact_id=previous,
-                            status=ArtifactStatus.OVERRIDDEN.value,
+                            status=ArtifactStatus.OVERRIDDEN,
                             decision_id=command.id,
                         )
                     )
@@ -256,7 +266,7 @@ class CommandHandler:
             lambda: self._direct(task_id, text, command),
         )
 
-    def _retry(self, command: Command, escalation: Escalation | None) -> Plan:
+    def _retry(self, command: BaseCommand, escalation: Escalation | None) -> Plan:
         task_id = self._task_of(command, escalation)
         state = self.view.tasks[task_id].state
         if state in (TaskState.DONE, TaskState.SKIPPED) and escalation is None:
@@ -265,7 +275,7 @@ class CommandHandler:
             raise Rejected(f"{task_id} is running")
         return Plan(f"{task_id} runs again", lambda: self._rerun(task_id, "retry"))
 
-    def _skip(self, command: Command, escalation: Escalation | None) -> Plan:
+    def _skip(self, command: BaseCommand, escalation: Escalation | None) -> Plan:
         if escalation is not None and escalation.kind is EscalationKind.VISION_STALE:
             stale = [t for t in escalation.evidence if t in self.view.tasks]
 
@@ -288,7 +298,7 @@ class CommandHandler:
             lambda: self._move(task_id, TaskState.SKIPPED, f"skipped {command.by}"),
         )
 
-    def _decline_scope(self, command: Command, escalation: Escalation) -> Plan:
+    def _decline_scope(self, command: BaseCommand, escalation: Escalation) -> Plan:
         """The proposed tasks are skipped and the plan in effect stands."""
         proposed = [t for t in escalation.evidence if t in self.view.tasks]
         plan_id = escalation.task_id
@@ -302,9 +312,10 @@ class CommandHandler:
 
         return Plan(f"declined the scope change: {len(proposed)} task(s) skipped", decline)
 
-    def _reassign(self, command: Command, escalation: Escalation | None) -> Plan:
+    def _reassign(self, command: BaseCommand, escalation: Escalation | None) -> Plan:
+        # Also an approval that chose the "reassign" option, which names no agent.
         task_id = self._task_of(command, escalation)
-        agent = str(command.args.get("agent") or command.text).strip()
+        agent = command.agent.strip() if isinstance(command, ReassignCommand) else ""
         record = self.view.tasks[task_id]
         if agent not in self.view.agents:
             raise Rejected(f"no agent {agent!r}; one of {', '.join(self.view.agents)}")
@@ -326,8 +337,8 @@ class CommandHandler:
 
         return Plan(f"{task_id} reassigned to {agent}", reassign)
 
-    def _feedback(self, command: Command, escalation: Escalation | None) -> Plan:
-        agent = str(command.args.get("agent") or "")
+    def _feedback(self, command: FeedbackCommand, escalation: Escalation | None) -> Plan:
+        agent = command.agent or ""
         if not agent:
             task_id = self._task_of(command, escalation)
             agent = self.view.tasks[task_id].spec.assignee
@@ -340,16 +351,15 @@ class CommandHandler:
             resolves=False,
         )
 
-    def _clarify_vision(self, command: Command, escalation: Escalation | None) -> Plan:
+    def _clarify_vision(self, command: ClarifyVisionCommand, escalation: Escalation | None) -> Plan:
         view = self.view
         assert view.vision is not None
-        section = str(command.args.get("section", ""))
-        value = command.args.get("value", command.text)
-        stored, new = amended_vision(view.vision, section, value)
-        if reason := str(command.args.get("reason", "")).strip():
+        section = command.section
+        stored, new = amended_vision(view.vision, section, command.plain_value())
+        if reason := command.reason.strip():
             checked_text("the reason", reason)
         stale = stale_after(view, section)
-        rerun = bool(command.args.get("rerun", False))
+        rerun = command.rerun
 
         def amend() -> None:
             self.engine.emit(
@@ -357,7 +367,7 @@ class CommandHandler:
                     version=new.version,
                     section=section,
                     value=stored,
-                    reason=str(command.args.get("reason", "")),
+                    reason=command.reason,
                     command_id=command.id,
                     stale_tasks=stale,
                 )
@@ -390,7 +400,7 @@ class CommandHandler:
         listing = ", ".join(stale) if stale else "none"
         return Plan(f"vision v{new.version}: {section} amended; stale: {listing}", amend)
 
-    def _rerun_stale(self, command: Command, escalation: Escalation | None) -> Plan:
+    def _rerun_stale(self, command: BaseCommand, escalation: Escalation | None) -> Plan:
         stale = [t for t, r in self.view.tasks.items() if r.state is TaskState.STALE]
         if not stale:
             raise Rejected("no task is stale")
@@ -401,16 +411,22 @@ class CommandHandler:
 
         return Plan(f"re-running {len(stale)} stale task(s)", rerun)
 
-    def _adjust_constraints(self, command: Command, escalation: Escalation | None) -> Plan:
+    def _adjust_constraints(
+        self, command: AdjustConstraintsCommand, escalation: Escalation | None
+    ) -> Plan:
         assert self.view.constraints is not None
-        changes = dict(command.args)
+        changes = command.changes.as_changes()
         if not changes:
             raise Rejected("give at least one constraint, e.g. max_concurrency=4")
         normalized = adjusted_constraints(self.view.constraints, changes)
         listing = ", ".join(f"{k}={v}" for k, v in normalized.items())
 
         def adjust() -> None:
-            self.engine.emit(ConstraintsAdjusted(changes=normalized, command_id=command.id))
+            self.engine.emit(
+                ConstraintsAdjusted(
+                    changes=ConstraintChanges.model_validate(normalized), command_id=command.id
+                )
+            )
             self.engine.limits_changed()  # the call limiter and task slots, live
             if escalation is not None and escalation.kind is EscalationKind.BUDGET:
                 if escalation.task_id:
@@ -418,10 +434,12 @@ class CommandHandler:
 
         return Plan(f"constraints: {listing}", adjust)
 
-    def _request_alternatives(self, command: Command, escalation: Escalation | None) -> Plan:
+    def _request_alternatives(
+        self, command: RequestAlternativesCommand, escalation: Escalation | None
+    ) -> Plan:
         task_id = self._task_of(command, escalation)
-        count = int(command.args.get("count", 3))
-        if not 2 <= count <= 6:
+        count = command.count
+        if not 2 <= count <= 6:  # checked by the command too, but not in an older log's
             raise Rejected("ask for 2 to 6 alternatives")
         record = self.view.tasks[task_id]
         if record.spec.kind is TaskKind.PLAN:
@@ -480,7 +498,7 @@ class CommandHandler:
             actions=[Action.APPROVE, Action.OVERRIDE],
         )
 
-    def _pause(self, command: Command, escalation: Escalation | None) -> Plan:
+    def _pause(self, command: BaseCommand, escalation: Escalation | None) -> Plan:
         if self.view.paused:
             raise Rejected("the production is already paused")
         return Plan(
@@ -489,12 +507,12 @@ class CommandHandler:
             resolves=False,
         )
 
-    def _resume(self, command: Command, escalation: Escalation | None) -> Plan:
+    def _resume(self, command: BaseCommand, escalation: Escalation | None) -> Plan:
         if not self.view.paused:
             raise Rejected("the production is not paused")
         return Plan("resumed", lambda: self.engine.set_paused(False), resolves=False)
 
-    def _stop(self, command: Command, escalation: Escalation | None) -> Plan:
+    def _stop(self, command: BaseCommand, escalation: Escalation | None) -> Plan:
         return Plan("stopping", lambda: self.engine.request_stop(), resolves=False)
 
     # -- effects ---------------------------------------------------------------------------
@@ -522,7 +540,7 @@ class CommandHandler:
         if not self.engine.scheduler.deps_settled(task_id):
             self.engine.set_task_state(task_id, TaskState.PENDING, "waits on its inputs")
 
-    def _direct(self, task_id: str, direction: str, command: Command) -> None:
+    def _direct(self, task_id: str, direction: str, command: BaseCommand) -> None:
         self.engine.emit(TaskDirected(task_id=task_id, direction=direction, command_id=command.id))
         if command.automatic:
             self._rerun(task_id, f"re-run with the option chosen {command.by}")
@@ -563,12 +581,14 @@ class CommandHandler:
                 and esc.opened_at + esc.timeout_s <= now
             ):
                 self.engine.enqueue(
-                    Command(
-                        id=f"timeout-{esc.id}",
-                        action=esc.default_action,
-                        escalation_id=esc.id,
-                        issued_at=now,
-                        origin=TIMEOUT_ORIGIN,
+                    command_adapter().validate_python(
+                        {
+                            "id": f"timeout-{esc.id}",
+                            "action": esc.default_action,
+                            "escalation_id": esc.id,
+                            "issued_at": now,
+                            "origin": TIMEOUT_ORIGIN,
+                        }
                     )
                 )
 

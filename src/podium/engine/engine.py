@@ -26,6 +26,7 @@ from podium.domain.escalation import (
     Command,
     Escalation,
     EscalationKind,
+    command_adapter,
 )
 from podium.domain.events import (
     AgentState,
@@ -280,16 +281,17 @@ class Engine:
         if decision is None:
             return
         action, option = decision
-        command = Command(
-            id=command_id,
-            action=action,
-            escalation_id=escalation.id,
-            task_id=escalation.task_id,
-            option_id=option,
-            issued_at=time.time(),
-            origin=f"{AUTO_ORIGIN} {self.auto_approve.value}",
-        )
-        self.enqueue(command)
+        fields: dict[str, object] = {
+            "id": command_id,
+            "action": action,
+            "escalation_id": escalation.id,
+            "task_id": escalation.task_id,
+            "issued_at": time.time(),
+            "origin": f"{AUTO_ORIGIN} {self.auto_approve.value}",
+        }
+        if action is Action.APPROVE:
+            fields["option_id"] = option
+        self.enqueue(command_adapter().validate_python(fields))
 
     def _auto_decision(self, escalation: Escalation) -> tuple[Action, str | None] | None:
         """What the standing instruction decides; None leaves the item to the Orchestrator."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from podium.domain.escalation import ClarifyVisionCommand
 from podium.domain.production import Character, Vision
 from podium.domain.state import CommandRecord
 from podium.export import markdown as md
@@ -28,7 +29,9 @@ def _value(value: Any) -> str:
     if isinstance(value, list):
         items = []
         for item in value:
-            if isinstance(item, dict):
+            if isinstance(item, Character):
+                item = item.name
+            elif isinstance(item, dict):
                 item = item.get("name", "")
             items.append(f"- {md.inline(item)}")
         return "\n".join(items) if items else "*(none)*"
@@ -73,8 +76,9 @@ def _history(source: ExportSource) -> list[str | None]:
         current[amended.section] = amended.value
         command = source.command(amended.command_id)
         # The reason the Orchestrator gave, never the command's text: that is the new wording.
+        asked = command.command if command else None
         why = amended.reason or (
-            one_line(command.command.args.get("reason", "")) if command else ""
+            one_line(asked.reason) if isinstance(asked, ClarifyVisionCommand) else ""
         )
         parts.append(md.heading(3, f"Version {amended.version}: {md.inline(section)} changed"))
         facts = [md.field("Why", why or "no reason given")]
@@ -112,8 +116,8 @@ def _decision(source: ExportSource, record: CommandRecord) -> str:
         escalation = source.view.escalations.get(command.escalation_id)
         kind = f" {escalation.kind.value.replace('_', ' ')}" if escalation else ""
         text += f" ({md.inline(command.escalation_id + kind)})"
-    if command.text:
-        text += f": “{md.inline(command.text)}”"
+    if words := command.words():
+        text += f": “{md.inline(words)}”"
     outcome = record.detail or record.status
     text += f" — {md.inline(outcome)}"
     if record.status == "rejected":

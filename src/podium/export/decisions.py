@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from podium.domain.artifacts import Artifact
-from podium.domain.escalation import Escalation
+from podium.domain.escalation import ApproveCommand, Escalation
 from podium.domain.state import CommandRecord
 from podium.export.sources import ExportSource, clean
 
@@ -40,8 +40,8 @@ def decision(record: CommandRecord, escalation: Escalation | None) -> dict[str, 
         "command_id": command.id,
         "action": command.action.value,
         "origin": command.origin,
-        "text": command.text,
-        "option_id": command.option_id,
+        "text": command.words(),
+        "option_id": command.option_id if isinstance(command, ApproveCommand) else None,
         "escalation_id": escalation.id if escalation else None,
         "escalation_kind": escalation.kind.value if escalation else None,
         "status": record.status,
@@ -92,9 +92,9 @@ def command_line(source: ExportSource, record: CommandRecord) -> dict[str, Any]:
         "target": source.command_target(record),
         "escalation_id": command.escalation_id,
         "task_id": command.task_id,
-        "option_id": command.option_id,
-        "text": command.text,
-        "args": command.args,
+        "option_id": command.option_id if isinstance(command, ApproveCommand) else None,
+        "text": command.words(),
+        "args": command.particulars(),
         "origin": command.origin,
         "status": record.status,
         "detail": record.detail,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from podium.domain.artifacts import Artifact, ArtifactStatus
 from podium.domain.base import whole_number
-from podium.domain.escalation import Escalation
+from podium.domain.escalation import ClarifyVisionCommand, Escalation
 from podium.domain.events import (
     ArtifactStatusChanged,
     EscalationResolved,
@@ -203,8 +203,8 @@ class ExportSource:
         if task_id:
             return one_line(task_id)
         action = command.action.value
-        if action == "clarify_vision":
-            return f"vision:{one_line(command.args.get('section', ''))}"
+        if isinstance(command, ClarifyVisionCommand):
+            return f"vision:{one_line(command.section)}"
         if action == "adjust_constraints":
             return "constraints"
         if escalation is not None:

@@ -8,14 +8,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from podium.domain.artifacts import ArtifactStatus
-from podium.domain.loading import control_problems, validate_strictly
-from podium.domain.production import (
-    MAX_DIRECTION,
-    VISION_SECTIONS,
-    Constraints,
-    Vision,
-    constraint_problems,
-)
+from podium.domain.escalation import ConstraintProblem, checked_changes
+from podium.domain.loading import control_problems
+from podium.domain.production import MAX_DIRECTION, VISION_SECTIONS, Constraints, Vision
 from podium.domain.state import ProductionView
 from podium.domain.tasks import TaskKind, TaskState
 from podium.domain.text import control_problem, sanitize
@@ -65,27 +60,12 @@ def amended_vision(vision: Vision, section: str, value: Any) -> tuple[Any, Visio
 
 
 def adjusted_constraints(current: Constraints, changes: dict[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(changes) - set(Constraints.model_fields))
-    if unknown:
-        raise Rejected(
-            f"unknown constraint {unknown[0]!r}; one of {', '.join(Constraints.model_fields)}"
-        )
-    for loc, problem in control_problems(changes):
-        raise Rejected(f"{_dotted(loc)}: {problem}")
+    """`changes` checked as a production file's constraints are (see
+    `podium.domain.escalation.checked_changes`), normalized; Rejected says what is wrong."""
     try:
-        # As strictly as a production file: `true` is not 1, "3" is not a number.
-        merged = validate_strictly(Constraints, current.model_dump(mode="json") | changes)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "constraints"
-        raise Rejected(f"{field}: {first['msg']}") from None
-    except (RecursionError, ValueError):
-        raise Rejected(f"{next(iter(changes))}: a value nested too deeply to take") from None
-    for found in constraint_problems(merged):
-        if found.loc[0] in changes:  # a file's model name, refused the way the file is
-            raise Rejected(f"{_dotted(found.loc)}: {found.message}")
-    dumped = merged.model_dump(mode="json")
-    return {key: dumped[key] for key in changes}
+        return checked_changes(current, changes)
+    except ConstraintProblem as why:
+        raise Rejected(str(why)) from None
 
 
 def checked_text(what: str, text: str, limit: int = MAX_DIRECTION) -> str:
@@ -106,8 +86,3 @@ def checked_text(what: str, text: str, limit: int = MAX_DIRECTION) -> str:
 
 def _at(loc: tuple[str | int, ...]) -> str:
     return sanitize("".join(f"[{part}]" for part in loc)) + (": " if loc else "")
-
-
-def _dotted(loc: tuple[str | int, ...]) -> str:
-    """A path into a value for a message: its keys are the user's, so shown sanitized."""
-    return sanitize(".".join(str(part) for part in loc))

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from podium.domain.escalation import Command
+from podium.domain.escalation import Command, command_adapter
 from podium.domain.events import (
     EVENT_TYPES,
     PAYLOAD_ADAPTER,
@@ -147,7 +147,7 @@ def _undecodable(seq: int, kind: str, exc: Exception) -> UndecodableRow:
 
 def decode_command(command_id: Any, body: Any) -> Command:
     try:
-        return Command.model_validate_json(body)
+        return command_adapter().validate_json(body)
     except (ValidationError, ValueError, TypeError) as exc:
         raise UndecodableRow(f"command {_shown(command_id)}", _describe(exc)) from None
 

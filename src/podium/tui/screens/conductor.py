@@ -23,7 +23,20 @@ from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Footer
 
-from podium.domain.escalation import Action, Command, Escalation
+from podium.domain.escalation import (
+    Action,
+    AdjustConstraintsCommand,
+    ApproveCommand,
+    ClarifyVisionCommand,
+    Command,
+    ConstraintChanges,
+    Escalation,
+    FeedbackCommand,
+    OverrideCommand,
+    ReassignCommand,
+    RequestAlternativesCommand,
+    command_adapter,
+)
 from podium.domain.state import ProductionView
 from podium.seam.protocol import ProductionSource
 from podium.seam.stream import ChangeSet
@@ -38,7 +51,7 @@ from podium.tui.widgets.status_bar import StatusBar
 from podium.tui.widgets.task_tree import TaskTree
 
 if TYPE_CHECKING:  # the dialogs are imported when first opened: none is on the first frame
-    from podium.tui.screens.adjust_constraints import ConstraintChanges
+    from podium.tui.screens.adjust_constraints import ConstraintChanges as ChangedConstraints
     from podium.tui.screens.alternatives import Picked
     from podium.tui.screens.clarify_vision import VisionChange
     from podium.tui.screens.escalation import EscalationChoice
@@ -52,14 +65,14 @@ ALTERNATIVES = 3
 Submit = Callable[[Command], None]
 
 
-def new_command(action: Action, **fields: Any) -> Command:
-    return Command(
-        id=f"tui-{uuid.uuid4().hex[:12]}",
-        action=action,
-        issued_at=time.time(),
-        origin="tui",
-        **fields,
-    )
+def stamp() -> dict[str, Any]:
+    """What every command from the screen carries: a new id, the time, its origin."""
+    return {"id": f"tui-{uuid.uuid4().hex[:12]}", "issued_at": time.time(), "origin": "tui"}
+
+
+def new_command(action: Action, **target: str | None) -> Command:
+    """A command that needs nothing but what it is about (retry, skip, pause, …)."""
+    return command_adapter().validate_python(stamp() | {"action": action} | target)
 
 
 class ConductorScreen(Screen[None]):
@@ -357,7 +370,7 @@ class ConductorScreen(Screen[None]):
             return
         if choice.option_id is not None:
             self.submit(
-                new_command(Action.APPROVE, escalation_id=escalation_id, option_id=choice.option_id)
+                ApproveCommand(escalation_id=escalation_id, option_id=choice.option_id, **stamp())
             )
             return
         self.act(choice.action, escalation_id=escalation_id)
@@ -398,8 +411,8 @@ class ConductorScreen(Screen[None]):
                 self.notify("Select a task or an inbox item first.", markup=False)
                 return
             self.submit(
-                new_command(
-                    action, escalation_id=esc_id, task_id=task_id, args={"count": ALTERNATIVES}
+                RequestAlternativesCommand(
+                    escalation_id=esc_id, task_id=task_id, count=ALTERNATIVES, **stamp()
                 )
             )
         else:
@@ -443,13 +456,13 @@ class ConductorScreen(Screen[None]):
             self.notify(f"{escalation.id} cannot be approved; it offers {offered}.", markup=False)
             return
         if not escalation.options:
-            self.submit(new_command(Action.APPROVE, escalation_id=escalation.id, task_id=task_id))
+            self.submit(ApproveCommand(escalation_id=escalation.id, task_id=task_id, **stamp()))
             return
         esc_id = escalation.id
 
         def chosen(picked: Picked | None) -> None:
             if picked is not None:
-                self.submit(new_command(Action.APPROVE, escalation_id=esc_id, option_id=picked.id))
+                self.submit(ApproveCommand(escalation_id=esc_id, option_id=picked.id, **stamp()))
 
         self.app.push_screen(
             AlternativesScreen(
@@ -474,12 +487,12 @@ class ConductorScreen(Screen[None]):
         def decided(decision: OverrideDecision | None) -> None:
             if decision is not None:
                 self.submit(
-                    new_command(
-                        Action.OVERRIDE,
+                    OverrideCommand(
                         escalation_id=esc_id,
                         task_id=target,
                         text=decision.text,
-                        args={"replace": True} if decision.replace else {},
+                        replace=decision.replace,
+                        **stamp(),
                     )
                 )
 
@@ -503,9 +516,7 @@ class ConductorScreen(Screen[None]):
 
         def send(note: FeedbackNote | None) -> None:
             if note is not None:
-                self.submit(
-                    new_command(Action.FEEDBACK, text=note.text, args={"agent": note.agent_id})
-                )
+                self.submit(FeedbackCommand(text=note.text, agent=note.agent_id, **stamp()))
 
         self.app.push_screen(
             FeedbackScreen(
@@ -534,12 +545,8 @@ class ConductorScreen(Screen[None]):
         def picked(choice: Picked | None) -> None:
             if choice is not None:
                 self.submit(
-                    new_command(
-                        Action.REASSIGN,
-                        escalation_id=esc_id,
-                        task_id=record.spec.id,
-                        text=choice.id,
-                        args={"agent": choice.id},
+                    ReassignCommand(
+                        escalation_id=esc_id, task_id=record.spec.id, agent=choice.id, **stamp()
                     )
                 )
 
@@ -555,20 +562,14 @@ class ConductorScreen(Screen[None]):
             return
 
         def amend(change: VisionChange | None) -> None:
-            if change is not None:
-                value = change.value
-                self.submit(
-                    new_command(
-                        Action.CLARIFY_VISION,
-                        text=value if isinstance(value, str) else "",
-                        args={
-                            "section": change.section,
-                            "value": value,
-                            "rerun": change.rerun,
-                            "reason": change.reason,
-                        },
-                    )
-                )
+            if change is not None:  # checked by the dialog as the engine checks it
+                fields = {
+                    "section": change.section,
+                    "value": change.value,
+                    "rerun": change.rerun,
+                    "reason": change.reason,
+                }
+                self.submit(ClarifyVisionCommand.model_validate(stamp() | fields))
 
         self.app.push_screen(ClarifyVisionScreen(self.view), amend)
 
@@ -579,13 +580,13 @@ class ConductorScreen(Screen[None]):
         if constraints is None:
             return
 
-        def adjust(result: ConstraintChanges | None) -> None:
-            if result is not None:
-                self.submit(
-                    new_command(
-                        Action.ADJUST_CONSTRAINTS, escalation_id=escalation_id, args=result.changes
-                    )
+        def adjust(result: ChangedConstraints | None) -> None:
+            if result is not None:  # checked by the dialog as the engine checks them
+                changes = ConstraintChanges.model_validate(result.changes)
+                command = AdjustConstraintsCommand(
+                    escalation_id=escalation_id, changes=changes, **stamp()
                 )
+                self.submit(command)
 
         self.app.push_screen(AdjustConstraintsScreen(constraints), adjust)
 
