@@ -16,7 +16,9 @@ answered, so a request that times out still counts.
 
 Served: `POST /v1/chat/completions` (SSE when `"stream": true`, with a usage chunk when
 `stream_options.include_usage` is set; plain JSON otherwise), `POST /v1/images/generations`
-(b64_json, or a URL served by `GET /v1/fake-images/N.png`). Any other path answers 404.
+(b64_json, or a URL served by `GET /v1/fake-images/N.png`), and `POST /v1/messages` in
+Anthropic's shape (its SSE events, its usage with cache reads and writes, its error bodies),
+for a model `anthropic/…` whose api_base is `server.url`. Any other path answers 404.
 
 Tests import it once `tests/` is on sys.path:
 
@@ -42,6 +44,7 @@ from typing import Any
 import pytest
 
 CHAT_PATH = "/v1/chat/completions"
+ANTHROPIC_PATH = "/v1/messages"
 IMAGES_PATH = "/v1/images/generations"
 _IMAGE_FILES = "/v1/fake-images/"
 
@@ -68,6 +71,10 @@ class Reply:
     Token counts default to a word count of the prompt and the number of chunks.
     `chunk_delay_s` pauses between chunks (a slow but healthy stream).
     `include_usage=False` leaves usage out even when the client asked for it.
+    `cached_tokens` (of the prompt tokens, read from the provider's cache) goes into
+    `prompt_tokens_details.cached_tokens` (OpenAI) or `cache_read_input_tokens` (Anthropic);
+    `cache_write_tokens` into Anthropic's `cache_creation_input_tokens`.
+    `finish_reason="length"` is a reply cut off at the token limit (Anthropic: max_tokens).
     """
 
     text: str = "Hello from the fake server."
@@ -77,6 +84,8 @@ class Reply:
     completion_tokens: int | None = None
     include_usage: bool = True
     chunk_delay_s: float = 0.0
+    cached_tokens: int | None = None
+    cache_write_tokens: int | None = None
 
     def pieces(self) -> list[str]:
         if self.chunks is not None:
@@ -364,7 +373,9 @@ class _Handler(BaseHTTPRequestHandler):
     # answering
 
     def _answer(self, request: RecordedRequest, behaviour: Behaviour) -> None:
-        if request.path not in (CHAT_PATH, IMAGES_PATH):
+        if request.path == ANTHROPIC_PATH and not isinstance(behaviour, Slow | Raw | Truncated):
+            self._anthropic(request, behaviour)
+        elif request.path not in (CHAT_PATH, IMAGES_PATH):
             self._send_error_json(
                 404, f"no such path: {request.path}", "invalid_request_error", None
             )
@@ -414,10 +425,81 @@ class _Handler(BaseHTTPRequestHandler):
             headers,
         )
 
+    def _anthropic(self, request: RecordedRequest, behaviour: Behaviour) -> None:
+        """Anthropic's Messages API: errors as `{"type": "error", "error": {…}}`, replies as
+        its event stream (message_start with the input usage, text deltas, message_delta
+        with the stop reason and output tokens)."""
+        if isinstance(behaviour, Status):
+            headers = dict(behaviour.headers)
+            if behaviour.retry_after is not None:
+                headers["Retry-After"] = str(behaviour.retry_after)
+            body = {
+                "type": "error",
+                "error": {
+                    "type": behaviour.error_type or "api_error",
+                    "message": behaviour.message or f"scripted status {behaviour.status}",
+                },
+            }
+            self._send(
+                behaviour.status,
+                json.dumps(body).encode(),
+                {"Content-Type": "application/json", **headers},
+            )
+            return
+        if isinstance(behaviour, Malformed):
+            self._sse([f"event: message_start\ndata: {behaviour.body}\n\n"])
+            return
+        reply = behaviour if isinstance(behaviour, Reply) else Reply()
+        model = str(request.json.get("model", "claude-fake"))
+        pieces = reply.pieces()
+        words = sum(len(json.dumps(m.get("content", "")).split()) for m in request.messages)
+        usage: dict[str, Any] = {
+            "input_tokens": reply.prompt_tokens if reply.prompt_tokens is not None else words,
+            "output_tokens": 1,
+            "cache_read_input_tokens": reply.cached_tokens or 0,
+            "cache_creation_input_tokens": reply.cache_write_tokens or 0,
+        }
+        stop = {"length": "max_tokens", "stop": "end_turn"}.get(
+            reply.finish_reason or "stop", reply.finish_reason
+        )
+        ident = self.fake._next_id()
+
+        def named(name: str, payload: dict[str, Any]) -> str:
+            return f"event: {name}\ndata: {json.dumps({'type': name, **payload})}\n\n"
+
+        def events() -> Iterator[str]:
+            message = {
+                "id": ident,
+                "type": "message",
+                "role": "assistant",
+                "model": model,
+                "content": [],
+                "stop_reason": None,
+                "stop_sequence": None,
+                "usage": usage,
+            }
+            yield named("message_start", {"message": message})
+            block = {"type": "text", "text": ""}
+            yield named("content_block_start", {"index": 0, "content_block": block})
+            for i, piece in enumerate(pieces):
+                if i and reply.chunk_delay_s and self.fake._stopping.wait(reply.chunk_delay_s):
+                    return
+                delta = {"type": "text_delta", "text": piece}
+                yield named("content_block_delta", {"index": 0, "delta": delta})
+            yield named("content_block_stop", {"index": 0})
+            out = reply.completion_tokens or len(pieces)
+            delta = {"stop_reason": stop, "stop_sequence": None}
+            yield named("message_delta", {"delta": delta, "usage": {"output_tokens": out}})
+            yield named("message_stop", {})
+
+        self._sse(events())
+
     def _reply(self, request: RecordedRequest, reply: Reply) -> None:
         model = str(request.json.get("model", "fake-model"))
         pieces = reply.pieces()
         usage = _usage(request, reply.prompt_tokens, reply.completion_tokens or len(pieces))
+        if reply.cached_tokens is not None:
+            usage["prompt_tokens_details"] = {"cached_tokens": reply.cached_tokens}
         ident = self.fake._next_id()
         if not request.stream:
             body = {
@@ -576,7 +658,7 @@ def _chunk(ident: str, model: str, delta: dict[str, Any], finish: str | None) ->
     }
 
 
-def _usage_chunk(ident: str, model: str, usage: dict[str, int]) -> dict[str, Any]:
+def _usage_chunk(ident: str, model: str, usage: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": ident,
         "object": "chat.completion.chunk",
@@ -592,7 +674,7 @@ def _wants_usage(request: RecordedRequest) -> bool:
     return isinstance(options, dict) and bool(options.get("include_usage"))
 
 
-def _usage(request: RecordedRequest, prompt: int | None, completion: int) -> dict[str, int]:
+def _usage(request: RecordedRequest, prompt: int | None, completion: int) -> dict[str, Any]:
     if prompt is None:
         words = sum(len(str(m.get("content", "")).split()) for m in request.messages)
         prompt = max(1, words)

@@ -353,7 +353,10 @@ async def test_structured_output_is_validated(
     assert isinstance(result.parsed, Critique)
     assert result.parsed.verdict == "approve"
     [sent] = openai_server.requests
-    assert sent.json["response_format"] == {"type": "json_object"}
+    # litellm says gpt-4o-mini takes a schema: the schema itself, strict (see
+    # test_litellm_replies.py for JSON mode and the strict shape).
+    assert sent.json["response_format"]["type"] == "json_schema"
+    assert sent.json["response_format"]["json_schema"]["strict"] is True
     system = sent.messages[0]
     assert system["role"] == "system"
     assert system["content"].startswith("You are the writer.")

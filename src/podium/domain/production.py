@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from difflib import get_close_matches
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -15,6 +16,7 @@ from podium.domain.tasks import TaskKind, TaskSpec, dependency_cycle
 from podium.domain.validators import CharacterPresence, ValidatorSpec
 
 Loc = tuple[str | int, ...]
+TokenLimit = Annotated[int, Field(ge=1, le=1_000_000)]
 
 FINITE = ConfigDict(allow_inf_nan=False)
 """For limits and settings: `inf` or `nan` in a file is a mistake, never "no limit"."""
@@ -156,10 +158,29 @@ class ModelSettings(Model):
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
         description="Name of the environment variable holding the key.",
     )
-    timeout_s: float = Field(default=120.0, gt=0)
+    timeout_s: float = Field(
+        default=120.0, gt=0, description="Bounds a whole provider call, first byte to last."
+    )
+    stall_timeout_s: float | None = Field(
+        default=None, gt=0, description="Bounds silence between streamed chunks (timeout_s)."
+    )
     max_concurrency: int | None = Field(default=None, gt=0)
     input_cost_per_token: float | None = Field(default=None, ge=0)
     output_cost_per_token: float | None = Field(default=None, ge=0)
+    cached_input_cost_per_token: float | None = Field(
+        default=None, ge=0, description="Input read from the prompt cache (input price if unset)."
+    )
+    max_tokens: dict[str, TokenLimit] = Field(
+        default_factory=dict,
+        description="Reply token limit by task kind or purpose, or 'default' "
+        "(podium's defaults: 4096, script and plan 16384; capped at the model's own).",
+    )
+    continuations: int = Field(
+        default=2, ge=0, le=8, description="Times a reply cut off at max_tokens is continued."
+    )
+    down_after: int = Field(
+        default=5, ge=1, le=1000, description="Consecutive failed calls that stop the run."
+    )
     max_reply_bytes: int = Field(
         default=MAX_REPLY_BYTES,
         ge=1024,

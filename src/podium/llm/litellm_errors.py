@@ -7,6 +7,7 @@ chain is read. Messages are short and scrubbed of keys and key-like strings.
 
 from __future__ import annotations
 
+import ast
 import email.utils
 import importlib
 import json
@@ -227,11 +228,48 @@ def _detail(exc: BaseException, secrets: list[str]) -> str:
         if stripped == text:
             break
         text = stripped
+    text = _unwrapped(text)
     for tail in _TAILS:
         text = text.split(tail, 1)[0]
     text = _REPRS.sub("", text).rstrip(" :")
     text = " ".join(scrub(text, secrets).split())
     return clip(sanitize(text), 200)
+
+
+_BYTES = re.compile(r"""\bb(['"])(.*)\1""", re.DOTALL)
+
+
+def _unwrapped(text: str) -> str:
+    """The provider's sentence out of the body litellm quotes: a Python bytes literal
+    (Anthropic's errors arrive as `b'{"type": "error", …}'`) and a JSON error body both
+    become the body's own message, with its error type in brackets."""
+    found = _BYTES.search(text)
+    if found:
+        try:
+            body = ast.literal_eval(found.group(0))
+        except (ValueError, SyntaxError):
+            body = None
+        if isinstance(body, bytes):
+            decoded = body.decode("utf-8", "replace")
+            text = text[: found.start()] + decoded + text[found.end() :]
+    start = text.find("{")
+    if start < 0:
+        return text
+    try:
+        data, _ = json.JSONDecoder().raw_decode(text[start:])
+    except ValueError:
+        return text
+    if not isinstance(data, dict):
+        return text
+    error = data.get("error", data)
+    message = error.get("message") if isinstance(error, dict) else error
+    if not isinstance(message, str) or not message.strip():
+        return text
+    kind = error.get("type") if isinstance(error, dict) else None
+    words = message.strip().rstrip(".")
+    if isinstance(kind, str) and kind and kind not in words:
+        words += f" ({kind})"
+    return (text[:start].rstrip(" :-") + ": " + words).lstrip(" :")
 
 
 _KEY_PATTERNS = (

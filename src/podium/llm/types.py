@@ -14,6 +14,7 @@ never retried twice over.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -31,6 +32,14 @@ _quote: Callable[[str], str] = json.encoder.encode_basestring_ascii
 
 def is_rehearsal(model: str) -> bool:
     return model.startswith(REHEARSAL_PREFIX)
+
+
+@functools.cache
+def schema_json(schema: type[BaseModel]) -> str:
+    """A reply schema as compact JSON, built once per class (it costs a millisecond or two,
+    and a class's schema never changes while running). Prompts and backends both use it, so
+    a backend can tell that a prompt already carries the schema."""
+    return json.dumps(schema.model_json_schema(), separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,10 @@ class CompletionResult:
     latency_s: float
     parsed: BaseModel | None = None
     finish_reason: str = "stop"
+    # Of `input_tokens`, those read from the provider's prompt cache, and those written to it
+    # (Anthropic bills a write apart; OpenAI caches by itself and reports reads only).
+    cached_input_tokens: int = 0
+    cache_write_tokens: int = 0
 
 
 class FailureKind(StrEnum):
@@ -96,6 +109,7 @@ class FailureKind(StrEnum):
     CONTENT_POLICY = "content_policy"
     CONTEXT_WINDOW = "context_window"
     NOT_FOUND = "not_found"
+    TOKEN_LIMIT = "token_limit"  # the reply was still cut off at max_tokens after continuing
     UNKNOWN = "unknown"
 
     @property
@@ -127,12 +141,16 @@ class LLMError(Exception):
         *,
         retry_after: float | None = None,
         model: str = "",
+        spent: CompletionResult | None = None,
     ) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.retry_after = retry_after
         self.model = model
+        # What the provider was paid for before the call failed (a malformed or cut-off
+        # reply still used tokens); None when nothing reached a provider.
+        self.spent = spent
 
     @property
     def retryable(self) -> bool:
@@ -143,11 +161,24 @@ class LLMError(Exception):
 
 
 class CompletionStream:
-    """Async iterator of text chunks; `result` is set once the iteration ends."""
+    """Async iterator of text chunks; `result` is set once the iteration ends.
 
-    def __init__(self, source: AsyncIterator[str | CompletionResult]) -> None:
+    `spent()` is the backend's account of what the call has used so far (tokens counted from
+    what was sent and what arrived, priced at the model's known price), for a call cancelled
+    before its result; None when the backend keeps no such account.
+    """
+
+    def __init__(
+        self,
+        source: AsyncIterator[str | CompletionResult],
+        spent: Callable[[], CompletionResult | None] | None = None,
+    ) -> None:
         self._source = source
         self._result: CompletionResult | None = None
+        self._spent = spent
+
+    def spent(self) -> CompletionResult | None:
+        return self._spent() if self._spent is not None else None
 
     def __aiter__(self) -> CompletionStream:
         return self
