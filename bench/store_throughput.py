@@ -34,6 +34,8 @@ async def measure(path: Path, n: int) -> dict[str, float]:
             store.emit(OutputChunk(task_id="scene-1", agent_id="writer", text=f"word {i} "))
             if i % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
+                if store.congested:  # as the engine does: wait for the disk past the mark
+                    await store.drained()
         await store.flush()
         seconds = time.perf_counter() - start
         start = time.perf_counter()
