@@ -55,8 +55,9 @@ class Selected(Message):
         return isinstance(message, Selected) and message.kind == self.kind
 
 
-class Changed(Message):
-    """What changed in the production since the last one (the app's change worker posts it)."""
+class Changed(Message, bubble=False):
+    """What changed in the production since the last one (the app's change worker posts it
+    to the conductor's screen; nothing above it listens, so it does not bubble)."""
 
     def __init__(self, changes: ChangeSet) -> None:
         super().__init__()
