@@ -32,6 +32,7 @@ UPDATE = os.environ.get("PODIUM_UPDATE_GOLDEN") == "1"
 BINARY = frozenset({".pdf", ".epub", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".mp4"})
 # The book and storyboard pages inline their pictures: test_book.py, test_storyboard.py.
 PAGES = frozenset({".html"})
+_ANIMATIC = re.compile(r"(?m)^- \[animatic[^\n]*\n|^## Animatic\n\n(?:- [^\n]*\n)+\n?")
 _ID = re.compile(r"(?<![\w-])((?:auto-|timeout-)?)([ed]\d+)(?![\w-])")
 
 
@@ -55,6 +56,8 @@ def canonical_ids(source: ExportSource) -> Callable[[str], str]:
 
 def canonical(name: str, text: str, rename: Callable[[str], str]) -> str:
     text = rename(text)
+    if name == "README.md":  # whether there is an animatic depends on ffmpeg: test_animatic.py
+        text = _ANIMATIC.sub("", text)
     if name == "decisions.jsonl":
         lines = text.splitlines(keepends=True)
         artifacts = [line for line in lines if '"type": "artifact"' in line]

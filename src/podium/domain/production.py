@@ -192,6 +192,11 @@ class ModelSettings(Model):
 class Models(Model):
     default: str = Field(default="rehearsal/default", min_length=1, max_length=200)
     image: str | None = Field(default=None, max_length=200, description="Image model, if any.")
+    speech: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Speech (text-to-speech) model for the animatic's table read, if any.",
+    )
     rehearsal: RehearsalSettings = Field(default_factory=RehearsalSettings)
     settings: dict[str, ModelSettings] = Field(default_factory=dict)
 
@@ -438,6 +443,8 @@ def _model_names(spec: ProductionSpec) -> list[CrossCheckError]:
     places: list[tuple[Loc, str]] = [(("models", "default"), spec.models.default)]
     if spec.models.image is not None:
         places.append((("models", "image"), spec.models.image))
+    if spec.models.speech is not None:
+        places.append((("models", "speech"), spec.models.speech))
     places += [(("crew", i, "model"), a.model) for i, a in enumerate(spec.crew) if a.model]
     places += [(("models", "settings", m), m) for m in spec.models.settings]
     problems = [

@@ -15,7 +15,7 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -27,6 +27,7 @@ from podium.domain.production import Format
 from podium.domain.state import ProductionView, UnreadableLog
 from podium.domain.tasks import TaskState
 from podium.export import markdown as md
+from podium.export.animatic import animatics
 from podium.export.bible import bible
 from podium.export.book import book, book_epub, book_html
 from podium.export.decisions import decision_log
@@ -181,6 +182,8 @@ def render(source: ExportSource, salvage: Salvage | None = None) -> list[Rendere
         out.append(Rendered("book.epub", "the illustrated book as EPUB 3", book_epub(made)))
     text("shot_list.csv", "the shot list", shot_list(source))
     text("storyboard.html", "the storyboard: a frame per shot, by scene", storyboard(source))
+    reels = animatics(source)  # only with ffmpeg installed; `reels.notes` says why not
+    out += [Rendered(name, description, data) for name, description, data in reels.files]
     text("music_cues.csv", "the music cue sheet", cue_sheet(source))
     text("edit_plan.csv", "the edit plan (edit decision list)", edit_plan(source))
     text("documents.md", "treatment, outlines, look book, reports", documents(source))
@@ -189,11 +192,16 @@ def render(source: ExportSource, salvage: Salvage | None = None) -> list[Rendere
     figures = report(source, laid_out)
     text("report.md", "the production report: runtime, pages, cut, cues", to_markdown(figures))
     text("report.json", "the production report's figures as data", to_json(figures))
-    text("README.md", "this index", index(source, out, salvage))
+    text("README.md", "this index", index(source, out, salvage, reels.notes))
     return out
 
 
-def index(source: ExportSource, files: list[Rendered], salvage: Salvage | None = None) -> str:
+def index(
+    source: ExportSource,
+    files: list[Rendered],
+    salvage: Salvage | None = None,
+    animatic_notes: Sequence[str] = (),
+) -> str:
     """The README: what the folder holds, and what the production has not delivered yet."""
     view = source.view
     spec = view.spec
@@ -238,6 +246,8 @@ def index(source: ExportSource, files: list[Rendered], salvage: Salvage | None =
         parts.append("\n".join(lines))
     if salvage is not None and (salvage.skipped or salvage.missing or salvage.unapplied):
         parts += [md.heading(2, "Skipped: the database is damaged"), salvaged(salvage)]
+    if animatic_notes:
+        parts += [md.heading(2, "Animatic"), "\n".join(f"- {md.inline(n)}" for n in animatic_notes)]
     if spec is not None and spec.production.format is Format.ILLUSTRATED_STORY:
         parts.append(
             "Images are copied only when an image model produced them inside the "

@@ -1,0 +1,576 @@
+"""The animatic: the storyboard's frames timed by the cut, the music cues marked, a table read.
+
+For a film `animatic.mp4`, for a series one per episode (`animatic-episode-01.mp4`), made by
+`ffmpeg` when it is installed (and nothing, with a line in the export's README saying why and
+how to get it, when it is not):
+
+- **Pictures.** The edit plan's items in cut order, each held for its duration: the rehearsal
+  illustrator's frame for the shot it names (as `storyboard.html` draws it, with the shot's
+  description as a caption), or a title card saying the shot list has no such shot. Times are
+  counted in frames (12 a second) from the running sum of the items, so the file lasts the
+  cut's sum to within a frame, however the items round.
+- **Music.** No music is made: each cue is a band, "♪ cue title", on the frames for its span
+  (from its start timecode, cut off at the end of the cut), and the audio carries no music.
+- **The table read.** Each scene's dialogue (parentheticals and action are not read) in the
+  voice of its speaker, one line after another with a short pause, laid over the cut items of
+  that scene in cut order. A read longer than the scene's items is cut off where they end
+  (trimmed); a shorter one ends in silence (padded). Voices come from the speech model
+  (`models.speech`) when one is configured, else from espeak-ng (`voices`); with neither, the
+  animatic is silent and its README line says so.
+
+ffmpeg runs as an argument list (never a shell) in a temporary folder, with a timeout, and
+with `-fflags +bitexact`, `-flags +bitexact` and `-map_metadata -1`, so the same production
+gives the same bytes with the same ffmpeg. Its failure is one sentence for the README and for
+stderr (a warning on the `podium.export` logger), never a traceback; the rest of the export is
+written all the same.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import shutil
+import subprocess
+import tempfile
+import wave
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from podium.domain.artifacts import (
+    Cue,
+    CueSheet,
+    EditItem,
+    EditPlan,
+    ElementType,
+    Scene,
+    Shot,
+    ShotList,
+)
+from podium.domain.production import Format, ModelSettings
+from podium.domain.tasks import TaskKind
+from podium.export.manuscript import parsed
+from podium.export.report import timecode
+from podium.export.screenplay import slots
+from podium.export.sources import ExportSource, number, one_line
+from podium.export.voices import SAMPLE_RATE, Espeak, Line, Speaker, SpeechModel, VoiceError
+from podium.llm.types import is_rehearsal
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
+
+log = logging.getLogger("podium.export")
+
+FPS = 12
+SIZE = (640, 360)
+GAP_S = 0.4  # silence between two lines of the read
+_BATCH = 4  # lines voiced at a time, until a scene's span is full
+_BYTES = 2  # 16-bit samples
+TIMEOUT_BASE_S = 120.0  # ffmpeg's time for one animatic: generous, a minute of cut takes
+TIMEOUT_PER_CUT_SECOND = 1.0  # under a second to encode
+# Notes are plain sentences (the README escapes Markdown), said on stderr as well.
+INSTALL_FFMPEG = "install ffmpeg (apt-get install ffmpeg) and export again"
+INSTALL_ESPEAK = "install espeak-ng (apt-get install espeak-ng)"
+
+
+@dataclass(frozen=True)
+class Reel:
+    """What one animatic is made of: a film's cut, or one episode's."""
+
+    episode: int | None
+    items: list[EditItem]
+    shots: dict[tuple[int, str], Shot] | None  # None: there is no shot list to draw from
+    cues: list[Cue]
+    scenes: dict[int, Scene]  # by the scene number the cut uses
+
+    @property
+    def name(self) -> str:
+        return (
+            "animatic.mp4" if self.episode is None else f"animatic-episode-{self.episode:02d}.mp4"
+        )
+
+    @property
+    def what(self) -> str:
+        return "the animatic" if self.episode is None else f"episode {self.episode}'s animatic"
+
+    def shot(self, item: EditItem) -> Shot | None:
+        if self.shots is None:
+            return None
+        return self.shots.get((item.scene, item.shot.strip().upper()))
+
+
+@dataclass(frozen=True)
+class Beat:
+    """A cut item on the timeline, in frames: [first, last)."""
+
+    item: EditItem
+    shot: Shot | None
+    first: int
+    last: int
+
+
+@dataclass(frozen=True)
+class Band:
+    """A music cue's span on the timeline, in frames: [first, last)."""
+
+    label: str
+    first: int
+    last: int
+
+
+@dataclass
+class Read:
+    """How the table read went, for the README."""
+
+    lines: int = 0  # lines of dialogue in the cut's scenes
+    voiced: int = 0  # lines that start inside their scene's span
+    trimmed: list[int] = field(default_factory=list)  # scenes whose read was cut off
+    padded: list[int] = field(default_factory=list)  # scenes whose read ends in silence
+
+
+@dataclass
+class Made:
+    """The animatics and the sentences the export's README says about them."""
+
+    files: list[tuple[str, str, bytes]] = field(default_factory=list)  # name, description, data
+    notes: list[str] = field(default_factory=list)
+
+
+# -- what the cut holds ---------------------------------------------------------------------
+
+
+def reels(source: ExportSource) -> list[Reel]:
+    """One reel per film, or per episode with an edit plan, in episode order."""
+    series = source.format is Format.SERIES
+    plans: dict[int | None, list[EditItem]] = {}
+    shots: dict[int | None, dict[tuple[int, str], Shot]] = {}
+    cues: dict[int | None, list[Cue]] = {}
+    for record in source.plan():
+        kind = record.spec.kind
+        if kind not in (TaskKind.EDIT, TaskKind.SHOT_LIST, TaskKind.MUSIC_CUES):
+            continue
+        artifact = source.current(record)
+        content = parsed(artifact) if artifact is not None else None
+        episode = number(record.spec.params.get("episode")) if series else None
+        if isinstance(content, EditPlan):
+            plans.setdefault(episode, []).extend(content.sequence)
+        elif isinstance(content, ShotList):
+            known = shots.setdefault(episode, {})
+            for shot in content.shots:
+                known.setdefault((shot.scene, shot.shot.strip().upper()), shot)
+        elif isinstance(content, CueSheet):
+            cues.setdefault(episode, []).extend(content.cues)
+    scenes = {
+        episode: {slot.number: slot.scene for slot in chosen}
+        for episode, chosen in slots(source).items()
+    }
+    return [
+        Reel(episode, items, shots.get(episode), cues.get(episode, []), scenes.get(episode, {}))
+        for episode, items in sorted(plans.items(), key=lambda kv: kv[0] or 0)
+        if items
+    ]
+
+
+def frame_at(seconds: float) -> int:
+    return round(seconds * FPS)
+
+
+def sample_at(frame: int) -> int:
+    return round(frame * SAMPLE_RATE / FPS)
+
+
+def timeline(reel: Reel) -> tuple[list[Beat], int]:
+    """The cut items in frames, from the running sum of their durations; the frame count."""
+    beats: list[Beat] = []
+    elapsed = 0.0
+    for item in reel.items:
+        start = frame_at(elapsed)
+        elapsed += item.duration_s
+        beats.append(Beat(item, reel.shot(item), start, frame_at(elapsed)))
+    return beats, frame_at(elapsed)
+
+
+def bands(reel: Reel, frames: int) -> list[Band]:
+    """Each cue with a readable start, as frames inside the cut (a cue past its end: none)."""
+    found: list[Band] = []
+    for cue in reel.cues:
+        start = timecode(cue.start)
+        if start is None:
+            continue
+        first, last = frame_at(start), min(frame_at(start + cue.duration_s), frames)
+        if first < last:
+            title = one_line(cue.title)
+            label = f"{one_line(cue.cue_id)} {title}".strip() if title else one_line(cue.cue_id)
+            found.append(Band(label, first, last))
+    return found
+
+
+def segments(
+    beats: Sequence[Beat], marks: Sequence[Band]
+) -> list[tuple[int, int, int, tuple[str, ...]]]:
+    """The timeline cut wherever the picture changes: (first, last, beat index, cue labels)."""
+    edges = {b.first for b in beats} | {b.last for b in beats}
+    edges |= {m.first for m in marks} | {m.last for m in marks}
+    cuts = sorted(edges)
+    out: list[tuple[int, int, int, tuple[str, ...]]] = []
+    beat = 0
+    for first, last in zip(cuts, cuts[1:], strict=False):
+        while beat < len(beats) - 1 and beats[beat].last <= first:
+            beat += 1
+        if first >= beats[-1].last:
+            break
+        labels = tuple(m.label for m in marks if m.first <= first < m.last)
+        out.append((first, last, beat, labels))
+    return out
+
+
+# -- the table read -------------------------------------------------------------------------
+
+
+_EXTENSION = re.compile(r"\s*\([^()]*\)\s*$")
+
+
+def speaker_name(cue: str) -> str:
+    """`MARA (V.O.) (CONT'D) ^` → `MARA`."""
+    name = cue.strip().rstrip("^").strip()
+    while (stripped := _EXTENSION.sub("", name)) != name:
+        name = stripped
+    return " ".join(name.split()).upper()
+
+
+def dialogue(scene: Scene) -> list[Line]:
+    """A scene's spoken lines in order: each dialogue block with the cue above it."""
+    lines: list[Line] = []
+    speaker = ""
+    for element in scene.elements:
+        if element.type is ElementType.CHARACTER:
+            speaker = speaker_name(element.text)
+        elif element.type is ElementType.DIALOGUE and speaker and one_line(element.text):
+            lines.append(Line(speaker, one_line(element.text)))
+    return lines
+
+
+def _scene_read(
+    lines: Sequence[Line], span: int, voice: Speaker, folder: Path
+) -> tuple[bytes, int]:
+    """The scene's read fitted to `span` samples, and how many lines start inside it.
+
+    Lines are voiced a few at a time, only until the span is full (a speech model is paid by
+    the line)."""
+    gap = b"\0" * (round(GAP_S * SAMPLE_RATE) * _BYTES)
+    read = bytearray()
+    started = 0
+    limit = span * _BYTES
+    for at in range(0, len(lines), _BATCH):
+        if len(read) >= limit:
+            break
+        for sound in voice.speak(lines[at : at + _BATCH], folder):
+            if len(read) >= limit:
+                break
+            started += 1
+            read += sound + gap
+    return bytes(read), started
+
+
+def table_read(
+    reel: Reel, beats: Sequence[Beat], frames: int, voice: Speaker | None, folder: Path
+) -> tuple[bytes, Read]:
+    """The reel's sound: each scene's read over that scene's items; silence elsewhere."""
+    total = sample_at(frames)
+    track = bytearray(total * _BYTES)
+    stats = Read()
+    by_scene: dict[int, list[Beat]] = {}
+    for beat in beats:
+        by_scene.setdefault(beat.item.scene, []).append(beat)
+    for scene_number, scene_beats in by_scene.items():
+        scene = reel.scenes.get(scene_number)
+        lines = dialogue(scene) if scene is not None else []
+        stats.lines += len(lines)
+        if voice is None or not lines:
+            continue
+        span = sum(sample_at(b.last) - sample_at(b.first) for b in scene_beats)
+        read, started = _scene_read(lines, span, voice, folder)
+        stats.voiced += started
+        spoken = len(read) - round(GAP_S * SAMPLE_RATE) * _BYTES  # the last pause is not read
+        if started < len(lines) or spoken > span * _BYTES:
+            stats.trimmed.append(scene_number)
+        else:
+            stats.padded.append(scene_number)
+        read = read[: span * _BYTES].ljust(span * _BYTES, b"\0")
+        at = 0
+        for beat in scene_beats:
+            first, last = sample_at(beat.first) * _BYTES, sample_at(beat.last) * _BYTES
+            track[first:last] = read[at : at + last - first]
+            at += last - first
+    return bytes(track), stats
+
+
+# -- pictures -------------------------------------------------------------------------------
+
+
+def _font(size: int) -> object:
+    from PIL import ImageFont
+
+    return ImageFont.load_default(size=size)
+
+
+def _shot_frame(
+    shot: Shot, label: str, cast: Sequence[str], palette: Sequence[str]
+) -> PILImage.Image:
+    from PIL import Image
+
+    from podium.llm.rehearsal.illustrator import draw
+    from podium.llm.rehearsal.sketch import from_shot
+
+    sketch = replace(
+        from_shot(shot, cast, palette, label=label), caption=one_line(shot.description)
+    )
+    return Image.open(io.BytesIO(draw(sketch, *SIZE))).convert("RGB")
+
+
+def _title_card(beat: Beat, has_list: bool) -> PILImage.Image:
+    from PIL import Image, ImageDraw
+
+    item = beat.item
+    image = Image.new("RGB", SIZE, (24, 24, 28))
+    pen = ImageDraw.Draw(image)
+    label = f"{item.scene}{one_line(item.shot)}" if one_line(item.shot) else f"Scene {item.scene}"
+    big, small = _font(54), _font(20)
+    why = "is not in the shot list" if has_list else "has no shot list to draw from"
+    lines = [(f"Shot {label}", big, (240, 236, 228)), (why, small, (230, 170, 90))]
+    lines.append((f"the cut holds it {item.duration_s:g} s", small, (170, 170, 170)))
+    y = SIZE[1] * 0.30
+    for text, font, colour in lines:
+        width = pen.textlength(text, font=font)  # type: ignore[arg-type]
+        pen.text(((SIZE[0] - width) / 2, y), text, fill=colour, font=font)  # type: ignore[arg-type]
+        y += 70 if font is big else 34
+    return image
+
+
+def _with_band(base: PILImage.Image, labels: Sequence[str]) -> PILImage.Image:
+    """The frame with a "♪ cue" band across its top right (the note drawn, not a glyph)."""
+    if not labels:
+        return base
+    from PIL import ImageDraw
+
+    image = base.copy()
+    pen = ImageDraw.Draw(image, "RGBA")
+    font = _font(18)
+    text = " · ".join(labels)
+    while pen.textlength(text, font=font) > SIZE[0] * 0.6 and len(text) > 4:  # type: ignore[arg-type]
+        text = text[:-2].rstrip() + "…"
+    width = pen.textlength(text, font=font)  # type: ignore[arg-type]
+    right, top, height = SIZE[0] - 8, 34, 30  # under the palette swatches
+    left = right - width - 46
+    pen.rectangle((left, top, right, top + height), fill=(10, 10, 14, 210))
+    x, y = left + 12, top + 6  # the note: a head, a stem and a flag
+    pen.ellipse((x, y + 11, x + 9, y + 18), fill=(250, 214, 110))
+    pen.rectangle((x + 7, y, x + 9, y + 15), fill=(250, 214, 110))
+    pen.polygon([(x + 9, y), (x + 15, y + 4), (x + 9, y + 7)], fill=(250, 214, 110))
+    pen.text((left + 34, top + 5), text, fill=(250, 240, 220), font=font)  # type: ignore[arg-type]
+    return image
+
+
+# -- making it ------------------------------------------------------------------------------
+
+
+class AnimaticError(Exception):
+    """ffmpeg could not make an animatic; the message is one sentence."""
+
+
+def _speaker(source: ExportSource, ffmpeg: str, notes: list[str]) -> Speaker | None:
+    """Who voices the read: the speech model, else espeak-ng, else nobody (and a note)."""
+    spec = source.view.spec
+    model = spec.models.speech if spec is not None else None
+    if spec is not None and model and not is_rehearsal(model):
+        settings = spec.models.settings.get(model) or ModelSettings()
+        return SpeechModel(model, settings, ffmpeg)
+    espeak = Espeak.find()
+    if espeak is None:
+        notes.append(
+            "The animatic is silent: no speech model is configured (models.speech) and "
+            f"espeak-ng is not installed; {INSTALL_ESPEAK} and export again for a table read."
+        )
+    return espeak
+
+
+def _wav(pcm: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as sound:
+        sound.setnchannels(1)
+        sound.setsampwidth(_BYTES)
+        sound.setframerate(SAMPLE_RATE)
+        sound.writeframes(pcm)
+    return buffer.getvalue()
+
+
+def ffmpeg_args(ffmpeg: str, frames: int, output: str) -> list[str]:
+    seconds = f"{frames / FPS:.6f}"
+    return [
+        ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+        "-f", "concat", "-i", "frames.ffconcat",
+        "-i", "read.wav",
+        "-map", "0:v", "-map", "1:a",
+        "-vf", f"format=yuv420p,fps={FPS}",
+        "-t", seconds,
+        "-c:v", "libx264", "-preset", "ultrafast", "-tune", "stillimage", "-crf", "30",
+        "-g", str(FPS * 10), "-threads", "1",
+        "-c:a", "aac", "-aac_coder", "fast", "-b:a", "32k",
+        "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
+        "-map_metadata", "-1", "-map_chapters", "-1",
+        output,
+    ]  # fmt: skip
+
+
+def _run_ffmpeg(args: list[str], folder: Path, frames: int, what: str) -> None:
+    timeout = TIMEOUT_BASE_S + TIMEOUT_PER_CUT_SECOND * frames / FPS
+    try:
+        done = subprocess.run(
+            args, cwd=folder, capture_output=True, timeout=timeout, check=False, shell=False
+        )
+    except subprocess.TimeoutExpired:
+        raise AnimaticError(
+            f"{what} was not made: ffmpeg took longer than {timeout:.0f} s and was stopped"
+        ) from None
+    except OSError as exc:
+        raise AnimaticError(
+            f"{what} was not made: ffmpeg could not be started ({exc.strerror or exc}); "
+            f"{INSTALL_FFMPEG}"
+        ) from None
+    if done.returncode != 0:
+        said = " ".join(done.stderr.decode("utf-8", "replace").split())
+        said = one_line(said[-200:]) if said else "it printed nothing"
+        raise AnimaticError(
+            f"{what} was not made: ffmpeg failed (exit {done.returncode}: {said}); "
+            "ffmpeg -version shows whether it works, the rest of the export is written"
+        )
+
+
+def make_reel(
+    source: ExportSource, reel: Reel, ffmpeg: str, voice: Speaker | None, notes: list[str]
+) -> tuple[bytes, str]:
+    """One animatic's bytes and its description; AnimaticError when ffmpeg fails."""
+    spec = source.view.spec
+    cast = [c.name for c in (source.view.vision or spec.vision).characters] if spec else []
+    palette = list(spec.style.palette) if spec else []
+    beats, frames = timeline(reel)
+    marks = bands(reel, frames)
+    pieces = segments(beats, marks)
+    with tempfile.TemporaryDirectory(prefix="podium-animatic-") as temp:
+        folder = Path(temp)
+        try:
+            pcm, read = table_read(reel, beats, frames, voice, folder)
+        except VoiceError as exc:
+            fallback = Espeak.find() if not isinstance(voice, Espeak) else None
+            sentence = (
+                f"The table read of {reel.what} is "
+                f"{'voiced by espeak-ng' if fallback else 'silent'}: "
+                f"{voice.name if voice else 'the voice'} failed ({str(exc).rstrip('.')})."
+            )
+            log.warning("podium: %s", sentence)
+            notes.append(sentence)
+            voice = fallback
+            try:
+                pcm, read = table_read(reel, beats, frames, voice, folder)
+            except VoiceError:
+                voice = None
+                pcm, read = table_read(reel, beats, frames, None, folder)
+        (folder / "read.wav").write_bytes(_wav(pcm))
+        bases: dict[int, PILImage.Image] = {}
+        names: dict[tuple[int, tuple[str, ...]], str] = {}
+        listing = ["ffconcat version 1.0"]
+        for first, last, index, labels in pieces:
+            key = (index, labels)
+            if key not in names:
+                beat = beats[index]
+                if index not in bases:
+                    item = beat.item
+                    label = f"{item.scene}{one_line(item.shot)}"
+                    bases[index] = (
+                        _shot_frame(beat.shot, label, cast, palette)
+                        if beat.shot is not None
+                        else _title_card(beat, reel.shots is not None)
+                    )
+                names[key] = f"frame-{len(names):05d}.png"
+                _with_band(bases[index], labels).save(folder / names[key], compress_level=1)
+            listing += [f"file '{names[key]}'", f"duration {(last - first) / FPS:.6f}"]
+        if pieces:
+            listing.append(f"file '{names[(pieces[-1][2], pieces[-1][3])]}'")
+        (folder / "frames.ffconcat").write_text("\n".join(listing) + "\n", encoding="utf-8")
+        _run_ffmpeg(ffmpeg_args(ffmpeg, frames, "out.mp4"), folder, frames, _title(reel))
+        try:
+            data = (folder / "out.mp4").read_bytes()
+        except OSError:
+            data = b""
+        if not data:
+            raise AnimaticError(f"{_title(reel)} was not made: ffmpeg wrote no file")
+    cards = sum(1 for b in beats if b.shot is None)
+    return data, describe(reel, frames, len(marks), cards, read, voice)
+
+
+def _title(reel: Reel) -> str:
+    return "The animatic" if reel.episode is None else f"Episode {reel.episode}'s animatic"
+
+
+def describe(
+    reel: Reel, frames: int, cues: int, cards: int, read: Read, voice: Speaker | None
+) -> str:
+    seconds = frames / FPS
+    parts = [
+        f"{'the' if reel.episode is None else f'episode {reel.episode}'} animatic: "
+        f"{len(reel.items)} storyboard frames timed by the cut ({seconds:.1f} s, {FPS} fps)",
+    ]
+    if cards:
+        parts.append(f"{cards} title card{'s' if cards != 1 else ''} for shots the shot list lacks")
+    parts.append(
+        f"{cues} music cue{'s' if cues != 1 else ''} marked ♪ on the frames (no music: silence)"
+    )
+    if voice is None or not read.lines:
+        parts.append("no table read" if read.lines else "no dialogue to read")
+    else:
+        trimmed, padded = len(read.trimmed), len(read.padded)
+        parts.append(
+            f"the table read by {voice.name}: {read.voiced} of {read.lines} "
+            f"lines start inside their scene; {trimmed} scene{'s' if trimmed != 1 else ''} "
+            f"cut off at the end of {'their' if trimmed != 1 else 'its'} span, {padded} "
+            "ending in silence"
+        )
+    return "; ".join(parts)
+
+
+def animatics(source: ExportSource) -> Made:
+    """Every animatic of a film or series, and what the README says about them."""
+    made = Made()
+    spec = source.view.spec
+    if spec is None or not spec.production.format.screenplay:
+        return made
+    found = reels(source)
+    if not found:
+        made.notes.append("No animatic: the production has no edit plan yet.")
+        return made
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        made.notes.append(f"No animatic: ffmpeg is not installed; {INSTALL_FFMPEG}.")
+        return made
+    voice = _speaker(source, ffmpeg, made.notes)
+
+    def one(reel: Reel) -> tuple[Reel, bytes | None, str, list[str]]:
+        notes: list[str] = []
+        try:
+            data, description = make_reel(source, reel, ffmpeg, voice, notes)
+        except AnimaticError as exc:
+            sentence = f"{exc}."
+            log.warning("podium: %s", sentence)
+            return reel, None, "", [*notes, sentence]
+        return reel, data, description, notes
+
+    # Two at a time (the machine's two cores): ffmpeg encodes each on one thread.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for reel, data, description, notes in pool.map(one, found):
+            made.notes += notes
+            if data is not None:
+                made.files.append((reel.name, description, data))
+    return made

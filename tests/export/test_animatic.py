@@ -1,0 +1,479 @@
+"""The animatic: storyboard frames timed by the cut, cue bands, a table read voiced per character.
+
+The files are measured with ffprobe, never compared byte for byte with a golden file. Tests that
+need ffmpeg (or espeak-ng) skip without it, except in CI (CI=true), which installs both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import math
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import threading
+import wave
+from collections.abc import Iterator, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from podium.domain.artifacts import Cue, EditItem, ElementType, Scene, ScreenElement, Shot
+from podium.domain.production import ModelSettings
+from podium.export import animatic
+from podium.export.animatic import FPS, Reel, animatics, sample_at
+from podium.export.exporter import export_production_sync, load
+from podium.export.voices import (
+    SAMPLE_RATE,
+    Espeak,
+    Line,
+    SpeechModel,
+    VoiceError,
+    espeak_voice,
+    model_voice,
+    speakable,
+)
+from podium.loader import read_production
+
+from .conftest import Made, load_source
+from .samples import SAMPLES
+
+pytestmark = pytest.mark.slow
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+def need(program: str) -> str:
+    """The program's path; skip without it, unless in CI, where it must be there."""
+    found = shutil.which(program)
+    if found is None:
+        if IN_CI:
+            pytest.fail(f"{program} is not installed, and CI must run this test")
+        pytest.skip(f"{program} is not installed")
+    return found
+
+
+def probe(path: Path) -> dict[str, Any]:
+    done = subprocess.run(
+        [need("ffprobe"), "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    data: dict[str, Any] = json.loads(done.stdout)
+    return data
+
+
+def cut_seconds(out: Path) -> dict[str, float]:
+    """The cut's sum per episode ("" for a film), read from the exported edit_plan.csv."""
+    sums: dict[str, float] = {}
+    with (out / "edit_plan.csv").open(encoding="utf-8") as file:
+        for row in csv.DictReader(file):
+            key = row.get("episode", "")
+            sums[key] = sums.get(key, 0.0) + float(row["duration"])
+    return sums
+
+
+# -- the files, measured ------------------------------------------------------------------------
+
+
+def test_a_films_animatic_lasts_the_cut(sample_export: Made) -> None:
+    need("ffmpeg")
+    out = sample_export("last_light")
+    wanted = cut_seconds(out)[""]
+    info = probe(out / "animatic.mp4")
+    assert abs(float(info["format"]["duration"]) - wanted) <= 1 / FPS
+    video = [s for s in info["streams"] if s["codec_type"] == "video"]
+    assert len(video) == 1 and (video[0]["width"], video[0]["height"]) == (640, 360)
+    assert int(video[0]["nb_frames"]) == round(wanted * FPS)
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    line = next(x for x in readme.splitlines() if x.startswith("- [animatic.mp4]"))
+    missing = json.loads((out / "report.json").read_text(encoding="utf-8"))["cut"][0]
+    cards = sum(
+        1
+        for row in csv.DictReader(io.StringIO((out / "edit_plan.csv").read_text("utf-8")))
+        if f"{row['scene']}{row['shot']}" in missing["missing_shots"]
+    )
+    assert cards > 0  # Last Light's cut names 4D, 7D and 7E, which the shot list lacks
+    assert f"{cards} title cards for shots the shot list lacks" in line
+
+
+def test_each_episode_has_its_animatic_lasting_its_cut(sample_export: Made) -> None:
+    need("ffmpeg")
+    out = sample_export("arcadian_summers")
+    sums = cut_seconds(out)
+    assert len(sums) == 12
+    for episode, wanted in sums.items():
+        path = out / f"animatic-episode-{int(episode):02d}.mp4"
+        duration = float(probe(path)["format"]["duration"])
+        assert abs(duration - wanted) <= 1 / FPS, (path.name, duration, wanted)
+    assert not (out / "animatic.mp4").exists()
+
+
+def test_the_table_read_is_heard_with_espeak(sample_export: Made) -> None:
+    ffmpeg = need("ffmpeg")
+    need("espeak-ng")
+    path = sample_export("last_light") / "animatic.mp4"
+    audio = [s for s in probe(path)["streams"] if s["codec_type"] == "audio"]
+    assert len(audio) == 1
+    assert abs(float(audio[0]["duration"]) - cut_seconds(path.parent)[""]) <= 1 / FPS
+    done = subprocess.run(
+        [ffmpeg, "-nostdin", "-i", str(path), "-map", "0:a", "-af", "volumedetect", "-f", "null",
+         "-"],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    loudest = float(done.stderr.split("max_volume:")[1].split("dB")[0])
+    assert loudest > -30, "the table read is silent"
+    readme = (path.parent / "README.md").read_text(encoding="utf-8")
+    assert "the table read by espeak-ng" in readme
+
+
+def test_the_same_production_gives_the_same_bytes(sample_db: Made, sample_export: Made) -> None:
+    need("ffmpeg")
+    first = (sample_export("last_light") / "animatic.mp4").read_bytes()
+    again = {name: data for name, _, data in animatics(load_source(sample_db("last_light"))).files}
+    assert again["animatic.mp4"] == first
+
+
+def test_a_story_has_no_animatic(sample_export: Made) -> None:
+    out = sample_export("arctic_journey")
+    assert not list(out.glob("animatic*"))
+    assert "animatic" not in (out / "README.md").read_text(encoding="utf-8").lower()
+
+
+# -- without ffmpeg, or with one that fails -----------------------------------------------------
+
+
+def test_without_ffmpeg_the_export_says_why_and_how(
+    sample_db: Made, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    out = tmp_path / "out"
+    written = export_production_sync(sample_db("last_light"), out)
+    assert not [p for p in written if "animatic" in p.name]
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    assert "No animatic: ffmpeg is not installed; install ffmpeg (apt-get install ffmpeg)" in (
+        readme
+    )
+    for name in ("screenplay.pdf", "storyboard.html", "report.md", "edit_plan.csv"):
+        assert (out / name).is_file()
+
+
+def fake_program(folder: Path, name: str, body: str) -> None:
+    folder.mkdir(exist_ok=True)
+    script = folder / name
+    script.write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
+    script.chmod(0o755)
+
+
+def test_a_failing_ffmpeg_is_one_sentence_and_the_rest_is_written(
+    sample_db: Made, tmp_path: Path
+) -> None:
+    fake = tmp_path / "bin"
+    fake_program(fake, "ffmpeg", "echo 'Unknown encoder libx264' >&2; exit 1")
+    out = tmp_path / "out"
+    env = {**os.environ, "PATH": f"{fake}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run(
+        [sys.executable, "-m", "podium", "export", str(sample_db("last_light")), "--out", str(out)],
+        capture_output=True, text=True, timeout=300, env=env, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    errors = done.stderr.strip().splitlines()
+    assert len(errors) == 1, errors
+    assert (
+        "The animatic was not made: ffmpeg failed (exit 1: Unknown encoder libx264)" in (errors[0])
+    )
+    assert errors[0].count(". ") == 0 and errors[0].endswith(".")  # one sentence
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    assert "## Animatic" in readme and "ffmpeg failed (exit 1" in readme
+    assert not (out / "animatic.mp4").exists()
+    for name in ("screenplay.pdf", "storyboard.html", "report.md", "shot_list.csv"):
+        assert (out / name).is_file()
+    assert sorted(str(out / p) for p in os.listdir(out) if not p.startswith(".")) == sorted(
+        done.stdout.splitlines()
+    )
+
+
+def test_an_ffmpeg_that_hangs_is_stopped(
+    sample_db: Made, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / "bin"
+    fake_program(fake, "ffmpeg", f"exec {shutil.which('sleep') or '/bin/sleep'} 30")
+    monkeypatch.setenv("PATH", str(fake))
+    monkeypatch.setattr(animatic, "TIMEOUT_BASE_S", 0.5)
+    monkeypatch.setattr(animatic, "TIMEOUT_PER_CUT_SECOND", 0.0)
+    made = animatics(load_source(sample_db("last_light")))
+    assert made.files == []
+    assert any(
+        "The animatic was not made: ffmpeg took longer than" in note and "and was stopped" in note
+        for note in made.notes
+    ), made.notes
+
+
+# -- the timeline ---------------------------------------------------------------------------------
+
+
+def scene(number: int, *lines: tuple[str, str]) -> Scene:
+    elements = [ScreenElement(type=ElementType.ACTION, text=f"Scene {number} begins.")]
+    for who, text in lines:
+        elements += [
+            ScreenElement(type=ElementType.CHARACTER, text=who),
+            ScreenElement(type=ElementType.PARENTHETICAL, text="(quietly)"),
+            ScreenElement(type=ElementType.DIALOGUE, text=text),
+        ]
+    return Scene(heading=f"INT. ROOM {number} - DAY", elements=elements)
+
+
+def reel(items: Sequence[tuple[int, str, float]], cues: Sequence[Cue] = ()) -> Reel:
+    shots = {(1, "A"): Shot(scene=1, shot="A", duration_s=3), (2, "A"): Shot(scene=2, shot="A")}
+    return Reel(
+        None,
+        [EditItem(scene=s, shot=x, duration_s=d) for s, x, d in items],
+        shots,
+        list(cues),
+        {
+            1: scene(1, ("MARA (V.O.)", "One."), ("JON", "Two."), ("MARA (CONT'D)", "Three.")),
+            2: scene(2, ("JON", "Four.")),
+        },
+    )
+
+
+def test_frames_follow_the_running_sum_so_the_length_is_the_cuts() -> None:
+    durations = [0.04, 0.04, 0.04, 1.01, 2.333, 0.05]  # each rounds down alone
+    beats, frames = animatic.timeline(reel([(1, "A", d) for d in durations]))
+    assert frames == round(sum(durations) * FPS)
+    assert [b.first for b in beats[1:]] == [b.last for b in beats[:-1]]
+    assert beats[-1].last == frames
+
+
+def test_cue_bands_mark_their_span_inside_the_cut() -> None:
+    cues = [
+        Cue(cue_id="1M1", title="Small Hours", start="00:00:02", duration_s=4),
+        Cue(cue_id="1M2", title="Late", start="00:00:09", duration_s=30),  # past the end: cut
+        Cue(cue_id="1M3", start="00:01:00", duration_s=5),  # after the cut: no band
+        Cue(cue_id="1M4", start="soon", duration_s=5),  # no timecode: no band
+    ]
+    r = reel([(1, "A", 5.0), (2, "A", 5.0)], cues)
+    beats, frames = animatic.timeline(r)
+    bands = animatic.bands(r, frames)
+    assert [(b.label, b.first, b.last) for b in bands] == [
+        ("1M1 Small Hours", 2 * FPS, 6 * FPS),
+        ("1M2 Late", 9 * FPS, 10 * FPS),
+    ]
+    pieces = animatic.segments(beats, bands)
+    assert [(p[0], p[1], p[2], p[3]) for p in pieces] == [
+        (0, 24, 0, ()),
+        (24, 60, 0, ("1M1 Small Hours",)),
+        (60, 72, 1, ("1M1 Small Hours",)),
+        (72, 108, 1, ()),
+        (108, 120, 1, ("1M2 Late",)),
+    ]
+
+
+class Tones:
+    """A Speaker that says each line as a tone of 1 s per word, and counts what it was asked."""
+
+    name = "tones"
+
+    def __init__(self) -> None:
+        self.asked: list[Line] = []
+
+    def speak(self, lines: Sequence[Line], folder: Path) -> list[bytes]:
+        self.asked += lines
+        return [b"\x10\x00" * (SAMPLE_RATE * len(line.text.split())) for line in lines]
+
+
+def test_the_read_is_trimmed_or_padded_to_its_scenes_items(tmp_path: Path) -> None:
+    voice = Tones()
+    # Scene 1 holds three one-second lines (with pauses) in 2 s, split around scene 2.
+    r = reel([(1, "A", 1.0), (2, "A", 4.0), (1, "B", 1.0)])
+    beats, frames = animatic.timeline(r)
+    pcm, read = animatic.table_read(r, beats, frames, voice, tmp_path)
+    assert len(pcm) == sample_at(frames) * 2
+    assert read.lines == 4 and read.trimmed == [1] and read.padded == [2]
+    assert read.voiced == 3  # scene 1: "One." and "Two." start inside 2 s; scene 2: "Four."
+    assert [(line.character, line.text) for line in voice.asked[:3]] == [
+        ("MARA", "One."), ("JON", "Two."), ("MARA", "Three."),
+    ]  # fmt: skip
+    samples = struct.unpack(f"<{len(pcm) // 2}h", pcm)
+    second = SAMPLE_RATE
+    assert all(s == 16 for s in samples[: second - 1])  # 1A: "One." fills it
+    assert all(s == 16 for s in samples[5 * second + round(0.4 * second) + 1 : 6 * second])
+    assert all(s == 0 for s in samples[second + second : 5 * second])  # scene 2 after "Four."
+    assert samples[second] == 16  # scene 2 starts with "Four."
+
+
+def test_the_description_counts_title_cards_and_the_read(tmp_path: Path) -> None:
+    r = reel([(1, "A", 1.0), (1, "Z", 1.0), (3, "A", 1.0)])
+    beats, frames = animatic.timeline(r)
+    assert [b.shot is None for b in beats] == [False, True, True]
+    _, read = animatic.table_read(r, beats, frames, None, tmp_path)
+    text = animatic.describe(r, frames, 0, 2, read, None)
+    assert "2 title cards for shots the shot list lacks" in text
+    assert "no table read" in text
+
+
+# -- voices ------------------------------------------------------------------------------------
+
+
+def test_each_character_has_a_voice_of_their_own() -> None:
+    for sample in ("last_light", "arcadian_summers"):
+        spec = read_production(SAMPLES / f"{sample}.toml")
+        names = [c.name for c in spec.vision.characters]
+        assert len(names) >= 3
+        voices = [espeak_voice(n) for n in names]
+        assert len(set(voices)) == len(voices), (sample, names)
+    assert espeak_voice("Tam") == espeak_voice("TAM") == espeak_voice(" tam ")
+    assert model_voice("Tam") == model_voice("TAM")
+    assert animatic.speaker_name("MARA (V.O.) (CONT'D) ^") == "MARA"
+
+
+def test_text_is_read_as_words_not_as_markup() -> None:
+    assert speakable("[[h@'l@U]] <speak>hi</speak>\n  there") == "h@'l@U speak hi /speak there"
+    assert len(speakable("word " * 400)) <= 800
+
+
+def test_espeak_gives_each_line_its_sound(tmp_path: Path) -> None:
+    need("espeak-ng")
+    espeak = Espeak.find()
+    assert espeak is not None
+    sounds = espeak.speak([Line("TAM", "Where were you?"), Line("ELIAS", "-v --help")], tmp_path)
+    assert all(len(s) > SAMPLE_RATE // 4 for s in sounds)  # at least a quarter second each
+    assert sounds == espeak.speak([Line("TAM", "Where were you?"), Line("ELIAS", "-v --help")],
+                                  tmp_path)  # fmt: skip
+    assert not list(tmp_path.iterdir())
+
+
+# -- a speech model through litellm, against a server on 127.0.0.1 --------------------------------
+
+
+def tone_wav(seconds: float, rate: int = 24000) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as sound:
+        sound.setnchannels(1)
+        sound.setsampwidth(2)
+        sound.setframerate(rate)
+        count = round(seconds * rate)
+        sound.writeframes(
+            struct.pack(f"<{count}h", *(round(8000 * math.sin(i / 9)) for i in range(count)))
+        )
+    return buffer.getvalue()
+
+
+class SpeechServer:
+    """`POST /v1/audio/speech`: half a second of tone per request, or a scripted status."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[dict[str, Any], str]] = []
+        self.status = 200
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                outer.requests.append((json.loads(body), self.headers.get("authorization", "")))
+                if self.path != "/v1/audio/speech" or outer.status != 200:
+                    data = b'{"error": {"message": "no voice today", "type": "server_error"}}'
+                    self.send_response(404 if outer.status == 200 else outer.status)
+                    self.send_header("content-type", "application/json")
+                else:
+                    data = tone_wav(0.5)
+                    self.send_response(200)
+                    self.send_header("content-type", "audio/wav")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+
+@pytest.fixture
+def speech_server() -> Iterator[SpeechServer]:
+    server = SpeechServer()
+    server.thread.start()
+    try:
+        yield server
+    finally:
+        server.server.shutdown()
+        server.server.server_close()
+        server.thread.join(timeout=10)
+
+
+def speech_settings(server: SpeechServer, monkeypatch: pytest.MonkeyPatch) -> ModelSettings:
+    monkeypatch.setenv("PODIUM_TEST_SPEECH_KEY", "sk-speech-canary-0123456789")
+    return ModelSettings(
+        api_base=server.api_base, api_key_env="PODIUM_TEST_SPEECH_KEY", timeout_s=20
+    )
+
+
+def test_a_speech_model_voices_each_character(
+    speech_server: SpeechServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ffmpeg = need("ffmpeg")
+    model = SpeechModel("openai/tts-1", speech_settings(speech_server, monkeypatch), ffmpeg)
+    sounds = model.speak([Line("TAM", "Where were you?"), Line("MORAG", "Here.")], tmp_path)
+    assert [abs(len(s) // 2 - SAMPLE_RATE // 2) <= 64 for s in sounds] == [True, True]
+    asked = sorted(
+        (body["input"], body["voice"], body["model"]) for body, _ in speech_server.requests
+    )
+    assert asked == [
+        ("Here.", model_voice("MORAG"), "tts-1"),
+        ("Where were you?", model_voice("TAM"), "tts-1"),
+    ]
+    assert {auth for _, auth in speech_server.requests} == {"Bearer sk-speech-canary-0123456789"}
+
+
+def test_a_failing_speech_model_is_one_sentence_without_the_key(
+    speech_server: SpeechServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ffmpeg = need("ffmpeg")
+    speech_server.status = 500
+    model = SpeechModel("openai/tts-1", speech_settings(speech_server, monkeypatch), ffmpeg)
+    with pytest.raises(VoiceError) as caught:
+        model.speak([Line("TAM", "Where were you?")], tmp_path)
+    message = str(caught.value)
+    assert "sk-speech-canary" not in message and "\n" not in message and message.endswith(".")
+    assert len(speech_server.requests) == 1  # no retry of litellm's own
+
+
+def test_the_export_uses_the_speech_model_the_production_names(
+    sample_db: Made, speech_server: SpeechServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    need("ffmpeg")
+    source = asyncio.run(load(sample_db("last_light")))
+    spec = source.view.spec
+    assert spec is not None
+    models = spec.models.model_copy(
+        update={
+            "speech": "openai/tts-1",
+            "settings": {"openai/tts-1": speech_settings(speech_server, monkeypatch)},
+        }
+    )
+    source.view.spec = spec.model_copy(update={"models": models})
+    made = animatics(source)
+    assert made.notes == []
+    [(name, description, _)] = made.files
+    assert (
+        name == "animatic.mp4" and "the table read by the speech model openai/tts-1" in description
+    )
+    voices = {body["voice"] for body, _ in speech_server.requests}
+    assert voices == {model_voice(n) for n in ("ELIAS", "TAM", "MORAG")}
