@@ -477,3 +477,9 @@ def test_the_export_uses_the_speech_model_the_production_names(
     )
     voices = {body["voice"] for body, _ in speech_server.requests}
     assert voices == {model_voice(n) for n in ("ELIAS", "TAM", "MORAG")}
+
+
+def test_a_cut_shorter_than_a_frame_is_one_sentence(sample_db: Made) -> None:
+    source = load_source(sample_db("last_light"))
+    with pytest.raises(animatic.AnimaticError, match="^The animatic was not made: its cut lasts"):
+        animatic.make_reel(source, reel([(1, "A", 0.01)]), "ffmpeg", None, [])

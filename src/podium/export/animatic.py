@@ -69,8 +69,10 @@ SIZE = (640, 360)
 GAP_S = 0.4  # silence between two lines of the read
 _BATCH = 4  # lines voiced at a time, until a scene's span is full
 _BYTES = 2  # 16-bit samples
-TIMEOUT_BASE_S = 120.0  # ffmpeg's time for one animatic: generous, a minute of cut takes
-TIMEOUT_PER_CUT_SECOND = 1.0  # under a second to encode
+# ffmpeg's time for one animatic, and a second more per second of cut: generous (a minute of
+# cut encodes in well under a second).
+TIMEOUT_BASE_S = 120.0
+TIMEOUT_PER_CUT_SECOND = 1.0
 # Notes are plain sentences (the README escapes Markdown), said on stderr as well.
 INSTALL_FFMPEG = "install ffmpeg (apt-get install ffmpeg) and export again"
 INSTALL_ESPEAK = "install espeak-ng (apt-get install espeak-ng)"
@@ -457,6 +459,8 @@ def make_reel(
     cast = [c.name for c in (source.view.vision or spec.vision).characters] if spec else []
     palette = list(spec.style.palette) if spec else []
     beats, frames = timeline(reel)
+    if frames == 0:
+        raise AnimaticError(f"{_title(reel)} was not made: its cut lasts less than a frame")
     marks = bands(reel, frames)
     pieces = segments(beats, marks)
     with tempfile.TemporaryDirectory(prefix="podium-animatic-") as temp:
