@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+
 from podium.domain.artifacts import ArtifactStatus, Prose
 from podium.domain.debate import DebateState
 from podium.domain.escalation import (
@@ -278,11 +281,9 @@ async def test_constraint_change_applies_to_the_running_scheduler(tmp_path: Path
     events = await engine.store.read()
     assert script.peak == 6
     assert concurrency_from_events(events) == 6
-    bad = await engine.apply_offline(
-        AdjustConstraintsCommand(id="bad", changes=ConstraintChanges(max_concurrency=0))
-    )
     await engine.store.close()
-    assert not bad.applied and "max_concurrency" in bad.detail
+    with pytest.raises(ValidationError, match="max_concurrency: Input should be greater than 0"):
+        ConstraintChanges(max_concurrency=0)  # refused as the command is made
 
 
 async def test_an_agent_may_raise_its_territory_never_lower_it(tmp_path: Path) -> None:

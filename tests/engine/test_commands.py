@@ -12,6 +12,7 @@ from podium.domain.escalation import (
     ReassignCommand,
     RequestAlternativesCommand,
     RetryCommand,
+    command_adapter,
 )
 from podium.domain.events import ProductionState
 from podium.domain.tasks import TaskState
@@ -100,7 +101,13 @@ async def test_request_alternatives_offers_options_with_reasoning(tmp_path: Path
     script = Script()
     engine = await open_engine(production(body), tmp_path / "p.db", script)
     assert await engine.run() is ProductionState.COMPLETED
-    bad = await engine.apply_offline(RequestAlternativesCommand(id="bad", task_id="c1", count=9))
+    # A count of 9 is refused as the command is made; one an older podium recorded (it
+    # checked only when applying) still loads, and the engine refuses it as it did then.
+    old = command_adapter().validate_json(
+        '{"id":"bad","action":"request_alternatives","escalation_id":null,"task_id":"c1",'
+        '"option_id":null,"text":"","args":{"count":9},"issued_at":1.0,"origin":"cli"}'
+    )
+    bad = await engine.apply_offline(old)
     assert not bad.applied and "2 to 6" in bad.detail
     asked = await engine.apply_offline(RequestAlternativesCommand(id="alt", task_id="c1", count=3))
     assert asked.applied
