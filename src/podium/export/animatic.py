@@ -523,14 +523,17 @@ def describe(
     reel: Reel, frames: int, cues: int, cards: int, read: Read, voice: Speaker | None
 ) -> str:
     seconds = frames / FPS
+    whose = "the" if reel.episode is None else f"episode {reel.episode}'s"
     parts = [
-        f"{'the' if reel.episode is None else f'episode {reel.episode}'} animatic: "
+        f"{whose} animatic: "
         f"{len(reel.items)} storyboard frames timed by the cut ({seconds:.1f} s, {FPS} fps)",
     ]
     if cards:
         parts.append(f"{cards} title card{'s' if cards != 1 else ''} for shots the shot list lacks")
     parts.append(
         f"{cues} music cue{'s' if cues != 1 else ''} marked ♪ on the frames (no music: silence)"
+        if cues
+        else "no music cue inside the cut"
     )
     if voice is None or not read.lines:
         parts.append("no table read" if read.lines else "no dialogue to read")
