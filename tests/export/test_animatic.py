@@ -483,3 +483,26 @@ def test_a_cut_shorter_than_a_frame_is_one_sentence(sample_db: Made) -> None:
     source = load_source(sample_db("last_light"))
     with pytest.raises(animatic.AnimaticError, match="^The animatic was not made: its cut lasts"):
         animatic.make_reel(source, reel([(1, "A", 0.01)]), "ffmpeg", None, [])
+
+
+def test_a_failing_speech_model_hands_the_read_to_espeak(
+    sample_db: Made, speech_server: SpeechServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    need("ffmpeg")
+    need("espeak-ng")
+    speech_server.status = 500
+    source = load_source(sample_db("last_light"))
+    spec = source.view.spec
+    assert spec is not None
+    settings = {"openai/tts-1": speech_settings(speech_server, monkeypatch)}
+    models = spec.models.model_copy(update={"speech": "openai/tts-1", "settings": settings})
+    source.view.spec = spec.model_copy(update={"models": models})
+    made = animatics(source)
+    [note] = made.notes
+    assert note.startswith(
+        "The table read of the animatic is voiced by espeak-ng: the speech model openai/tts-1 "
+        "failed ("
+    )
+    assert "sk-speech-canary" not in note and "\n" not in note
+    [(_, description, _)] = made.files
+    assert "the table read by espeak-ng" in description
