@@ -413,6 +413,7 @@ def test_any_element_list_round_trips(elements: list[ScriptElement]) -> None:
     assert reread_fdx(to_fdx(script)) == expected_fdx(script)
 
 
+@pytest.mark.slow  # runs and exports whole samples: about 20 s
 @pytest.mark.parametrize("name", ["last_light", "arcadian_summers"])
 def test_sample_screenplays_read_back(name: str, sample_db: Made, sample_export: Made) -> None:
     source = load_source(sample_db(name))
