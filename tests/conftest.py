@@ -26,6 +26,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A test that failed with a store open keeps its reader's thread alive, and that thread
+    would keep the process from ever exiting: stop what is left."""
+    import gc
+
+    import aiosqlite
+
+    for leaked in [o for o in gc.get_objects() if isinstance(o, aiosqlite.Connection)]:
+        if leaked._running:
+            leaked.stop()
+
+
 @pytest.fixture(autouse=True)
 def _private_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No test writes to the user's real data folder."""
