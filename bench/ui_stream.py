@@ -180,8 +180,7 @@ class StreamingSource:
     # -- as Engine.emit does -----------------------------------------------------------------
 
     def emit(self, payload: Any) -> int:
-        seq: int = self.store.emit(payload)
-        ts = time.time()
+        seq, ts = self.store.emit(payload)
         self._view.mark(seq, ts)
         self._view.apply_payload(payload, ts)
         for listener in self._listeners:

@@ -61,7 +61,7 @@ SAMPLES = [
 
 
 async def test_round_trip_keeps_order_and_content(store: EventStore) -> None:
-    seqs = [store.emit(payload) for payload in SAMPLES]
+    seqs = [store.emit(payload)[0] for payload in SAMPLES]
 
     events = await store.read()
 
@@ -160,7 +160,7 @@ async def test_reopen_continues_numbering(db_path: Path) -> None:
 
     async with await EventStore.open(db_path) as store:
         assert store.last_seq == 3
-        assert store.emit(chunk()) == 4
+        assert store.emit(chunk())[0] == 4
         assert (await store.append_durable(RunStarted(resumed=True))).seq == 5
 
     assert [seq for seq, _ in raw_rows(db_path)] == [1, 2, 3, 4, 5]
@@ -260,6 +260,6 @@ async def test_a_payload_that_cannot_be_serialized_is_refused_without_a_gap(
     with pytest.raises(ValueError):
         store.emit(VisionAmended(version=2, section="tone", value=object()))
 
-    assert store.emit(chunk()) == 1
+    assert store.emit(chunk())[0] == 1
     await store.flush()
     assert [e.seq for e in await store.read()] == [1]

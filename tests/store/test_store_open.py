@@ -146,7 +146,7 @@ async def test_interrupted_creation_is_completed(tmp_path: Path) -> None:
     assert path.stat().st_size > 0
 
     async with await EventStore.open(path) as store:
-        assert store.emit(chunk()) == 1
+        assert store.emit(chunk())[0] == 1
 
 
 async def test_read_only_file_refuses_writes(

@@ -162,8 +162,8 @@ class Engine:
                 seed=rehearsal_seed,
                 model_override=model_override,
             )
-            store.emit(opened)
-            view.apply_payload(opened, time.time())
+            view.mark(*store.emit(opened))
+            view.apply_payload(opened, view.last_ts or 0.0)
             await store.set_meta("title", spec.production.title)
             await store.set_meta("format", spec.production.format.value)
             await store.flush()
@@ -179,9 +179,12 @@ class Engine:
         return lambda: self._listeners.remove(listener)
 
     def emit(self, payload: Payload) -> int:
-        seq = self.store.emit(payload)
-        self.view.last_seq = seq
-        self.view.apply_payload(payload, time.time())
+        """Store the event and fold exactly what was stored, its timestamp included: the live
+        view is the replay of the log (one path, one clock)."""
+        seq, ts = self.store.emit(payload)
+        view = self.view
+        view.mark(seq, ts)
+        view.apply_payload(payload, ts)
         for listener in self._listeners:
             listener(seq, payload)
         return seq

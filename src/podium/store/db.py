@@ -196,8 +196,9 @@ class EventStore:
 
     # -- writing events ----------------------------------------------------------------------
 
-    def emit(self, payload: Payload) -> int:
-        """Queue an event for the next group commit and return its seq. Never waits.
+    def emit(self, payload: Payload) -> tuple[int, float]:
+        """Queue an event for the next group commit; its seq and its timestamp, exactly as
+        stored (the engine folds these, so its live view is the replay of the log). Never waits.
 
         Above HIGH_WATER queued events the caller should await `drained()` before it emits
         more; past CAPACITY this refuses with a StoreError (nothing is queued).
@@ -212,12 +213,13 @@ class EventStore:
         # The serializer directly: model_dump_json() costs twice as much for the same bytes.
         text = payload.__pydantic_serializer__.to_json(payload).decode()
         seq = self._last_seq = self._last_seq + 1
+        ts = time.time()
         pending = self._pending
-        pending.append((seq, time.time(), payload.kind, text))
+        pending.append((seq, ts, payload.kind, text))
         size = len(pending)
         if size == 1 or size >= BATCH_SIZE:
             self._wake.set()
-        return seq
+        return seq, ts
 
     @property
     def congested(self) -> bool:
@@ -254,8 +256,7 @@ class EventStore:
         Everything emitted before it is committed with it. If this raises, the event is not
         recorded (its seq is left unused) and the earlier events stay queued for a retry.
         """
-        seq = self.emit(payload)
-        ts = self._pending[-1][1]
+        seq, ts = self.emit(payload)
         self._durable_upto = seq
         error = await self._wait_committed(seq)
         if error is not None:  # no batch is in flight while an error waits to be delivered
