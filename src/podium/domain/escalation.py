@@ -122,6 +122,13 @@ class Escalation(Model):
     debate_id: str | None = None
     detail: str = ""
     evidence: list[str] = Field(default_factory=list)
+    task_ids: list[str] | None = Field(
+        default=None,
+        description="The tasks the escalation is about, `task_id` first (a vision change's "
+        "stale tasks, a scope change's proposed ones): what a decision acts on, never read "
+        "from `evidence`, which is text for a reader. None: written by a podium that did not "
+        "record them (the fold derives them, `podium.domain.state.upcast_untyped_facts`).",
+    )
     options: list[Option] = Field(default_factory=list)
     actions: list[Action] = Field(default_factory=list)
     opened_at: float = 0.0

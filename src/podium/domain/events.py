@@ -150,6 +150,12 @@ class TaskStateChanged(Frozen):
     state: TaskState
     reason: str = ""
     attempt: int = 0
+    interrupted: bool | None = Field(
+        default=None,
+        description="Back to ready because its run was cut short (a stop, a crash): the next "
+        "run goes on counting its calls. None: written by a podium that did not record it "
+        "(the fold derives it, `podium.domain.state.upcast_untyped_facts`).",
+    )
 
 
 @event_kind
@@ -194,6 +200,11 @@ class CallFinished(Frozen):
 class ArtifactCreated(Frozen):
     kind: Literal["artifact_created"] = "artifact_created"
     artifact: Artifact
+    agent_claim: Territory | None = Field(
+        default=None,
+        description="The territory its agent claimed for the decision in its reply; it can "
+        "only raise the authority policy's verdict, when the task concludes.",
+    )
 
 
 @event_kind
@@ -241,6 +252,11 @@ class EscalationResolved(Frozen):
     action: Action
     command_id: str | None = None
     resolution: str = ""
+    allowance: bool | None = Field(
+        default=None,
+        description="A budget escalation approved: its task may go over budget for one more "
+        "call. None: written by a podium that did not record it (the fold derives it).",
+    )
 
 
 @event_kind

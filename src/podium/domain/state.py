@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from podium.domain.agents import AgentSpec, Role
 from podium.domain.artifacts import Artifact, ArtifactStatus
 from podium.domain.debate import Debate, DebateState, Turn
-from podium.domain.escalation import Command, Escalation, plain_vision_value
+from podium.domain.escalation import Command, Escalation, EscalationKind, plain_vision_value
 from podium.domain.events import (
     AgentState,
     AgentStateChanged,
@@ -107,6 +107,8 @@ class TaskRecord:
     failed_calls: int = 0  # of which failed (each retried, or the last before an escalation)
     run_base: int = 0  # `calls` when the current run began; an interrupted run keeps it
     interrupted: bool = False
+    budget_allowed: bool = False  # an approved overrun its next call may spend (one call)
+    claim: Territory | None = None  # the territory its agent claimed, until the task concludes
     started_at: float | None = None
     ended_at: float | None = None
     artifact_ids: list[str] = field(default_factory=list)
@@ -371,6 +373,8 @@ class ProductionView:
                         update={"status": ArtifactStatus.SUPERSEDED}
                     )
             task.artifact_ids.append(art.id)
+            if p.agent_claim is not None:
+                task.claim = p.agent_claim
             task.vision_version = art.provenance.vision_version
             if art.status in _STANDING:  # the Orchestrator's replacement stands at once
                 self._supersede_before(art.task_id, art.id)
@@ -408,12 +412,15 @@ class ProductionView:
         task = self.tasks.get(p.task_id)
         if task is not None:
             task.territory = p.territory
+            task.claim = None  # the claim was weighed: the task has concluded
 
     @folds(EscalationOpened)
     def _escalation_opened(self, p: EscalationOpened, ts: float) -> None:
         opened = p.escalation.model_copy()
         if not opened.opened_at:
             opened.opened_at = ts
+        if opened.task_ids is None:
+            opened.task_ids = upcast_untyped_facts(self, p).escalation.task_ids
         self.escalations[opened.id] = opened
 
     @folds(EscalationResolved)
@@ -422,6 +429,10 @@ class ProductionView:
         if resolved is not None:
             resolved.resolved_at = ts
             resolved.resolution = p.resolution or p.action.value
+            if p.allowance is None:
+                p = upcast_untyped_facts(self, p)
+            if p.allowance and (task := self.tasks.get(resolved.task_id or "")) is not None:
+                task.budget_allowed = True
 
     @folds(CommandRecorded)
     def _command_recorded(self, p: CommandRecorded, ts: float) -> None:
@@ -533,7 +544,9 @@ class ProductionView:
         if p.state is TaskState.READY and task.state is TaskState.FAILED:
             self.retried_tasks += 1
         if p.state is TaskState.READY and task.state is TaskState.RUNNING:
-            task.interrupted = p.reason.startswith("interrupted")
+            if p.interrupted is None:
+                p = upcast_untyped_facts(self, p)
+            task.interrupted = bool(p.interrupted)
         task.state = p.state
         task.reason = p.reason
 
@@ -551,6 +564,8 @@ class ProductionView:
                 failed.failed_calls += 1
         if p.task_id is not None and (task := self.tasks.get(p.task_id)) is not None:
             task.calls += 1
+            if p.ok and p.purpose != "image":  # a model call the ledger checked: spends it
+                task.budget_allowed = False
         agent = self.agents.get(p.agent_id)
         if agent is not None:
             agent.calls += 1
@@ -632,6 +647,36 @@ def _fold_for(kind: type[Any]) -> _Fold:
             return fold
     _FOLD[kind] = _ignore
     return _ignore
+
+
+_Stored = TypeVar("_Stored", TaskStateChanged, EscalationOpened, EscalationResolved)
+
+
+def upcast_untyped_facts(view: ProductionView, p: _Stored) -> _Stored:
+    """The upcast for old logs: a payload written before podium recorded these facts as typed
+    fields (the field is None), with the field derived once from the prose it kept then. The
+    only place podium reads a fact from prose; the fold calls it when the field is None.
+
+    * `TaskStateChanged.interrupted`: its reason began "interrupted";
+    * `EscalationResolved.allowance`: a budget escalation resolved "allowed … once";
+    * `Escalation.task_ids`: `task_id`, and for a vision change or a scope change the task ids
+      listed in its `evidence`.
+    """
+    if isinstance(p, TaskStateChanged):
+        return p.model_copy(update={"interrupted": p.reason.startswith("interrupted")})
+    if isinstance(p, EscalationResolved):
+        about = view.escalations.get(p.escalation_id)
+        allowed = (
+            about is not None
+            and about.kind is EscalationKind.BUDGET
+            and p.resolution.startswith("allowed")
+        )
+        return p.model_copy(update={"allowance": allowed})
+    esc = p.escalation
+    ids = [esc.task_id] if esc.task_id else []
+    if esc.kind in (EscalationKind.VISION_STALE, EscalationKind.SCOPE_CHANGE):
+        ids += [t for t in esc.evidence if t in view.tasks and t not in ids]
+    return p.model_copy(update={"escalation": esc.model_copy(update={"task_ids": ids})})
 
 
 def fold(events: list[Event]) -> ProductionView:

@@ -112,7 +112,6 @@ class AgentRunner:
         self.engine = engine
         self._jitter = random.Random()
         self._later: dict[str, int] = {}
-        self._claims: dict[str, Territory] = {}  # task → the territory its agent asked for
         self._made: dict[str, int] = {}  # task → calls made in its current run
 
     # -- model calls -----------------------------------------------------------------------
@@ -163,7 +162,6 @@ class AgentRunner:
                     pause = max(pause, asked)
                 await asyncio.sleep(pause)
                 continue
-            engine.ledger.spent_call(record.spec.id)
             self._finished(request, record, result, None)
             return request, result, parsed
         raise AssertionError("unreachable: the last retry raises")
@@ -385,9 +383,8 @@ class AgentRunner:
             request, result, content = await self.call(
                 request_for, record, agent_id, lambda r: _content(schema, r)
             )
+            # Recorded with the draft and folded (`TaskRecord.claim`) until the task concludes.
             claim = claimed_territory(result.text)
-            if claim is not None:
-                self._claims[spec.id] = claim
             if isinstance(content, IllustrationBrief) and engine.spec.models.image:
                 content = await self.illustrate(record, agent_id, content)
             artifact = Artifact(
@@ -412,7 +409,7 @@ class AgentRunner:
                 ),
                 status=ArtifactStatus.DRAFT,
             )
-            engine.emit(ArtifactCreated(artifact=artifact))
+            engine.emit(ArtifactCreated(artifact=artifact, agent_claim=claim))
             findings = run_validators(engine.spec.validators, spec, content)
             engine.emit(
                 ValidationReported(
@@ -497,7 +494,7 @@ class AgentRunner:
             self._report(record, artifact)
         errors = [f for f in findings if f.severity is Severity.ERROR]
         deviations = [f for f in findings if f.severity is Severity.DEVIATION]
-        claim = self._claims.pop(spec.id, None)
+        claim = record.claim
         territory = classify(
             engine.spec.authority,
             spec.decision_kind,

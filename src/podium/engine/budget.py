@@ -10,7 +10,7 @@ status says the cost is unknown (`ProductionView.cost_unknown`, `health.signals`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from podium.domain.production import Constraints
 from podium.domain.state import ProductionView
@@ -86,16 +86,20 @@ def counted(prompt_chars: int, output_chars: int) -> Estimate:
 
 @dataclass
 class Ledger:
-    """Reads what was spent from the production view; decides whether a call may go ahead."""
+    """Reads what was spent from the production view; decides whether a call may go ahead.
+
+    An overrun the Orchestrator allowed is the view's too (`TaskRecord.budget_allowed`, folded
+    from the approval and spent by the task's next call), so a resumed run knows it exactly.
+    """
 
     view: ProductionView
-    allowances: set[str] = field(default_factory=set)
 
     def overrun(
         self, task_id: str, est: Estimate, limits: Constraints, agent_id: str, model: str
     ) -> str | None:
         """Why this call would overrun the budget, or None if it may go ahead."""
-        if task_id in self.allowances:
+        task = self.view.tasks.get(task_id)
+        if task is not None and task.budget_allowed:
             return None
         spent_tokens = self.view.tokens()
         if limits.budget_tokens is not None and spent_tokens + est.tokens > limits.budget_tokens:
@@ -139,12 +143,6 @@ class Ledger:
                 per_token = agent.cost_usd / tokens
                 return Price(per_token, per_token, "priced from its calls so far")
         return ASSUMED
-
-    def allow_once(self, task_id: str) -> None:
-        self.allowances.add(task_id)
-
-    def spent_call(self, task_id: str) -> None:
-        self.allowances.discard(task_id)
 
     def by_department(self) -> dict[str, dict[str, object]]:
         """Tokens and cost per department (`podium status --json` prints the same)."""

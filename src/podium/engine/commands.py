@@ -124,6 +124,7 @@ class CommandHandler:
                     action=command.action,
                     command_id=command.id,
                     resolution=plan.summary,
+                    allowance=plan.allowance,
                 )
             )
         self.engine.wake()
@@ -162,10 +163,10 @@ class CommandHandler:
             budget_task = task_id
 
             def allow() -> None:
-                self.engine.ledger.allow_once(budget_task)
                 self._rerun(budget_task, "budget approved")
 
-            return Plan(f"allowed {task_id} to go over budget once", allow)
+            # The allowance is the resolution's typed fact (folded: its next call may overrun).
+            return Plan(f"allowed {task_id} to go over budget once", allow, allowance=True)
         if option is not None and record is not None and option.id != record.spec.assignee:
             if option.id in ("retry", "skip", "reassign"):
                 follow: Callable[[BaseCommand, Escalation | None], Plan] = getattr(
@@ -277,7 +278,7 @@ class CommandHandler:
 
     def _skip(self, command: BaseCommand, escalation: Escalation | None) -> Plan:
         if escalation is not None and escalation.kind is EscalationKind.VISION_STALE:
-            stale = [t for t in escalation.evidence if t in self.view.tasks]
+            stale = [t for t in escalation.task_ids or () if t in self.view.tasks]
 
             def keep() -> None:
                 for task_id in stale:
@@ -300,8 +301,8 @@ class CommandHandler:
 
     def _decline_scope(self, command: BaseCommand, escalation: Escalation) -> Plan:
         """The proposed tasks are skipped and the plan in effect stands."""
-        proposed = [t for t in escalation.evidence if t in self.view.tasks]
         plan_id = escalation.task_id
+        proposed = [t for t in escalation.task_ids or () if t in self.view.tasks and t != plan_id]
 
         def decline() -> None:
             for task_id in proposed:
@@ -381,6 +382,7 @@ class CommandHandler:
                                 action=Action.CLARIFY_VISION,
                                 command_id=command.id,
                                 resolution=f"superseded by vision v{new.version}",
+                                allowance=False,
                             )
                         )
                 self._move(task_id, TaskState.STALE, f"vision v{new.version} changed {section}")
@@ -393,6 +395,7 @@ class CommandHandler:
                 self.engine.open_escalation(
                     EscalationKind.VISION_STALE,
                     f"Re-run {len(stale)} task(s) made stale by vision v{new.version}?",
+                    task_ids=stale,
                     evidence=stale,
                     detail=f"{section} changed; approve re-runs them, skip keeps them as they are",
                 )
@@ -549,19 +552,6 @@ class CommandHandler:
 
     # -- resume and timeouts ---------------------------------------------------------------
 
-    def restore(self) -> None:
-        """Rebuild what only lives in memory: budget allowances granted before a restart."""
-        for esc in self.view.escalations.values():
-            if (
-                esc.kind is EscalationKind.BUDGET
-                and not esc.open
-                and esc.task_id
-                and esc.resolution
-                and esc.resolution.startswith("allowed")
-                and self.view.tasks[esc.task_id].state in (TaskState.READY, TaskState.PENDING)
-            ):
-                self.engine.ledger.allow_once(esc.task_id)
-
     def next_timeout(self) -> float | None:
         now = time.time()
         waits = [
@@ -597,11 +587,17 @@ class Plan:
     """A checked command's effect, applied only after `CommandApplied` is emitted."""
 
     def __init__(
-        self, summary: str, effect: Callable[[], object], *, resolves: bool = True
+        self,
+        summary: str,
+        effect: Callable[[], object],
+        *,
+        resolves: bool = True,
+        allowance: bool = False,
     ) -> None:
         self.summary = summary
         self._effect = effect
         self.resolves = resolves
+        self.allowance = allowance  # resolving it lets the task's next call overrun the budget
 
     def apply(self) -> None:
         self._effect()

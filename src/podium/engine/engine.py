@@ -127,8 +127,6 @@ class Engine:
         self._background: set[asyncio.Task[None]] = set()
         self._stopping: str | None = None
         self._group: asyncio.TaskGroup | None = None
-        self._auto_retried: set[str] = set()  # tasks --auto-approve all retried in this run
-        self._declined: set[str] = set()  # failures --auto-approve all leaves to the Orchestrator
         from podium.engine.agent_runner import AgentRunner
         from podium.engine.commands import CommandHandler
 
@@ -214,7 +212,13 @@ class Engine:
     # -- task state --------------------------------------------------------------------------
 
     def set_task_state(
-        self, task_id: str, state: TaskState, reason: str = "", *, attempt: int = 0
+        self,
+        task_id: str,
+        state: TaskState,
+        reason: str = "",
+        *,
+        attempt: int = 0,
+        interrupted: bool = False,
     ) -> None:
         record = self.view.tasks[task_id]
         old = record.state
@@ -222,7 +226,15 @@ class Engine:
             return
         if old is not state and not can_move(old, state):
             raise RuntimeError(f"task {task_id}: {old.value} → {state.value} is not allowed")
-        self.emit(TaskStateChanged(task_id=task_id, state=state, reason=reason, attempt=attempt))
+        self.emit(
+            TaskStateChanged(
+                task_id=task_id,
+                state=state,
+                reason=reason,
+                attempt=attempt,
+                interrupted=interrupted,
+            )
+        )
         for dependent in self.scheduler.on_state(task_id, old, state):
             self._recheck(dependent)
         self.wake()
@@ -256,6 +268,7 @@ class Engine:
     ) -> Escalation:
         fields.setdefault("priority", DEFAULT_PRIORITY[kind])
         fields.setdefault("actions", list(KIND_ACTIONS[kind]))
+        fields.setdefault("task_ids", [task_id] if task_id else [])
         if territory is not Territory.COLLABORATIVE:
             fields["timeout_s"] = None  # approval-required items never time out
             fields["default_action"] = None
@@ -307,10 +320,7 @@ class Engine:
             return Action.APPROVE, escalation.options[0].id if escalation.options else None
         if kind in (EscalationKind.FAILURE, EscalationKind.PLAN) and escalation.task_id:
             action = self._auto_failure(escalation, escalation.task_id)
-            if action is None:
-                self._declined.add(escalation.id)
-                return None
-            return action, None
+            return None if action is None else (action, None)
         return None  # budget overruns are never approved automatically: a budget is a person's
 
     def _auto_failure(self, escalation: Escalation, task_id: str) -> Action | None:
@@ -322,13 +332,22 @@ class Engine:
         if (
             escalation.transient is not False
             and Action.RETRY in escalation.actions
-            and task_id not in self._auto_retried
+            and not self._retried_automatically(task_id)
         ):
-            self._auto_retried.add(task_id)
             return Action.RETRY
         if record.spec.kind is TaskKind.PLAN or Action.SKIP not in escalation.actions:
             return None
         return Action.SKIP
+
+    def _auto_commands(self) -> list[Command]:
+        """The commands the standing instruction issued, in any run: recorded in the log, or
+        queued to be recorded. What it did is read from them, never kept aside."""
+        commands = [r.command for r in self.view.commands.values()]
+        commands += [command for command, _ in self._commands]
+        return [c for c in commands if c.origin.startswith(AUTO_ORIGIN)]
+
+    def _retried_automatically(self, task_id: str) -> bool:
+        return any(c.action is Action.RETRY and c.task_id == task_id for c in self._auto_commands())
 
     # -- commands --------------------------------------------------------------------------
 
@@ -430,7 +449,10 @@ class Engine:
             if record.state is TaskState.RUNNING:
                 self.emit(
                     TaskStateChanged(
-                        task_id=task_id, state=TaskState.READY, reason="interrupted; resumed"
+                        task_id=task_id,
+                        state=TaskState.READY,
+                        reason="interrupted; resumed",
+                        interrupted=True,
                     )
                 )
         for agent_id, agent in self.view.agents.items():
@@ -451,7 +473,6 @@ class Engine:
         # What waits from an earlier run gets this run's standing instruction, once each.
         for escalation in self.view.open_escalations():
             self._maybe_auto(escalation)
-        self.handler.restore()
         self.scheduler.rebuild()
 
     async def run(self) -> ProductionState:
@@ -531,7 +552,7 @@ class Engine:
         except asyncio.CancelledError:
             record = self.view.tasks.get(task_id)
             if record is not None and record.state is TaskState.RUNNING:
-                self.set_task_state(task_id, TaskState.READY, "interrupted")
+                self.set_task_state(task_id, TaskState.READY, "interrupted", interrupted=True)
             raise
         except StoreError:
             raise  # the database failed, not the task: the run stops and says so once
@@ -583,9 +604,20 @@ class Engine:
 
     def _given_up(self) -> list[str]:
         """Open failures the standing instruction will not decide: with nobody at the keys
-        the run cannot go on, so it has failed (a later decision and resume still can)."""
-        escalations = self.view.escalations
-        return [e for e in sorted(self._declined) if e in escalations and escalations[e].open]
+        the run cannot go on, so it has failed (a later decision and resume still can).
+        Derived from the log: the open failures with no automatic decision recorded or queued
+        that the standing instruction declines."""
+        if self.auto_approve is not AutoApprove.ALL:
+            return []
+        decided = {c.escalation_id for c in self._auto_commands()}
+        return sorted(
+            e.id
+            for e in self.view.open_escalations()
+            if e.kind in (EscalationKind.FAILURE, EscalationKind.PLAN)
+            and e.task_id
+            and e.id not in decided
+            and self._auto_failure(e, e.task_id) is None
+        )
 
     def _outcome_reason(self, state: ProductionState) -> str:
         counts = self.view.task_counts()

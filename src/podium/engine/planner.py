@@ -309,6 +309,7 @@ def _propose_scope_change(
         detail=f"{record.spec.assignee} proposes adding {listing}"
         + (f"; {rationale}" if rationale else "")
         + ". Approve takes them on; skip declines them and the plan stands.",
+        task_ids=[plan_id, *(t.id for t in waiting)],
         evidence=[t.id for t in waiting],
     )
 
