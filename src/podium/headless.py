@@ -132,8 +132,9 @@ def summary_lines(view: ProductionView, db: str) -> list[Text]:
         ),
         Text("tasks: " + ", ".join(f"{v} {k}" for k, v in counts.items())),
         Text(
-            f"tokens: {view.tokens():,} · cost: {_money(view.total_cost())} · "
-            f"calls: {view.calls} ({view.failed_calls} failed) · "
+            f"tokens: {view.tokens():,} · cost: {_money(view.total_cost())}"
+            + (f" (price unknown for {view.unpriced_calls} calls)" if view.unpriced_calls else "")
+            + f" · calls: {view.calls} ({view.failed_calls} failed) · "
             f"makespan: {'-' if makespan is None else f'{makespan:.2f}s'}"
         ),
     ]

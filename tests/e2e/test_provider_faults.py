@@ -9,6 +9,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,8 @@ from podium.domain.escalation import EscalationKind  # noqa: E402
 from podium.domain.events import ProductionState  # noqa: E402
 from podium.domain.loading import parse_production  # noqa: E402
 from podium.domain.tasks import TaskState  # noqa: E402
-from podium.engine.engine import Engine  # noqa: E402
+from podium.engine.engine import AutoApprove, Engine  # noqa: E402
+from podium.headless import summary_lines  # noqa: E402
 from podium.store import EventStore  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:Accessing the 'model_:DeprecationWarning")
@@ -197,3 +199,124 @@ timeout_s = 5
     image_calls = [e.payload for e in events if e.payload.purpose == "image"]
     assert [c.ok for c in image_calls] == [False, True]
     assert image_calls[0].error_kind == "rate_limit"
+
+
+def crew_spec(api_base: str, models: list[str], settings: str, tasks: int = 4) -> str:
+    """A production whose agents use `models` (one each, round robin over the tasks)."""
+    crew = "".join(
+        f'[[crew]]\nid = "w{i}"\nrole = "writer"\nmodel = "{m}"\n' for i, m in enumerate(models)
+    )
+    work = "".join(
+        f'[[tasks]]\nid = "t{i}"\ntitle = "Chapter {i}"\nkind = "chapter"\n'
+        f'assignee = "w{(i - 1) % len(models)}"\n'
+        for i in range(1, tasks + 1)
+    )
+    blocks = "".join(
+        f'[models.settings."{m}"]\napi_base = "{api_base}"\napi_key_env = "{KEY_ENV}"\n'
+        f"timeout_s = 5\n{settings}\n"
+        for m in dict.fromkeys(models)
+    )
+    return f"""
+[production]
+title = "Gateway"
+format = "illustrated_story"
+brief = "Chapters."
+[vision]
+premise = "A crossing of the ice."
+{crew}
+[constraints]
+max_concurrency = 1
+retries = 2
+retry_backoff = 0.01
+self_correction_attempts = 0
+[planner]
+mode = "explicit"
+{blocks}
+{work}"""
+
+
+async def run_spec(
+    text: str, db: Path, auto_approve: AutoApprove = AutoApprove.NONE
+) -> tuple[Engine, list[Any]]:
+    store = await EventStore.open(db)
+    spec = parse_production(text, "gateway.toml")
+    engine = await Engine.open(store, spec=spec, auto_approve=auto_approve)
+    await engine.run()
+    events = await store.read()
+    await store.close()
+    return engine, [e.payload for e in events]
+
+
+async def test_every_agent_through_one_litellm_proxy(
+    server: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One api_base, one virtual key from the environment, the proxy's model names as they
+    are written: the way a studio shares keys and limits across productions."""
+    virtual = "sk-litellm-virtual-3b9e0d"
+    monkeypatch.setenv(KEY_ENV, virtual)
+    models = ["litellm_proxy/studio-writer", "litellm_proxy/studio-fast"]
+    engine, _ = await run_spec(crew_spec(server.api_base, models, ""), tmp_path / "g.db")
+    assert engine.view.state is ProductionState.COMPLETED
+    sent = server.chat_requests
+    assert len(sent) == 4
+    assert {r.headers["authorization"] for r in sent} == {f"Bearer {virtual}"}
+    assert [r.json["model"] for r in sent] == ["studio-writer", "studio-fast"] * 2
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert virtual.encode() not in path.read_bytes(), path
+
+
+async def test_a_dead_provider_stops_the_run_and_is_never_skipped(
+    server: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After `down_after` failures in a row, each task on the model fails at once as
+    "provider down"; --auto-approve all neither retries nor skips it into "completed"."""
+    monkeypatch.setenv(KEY_ENV, CANARY)
+    server.script([GOOD])  # t1 is made; then the provider dies
+    server.default = Status(503)
+    text = crew_spec(server.api_base, [MODEL], "down_after = 3", tasks=4)
+    engine, _ = await run_spec(text, tmp_path / "down.db", AutoApprove.ALL)
+    view = engine.view
+    assert view.state is ProductionState.FAILED
+    states = {t: r.state for t, r in view.tasks.items()}
+    assert states["t1"] is TaskState.DONE
+    assert TaskState.SKIPPED not in states.values()
+    down = [e for e in view.open_escalations() if e.title.startswith("Provider down")]
+    assert down and all(e.kind is EscalationKind.FAILURE for e in down)
+    assert "3 calls in a row" in down[0].detail
+    # t2: three calls (the third makes it down); every later task: one call, then it stops
+    assert len(server.chat_requests) == 1 + 3 + 1 + 1
+    assert "every task is done" not in view.state_reason
+    assert "skipped" not in " ".join(line.plain for line in summary_lines(view, "down.db"))
+
+
+async def test_failed_calls_book_their_tokens_and_cost(
+    server: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reply that never fits still used the provider: its tokens and cost are booked, and
+    a cached prompt is recorded with the call."""
+    monkeypatch.setenv(KEY_ENV, CANARY)
+    bad = Reply(text='{"bad": 1}', prompt_tokens=400, completion_tokens=50)
+    cached = Reply(text=GOOD.text, prompt_tokens=1000, completion_tokens=20, cached_tokens=600)
+    server.script([bad, bad, cached])
+    text = crew_spec(server.api_base, [MODEL], "", tasks=1)
+    engine, payloads = await run_spec(text, tmp_path / "books.db")
+    calls = [p for p in payloads if getattr(p, "kind", "") == "call_finished"]
+    failed, ok = calls[0], calls[1]
+    assert not failed.ok and failed.error_kind == "malformed_output"
+    assert (failed.input_tokens, failed.output_tokens) == (800, 100)
+    assert failed.cost_usd == pytest.approx(800 * 0.15e-6 + 100 * 0.6e-6)
+    assert ok.ok and ok.cached_input_tokens == 600
+    assert ok.cost_usd == pytest.approx(400 * 0.15e-6 + 600 * 0.075e-6 + 20 * 0.6e-6)
+    assert engine.view.cost_usd == pytest.approx(failed.cost_usd + ok.cost_usd)
+    assert engine.view.input_tokens == 1800
+
+
+async def test_the_summary_counts_calls_of_unknown_price(
+    server: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(KEY_ENV, CANARY)
+    text = crew_spec(server.api_base, ["openai/podium-unpriced"], "", tasks=2)
+    engine, _ = await run_spec(text, tmp_path / "unpriced.db")
+    lines = " ".join(line.plain for line in summary_lines(engine.view, "unpriced.db"))
+    assert "price unknown for 2 calls" in lines

@@ -216,6 +216,8 @@ class ArtifactStatusChanged(Frozen):
 
 
 @event_kind
+    cached_input_tokens: int = 0  # of input_tokens, read from the provider's prompt cache
+    cache_write_tokens: int = 0  # of input_tokens, written to it (Anthropic bills these apart)
 class ValidationReported(Frozen):
     kind: Literal["validation"] = "validation"
     task_id: str

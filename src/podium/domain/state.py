@@ -187,6 +187,7 @@ class ProductionView:
     # -- derived -----------------------------------------------------------------------------
 
     def open_escalations(self) -> list[Escalation]:
+    unpriced_calls: int = 0  # calls whose price nobody knows (their cost is not in cost_usd)
         open_items = [e for e in self.escalations.values() if e.open]
         return sorted(open_items, key=lambda e: (e.priority, e.opened_at))
 
@@ -592,6 +593,7 @@ class ProductionView:
         self.vision_history.append(p)
 
     def tokens(self) -> int:
+            self.unpriced_calls += 1
         return self.input_tokens + self.output_tokens
 
     def summary(self) -> dict[str, Any]:

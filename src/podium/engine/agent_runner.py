@@ -43,6 +43,7 @@ from podium.domain.events import (
 )
 from podium.domain.loading import MAX_NESTING, too_deep
 from podium.domain.policy import Territory, classify
+from podium.domain.production import ModelSettings
 from podium.domain.state import TaskRecord
 from podium.domain.tasks import OnFailure, TaskKind, TaskState
 from podium.domain.text import sanitize, sanitize_joined, sanitize_tree, tree_is_clean
@@ -93,11 +94,26 @@ LATER_ROUNDS = 2  # "retry later" rounds before a failure escalates anyway
 
 
 class TaskFailure(Exception):
-    def __init__(self, error: LLMError, calls: int) -> None:
+    def __init__(self, error: LLMError, calls: int, *, provider_down: bool = False) -> None:
         super().__init__(str(error))
         self.error = error
         self.calls = calls
         self.debate_id: str | None = None  # the debate it cut short, for the escalation
+        self.provider_down = provider_down  # never skipped, not even by --auto-approve all
+
+
+# Failures that say the provider (not the reply) is failing: enough of them in a row, and
+# the model is down (`ModelSettings.down_after`).
+PROVIDER_FAILURES = frozenset(
+    {
+        FailureKind.RATE_LIMIT,
+        FailureKind.TIMEOUT,
+        FailureKind.CONNECTION,
+        FailureKind.SERVER,
+        FailureKind.AUTH,
+        FailureKind.NOT_FOUND,
+    }
+)
 
 
 class BudgetHold(Exception):
@@ -113,6 +129,7 @@ class AgentRunner:
         self._jitter = random.Random()
         self._later: dict[str, int] = {}
         self._made: dict[str, int] = {}  # task → calls made in its current run
+        self._failing: dict[str, int] = {}  # model → provider failures in a row
 
     # -- model calls -----------------------------------------------------------------------
 
@@ -150,6 +167,9 @@ class AgentRunner:
                 parsed = parse(within_limit(result, engine.spec.reply_limit(request.model)))
             except LLMError as error:
                 self._finished(request, record, result, error)
+                down = self._provider_down(request.model, error)
+                if down is not None:
+                    raise TaskFailure(down, retry + 1, provider_down=True) from None
                 if not error.retryable or retry == limits.retries:
                     raise TaskFailure(error, retry + 1) from None
                 try:
@@ -162,9 +182,28 @@ class AgentRunner:
                     pause = max(pause, asked)
                 await asyncio.sleep(pause)
                 continue
+            self._failing.pop(request.model, None)
             self._finished(request, record, result, None)
             return request, result, parsed
         raise AssertionError("unreachable: the last retry raises")
+
+    def _provider_down(self, model: str, error: LLMError) -> LLMError | None:
+        """Count failures of the provider in a row for `model`; from `down_after` on, the
+        model is down: each further failure fails its task at once as "provider down"."""
+        if error.kind not in PROVIDER_FAILURES:
+            self._failing.pop(model, None)  # it answered: the provider is up
+            return None
+        failing = self._failing[model] = self._failing.get(model, 0) + 1
+        settings = self.engine.spec.models.settings.get(model)
+        if failing < (settings.down_after if settings else ModelSettings().down_after):
+            return None
+        return LLMError(
+            error.kind,
+            f"provider down: {failing} calls in a row to {model} failed (last: "
+            f"{sanitize(error.message)[:200]}); check the provider, the key and api_base, "
+            "then retry",
+            model=model,
+        )
 
     async def _stream(
         self, request: CompletionRequest, record: TaskRecord, agent_id: str
@@ -202,15 +241,24 @@ class AgentRunner:
             finally:
                 await stream.aclose()
                 if cut:
-                    self._cut_off(request, record, out.chars, time.monotonic() - started)
+                    latency = time.monotonic() - started
+                    self._cut_off(request, record, out.chars, latency, stream.spent())
         return stream.result
 
     def _cut_off(
-        self, request: CompletionRequest, record: TaskRecord, chars: int, latency_s: float
+        self,
+        request: CompletionRequest,
+        record: TaskRecord,
+        chars: int,
+        latency_s: float,
+        spent: CompletionResult | None = None,
     ) -> None:
         """A call cancelled before it finished still used tokens: record them, estimated the
         way the budget estimates, so no spend goes unaccounted."""
         engine = self.engine
+        if spent is not None:  # the backend counted what was sent and what arrived
+            self._cut_off_spent(request, record, spent, latency_s)
+            return
         used = counted(sum(len(m.content) for m in request.messages), chars)
         price = engine.ledger.price(request.agent_id, request.model) or ASSUMED
         try:
@@ -227,6 +275,30 @@ class AgentRunner:
         except StoreError:
             pass  # the store has stopped the run already; the cancellation goes on
 
+    def _cut_off_spent(
+        self,
+        request: CompletionRequest,
+        record: TaskRecord,
+        spent: CompletionResult,
+        latency_s: float,
+    ) -> None:
+        price = "at the model's price" if spent.cost_usd is not None else "price unknown"
+        try:
+            self._record_call(
+                request,
+                record,
+                spent.input_tokens,
+                spent.output_tokens,
+                spent.cost_usd,
+                latency_s,
+                error_kind=CUT_OFF,
+                error=f"cut off after {latency_s:.1f}s; tokens counted from what was sent and "
+                f"what arrived ({price})",
+                cached=(spent.cached_input_tokens, spent.cache_write_tokens),
+            )
+        except StoreError:
+            pass  # the store has stopped the run already; the cancellation goes on
+
     def _finished(
         self,
         request: CompletionRequest,
@@ -234,15 +306,17 @@ class AgentRunner:
         result: CompletionResult | None,
         error: LLMError | None,
     ) -> None:
-        self._record_call(
+        used = result if result is not None else error.spent if error is not None else None
+        self._record_call(  # a failed call that reached a provider books what it used
             request,
             record,
-            result.input_tokens if result else 0,
-            result.output_tokens if result else 0,
-            result.cost_usd if result else 0.0,
-            result.latency_s if result else 0.0,
+            used.input_tokens if used else 0,
+            used.output_tokens if used else 0,
+            used.cost_usd if used else 0.0,
+            used.latency_s if used else 0.0,
             error_kind=error.kind.value if error else None,
             error=sanitize(error.message)[:500] if error else "",
+            cached=(used.cached_input_tokens, used.cache_write_tokens) if used else (0, 0),
         )
 
     def _record_call(
@@ -256,6 +330,7 @@ class AgentRunner:
         *,
         error_kind: str | None,
         error: str,
+        cached: tuple[int, int] = (0, 0),
     ) -> None:
         self.engine.emit(
             CallFinished(
@@ -271,6 +346,8 @@ class AgentRunner:
                 ok=error_kind is None,
                 error_kind=error_kind,
                 error=error,
+                cached_input_tokens=cached[0],
+                cache_write_tokens=cached[1],
             )
         )
 
@@ -583,6 +660,9 @@ class AgentRunner:
         cause = f"{error.kind.value}: {sanitize(error.message)[:300]}"
         engine.set_task_state(spec.id, TaskState.FAILED, cause)
         policy = spec.on_failure if error.retryable else OnFailure.ESCALATE
+        if failure.provider_down:
+            self._provider_down_escalation(record, failure)
+            return
         if policy is OnFailure.RETRY and self._later.get(spec.id, 0) < LATER_ROUNDS:
             self._later[spec.id] = self._later.get(spec.id, 0) + 1
             pause = engine.limits.retry_backoff * (2 ** (engine.limits.retries + 1))
@@ -628,6 +708,34 @@ class AgentRunner:
                 ),
             ],
             actions=[Action.RETRY, Action.SKIP, Action.REASSIGN, Action.OVERRIDE],
+        )
+
+    def _provider_down_escalation(self, record: TaskRecord, failure: TaskFailure) -> None:
+        """A dead provider is the Orchestrator's to see: no retry later, no skip (so no
+        standing instruction turns it into "completed" with everything skipped)."""
+        error = failure.error
+        self.engine.open_escalation(
+            EscalationKind.FAILURE,
+            f"Provider down: {error.model} ({record.spec.title})",
+            task_id=record.spec.id,
+            detail=sanitize(error.message)[:300],
+            evidence=[f"{error.kind.value}: {sanitize(error.message)[:300]}"],
+            transient=False,
+            options=[
+                Option(
+                    id="retry",
+                    label="Retry",
+                    proposer="podium",
+                    reasoning="once the provider answers again",
+                ),
+                Option(
+                    id="reassign",
+                    label="Reassign",
+                    proposer="podium",
+                    reasoning="give the task to an agent on another model",
+                ),
+            ],
+            actions=[Action.RETRY, Action.REASSIGN, Action.OVERRIDE],
         )
 
     def internal_failure(self, task_id: str, exc: Exception) -> None:

@@ -7,7 +7,6 @@ clarifies the vision. The same facts travel as `hints`, which the rehearsal mode
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any
 
@@ -20,16 +19,15 @@ from podium.domain.state import ProductionView, TaskRecord
 from podium.domain.tasks import TaskKind
 from podium.domain.validators import CharacterPresence, ForbiddenTerms, RequiredTerms, WordCount
 from podium.domain.vision_uses import uses_section
-from podium.llm.types import CompletionRequest, Message
+from podium.llm.types import CompletionRequest, Message, schema_json
 
 INPUT_CHARS = 1200  # of each dependency's output, in the prompt
 
 
-@functools.cache
 def schema_text(schema: type[BaseModel]) -> str:
-    """A content schema as compact JSON. Built once per class: generating it costs a
-    millisecond, more than the rest of a prompt, and a schema never changes while running."""
-    return json.dumps(schema.model_json_schema(), separators=(",", ":"))
+    """A content schema as compact JSON, built once per class (`schema_json`): the same
+    text a backend looks for, so the schema is sent once."""
+    return schema_json(schema)
 
 
 def vision_text(vision: Vision, kind: TaskKind) -> str:
