@@ -320,3 +320,33 @@ async def test_the_summary_counts_calls_of_unknown_price(
     engine, _ = await run_spec(text, tmp_path / "unpriced.db")
     lines = " ".join(line.plain for line in summary_lines(engine.view, "unpriced.db"))
     assert "price unknown for 2 calls" in lines
+
+
+async def test_a_call_cut_off_by_a_stop_is_priced_at_the_models_price(
+    server: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopped mid-stream, the call books the tokens sent and received so far at
+    gpt-4o-mini's price from litellm's list, not at the assumed $15/$75 per million."""
+    import asyncio
+
+    monkeypatch.setenv(KEY_ENV, CANARY)
+    server.default = Reply(chunks=[f"w{i} " for i in range(200)], chunk_delay_s=0.05)
+    store = await EventStore.open(tmp_path / "stop.db")
+    spec = parse_production(crew_spec(server.api_base, [MODEL], "", tasks=1), "stop.toml")
+    engine = await Engine.open(store, spec=spec)
+    running = asyncio.create_task(engine.run())
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 20
+    while not any(r.state is TaskState.RUNNING for r in engine.view.tasks.values()) or not (
+        await store.read(kinds=("output_chunk",))
+    ):
+        assert loop.time() < deadline, "no streamed text arrived"
+        await asyncio.sleep(0.05)
+    engine.request_stop()
+    assert await running is ProductionState.STOPPED
+    [call] = [e.payload for e in await store.read(kinds=("call_finished",))]
+    await store.close()
+    assert call.error_kind == "cut_off"
+    assert call.input_tokens > 0 and call.output_tokens > 0
+    assert call.cost_usd == pytest.approx(call.input_tokens * 0.15e-6 + call.output_tokens * 0.6e-6)
+    assert "at the model's price" in call.error
