@@ -114,7 +114,7 @@ def test_only_the_entry_sets_garbage_collector_policy() -> None:
                 names = [node.module or ""]
             if "gc" in names:
                 setters.append(str(path.relative_to(root)))
-    assert setters == ["cli.py"]
+    assert setters == ["cli/__init__.py"]
 
 
 def test_the_entry_sets_the_collector_policy_once(tmp_path: Path) -> None:

@@ -200,7 +200,7 @@ def test_an_engine_that_gives_no_verdict_in_time_gives_4_and_a_contradiction_2(
     stand_in_engine: tuple[Path, subprocess.Popen[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from podium import attach
-    from podium.cli_production import submit
+    from podium.cli.decide import submit
     from podium.domain.escalation import ApproveCommand, SkipCommand
 
     db, _ = stand_in_engine

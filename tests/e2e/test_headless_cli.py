@@ -231,7 +231,7 @@ def _waiting(tmp_path: Path) -> Path:
 
 
 def test_decide_text_may_follow_the_options(tmp_path: Path) -> None:
-    from podium.cli_production import load_view
+    from podium.cli.production import load_view
 
     db = _waiting(tmp_path)
     decided = podium("decide", str(db), "-", "feedback", "--task", "treat", "more", "salt")
@@ -244,7 +244,7 @@ def test_decide_text_may_follow_the_options(tmp_path: Path) -> None:
 
 
 def test_vision_keeps_the_reason_given(tmp_path: Path) -> None:
-    from podium.cli_production import load_view
+    from podium.cli.production import load_view
 
     db = _waiting(tmp_path)
     amended = podium(

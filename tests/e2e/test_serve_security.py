@@ -267,7 +267,7 @@ def test_a_token_from_the_environment_or_a_file(running: Running, tmp_path: Path
 
 
 def test_host_and_origin_name_the_served_address_or_its_loopback_aliases_with_its_port() -> None:
-    from podium.serve import Guard
+    from podium.cli.serve import Guard
 
     local = Guard("t" * 20, "127.0.0.1", 8000, 4)
     for host in ("127.0.0.1:8000", "localhost:8000", "LOCALHOST:8000", "[::1]:8000"):

@@ -75,13 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, metavar="N", help="seed of the rehearsal model")
     run.add_argument("--theme", metavar="NAME", help="TUI theme")
     _run_options(run)
-    run.set_defaults(handler=_lazy("run", module="cli_remote"))
+    run.set_defaults(handler=_lazy("run", module="remote"))
 
     resume = commands.add_parser("resume", help="continue a production where it stopped")
     resume.add_argument("db_path", metavar="DB")
     resume.add_argument("--theme", metavar="NAME", help="TUI theme")
     _run_options(resume)
-    resume.set_defaults(handler=_lazy("resume", module="cli_remote"))
+    resume.set_defaults(handler=_lazy("resume", module="remote"))
 
     status = commands.add_parser("status", help="where a production stands")
     status.add_argument("db_path", metavar="DB")
@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     inbox.add_argument(
         "--all", action="store_true", help="the decided escalations too, with their resolution"
     )
-    inbox.set_defaults(handler=_lazy("inbox"))
+    inbox.set_defaults(handler=_lazy("inbox", module="decide"))
 
     decide = commands.add_parser(
         "decide",
@@ -114,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     decide.add_argument("--replace", action="store_true", help="override: TEXT replaces output")
     decide.add_argument("--count", type=int, help="request_alternatives: how many (2-6)")
     decide.add_argument("--id", metavar="CMD_ID", help="command id, for idempotent scripts")
-    decide.set_defaults(handler=_lazy("decide"))
+    decide.set_defaults(handler=_lazy("decide", module="decide"))
 
     vision = commands.add_parser("vision", help="clarify a section of the vision")
     vision.intermixed = True
@@ -126,24 +126,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     vision.add_argument("--rerun", action="store_true", help="re-run stale tasks at once")
     vision.add_argument("--id", metavar="CMD_ID", help="command id, for idempotent scripts")
-    vision.set_defaults(handler=_lazy("vision"))
+    vision.set_defaults(handler=_lazy("vision", module="decide"))
 
     constraints = commands.add_parser("constraints", help="adjust constraints live")
     constraints.add_argument("db_path", metavar="DB")
     constraints.add_argument("pairs", nargs="+", metavar="KEY=VALUE")
     constraints.add_argument("--id", metavar="CMD_ID", help="command id, for idempotent scripts")
-    constraints.set_defaults(handler=_lazy("constraints"))
+    constraints.set_defaults(handler=_lazy("constraints", module="decide"))
 
     attach = commands.add_parser(
         "attach", help="open the conductor's screen on a production running in the background"
     )
     attach.add_argument("db_path", metavar="DB")
     attach.add_argument("--theme", metavar="NAME", help="TUI theme")
-    attach.set_defaults(handler=_lazy("attach", module="cli_remote"))
+    attach.set_defaults(handler=_lazy("attach", module="remote"))
 
     ps = commands.add_parser("ps", help="the productions on this machine and their state")
     ps.add_argument("--json", action="store_true", help="a JSON array on stdout")
-    ps.set_defaults(handler=_lazy("ps", module="cli_remote"))
+    ps.set_defaults(handler=_lazy("ps", module="remote"))
 
     serve = commands.add_parser(
         "serve", help="serve the attached conductor's screen in a browser (127.0.0.1 by default)"
@@ -167,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     stop = commands.add_parser("stop", help="stop a production running in the background")
     stop.add_argument("db_path", metavar="DB")
-    stop.set_defaults(handler=_lazy("stop", module="cli_remote"))
+    stop.set_defaults(handler=_lazy("stop", module="remote"))
 
     export = commands.add_parser("export", help="write the deliverables and the decision log")
     export.add_argument("db_path", metavar="DB")
@@ -182,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace files in DIR that an earlier export did not write (or that were changed)",
     )
-    export.set_defaults(handler=_lazy("export", module="cli_export"))
+    export.set_defaults(handler=_lazy("export", module="export"))
 
     check = commands.add_parser(
         "check",
@@ -193,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("db_path", metavar="DB")
     check.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    check.set_defaults(handler=_lazy("check", module="cli_check"))
+    check.set_defaults(handler=_lazy("check", module="check"))
     _version_commands(commands)
     return parser
 
@@ -210,7 +210,7 @@ def _version_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
     show.add_argument("task", metavar="TASK")
     show.add_argument("--version", type=int, metavar="N", help="version N (1 is the first)")
     show.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    show.set_defaults(handler=_lazy("show", module="cli_versions"))
+    show.set_defaults(handler=_lazy("show", module="versions"))
 
     diff = commands.add_parser(
         "diff",
@@ -220,14 +220,14 @@ def _version_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
     diff.add_argument("task", metavar="TASK")
     diff.add_argument("a", type=int, nargs="?", metavar="A", help="the older version")
     diff.add_argument("b", type=int, nargs="?", metavar="B", help="the newer (default: current)")
-    diff.set_defaults(handler=_lazy("diff", module="cli_versions"))
+    diff.set_defaults(handler=_lazy("diff", module="versions"))
 
     log = commands.add_parser(
         "log", help="the production's history (decisions, versions, vision), with each seq"
     )
     log.add_argument("db_path", metavar="DB")
     log.add_argument("--json", action="store_true", help="a JSON array on stdout")
-    log.set_defaults(handler=_lazy("log", module="cli_versions"))
+    log.set_defaults(handler=_lazy("log", module="versions"))
 
     fork = commands.add_parser(
         "fork",
@@ -236,7 +236,7 @@ def _version_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
     fork.add_argument("db_path", metavar="DB")
     fork.add_argument("--at", type=int, required=True, metavar="SEQ", help="the last event kept")
     fork.add_argument("--db", dest="new", required=True, metavar="NEW", help="the new database")
-    fork.set_defaults(handler=_lazy("fork", module="cli_versions"))
+    fork.set_defaults(handler=_lazy("fork", module="fork"))
 
 
 def _run_options(parser: argparse.ArgumentParser) -> None:
@@ -256,12 +256,12 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _lazy(name: str, module: str = "cli_production") -> Callable[[argparse.Namespace], int]:
+def _lazy(name: str, module: str = "production") -> Callable[[argparse.Namespace], int]:
     def handler(args: argparse.Namespace) -> int:
         from importlib import import_module
 
         command: Callable[[argparse.Namespace], int] = getattr(
-            import_module(f"podium.{module}"), name
+            import_module(f"podium.cli.{module}"), name
         )
         return command(args)
 

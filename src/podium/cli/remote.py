@@ -31,7 +31,7 @@ def log_path(db: Path) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from podium import cli_production
+    from podium.cli import production as cli_production
 
     if not args.detach:
         return cli_production.run(args)
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def resume(args: argparse.Namespace) -> int:
-    from podium import cli_production
+    from podium.cli import production as cli_production
 
     if not args.detach:
         return cli_production.resume(args)
@@ -72,7 +72,7 @@ def resume(args: argparse.Namespace) -> int:
 def _refused(db: Path, *, create: bool) -> int | None:
     """check_database, said in one sentence: exit 2 for a file that is no usable production,
     1 when the environment refuses (read-only, full, locked); None when it may go ahead."""
-    from podium import cli_production
+    from podium.cli import production as cli_production
     from podium.store import StoreError
 
     try:
@@ -189,7 +189,7 @@ def _died(db: Path, log: Path, since: int, code: int) -> int:
 
 def attach(args: argparse.Namespace) -> int:
     db = Path(args.db_path)
-    from podium import cli_production
+    from podium.cli import production as cli_production
 
     async def go() -> int:
         view = await cli_production.load_view(db)
@@ -223,7 +223,7 @@ def _idle(view: ProductionView) -> str:
 
 
 def _describe(db: Path) -> dict[str, Any]:
-    from podium import cli_production
+    from podium.cli import production as cli_production
     from podium.store import StoreError
 
     try:
@@ -295,7 +295,8 @@ def _age(seconds: float) -> str:
 
 
 def stop(args: argparse.Namespace) -> int:
-    from podium import cli_production
+    from podium.cli import production as cli_production
+    from podium.cli.decide import _deliver
     from podium.domain.escalation import StopCommand
 
     db = Path(args.db_path)
@@ -312,7 +313,7 @@ def stop(args: argparse.Namespace) -> int:
     command = StopCommand(
         id=f"stop-{os.getpid()}-{int(time.time())}", issued_at=time.time(), origin="cli"
     )
-    code = cli_production._deliver(db, command, quiet=True)
+    code = _deliver(db, command, quiet=True)
     if code != EXIT_OK:
         return code
     deadline = time.monotonic() + 30
@@ -323,4 +324,3 @@ def stop(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     say(f"podium: stopped; continue with `podium resume {db}`")
     return EXIT_OK
-

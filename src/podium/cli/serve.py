@@ -61,8 +61,8 @@ class ServeError(Exception):
 
 def serve(args: argparse.Namespace) -> int:
     """Serve the attached TUI of DB in a browser; loopback unless told otherwise."""
-    from podium import cli_production
-    from podium.cli_remote import _idle
+    from podium.cli import production as cli_production
+    from podium.cli.remote import _idle
     from podium.domain.events import ProductionState
 
     db = Path(args.db_path)
