@@ -75,6 +75,7 @@ class Reply:
     `prompt_tokens_details.cached_tokens` (OpenAI) or `cache_read_input_tokens` (Anthropic);
     `cache_write_tokens` into Anthropic's `cache_creation_input_tokens`.
     `finish_reason="length"` is a reply cut off at the token limit (Anthropic: max_tokens).
+    `headers` go out with the answer (rate-limit headers, say).
     """
 
     text: str = "Hello from the fake server."
@@ -86,6 +87,7 @@ class Reply:
     chunk_delay_s: float = 0.0
     cached_tokens: int | None = None
     cache_write_tokens: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
     def pieces(self) -> list[str]:
         if self.chunks is not None:
@@ -492,7 +494,7 @@ class _Handler(BaseHTTPRequestHandler):
             yield named("message_delta", {"delta": delta, "usage": {"output_tokens": out}})
             yield named("message_stop", {})
 
-        self._sse(events())
+        self._sse(events(), reply.headers)
 
     def _reply(self, request: RecordedRequest, reply: Reply) -> None:
         model = str(request.json.get("model", "fake-model"))
@@ -516,7 +518,8 @@ class _Handler(BaseHTTPRequestHandler):
                 ],
                 "usage": usage,
             }
-            self._send(200, json.dumps(body).encode(), {"Content-Type": "application/json"})
+            json_type = {"Content-Type": "application/json"}
+            self._send(200, json.dumps(body).encode(), {**json_type, **reply.headers})
             return
 
         def events() -> Iterator[str]:
@@ -531,7 +534,7 @@ class _Handler(BaseHTTPRequestHandler):
                 yield _event(_usage_chunk(ident, model, usage))
             yield "data: [DONE]\n\n"
 
-        self._sse(events())
+        self._sse(events(), reply.headers)
 
     def _truncated(self, request: RecordedRequest, behaviour: Truncated) -> None:
         model = str(request.json.get("model", "fake-model"))
@@ -624,11 +627,13 @@ class _Handler(BaseHTTPRequestHandler):
             {"Content-Type": "application/json", **(headers or {})},
         )
 
-    def _start_sse(self) -> None:
+    def _start_sse(self, headers: dict[str, str] | None = None) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
 
     def _write_chunk(self, text: str) -> None:
@@ -636,8 +641,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(f"{len(data):X}\r\n".encode() + data + b"\r\n")
         self.wfile.flush()
 
-    def _sse(self, events: Iterable[str]) -> None:
-        self._start_sse()
+    def _sse(self, events: Iterable[str], headers: dict[str, str] | None = None) -> None:
+        self._start_sse(headers)
         for event in events:
             self._write_chunk(event)
         self.wfile.write(b"0\r\n\r\n")

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ValidationError
 from podium.domain.artifacts import Prose
 from podium.domain.production import ModelSettings
 from podium.domain.text import sanitize
+from podium.llm import rate_limits
 from podium.llm.litellm_errors import MODEL_HINT, classify, clip, scrub, secrets_of
 from podium.llm.litellm_images import generate_image
 from podium.llm.types import (
@@ -184,6 +185,7 @@ class _Call:
     cache_write_tokens: int = 0
     usage: Any = None  # litellm's Usage, for its cost calculator
     finish_reason: str | None = None
+    rate_limit: rate_limits.RateLimit | None = None  # the answer's rate-limit headers
 
 
 @dataclass
@@ -227,6 +229,7 @@ class _Books:
             finish_reason=finish_reason,
             cached_input_tokens=cached,
             cache_write_tokens=written,
+            rate_limit=self.calls[-1].rate_limit if self.calls else None,
         )
 
     def spent(self) -> CompletionResult | None:
@@ -413,6 +416,8 @@ class _Ask:
         try:
             response = await timed(self.litellm.acompletion(**kwargs))
             call.sent = True
+            call.rate_limit = rate_limits.of_response(response)
+            rate_limits.report(call.rate_limit)  # the limiter paces the next calls by it
             chunks = response.__aiter__()
             while True:
                 try:
@@ -436,6 +441,9 @@ class _Ask:
             error = classify(exc, request.model, settings, self.secrets)
             if error.kind is FailureKind.TIMEOUT:  # the client's own (stall) timeout fired
                 error = _timed_out(request.model, settings, whole=loop.time() >= deadline)
+            fresh = None if call.rate_limit else rate_limits.of_exception(exc)  # a refusal's
+            error.rate_limit = call.rate_limit or fresh
+            rate_limits.report(fresh, limited=error.kind is FailureKind.RATE_LIMIT)
             raise error from None
         finally:
             close = getattr(response, "aclose", None)
@@ -444,6 +452,8 @@ class _Ask:
                     await close()
                 except Exception:
                     pass  # closing a broken stream may fail again; the first error stands
+        if call.input_tokens is not None and call.output_tokens is not None:
+            rate_limits.report(None, call.input_tokens + call.output_tokens)
         if not call.text and call.finish_reason != "length":
             if call.finish_reason == "content_filter":
                 raise LLMError(

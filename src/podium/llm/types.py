@@ -24,6 +24,8 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
+from podium.llm.rate_limits import RateLimit
+
 REHEARSAL_PREFIX = "rehearsal/"
 
 # json.dumps's own encoder for a str (ensure_ascii, its default): quotes and escapes it.
@@ -96,6 +98,8 @@ class CompletionResult:
     # (Anthropic bills a write apart; OpenAI caches by itself and reports reads only).
     cached_input_tokens: int = 0
     cache_write_tokens: int = 0
+    # The provider's rate-limit headers on its (last) answer, if it sent any.
+    rate_limit: RateLimit | None = None
 
 
 class FailureKind(StrEnum):
@@ -142,6 +146,7 @@ class LLMError(Exception):
         retry_after: float | None = None,
         model: str = "",
         spent: CompletionResult | None = None,
+        rate_limit: RateLimit | None = None,
     ) -> None:
         super().__init__(message)
         self.kind = kind
@@ -151,6 +156,7 @@ class LLMError(Exception):
         # What the provider was paid for before the call failed (a malformed or cut-off
         # reply still used tokens); None when nothing reached a provider.
         self.spent = spent
+        self.rate_limit = rate_limit  # the failed answer's rate-limit headers, if any
 
     @property
     def retryable(self) -> bool:
