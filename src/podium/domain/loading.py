@@ -387,6 +387,11 @@ _VALIDATOR_TAGS = frozenset(
         "forbidden_terms",
         "scene_limit",
         "character_presence",
+        "runtime",
+        "pages",
+        "shot_references",
+        "cue_bounds",
+        "count",
     }
 )
 

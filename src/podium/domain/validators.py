@@ -87,12 +87,96 @@ class SceneLimit(_ValidatorBase):
 
 
 class CharacterPresence(_ValidatorBase):
+    """Each character speaks or is named in what is printed: never a synopsis or a note."""
+
     type: Literal["character_presence"]
     characters: list[str] = Field(min_length=1)
 
 
+# -- rules over the assembled deliverables (`podium.deliverables`) ------------------------------
+# They read the paginated script, the shot list, the cut and the cues together, so `check`
+# (one content alone) passes them by; `podium.deliverables.checks` computes them.
+
+
+class _Bounds(_ValidatorBase):
+    min: float | None = Field(default=None, ge=0)
+    max: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _range(self) -> _Bounds:
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min:g}) is larger than max ({self.max:g})")
+        return self
+
+
+class RuntimeRange(_Bounds):
+    """Minutes of screen time of the film, or of each episode: the paginated script, a page a
+    minute."""
+
+    type: Literal["runtime"]
+
+
+class PageRange(_Bounds):
+    """Pages of the printed script (in eighths, as a script supervisor counts them)."""
+
+    type: Literal["pages"]
+
+
+class ShotReferences(_ValidatorBase):
+    """Every item of the cut names a shot of the shot list, and runs no longer than it; with
+    `runtime_tolerance`, the cut's length is the script's runtime within that share."""
+
+    type: Literal["shot_references"]
+    runtime_tolerance: float | None = Field(default=None, gt=0, le=1)
+
+
+class CueBounds(_ValidatorBase):
+    """Every music cue lies inside the cut; with `enters_scene`, no cue is in an earlier scene;
+    with `leaves_before_last_shot`, every cue ends before the cut's last shot starts."""
+
+    type: Literal["cue_bounds"]
+    enters_scene: int | None = Field(default=None, ge=1)
+    leaves_before_last_shot: bool = False
+
+
+CountWhat = Literal["handheld_shots", "shots", "cues", "edit_items", "scenes"]
+
+
+class Count(_ValidatorBase):
+    """A counted style rule: how many of `what` the deliverables hold (of a film, or of each
+    episode), e.g. `{type = "count", what = "handheld_shots", max = 1}`."""
+
+    type: Literal["count"]
+    what: CountWhat
+    min: int | None = Field(default=None, ge=0)
+    max: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _range(self) -> Count:
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is larger than max ({self.max})")
+        return self
+
+
+DeliverableRule = RuntimeRange | PageRange | ShotReferences | CueBounds | Count
+DELIVERABLE_RULES = (RuntimeRange, PageRange, ShotReferences, CueBounds, Count)
+
 ValidatorSpec = Annotated[
-    WordCount | RequiredElements | RequiredTerms | ForbiddenTerms | SceneLimit | CharacterPresence,
+    WordCount
+    | RequiredElements
+    | RequiredTerms
+    | ForbiddenTerms
+    | SceneLimit
+    | CharacterPresence
+    | RuntimeRange
+    | PageRange
+    | ShotReferences
+    | CueBounds
+    | Count,
     Field(discriminator="type"),
 ]
 
@@ -175,7 +259,9 @@ def check(rule: ValidatorSpec, content: Content) -> Finding | None:
     elif isinstance(rule, CharacterPresence):
         speakers = content.speakers()
         named = {c for c in rule.characters if c.upper() in speakers}
-        named.update(_terms_found(text, [c for c in rule.characters if c not in named]))
+        named.update(
+            _terms_found(printed_text(content), [c for c in rule.characters if c not in named])
+        )
         missing = [c for c in rule.characters if c not in named]
         if missing:
             return Finding(
@@ -184,6 +270,19 @@ def check(rule: ValidatorSpec, content: Content) -> Finding | None:
                 message=f"characters absent: {', '.join(missing)}",
             )
     return None
+
+
+_UNPRINTED = frozenset({ElementType.SYNOPSIS, ElementType.NOTE, ElementType.SECTION})
+
+
+def printed_text(content: Content) -> str:
+    """What a reader sees printed: a screenplay's elements but its synopses, notes and sections
+    (Fountain keeps those off the page); any other content whole."""
+    if not isinstance(content, Screenplay):
+        return content.plain_text()
+    return "\n".join(
+        e.text for s in content.scenes for e in s.elements if e.type not in _UNPRINTED and e.text
+    )
 
 
 def _evidence(text: str, term: str, width: int = 60) -> str:
@@ -197,7 +296,8 @@ def _evidence(text: str, term: str, width: int = 60) -> str:
 
 
 def run_validators(rules: list[ValidatorSpec], task: TaskSpec, content: Content) -> list[Finding]:
-    """Every finding for this task's content, in the order the rules are written."""
+    """Every finding for this task's content, in the order the rules are written. Rules over the
+    assembled deliverables are not this content's alone: `podium.deliverables.checks` runs them."""
     findings: list[Finding] = []
     for rule in rules:
         if rule.applies_to(task) and (finding := check(rule, content)) is not None:

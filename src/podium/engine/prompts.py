@@ -17,7 +17,13 @@ from podium.domain.artifacts import Artifact, Screenplay
 from podium.domain.production import ProductionSpec, Vision
 from podium.domain.state import ProductionView, TaskRecord
 from podium.domain.tasks import TaskKind
-from podium.domain.validators import CharacterPresence, ForbiddenTerms, RequiredTerms, WordCount
+from podium.domain.validators import (
+    CharacterPresence,
+    ForbiddenTerms,
+    RequiredTerms,
+    RuntimeRange,
+    WordCount,
+)
 from podium.domain.vision_uses import uses_section
 from podium.llm.types import CompletionRequest, Message, schema_json
 
@@ -239,9 +245,14 @@ def build_request(
         "dependencies": deps,
         "vision_version": vision.version,
     }
-    for key in ("chapter", "episode", "scene", "character"):
+    for key in ("chapter", "episode", "scene", "character", "runtime_min"):
         if key in task.params:
             hints[key] = task.params[key]
+    # The production's length, for the rehearsal model's scenes, shots, cut and cues.
+    hints["scenes"] = spec.production.scenes
+    hints["runtime_minutes"] = next(
+        ([r.min, r.max] for r in spec.validators if isinstance(r, RuntimeRange)), None
+    )
     if extra_hints:
         hints.update(extra_hints)
     return CompletionRequest(

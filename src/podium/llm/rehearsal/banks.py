@@ -325,3 +325,26 @@ TREATMENT_ACTS = (
     "Final image: {place} again, the same light, but {NAME} is not alone in it.",
 )
 EPISODE_BEATS = ("Cold open", "Act one", "Act two", "Act three", "Tag")
+
+
+# --- the period --------------------------------------------------------------------------------
+
+# Things a story set before them cannot have: a 1911 story has no radio in it. Bank entries that
+# name one are left out when the premise dates the story earlier (`Material.year`).
+INVENTED = (
+    ("radio", 1920),
+    ("radiator", 1900),
+    ("car", 1900),
+    ("phone", 1900),
+    ("fridge", 1925),
+    ("siren", 1900),
+    ("engine oil", 1900),
+    ("jukebox", 1930),
+    ("television", 1940),
+    ("plastic", 1920),
+    ("neon", 1920),
+    ("headlights", 1910),
+    ("sodium", 1930),
+    ("vibraphone", 1925),
+    ("field recordings", 1930),
+)

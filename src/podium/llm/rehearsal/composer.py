@@ -37,6 +37,7 @@ class Composer:
         self.cast = material.cast()
         self.places = material.places()
         self._recent: dict[str, deque[str]] = {}
+        self._anachronism = _anachronism(material.year)
         # A first attempt sometimes drifts onto a forbidden term, so deviation checks get used.
         self.deviation: str | None = None
         if material.forbidden_terms and not material.feedback and attempt <= 1:
@@ -50,7 +51,10 @@ class Composer:
     # --- picking ---------------------------------------------------------------------------
 
     def pick(self, bank: Sequence[str], key: str) -> str:
-        """A choice from the bank that was not among the last few picks under the same key."""
+        """A choice from the bank that was not among the last few picks under the same key
+        (and, in a story dated before something was invented, never naming it)."""
+        if self._anachronism is not None:
+            bank = [b for b in bank if not self._anachronism.search(b)] or bank
         if not bank:
             return ""
         recent = self._recent.setdefault(key, deque(maxlen=max(1, min(len(bank) - 1, 40))))
@@ -256,6 +260,21 @@ class Composer:
         if self.deviation:
             found.append(self.term_sentence(self.deviation, present))
         return found
+
+
+_PERIOD: dict[int, re.Pattern[str] | None] = {}
+
+
+def _anachronism(year: int | None) -> re.Pattern[str] | None:
+    """What a story dated `year` cannot name (banks.INVENTED), as one pattern; None if nothing."""
+    if year is None:
+        return None
+    if year not in _PERIOD:
+        later = [re.escape(word) for word, since in banks.INVENTED if year < since]
+        _PERIOD[year] = (
+            re.compile(r"\b(?:" + "|".join(later) + r")s?\b", re.IGNORECASE) if later else None
+        )
+    return _PERIOD[year]
 
 
 # --- word targets and scene counts ---------------------------------------------------------

@@ -25,6 +25,7 @@ E = TypeVar("E", bound=StrEnum)
 # The validators' word pattern: truncation must cut exactly where count_words counts.
 _WORD = re.compile(r"[A-Za-z0-9\u00C0-\uFFFF]+(?:['’\-][A-Za-z0-9\u00C0-\uFFFF]+)*")
 _ARTICLES = ("the ", "a ", "an ")
+_YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
 
 
 _CLEANED: dict[tuple[str, int], str] = {}
@@ -179,6 +180,12 @@ class Material:
     character: str = ""
     dependencies: list[Dependency] = field(default_factory=list)
     hints: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def year(self) -> int | None:
+        """The year the premise sets the story in ("Spring 1911."), when it names one."""
+        found = _YEAR.search(self.premise)
+        return int(found.group(1)) if found else None
 
     @classmethod
     def from_hints(cls, hints: Mapping[str, Any]) -> Material:

@@ -431,10 +431,13 @@ class _Plan:
         )
         outline = self.add(TaskKind.OUTLINE, "Chapter outline", [treatment], phase="development")
         delivered: list[str | None] = []
+        previous: str | None = None
         for c in range(1, chapters + 1):
+            # Each chapter reads the one before it, so the story follows on.
             chapter = self.add(
-                TaskKind.CHAPTER, f"Chapter {c}", [outline], number=c, phase="writing"
+                TaskKind.CHAPTER, f"Chapter {c}", [outline, previous], number=c, phase="writing"
             )
+            previous = chapter or previous
             picture = self.add(
                 TaskKind.ILLUSTRATION,
                 f"Illustration for chapter {c}",

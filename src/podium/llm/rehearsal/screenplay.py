@@ -7,19 +7,26 @@ checks find them), and dialogue follows the register each character's `voice` su
 from __future__ import annotations
 
 import hashlib
+import re
+import textwrap
 
 from podium.domain.artifacts import ElementType, Scene, ScreenElement, Screenplay
+from podium.domain.production import Format
 from podium.domain.tasks import TaskKind
 from podium.domain.validators import count_words
-from podium.llm.rehearsal import banks
+from podium.llm.rehearsal import banks, timing
 from podium.llm.rehearsal.composer import Composer, scene_numbers, word_goal
 from podium.llm.rehearsal.material import (
     CharacterHint,
     capitalise,
     heading_place,
+    int_of,
     is_exterior,
     prose_place,
 )
+
+_SCREEN = (TaskKind.SCENE, TaskKind.SCRIPT, TaskKind.DIALOGUE)
+_FILM_SCENES = 8  # a film's scenes, when nothing says how many
 
 # What "{time}" means in a scene's action lines, so they agree with its heading.
 _WHEN = {"DAY": "midday", "NIGHT": "midnight", "DAWN": "first light", "DUSK": "dusk"}
@@ -43,23 +50,34 @@ _INTRO_ACTIONS = (
 def screenplay(comp: Composer) -> Screenplay:
     m = comp.m
     focus = comp.m.voiced() if m.kind is TaskKind.DIALOGUE else None
-    numbers = [max(1, m.scene or 1)] if m.kind is not TaskKind.SCRIPT else covered_scenes(comp)
+    whole = m.kind is TaskKind.SCRIPT or (m.kind is TaskKind.DIALOGUE and not m.scene)
+    numbers = covered_scenes(comp) if whole else [max(1, m.scene or 1)]
     total = None
     if m.target_words or m.min_words is not None or m.max_words is not None:
         total = word_goal(comp, 180 * len(numbers))
     cap = m.max_words
-    per_scene = [(total // len(numbers)) if total else comp.rng.randint(140, 240) for _ in numbers]
+    # Without a word count to meet, a scene fills its share of the runtime (a page a minute).
+    lines = None if total else timing.scene_lines(m, film_scenes(comp, numbers))
+    per_scene = [(total // len(numbers)) if total else 0 for _ in numbers]
     scene_deps = [d for d in m.dependencies if d.kind is TaskKind.SCENE]
+    revised = [d for d in m.dependencies if d.kind in _SCREEN]
+    if m.kind is not TaskKind.DIALOGUE:
+        revised = scene_deps
+    required = [c for c in comp.cast if c.name in m.required_terms]
     extras = comp.extras(present=True)
     scenes: list[Scene] = []
     used = 0
     introduced: set[str] = set()
     for i, number in enumerate(numbers):
         synopsis = scene_deps[i].summary or scene_deps[i].title if i < len(scene_deps) else ""
+        # A pass keeps the people of the scene it revises; a rule's characters are in it.
+        people = required or (_people(comp, revised[i].summary) if i < len(revised) else [])
         scene, words = _scene(
             comp,
             number,
             focus=focus,
+            people=people,
+            lines=lines,
             goal=per_scene[i],
             cap=None if cap is None else cap - used - (len(numbers) - i - 1) * 20,
             synopsis=synopsis,
@@ -93,7 +111,50 @@ def covered_scenes(comp: Composer) -> list[int]:
     if m.scene or any(d.kind is TaskKind.SCENE for d in m.dependencies) or m.hints.get("scenes"):
         return scene_numbers(comp)
     shared = f"{m.production_title()}\x00{m.episode or 0}".encode()
-    return list(range(1, 3 + hashlib.sha256(shared).digest()[0] % 3 + 1))
+    # An episode of a half-hour series has eight to ten scenes; anything else three to five.
+    fewest = 8 if m.format is Format.SERIES else 3
+    return list(range(1, fewest + hashlib.sha256(shared).digest()[0] % 3 + 1))
+
+
+def film_scenes(comp: Composer, numbers: list[int]) -> int:
+    """How many scenes the film (or the episode) has, to share its runtime among them."""
+    m = comp.m
+    if m.kind is TaskKind.SCRIPT or len(numbers) > 1:
+        return len(numbers)
+    if (count := int_of(m.hints.get("scenes"))) and count > 0:
+        return count
+    if m.episode:
+        return len(covered_scenes(comp))
+    return _FILM_SCENES
+
+
+def _people(comp: Composer, text: str) -> list[CharacterHint]:
+    """The production's characters a scene's text names, in order of appearance."""
+    lowered = text.lower()
+    found = [(at, c) for c in comp.cast if (at := _first(lowered, c.name.lower())) is not None]
+    return [c for _, c in sorted(found, key=lambda f: f[0])]
+
+
+def _first(text: str, name: str) -> int | None:
+    found = re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text)
+    return found.start() if found else None
+
+
+def _printed_lines(elements: list[ScreenElement]) -> int:
+    """Lines the elements fill on the page, as the paginator sets them (blank lines included)."""
+    total = 0
+    for e in elements:
+        if e.type in (ElementType.SYNOPSIS, ElementType.NOTE, ElementType.SECTION) or not e.text:
+            continue
+        if e.type is ElementType.DIALOGUE:
+            total += len(textwrap.wrap(e.text, 35)) or 1
+        elif e.type is ElementType.PARENTHETICAL:
+            total += len(textwrap.wrap(e.text, 24)) or 1
+        elif e.type is ElementType.CHARACTER or e.type is ElementType.TRANSITION:
+            total += 2
+        else:
+            total += 1 + (len(textwrap.wrap(e.text, 60)) or 1)
+    return total
 
 
 def _scene(
@@ -101,6 +162,8 @@ def _scene(
     number: int,
     *,
     focus: CharacterHint | None,
+    people: list[CharacterHint],
+    lines: int | None,
     goal: int,
     cap: int | None,
     synopsis: str,
@@ -116,7 +179,12 @@ def _scene(
     time_of_day = _time_in(location) or rng.choice(banks.TIMES_OF_DAY)
     heading = f"{prefix}. {heading_place(location)} - {time_of_day}"
     when = _WHEN.get(time_of_day, comp.pick(banks.TIMES, "time"))
-    a, b = comp.pair(focus)
+    if focus is not None and focus in people:
+        a, b = focus, next((p for p in people if p is not focus), comp.pair(focus)[1])
+    elif len(people) >= 2:
+        a, b = people[0], people[1]
+    else:
+        a, b = comp.pair(people[0] if people else focus)
     here = prose_place(location)
     elements: list[ScreenElement] = []
     if synopsis:
@@ -139,7 +207,10 @@ def _scene(
     words = count_words(heading) + sum(count_words(e.text) for e in elements)
     speaker, listener = (b, a) if rng.random() < 0.5 and focus is None else (a, b)
     turns = 0
-    while words < goal or turns == 0:  # every scene has at least one exchange
+    heading_lines = 2  # a blank line and the heading
+    while turns == 0 or (  # every scene has at least one exchange
+        words < goal if lines is None else heading_lines + _printed_lines(elements) < lines
+    ):
         unit = _dialogue_turn(comp, speaker, listener, parenthetical=turns == 1)
         if turns % 3 == 2:
             unit.append(

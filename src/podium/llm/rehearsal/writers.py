@@ -6,6 +6,7 @@ like the production it rehearses, and honours the validators' figures the hints 
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from podium.domain.artifacts import (
@@ -22,7 +23,7 @@ from podium.domain.artifacts import (
 )
 from podium.domain.tasks import TaskKind
 from podium.domain.validators import count_words
-from podium.llm.rehearsal import banks, craft_banks
+from podium.llm.rehearsal import banks, craft_banks, timing
 from podium.llm.rehearsal.composer import Composer, word_goal
 from podium.llm.rehearsal.material import capitalise, heading_place, int_of, is_exterior
 from podium.llm.rehearsal.screenplay import covered_scenes, screenplay
@@ -121,7 +122,37 @@ def _chapter(comp: Composer) -> Prose:
     subtitle = comp.title(comp.pick(craft_banks.CUE_TITLES, "cue_title"))
     title = f"Chapter {number}: {subtitle}"
     goal = word_goal(comp, 600, may_miss=True)
-    return _with_body(comp, title, [], goal, intro="")
+    return _with_body(comp, title, [], goal, intro=_follows(comp, home))
+
+
+_CHAPTER_TITLE = re.compile(r"^\s*Chapter\s+(\d+):\s*(.+?)\s*$", re.MULTILINE)
+
+
+def _follows(comp: Composer, home: str) -> str:
+    """The opening that picks up where the previous chapter, among the inputs, left off: its
+    title (as its text gives it) and the place it ended, on the way to this one's."""
+    previous = None
+    for dep in comp.m.dependencies:
+        found = _CHAPTER_TITLE.search(dep.summary) if dep.kind is TaskKind.CHAPTER else None
+        if found and (previous is None or int(found.group(1)) > previous[0]):
+            previous = (int(found.group(1)), found.group(2))
+    if previous is None:
+        return ""
+    number, title = previous
+    before = _place_of(comp, max(1, number))
+    a, _ = comp.pair()
+    if before.lower() == home.lower():
+        where = f"they were still at {before}"
+    else:
+        where = f"they had left {before} behind for {home}"
+    return capitalise(
+        f"After {title.rstrip('.')}, {where}, and {a.name} said nothing about it for a long time."
+    )
+
+
+def _place_of(comp: Composer, number: int) -> str:
+    places = comp.m.places()
+    return places[(number - 1) % len(places)]
 
 
 def _treatment(comp: Composer) -> Prose:
@@ -244,14 +275,48 @@ def _preferred(camera: str, options: tuple[str, ...]) -> list[str]:
     return [o for o in options if o.lower().split()[0] in lowered]
 
 
+def _location(comp: Composer, number: int) -> str:
+    """The place scene `number` is set in, as the screenplay writer sets it."""
+    locations = comp.m.locations or list(banks.DEFAULT_LOCATIONS)
+    return locations[(number - 1) % len(locations)]
+
+
+def _plan(comp: Composer) -> list[tuple[int, list[timing.Planned]]]:
+    """Each scene the deliverable covers, with the shots that cover its share of the runtime."""
+    numbers = covered_scenes(comp)
+    seconds = timing.scene_seconds(comp.m, len(numbers))
+    return [(n, timing.coverage(comp.m, n, seconds)) for n in numbers]
+
+
+def _handheld_scene(comp: Composer, numbers: list[int]) -> int | None:
+    """The scene the style guide's handheld shots belong to ("one handheld shot: the landing
+    stage in the storm"), when it allows any and names a place the film has."""
+    allowed, where = timing.handheld_allowed(comp.m)
+    if not allowed or not where:
+        return None
+    where = where.lower()
+    for number in numbers:
+        place = _location(comp, number).lower().removeprefix("the ")
+        if place and (place in where or where.removeprefix("the ") in place):
+            return number
+    return None
+
+
 def shot_list(comp: Composer) -> ShotList:
     m, rng = comp.m, comp.rng
+    allowed, _ = timing.handheld_allowed(m)
     lenses = _preferred(m.camera, craft_banks.LENSES)
     moves = _preferred(m.camera, craft_banks.MOVES)
+    all_moves: tuple[str, ...] = craft_banks.MOVES
+    if allowed is not None:  # the style guide counts them: handheld only where it says
+        moves = [v for v in moves if v != "handheld"]
+        all_moves = tuple(v for v in all_moves if v != "handheld")
+    plan = _plan(comp)
+    handheld_in = _handheld_scene(comp, [n for n, _ in plan])
     shots: list[Shot] = []
     extras = comp.extras(present=True)
-    for number in covered_scenes(comp):
-        for index in range(rng.randint(3, 6)):
+    for number, planned in plan:
+        for index, one in enumerate(planned):
             a, b = comp.pair()
             description = comp.fill(comp.pick(craft_banks.SHOT_DESCRIPTIONS, "shot"), (a, b))
             if not shots and m.direction:
@@ -259,16 +324,19 @@ def shot_list(comp: Composer) -> ShotList:
             if extras and index == 1:
                 description += " " + extras.pop(0)
             pool_lens = lenses if lenses and rng.random() < 0.7 else craft_banks.LENSES
-            pool_move = moves if moves and rng.random() < 0.6 else craft_banks.MOVES
+            pool_move = moves if moves and rng.random() < 0.6 else all_moves
+            movement = comp.pick(pool_move, "move")
+            if number == handheld_in and index == 0:
+                movement = "handheld"
             shots.append(
                 Shot(
                     scene=number,
-                    shot=chr(ord("A") + index),
+                    shot=one.shot,
                     size="WS" if index == 0 else comp.pick(craft_banks.SHOT_SIZES, "size"),
                     angle=comp.pick(craft_banks.ANGLES, "angle"),
-                    movement=comp.pick(pool_move, "move"),
+                    movement=movement,
                     lens=comp.pick(pool_lens, "lens"),
-                    duration_s=float(rng.randint(2, 12)),
+                    duration_s=one.shot_s,
                     description=description,
                 )
             )
@@ -277,32 +345,64 @@ def shot_list(comp: Composer) -> ShotList:
     return ShotList(shots=shots)
 
 
+def _timecode(seconds: float) -> str:
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}"
+
+
 def cue_sheet(comp: Composer) -> CueSheet:
+    """Cues inside the cut: each starts a little into its scene and ends before the scene does;
+    none before the scene the style guide has the score enter in, and none over the last shot
+    when the score leaves before it."""
     m, rng = comp.m, comp.rng
     instruments = [p.strip() for p in m.music.replace(" and ", ",").split(",") if p.strip()]
-    clock = rng.randint(5, 40)
+    plan = _plan(comp)
+    enters = timing.score_enters(m) or 1
+    leaves = timing.score_leaves_early(m)
+    eligible = [n for n, _ in plan if n >= enters] or [plan[-1][0]]
+    if leaves and len(eligible) > 1:
+        eligible = eligible[:-1]  # the last scene holds the last shot
     cues: list[Cue] = []
-    numbers = covered_scenes(comp)
-    for i, number in enumerate(numbers):
-        if i and rng.random() < 0.3:
+    clock = 0.0
+    for number, planned in plan:
+        length = sum(p.cut_s for p in planned)
+        start_of_scene, clock = clock, clock + length
+        if number not in eligible or (cues and rng.random() < 0.3):
             continue  # not every scene wants music
-        duration = float(rng.randint(20, 150))
+        offset = float(min(int(length * 0.3), rng.randint(1, 8)))
+        room = length - offset - 0.5
+        if room < 2:
+            continue
+        duration = round(room * rng.uniform(0.5, 0.95), 1)
         pool = instruments or list(craft_banks.INSTRUMENTS)
         usage = "theme" if not cues else rng.choice(_USAGES)
-        minutes, seconds = divmod(clock, 60)
         cues.append(
             Cue(
                 cue_id=f"{1 + len(cues) // 4}M{1 + len(cues) % 4}",
                 title=comp.title(comp.pick(craft_banks.CUE_TITLES, "cue_title")),
                 scene=number,
-                start=f"00:{minutes:02d}:{seconds:02d}",
-                duration_s=duration,
+                start=_timecode(start_of_scene + offset),
+                duration_s=max(1.0, duration),
                 mood=comp.pick(craft_banks.MUSIC_MOODS, "music_mood"),
                 instrumentation=", ".join(comp.sample(pool, min(2, len(pool)))),
                 usage=usage,
             )
         )
-        clock += int(duration) + rng.randint(30, 120)
+    if not cues:  # a cue sheet holds one cue at least: a short sting in the first eligible scene
+        first = eligible[0]
+        start = sum(p.cut_s for n, shots in plan if n < first for p in shots)
+        cues.append(
+            Cue(
+                cue_id="1M1",
+                title=comp.title(comp.pick(craft_banks.CUE_TITLES, "cue_title")),
+                scene=first,
+                start=_timecode(start + 1),
+                duration_s=1.0,
+                mood=comp.pick(craft_banks.MUSIC_MOODS, "music_mood"),
+                usage="sting",
+            )
+        )
     extras = comp.extras()
     if extras or m.direction:
         note = " ".join(extras + ([f"Per the Orchestrator: {m.direction}"] if m.direction else []))
@@ -311,30 +411,30 @@ def cue_sheet(comp: Composer) -> CueSheet:
 
 
 def edit_plan(comp: Composer) -> EditPlan:
+    """The cut: every scene's shots, in order, each item no longer than its shot, adding up
+    to the scenes' share of the runtime."""
     m, rng = comp.m, comp.rng
     sequence: list[EditItem] = []
-    numbers = covered_scenes(comp)
-    for n_i, number in enumerate(numbers):
-        for index in range(rng.randint(2, 5)):
+    plan = _plan(comp)
+    for n_i, (number, planned) in enumerate(plan):
+        for index, one in enumerate(planned):
             a, b = comp.pair()
-            last = n_i == len(numbers) - 1 and index > 0 and rng.random() < 0.3
+            last = n_i == len(plan) - 1 and index == len(planned) - 1
             transition = "FADE OUT" if last else comp.pick(craft_banks.EDIT_TRANSITIONS, "edit_t")
             sequence.append(
                 EditItem(
                     scene=number,
-                    shot=chr(ord("A") + index),
-                    duration_s=round(rng.uniform(1.5, 14.0), 1),
+                    shot=one.shot,
+                    duration_s=one.cut_s,
                     transition="CUT" if index == 0 and n_i == 0 else transition,
                     note=comp.fill(comp.pick(craft_banks.EDIT_NOTES, "edit_note"), (a, b))
                     if rng.random() < 0.5
                     else "",
                 )
             )
-            if last:
-                break
     runtime = sum(i.duration_s for i in sequence)
     minutes, seconds = divmod(round(runtime), 60)
-    notes = [f"Assembly runs {minutes}m {seconds:02d}s across {len(numbers)} scenes."]
+    notes = [f"Assembly runs {minutes}m {seconds:02d}s across {len(plan)} scenes."]
     notes.append(
         capitalise(
             f"{comp.pick(m.tone_words(), 'tone')} throughout: cut late into scenes, leave early, "
