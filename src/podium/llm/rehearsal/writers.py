@@ -25,7 +25,14 @@ from podium.domain.tasks import TaskKind
 from podium.domain.validators import count_words
 from podium.llm.rehearsal import banks, craft_banks, timing
 from podium.llm.rehearsal.composer import Composer, word_goal
-from podium.llm.rehearsal.material import capitalise, heading_place, int_of, is_exterior
+from podium.llm.rehearsal.material import (
+    capitalise,
+    heading_place,
+    int_of,
+    is_exterior,
+    mappings_of,
+    text_of,
+)
 from podium.llm.rehearsal.screenplay import covered_scenes, screenplay
 
 _USAGES: tuple[Literal["underscore", "source", "sting"], ...] = (
@@ -132,10 +139,13 @@ def _follows(comp: Composer, home: str) -> str:
     """The opening that picks up where the previous chapter, among the inputs, left off: its
     title (as its text gives it) and the place it ended, on the way to this one's."""
     previous = None
-    for dep in comp.m.dependencies:
-        found = _CHAPTER_TITLE.search(dep.summary) if dep.kind is TaskKind.CHAPTER else None
+    for dep in mappings_of(comp.m.hints.get("dependencies")):
+        raw = dep.get("summary")
+        if dep.get("kind") != TaskKind.CHAPTER.value or not isinstance(raw, str):
+            continue
+        found = _CHAPTER_TITLE.match(raw.split("\n", 1)[0])  # the text's first line: its title
         if found and (previous is None or int(found.group(1)) > previous[0]):
-            previous = (int(found.group(1)), found.group(2))
+            previous = (int(found.group(1)), text_of(found.group(2), 120))
     if previous is None:
         return ""
     number, title = previous
