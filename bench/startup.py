@@ -33,7 +33,7 @@ PATHS = {
     "cli": "import podium.cli",
     "headless": (
         "import podium.engine.engine, podium.engine.agent_runner, podium.llm.rehearsal.backend, "
-        "podium.store, podium.headless"
+        "podium.store, podium.cli.headless"
     ),
     "tui": "import podium.tui.app, podium.engine.engine, podium.llm.rehearsal.backend",
     "litellm (reference)": "import litellm",

@@ -119,7 +119,7 @@ def hostile_spec() -> ProductionSpec:
 
 
 async def _build(db: Path) -> ProductionState:
-    from podium.headless import run_headless
+    from podium.cli.headless import run_headless
 
     store = await EventStore.open(db, create=True)
     try:

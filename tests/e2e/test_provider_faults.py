@@ -24,12 +24,12 @@ from fakes.openai_server import (  # noqa: E402
     Status,
     Truncated,
 )
+from podium.cli.headless import summary_lines  # noqa: E402
 from podium.domain.escalation import EscalationKind  # noqa: E402
 from podium.domain.events import ProductionState  # noqa: E402
 from podium.domain.loading import parse_production  # noqa: E402
 from podium.domain.tasks import TaskState  # noqa: E402
 from podium.engine.engine import AutoApprove, Engine  # noqa: E402
-from podium.headless import summary_lines  # noqa: E402
 from podium.store import EventStore  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:Accessing the 'model_:DeprecationWarning")

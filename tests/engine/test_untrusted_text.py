@@ -12,11 +12,11 @@ from pathlib import Path
 
 from rich.console import Console
 
+from podium.cli.headless import Reporter, summary_lines
 from podium.domain.artifacts import Critique, Position, Prose, Ruling
 from podium.domain.escalation import EscalationKind
 from podium.domain.tasks import PlanDraft, TaskSpec
 from podium.domain.text import PLACEHOLDER
-from podium.headless import Reporter, summary_lines
 from podium.llm.types import CompletionRequest
 
 from .harness import Script, crew, open_engine, production, tasks

@@ -243,7 +243,7 @@ async def _run_locked(
             if not args.headless:
                 warn("podium: not a terminal, so running headless; add --headless to say so")
                 engine.keep_alive = False
-            from podium.headless import run_headless
+            from podium.cli.headless import run_headless
 
             state = await run_headless(engine, str(db))
     finally:
@@ -328,7 +328,7 @@ def status(args: argparse.Namespace) -> int:
             return EXIT_OK
         from rich.console import Console
 
-        from podium.headless import summary_lines
+        from podium.cli.headless import summary_lines
 
         console = Console(highlight=False)
         if engine == "crashed":
