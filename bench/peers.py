@@ -7,6 +7,10 @@ The three workloads of bench/scheduler.py run on three systems, round after roun
 process, so each podium figure can be read as a ratio beside the others':
 
 * podium: the production file through the real engine and store (every event persisted);
+* podium_cli: the same production file through the CLI a user runs, `podium run FILE
+  --headless --auto-approve all` in its own process (every event persisted, the headless
+  progress printed), its makespan read back with `podium status --json`; `wall_s` is the
+  whole command, interpreter start and imports included;
 * langgraph: one node per task, `asyncio.sleep` as the work, no checkpointer (nothing
   persisted), `max_concurrency` as the limit; a task with inputs joins on all of them;
 * floor: a bare asyncio topological scheduler that only sleeps.
@@ -23,6 +27,7 @@ import asyncio
 import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, TypedDict
@@ -96,18 +101,65 @@ async def run_langgraph(workload: Workload) -> Run:
     return Run(max(stamps) - min(stamps), wall_s=wall)
 
 
+CLI_TIMEOUT_S = 300.0
+
+
+async def run_podium_cli(workload: Workload) -> Run:
+    """The workload through `podium run --headless` in its own process, as a user runs it."""
+    with tempfile.TemporaryDirectory(prefix="podium-bench-cli-") as tmp:
+        path = Path(tmp) / f"{workload.name}.toml"
+        path.write_text(workload.production_toml() + "\n", encoding="utf-8")
+        db = Path(tmp) / f"{workload.name}.db"
+        started = time.perf_counter()
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *("-m", "podium", "run", str(path), "--headless", "--auto-approve", "all"),
+            *("--db", str(db)),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            _, err = await asyncio.wait_for(process.communicate(), CLI_TIMEOUT_S)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+            raise SystemExit(f"podium run {workload.name} took over {CLI_TIMEOUT_S:.0f}s") from None
+        wall = time.perf_counter() - started
+        if process.returncode != 0:
+            tail = err.decode(errors="replace")[-400:]
+            raise SystemExit(f"podium run {workload.name} exited {process.returncode}: {tail}")
+        status = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *("-m", "podium", "status", str(db), "--json"),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        out, _ = await asyncio.wait_for(status.communicate(), CLI_TIMEOUT_S)
+    view = json.loads(out)
+    if view.get("makespan_s") is None or view["tasks"]["done"] != workload.tasks:
+        raise SystemExit(f"podium run {workload.name}: {view['tasks']}")
+    return Run(float(view["makespan_s"]), events=int(view.get("events", 0)), wall_s=wall)
+
+
 def compare(line: dict[str, Any], workloads: list[Workload]) -> None:
     for workload in workloads:
         figures = line[workload.name]
-        podium, langgraph = figures["podium"], figures["langgraph"]
-        if workload.layers == 1 and workload.concurrency == 0:
-            value = podium["overhead_us_per_task"] / max(langgraph["overhead_us_per_task"], 0.1)
-        else:
-            value = podium["ratio"] / langgraph["ratio"]
-        figures["podium_vs_langgraph"] = round(value, 3)
-        # Counted on the whole call instead (LangGraph's graph setup, podium's plan and
-        # final commit included): the way a caller waiting on either one sees it.
-        figures["podium_vs_langgraph_wall"] = round(podium["wall_s"] / langgraph["wall_s"], 3)
+        langgraph = figures["langgraph"]
+        for name in ("podium", "podium_cli"):
+            podium = figures.get(name)
+            if podium is None:
+                continue
+            suffix = "" if name == "podium" else "_cli"
+            if workload.layers == 1 and workload.concurrency == 0:
+                overhead = max(langgraph["overhead_us_per_task"], 0.1)
+                value = podium["overhead_us_per_task"] / overhead
+            else:
+                value = podium["ratio"] / langgraph["ratio"]
+            figures[f"podium{suffix}_vs_langgraph"] = round(value, 3)
+            # Counted on the whole call instead (LangGraph's graph setup, podium's plan and
+            # final commit included): the way a caller waiting on either one sees it.
+            wall = podium["wall_s"] / langgraph["wall_s"]
+            figures[f"podium{suffix}_vs_langgraph_wall"] = round(wall, 3)
 
 
 def main() -> None:
@@ -123,6 +175,7 @@ def main() -> None:
     workloads = chosen(args.only)
     systems: dict[str, Runner] = {
         "podium": run_podium,
+        "podium_cli": run_podium_cli,
         "langgraph": run_langgraph,
         "floor": run_floor,
     }

@@ -84,7 +84,8 @@ def vs(floor: dict[str, float], other: dict[str, float], workload: Workload) -> 
 def limits_for(workload: Workload, systems: dict[str, Runner]) -> dict[str, int | None]:
     """podium caps a limit at 1024; the others run without one when the workload has none."""
     return {
-        name: podium_limit(workload) if name == "podium" else workload.limit() for name in systems
+        name: podium_limit(workload) if name.startswith("podium") else workload.limit()
+        for name in systems
     }
 
 
