@@ -101,7 +101,7 @@ async def test_a_notification_shows_agent_text_literally(tmp_path: Path) -> None
         await pilot.press("enter")  # the first: the one with the hostile title
         await until(pilot, lambda: any(SHOWN_LABEL in m for m in messages(app)), "the notification")
         [said] = [m for m in messages(app) if SHOWN_LABEL in m]
-        assert said.startswith(f"chose {SHOWN_LABEL}")
+        assert said.startswith(f"approve: chose {SHOWN_LABEL}")  # one line, its title first
         await until(pilot, lambda: "[@click=app.quit]Q[/]" in screen_text(app), "the toast")
         shown = screen_text(app)
         assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown

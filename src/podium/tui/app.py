@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import re
 import sys
 import threading
 import time
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import Worker, WorkerFailed, WorkerState
@@ -31,9 +34,18 @@ from podium.domain.events import ProductionState
 from podium.domain.tasks import TaskState
 from podium.seam.protocol import ExportFailed, ProductionSource
 from podium.seam.stream import ChangeStream
+from podium.tui.ascii import AsciiFilter, ascii_terminal
+from podium.tui.format import clip, flatten
 from podium.tui.messages import Changed
 from podium.tui.screens.conductor import REFRESH_HZ, ConductorScreen
-from podium.tui.themes import THEME_VARIABLES, ThemeSet, choose_theme, load_themes
+from podium.tui.themes import (
+    DEFAULT_THEME,
+    THEME_VARIABLES,
+    ThemeSet,
+    choose_theme,
+    load_themes,
+    terminal_theme,
+)
 from podium.tui.widgets.agent_activity import AgentActivity
 from podium.tui.widgets.debate_transcript import DebateTranscript
 from podium.tui.widgets.escalation_inbox import EscalationInbox
@@ -61,6 +73,7 @@ class PodiumApp(App[ProductionState]):
     CSS_PATH = "app.tcss"
     TITLE = "podium"
     ENABLE_COMMAND_PALETTE = True
+    NOTIFICATION_TIMEOUT: ClassVar[float] = 3  # short: a notification must not hide the work
     COMMANDS: ClassVar = App.COMMANDS | {_podium_commands}
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -107,8 +120,12 @@ class PodiumApp(App[ProductionState]):
         clock: Callable[[], float] = time.time,
         cursor_blink: bool = True,
         remember: bool = True,
+        default_theme: str = DEFAULT_THEME,
+        ascii: bool = False,
     ) -> None:
         super().__init__()
+        if ascii:  # a terminal that is not UTF-8: every glyph and border in ASCII
+            self._filters.append(AsciiFilter())
         self.source = source
         self.db_label = db_label
         self.db_path = db_path
@@ -122,7 +139,8 @@ class PodiumApp(App[ProductionState]):
         for item in found.themes:
             self.register_theme(item)
         known = self.theme_names + [n for n in self.available_themes if n not in self.theme_names]
-        self._start_in_theme(choose_theme(theme, self.settings.config.theme, known))
+        configured = self.settings.config.theme
+        self._start_in_theme(choose_theme(theme, configured, known, default_theme))
         self.final_state: ProductionState | None = None
         self.engine_error: str | None = None
         self._engine: Worker[None] | None = None
@@ -130,6 +148,7 @@ class PodiumApp(App[ProductionState]):
         self._conductor: ConductorScreen | None = None
         self._quitting = False
         self._saving = threading.Lock()  # one config write at a time, the latest choice last
+        self._held: list[tuple[str, SeverityLevel, float | None]] = []  # while a dialog is up
 
     def _start_in_theme(self, name: str) -> None:
         """Start in this theme without `self.theme = name`: its watcher queues a second parse
@@ -144,6 +163,50 @@ class PodiumApp(App[ProductionState]):
         self.set_class(True, f"-theme-{name}", update=False)
         self.stylesheet.set_variables(self.get_css_variables())
         self._refresh_truecolor_filter(self.ansi_theme)
+
+    # -- notifications -----------------------------------------------------------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """One short line, never markup, never over an open dialog: while one is up the line
+        waits, and shows when the dialog closes (thread-safe, as Textual's is)."""
+        line = one_line(message, title)
+        if timeout is None:
+            timeout = NOTE_TIMEOUT[severity]
+        if self._thread_id != threading.get_ident():
+            self.call_from_thread(self._notify_now, line, severity, timeout)
+        else:
+            self._notify_now(line, severity, timeout)
+
+    def _notify_now(self, line: str, severity: SeverityLevel, timeout: float | None) -> None:
+        if self._dialog_open():
+            self._held.append((line, severity, timeout))
+            return
+        self.release_held()
+        super().notify(line, severity=severity, timeout=timeout, markup=False)
+
+    def _dialog_open(self) -> bool:
+        from textual.screen import ModalScreen
+
+        try:
+            return isinstance(self.screen, ModalScreen)
+        except Exception:  # no screen yet (starting) or none left (exiting)
+            return False
+
+    def release_held(self) -> None:
+        """Show what waited while a dialog was up (a dialog calls this when it closes)."""
+        if self._dialog_open():
+            return
+        held, self._held = self._held, []
+        for line, severity, timeout in held:
+            super().notify(line, severity=severity, timeout=timeout, markup=False)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(THEME_VARIABLES)
@@ -163,14 +226,14 @@ class PodiumApp(App[ProductionState]):
             unknown = sorted(set(self.settings.config.keymap) - known)
             if unknown:
                 self.warnings.append(
-                    f"{self.settings.path}: [keymap] has unknown binding id(s)"
-                    f" {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+                    f"[keymap] has unknown binding id(s) {', '.join(unknown)}; help (?) lists"
+                    f" the ids and the config file ({self.settings.path})"
                 )
             keymap = {k: v for k, v in self.settings.config.keymap.items() if k not in unknown}
             if keymap:
                 self.set_keymap(keymap)
         for warning in self.warnings:
-            self.notify(warning, severity="warning", timeout=12, markup=False)
+            self.notify(warning, severity="warning", timeout=8, markup=False)
         self._changes = self.source.subscribe()
         self.follow_changes(self._changes)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
@@ -214,7 +277,6 @@ class PodiumApp(App[ProductionState]):
                 f"The production is {state.value}: {self.source.view.state_reason}. "
                 "A command starts it again; q quits.",
                 severity="warning" if state is ProductionState.FAILED else "information",
-                timeout=10,
                 markup=False,
             )
 
@@ -231,7 +293,6 @@ class PodiumApp(App[ProductionState]):
                 f"The engine stopped: {self.engine_error}. What was decided is saved; "
                 f"quit (q) and continue with `podium resume {self.db_label or 'DB'}`.",
                 severity="error",
-                timeout=30,
                 markup=False,
             )
         else:
@@ -321,7 +382,8 @@ class PodiumApp(App[ProductionState]):
         from podium.tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(key_sections(), self.settings.config.keymap))
+            settings = self.settings
+            self.push_screen(HelpScreen(key_sections(), settings.config.keymap, settings.path))
 
     def action_cycle_theme(self) -> None:
         names = self.theme_names or list(self.available_themes)
@@ -338,12 +400,19 @@ class PodiumApp(App[ProductionState]):
         if not self.remember or self.settings.config.theme == theme.name:
             return
         if not self.settings.writable:
-            self.notify(
-                f"Not saving the theme: {self.settings.path} could not be read; fix it first.",
-                severity="warning",
-                markup=False,
-            )
-            return
+            # It was broken when the app started; it may have been fixed since: read it again.
+            again = load_config(self.settings.path)
+            if not again.writable:
+                self.notify(
+                    f"Not saving the theme: {self.settings.path} could not be read; fix it"
+                    " first (then press t again).",
+                    severity="warning",
+                    markup=False,
+                )
+                return
+            self.settings = again
+            if self.settings.config.theme == theme.name:
+                return
         self.settings.config = self.settings.config.model_copy(update={"theme": theme.name})
         self.run_worker(self._save, name="save config", thread=True, exit_on_error=False)
 
@@ -395,9 +464,32 @@ class PodiumApp(App[ProductionState]):
             self.notify,
             f"Wrote {len(written)} files to {folder} (README.md lists them).",
             title="export",
-            timeout=10,
+            timeout=6,
             markup=False,
         )
+
+
+# -- notifications ----------------------------------------------------------------------------
+
+NOTE_TIMEOUT: dict[str, float] = {"information": 3.0, "warning": 6.0, "error": 10.0}
+NOTE_CHARS = 160  # one line of a toast (CSS cuts it at the screen's edge); lead with the point
+_LIST = re.compile(r"(?P<what>[\w ]+): (?P<items>[\w.\-]+(?:, [\w.\-]+){3,})(?P<end>[.;)]?)")
+_WHERE = {"stale": "↺ in the task tree", "tasks": "in the task tree"}
+
+
+def one_line(message: str, title: str = "") -> str:
+    """A notification as one line: the title leads, a list of ids becomes its count (and
+    where the list is), and what is still too long is clipped."""
+    text = flatten(f"{title}: {message}" if title else message)
+
+    def counted(match: re.Match[str]) -> str:
+        what = match["what"].strip()
+        count = len(match["items"].split(", "))
+        where = _WHERE.get(what.split()[-1], "listed in the task tree")
+        return f"{match['what']}: {count} ({where}){match['end']}"
+
+    text = _LIST.sub(counted, text)
+    return clip(text, NOTE_CHARS)
 
 
 # -- keys -------------------------------------------------------------------------------------
@@ -473,7 +565,14 @@ async def run_tui(
 
     Raises ThemeError (a ValueError) for an unknown --theme before anything is drawn.
     """
-    app = PodiumApp(source, db_label=db, db_path=Path(db), theme=theme)
+    app = PodiumApp(
+        source,
+        db_label=db,
+        db_path=Path(db),
+        theme=theme,
+        default_theme=terminal_theme(os.environ),
+        ascii=ascii_terminal(os.environ),
+    )
     with _logs_held() as held:
         try:
             state = await app.run_async()

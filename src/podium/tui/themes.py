@@ -7,6 +7,7 @@ folder's `themes/`. A broken user theme is a warning, never a crash.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -166,8 +167,30 @@ def load_themes(user_dir: Path | None = None) -> ThemeSet:
     return found
 
 
-def choose_theme(requested: str | None, configured: str | None, available: list[str]) -> str:
-    """The theme to start with: --theme, else the config file, else the default.
+ANSI_THEME = "podium-ansi"
+_FEW_COLOURS = ("screen", "linux", "ansi", "cons25", "vt100", "vt102", "vt220", "xterm-color")
+
+
+def terminal_theme(environ: Mapping[str, str]) -> str:
+    """The default theme for this terminal: the 16-colour one where TERM says the terminal
+    has 16 colours or fewer (`xterm-16color`, `screen`, `linux`), where a downsampled default
+    would lose the focus and state colours; else the default."""
+    if environ.get("COLORTERM", "").lower() in ("truecolor", "24bit"):
+        return DEFAULT_THEME
+    term = environ.get("TERM", "").lower()
+    if term in _FEW_COLOURS or term.endswith(("-16color", "-8color", "-mono")):
+        return ANSI_THEME
+    return DEFAULT_THEME
+
+
+def choose_theme(
+    requested: str | None,
+    configured: str | None,
+    available: list[str],
+    default: str = DEFAULT_THEME,
+) -> str:
+    """The theme to start with: --theme, else the config file, else the default (the
+    terminal's: `terminal_theme`).
 
     An unknown --theme is an error (the user typed it just now); an unknown configured theme
     falls back to the default, because the file may name a theme that was since removed.
@@ -181,4 +204,6 @@ def choose_theme(requested: str | None, configured: str | None, available: list[
         return requested
     if configured is not None and configured in available:
         return configured
+    if default in available:
+        return default
     return DEFAULT_THEME if DEFAULT_THEME in available else available[0]

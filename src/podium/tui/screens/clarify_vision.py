@@ -9,7 +9,8 @@ from typing import Any
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Checkbox, Input, Select, Static, TextArea
+from textual.containers import Horizontal
+from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
 
 from podium.domain.production import VISION_SECTIONS, Vision
 from podium.domain.state import ProductionView
@@ -54,24 +55,39 @@ class ClarifyVisionScreen(FormDialog[VisionChange]):
         version = vision.version if vision else 1
         with DialogBox(classes="dialog", id="vision-dialog") as box:
             box.border_title = f"Clarify the vision (now version {version})"
-            yield Select(
-                [(s, s) for s in VISION_SECTIONS],
-                value=self.section,
-                allow_blank=False,
-                id="vision-section",
-            )
-            yield Static("", id="vision-hint", classes="muted")
-            yield TextArea(id="vision-text", soft_wrap=True, show_line_numbers=False)
+            with Horizontal(classes="field-row"):
+                yield Label("Section", classes="field-name")
+                yield Select(
+                    [(s, s) for s in VISION_SECTIONS],
+                    value=self.section,
+                    allow_blank=False,
+                    id="vision-section",
+                    compact=True,
+                )
+            # What the change makes stale comes first: it is what this dialog is for.
             yield Static("", id="vision-stale")
-            yield MarkedCheckbox(
-                "Re-run the stale tasks at once (else the inbox asks)", id="vision-rerun"
+            yield Label("", id="vision-hint", classes="field-label")
+            yield TextArea(
+                id="vision-text", classes="labelled", soft_wrap=True, show_line_numbers=False
             )
-            yield Input(placeholder="why (kept in the decision log)", id="vision-reason")
+            yield MarkedCheckbox(
+                "Re-run the stale tasks at once (else the inbox asks)",
+                id="vision-rerun",
+                compact=True,
+            )
+            with Horizontal(classes="field-row"):
+                yield Label("Reason", classes="field-name")
+                yield Input(
+                    placeholder="why, in a line (kept in the decision log)",
+                    id="vision-reason",
+                    compact=True,
+                )
             yield from self.foot("Amend the vision (ctrl+s)")
 
     def on_mount(self) -> None:
         self._load(self.section)
-        self.query_one("#vision-text", TextArea).focus()
+        self.query_one("#vision-text", TextArea).focus(scroll_visible=False)
+        self.call_after_refresh(self.query_one(DialogBox).scroll_home, animate=False)
 
     @on(Select.Changed, "#vision-section")
     def _section_changed(self, event: Select.Changed) -> None:
@@ -89,8 +105,8 @@ class ClarifyVisionScreen(FormDialog[VisionChange]):
             "themes": "one theme a line",
             "locations": "one location a line",
         }
-        self.query_one("#vision-hint", Static).update(
-            Text(f"{section}: {hints.get(section, 'free text')}")
+        self.query_one("#vision-hint", Label).update(
+            Text(f"The new {section} ({hints.get(section, 'free text')})")
         )
         self.query_one("#vision-stale", Static).update(self._stale_text(section))
         self.show_error("")
@@ -99,13 +115,18 @@ class ClarifyVisionScreen(FormDialog[VisionChange]):
         stale = stale_after(self.view, section)
         if not stale:
             return Text(f"No task becomes stale: nothing done so far used {section}.")
-        text = Text(f"{len(stale)} task(s) become stale (not approved yet, and used {section}):\n")
-        for task_id in stale[:12]:
+        text = Text(f"{len(stale)} task(s) become stale (not approved yet, and used {section}):")
+        shown = 4 if self.app.size.height < 32 else 12  # a 24-line terminal keeps the rest
+        if len(stale) == shown + 1:
+            shown += 1
+        for task_id in stale[:shown]:
             record = self.view.tasks[task_id]
-            text.append(f"  ↺ {task_id}: {clip(record.spec.title, 50)} ")
-            text.append(f"({TASK_WORDS[record.state]})\n")
-        if len(stale) > 12:
-            text.append(f"  … and {len(stale) - 12} more\n")
+            text.append(f"\n  ↺ {task_id}: {clip(record.spec.title, 50)} ")
+            text.append(f"({TASK_WORDS[record.state]})")
+        if len(stale) > shown:
+            text.append(
+                f"\n  … and {len(stale) - shown} more (after the change: ↺ in the task tree)"
+            )
         return text
 
     def action_confirm(self) -> None:

@@ -11,6 +11,7 @@ from abc import abstractmethod
 from typing import ClassVar, Generic, TypeVar
 
 from rich.text import Text
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -27,8 +28,10 @@ class DialogBox(VerticalScroll, can_focus=False):
 class Dialog(ModalScreen[ResultT | None], Generic[ResultT]):
     """A modal that returns a typed result, or None when cancelled."""
 
-    # `-narrow` lets a row of many buttons wrap (app.tcss) where they would run off the edge.
+    # `-narrow` lets a row of many buttons wrap (app.tcss) where they would run off the edge;
+    # `-short` (a 24-line terminal) makes text boxes shorter, so what they are about shows.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-roomy")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -49,6 +52,13 @@ class Dialog(ModalScreen[ResultT | None], Generic[ResultT]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    @on(events.Unmount)
+    def _release_notifications(self) -> None:
+        """Notifications wait while a dialog is up (they never cover it); now they show."""
+        release = getattr(self.app, "release_held", None)
+        if release is not None:
+            self.app.call_after_refresh(release)
 
 
 # A button runs its screen's action itself (Textual's `Button(action=…)`); no handler forwards.
@@ -71,6 +81,29 @@ class FormDialog(Dialog[ResultT], Generic[ResultT]):
 
     BINDINGS: ClassVar[list[BindingType]] = [CONFIRM]
     ERROR_ID: ClassVar[str] = "dialog-error"
+
+    def typing_field(self) -> Input | TextArea | None:
+        """Where typing goes when a button has focus: the first text field (nothing typed is
+        lost on a button, which would take it silently)."""
+        for widget in self.query("Input, TextArea"):
+            if isinstance(widget, Input | TextArea) and widget.display and not widget.disabled:
+                return widget
+        return None
+
+    @on(events.Key)
+    def _typed_on_a_button(self, event: events.Key) -> None:
+        if not isinstance(self.focused, Button) or not event.is_printable or not event.character:
+            return
+        field = self.typing_field()
+        if field is None:
+            return
+        event.stop()
+        event.prevent_default()
+        field.focus()
+        if isinstance(field, TextArea):
+            field.insert(event.character)
+        else:
+            field.insert_text_at_cursor(event.character)
 
     def foot(self, confirm_label: str) -> ComposeResult:
         """The error line and the confirm / cancel buttons, docked at the bottom."""

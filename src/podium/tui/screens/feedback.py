@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import Static, TextArea
+from textual.widgets import Label, Static, TextArea
 
 from podium.tui.format import flatten
 from podium.tui.screens.dialog import DialogBox, FormDialog
@@ -43,7 +43,14 @@ class FeedbackScreen(FormDialog[FeedbackNote]):
                 for note in self.earlier[-3:]:
                     notes.append(f"  • {flatten(note)}\n")
                 yield Static(notes, classes="muted")
-            yield TextArea(id="feedback-text", soft_wrap=True, show_line_numbers=False)
+            yield Label("Your note", classes="field-label")
+            yield TextArea(
+                id="feedback-text",
+                classes="labelled",
+                soft_wrap=True,
+                show_line_numbers=False,
+                placeholder="e.g. Keep Morag's lines short; she says less than she means.",
+            )
             yield from self.foot("Send (ctrl+s)")
 
     def on_mount(self) -> None:

@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
-from textual.widgets import RadioButton, RadioSet, Static, TextArea
+from textual.widgets import Label, RadioButton, RadioSet, Static, TextArea
 
 from podium.tui.format import clip, flatten
 from podium.tui.screens.dialog import DialogBox, FormDialog
 from podium.tui.widgets.toggles import MarkedRadioButton
+
+if TYPE_CHECKING:
+    from podium.domain.artifacts import Content
+
+DIRECTION_HINT = "What the agent must do differently when the task runs again, e.g. cut the speech"
+REPLACE_HINT = "The text that becomes the task's output, as it should read"
+
+
+def human_text(content: Content) -> str:
+    """The output as a person edits it (Fountain, Markdown or CSV), as `podium edit` shows it."""
+    from podium.export.human import render  # pure, no I/O; imported when first needed
+
+    return render(content).text
 
 
 @dataclass(frozen=True)
@@ -24,12 +39,22 @@ class OverrideScreen(FormDialog[OverrideDecision]):
 
     ERROR_ID = "override-error"
 
-    def __init__(self, *, task_id: str, title: str, excerpt: str = "", about: str = "") -> None:
+    def __init__(
+        self,
+        *,
+        task_id: str,
+        title: str,
+        excerpt: str = "",
+        about: str = "",
+        content: Content | None = None,
+    ) -> None:
         super().__init__()
         self.task_id = task_id
         self.task_title = title
         self.excerpt = excerpt
         self.about = about
+        self.content = content
+        self._direction = ""  # what was typed as a direction, kept while the mode is switched
 
     def compose(self) -> ComposeResult:
         with DialogBox(classes="dialog", id="override-dialog") as box:
@@ -40,21 +65,51 @@ class OverrideScreen(FormDialog[OverrideDecision]):
             if self.about:
                 head.append("\nfrom the inbox: ")
                 head.append(flatten(self.about))
-            yield Static(head)
+            yield Static(head, id="override-head")
             if self.excerpt:
-                yield Static(Text("current output: " + clip(self.excerpt, 400)), classes="muted")
-            with RadioSet(id="override-mode"):
+                yield Static(
+                    Text("current output: " + clip(self.excerpt, 400)),
+                    classes="muted",
+                    id="override-excerpt",
+                )
+            yield Label("How it applies", classes="field-label")
+            with RadioSet(id="override-mode", classes="labelled"):
                 yield MarkedRadioButton(
                     "Direction: the task re-runs under it", value=True, id="mode-direction"
                 )
                 yield MarkedRadioButton(
                     "Replacement: this text becomes the output", id="mode-replace"
                 )
-            yield TextArea(id="override-text", soft_wrap=True, show_line_numbers=False)
+            yield Label("Direction", classes="field-label", id="override-label")
+            yield TextArea(
+                id="override-text",
+                classes="labelled",
+                soft_wrap=True,
+                show_line_numbers=False,
+                placeholder=DIRECTION_HINT,
+            )
             yield from self.foot("Override (ctrl+s)")
 
     def on_mount(self) -> None:
-        self.query_one("#override-text", TextArea).focus()
+        self.query_one("#override-text", TextArea).focus(scroll_visible=False)
+        self.call_after_refresh(self.query_one(DialogBox).scroll_home, animate=False)
+
+    @on(RadioSet.Changed, "#override-mode")
+    def _mode_changed(self, event: RadioSet.Changed) -> None:
+        """A replacement starts from the current output in its human format; switching back
+        to a direction gives back what was typed there."""
+        area = self.query_one("#override-text", TextArea)
+        label = self.query_one("#override-label", Label)
+        if event.pressed.id == "mode-replace":
+            self._direction = area.text
+            label.update("Replacement text (the current output, to edit)")
+            area.placeholder = REPLACE_HINT
+            if self.content is not None:
+                area.text = human_text(self.content)
+        else:
+            label.update("Direction")
+            area.placeholder = DIRECTION_HINT
+            area.text = self._direction
 
     def action_confirm(self) -> None:
         text = self.query_one("#override-text", TextArea).text.strip()

@@ -12,9 +12,31 @@ from podium.domain import health
 from podium.domain.events import ProductionState
 from podium.domain.state import ProductionView
 from podium.domain.tasks import TaskState
-from podium.tui.format import Part, clock_time, fit, money, tokens
+from podium.tui.format import Part, clip, clock_time, fit, money, tokens
 
 BAR_CELLS = 12
+SHORT_LEVEL = ("ok", "guide", "correct")  # health.Level, in a word
+
+
+def budget_text(view: ProductionView, *, compact: bool = False) -> str:
+    """The binding budget, as `podium status` counts it: with both a dollar and a token
+    budget set, the one nearer its limit; its share used, once a limit is set."""
+    limits = view.constraints
+    spent = money(view.total_cost())
+    used_tokens = view.tokens()
+    by_tokens = by_usd = -1.0
+    if limits is not None and limits.budget_tokens:
+        by_tokens = used_tokens / limits.budget_tokens
+    if limits is not None and limits.budget_usd:
+        by_usd = view.cost_usd / limits.budget_usd
+    of = "/" if compact else " / "
+    if limits is not None and limits.budget_tokens and by_tokens >= by_usd:
+        return f"{tokens(used_tokens)}{of}{tokens(limits.budget_tokens)} tok ({by_tokens:.0%})"
+    if limits is not None and limits.budget_usd:
+        return f"{spent}{of}{money(limits.budget_usd)} ({by_usd:.0%})"
+    if compact:
+        return f"{spent} · {tokens(used_tokens)} tok"
+    return f"{spent} (no limit) · {tokens(used_tokens)} tok"
 
 
 def current_phase(view: ProductionView) -> str:
@@ -80,16 +102,22 @@ class StatusBar(Static):
         self, view: ProductionView, db_label: str, engine_lost: str | None
     ) -> list[Part]:
         title = view.spec.production.title if view.spec else "production"
+        label = self._style("label")
         parts: list[Part] = [(0, Text(title, style=self._style("title")), None)]
         if view.spec is not None:
             kind = view.spec.production.format.value.replace("_", " ")
             parts.append((4, Text(f"  {kind}"), None))
-        parts.append((0, Text.assemble("  ·  ", (view.state.value, self._style("label"))), None))
-        if view.state_reason:
+        completed = view.state is ProductionState.COMPLETED
+        state = ("✓ completed", self._style("ok")) if completed else (view.state.value, label)
+        parts.append((0, Text.assemble("  ·  ", state), None))
+        if view.state_reason and not completed:
             parts.append((3, Text(f" ({view.state_reason})"), None))
         if view.paused:
             parts.append((0, Text.assemble("  ·  ", ("‖ PAUSED", self._style("paused"))), None))
-        if engine_lost is not None:
+        if completed:
+            # Nothing to resume (an engine that stopped because the work is done is no loss).
+            parts.append((2, Text("  ·  e exports it"), None))
+        elif engine_lost is not None:
             gone = Text.assemble("  ·  ", ("✗ NO ENGINE", self._style("correct")))
             parts.append((0, gone, None))
             parts.append((2, Text(f": {engine_lost}"), None))
@@ -103,28 +131,30 @@ class StatusBar(Static):
         share = done / total if total else 0.0
         filled = round(share * BAR_CELLS)
         level = health.overall(view, now)
-        mark = (f"● {level.label}", self._style(("ok", "guide", "correct")[level]))
+        style = self._style(("ok", "guide", "correct")[level])
+        mark, short_mark = (f"● {level.label}", style), (f"● {SHORT_LEVEL[level]}", style)
         label = self._style("label")
-        budget, spent = self._budget(view), self._time(view, now)
+        budget, spent = budget_text(view), self._time(view, now)
+        short_budget, short_time = budget_text(view, compact=True), spent.replace(" / ", "/")
         bar = Text.assemble(("▰" * filled, self._style("bar")), "▱" * (BAR_CELLS - filled), " ")
+        phase = current_phase(view)
+        # The labels "phase" and "health" stay at any width: the values shorten instead.
         return [
-            (4, Text.assemble(("phase ", label), current_phase(view), "  ·  "), None),
+            (
+                4,
+                Text.assemble(("phase ", label), phase, "  ·  "),
+                Text.assemble(("phase ", label), clip(phase, 12), " · "),
+            ),
             (5, bar, None),
             (1, Text(f"{done}/{total} ({share:.0%})"), Text(f"{done}/{total}")),
-            (3, Text.assemble(("  ·  budget ", label), budget), Text(f"  ·  {budget}")),
-            (3, Text.assemble(("  ·  time ", label), spent), Text(f"  ·  {spent}")),
-            (3, Text.assemble(("  ·  health ", label), mark), Text.assemble("  ·  ", mark)),
+            (3, Text.assemble(("  ·  budget ", label), budget), Text(f" · {short_budget}")),
+            (3, Text.assemble(("  ·  time ", label), spent), Text(f" · {short_time}")),
+            (
+                3,
+                Text.assemble(("  ·  health ", label), mark),
+                Text.assemble((" · health ", label), short_mark),
+            ),
         ]
-
-    @staticmethod
-    def _budget(view: ProductionView) -> str:
-        limits = view.constraints
-        spent = money(view.total_cost())
-        if limits is not None and limits.budget_usd:
-            return f"{spent} / {money(limits.budget_usd)}"
-        if limits is not None and limits.budget_tokens:
-            return f"{tokens(view.tokens())} / {tokens(limits.budget_tokens)} tokens"
-        return f"{spent} (no limit) · {tokens(view.tokens())} tokens"
 
     @staticmethod
     def _time(view: ProductionView, now: float) -> str:
