@@ -214,7 +214,7 @@ async def test_override_with_replacement_text(tmp_path: Path) -> None:
     await engine.store.close()
 
 
-async def test_clarify_vision_marks_exactly_dependent_unapproved_tasks_stale(
+async def test_clarify_vision_remakes_unapproved_work_and_asks_about_approved_work(
     tmp_path: Path,
 ) -> None:
     body = (
@@ -241,18 +241,22 @@ async def test_clarify_vision_marks_exactly_dependent_unapproved_tasks_stale(
     )
     assert result.applied, result.detail
     view = engine.view
-    # treatment is approved (kept); look and report do not use characters; chapter does.
-    assert view.tasks["chap"].state is TaskState.STALE
-    assert {t for t, r in view.tasks.items() if r.state is TaskState.STALE} == {"chap"}
+    # look and report do not use characters; chapter does and is made again by itself; the
+    # treatment was approved, so re-making it is asked first (one escalation).
+    assert view.tasks["chap"].state is TaskState.READY
+    assert {t for t, r in view.tasks.items() if r.state is TaskState.STALE} == {"treat"}
     assert view.vision is not None and view.vision.version == 2
     stale = next(e for e in view.open_escalations() if e.kind is EscalationKind.VISION_STALE)
-    assert stale.evidence == ["chap"]
+    assert stale.task_ids == ["treat"]
     await engine.apply_offline(ApproveCommand(id="rr", escalation_id=stale.id))
-    assert view.tasks["chap"].state is TaskState.READY
-    assert await engine.run() is ProductionState.COMPLETED
-    await engine.store.close()
+    assert view.tasks["treat"].state is TaskState.READY
+    assert await engine.run() is ProductionState.WAITING  # the new treatment awaits approval
     chap = view.artifacts[view.tasks["chap"].artifact_id or ""]
     assert chap.provenance.vision_version == 2
+    treat = next(e for e in engine.view.open_escalations() if e.task_id == "treat")
+    await engine.apply_offline(ApproveCommand(id="a2", escalation_id=treat.id))
+    assert await engine.run() is ProductionState.COMPLETED
+    await engine.store.close()
 
 
 async def test_constraint_change_applies_to_the_running_scheduler(tmp_path: Path) -> None:

@@ -295,6 +295,9 @@ PAYLOADS: list[events.Payload] = [
     ),
     events.ArtifactCreated(artifact=PROVENANCE_ARTIFACT),
     events.ArtifactStatusChanged(artifact_id="art-1", status="approved", decision_id="cmd-1"),
+    events.CurrentVersionSet(
+        task_id="t1", version=2, cause=events.VersionCause.KEPT, made_from={"t0": 3}
+    ),
     events.ValidationReported(
         task_id="t",
         attempt=1,

@@ -269,8 +269,19 @@ class ArtifactStatus(StrEnum):
     SUPERSEDED = "superseded"  # a later attempt replaced it
 
 
+ORCHESTRATOR = "orchestrator"
+"""The author (`Provenance.agent_id`) of a version the Orchestrator wrote (replaced, edited)."""
+PODIUM = "podium"
+"""The author of a version podium assembled itself from its inputs' current versions."""
+
+
 class Provenance(Frozen):
-    """Where an artifact came from: who made it, from what, and who said yes."""
+    """Where an artifact came from: who made it, from what, and who said yes.
+
+    Its lineage: `version` (its number among its task's versions; 0 in a log written before
+    podium recorded it, then its place in the task's list), `made_from` (each input task's
+    version it was made from) and the vision version and sections it used.
+    """
 
     agent_id: str
     model: str
@@ -285,6 +296,13 @@ class Provenance(Frozen):
     debate_round: int | None = None
     decision_id: str | None = None
     direction: str | None = None
+    version: int = Field(default=0, ge=0)
+    made_from: dict[str, int] = Field(default_factory=dict)
+    vision_sections: tuple[str, ...] | None = None  # None: before podium recorded it
+
+    @property
+    def by_orchestrator(self) -> bool:
+        return self.agent_id == ORCHESTRATOR
 
 
 class Artifact(Frozen):

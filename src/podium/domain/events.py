@@ -38,6 +38,27 @@ class ProductionState(StrEnum):
     STOPPED = "stopped"
 
 
+class StaleCause(StrEnum):
+    """Why a task went stale (`podium.domain.lineage`)."""
+
+    INPUT_CHANGED = "input_changed"  # an input it was made from is no longer that input's current
+    INPUT_STALE = "input_stale"  # an input is stale or being made again
+    VISION = "vision"  # a vision section it used changed after it was made
+
+
+class VersionCause(StrEnum):
+    """Why a version became its task's current one (`CurrentVersionSet`)."""
+
+    MADE = "made"  # an agent's (or podium's) version was applied
+    APPROVED = "approved"  # the Orchestrator approved it
+    OVERRIDE = "override"  # made under the Orchestrator's direction
+    REPLACE = "replace"  # the Orchestrator's replacement text
+    EDIT = "edit"  # the Orchestrator's hand edit
+    ALTERNATIVE = "alternative"  # a chosen alternative or an accepted proposal
+    RESTORE = "restore"  # an earlier version, current again
+    KEPT = "kept"  # stands as it is against new inputs (its lineage is rebased)
+
+
 class AgentState(StrEnum):
     IDLE = "idle"
     THINKING = "thinking"
@@ -156,6 +177,7 @@ class TaskStateChanged(Frozen):
         "run goes on counting its calls. None: written by a podium that did not record it "
         "(the fold derives it, `podium.domain.state.upcast_untyped_facts`).",
     )
+    stale_cause: StaleCause | None = None  # set when it goes stale (`podium.domain.lineage`)
 
 
 @event_kind
@@ -194,6 +216,8 @@ class CallFinished(Frozen):
     ok: bool = True
     error_kind: str | None = None
     error: str = ""
+    cached_input_tokens: int = 0  # of input_tokens, read from the provider's prompt cache
+    cache_write_tokens: int = 0  # of input_tokens, written to it (Anthropic bills these apart)
 
 
 @event_kind
@@ -216,8 +240,24 @@ class ArtifactStatusChanged(Frozen):
 
 
 @event_kind
-    cached_input_tokens: int = 0  # of input_tokens, read from the provider's prompt cache
-    cache_write_tokens: int = 0  # of input_tokens, written to it (Anthropic bills these apart)
+class CurrentVersionSet(Frozen):
+    """Version `version` of the task is its current one: what the deliverables are made of and
+    what its dependents' lineage is checked against (`podium.domain.lineage`).
+
+    `made_from` and `vision_version` are set only when the version is kept against new inputs
+    (cause `kept`): the lineage it now stands on, which replaces the one it was made from.
+    """
+
+    kind: Literal["current_version"] = "current_version"
+    task_id: str
+    version: int = Field(ge=1)
+    cause: VersionCause
+    command_id: str | None = None
+    made_from: dict[str, int] | None = None
+    vision_version: int | None = None
+
+
+@event_kind
 class ValidationReported(Frozen):
     kind: Literal["validation"] = "validation"
     task_id: str
@@ -396,6 +436,7 @@ Payload = Annotated[
     | CallFinished
     | ArtifactCreated
     | ArtifactStatusChanged
+    | CurrentVersionSet
     | ValidationReported
     | TerritoryAssigned
     | EscalationOpened

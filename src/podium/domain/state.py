@@ -27,6 +27,7 @@ from podium.domain.events import (
     CommandRecorded,
     CommandRejected,
     ConstraintsAdjusted,
+    CurrentVersionSet,
     DebateClosed,
     DebateOpened,
     DebateTurnTaken,
@@ -115,6 +116,12 @@ class TaskRecord:
     territory: Territory | None = None
     findings: list[Finding] = field(default_factory=list)
     vision_version: int = 0  # the vision this task's current output was made from
+    # Its lineage (`podium.domain.lineage`): the current version's number (0: none set, as in
+    # a log written before podium recorded it), and what the version its state is about (the
+    # current one, or the candidate a run made) was made from: inputs' versions, vision sections.
+    current: int = 0
+    made_from: dict[str, int] = field(default_factory=dict)
+    vision_sections: tuple[str, ...] | None = None
     direction: str = ""  # the Orchestrator's binding direction for the next run
     reviews: list[ReviewGiven] = field(default_factory=list)
     source: str = "file"
@@ -180,6 +187,7 @@ class ProductionView:
     output_tokens: int = 0
     cost_usd: float = 0.0
     cost_unknown: bool = False
+    unpriced_calls: int = 0  # calls whose price nobody knows (their cost is not in cost_usd)
     calls: int = 0
     failed_calls: int = 0
     retried_tasks: int = 0
@@ -187,7 +195,6 @@ class ProductionView:
     # -- derived -----------------------------------------------------------------------------
 
     def open_escalations(self) -> list[Escalation]:
-    unpriced_calls: int = 0  # calls whose price nobody knows (their cost is not in cost_usd)
         open_items = [e for e in self.escalations.values() if e.open]
         return sorted(open_items, key=lambda e: (e.priority, e.opened_at))
 
@@ -376,9 +383,38 @@ class ProductionView:
             task.artifact_ids.append(art.id)
             if p.agent_claim is not None:
                 task.claim = p.agent_claim
-            task.vision_version = art.provenance.vision_version
+            if task.state not in (TaskState.DONE, TaskState.STALE) or not task.current:
+                self._stands_on(task, art)  # a candidate; a proposal beside a current does not
             if art.status in _STANDING:  # the Orchestrator's replacement stands at once
                 self._supersede_before(art.task_id, art.id)
+
+    @folds(CurrentVersionSet)
+    def _current_version(self, p: CurrentVersionSet, ts: float) -> None:
+        task = self.tasks.get(p.task_id)
+        if task is None or not 1 <= p.version <= len(task.artifact_ids):
+            return
+        task.current = p.version
+        art = self.artifacts.get(task.artifact_ids[p.version - 1])
+        if art is not None:
+            self._stands_on(task, art)
+        if p.made_from is not None:  # kept against new inputs: its lineage is rebased
+            task.made_from = dict(p.made_from)
+        if p.vision_version is not None:
+            task.vision_version = p.vision_version
+
+    def _stands_on(self, task: TaskRecord, art: Artifact) -> None:
+        """The task's lineage is now that of `art`. A version from a log written before podium
+        recorded its inputs' versions has them derived from its parents' places."""
+        made_from = dict(art.provenance.made_from)
+        if not made_from and art.provenance.version == 0:
+            for parent_id in art.provenance.parents:
+                parent = self.artifacts.get(parent_id)
+                source = self.tasks.get(parent.task_id) if parent is not None else None
+                if source is not None and parent_id in source.artifact_ids:
+                    made_from[source.spec.id] = source.artifact_ids.index(parent_id) + 1
+        task.made_from = made_from
+        task.vision_version = art.provenance.vision_version
+        task.vision_sections = art.provenance.vision_sections
 
     @folds(ArtifactStatusChanged)
     def _artifact_status(self, p: ArtifactStatusChanged, ts: float) -> None:
@@ -557,6 +593,7 @@ class ProductionView:
         self.output_tokens += p.output_tokens
         if p.cost_usd is None:
             self.cost_unknown = True
+            self.unpriced_calls += 1
         else:
             self.cost_usd += p.cost_usd
         if not p.ok:
@@ -593,7 +630,6 @@ class ProductionView:
         self.vision_history.append(p)
 
     def tokens(self) -> int:
-            self.unpriced_calls += 1
         return self.input_tokens + self.output_tokens
 
     def summary(self) -> dict[str, Any]:

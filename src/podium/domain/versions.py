@@ -1,9 +1,12 @@
 """A task's versions: which artifact is version N, and which one is current.
 
-The one place that knows how versions are numbered. Today version N is the task's N-th artifact
-in `TaskRecord.artifact_ids` order (1-based); the current version is the latest standing one
-(not superseded or overridden) that was applied or approved, else the latest standing draft.
-`podium show`, `diff`, the export (`ExportSource.current`) all ask here.
+The one place that knows how versions are numbered. Version N is the task's N-th artifact in
+`TaskRecord.artifact_ids` order (1-based), recorded as `Provenance.version` when it is made
+(`next_number`). The current version is set by events (`CurrentVersionSet`, folded into
+`TaskRecord.current`); a task that has none set yet (still at its first draft, or in a log
+written before podium recorded it) is represented by its latest standing version that was applied
+or approved, else its latest standing draft. `podium show`, `diff`, the export
+(`ExportSource.current`) and the lineage (`podium.domain.lineage`) all ask here.
 """
 
 from __future__ import annotations
@@ -63,8 +66,15 @@ def version(view: ProductionView, task_id: str, n: int) -> Artifact:
     return found[n - 1]
 
 
+def next_number(record: TaskRecord) -> int:
+    """The number the task's next version gets."""
+    return len(record.artifact_ids) + 1
+
+
 def number(view: ProductionView, artifact: Artifact) -> int:
     """The version number of an artifact of its task (0 when its task does not list it)."""
+    if artifact.provenance.version:
+        return artifact.provenance.version
     record = view.tasks.get(artifact.task_id)
     if record is None:
         return 0
@@ -73,14 +83,22 @@ def number(view: ProductionView, artifact: Artifact) -> int:
 
 
 def current_of(view: ProductionView, record: TaskRecord) -> Artifact | None:
-    """The version that represents the task: the latest standing one that was applied or
-    approved, else the latest standing draft. The Orchestrator's replacement is approved and
-    last. None when nothing stands."""
+    """The version that represents the task: the one set current; when none is set, the latest
+    standing one that was applied or approved, else the latest standing draft. None when
+    nothing stands."""
+    if 1 <= record.current <= len(record.artifact_ids):
+        return view.artifacts.get(record.artifact_ids[record.current - 1])
     standing = [a for a in of_record(view, record) if a.status not in REPLACED]
     for artifact in reversed(standing):
         if artifact.status in USABLE:
             return artifact
     return standing[-1] if standing else None
+
+
+def current_number(view: ProductionView, record: TaskRecord) -> int:
+    """The current version's number; 0 when the task has none."""
+    found = current_of(view, record)
+    return number(view, found) if found is not None else 0
 
 
 def current(view: ProductionView, task_id: str) -> Artifact | None:

@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from podium.domain import assembly, lineage
 from podium.domain.artifacts import (
     KIND_CONTENT,
+    PODIUM,
     Artifact,
     ArtifactStatus,
     Content,
@@ -40,6 +42,7 @@ from podium.domain.events import (
     StatusReported,
     TerritoryAssigned,
     ValidationReported,
+    VersionCause,
 )
 from podium.domain.loading import MAX_NESTING, too_deep
 from podium.domain.policy import Territory, classify
@@ -48,6 +51,7 @@ from podium.domain.state import TaskRecord
 from podium.domain.tasks import OnFailure, TaskKind, TaskState
 from podium.domain.text import sanitize, sanitize_joined, sanitize_tree, tree_is_clean
 from podium.domain.validators import Finding, Severity, run_validators
+from podium.domain.versions import current_of, next_number
 from podium.engine.budget import ASSUMED, counted, estimate
 from podium.engine.debate import Escalated, review
 from podium.engine.prompts import build_request
@@ -398,7 +402,10 @@ class AgentRunner:
         self._conclude(record, artifact, findings)
 
     async def _produce(self, record: TaskRecord, agent_id: str) -> tuple[Artifact, list[Finding]]:
-        """Write, validate and self-correct (bounded); then reviews."""
+        """Write, validate and self-correct (bounded); then reviews. A script made from scenes
+        is podium's assembly of their current versions."""
+        if assembly.assembles(self.engine.view, record):
+            return self.assemble(record), []
         artifact, findings = await self.write(record, agent_id, [])
         if not findings and record.spec.reviewers:
             artifact, findings = await review(self.engine, record, artifact, agent_id)
@@ -436,9 +443,9 @@ class AgentRunner:
         agent = view.agents[agent_id].spec
         model = engine.model_for(agent_id)
         inputs = [
-            view.artifacts[a]
+            a
             for d in spec.depends_on
-            if d in view.tasks and (a := view.tasks[d].artifact_id) is not None
+            if d in view.tasks and (a := current_of(view, view.tasks[d])) is not None
         ]
         attempts = 1 + engine.limits.self_correction_attempts
         artifact: Artifact | None = None
@@ -464,13 +471,17 @@ class AgentRunner:
             claim = claimed_territory(result.text)
             if isinstance(content, IllustrationBrief) and engine.spec.models.image:
                 content = await self.illustrate(record, agent_id, content)
+            version = next_number(record)
             artifact = Artifact(
-                id=f"{spec.id}-v{len(record.artifact_ids) + 1}",
+                id=f"{spec.id}-v{version}",
                 task_id=spec.id,
                 kind=spec.kind,
                 content_type=type(content).__name__,
                 content=content.model_dump(mode="json"),
                 provenance=Provenance(
+                    version=version,
+                    made_from=lineage.made_from(view, inputs),
+                    vision_sections=lineage.sections_used(spec.kind),
                     agent_id=agent_id,
                     model=result.model,
                     prompt_hash=request.prompt_hash(),
@@ -498,6 +509,35 @@ class AgentRunner:
             feedback = [f.message for f in findings]
         assert artifact is not None
         return artifact, findings
+
+    def assemble(self, record: TaskRecord) -> Artifact:
+        """Podium's version of a script: its inputs' current scenes, in order, verbatim."""
+        engine = self.engine
+        view = engine.view
+        spec = record.spec
+        play, used = assembly.assemble(view, record)
+        version = next_number(record)
+        artifact = Artifact(
+            id=f"{spec.id}-v{version}",
+            task_id=spec.id,
+            kind=spec.kind,
+            content_type=type(play).__name__,
+            content=play.model_dump(mode="json"),
+            provenance=Provenance(
+                agent_id=PODIUM,
+                model=PODIUM,
+                prompt_hash="",
+                attempt=1,
+                vision_version=view.vision.version if view.vision else 1,
+                parents=tuple(a.id for a in used),
+                version=version,
+                made_from=lineage.made_from(view, used),
+                vision_sections=(),
+            ),
+            status=ArtifactStatus.DRAFT,
+        )
+        engine.emit(ArtifactCreated(artifact=artifact))
+        return artifact
 
     async def illustrate(
         self, record: TaskRecord, agent_id: str, brief: IllustrationBrief
@@ -642,6 +682,8 @@ class AgentRunner:
             else ArtifactStatus.ACCEPTED
         )
         engine.emit(ArtifactStatusChanged(artifact_id=artifact.id, status=status.value))
+        cause = VersionCause.OVERRIDE if artifact.provenance.direction else VersionCause.MADE
+        engine.lineage.make_current(artifact, cause)
         engine.set_task_state(spec.id, TaskState.DONE, territory.value)
         if territory is Territory.COLLABORATIVE:
             engine.open_escalation(

@@ -15,9 +15,11 @@ from pydantic import ValidationError
 
 from podium.domain.artifacts import (
     KIND_CONTENT,
+    ORCHESTRATOR,
     Alternatives,
     Artifact,
     ArtifactStatus,
+    Content,
     Prose,
     Provenance,
 )
@@ -48,6 +50,7 @@ from podium.domain.events import (
     EscalationResolved,
     Feedback,
     TaskDirected,
+    VersionCause,
     VisionAmended,
 )
 from podium.domain.loading import control_problems
@@ -55,6 +58,7 @@ from podium.domain.production import MAX_DIRECTION, MAX_REPLY_BYTES
 from podium.domain.state import ProductionView
 from podium.domain.tasks import TaskKind, TaskState
 from podium.domain.text import sanitize
+from podium.domain.versions import current_number, next_number
 from podium.seam.protocol import CommandResult
 from podium.seam.validators import (
     Rejected,
@@ -194,6 +198,8 @@ class CommandHandler:
                         decision_id=command.id,
                     )
                 )
+                approved = self.view.artifacts[artifact_id]
+                self.engine.lineage.make_current(approved, VersionCause.APPROVED, command.id)
             if record.state in (TaskState.AWAITING_APPROVAL, TaskState.STALE):
                 self.engine.set_task_state(task_id, TaskState.DONE, f"approved {command.by}")
 
@@ -230,34 +236,7 @@ class CommandHandler:
 
             def replace() -> None:
                 previous = record.artifact_id
-                artifact = Artifact(
-                    id=f"{task_id}-v{len(record.artifact_ids) + 1}",
-                    task_id=task_id,
-                    kind=record.spec.kind,
-                    content_type=type(content).__name__,
-                    content=content.model_dump(mode="json"),
-                    provenance=Provenance(
-                        agent_id="orchestrator",
-                        model="human",
-                        prompt_hash="",
-                        attempt=1,
-                        vision_version=self.view.vision.version if self.view.vision else 1,
-                        decision_id=command.id,
-                    ),
-                    status=ArtifactStatus.APPROVED,
-                    created_at=time.time(),
-                )
-                if previous is not None:
-                    self.engine.emit(
-                        ArtifactStatusChanged(
-                            artifact_id=previous,
-                            status=ArtifactStatus.OVERRIDDEN,
-                            decision_id=command.id,
-                        )
-                    )
-                self.engine.emit(ArtifactCreated(artifact=artifact))
-                if record.state is not TaskState.DONE:
-                    self._move(task_id, TaskState.DONE, "replaced by the Orchestrator")
+                self.write_version(task_id, content, command, VersionCause.REPLACE, previous)
 
             return Plan(f"replaced the output of {task_id}", replace)
         if record.state is TaskState.RUNNING:
@@ -283,7 +262,7 @@ class CommandHandler:
             def keep() -> None:
                 for task_id in stale:
                     if self.view.tasks[task_id].state is TaskState.STALE:
-                        self._move(task_id, TaskState.DONE, f"kept as it is {command.by}")
+                        self.engine.lineage.keep(task_id, command.id)
 
             return Plan(f"kept {len(stale)} task(s) as they are", keep)
         if escalation is not None and escalation.kind is EscalationKind.SCOPE_CHANGE:
@@ -373,46 +352,75 @@ class CommandHandler:
                     stale_tasks=stale,
                 )
             )
-            for task_id in stale:
-                for esc in self.view.open_escalations():
-                    if esc.task_id == task_id:
-                        self.engine.emit(
-                            EscalationResolved(
-                                escalation_id=esc.id,
-                                action=Action.CLARIFY_VISION,
-                                command_id=command.id,
-                                resolution=f"superseded by vision v{new.version}",
-                                allowance=False,
-                            )
-                        )
-                self._move(task_id, TaskState.STALE, f"vision v{new.version} changed {section}")
-            if not stale:
-                return
-            if rerun:
-                for task_id in stale:
-                    self._move(task_id, TaskState.READY, f"re-run for vision v{new.version}")
-            else:
-                self.engine.open_escalation(
-                    EscalationKind.VISION_STALE,
-                    f"Re-run {len(stale)} task(s) made stale by vision v{new.version}?",
-                    task_ids=stale,
-                    evidence=stale,
-                    detail=f"{section} changed; approve re-runs them, skip keeps them as they are",
-                )
+            # One mechanism: the lineage says what the amendment made stale; the approved part
+            # is re-made at once when the Orchestrator asked for it (`rerun`), else asked about.
+            self.engine.lineage.refresh(remake=stale if rerun else ())
 
         listing = ", ".join(stale) if stale else "none"
         return Plan(f"vision v{new.version}: {section} amended; stale: {listing}", amend)
 
     def _rerun_stale(self, command: BaseCommand, escalation: Escalation | None) -> Plan:
-        stale = [t for t, r in self.view.tasks.items() if r.state is TaskState.STALE]
+        listed = escalation.task_ids if escalation is not None else None
+        stale = [
+            t
+            for t, r in self.view.tasks.items()
+            if r.state is TaskState.STALE and (listed is None or t in listed)
+        ]
         if not stale:
             raise Rejected("no task is stale")
 
         def rerun() -> None:
             for task_id in stale:
-                self._move(task_id, TaskState.READY, "re-run after a vision change")
+                self._rerun(task_id, f"made again {command.by}")
 
-        return Plan(f"re-running {len(stale)} stale task(s)", rerun)
+        return Plan(f"re-making {len(stale)} stale task(s)", rerun)
+
+    def write_version(
+        self,
+        task_id: str,
+        content: Content,
+        command: BaseCommand,
+        cause: VersionCause,
+        previous: str | None,
+    ) -> None:
+        """A version the Orchestrator wrote (a replacement, an edit) becomes current at once;
+        its dependents go stale (the lineage, after this command)."""
+        record = self.view.tasks[task_id]
+        version = next_number(record)
+        artifact = Artifact(
+            id=f"{task_id}-v{version}",
+            task_id=task_id,
+            kind=record.spec.kind,
+            content_type=type(content).__name__,
+            content=content.model_dump(mode="json"),
+            provenance=Provenance(
+                agent_id=ORCHESTRATOR,
+                model="human",
+                prompt_hash="",
+                attempt=1,
+                vision_version=self.view.vision.version if self.view.vision else 1,
+                decision_id=command.id,
+                version=version,
+                made_from={  # written against its inputs as they are now
+                    dep: n
+                    for dep in record.spec.depends_on
+                    if dep in self.view.tasks
+                    and (n := current_number(self.view, self.view.tasks[dep]))
+                },
+            ),
+            status=ArtifactStatus.APPROVED,
+            created_at=time.time(),
+        )
+        if previous is not None:
+            self.engine.emit(
+                ArtifactStatusChanged(
+                    artifact_id=previous, status=ArtifactStatus.OVERRIDDEN, decision_id=command.id
+                )
+            )
+        self.engine.emit(ArtifactCreated(artifact=artifact))
+        self.engine.lineage.make_current(artifact, cause, command.id)
+        if record.state is not TaskState.DONE:
+            self._move(task_id, TaskState.DONE, "written by the Orchestrator")
 
     def _adjust_constraints(
         self, command: AdjustConstraintsCommand, escalation: Escalation | None

@@ -41,6 +41,7 @@ from podium.domain.events import (
     ProductionStateChanged,
     RunStarted,
     RunStopped,
+    StaleCause,
     TaskStateChanged,
 )
 from podium.domain.policy import Territory
@@ -78,6 +79,7 @@ _GATE_KINDS = frozenset(
         EscalationKind.MILESTONE,
         EscalationKind.PLAN,
         EscalationKind.COLLABORATIVE,
+        EscalationKind.VISION_STALE,  # approved work made stale: approving re-makes it
     }
 )
 
@@ -129,9 +131,11 @@ class Engine:
         self._group: asyncio.TaskGroup | None = None
         from podium.engine.agent_runner import AgentRunner
         from podium.engine.commands import CommandHandler
+        from podium.engine.lineage import Lineage
 
         self.runner = AgentRunner(self)
         self.handler = CommandHandler(self)
+        self.lineage = Lineage(self)
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -219,6 +223,7 @@ class Engine:
         *,
         attempt: int = 0,
         interrupted: bool = False,
+        stale_cause: StaleCause | None = None,
     ) -> None:
         record = self.view.tasks[task_id]
         old = record.state
@@ -233,6 +238,7 @@ class Engine:
                 reason=reason,
                 attempt=attempt,
                 interrupted=interrupted,
+                stale_cause=stale_cause,
             )
         )
         for dependent in self.scheduler.on_state(task_id, old, state):
@@ -381,6 +387,7 @@ class Engine:
                 command.id, True, "recorded; the alternatives are drafted when the run resumes"
             )
         result = self.handler.apply(command)
+        self.lineage.refresh()
         await self.store.flush()
         return result
 
@@ -520,6 +527,7 @@ class Engine:
                     return ProductionState.COMPLETED  # nothing left to stop: it stays complete
                 self._set_state(ProductionState.STOPPED, self._stopping)
                 return ProductionState.STOPPED
+            self.lineage.refresh()  # what changed may have made work stale, or ready again
             if not self.view.paused:
                 for task_id in self.scheduler.pick(self.calls.limits):
                     self._tasks[task_id] = group.create_task(self._run_task(task_id))

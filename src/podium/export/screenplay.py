@@ -1,26 +1,25 @@
 """Which artifacts make up the screenplay: one per film, one per episode of a series.
 
-Scene, script and dialogue tasks all deliver screenplay scenes. Each covers scene numbers from
-its `scene` parameter (1 when it has none: a whole script, or an episode's dialogue pass), and
-for every scene number the latest task in plan order wins, preferring work that was applied or
-approved over a draft. A dialogue pass therefore refines the scene it follows, and a script
-assembled after the scenes replaces them all.
+Assembled from current versions, following lineage (`podium.domain.assembly`): of the scene,
+dialogue and script tasks of a film (or an episode), those no other one's current version was
+made from. A film's script, podium's assembly of its current scenes (or the Orchestrator's
+replacement of it, verbatim), stands for them all; where no script was made yet, a dialogue
+pass stands for the scene it was made from. Never "the latest task in plan order".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydantic import ValidationError
-
 from podium.domain.agents import Role
-from podium.domain.artifacts import Artifact, Scene, Screenplay
+from podium.domain.artifacts import PODIUM, Artifact, Scene
+from podium.domain.assembly import SCREEN_KINDS, placed
 from podium.domain.production import Format
-from podium.domain.tasks import TaskKind
+from podium.domain.state import TaskRecord
 from podium.export.fountain import Script, TitlePage, build_script
-from podium.export.sources import USABLE, ExportSource, number, one_line
+from podium.export.sources import ExportSource, number, one_line
 
-SCREEN_KINDS = frozenset({TaskKind.SCENE, TaskKind.SCRIPT, TaskKind.DIALOGUE})
+__all__ = ["SCREEN_KINDS", "ScreenplayFile", "Slot", "screenplays", "slots"]
 
 
 @dataclass(frozen=True)
@@ -39,37 +38,22 @@ class ScreenplayFile:
     script: Script
 
 
-def _screenplay(artifact: Artifact) -> Screenplay | None:
-    try:
-        content = artifact.parsed()
-    except (ValidationError, KeyError):
-        return None  # not readable as a screenplay; the decision log still lists it
-    return content if isinstance(content, Screenplay) else None
-
-
 def slots(source: ExportSource) -> dict[int | None, list[Slot]]:
     """The chosen scene for every (episode, scene number), grouped by episode, in scene order."""
     series = source.format is Format.SERIES
-    best: dict[tuple[int | None, int], tuple[tuple[bool, int], Slot]] = {}
-    for index, record in enumerate(source.plan()):
-        if record.spec.kind not in SCREEN_KINDS:
-            continue
-        artifact = source.current(record)
-        play = _screenplay(artifact) if artifact is not None else None
-        if artifact is None or play is None:
-            continue
-        params = record.spec.params
-        episode = number(params.get("episode")) if series else None
-        start = number(params.get("scene")) or 1
-        rank = (artifact.status in USABLE, index)
-        label = source.status_label(artifact)
-        for offset, scene in enumerate(play.scenes):
-            key = (episode, start + offset)
-            if key not in best or rank > best[key][0]:
-                best[key] = (rank, Slot(start + offset, scene, artifact, label))
+    groups: dict[int | None, list[TaskRecord]] = {}
+    for record in source.plan():
+        if record.spec.kind in SCREEN_KINDS:
+            episode = number(record.spec.params.get("episode")) if series else None
+            groups.setdefault(episode, []).append(record)
     grouped: dict[int | None, list[Slot]] = {}
-    for key in sorted(best, key=lambda k: (k[0] is None, k[0] or 0, k[1])):
-        grouped.setdefault(key[0], []).append(best[key][1])
+    for episode in sorted(groups, key=lambda e: (e is None, e or 0)):
+        chosen = [
+            Slot(p.number, p.scene, p.artifact, source.status_label(p.artifact))
+            for p in placed(source.view, groups[episode])
+        ]
+        if chosen:
+            grouped[episode] = chosen
     return grouped
 
 
@@ -99,9 +83,9 @@ def title_page(source: ExportSource, episode: int | None, chosen: list[Slot]) ->
 
 
 def writers(source: ExportSource, artifact: Artifact) -> list[str]:
-    """Who wrote this version: its author, or, for a character's dialogue pass, the writers of
-    what it revised. A character agent voices a part; the credit goes to the writers, the
-    character agent only when nobody else wrote the scene."""
+    """Who wrote this version: its author, or, for a character's dialogue pass or podium's
+    assembly, the writers of what it was made from. A character agent voices a part; the
+    credit goes to the writers, the character agent only when nobody else wrote the scene."""
     found: list[str] = []
     seen: set[str] = set()
     todo = [artifact]
@@ -111,7 +95,9 @@ def writers(source: ExportSource, artifact: Artifact) -> list[str]:
             continue
         seen.add(current.id)
         agent = source.view.agents.get(current.provenance.agent_id)
-        if agent is not None and agent.spec.role is Role.CHARACTER:
+        if current.provenance.agent_id == PODIUM or (
+            agent is not None and agent.spec.role is Role.CHARACTER
+        ):
             todo.extend(
                 parent
                 for parent_id in current.provenance.parents

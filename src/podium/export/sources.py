@@ -142,7 +142,7 @@ class ExportSource:
         if artifact.status is ArtifactStatus.PROVISIONAL:
             return "PROVISIONAL — applied, the Orchestrator may still override it"
         if state is TaskState.STALE:
-            return "STALE — the vision changed since this was made"
+            return "STALE — made from work or a vision that has changed since"
         return None
 
     def short_status(self, artifact: Artifact) -> str | None:

@@ -7,14 +7,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from podium.domain.artifacts import ArtifactStatus
 from podium.domain.escalation import ConstraintProblem, checked_changes
+from podium.domain.lineage import stale
 from podium.domain.loading import control_problems
 from podium.domain.production import MAX_DIRECTION, VISION_SECTIONS, Constraints, Vision
 from podium.domain.state import ProductionView
-from podium.domain.tasks import TaskKind, TaskState
+from podium.domain.tasks import TaskState
 from podium.domain.text import control_problem, sanitize
-from podium.domain.vision_uses import uses_section
 
 
 class Rejected(Exception):
@@ -25,18 +24,13 @@ _LIST_SECTIONS = {"themes", "locations"}
 
 
 def stale_after(view: ProductionView, section: str) -> list[str]:
-    """The tasks a change to `section` makes stale: they used it and are not approved."""
-    stale: list[str] = []
-    for task_id, record in view.tasks.items():
-        if record.state not in (TaskState.DONE, TaskState.AWAITING_APPROVAL):
-            continue
-        if record.spec.kind is TaskKind.PLAN or not uses_section(record.spec.kind, section):
-            continue
-        artifact = view.artifacts.get(record.artifact_id or "")
-        if artifact is not None and artifact.status is ArtifactStatus.APPROVED:
-            continue
-        stale.append(task_id)
-    return stale
+    """The work a change to `section` makes stale, inputs first: what the lineage will say
+    (`podium.domain.lineage`) once the amendment is made, beyond what is stale already."""
+    return [
+        task_id
+        for task_id in stale(view, changed=(section,))
+        if view.tasks[task_id].state is not TaskState.STALE
+    ]
 
 
 def amended_vision(vision: Vision, section: str, value: Any) -> tuple[Any, Vision]:

@@ -21,6 +21,7 @@ from podium.domain.events import (
     CommandRecorded,
     CommandRejected,
     ConstraintsAdjusted,
+    CurrentVersionSet,
     DebateClosed,
     DebateOpened,
     DebateTurnTaken,
@@ -66,6 +67,7 @@ QUIET: frozenset[type[Any]] = frozenset(
         CommandRejected,
         VisionAmended,
         ConstraintsAdjusted,
+        CurrentVersionSet,
     }
 )
 """Kinds that mark no pane: what they change, the panes draw from the view on every refresh."""

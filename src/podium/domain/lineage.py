@@ -1,0 +1,134 @@
+"""Lineage: which work is stale, as a query over the versions graph (pure).
+
+Each version records the versions of its inputs it was made from and the vision version and
+sections it used (`Provenance`, folded into the task's `TaskRecord.made_from`,
+`vision_version`, `vision_sections`). A task's work is stale when
+
+* an input's current version is not the one it was made from (`INPUT_CHANGED`);
+* an input is itself stale, or is being made again (`INPUT_STALE`): staleness is transitive;
+* a vision section it used changed after the vision version it used (`VISION`).
+
+Nothing sets "stale" by hand: the engine asks `stale` after anything that can change the
+answer and moves the tasks it names (`podium.engine.lineage`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+
+from podium.domain.artifacts import PODIUM, Artifact, ArtifactStatus
+from podium.domain.events import StaleCause
+from podium.domain.production import VISION_SECTIONS
+from podium.domain.state import ProductionView, TaskRecord
+from podium.domain.tasks import TaskKind, TaskState, topological_order
+from podium.domain.versions import current_number, current_of, number
+from podium.domain.vision_uses import uses_section
+
+# The states whose work can be stale: made (done, or already stale), or made and waiting on the
+# Orchestrator's approval (its candidate can be outdated too).
+MADE = frozenset({TaskState.DONE, TaskState.STALE, TaskState.AWAITING_APPROVAL})
+
+
+def sections_used(kind: TaskKind) -> tuple[str, ...]:
+    """The vision sections a task of this kind reads (its prompt holds only these)."""
+    return tuple(s for s in VISION_SECTIONS if uses_section(kind, s))
+
+
+def made_from(view: ProductionView, inputs: Iterable[Artifact]) -> dict[str, int]:
+    """The lineage of a version made from `inputs`: each input task's version number."""
+    return {a.task_id: number(view, a) for a in inputs}
+
+
+def plan_order(view: ProductionView) -> list[str]:
+    """Task ids with every task after its inputs (plan order for ties)."""
+    specs = [r.spec for r in view.tasks.values()]
+    try:
+        return topological_order(specs)
+    except ValueError:  # a cycle is refused when planned; never loop on one here
+        return list(view.tasks)
+
+
+def stale(view: ProductionView, *, changed: Collection[str] = ()) -> dict[str, StaleCause]:
+    """Every task whose work is stale, with why, inputs before the tasks made from them.
+
+    `changed`: vision sections to count as changed since every task was made, to say what an
+    amendment not yet made would make stale (the clarify-vision dialog's preview).
+    """
+    found: dict[str, StaleCause] = {}
+    for task_id in plan_order(view):
+        record = view.tasks[task_id]
+        if record.state not in MADE or record.spec.kind is TaskKind.PLAN:
+            continue
+        cause = _cause(view, record, found, changed)
+        if cause is not None:
+            found[task_id] = cause
+    return found
+
+
+def _cause(
+    view: ProductionView,
+    record: TaskRecord,
+    found: dict[str, StaleCause],
+    changed: Collection[str],
+) -> StaleCause | None:
+    for dep in record.spec.depends_on:
+        source = view.tasks.get(dep)
+        if source is None or source.state is TaskState.SKIPPED:
+            continue
+        if dep in found or not source.state.settled:
+            return StaleCause.INPUT_STALE
+        made = record.made_from.get(dep)
+        if made is not None and current_number(view, source) != made:
+            return StaleCause.INPUT_CHANGED
+    used = record.vision_sections
+    if used is None:
+        used = sections_used(record.spec.kind)
+    if any(s in used for s in changed):
+        return StaleCause.VISION
+    if record.vision_version and any(
+        amended.version > record.vision_version and amended.section in used
+        for amended in view.vision_history
+    ):
+        return StaleCause.VISION
+    return None
+
+
+def asks_first(view: ProductionView, record: TaskRecord) -> bool:
+    """Stale work that is re-made only after asking: the Orchestrator approved or wrote it."""
+    if record.state is TaskState.AWAITING_APPROVAL:
+        return False  # a candidate nobody approved yet
+    artifact = current_of(view, record)
+    if artifact is None or artifact.provenance.agent_id == PODIUM:
+        return False  # podium's assembly is made again as it was made: from its inputs
+    return artifact.status is ArtifactStatus.APPROVED or artifact.provenance.by_orchestrator
+
+
+def inputs_settled(view: ProductionView, record: TaskRecord, found: Collection[str]) -> bool:
+    """Every input is made and not stale: the task can be made again (or kept) now."""
+    return all(
+        dep not in found and (dep not in view.tasks or view.tasks[dep].state.settled)
+        for dep in record.spec.depends_on
+    )
+
+
+def described(view: ProductionView, task_id: str, cause: StaleCause) -> str:
+    """Why a task is stale, in words for the Orchestrator (its state's reason)."""
+    record = view.tasks[task_id]
+    if cause is StaleCause.VISION:
+        return f"the vision changed since it was made (v{record.vision_version})"
+    names = [
+        dep
+        for dep in record.spec.depends_on
+        if dep in view.tasks
+        and (
+            not view.tasks[dep].state.settled
+            or (
+                dep in record.made_from
+                and current_number(view, view.tasks[dep]) != record.made_from[dep]
+            )
+        )
+    ]
+    shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+    if cause is StaleCause.INPUT_CHANGED:
+        return f"made from an earlier version of {shown or 'an input'}"
+    return f"{shown or 'an input'} is being made again"
