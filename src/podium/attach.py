@@ -35,7 +35,7 @@ from podium.store import EventStore
 from podium.store.errors import CommandConflict
 
 if TYPE_CHECKING:
-    from podium.engine.engine import Engine
+    from podium.engine.port import EnginePort
 
 Listener = Callable[[int, Payload], None]
 
@@ -81,7 +81,7 @@ def rejection(view: ProductionView, command: Command) -> str | None:
         else record
         for task_id, record in view.tasks.items()
     }
-    return CommandHandler(cast("Engine", _Checker(recovered))).rejection(command)
+    return CommandHandler(cast("EnginePort", _Checker(recovered))).rejection(command)
 
 
 class StoreFollower:

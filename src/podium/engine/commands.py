@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -59,6 +58,9 @@ from podium.domain.state import ProductionView
 from podium.domain.tasks import TaskKind, TaskState
 from podium.domain.text import sanitize
 from podium.domain.versions import current_number, next_number
+from podium.engine.debate import ask
+from podium.engine.errors import BudgetHold, TaskFailure
+from podium.engine.port import EnginePort
 from podium.seam.protocol import CommandResult
 from podium.seam.validators import (
     Rejected,
@@ -68,14 +70,11 @@ from podium.seam.validators import (
     stale_after,
 )
 
-if TYPE_CHECKING:
-    from podium.engine.engine import Engine
-
 __all__ = ["CommandHandler", "Rejected", "adjusted_constraints", "amended_vision", "stale_after"]
 
 
 class CommandHandler:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: EnginePort) -> None:
         self.engine = engine
 
     @property
@@ -462,9 +461,6 @@ class CommandHandler:
         return Plan(f"{record.spec.assignee} is drafting {count} alternatives", start)
 
     async def _alternatives(self, task_id: str, count: int, command_id: str) -> None:
-        from podium.engine.agent_runner import BudgetHold, TaskFailure
-        from podium.engine.debate import ask
-
         engine = self.engine
         record = self.view.tasks[task_id]
         agent = self.view.agents[record.spec.assignee].spec
@@ -548,7 +544,7 @@ class CommandHandler:
         if state is TaskState.RUNNING:
             return
         self._move(task_id, TaskState.READY, reason)
-        if not self.engine.scheduler.deps_settled(task_id):
+        if not self.engine.deps_settled(task_id):
             self.engine.set_task_state(task_id, TaskState.PENDING, "waits on its inputs")
 
     def _direct(self, task_id: str, direction: str, command: BaseCommand) -> None:

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import NoReturn, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from podium.domain.agents import AgentSpec
 from podium.domain.artifacts import Artifact, Critique, Position, Ruling
@@ -33,11 +32,11 @@ from podium.domain.events import (
 from podium.domain.state import TaskRecord
 from podium.domain.tasks import TaskState
 from podium.domain.validators import Finding
+from podium.engine.errors import BudgetHold, Escalated, TaskFailure
+from podium.engine.port import EnginePort, Revise
 from podium.engine.prompts import build_request
-from podium.llm.types import CompletionRequest, CompletionResult, FailureKind, LLMError
-
-if TYPE_CHECKING:
-    from podium.engine.engine import Engine
+from podium.engine.reply import parser
+from podium.llm.types import CompletionRequest
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -45,32 +44,12 @@ M = TypeVar("M", bound=BaseModel)
 ORCHESTRATOR = "orchestrator"
 
 
-class Escalated(Exception):
-    """The task now waits on the Orchestrator (the escalation is open)."""
-
-
 class _OutOfTime(Exception):
     """The debate's time limit ran out during (or before) a turn."""
 
 
-def _parser(schema: type[M]) -> Callable[[CompletionResult], M]:
-    def parse(result: CompletionResult) -> M:
-        from podium.engine.agent_runner import clean
-
-        if isinstance(result.parsed, schema):
-            return clean(result.parsed)
-        try:
-            return clean(schema.model_validate_json(result.text))
-        except ValidationError:
-            raise LLMError(
-                FailureKind.MALFORMED_OUTPUT, f"the reply is not a valid {schema.__name__}"
-            ) from None
-
-    return parse
-
-
 async def ask(
-    engine: Engine,
+    engine: EnginePort,
     record: TaskRecord,
     agent: AgentSpec,
     purpose: str,
@@ -100,16 +79,17 @@ async def ask(
         )
 
     try:
-        _, _, answer = await engine.runner.call(request_for, record, agent.id, _parser(schema))
+        _, _, answer = await engine.call(request_for, record, agent.id, parser(schema))
     finally:
         engine.emit(AgentStateChanged(agent_id=agent.id, state=AgentState.IDLE))
     return answer
 
 
 async def review(
-    engine: Engine, record: TaskRecord, artifact: Artifact, author_id: str
+    engine: EnginePort, record: TaskRecord, artifact: Artifact, author_id: str, revise: Revise
 ) -> tuple[Artifact, list[Finding]]:
-    """Critique → revise → verify, then a debate if the disagreement stands."""
+    """Critique → revise → verify, then a debate if the disagreement stands. `revise` is the
+    task run's revision (`AgentRunner.revise`)."""
     view = engine.view
     spec = record.spec
     reviewers = [view.agents[r].spec for r in spec.reviewers if r in view.agents]
@@ -151,24 +131,23 @@ async def review(
             for who, c in objections.items()
             for issue in (c.issues or [c.summary])
         ]
-        artifact, findings = await engine.runner.revise(record, author_id, notes)
+        artifact, findings = await revise(record, author_id, notes)
         if findings:
             return artifact, findings
-    return await debate(engine, record, artifact, author_id, objections)
+    return await debate(engine, record, artifact, author_id, objections, revise)
 
 
 async def debate(
-    engine: Engine,
+    engine: EnginePort,
     record: TaskRecord,
     artifact: Artifact,
     author_id: str,
     objections: dict[str, Critique],
+    revise: Revise,
 ) -> tuple[Artifact, list[Finding]]:
     """Argue it out with every objector; returns the artifact that stands (revised if the
     author lost). Raises Escalated when the Orchestrator must settle it."""
-    from podium.engine.agent_runner import BudgetHold, TaskFailure
-
-    argument = _Debate(engine, record, artifact, author_id, objections)
+    argument = _Debate(engine, record, artifact, author_id, objections, revise)
     try:
         return await argument.run()
     except (TaskFailure, BudgetHold) as exc:
@@ -187,14 +166,16 @@ class _Debate:
 
     def __init__(
         self,
-        engine: Engine,
+        engine: EnginePort,
         record: TaskRecord,
         artifact: Artifact,
         author_id: str,
         objections: dict[str, Critique],
+        revise: Revise,
     ) -> None:
         view = engine.view
         self.engine = engine
+        self.revise = revise
         self.record = record
         self.artifact = artifact
         self.author = view.agents[author_id].spec
@@ -368,7 +349,7 @@ class _Debate:
 
     async def _revise(self, notes: list[str]) -> tuple[Artifact, list[Finding]]:
         """The author's revision after the debate, which its provenance names."""
-        return await self.engine.runner.revise(
+        return await self.revise(
             self.record,
             self.author.id,
             notes,

@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from podium import __version__
 from podium.domain.debate import STOPPED_MID_DEBATE, DebateState
@@ -46,12 +46,21 @@ from podium.domain.events import (
 )
 from podium.domain.policy import Territory
 from podium.domain.production import Constraints, ProductionSpec
-from podium.domain.state import ProductionView
+from podium.domain.state import ProductionView, TaskRecord
 from podium.domain.tasks import TaskKind, TaskState, can_move
+from podium.engine.agent_runner import AgentRunner
 from podium.engine.budget import Ledger
+from podium.engine.calls import CallPath
+from podium.engine.commands import CommandHandler
+from podium.engine.errors import TaskFailure
+from podium.engine.illustration import Illustrator
 from podium.engine.limiter import CallLimiter, limits_of
+from podium.engine.lineage import Lineage
+from podium.engine.planner import install_plan
 from podium.engine.scheduler import Scheduler
+from podium.engine.verdicts import Verdicts
 from podium.llm.gateway import Gateway
+from podium.llm.types import CompletionRequest, CompletionResult
 from podium.seam.protocol import CommandResult
 from podium.store import EventStore, StoreError
 from podium.store.replay import replay
@@ -59,6 +68,7 @@ from podium.store.replay import replay
 log = logging.getLogger("podium.engine")
 
 Listener = Callable[[int, Payload], None]
+T = TypeVar("T")
 
 COMMAND_POLL_S = 0.25
 
@@ -129,11 +139,14 @@ class Engine:
         self._background: set[asyncio.Task[None]] = set()
         self._stopping: str | None = None
         self._group: asyncio.TaskGroup | None = None
-        from podium.engine.agent_runner import AgentRunner
-        from podium.engine.commands import CommandHandler
-        from podium.engine.lineage import Lineage
-
-        self.runner = AgentRunner(self)
+        # The collaborators see the engine through its port (`EnginePort`), never the whole
+        # of it; the engine composes them and answers `call` and `fail` through two of them.
+        self.caller = CallPath(self, store, gateway, self.ledger)
+        self.verdicts = Verdicts(self)
+        images = store.path.parent / f"{store.path.stem}-images"
+        self.runner = AgentRunner(
+            self, self.caller, Illustrator(self, gateway, images), self.verdicts
+        )
         self.handler = CommandHandler(self)
         self.lineage = Lineage(self)
 
@@ -204,6 +217,23 @@ class Engine:
         task slots now; calls in flight keep their slots, the next calls see the new limits."""
         self.calls.resize(limits_of(self.view))
         self.wake()
+
+    async def call(
+        self,
+        request_for: Callable[[int], CompletionRequest],
+        record: TaskRecord,
+        agent_id: str,
+        parse: Callable[[CompletionResult], T],
+    ) -> tuple[CompletionRequest, CompletionResult, T]:
+        """One logical model call, through the call path (`podium.engine.calls`)."""
+        return await self.caller.call(request_for, record, agent_id, parse)
+
+    def fail(self, record: TaskRecord, failure: TaskFailure) -> None:
+        """A task failed: its `on_failure` decides (`podium.engine.verdicts`)."""
+        self.verdicts.fail(record, failure)
+
+    def deps_settled(self, task_id: str) -> bool:
+        return self.scheduler.deps_settled(task_id)
 
     def model_for(self, agent_id: str) -> str:
         if self.view.model_override:
@@ -516,8 +546,6 @@ class Engine:
 
     async def _main_loop(self, group: asyncio.TaskGroup) -> ProductionState:
         if not self.view.planned:
-            from podium.engine.planner import install_plan
-
             install_plan(self)
         self.promote_ready()
         while True:
@@ -566,7 +594,7 @@ class Engine:
             raise  # the database failed, not the task: the run stops and says so once
         except Exception as exc:  # a bug in one task must not bring down the crew
             log.exception("task %s", task_id)
-            self.runner.internal_failure(task_id, exc)
+            self.verdicts.internal_failure(task_id, exc)
         finally:
             self._tasks.pop(task_id, None)
             self.scheduler.finished(task_id)

@@ -14,7 +14,6 @@ and reconciles the task states with it, one `TaskStateChanged` each:
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import TYPE_CHECKING
 
 from podium.domain import lineage
 from podium.domain.artifacts import Artifact
@@ -22,9 +21,7 @@ from podium.domain.escalation import Action, EscalationKind
 from podium.domain.events import CurrentVersionSet, EscalationResolved, VersionCause
 from podium.domain.tasks import TaskState
 from podium.domain.versions import current_number, number
-
-if TYPE_CHECKING:
-    from podium.engine.engine import Engine
+from podium.engine.port import EnginePort
 
 ASK = EscalationKind.VISION_STALE
 """The one escalation that asks before approved work is made again (approve: re-make; skip:
@@ -32,7 +29,7 @@ keep). Named for the case it first served; every cause of staleness now goes thr
 
 
 class Lineage:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: EnginePort) -> None:
         self.engine = engine
 
     def make_current(

@@ -12,21 +12,17 @@ tasks changes the agreed scope: that is approval-required whatever the policy sa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from pydantic import ValidationError
-
 from podium.domain.escalation import Action, EscalationKind, Option
 from podium.domain.events import AgentState, AgentStateChanged, TasksPlanned, TerritoryAssigned
 from podium.domain.policy import DecisionKind, Territory, classify
 from podium.domain.production import Format, PlannerMode, ProductionSpec
 from podium.domain.state import ProductionView, TaskRecord
 from podium.domain.tasks import PlanDraft, TaskKind, TaskSpec, TaskState, dependency_cycle
+from podium.engine.errors import BudgetHold, TaskFailure
+from podium.engine.port import EnginePort
 from podium.engine.prompts import build_request
-from podium.llm.types import CompletionRequest, CompletionResult, FailureKind, LLMError
-
-if TYPE_CHECKING:
-    from podium.engine.engine import Engine
+from podium.engine.reply import parser
+from podium.llm.types import CompletionRequest
 
 PLAN_TASK_ID = "plan"
 
@@ -36,7 +32,7 @@ def plan_task_id(spec: ProductionSpec) -> str:
     return PLAN_TASK_ID if PLAN_TASK_ID not in taken else "podium-plan"
 
 
-def install_plan(engine: Engine) -> None:
+def install_plan(engine: EnginePort) -> None:
     """First run only: put the file's tasks, and the planning task unless explicit, in place."""
     spec = engine.spec
     tasks = list(spec.tasks)
@@ -90,7 +86,7 @@ def check_plan(spec: ProductionSpec, existing: list[TaskSpec], draft: list[TaskS
     return problems
 
 
-def _plan_hints(engine: Engine) -> dict[str, object]:
+def _plan_hints(engine: EnginePort) -> dict[str, object]:
     spec = engine.spec
     info = spec.production
     existing = [t for t in engine.view.tasks.values() if t.spec.kind is not TaskKind.PLAN]
@@ -118,7 +114,7 @@ def _plan_hints(engine: Engine) -> dict[str, object]:
     }
 
 
-def _plan_text(engine: Engine, existing: list[TaskSpec]) -> str:
+def _plan_text(engine: EnginePort, existing: list[TaskSpec]) -> str:
     """What a planner must know to answer with a plan the engine accepts: who may be assigned
     (with what each was briefed to do), the milestones a task may be gated on, the size."""
     spec = engine.spec
@@ -144,9 +140,7 @@ def _plan_text(engine: Engine, existing: list[TaskSpec]) -> str:
     return "\n\n".join(parts)
 
 
-async def run_planner(engine: Engine, record: TaskRecord) -> None:
-    from podium.engine.agent_runner import BudgetHold, TaskFailure
-
+async def run_planner(engine: EnginePort, record: TaskRecord) -> None:
     spec = engine.spec
     task = record.spec
     agent_id = task.assignee
@@ -178,7 +172,7 @@ async def run_planner(engine: Engine, record: TaskRecord) -> None:
             )
 
         try:
-            _, _, proposed = await engine.runner.call(request_for, record, agent_id, _parse_plan)
+            _, _, proposed = await engine.call(request_for, record, agent_id, _parse_plan)
         except BudgetHold as hold:
             engine.set_task_state(task.id, TaskState.AWAITING_APPROVAL, "budget")
             engine.open_escalation(
@@ -190,7 +184,7 @@ async def run_planner(engine: Engine, record: TaskRecord) -> None:
             return
         except TaskFailure as failure:
             engine.emit(AgentStateChanged(agent_id=agent_id, state=AgentState.FAILED))
-            engine.runner.fail(record, failure)
+            engine.fail(record, failure)
             return
         existing_ids = {e.id for e in existing}
         draft = proposed
@@ -280,7 +274,7 @@ def plan_in_effect(view: ProductionView, plan_id: str) -> bool:
 
 
 def _propose_scope_change(
-    engine: Engine, record: TaskRecord, added: list[TaskSpec], rationale: str
+    engine: EnginePort, record: TaskRecord, added: list[TaskSpec], rationale: str
 ) -> None:
     """Tasks beyond the plan in effect join the tree waiting on the planning task, which waits
     on the Orchestrator: approve takes them on, skip declines them, the plan stands."""
@@ -314,15 +308,4 @@ def _propose_scope_change(
     )
 
 
-def _parse_plan(result: CompletionResult) -> PlanDraft:
-    from podium.engine.agent_runner import clean
-
-    if isinstance(result.parsed, PlanDraft):
-        return clean(result.parsed)
-    try:
-        return clean(PlanDraft.model_validate_json(result.text))
-    except ValidationError as exc:
-        raise LLMError(
-            FailureKind.MALFORMED_OUTPUT,
-            f"the plan does not match the plan schema: {exc.error_count()} problem(s)",
-        ) from None
+_parse_plan = parser(PlanDraft, what="a plan that matches the plan schema")

@@ -1,0 +1,220 @@
+"""The verdict on a task's output or failure: its authority territory, then done, awaiting
+approval or escalated; a failure retried later, skipped or escalated by its `on_failure`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from podium.domain.artifacts import (
+    Artifact,
+    ArtifactStatus,
+    StatusReport,
+)
+from podium.domain.escalation import Action, EscalationKind, Option
+from podium.domain.events import (
+    ArtifactStatusChanged,
+    StatusReported,
+    TerritoryAssigned,
+    VersionCause,
+)
+from podium.domain.policy import Territory, classify
+from podium.domain.state import TaskRecord
+from podium.domain.tasks import OnFailure, TaskKind, TaskState
+from podium.domain.text import sanitize
+from podium.domain.validators import Finding, Severity
+from podium.engine.calls import RETRY_CAP_S
+from podium.engine.errors import TaskFailure
+from podium.engine.port import EnginePort
+from podium.llm.types import (
+    FailureKind,
+    LLMError,
+)
+
+LATER_ROUNDS = 2  # "retry later" rounds before a failure escalates anyway
+
+
+class Verdicts:
+    def __init__(self, engine: EnginePort) -> None:
+        self.engine = engine
+        self._later: dict[str, int] = {}  # task → "retry later" rounds taken
+
+    def conclude(self, record: TaskRecord, artifact: Artifact, findings: list[Finding]) -> None:
+        engine = self.engine
+        spec = record.spec
+        if spec.kind is TaskKind.REPORT:
+            self._report(record, artifact)
+        errors = [f for f in findings if f.severity is Severity.ERROR]
+        deviations = [f for f in findings if f.severity is Severity.DEVIATION]
+        claim = record.claim
+        territory = classify(
+            engine.spec.authority,
+            spec.decision_kind,
+            gate=engine.spec.gate_territory(spec.gate),
+            agent_claim=claim,
+        )
+        engine.emit(
+            TerritoryAssigned(
+                task_id=spec.id,
+                territory=territory,
+                decision_kind=spec.decision_kind.value,
+                agent_claim=claim,
+            )
+        )
+        if errors or deviations:
+            kind = EscalationKind.QUALITY if errors else EscalationKind.DEVIATION
+            what = "fails its checks" if errors else "drifts from the vision"
+            engine.set_task_state(spec.id, TaskState.AWAITING_APPROVAL, kind.value)
+            engine.open_escalation(
+                kind,
+                f"{spec.title} {what}",
+                task_id=spec.id,
+                artifact_ids=[artifact.id],
+                detail=f"after {record.attempt} attempt(s) by {spec.assignee}",
+                evidence=[
+                    f"{f.rule}: {f.message}" + (f" — {f.evidence}" if f.evidence else "")
+                    for f in findings
+                ],
+            )
+            return
+        self.settle(record, artifact, territory)
+
+    def _report(self, record: TaskRecord, artifact: Artifact) -> None:
+        """A department head's status report becomes an event the Orchestrator sees as such."""
+        report = artifact.parsed()
+        if isinstance(report, StatusReport):
+            self.engine.emit(
+                StatusReported(
+                    agent_id=artifact.provenance.agent_id,
+                    task_id=record.spec.id,
+                    artifact_id=artifact.id,
+                    progress_pct=report.progress_pct,
+                    summary=report.summary,
+                    blockers=list(report.blockers),
+                )
+            )
+
+    def settle(self, record: TaskRecord, artifact: Artifact, territory: Territory) -> None:
+        """Apply the authority territory to a task's accepted output."""
+        engine = self.engine
+        spec = record.spec
+        if territory is Territory.APPROVAL_REQUIRED:
+            engine.set_task_state(spec.id, TaskState.AWAITING_APPROVAL, "approval required")
+            title = f"Milestone {spec.gate}: {spec.title}" if spec.gate else f"Approve {spec.title}"
+            engine.open_escalation(
+                EscalationKind.MILESTONE if spec.gate else EscalationKind.APPROVAL_GATE,
+                title,
+                task_id=spec.id,
+                artifact_ids=[artifact.id],
+                detail=f"{spec.decision_kind.value.replace('_', ' ')} by {spec.assignee}",
+            )
+            return
+        status = (
+            ArtifactStatus.PROVISIONAL
+            if territory is Territory.COLLABORATIVE
+            else ArtifactStatus.ACCEPTED
+        )
+        engine.emit(ArtifactStatusChanged(artifact_id=artifact.id, status=status.value))
+        cause = VersionCause.OVERRIDE if artifact.provenance.direction else VersionCause.MADE
+        engine.lineage.make_current(artifact, cause)
+        engine.set_task_state(spec.id, TaskState.DONE, territory.value)
+        if territory is Territory.COLLABORATIVE:
+            engine.open_escalation(
+                EscalationKind.COLLABORATIVE,
+                f"Applied provisionally: {spec.title}",
+                task_id=spec.id,
+                territory=Territory.COLLABORATIVE,
+                artifact_ids=[artifact.id],
+                detail=f"{spec.decision_kind.value.replace('_', ' ')}; override to change it",
+            )
+
+    def fail(self, record: TaskRecord, failure: TaskFailure) -> None:
+        engine = self.engine
+        spec = record.spec
+        error = failure.error
+        cause = f"{error.kind.value}: {sanitize(error.message)[:300]}"
+        engine.set_task_state(spec.id, TaskState.FAILED, cause)
+        policy = spec.on_failure if error.retryable else OnFailure.ESCALATE
+        if failure.provider_down:
+            self._provider_down_escalation(record, failure)
+            return
+        if policy is OnFailure.RETRY and self._later.get(spec.id, 0) < LATER_ROUNDS:
+            self._later[spec.id] = self._later.get(spec.id, 0) + 1
+            pause = engine.limits.retry_backoff * (2 ** (engine.limits.retries + 1))
+
+            async def later() -> None:
+                await asyncio.sleep(min(pause, 4 * RETRY_CAP_S))
+                if engine.view.tasks[spec.id].state is TaskState.FAILED:
+                    engine.set_task_state(spec.id, TaskState.READY, "retrying later")
+
+            engine.start_background(later())
+            return
+        if policy is OnFailure.SKIP:
+            engine.set_task_state(spec.id, TaskState.SKIPPED, f"skipped after failure: {cause}")
+            return
+        engine.open_escalation(
+            EscalationKind.FAILURE,
+            f"{spec.title} failed after {failure.calls} call(s)",
+            task_id=spec.id,
+            detail=cause + (f"; see debate {failure.debate_id}" if failure.debate_id else ""),
+            evidence=[cause],
+            transient=error.retryable,
+            debate_id=failure.debate_id,
+            options=[
+                Option(
+                    id="retry",
+                    label="Retry",
+                    proposer="podium",
+                    reasoning="the failure may be passing"
+                    if error.retryable
+                    else "after fixing the cause (key, model, prompt)",
+                ),
+                Option(
+                    id="skip",
+                    label="Skip",
+                    proposer="podium",
+                    reasoning="dependents go on without it, marked",
+                ),
+                Option(
+                    id="reassign",
+                    label="Reassign",
+                    proposer="podium",
+                    reasoning="give the task to another agent",
+                ),
+            ],
+            actions=[Action.RETRY, Action.SKIP, Action.REASSIGN, Action.OVERRIDE],
+        )
+
+    def _provider_down_escalation(self, record: TaskRecord, failure: TaskFailure) -> None:
+        """A dead provider is the Orchestrator's to see: no retry later, no skip (so no
+        standing instruction turns it into "completed" with everything skipped)."""
+        error = failure.error
+        self.engine.open_escalation(
+            EscalationKind.FAILURE,
+            f"Provider down: {error.model} ({record.spec.title})",
+            task_id=record.spec.id,
+            detail=sanitize(error.message)[:300],
+            evidence=[f"{error.kind.value}: {sanitize(error.message)[:300]}"],
+            transient=False,
+            options=[
+                Option(
+                    id="retry",
+                    label="Retry",
+                    proposer="podium",
+                    reasoning="once the provider answers again",
+                ),
+                Option(
+                    id="reassign",
+                    label="Reassign",
+                    proposer="podium",
+                    reasoning="give the task to an agent on another model",
+                ),
+            ],
+            actions=[Action.RETRY, Action.REASSIGN, Action.OVERRIDE],
+        )
+
+    def internal_failure(self, task_id: str, exc: Exception) -> None:
+        record = self.engine.view.tasks[task_id]
+        error = LLMError(FailureKind.UNKNOWN, f"internal error: {type(exc).__name__}: {exc}")
+        if record.state is TaskState.RUNNING:
+            self.fail(record, TaskFailure(error, 0))
