@@ -16,23 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from podium.cli import (
-    EXIT_BAD_INPUT,
-    EXIT_OK,
-    EXIT_RECORDED,
-    say,
-    warn,
-)
+from podium.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_RECORDED, say, warn
 from podium.cli.production import _guarded, _not_a_file, _refusal, load_view
 from podium.domain.escalation import Action, Command, command_adapter, command_problem
-from podium.domain.loading import (
-    MAX_NESTING,
-    too_deep,
-)
-from podium.domain.production import (
-    MAX_DIRECTION,
-    MAX_REPLY_BYTES,
-)
+from podium.domain.loading import MAX_NESTING, too_deep
+from podium.domain.production import MAX_DIRECTION, MAX_REPLY_BYTES
 from podium.domain.state import ProductionView
 from podium.domain.text import clip
 from podium.seam.validators import Rejected, checked_text

@@ -16,9 +16,7 @@ from pathlib import Path
 
 from podium.cli import EXIT_OK
 from podium.cli.versions import _BATCH, BadInput, _guarded, _open, _to_terminal
-from podium.domain.events import (
-    ProductionOpened,
-)
+from podium.domain.events import ProductionOpened
 from podium.domain.text import clip
 
 

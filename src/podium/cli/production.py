@@ -18,24 +18,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from podium.cli import (
-    EXIT_BAD_INPUT,
-    EXIT_FAILED,
-    EXIT_OK,
-    EXIT_WAITING,
-    say,
-    warn,
-)
+from podium.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_WAITING, say, warn
 from podium.domain import health
 from podium.domain.events import ProductionOpened, ProductionState
-from podium.domain.loading import (
-    LoadedProduction,
-    ProductionFileError,
-)
-from podium.domain.production import (
-    ProductionSpec,
-    model_name_problem,
-)
+from podium.domain.loading import LoadedProduction, ProductionFileError
+from podium.domain.production import ProductionSpec, model_name_problem
 from podium.domain.state import ProductionView, UnreadableLog
 from podium.engine.engine import AutoApprove, Engine
 from podium.llm.types import is_rehearsal

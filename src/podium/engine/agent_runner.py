@@ -18,12 +18,7 @@ from podium.domain.artifacts import (
     Provenance,
 )
 from podium.domain.escalation import EscalationKind
-from podium.domain.events import (
-    AgentState,
-    AgentStateChanged,
-    ArtifactCreated,
-    ValidationReported,
-)
+from podium.domain.events import AgentState, AgentStateChanged, ArtifactCreated, ValidationReported
 from podium.domain.state import TaskRecord
 from podium.domain.tasks import TaskKind, TaskState
 from podium.domain.validators import Finding, run_validators
@@ -37,9 +32,7 @@ from podium.engine.port import EnginePort
 from podium.engine.prompts import build_request
 from podium.engine.reply import claimed_territory, parser
 from podium.engine.verdicts import Verdicts
-from podium.llm.types import (
-    CompletionRequest,
-)
+from podium.llm.types import CompletionRequest
 
 
 class AgentRunner:

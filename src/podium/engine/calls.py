@@ -18,10 +18,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from podium.domain.events import (
-    CallFinished,
-    OutputChunk,
-)
+from podium.domain.events import CallFinished, OutputChunk
 from podium.domain.production import ModelSettings
 from podium.domain.state import TaskRecord
 from podium.domain.text import sanitize, sanitize_joined
@@ -30,12 +27,7 @@ from podium.engine.errors import BudgetHold, TaskFailure
 from podium.engine.port import EnginePort
 from podium.engine.reply import within_limit
 from podium.llm.gateway import Gateway
-from podium.llm.types import (
-    CompletionRequest,
-    CompletionResult,
-    FailureKind,
-    LLMError,
-)
+from podium.llm.types import CompletionRequest, CompletionResult, FailureKind, LLMError
 from podium.store import EventStore, StoreError
 
 T = TypeVar("T")

@@ -13,30 +13,21 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from enum import StrEnum
 from typing import Any, TypeVar
 
-from podium import __version__
-from podium.domain.debate import STOPPED_MID_DEBATE, DebateState
 from podium.domain.escalation import (
-    AUTO_ORIGIN,
     DEFAULT_PRIORITY,
     KIND_ACTIONS,
     Action,
     Command,
     Escalation,
     EscalationKind,
-    command_adapter,
 )
 from podium.domain.events import (
-    AgentState,
-    AgentStateChanged,
     CommandRecorded,
     CommandRejected,
-    DebateClosed,
     EscalationOpened,
     Payload,
-    ProductionOpened,
     ProductionState,
     ProductionStateChanged,
     RunStarted,
@@ -47,8 +38,9 @@ from podium.domain.events import (
 from podium.domain.policy import Territory
 from podium.domain.production import Constraints, ProductionSpec
 from podium.domain.state import ProductionView, TaskRecord
-from podium.domain.tasks import TaskKind, TaskState, can_move
+from podium.domain.tasks import TaskState, can_move
 from podium.engine.agent_runner import AgentRunner
+from podium.engine.auto_approve import AutoApprove, StandingInstruction
 from podium.engine.budget import Ledger
 from podium.engine.calls import CallPath
 from podium.engine.commands import CommandHandler
@@ -56,6 +48,8 @@ from podium.engine.errors import TaskFailure
 from podium.engine.illustration import Illustrator
 from podium.engine.limiter import CallLimiter, limits_of
 from podium.engine.lineage import Lineage
+from podium.engine.opening import opened_view, recover
+from podium.engine.outcome import Outcome
 from podium.engine.planner import install_plan
 from podium.engine.scheduler import Scheduler
 from podium.engine.verdicts import Verdicts
@@ -63,7 +57,6 @@ from podium.llm.gateway import Gateway
 from podium.llm.types import CompletionRequest, CompletionResult
 from podium.seam.protocol import CommandResult
 from podium.store import EventStore, StoreError
-from podium.store.replay import replay
 
 log = logging.getLogger("podium.engine")
 
@@ -72,35 +65,7 @@ T = TypeVar("T")
 
 COMMAND_POLL_S = 0.25
 
-
-class AutoApprove(StrEnum):
-    """The Orchestrator's standing instruction for a headless run."""
-
-    NONE = "none"
-    GATES = "gates"  # approval gates, milestones, the plan and collaborative items
-    # Also conflicts, quality, deviations and scope changes; a failure is retried once if its
-    # cause may pass, then skipped, except the plan, which is left to the Orchestrator.
-    ALL = "all"
-
-
-_GATE_KINDS = frozenset(
-    {
-        EscalationKind.APPROVAL_GATE,
-        EscalationKind.MILESTONE,
-        EscalationKind.PLAN,
-        EscalationKind.COLLABORATIVE,
-        EscalationKind.VISION_STALE,  # approved work made stale: approving re-makes it
-    }
-)
-
-_JUDGEMENT_KINDS = frozenset(
-    {
-        EscalationKind.CONFLICT,
-        EscalationKind.QUALITY,
-        EscalationKind.DEVIATION,
-        EscalationKind.SCOPE_CHANGE,
-    }
-)
+__all__ = ["AutoApprove", "CommandRejectedError", "Engine"]
 
 
 class CommandRejectedError(Exception):
@@ -132,6 +97,10 @@ class Engine:
         self.ledger = Ledger(view)
         self.scheduler = Scheduler(view, self.model_for)
         self.calls = CallLimiter(limits_of(view))  # every model call holds one of its slots
+        self.standing = StandingInstruction(
+            self, auto_approve, lambda: [c for c, _ in self._commands]
+        )
+        self.outcome = Outcome(view, self.scheduler, self.standing)
         self._listeners: list[Listener] = []
         self._wake = asyncio.Event()
         self._commands: list[tuple[Command, asyncio.Future[CommandResult] | None]] = []
@@ -164,24 +133,7 @@ class Engine:
         **options: Any,
     ) -> Engine:
         """Load the production from its log, or start it from `spec` when the log is empty."""
-        view = ProductionView()
-        await replay(store, view)
-        if view.spec is None:
-            if spec is None:
-                raise ValueError("this database holds no production yet")
-            rehearsal_seed = spec.models.rehearsal.seed if seed is None else seed
-            opened = ProductionOpened(
-                spec=spec.model_dump(mode="json"),
-                source=source,
-                podium_version=__version__,
-                seed=rehearsal_seed,
-                model_override=model_override,
-            )
-            view.mark(*store.emit(opened))
-            view.apply_payload(opened, view.last_ts or 0.0)
-            await store.set_meta("title", spec.production.title)
-            await store.set_meta("format", spec.production.format.value)
-            await store.flush()
+        view = await opened_view(store, spec, source, seed, model_override)
         assert view.spec is not None
         settings = view.spec.models.rehearsal.model_copy(update={"seed": view.seed})
         gateway = options.pop("gateway", None) or Gateway(settings, view.spec.models.settings)
@@ -321,69 +273,8 @@ class Engine:
             **fields,
         )
         self.emit(EscalationOpened(escalation=escalation))
-        self._maybe_auto(escalation)
+        self.standing.apply(escalation)
         return escalation
-
-    def _maybe_auto(self, escalation: Escalation) -> None:
-        """Apply the standing instruction (--auto-approve) to an escalation, at most once."""
-        command_id = f"auto-{escalation.id}"
-        if self.auto_approve is AutoApprove.NONE or command_id in self.view.commands:
-            return
-        decision = self._auto_decision(escalation)
-        if decision is None:
-            return
-        action, option = decision
-        fields: dict[str, object] = {
-            "id": command_id,
-            "action": action,
-            "escalation_id": escalation.id,
-            "task_id": escalation.task_id,
-            "issued_at": time.time(),
-            "origin": f"{AUTO_ORIGIN} {self.auto_approve.value}",
-        }
-        if action is Action.APPROVE:
-            fields["option_id"] = option
-        self.enqueue(command_adapter().validate_python(fields))
-
-    def _auto_decision(self, escalation: Escalation) -> tuple[Action, str | None] | None:
-        """What the standing instruction decides; None leaves the item to the Orchestrator."""
-        kind = escalation.kind
-        if kind in _GATE_KINDS and Action.APPROVE in escalation.actions:
-            return Action.APPROVE, None
-        if self.auto_approve is not AutoApprove.ALL:
-            return None
-        if kind in _JUDGEMENT_KINDS:
-            return Action.APPROVE, escalation.options[0].id if escalation.options else None
-        if kind in (EscalationKind.FAILURE, EscalationKind.PLAN) and escalation.task_id:
-            action = self._auto_failure(escalation, escalation.task_id)
-            return None if action is None else (action, None)
-        return None  # budget overruns are never approved automatically: a budget is a person's
-
-    def _auto_failure(self, escalation: Escalation, task_id: str) -> Action | None:
-        """A failure is retried once if its cause may pass, then skipped; never the plan,
-        without which nothing is made, and never a retry that can only fail the same way."""
-        record = self.view.tasks.get(task_id)
-        if record is None:
-            return None
-        if (
-            escalation.transient is not False
-            and Action.RETRY in escalation.actions
-            and not self._retried_automatically(task_id)
-        ):
-            return Action.RETRY
-        if record.spec.kind is TaskKind.PLAN or Action.SKIP not in escalation.actions:
-            return None
-        return Action.SKIP
-
-    def _auto_commands(self) -> list[Command]:
-        """The commands the standing instruction issued, in any run: recorded in the log, or
-        queued to be recorded. What it did is read from them, never kept aside."""
-        commands = [r.command for r in self.view.commands.values()]
-        commands += [command for command, _ in self._commands]
-        return [c for c in commands if c.origin.startswith(AUTO_ORIGIN)]
-
-    def _retried_automatically(self, task_id: str) -> bool:
-        return any(c.action is Action.RETRY and c.task_id == task_id for c in self._auto_commands())
 
     # -- commands --------------------------------------------------------------------------
 
@@ -482,34 +373,10 @@ class Engine:
 
     def _recover(self) -> None:
         """After a crash or a stop: what was running starts again; unapplied commands apply."""
-        for task_id, record in self.view.tasks.items():
-            if record.state is TaskState.RUNNING:
-                self.emit(
-                    TaskStateChanged(
-                        task_id=task_id,
-                        state=TaskState.READY,
-                        reason="interrupted; resumed",
-                        interrupted=True,
-                    )
-                )
-        for agent_id, agent in self.view.agents.items():
-            if agent.state is not AgentState.IDLE:
-                self.emit(AgentStateChanged(agent_id=agent_id, state=AgentState.IDLE))
-        for debate in self.view.debates.values():
-            if debate.state is DebateState.OPEN:  # the run crashed mid-debate
-                self.emit(
-                    DebateClosed(
-                        debate_id=debate.id,
-                        state=DebateState.STALLED,
-                        reason=STOPPED_MID_DEBATE,
-                    )
-                )
-        for command in self.view.commands.values():
-            if command.status == "recorded":
-                self._commands.append((command.command, None))
+        self._commands += [(command, None) for command in recover(self)]
         # What waits from an earlier run gets this run's standing instruction, once each.
         for escalation in self.view.open_escalations():
-            self._maybe_auto(escalation)
+            self.standing.apply(escalation)
         self.scheduler.rebuild()
 
     async def run(self) -> ProductionState:
@@ -560,9 +427,9 @@ class Engine:
                 for task_id in self.scheduler.pick(self.calls.limits):
                     self._tasks[task_id] = group.create_task(self._run_task(task_id))
             if not self._tasks and not self._background and not self._commands:
-                outcome = self._outcome()
+                outcome = self.outcome.state()
                 if outcome is not ProductionState.RUNNING:
-                    self._set_state(outcome, self._outcome_reason(outcome))
+                    self._set_state(outcome, self.outcome.reason(outcome))
                     if (
                         not self.keep_alive
                         or outcome is ProductionState.FAILED
@@ -606,84 +473,6 @@ class Engine:
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
-
-    def _outcome(self) -> ProductionState:
-        tasks = self.view.tasks
-        if self.view.paused:
-            return ProductionState.WAITING
-        if tasks and all(r.state.settled for r in tasks.values()):
-            if any(
-                e.open and e.territory is Territory.APPROVAL_REQUIRED
-                for e in self.view.escalations.values()
-            ):
-                return ProductionState.WAITING
-            if not self._made():
-                return ProductionState.FAILED  # everything skipped: nothing was made
-            return ProductionState.COMPLETED
-        if self.scheduler.has_ready():
-            return ProductionState.RUNNING
-        if self._given_up():
-            return ProductionState.FAILED
-        if self.view.open_escalations():
-            return ProductionState.WAITING
-        if any(r.state is TaskState.FAILED for r in tasks.values()):
-            return ProductionState.FAILED
-        return ProductionState.WAITING
-
-    def _made(self) -> list[str]:
-        """The tasks that delivered something: the plan alone is not a production."""
-        return [
-            t
-            for t, r in self.view.tasks.items()
-            if r.state is TaskState.DONE and r.spec.kind is not TaskKind.PLAN
-        ]
-
-    def _given_up(self) -> list[str]:
-        """Open failures the standing instruction will not decide: with nobody at the keys
-        the run cannot go on, so it has failed (a later decision and resume still can).
-        Derived from the log: the open failures with no automatic decision recorded or queued
-        that the standing instruction declines."""
-        if self.auto_approve is not AutoApprove.ALL:
-            return []
-        decided = {c.escalation_id for c in self._auto_commands()}
-        return sorted(
-            e.id
-            for e in self.view.open_escalations()
-            if e.kind in (EscalationKind.FAILURE, EscalationKind.PLAN)
-            and e.task_id
-            and e.id not in decided
-            and self._auto_failure(e, e.task_id) is None
-        )
-
-    def _outcome_reason(self, state: ProductionState) -> str:
-        counts = self.view.task_counts()
-        if state is ProductionState.WAITING:
-            if self.view.paused:
-                return "paused"
-            return f"{len(self.view.open_escalations())} escalation(s) wait on the Orchestrator"
-        if state is ProductionState.COMPLETED:
-            if not counts["skipped"]:
-                return "every task is done"
-            reason = f"{counts['done']} tasks done, {counts['skipped']} skipped"
-            if any(
-                r.spec.kind is TaskKind.PLAN and r.state is TaskState.SKIPPED
-                for r in self.view.tasks.values()
-            ):
-                reason += "; planning was skipped: only the file's tasks were made"
-            return reason
-        if state is ProductionState.FAILED:
-            failed = [t for t, r in self.view.tasks.items() if r.state is TaskState.FAILED]
-            if not failed and not self._made():
-                return f"nothing was made: {counts['skipped']} task(s) skipped"
-            reason = "failed: " + ", ".join(failed)
-            given_up = self._given_up()
-            if given_up:
-                reason += (
-                    f"; --auto-approve {self.auto_approve.value} leaves "
-                    f"{', '.join(given_up)} to the Orchestrator (decide, then resume)"
-                )
-            return reason
-        return ""
 
     def _set_state(
         self, state: ProductionState, reason: str, *, paused: bool | None = None

@@ -12,23 +12,15 @@ import os
 import time
 from pathlib import Path
 
-from podium.domain.artifacts import (
-    IllustrationBrief,
-)
-from podium.domain.events import (
-    CallFinished,
-)
+from podium.domain.artifacts import IllustrationBrief
+from podium.domain.events import CallFinished
 from podium.domain.state import TaskRecord
 from podium.domain.text import sanitize
 from podium.engine.calls import wait_asked
 from podium.engine.errors import TaskFailure
 from podium.engine.port import EnginePort
 from podium.llm.gateway import Gateway
-from podium.llm.types import (
-    ImageRequest,
-    ImageResult,
-    LLMError,
-)
+from podium.llm.types import ImageRequest, ImageResult, LLMError
 
 
 class Illustrator:

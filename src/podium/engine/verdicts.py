@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from podium.domain.artifacts import (
-    Artifact,
-    ArtifactStatus,
-    StatusReport,
-)
+from podium.domain.artifacts import Artifact, ArtifactStatus, StatusReport
 from podium.domain.escalation import Action, EscalationKind, Option
 from podium.domain.events import (
     ArtifactStatusChanged,
@@ -26,10 +22,7 @@ from podium.domain.validators import Finding, Severity
 from podium.engine.calls import RETRY_CAP_S
 from podium.engine.errors import TaskFailure
 from podium.engine.port import EnginePort
-from podium.llm.types import (
-    FailureKind,
-    LLMError,
-)
+from podium.llm.types import FailureKind, LLMError
 
 LATER_ROUNDS = 2  # "retry later" rounds before a failure escalates anyway
 
