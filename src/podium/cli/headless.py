@@ -1,7 +1,8 @@
 """Headless runs: no TUI; progress on stderr, a summary at the end, an exit code for scripts.
 
 On a terminal, progress is a live rich display (per phase and overall, tokens, cost, open
-escalations); elsewhere (CI, a log file) it is one plain line per notable event.
+escalations); elsewhere (CI, a log file) it is one plain line per notable event, written in
+batches (`_Batch`): a Rich print and a flush per finished task cost more than the task's events.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -42,8 +43,53 @@ _GLYPH = {
 }
 
 
+FLUSH_AFTER_S = 0.1  # a batch waits at most this long
+FLUSH_LINES = 256  # or until it holds this many lines
+
+
 def _money(value: float | None) -> str:
     return "unknown" if value is None else f"${value:,.4f}"
+
+
+class _Batch:
+    """Plain progress lines for a console that is not a terminal, written together.
+
+    A line is flattened (sanitized, one line) before it gets here, so writing it as it is gives
+    exactly what printing it as a Rich `Text` wrote, without Rich's rendering and a flush per
+    line. Lines go out in order, at most FLUSH_AFTER_S after they came (on the running loop's
+    timer), at once when FLUSH_LINES wait, and whenever `flush` is called: before a log line
+    and before the summary, so nothing reorders.
+    """
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._lines: list[str] = []
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, line: str) -> None:
+        lines = self._lines
+        lines.append(line)
+        if len(lines) >= FLUSH_LINES:
+            self.flush()
+        elif self._timer is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # no loop to flush later: write now
+                self.flush()
+                return
+            self._timer = loop.call_later(FLUSH_AFTER_S, self.flush)
+
+    def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._lines:
+            return
+        text = "\n".join(self._lines) + "\n"
+        self._lines.clear()
+        out = self.console.file
+        out.write(text)
+        out.flush()
 
 
 class Reporter:
@@ -58,6 +104,11 @@ class Reporter:
         self._bars: dict[str, TaskID] = {}
         self._overall: TaskID | None = None
         self._last_refresh = 0.0
+        self._batch = _Batch(console)
+
+    def flush(self) -> None:
+        """Write the progress lines that wait for their batch."""
+        self._batch.flush()
 
     def start(self) -> None:
         self.engine.subscribe(self.on_event)
@@ -75,6 +126,7 @@ class Reporter:
             self._refresh(force=True)
 
     def stop(self) -> None:
+        self._batch.flush()
         if self.progress is not None:
             self._refresh(force=True)
             self.progress.stop()
@@ -84,12 +136,16 @@ class Reporter:
             if payload.state in _GLYPH and not self.live:
                 record = self.view.tasks.get(payload.task_id)
                 who = record.spec.assignee if record else ""
-                line = Text(f"{_GLYPH[payload.state]} {payload.task_id} ({who}): ")
-                line.append(f"{payload.state.value}; {flatten(payload.reason)}")
-                self.console.print(line, highlight=False)
+                self._batch.add(
+                    f"{_GLYPH[payload.state]} {payload.task_id} ({who}): "
+                    f"{payload.state.value}; {flatten(payload.reason)}"
+                )
             self._refresh()
         elif isinstance(payload, EscalationOpened):
             esc = payload.escalation
+            if not self.live:
+                self._batch.add(f"! {esc.id} {esc.kind.value}: {flatten(esc.title)}")
+                return
             line = Text(f"! {esc.id} {esc.kind.value}: ", style="bold")
             line.append(flatten(esc.title), style="")
             self.console.print(line, highlight=False)
@@ -154,10 +210,13 @@ def summary_lines(view: ProductionView, db: str) -> list[Text]:
 class _OneLine(logging.Handler):
     """A log record as one line on stderr: what went wrong, never a traceback."""
 
-    def __init__(self) -> None:
+    def __init__(self, before: Callable[[], None] | None = None) -> None:
         super().__init__(logging.WARNING)
+        self.before = before  # writes what waits to be written first, so nothing reorders
 
     def emit(self, record: logging.LogRecord) -> None:
+        if self.before is not None:
+            self.before()
         line = f"podium: {record.levelname.lower()}: {sanitize(record.getMessage())}"
         if record.exc_info and record.exc_info[1] is not None:
             error = record.exc_info[1]
@@ -166,10 +225,10 @@ class _OneLine(logging.Handler):
 
 
 @contextlib.contextmanager
-def _one_line_logs() -> Iterator[None]:
+def _one_line_logs(before: Callable[[], None] | None = None) -> Iterator[None]:
     root = logging.getLogger()
     saved = root.handlers[:]
-    root.handlers = [_OneLine()]
+    root.handlers = [_OneLine(before)]
     try:
         yield
     finally:
@@ -177,13 +236,14 @@ def _one_line_logs() -> Iterator[None]:
 
 
 async def run_headless(engine: Engine, db: str) -> ProductionState:
-    with _one_line_logs():
-        return await _run_headless(engine, db)
-
-
-async def _run_headless(engine: Engine, db: str) -> ProductionState:
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     reporter = Reporter(engine, console)
+    with _one_line_logs(reporter.flush):
+        return await _run_headless(engine, db, reporter)
+
+
+async def _run_headless(engine: Engine, db: str, reporter: Reporter) -> ProductionState:
+    console = reporter.console
     reporter.start()
     loop = asyncio.get_running_loop()
     interrupted = False
