@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from textual.widgets import Button, Input, Label, RadioSet, TextArea
 
 from podium.attach import StoreFollower
@@ -181,7 +180,6 @@ async def test_clarify_vision_at_80x24_shows_the_stale_tasks_reason_and_rerun_ab
 # -- §4 a detached production that completes ---------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="the conductor's notice follows once its split lands")
 async def test_an_attached_screen_shows_a_completed_production_as_completed(
     tmp_path: Path,
 ) -> None:

@@ -472,7 +472,7 @@ class PodiumApp(App[ProductionState]):
 # -- notifications ----------------------------------------------------------------------------
 
 NOTE_TIMEOUT: dict[str, float] = {"information": 3.0, "warning": 6.0, "error": 10.0}
-NOTE_CHARS = 160  # one line of a toast (CSS cuts it at the screen's edge); lead with the point
+NOTE_CHARS = 240  # one line of a toast (CSS cuts it at the screen's edge); lead with the point
 _LIST = re.compile(r"(?P<what>[\w ]+): (?P<items>[\w.\-]+(?:, [\w.\-]+){3,})(?P<end>[.;)]?)")
 _WHERE = {"stale": "↺ in the task tree", "tasks": "in the task tree"}
 

@@ -20,9 +20,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical
 from textual.theme import Theme
-from textual.widgets import Footer
 
 from podium.domain.escalation import ApproveCommand
+from podium.domain.events import ProductionState
 from podium.domain.state import ProductionView
 from podium.seam.protocol import ProductionSource
 from podium.seam.stream import ChangeSet
@@ -33,6 +33,7 @@ from podium.tui.widgets.agent_activity import AgentActivity
 from podium.tui.widgets.debate_transcript import DebateTranscript, history
 from podium.tui.widgets.escalation_detail import EscalationDetail, card_for
 from podium.tui.widgets.escalation_inbox import EscalationInbox
+from podium.tui.widgets.footer import PodiumFooter
 from podium.tui.widgets.status_bar import StatusBar
 from podium.tui.widgets.task_tree import TaskTree
 
@@ -175,7 +176,7 @@ class ConductorScreen(ConductorActions):
                 inbox.border_title = "Inbox"
                 yield EscalationInbox(id="inbox")
                 yield EscalationDetail(id="detail")
-        yield Footer(compact=True, show_command_palette=False)
+        yield PodiumFooter()  # help, quit and commands first, then the focused pane's keys
 
     def on_mount(self) -> None:
         self._refresh_everything()
@@ -269,14 +270,14 @@ class ConductorScreen(ConductorActions):
         self._engine_lost = lost
         self._show_status(self.clock())
         hint = self.source.resume_hint
-        if lost is not None:
+        if lost is not None and self.view.state is ProductionState.COMPLETED:
+            # It stopped because the work is done: nothing is lost, nothing to resume.
+            self.notify("The production is completed; e exports it.", markup=False)
+        elif lost is not None:
             self.notify(
-                f"No engine is running this production: {lost}. Nothing acknowledged is "
-                f"lost. Continue it with `{hint}` (add --detach to keep it in the "
-                "background); what you send now is recorded and applies then.",
-                title="the engine is gone",
+                f"No engine: continue with `{hint}` ({lost}); nothing acknowledged is "
+                "lost, and what you send now applies then.",
                 severity="error",
-                timeout=30,
                 markup=False,
             )
         else:

@@ -162,7 +162,7 @@ class ConductorActions(Screen[None]):
         )
 
     def _override(self, escalation: Escalation | None, task_id: str | None) -> None:
-        from podium.tui.screens.override import OverrideScreen
+        from podium.tui.screens.override import OverrideScreen, content_of
 
         record = self.view.tasks.get(task_id or "")
         if record is None:
@@ -190,6 +190,7 @@ class ConductorActions(Screen[None]):
                 title=record.spec.title,
                 excerpt=preview(latest.content) if latest is not None else "",
                 about=escalation.title if escalation is not None else "",
+                content=content_of(latest),  # a replacement starts from it, human-formatted
             ),
             decided,
         )

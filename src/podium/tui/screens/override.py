@@ -15,7 +15,7 @@ from podium.tui.screens.dialog import DialogBox, FormDialog
 from podium.tui.widgets.toggles import MarkedRadioButton
 
 if TYPE_CHECKING:
-    from podium.domain.artifacts import Content
+    from podium.domain.artifacts import Artifact, Content
 
 DIRECTION_HINT = "What the agent must do differently when the task runs again, e.g. cut the speech"
 REPLACE_HINT = "The text that becomes the task's output, as it should read"
@@ -26,6 +26,17 @@ def human_text(content: Content) -> str:
     from podium.export.human import render  # pure, no I/O; imported when first needed
 
     return render(content).text
+
+
+def content_of(artifact: Artifact | None) -> Content | None:
+    """The artifact's content, or None when there is none or it cannot be read (then the
+    replacement starts empty rather than the dialog failing)."""
+    if artifact is None:
+        return None
+    try:
+        return artifact.parsed()
+    except ValueError:  # pydantic's ValidationError is one
+        return None
 
 
 @dataclass(frozen=True)
