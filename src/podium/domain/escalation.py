@@ -80,6 +80,8 @@ class Action(StrEnum):
     CLARIFY_VISION = "clarify_vision"
     ADJUST_CONSTRAINTS = "adjust_constraints"
     RERUN_STALE = "rerun_stale"
+    EDIT = "edit"
+    RESTORE = "restore"
     PAUSE = "pause"
     RESUME = "resume"
     STOP = "stop"
@@ -428,6 +430,50 @@ class RerunStaleCommand(BaseCommand):
     action: Literal[Action.RERUN_STALE] = Action.RERUN_STALE
 
 
+class EditCommand(BaseCommand):
+    """A version of a task the Orchestrator wrote by hand (`podium edit`): the content read
+    back from its human format, valid as `content_type`; it becomes current verbatim."""
+
+    action: Literal[Action.EDIT] = Action.EDIT
+    content_type: str = Field(description="The content's model, e.g. Screenplay or Prose.")
+    content: dict[str, Any] = Field(description="The content as JSON, valid as content_type.")
+
+    @model_validator(mode="after")
+    def _valid_content(self) -> Self:
+        from podium.domain.artifacts import CONTENT_TYPES
+
+        kind = CONTENT_TYPES.get(self.content_type)
+        if kind is None:
+            shown = sanitize(self.content_type)[:64]
+            raise ValueError(f"unknown content type {shown!r}; one of {', '.join(CONTENT_TYPES)}")
+        try:
+            kind.model_validate(self.content)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False, include_input=False)[0]
+            where = sanitize(".".join(str(p) for p in first["loc"])) or "content"
+            raise ValueError(f"the edit's {where}: {first['msg']}") from None
+        return self
+
+    def parsed(self) -> Any:
+        """The content as its model (a `podium.domain.artifacts.Content`)."""
+        from podium.domain.artifacts import CONTENT_TYPES
+
+        return CONTENT_TYPES[self.content_type].model_validate(self.content)
+
+    def particulars(self) -> dict[str, Any]:
+        return {"content_type": self.content_type}
+
+
+class RestoreCommand(BaseCommand):
+    """Version `version` of the task becomes its current version again (a new event)."""
+
+    action: Literal[Action.RESTORE] = Action.RESTORE
+    version: int = Field(ge=1, strict=True, description="The version made current (1-based).")
+
+    def particulars(self) -> dict[str, Any]:
+        return {"version": self.version}
+
+
 class PauseCommand(BaseCommand):
     action: Literal[Action.PAUSE] = Action.PAUSE
 
@@ -451,6 +497,8 @@ Command = Annotated[
     | ClarifyVisionCommand
     | AdjustConstraintsCommand
     | RerunStaleCommand
+    | EditCommand
+    | RestoreCommand
     | PauseCommand
     | ResumeCommand
     | StopCommand,

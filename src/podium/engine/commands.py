@@ -25,6 +25,7 @@ from podium.domain.events import (
 from podium.engine.command_base import Plan
 from podium.engine.command_decisions import DecisionCommands
 from podium.engine.command_direction import DirectionCommands
+from podium.engine.command_versions import VersionCommands
 from podium.seam.protocol import CommandResult
 from podium.seam.validators import (
     Rejected,
@@ -43,9 +44,9 @@ __all__ = [
 ]
 
 
-class CommandHandler(DecisionCommands, DirectionCommands):
-    """Checks a command and applies it; the actions are by family in `command_decisions` and
-    `command_direction`, the effects they share in `command_base`."""
+class CommandHandler(DecisionCommands, DirectionCommands, VersionCommands):
+    """Checks a command and applies it; the actions are by family in `command_decisions`,
+    `command_direction` and `command_versions`, the effects they share in `command_base`."""
 
     # -- entry -----------------------------------------------------------------------------
 
