@@ -34,6 +34,7 @@ from podium.store.db import BUSY_TIMEOUT_S
 from podium.store.errors import ENVIRONMENT_ERRORS
 from podium.store.files import prepare as prepare_database
 from podium.store.files import read_only_uri
+from podium.store.replay import replay
 
 if TYPE_CHECKING:
     pass
@@ -131,8 +132,9 @@ async def load_view(path: Path) -> ProductionView:
     store = await _open_store(path, create=False, read_only=True)
     try:
         view = ProductionView()
-        async for event in store.iter_events():
-            view.apply(event)
+        # The fast fold (streamed chunks read only where they still show): `podium status`
+        # on a 1,000,000-event series took 9.2 s decoding every chunk (issue 20).
+        await replay(store, view)
     except StoreError as exc:
         raise UserError(str(exc)) from None
     finally:
