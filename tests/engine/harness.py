@@ -158,7 +158,7 @@ class ScriptedBackend:
             return Position(stance=stance, reasoning="because", concedes=s.concede)
         if request.purpose == "ruling":
             return Ruling(decided=s.ruling_decided, winner="", decision="split the difference")
-        if request.purpose == "alternatives":
+        if request.purpose == "alternatives" and request.response_schema in (None, Alternatives):
             count = int(str(request.hints.get("count", 3)))
             return Alternatives(
                 options=[

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from podium.domain.artifacts import ArtifactStatus
 from podium.domain.escalation import (
     ApproveCommand,
     EscalationKind,
@@ -14,8 +15,9 @@ from podium.domain.escalation import (
     RetryCommand,
     command_adapter,
 )
-from podium.domain.events import ProductionState
+from podium.domain.events import CurrentVersionSet, ProductionState, VersionCause
 from podium.domain.tasks import TaskState
+from podium.domain.versions import current, current_number
 from podium.llm.types import FailureKind, LLMError
 
 from .harness import Script, crew, open_engine, production, tasks
@@ -114,13 +116,29 @@ async def test_request_alternatives_offers_options_with_reasoning(tmp_path: Path
     assert await engine.run() is ProductionState.WAITING  # the choice is the Orchestrator's
     [choice] = engine.view.open_escalations()
     assert choice.kind is EscalationKind.APPROVAL_GATE and choice.task_id == "c1"
-    assert [o.id for o in choice.options] == ["alt1", "alt2", "alt3"]
-    assert all(o.proposer == "w" and o.reasoning and o.summary for o in choice.options)
+    assert [o.id for o in choice.options] == ["alt1", "alt2", "alt3", "keep"]
+    assert all(o.proposer == "w" and o.reasoning and o.summary for o in choice.options[:3])
+    # Each alternative is a complete draft (a version of the task, not current), not a line.
+    drafts = [engine.view.artifacts[a] for a in choice.artifact_ids[:3]]
+    assert [d.status for d in drafts] == [ArtifactStatus.PROPOSED] * 3
+    assert all(len(d.parsed().plain_text().split()) == 30 for d in drafts)
+    assert (
+        choice.artifact_ids[3] == "c1-v1"
+        and current_number(engine.view, engine.view.tasks["c1"]) == 1
+    )
+    calls = len(script.calls)
     chosen = await engine.apply_offline(
         ApproveCommand(id="pick", escalation_id=choice.id, option_id="alt2")
     )
     assert chosen.applied, chosen.detail
     assert await engine.run() is ProductionState.COMPLETED
+    events = await engine.store.read(kinds={"current_version"})
+    causes = [p.cause for e in events if isinstance(p := e.payload, CurrentVersionSet)]
     await engine.store.close()
-    last = [c for c in script.calls if c.task_id == "c1" and c.purpose == "task"][-1]
-    assert "DIRECTION (binding): do it way 2" in last.messages[1].content
+    assert causes[-1] is VersionCause.ALTERNATIVE
+    assert len(script.calls) == calls  # picked, not re-run
+    picked = current(engine.view, "c1")
+    assert picked is not None and picked.id == drafts[1].id
+    assert picked.status is ArtifactStatus.APPROVED
+    others = [engine.view.artifacts[d.id].status for d in (drafts[0], drafts[2])]
+    assert others == [ArtifactStatus.SUPERSEDED] * 2

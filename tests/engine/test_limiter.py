@@ -360,7 +360,7 @@ async def test_the_global_limit_bounds_calls_of_every_purpose(tmp_path: Path) ->
     before = gateway.purposes["alternatives"]
     await engine.run()
     await engine.store.close()
-    assert gateway.purposes["alternatives"] - before == 6
+    assert gateway.purposes["alternatives"] - before == 12  # two complete drafts each
     assert gateway.peak["all"] == 2
 
 

@@ -80,6 +80,10 @@ def _character_name(cue: str) -> str:
     return re.sub(r"\s*\(.*?\)\s*", "", cue).strip().upper()
 
 
+character_name = _character_name
+"""A cue's speaker: `MARA (V.O.)` → `MARA`."""
+
+
 class Prose(Content):
     """Chapters, treatments, outlines, episode arcs, look books."""
 
@@ -267,6 +271,9 @@ class ArtifactStatus(StrEnum):
     APPROVED = "approved"  # the Orchestrator approved it
     OVERRIDDEN = "overridden"  # replaced by the Orchestrator's text or direction
     SUPERSEDED = "superseded"  # a later attempt replaced it
+    # Made beside the current version, never current until the Orchestrator picks it: an agent's
+    # change to the Orchestrator's text, or a requested alternative.
+    PROPOSED = "proposed"
 
 
 ORCHESTRATOR = "orchestrator"

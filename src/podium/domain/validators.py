@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from podium.domain.artifacts import Content, ElementType, Screenplay
+from podium.domain.artifacts import Content, ElementType, Screenplay, character_name
 from podium.domain.base import Identifier, Model
 from podium.domain.tasks import TaskKind, TaskSpec
 
@@ -303,3 +303,63 @@ def run_validators(rules: list[ValidatorSpec], task: TaskSpec, content: Content)
         if rule.applies_to(task) and (finding := check(rule, content)) is not None:
             findings.append(finding)
     return findings
+
+
+# -- a character's dialogue pass ------------------------------------------------------------------
+
+DIALOGUE_PASS_RULE = "dialogue-pass"
+
+
+def spoken_lines(play: Screenplay) -> dict[str, list[str]]:
+    """Every speaker's lines (dialogue and parentheticals, in order) across the scenes, keyed by
+    the cue's name (`MARA (V.O.)` speaks as MARA)."""
+    lines: dict[str, list[str]] = {}
+    speaker: str | None = None
+    for scene in play.scenes:
+        speaker = None
+        for element in scene.elements:
+            if element.type is ElementType.CHARACTER:
+                speaker = character_name(element.text)
+                lines.setdefault(speaker, [])
+            elif element.type in (ElementType.DIALOGUE, ElementType.PARENTHETICAL):
+                if speaker is not None:
+                    lines[speaker].append(" ".join(element.text.split()))
+            else:
+                speaker = None
+    return lines
+
+
+def dialogue_pass_findings(character: str, revised: Screenplay, made: Screenplay) -> list[Finding]:
+    """A character's dialogue pass may change only that character's lines: every other speaker
+    keeps each of their lines, word for word and in order, and no speaker is added. One finding
+    naming, for each other speaker whose lines changed, how many they had and have, and how many
+    differ (recounted from both versions, never from the agent's word)."""
+    own = character_name(character)
+    before, after = spoken_lines(revised), spoken_lines(made)
+    changed: list[str] = []
+    for who in sorted(set(before) | set(after)):
+        if who == own:
+            continue
+        was, now = before.get(who, []), after.get(who, [])
+        if was == now:
+            continue
+        differ = sum(1 for a, b in zip(was, now, strict=False) if a != b) + abs(len(was) - len(now))
+        if not was:
+            changed.append(f"{who} added ({len(now)} line(s) where the scene has none)")
+        elif not now:
+            changed.append(f"{who} dropped (all {len(was)} line(s))")
+        else:
+            changed.append(f"{who}: {differ} of {len(was)} line(s) changed ({len(now)} now)")
+    if not changed:
+        return []
+    return [
+        Finding(
+            rule=DIALOGUE_PASS_RULE,
+            severity=Severity.ERROR,
+            message=f"a dialogue pass for {own} may change only {own}'s lines; keep every other "
+            "speaker's cue and lines word for word: " + "; ".join(changed),
+            evidence=f"recounted: {sum(len(v) for k, v in before.items() if k != own)} lines of "
+            f"other speakers in the scene, {sum(len(v) for k, v in after.items() if k != own)} "
+            "in the pass",
+        )
+    ]

@@ -20,6 +20,8 @@ from podium.domain.state import ProductionView, TaskRecord
 # Work that stands until the Orchestrator says otherwise; drafts only count when nothing else does.
 USABLE = frozenset({ArtifactStatus.APPROVED, ArtifactStatus.ACCEPTED, ArtifactStatus.PROVISIONAL})
 REPLACED = frozenset({ArtifactStatus.SUPERSEDED, ArtifactStatus.OVERRIDDEN})
+# Never what represents a task until picked: also a proposal or an alternative beside the current.
+NOT_STANDING = REPLACED | {ArtifactStatus.PROPOSED}
 
 
 class VersionError(LookupError):
@@ -88,7 +90,7 @@ def current_of(view: ProductionView, record: TaskRecord) -> Artifact | None:
     nothing stands."""
     if 1 <= record.current <= len(record.artifact_ids):
         return view.artifacts.get(record.artifact_ids[record.current - 1])
-    standing = [a for a in of_record(view, record) if a.status not in REPLACED]
+    standing = [a for a in of_record(view, record) if a.status not in NOT_STANDING]
     for artifact in reversed(standing):
         if artifact.status in USABLE:
             return artifact

@@ -21,9 +21,10 @@ from podium.domain.escalation import EscalationKind
 from podium.domain.events import AgentState, AgentStateChanged, ArtifactCreated, ValidationReported
 from podium.domain.state import TaskRecord
 from podium.domain.tasks import TaskKind, TaskState
-from podium.domain.validators import Finding, run_validators
+from podium.domain.validators import Finding
 from podium.domain.versions import current_of, next_number
 from podium.engine.calls import CallPath
+from podium.engine.checking import findings_for, revised_input
 from podium.engine.debate import review
 from podium.engine.errors import BudgetHold, Escalated, TaskFailure
 from podium.engine.illustration import Illustrator
@@ -96,7 +97,7 @@ class AgentRunner:
         """Write, validate and self-correct (bounded); then reviews. A script made from scenes
         is podium's assembly of their current versions."""
         if assembly.assembles(self.engine.view, record):
-            return self.assemble(record), []
+            return self.assembled(record)
         artifact, findings = await self.write(record, agent_id, [])
         if not findings and record.spec.reviewers:
             artifact, findings = await review(self.engine, record, artifact, agent_id, self.revise)
@@ -138,6 +139,7 @@ class AgentRunner:
             for d in spec.depends_on
             if d in view.tasks and (a := current_of(view, view.tasks[d])) is not None
         ]
+        revising, rule = revised_input(record, inputs)
         attempts = 1 + engine.limits.self_correction_attempts
         artifact: Artifact | None = None
         findings: list[Finding] = []
@@ -153,6 +155,8 @@ class AgentRunner:
                     inputs=inputs,
                     feedback=fb,
                     call_number=n,
+                    extra_hints={"revising": revising.content} if revising else None,
+                    extra_text=rule,
                 )
 
             request, result, content = await self.engine.call(
@@ -189,7 +193,7 @@ class AgentRunner:
                 status=ArtifactStatus.DRAFT,
             )
             engine.emit(ArtifactCreated(artifact=artifact, agent_claim=claim))
-            findings = run_validators(engine.spec.validators, spec, content)
+            findings = findings_for(view, engine.spec.validators, record, artifact, content, inputs)
             engine.emit(
                 ValidationReported(
                     task_id=spec.id, attempt=attempt, artifact_id=artifact.id, findings=findings
@@ -199,6 +203,21 @@ class AgentRunner:
                 break
             feedback = [f.message for f in findings]
         assert artifact is not None
+        return artifact, findings
+
+    def assembled(self, record: TaskRecord) -> tuple[Artifact, list[Finding]]:
+        """Podium's assembly, checked like any version: what fails is not the model's to correct
+        (it made no call), so it goes to the Orchestrator with the figures (`Verdicts`)."""
+        engine = self.engine
+        artifact = self.assemble(record)
+        findings = findings_for(
+            engine.view, engine.spec.validators, record, artifact, artifact.parsed(), []
+        )
+        engine.emit(
+            ValidationReported(
+                task_id=record.spec.id, attempt=1, artifact_id=artifact.id, findings=findings
+            )
+        )
         return artifact, findings
 
     def assemble(self, record: TaskRecord) -> Artifact:

@@ -19,6 +19,7 @@ from podium.domain.escalation import (
     command_adapter,
 )
 from podium.domain.tasks import TaskKind
+from podium.engine import proposals
 from podium.engine.port import EnginePort
 
 
@@ -83,6 +84,8 @@ class StandingInstruction:
 
     def decision(self, escalation: Escalation) -> tuple[Action, str | None] | None:
         """What the standing instruction decides; None leaves the item to the Orchestrator."""
+        if proposals.is_pick(self.engine.view, escalation):
+            return None  # a change to the Orchestrator's text, or a pick among drafts: theirs
         kind = escalation.kind
         if kind in _GATE_KINDS and Action.APPROVE in escalation.actions:
             return Action.APPROVE, None

@@ -30,6 +30,7 @@ from podium.domain.loading import control_problems
 from podium.domain.production import MAX_DIRECTION, MAX_REPLY_BYTES
 from podium.domain.tasks import TaskKind, TaskState
 from podium.domain.text import sanitize
+from podium.engine import proposals
 from podium.engine.command_base import CommandBase, Plan
 from podium.seam.validators import (
     Rejected,
@@ -55,6 +56,8 @@ class DecisionCommands(CommandBase):
 
             # The allowance is the resolution's typed fact (folded: its next call may overrun).
             return Plan(f"allowed {task_id} to go over budget once", allow, allowance=True)
+        if proposals.is_pick(self.view, escalation):
+            return proposals.choose(self, command, escalation, command.option_id)
         if option is not None and record is not None and option.id != record.spec.assignee:
             if option.id in ("retry", "skip", "reassign"):
                 follow: Callable[[BaseCommand, Escalation | None], Plan] = getattr(
@@ -151,6 +154,8 @@ class DecisionCommands(CommandBase):
             return Plan(f"kept {len(stale)} task(s) as they are", keep)
         if escalation is not None and escalation.kind is EscalationKind.SCOPE_CHANGE:
             return self._decline_scope(command, escalation)
+        if escalation is not None and proposals.is_pick(self.view, escalation):
+            return proposals.choose(self, command, escalation, proposals.keep_option(escalation))
         task_id = self._task_of(command, escalation)
         state = self.view.tasks[task_id].state
         if state in (TaskState.DONE, TaskState.SKIPPED):

@@ -4,11 +4,7 @@ the state and returns a `Plan`; nothing is applied until `CommandApplied` is emi
 
 from __future__ import annotations
 
-from podium.domain.artifacts import (
-    Alternatives,
-)
 from podium.domain.escalation import (
-    Action,
     AdjustConstraintsCommand,
     BaseCommand,
     ClarifyVisionCommand,
@@ -16,7 +12,6 @@ from podium.domain.escalation import (
     Escalation,
     EscalationKind,
     FeedbackCommand,
-    Option,
     RequestAlternativesCommand,
 )
 from podium.domain.events import (
@@ -25,9 +20,8 @@ from podium.domain.events import (
     VisionAmended,
 )
 from podium.domain.tasks import TaskKind
+from podium.engine import alternatives
 from podium.engine.command_base import CommandBase, Plan
-from podium.engine.debate import ask
-from podium.engine.errors import BudgetHold, TaskFailure
 from podium.seam.validators import (
     Rejected,
     adjusted_constraints,
@@ -120,49 +114,7 @@ class DirectionCommands(CommandBase):
         return Plan(f"{record.spec.assignee} is drafting {count} alternatives", start)
 
     async def _alternatives(self, task_id: str, count: int, command_id: str) -> None:
-        engine = self.engine
-        record = self.view.tasks[task_id]
-        agent = self.view.agents[record.spec.assignee].spec
-        inputs = [self.view.artifacts[a] for a in record.artifact_ids[-1:]]
-        try:
-            alternatives = await ask(
-                engine,
-                record,
-                agent,
-                "alternatives",
-                Alternatives,
-                inputs,
-                f"Propose {count} distinct alternatives for {task_id}, each with reasoning.",
-                {"count": count},
-            )
-        except (TaskFailure, BudgetHold) as exc:
-            engine.open_escalation(
-                EscalationKind.FAILURE,
-                f"Alternatives for {record.spec.title} could not be drafted",
-                task_id=task_id,
-                detail=str(exc),
-                actions=[Action.RETRY, Action.SKIP],
-                transient=isinstance(exc, TaskFailure) and exc.error.retryable,
-            )
-            return
-        options = [
-            Option(
-                id=f"alt{i}",
-                label=alt.title[:80],
-                proposer=agent.id,
-                summary=alt.summary,
-                reasoning=alt.reasoning,
-            )
-            for i, alt in enumerate(alternatives.options[:count], start=1)
-        ]
-        engine.open_escalation(
-            EscalationKind.APPROVAL_GATE,
-            f"Choose an alternative for {record.spec.title}",
-            task_id=task_id,
-            options=options,
-            detail=f"requested by command {command_id}; approving an option re-runs the task",
-            actions=[Action.APPROVE, Action.OVERRIDE],
-        )
+        await alternatives.draft(self.engine, task_id, count, command_id)
 
     def _pause(self, command: BaseCommand, escalation: Escalation | None) -> Plan:
         if self.view.paused:

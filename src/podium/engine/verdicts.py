@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from podium.domain.artifacts import Artifact, ArtifactStatus, StatusReport
+from podium.domain.artifacts import PODIUM, Artifact, ArtifactStatus, StatusReport
 from podium.domain.escalation import Action, EscalationKind, Option
 from podium.domain.events import (
     ArtifactStatusChanged,
@@ -19,6 +19,7 @@ from podium.domain.state import TaskRecord
 from podium.domain.tasks import OnFailure, TaskKind, TaskState
 from podium.domain.text import sanitize
 from podium.domain.validators import Finding, Severity
+from podium.engine import proposals
 from podium.engine.calls import RETRY_CAP_S
 from podium.engine.errors import TaskFailure
 from podium.engine.port import EnginePort
@@ -63,14 +64,27 @@ class Verdicts:
                 f"{spec.title} {what}",
                 task_id=spec.id,
                 artifact_ids=[artifact.id],
-                detail=f"after {record.attempt} attempt(s) by {spec.assignee}",
+                detail=self._whose(record, artifact),
                 evidence=[
                     f"{f.rule}: {f.message}" + (f" — {f.evidence}" if f.evidence else "")
                     for f in findings
                 ],
             )
             return
+        revised = proposals.revised_text(engine.view, record, artifact)
+        if revised is not None:  # the Orchestrator's text stands until they accept the change
+            proposals.offer(engine, record, artifact, revised)
+            return
         self.settle(record, artifact, territory)
+
+    def _whose(self, record: TaskRecord, artifact: Artifact) -> str:
+        if artifact.provenance.agent_id != PODIUM:
+            return f"after {record.attempt} attempt(s) by {record.spec.assignee}"
+        made = ", ".join(sorted(artifact.provenance.made_from)) or "its inputs"
+        return (
+            f"podium assembled it from the current {made}: revise one of them (override it "
+            "with the figures below), or approve the script as it is"
+        )
 
     def _report(self, record: TaskRecord, artifact: Artifact) -> None:
         """A department head's status report becomes an event the Orchestrator sees as such."""
