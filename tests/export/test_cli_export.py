@@ -122,7 +122,12 @@ def test_a_production_stopped_at_its_first_gates_exports_what_is_done(tmp_path: 
     )
     assert run.returncode == 3, run.stderr  # waiting on the Orchestrator
     out = tmp_path / "out"
-    done = podium("export", str(db), "--out", str(out))
+    refused = podium("export", str(db), "--out", str(out))
+    assert refused.returncode == 2 and not out.exists()
+    [line] = refused.stderr.splitlines()
+    assert "Last Light is not finished" in line and "treatment awaiting approval" in line
+    assert "--allow-stale" in line
+    done = podium("export", str(db), "--out", str(out), "--allow-stale")
     assert done.returncode == 0, done.stderr
     assert not list(out.glob("*.fountain"))  # no scene is written yet
     documents = (out / "documents.md").read_text(encoding="utf-8")
@@ -187,10 +192,11 @@ def test_a_scene_awaiting_approval_is_a_marked_draft_until_approved(tmp_path: Pa
     run = podium("run", str(production), "--headless", "--auto-approve", "none", "--db", str(db))
     assert run.returncode == 3, run.stderr
     out = tmp_path / "out"
-    assert podium("export", str(db), "--out", str(out)).returncode == 0
+    assert podium("export", str(db), "--out", str(out)).returncode == 2  # unfinished
+    assert podium("export", str(db), "--out", str(out), "--draft").returncode == 0
     fountain = (out / "screenplay.fountain").read_text(encoding="utf-8")
     assert fountain.count("[[DRAFT — awaiting approval]]") == 1
-    assert "Draft: In progress: 1 of 2 scenes not yet approved" in fountain
+    assert "Draft: NOT FINAL" in fountain  # the whole export is marked, not only the scene
     assert "<Text>DRAFT — awaiting approval</Text>" in (out / "screenplay.fdx").read_text()
     assert "- Scene 2 (`scene-2`): awaiting approval" in (out / "README.md").read_text()
 

@@ -107,7 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
     decide.add_argument("escalation_id", metavar="ID")
     decide.add_argument("action", metavar="ACTION")
     decide.add_argument(
-        "text", nargs="*", default=[], metavar="TEXT", help="direction, text or agent id"
+        "text",
+        nargs="*",
+        default=[],
+        metavar="TEXT",
+        help="direction, text or agent id; KEY=VALUE pairs for adjust_constraints",
     )
     decide.add_argument("--option", metavar="OPTION", help="the option chosen (approve)")
     decide.add_argument("--task", metavar="TASK", help="the task, when ID is -")
@@ -182,6 +186,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace files in DIR that an earlier export did not write (or that were changed)",
     )
+    export.add_argument(
+        "--allow-stale",
+        "--draft",
+        dest="allow_stale",
+        action="store_true",
+        help="export a production that is stale or not finished, marked so on every page",
+    )
     export.set_defaults(handler=_lazy("export", module="export"))
 
     check = commands.add_parser(
@@ -199,7 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _version_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
-    """`show`, `diff`, `log` and `fork`: the Orchestrator's read tools on versions."""
+    """`show`, `diff`, `log` and `fork`: the Orchestrator's read tools on versions; `edit` and
+    `restore`, the two that write one."""
     show = commands.add_parser(
         "show",
         help="a task's version in its human format (Fountain, Markdown or CSV) on stdout",
@@ -237,6 +249,31 @@ def _version_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
     fork.add_argument("--at", type=int, required=True, metavar="SEQ", help="the last event kept")
     fork.add_argument("--db", dest="new", required=True, metavar="NEW", help="the new database")
     fork.set_defaults(handler=_lazy("fork", module="fork"))
+
+    edit = commands.add_parser(
+        "edit",
+        help="write a new version of a task by hand, in its human format ($EDITOR or --file)",
+        description="Record a version of TASK written by hand: without --file, $EDITOR (then "
+        "$VISUAL, then vi) opens on the current version in its human format (Fountain, "
+        "Markdown or CSV). It becomes current as written; what was made from the old one goes "
+        "stale and is made again. A line that cannot be read is named (FILE:LINE: message) and "
+        "nothing is recorded. Exit codes as `decide`.",
+    )
+    edit.add_argument("db_path", metavar="DB")
+    edit.add_argument("task", metavar="TASK")
+    edit.add_argument("--file", metavar="F", help="read the version from F instead of an editor")
+    edit.add_argument("--id", metavar="CMD_ID", help="command id, for idempotent scripts")
+    edit.set_defaults(handler=_lazy("edit", module="versions"))
+
+    restore = commands.add_parser(
+        "restore",
+        help="make version N of a task current again (what was made from it is made again)",
+    )
+    restore.add_argument("db_path", metavar="DB")
+    restore.add_argument("task", metavar="TASK")
+    restore.add_argument("version", type=int, metavar="N", help="the version (1 is the first)")
+    restore.add_argument("--id", metavar="CMD_ID", help="command id, for idempotent scripts")
+    restore.set_defaults(handler=_lazy("restore", module="versions"))
 
 
 def _run_options(parser: argparse.ArgumentParser) -> None:

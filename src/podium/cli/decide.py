@@ -189,6 +189,11 @@ def decide(args: argparse.Namespace) -> int:
         fields["agent"] = text
     elif action is Action.REQUEST_ALTERNATIVES and args.count is not None:
         fields["count"] = args.count
+    elif action is Action.ADJUST_CONSTRAINTS and args.text:  # KEY=VALUE ... (a budget's way on)
+        changes = _changes(args.text)
+        if changes is None:
+            return EXIT_BAD_INPUT
+        fields["changes"] = changes
     return _deliver_new(args, action, fields)
 
 
@@ -223,16 +228,24 @@ def _value(text: str) -> Any:
         return text  # the engine's validation names the key and what it expects
 
 
-def constraints(args: argparse.Namespace) -> int:
+def _changes(pairs: list[str]) -> dict[str, Any] | None:
+    """KEY=VALUE pairs as constraint changes; None when one is not (said, on stderr)."""
     changes: dict[str, Any] = {}
-    for pair in args.pairs:
+    for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             warn(f"podium: {pair!r} is not KEY=VALUE (e.g. max_concurrency=4)")
-            return EXIT_BAD_INPUT
+            return None
         changes[key.strip()] = _value(value.strip())
     if (deep := too_deep(changes)) is not None:  # it could not even be stored
         warn(f"podium: {deep[0]}: nested more than {MAX_NESTING} levels deep; no constraint is")
+        return None
+    return changes
+
+
+def constraints(args: argparse.Namespace) -> int:
+    changes = _changes(args.pairs)
+    if changes is None:
         return EXIT_BAD_INPUT
     # ConstraintChanges checks them as a file's are, against the defaults (the fields are
     # independent), in the engine's words; a refusal is said before anything is recorded.

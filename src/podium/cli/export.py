@@ -1,7 +1,8 @@
 """`podium export DB --out DIR`: write a production's deliverables and its decision log.
 
 Exit 0 with one line per file written, 2 when the database cannot be exported (missing, not a
-podium production, empty, damaged), 1 when a file cannot be written. A damaged database is
+podium production, empty, damaged, or stale or unfinished without `--allow-stale`), 1 when a
+file cannot be written. A damaged database is
 refused unless `--salvage` asks for what can still be read; that export's README names what was
 skipped, and so does stderr.
 """
@@ -25,7 +26,11 @@ def export(args: argparse.Namespace) -> int:
     salvage = Salvage() if getattr(args, "salvage", False) else None
     try:
         written = export_production_sync(
-            db, Path(args.out), salvage=salvage, force=getattr(args, "force", False)
+            db,
+            Path(args.out),
+            salvage=salvage,
+            force=getattr(args, "force", False),
+            allow_stale=getattr(args, "allow_stale", False),
         )
     except CorruptDatabase as exc:
         if salvage is not None:  # even a salvaging read found nothing to read

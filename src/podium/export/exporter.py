@@ -11,18 +11,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import html
 import json
 import os
 import secrets
 import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from podium.domain.events import EVENT_KINDS
+from podium.domain.events import EVENT_KINDS, ProductionState
 from podium.domain.production import Format
 from podium.domain.state import ProductionView, UnreadableLog
 from podium.domain.tasks import TaskState
@@ -33,14 +34,14 @@ from podium.export.book import book, book_epub, book_html
 from podium.export.decisions import decision_log
 from podium.export.documents import documents
 from podium.export.fdx import to_fdx
-from podium.export.fountain import to_fountain
+from podium.export.fountain import Kind, Script, ScriptElement, to_fountain
 from podium.export.manuscript import Image, manuscript
 from podium.export.pagination import Paginated, paginate
 from podium.export.pdf import to_pdf
 from podium.export.report import report, to_json, to_markdown
 from podium.export.screenplay import ScreenplayFile, screenplays
 from podium.export.shotlist import cue_sheet, edit_plan, shot_list
-from podium.export.sources import ExportSource
+from podium.export.sources import ExportSource, one_line
 from podium.export.storyboard import storyboard
 from podium.store import EventStore
 from podium.store.salvage import Damage, Salvage
@@ -62,6 +63,10 @@ class ExportInputError(ExportError):
 
 class ExportWriteError(ExportError):
     """A file could not be written (permissions, a full disk, a file where a folder should be)."""
+
+
+class NotFinished(ExportInputError):
+    """The production is stale or unfinished, and the export was not asked to mark it."""
 
 
 class ForeignFile(ExportInputError):
@@ -144,12 +149,72 @@ def load_salvaged(db: Path, found: Salvage) -> ExportSource:
     return source
 
 
+MARK = "NOT FINAL: stale or unfinished work (see README)"
+"""What heads every page of an export of a production that is stale or unfinished."""
+
+
+def unfinished(view: ProductionView) -> str | None:
+    """What of the production is stale or not done yet, as a phrase; None when it is
+    completed with nothing stale (the only state an export is final in)."""
+    stale = [t for t, r in view.tasks.items() if r.state is TaskState.STALE]
+    settled = (TaskState.DONE, TaskState.SKIPPED, TaskState.STALE)
+    open_ = [r for r in view.tasks.values() if r.state not in settled]
+    if view.state is ProductionState.COMPLETED and not stale and not open_:
+        return None
+    parts: list[str] = []
+    if stale:
+        parts.append(f"{_count(len(stale), 'task')} stale ({_names(stale)})")
+    if open_:
+        shown = [f"{r.spec.id} {r.state.value.replace('_', ' ')}" for r in open_]
+        parts.append(f"{_count(len(open_), 'task')} not done ({_names(shown)})")
+    if not parts:
+        parts.append(f"it is {view.state.value}")
+    return "; ".join(parts)
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
+def _names(items: list[str], limit: int = 4) -> str:
+    shown = ", ".join(one_line(i) for i in items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _marked_markdown(body: str) -> str:
+    """A Markdown document's first heading says it is not final, and a line under it why."""
+    first, sep, rest = body.partition("\n")
+    if not first.startswith("# "):
+        return f"**{MARK}**\n\n{body}"
+    return f"{first} (not final){sep}\n**{MARK}**\n{rest}"
+
+
+def _marked_html(body: str) -> str:
+    """An HTML page opens with a banner saying it is not final; its title says so too."""
+    banner = f'<p class="not-final"><strong>{html.escape(MARK)}</strong></p>'
+    body = body.replace("</title>", " (not final)</title>", 1)
+    return body.replace("<body>\n", f"<body>\n{banner}\n", 1)
+
+
+def _marked_script(script: Script) -> Script:
+    """The screenplay with its title page's Draft saying it is not final, and a note on top."""
+    fields = tuple((k, v) for k, v in script.title_page.fields if k != "Draft")
+    page = replace(script.title_page, fields=(*fields, ("Draft", MARK)))
+    return Script(page, (ScriptElement(Kind.NOTE, MARK), *script.elements))
+
+
 def render(source: ExportSource, salvage: Salvage | None = None) -> list[Rendered]:
-    """Every file of the export, in a fixed order, README.md last."""
+    """Every file of the export, in a fixed order, README.md last. With `source.mark` (a
+    production exported stale or unfinished), every file says so where a reader looks first."""
     out: list[Rendered] = []
+    mark = source.mark
 
     def text(name: str, description: str, body: str | None) -> None:
         if body is not None:
+            if mark and name.endswith(".md"):
+                body = _marked_markdown(body)
+            elif mark and name.endswith(".html"):
+                body = _marked_html(body)
             out.append(Rendered(name, description, body.encode("utf-8")))
 
     laid_out: list[tuple[ScreenplayFile, Paginated]] = []
@@ -157,16 +222,17 @@ def render(source: ExportSource, salvage: Salvage | None = None) -> list[Rendere
         what = "the screenplay" if play.episode is None else f"episode {play.episode}"
         unfinished = sum(1 for slot in play.slots if slot.label)
         note = f" ({unfinished} of {len(play.slots)} scenes not yet approved)" if unfinished else ""
-        fountain = to_fountain(play.script, numbered=True)
+        shown = _marked_script(play.script) if mark else play.script
+        fountain = to_fountain(shown, numbered=True)
         text(f"{play.stem}.fountain", f"{what} in Fountain{note}", fountain)
-        text(f"{play.stem}.fdx", f"{what} for Final Draft", to_fdx(play.script))
+        text(f"{play.stem}.fdx", f"{what} for Final Draft", to_fdx(shown))
         laid = paginate(play.script)
         laid_out.append((play, laid))
         out.append(
             Rendered(
                 f"{play.stem}.pdf",
                 f"{what}: the shooting script, paginated, {laid.page_count} pages",
-                to_pdf(play.script, laid),
+                to_pdf(play.script, laid, MARK if mark else None),
             )
         )
     written = manuscript(source)
@@ -178,6 +244,8 @@ def render(source: ExportSource, salvage: Salvage | None = None) -> list[Rendere
         out.append(Rendered(f"images/{image.name}", "an illustration", copy_from=image.source))
     made = book(source)
     if made is not None:
+        if mark:
+            made = replace(made, title=f"{made.title} ({MARK})")
         out.append(Rendered("book.html", "the illustrated book, one page", book_html(made)))
         out.append(Rendered("book.epub", "the illustrated book as EPUB 3", book_epub(made)))
     text("shot_list.csv", "the shot list", shot_list(source))
@@ -192,7 +260,8 @@ def render(source: ExportSource, salvage: Salvage | None = None) -> list[Rendere
     figures = report(source, laid_out)
     text("report.md", "the production report: runtime, pages, cut, cues", to_markdown(figures))
     text("report.json", "the production report's figures as data", to_json(figures))
-    text("README.md", "this index", index(source, out, salvage, reels.notes))
+    readme = index(source, out, salvage, reels.notes)
+    out.append(Rendered("README.md", "this index", readme.encode("utf-8")))
     return out
 
 
@@ -207,7 +276,7 @@ def index(
     spec = view.spec
     kind = spec.production.format.value.replace("_", " ") if spec else "production"
     parts: list[str | None] = [
-        md.heading(1, md.inline(source.title)),
+        md.heading(1, md.inline(source.title), "not final" if source.mark else None),
         f"{'An' if kind[:1] in 'aeiou' else 'A'} {md.inline(kind)} made with podium. "
         f"State when exported: **{view.state.value}**.",
         md.heading(2, "Files"),
@@ -220,6 +289,13 @@ def index(
     ]
     if any(f.name.startswith("images/") for f in files):
         parts[-1] = f"{parts[-1]}\n- images/: the illustrations the manuscript shows"
+    if source.mark:
+        parts[1] = (
+            f"{parts[1]}\n\n**Not final:** exported with `--allow-stale` while "
+            f"{md.inline(source.mark)}. Every file says so: a note and the title page's Draft "
+            "in Fountain and Final Draft, the header of every PDF page, “(not final)” on "
+            "Markdown headings, a banner on HTML pages and the book's title."
+        )
     pending = [r for r in source.plan() if r.state is not TaskState.DONE]
     drafts = [
         a
@@ -388,25 +464,46 @@ def _copy(source: Path, path: Path) -> None:
 
 
 async def export_production(
-    db: Path, out: Path, *, salvage: Salvage | None = None, force: bool = False
+    db: Path,
+    out: Path,
+    *,
+    salvage: Salvage | None = None,
+    force: bool = False,
+    allow_stale: bool = False,
 ) -> list[Path]:
     """Export the production in `db` into the folder `out`; the files written.
 
     With `salvage`, a damaged log gives what can be read; what was skipped is filled in there
     and named in the README. Raises StoreError (missing, foreign or, without `salvage`,
     damaged database), ExportInputError (no production in it) or ExportWriteError (a file
-    could not be written).
+    could not be written), NotFinished when the production is stale or unfinished, unless
+    `allow_stale` (or `salvage`) asks to export it as it stands, marked on every page.
     """
     if salvage is not None:
         source = await asyncio.to_thread(load_salvaged, Path(db), salvage)
     else:
         source = await load(Path(db))
+    if (what := unfinished(source.view)) is not None:
+        if not (allow_stale or salvage is not None):
+            raise NotFinished(
+                f"{db}: {source.title} is not finished — {what} — so it is not exported: make "
+                f"it with `podium resume {db}` (`podium inbox {db}` lists what waits on you), "
+                "or export it as it stands with --allow-stale, which marks every page."
+            )
+        source.mark = what
     files = render(source, salvage)
     return await asyncio.to_thread(partial(write, force=force), files, Path(out))
 
 
 def export_production_sync(
-    db: Path, out: Path, *, salvage: Salvage | None = None, force: bool = False
+    db: Path,
+    out: Path,
+    *,
+    salvage: Salvage | None = None,
+    force: bool = False,
+    allow_stale: bool = False,
 ) -> list[Path]:
     """`export_production` for callers without an event loop."""
-    return asyncio.run(export_production(db, out, salvage=salvage, force=force))
+    return asyncio.run(
+        export_production(db, out, salvage=salvage, force=force, allow_stale=allow_stale)
+    )

@@ -33,6 +33,8 @@ FONT_SIZE = 12
 # keeps the XMP dates fixed), so an export is the same bytes whenever it is made.
 NO_DATE = datetime(1969, 12, 31, 19, 0, 0, tzinfo=UTC)
 BASELINE = 0.125  # inches from a line's top to its baseline: Courier 12 pt on a 1/6" line
+LEFT = 1.5  # inches: the page's left margin, where a page's header mark starts
+MARK_CHARS = 48  # a header mark's characters at most: it ends before the page number
 
 
 def _draw(pdf: FPDF, lines: tuple[Line, ...]) -> None:
@@ -45,8 +47,9 @@ def _draw(pdf: FPDF, lines: tuple[Line, ...]) -> None:
                 pdf.text(segment.x, TOP + row * LINE_HEIGHT + BASELINE, text)
 
 
-def to_pdf(script: Script, paginated: Paginated | None = None) -> bytes:
-    """The screenplay as a PDF document: a title page, then the numbered pages."""
+def to_pdf(script: Script, paginated: Paginated | None = None, mark: str | None = None) -> bytes:
+    """The screenplay as a PDF document: a title page, then the numbered pages; `mark` (a
+    production exported unfinished) heads every page, left of the page number."""
     from fpdf import FPDF
 
     laid = paginated if paginated is not None else paginate(script)
@@ -66,8 +69,13 @@ def to_pdf(script: Script, paginated: Paginated | None = None) -> bytes:
     pdf.set_font("Courier", size=FONT_SIZE)
     pdf.add_page()
     _draw(pdf, laid.title)
+    header = printable(mark or "")[:MARK_CHARS].encode("latin-1", "replace").decode("latin-1")
+    if header:
+        pdf.text(LEFT, PAGE_NUMBER_TOP + BASELINE, header)
     for page in laid.pages:
         pdf.add_page()
+        if header:
+            pdf.text(LEFT, PAGE_NUMBER_TOP + BASELINE, header)
         if page.page_number:
             label = page.page_number
             pdf.text(RIGHT - CHAR_WIDTH * len(label), PAGE_NUMBER_TOP + BASELINE, label)

@@ -61,6 +61,7 @@ class ExportSource:
     resolutions: dict[str, EscalationResolved] = field(default_factory=dict)
     directions: dict[str, list[TaskDirected]] = field(default_factory=dict)
     files_root: Path | None = None  # where image files of this production may live
+    mark: str | None = None  # exported stale or unfinished (`--allow-stale`): what is, in words
 
     def record(self, event: Event) -> None:
         """Fold one event, keeping what the view forgets: who changed an artifact's status."""
