@@ -63,6 +63,12 @@ def environment(folder: Path) -> dict[str, str]:
 
 def first_frame(argv: list[str], env: dict[str, str]) -> float:
     """Seconds from spawning `podium argv` on a pty to the drawn screen; then stop it."""
+    return frame(argv, env)[0]
+
+
+def frame(argv: list[str], env: dict[str, str], hold_s: float = 0.0) -> tuple[float, float]:
+    """Seconds from spawning `podium argv` on a pty to the drawn screen, and the process's peak
+    resident memory in MB (VmHWM, `hold_s` after the screen was drawn; 0 where unknown)."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
     started = time.perf_counter()
@@ -77,11 +83,17 @@ def first_frame(argv: list[str], env: dict[str, str]) -> float:
     )
     os.close(slave)
     seen = b""
+    drawn: float | None = None
     try:
         while True:
-            left = PATIENCE_S - (time.perf_counter() - started)
+            now = time.perf_counter()
+            if drawn is not None and now - started >= drawn + hold_s:
+                return drawn, peak_mb(child.pid)
+            left = PATIENCE_S - (now - started)
             if left <= 0:
                 raise SystemExit(f"no screen after {PATIENCE_S:.0f}s: {seen[-400:]!r}")
+            if drawn is not None:
+                left = min(left, drawn + hold_s - (now - started))
             ready, _, _ = select.select([master], [], [], left)
             if not ready:
                 continue
@@ -91,13 +103,26 @@ def first_frame(argv: list[str], env: dict[str, str]) -> float:
                 data = b""
             if not data:
                 raise SystemExit(f"podium {' '.join(argv)} ended before drawing: {seen[-400:]!r}")
-            seen += data
-            if MARKER in seen:
-                return time.perf_counter() - started
+            if drawn is None:
+                seen += data
+                if MARKER in seen:
+                    drawn = time.perf_counter() - started
     finally:
         with_group(child, signal.SIGTERM)
         drain(master, child)
         os.close(master)
+
+
+def peak_mb(pid: int) -> float:
+    """A live process's peak resident memory (VmHWM) in MB; 0 where /proc cannot tell."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def with_group(child: subprocess.Popen[bytes], sig: int) -> None:

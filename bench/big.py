@@ -1,0 +1,487 @@
+"""Big productions (issue 20): a 12-episode series of about 2,000 tasks and 1,000,000 events.
+
+    .venv/bin/python bench/big.py [--tasks 2000] [--events 1000000] [--cache DIR] [--only …]
+
+The series is made once and kept in `--cache` (default: a folder in the system's temp folder),
+so a rerun measures at once; making it is not a measured figure. It starts from a real log:
+the Arcadian Summers sample (twelve episodes: season arc, episode arcs, scripts, reviews, a
+debate, milestones, escalations and their decisions) run once by `podium run --headless
+--auto-approve all` with the rehearsal model, 65 tasks and about 20,000 events. That log is
+then written again, through the store's API (`EventStore.emit`), as many times as 2,000 tasks
+need, every id renamed in each copy (tasks, artifacts, calls, escalations, commands, debates),
+and its streamed output split at word boundaries until the log holds `--events` events: the
+screenplay content, the plan, the task states, the calls, the decisions are the real ones.
+
+Then, through the commands a user runs where one applies, one JSON line per figure set:
+
+* reload: `podium status DB --json`, whole process (median of 3), and in the bench's process
+  `Engine.open` on the store (median of 3), as `podium resume` and the TUI wait for it;
+* first_frame: `podium resume COPY` on a 160×48 pty, from the spawn to the drawn screen
+  (bench/first_frame.py's clock), median of 3;
+* keys: the app on the big production (Textual's Pilot, 160×48): key press → handler p95 while
+  the cursor moves through the 2,000-task tree (down, expand, page down) and while the
+  transcript filter is set and cleared;
+* memory: peak RSS (VmHWM) of each of those processes: status, the TUI 3 s after its first
+  frame, export;
+* export: `podium export DB --out DIR`, whole process, with and without the animatic.
+
+Targets: reload ≤ 3 s, first frame ≤ 3 s, key p95 ≤ 16 ms, memory ≤ 400 MB, export ≤ 10 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+ROOT = Path(__file__).resolve().parents[1]
+PODIUM = Path(sys.executable).parent / "podium"
+SAMPLE = ROOT / "sample_productions" / "arcadian_summers.toml"
+MADE_BY = 2  # bump when the maker changes: a cached series from an older maker is remade
+TARGETS = {
+    "reload_s": 3.0,
+    "first_frame_s": 3.0,
+    "key_p95_ms": 16.0,
+    "rss_mb": 400.0,
+    "export_s": 10.0,
+}
+
+
+def default_cache() -> Path:
+    return Path(tempfile.gettempdir()) / "podium-bench-big"
+
+
+# -- making the series -------------------------------------------------------------------------
+
+
+def template(cache: Path) -> Path:
+    """The sample run once, headless, with the rehearsal model (minutes; kept in the cache)."""
+    db = cache / "template.db"
+    if db.exists():
+        return db
+    part = cache / "template.part.db"
+    for stale in cache.glob("template.part.db*"):
+        stale.unlink()
+    sys.stderr.write(f"big: running {SAMPLE.name} once for the template log (a few minutes)\n")
+    done = subprocess.run(
+        [str(PODIUM), "run", str(SAMPLE), "--headless", "--auto-approve", "all", "--db", str(part)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"big: the template run failed ({done.returncode}): {done.stderr[-600:]}")
+    part.rename(db)
+    return db
+
+
+def read_template(db: Path) -> list[tuple[str, Any]]:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT kind, payload FROM events ORDER BY seq").fetchall()
+    finally:
+        conn.close()
+    return [(kind, json.loads(text)) for kind, text in rows]
+
+
+_ESCALATION = re.compile(r"e(\d+)")
+_HEADER = {"production_opened", "run_started"}
+_TRAILER = {"run_stopped"}
+
+
+def id_map(body: list[tuple[str, Any]], copy: int, escalations: int) -> dict[str, str]:
+    """Every id the template's log names, renamed for copy `copy` (copy 0 keeps its own)."""
+    if copy == 0:
+        return {}
+    suffix = f"-k{copy}"
+    tasks: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for kind, payload in body:
+        if kind == "tasks_planned":
+            for task in payload["tasks"]:
+                tasks[task["id"]] = task["id"] + suffix
+    names.update(tasks)
+    for kind, payload in body:
+        if kind == "artifact_created":
+            artifact = payload["artifact"]["id"]
+            owner = payload["artifact"]["task_id"]
+            if owner in tasks and artifact.startswith(owner + "-"):
+                names[artifact] = tasks[owner] + artifact[len(owner) :]
+            else:
+                names[artifact] = artifact + suffix
+        elif kind == "call_finished":
+            call = payload["call_id"]
+            owner, _, number = call.rpartition(":")
+            names[call] = f"{tasks[owner]}:{number}" if owner in tasks else call + suffix
+        elif kind == "escalation_opened":
+            esc = payload["escalation"]["id"]
+            match = _ESCALATION.fullmatch(esc)
+            names[esc] = f"e{int(match[1]) + copy * escalations}" if match else esc + suffix
+        elif kind == "debate_opened":
+            names[payload["debate_id"]] = payload["debate_id"] + suffix
+    for kind, payload in body:
+        if kind == "command_recorded":
+            command = payload["command"]["id"]
+            if command.startswith("auto-") and command[5:] in names:
+                names[command] = "auto-" + names[command[5:]]
+            else:
+                names[command] = command + suffix
+    return names
+
+
+ID_FIELDS = frozenset(
+    {
+        "id", "task_id", "depends_on", "artifact_id", "artifact_ids", "escalation_id",
+        "call_id", "command_id", "debate_id", "task_ids", "stale_tasks", "decision_id",
+    }
+)  # fmt: skip
+KEYED_BY_ID = frozenset({"made_from"})  # dicts whose keys are task ids
+
+
+def renamed(value: Any, names: dict[str, str]) -> Any:
+    """`value` with the ids in its id fields renamed (a kind named like a task is left alone)."""
+    if isinstance(value, list):
+        return [renamed(item, names) for item in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if key in ID_FIELDS:
+            if isinstance(item, str):
+                item = names.get(item, item)
+            elif isinstance(item, list):
+                item = [names.get(v, v) if isinstance(v, str) else v for v in item]
+        elif key in KEYED_BY_ID and isinstance(item, dict):
+            item = {names.get(k, k): v for k, v in item.items()}
+        else:
+            item = renamed(item, names)
+        out[key] = item
+    return out
+
+
+def split_words(text: str, pieces: int) -> list[str]:
+    """`text` in up to `pieces` parts, cut after a space (a piece never straddles a word)."""
+    if pieces <= 1:
+        return [text]
+    size = max(1, len(text) // pieces)
+    parts: list[str] = []
+    start = 0
+    while len(parts) < pieces - 1:
+        cut = text.find(" ", start + size)
+        if cut < 0 or cut + 1 >= len(text):
+            break
+        parts.append(text[start : cut + 1])
+        start = cut + 1
+    parts.append(text[start:])
+    return parts
+
+
+async def make(path: Path, tasks: int, events: int, cache: Path) -> None:
+    from podium.store import EventStore
+    from podium.store.events import decode_payload
+
+    rows = read_template(template(cache))
+    header = [(k, p) for k, p in rows if k in _HEADER]
+    trailer = [(k, p) for k, p in rows if k in _TRAILER]
+    body = [(k, p) for k, p in rows if k not in _HEADER and k not in _TRAILER]
+    planned = sum(len(p["tasks"]) for k, p in body if k == "tasks_planned")
+    copies = max(1, round(tasks / planned))
+    chunks = sum(1 for k, _ in body if k == "output_chunk")
+    escalations = sum(1 for k, _ in body if k == "escalation_opened")
+    others = len(header) + len(trailer) + copies * (len(body) - chunks)
+    per_chunk = max(1.0, (events - others) / (copies * chunks))
+    whole, fraction = int(per_chunk), per_chunk - int(per_chunk)
+    rng = random.Random(1989)
+    part = path.with_name(path.name + ".part")
+    for stale in path.parent.glob(part.name + "*"):
+        stale.unlink()
+    store = await EventStore.open(part)
+    seq = 0
+
+    async def emit(kind: str, payload: Any) -> None:
+        nonlocal seq
+        seq += 1
+        store.emit(decode_payload(seq, kind, json.dumps(payload)))
+        if store.congested:
+            await store.drained()
+
+    try:
+        for kind, payload in header:
+            await emit(kind, payload)
+        for copy in range(copies):
+            names = id_map(body, copy, escalations)
+            for kind, payload in body:
+                if (
+                    kind == "production_state"
+                    and payload["state"] != "running"
+                    and copy < copies - 1
+                ):
+                    continue  # the series ends once, after its last copy
+                if kind == "production_state" and payload["state"] == "running" and copy > 0:
+                    continue
+                if copy:
+                    payload = renamed(payload, names)
+                    if kind == "tasks_planned":
+                        for task in payload["tasks"]:
+                            task["title"] = f"{task['title']} (take {copy + 1})"[:200]
+                if kind == "output_chunk":
+                    pieces = whole + (1 if rng.random() < fraction else 0)
+                    for text in split_words(payload["text"], pieces):
+                        await emit(kind, {**payload, "text": text})
+                    continue
+                await emit(kind, payload)
+        for kind, payload in trailer:
+            await emit(kind, payload)
+        await store.flush()
+    finally:
+        await store.close()
+    await asyncio.to_thread(_finish, part, path)
+
+
+def _finish(part: Path, path: Path) -> None:
+    for suffix in ("-wal", "-shm"):
+        Path(str(part) + suffix).unlink(missing_ok=True)
+    part.rename(path)
+
+
+def series(cache: Path, tasks: int, events: int) -> Path:
+    cache.mkdir(parents=True, exist_ok=True)
+    path = cache / f"series-{tasks}-{events}-m{MADE_BY}.db"
+    if not path.exists():
+        started = time.perf_counter()
+        asyncio.run(make(path, tasks, events, cache))
+        sys.stderr.write(f"big: made {path} in {time.perf_counter() - started:.0f}s\n")
+    return path
+
+
+# -- measuring ---------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))]
+
+
+def run_measured(
+    argv: list[str], env: dict[str, str] | None = None
+) -> tuple[float, float, str, float]:
+    """Seconds, peak RSS in MB, stdout and CPU seconds of `podium argv`, whole process (its
+    rusage from wait4; CPU time is the steadier figure on a busy machine)."""
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [str(PODIUM), *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=ROOT,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    out = child.stdout.read()
+    err = child.stderr.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise SystemExit(f"podium {' '.join(argv)} exited {child.returncode}: {err[-600:]!r}")
+    return seconds, usage.ru_maxrss / 1024, out.decode(), usage.ru_utime + usage.ru_stime
+
+
+def measure_reload(db: Path, rounds: int) -> dict[str, Any]:
+    from reload import reload as engine_open
+
+    walls, peaks, cpus = [], [], []
+    events = 0
+    for _ in range(rounds):
+        seconds, peak, out, cpu_s = run_measured(["status", str(db), "--json"])
+        walls.append(seconds)
+        cpus.append(cpu_s)
+        peaks.append(peak)
+        events = int(json.loads(out).get("events", 0))
+    in_process, cpu = [], []
+    for _ in range(rounds):
+        started_cpu = time.process_time()
+        seconds, _ = asyncio.run(engine_open(db))
+        in_process.append(seconds)
+        cpu.append(time.process_time() - started_cpu)
+    return {
+        "bench": "big_reload",
+        "events": events,
+        "status_json_s": round(statistics.median(walls), 2),
+        "status_json_cpu_s": round(statistics.median(cpus), 2),
+        "status_json_rss_mb": round(max(peaks)),
+        "engine_open_s": round(statistics.median(in_process), 2),
+        "engine_open_cpu_s": round(statistics.median(cpu), 2),
+        "rounds": rounds,
+        "target_s": TARGETS["reload_s"],
+    }
+
+
+def measure_first_frame(db: Path, rounds: int) -> dict[str, Any]:
+    from first_frame import environment, frame
+
+    times, peaks = [], []
+    with tempfile.TemporaryDirectory(prefix="podium-bench-") as tmp:
+        folder = Path(tmp)
+        env = environment(folder)
+        subprocess.run([str(PODIUM), "--help"], env=env, stdout=subprocess.DEVNULL, check=True)
+        copy = folder / "resume.db"
+        for _ in range(rounds):
+            shutil.copyfile(db, copy)  # a resumed run appends; every round starts alike
+            seconds, peak = frame(["resume", str(copy)], env, hold_s=3.0)
+            times.append(seconds)
+            peaks.append(peak)
+    return {
+        "bench": "big_first_frame",
+        "resumed_s": round(statistics.median(times), 2),
+        "all_s": [round(t, 2) for t in times],
+        "tui_rss_mb": round(max(peaks)),
+        "rounds": rounds,
+        "target_s": TARGETS["first_frame_s"],
+    }
+
+
+async def _keys(db: Path) -> dict[str, Any]:
+    from ui_stream import SIZE
+
+    from podium.domain.state import ProductionView
+    from podium.store import EventStore
+    from podium.store.replay import replay
+    from podium.tui import app as tui_app
+    from podium.tui.app import PodiumApp
+    from podium.tui.source import StaticSource
+    from podium.tui.widgets.task_tree import TaskTree
+
+    store = await EventStore.open(db, read_only=True)
+    try:
+        view = ProductionView()
+        await replay(store, view)
+    finally:
+        await store.close()
+
+    class BigApp(PodiumApp):
+        CSS_PATH = str(Path(tui_app.__file__).with_name("app.tcss"))
+
+    app = BigApp(StaticSource(view), db_label=db.name, cursor_blink=False, remember=False)
+    tree_ms: list[float] = []
+    filter_ms: list[float] = []
+    cpu_ms: list[float] = []  # the same keys in CPU time: steadier on a busy machine
+    async with app.run_test(headless=True, size=SIZE) as pilot:
+        await pilot.pause(0.5)
+        tree = app.screen.query_one(TaskTree)
+        tree.focus()
+        await pilot.pause()
+
+        async def press(key: str, into: list[float]) -> None:
+            started, started_cpu = time.perf_counter(), time.process_time()
+            await pilot.press(key)
+            into.append((time.perf_counter() - started) * 1000)
+            cpu_ms.append((time.process_time() - started_cpu) * 1000)
+
+        for step in range(600):  # walk down, opening every closed phase or group on the way
+            node = tree.cursor_node
+            closed = node is not None and node.allow_expand and not node.is_expanded
+            if closed and node.data is not None and node.data.kind != "task":
+                await press("enter", tree_ms)
+            elif step % 50 == 49:
+                await press("pagedown", tree_ms)
+            else:
+                await press("j", tree_ms)
+        await press("G", tree_ms)
+        await press("g", tree_ms)
+        for needle in ("ep05", "ep12-script-k17", "season-arc", "d1"):
+            await press("slash", filter_ms)
+            for char in needle:
+                await press(char if char != "-" else "minus", filter_ms)
+            await press("enter", filter_ms)
+            await press("slash", filter_ms)
+            await press("ctrl+u", filter_ms)
+            await press("enter", filter_ms)
+        shown = sum(1 for _ in tree._tree_nodes)  # noqa: SLF001 - nodes made so far
+    both = tree_ms + filter_ms
+    return {
+        "bench": "big_keys",
+        "tasks": len(view.tasks),
+        "keys": len(both),
+        "p95_ms": round(percentile(both, 95), 1),
+        "tree_p50_ms": round(statistics.median(tree_ms), 1),
+        "tree_p95_ms": round(percentile(tree_ms, 95), 1),
+        "tree_max_ms": round(max(tree_ms), 1),
+        "filter_p95_ms": round(percentile(filter_ms, 95), 1),
+        "filter_max_ms": round(max(filter_ms), 1),
+        "cpu_p50_ms": round(statistics.median(cpu_ms), 1),
+        "cpu_p95_ms": round(percentile(cpu_ms, 95), 1),
+        "tree_nodes_made": shown,
+        "target_p95_ms": TARGETS["key_p95_ms"],
+    }
+
+
+def measure_keys(db: Path) -> dict[str, Any]:
+    from ui_stream import private_config
+
+    with private_config():
+        return asyncio.run(_keys(db))
+
+
+def measure_export(db: Path) -> dict[str, Any]:
+    line: dict[str, Any] = {"bench": "big_export", "ffmpeg": shutil.which("ffmpeg") is not None}
+    cases = [("without_animatic", {**os.environ, "PATH": str(PODIUM.parent)})]
+    if line["ffmpeg"]:
+        cases.append(("with_animatic", dict(os.environ)))
+    for name, env in cases:
+        with tempfile.TemporaryDirectory(prefix="podium-bench-export-") as tmp:
+            seconds, peak, out, cpu_s = run_measured(["export", str(db), "--out", tmp], env)
+            files = [Path(p) for p in out.splitlines() if p.strip()]
+            line[f"{name}_s"] = round(seconds, 2)
+            line[f"{name}_cpu_s"] = round(cpu_s, 2)  # ffmpeg's own time is not in it
+            line[f"{name}_rss_mb"] = round(peak)
+            line[f"{name}_files"] = len(files)
+            line[f"{name}_mp4"] = sum(1 for p in files if p.suffix == ".mp4")
+    line["target_s"] = TARGETS["export_s"]
+    return line
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tasks", type=int, default=2000)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--cache", type=Path, default=default_cache())
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--only", nargs="*", choices=["reload", "first_frame", "keys", "export"], default=None
+    )
+    args = parser.parse_args()
+    from podium.cli import collector_policy
+
+    collector_policy()  # as the `podium` command runs
+    db = series(args.cache, args.tasks, args.events)
+    chosen = args.only or ["reload", "first_frame", "keys", "export"]
+    for name in chosen:
+        if name == "reload":
+            line = measure_reload(db, args.rounds)
+        elif name == "first_frame":
+            line = measure_first_frame(db, args.rounds)
+        elif name == "keys":
+            line = measure_keys(db)
+        else:
+            line = measure_export(db)
+        sys.stdout.write(json.dumps(line) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
