@@ -7,7 +7,8 @@ from rich.text import Text
 from podium.domain.state import ProductionView
 from podium.tui.format import clip, flatten, label_row, money, tail, tokens
 from podium.tui.screens.dialog import DetailDialog
-from podium.tui.widgets.escalation_detail import preview
+from podium.tui.widgets.agent_row import prose_of
+from podium.tui.widgets.escalation_detail import readable
 
 RECENT = 4
 
@@ -53,10 +54,10 @@ def agent_text(view: ProductionView, agent_id: str) -> Text:
             text.append(f"  • {clip(note, 200)}\n")
     if agent.tail:
         text.append("\nwhat it wrote last\n", style="bold")
-        text.append(tail(agent.tail, 1200) + "\n")
+        text.append(tail(prose_of(agent.tail), 1200) + "\n")
     elif made:
         text.append(f"\nits latest output ({made[-1].id})\n", style="bold")
-        text.append(preview(made[-1].content, 1200) + "\n")
+        text.append(readable(made[-1], 60) + "\n")
     if agent.last_report:
         text.append("\nits last report\n", style="bold")
         text.append(clip(agent.last_report, 600) + "\n")

@@ -7,7 +7,9 @@ from rich.text import Text
 from podium.domain.state import ProductionView
 from podium.tui.format import TASK_GLYPH, TASK_WORDS, clip, flatten, label_row
 from podium.tui.screens.dialog import DetailDialog
-from podium.tui.widgets.escalation_detail import preview
+from podium.tui.widgets.escalation_detail import readable
+
+FULL_LINES = 400  # the dialog scrolls; a longer output is in `podium show` / the export
 
 
 def task_text(view: ProductionView, task_id: str) -> Text:
@@ -68,7 +70,7 @@ def task_text(view: ProductionView, task_id: str) -> Text:
                 text.append(f"  {artifact.id} · {artifact.status.value}\n")
         latest = view.artifacts.get(record.artifact_ids[-1])
         if latest is not None:
-            text.append("\n" + preview(latest.content, 1200) + "\n")
+            text.append("\n" + readable(latest, FULL_LINES) + "\n")
     return text
 
 

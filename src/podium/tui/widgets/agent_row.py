@@ -39,6 +39,43 @@ def text_width(row_width: int) -> int:
     return max(0, row_width - (FIXED if has_spark(row_width) else 2 * PAD))
 
 
+_ESCAPES = {"n": " ", "t": " ", "r": " ", '"': '"', "\\": "\\", "/": "/"}
+
+
+def prose_of(raw: str) -> str:
+    """What an agent is writing, as text: a reply streams as JSON (`"dual": false } ] }`),
+    and a person wants the words in it: the string values, not the keys, quotes and brackets.
+    The tail may begin inside a string (its first quote then closes one). Plain text comes
+    back as it is."""
+    if '"' not in raw or not any(c in raw for c in "{}[]:"):
+        return raw
+    first = raw.index('"')
+    inside = raw[first + 1 :].lstrip()[:1] in (",", "}", "]", ":", "")
+    pieces: list[str] = []
+    current: list[str] = []
+    index = 0
+    while index < len(raw):
+        char = raw[index]
+        if not inside:
+            inside = char == '"'
+            index += 1
+            continue
+        if char == "\\" and index + 1 < len(raw):
+            current.append(_ESCAPES.get(raw[index + 1], raw[index + 1]))
+            index += 2
+            continue
+        if char == '"':
+            rest = raw[index + 1 :].lstrip()
+            if not rest.startswith(":"):  # a key is not what the agent says
+                pieces.append("".join(current).strip())
+            current, inside = [], False
+        else:
+            current.append(char)
+        index += 1
+    pieces.append("".join(current).strip())  # a string still being written
+    return " · ".join(p for p in pieces if p)
+
+
 def row_lines(record: AgentRecord, width: int, style: StyleOf) -> tuple[Text, Text]:
     """The two lines of a row: who and what, then the tail of what it writes. When the first
     line is too narrow the role goes first, then the cost, then the state's word (its glyph
@@ -66,9 +103,9 @@ def row_lines(record: AgentRecord, width: int, style: StyleOf) -> tuple[Text, Te
     second = Text(no_wrap=True, overflow="ellipsis")
     second.append("  ↳ ", style=style("dim"))
     if record.tail:
-        second.append(tail(record.tail, max(10, width - 5)), style=style("tail"))
+        second.append(tail(prose_of(record.tail), max(10, width - 5)), style=style("tail"))
     elif record.last_report:
-        second.append(tail(record.last_report, max(10, width - 5)), style=style("dim"))
+        second.append(tail(prose_of(record.last_report), max(10, width - 5)), style=style("dim"))
     else:
         second.append("—", style=style("dim"))
     return first, second

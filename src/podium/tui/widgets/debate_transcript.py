@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
-from rich.console import Group
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -29,6 +29,31 @@ from podium.tui.live import TranscriptPayload
 MAX_ENTRIES = 2000
 MAX_LINES = 6000
 REWRAP_S = 0.1  # a terminal being dragged narrower sends many sizes: wrap again once it stops
+
+
+class Hanging:
+    """A paragraph with a hanging indent: its first line as it comes, the lines it wraps to
+    indented, so each entry's speaker (or mark) stands out at the left edge."""
+
+    def __init__(self, text: Text, indent: int = 4) -> None:
+        self.text = text
+        self.indent = indent
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = max(8, options.max_width)
+        lines = self.text.wrap(console, max(4, width - self.indent))
+        for number, line in enumerate(lines):
+            line.no_wrap = True
+            line.end = "\n"
+            if number:
+                line = Text(" " * self.indent, end="\n", no_wrap=True) + line
+            yield line
+
+
+def with_role(speaker: str, role: str) -> str:
+    """`Callum (writer)`, but not `writer (writer)`: the role only where the name lacks it."""
+    role = role.replace("_", " ")
+    return "" if not role or role in speaker.lower() else f" ({role})"
 
 
 def history(view: ProductionView) -> list[TranscriptPayload]:
@@ -159,7 +184,7 @@ class DebateTranscript(RichLog):
 
     def add(self, payloads: Iterable[TranscriptPayload]) -> None:
         """Append a batch of entries: one write for the whole batch."""
-        lines: list[Text] = []
+        lines: list[RenderableType] = []
         for payload in payloads:
             if isinstance(payload, DebateOpened):
                 self._debate_task[payload.debate_id] = payload.task_id
@@ -187,7 +212,7 @@ class DebateTranscript(RichLog):
             [line for p in self._entries if self._matches(p) for line in self._lines_for(p)]
         )
 
-    def _write(self, lines: list[Text]) -> None:
+    def _write(self, lines: list[RenderableType]) -> None:
         if not lines:
             return
         self.write(Group(*lines), scroll_end=self._following)
@@ -212,7 +237,7 @@ class DebateTranscript(RichLog):
     def _role(self, role: str) -> Style:
         return self._style(f"role-{role_class(role)}")
 
-    def _lines_for(self, p: TranscriptPayload) -> list[Text]:
+    def _lines_for(self, p: TranscriptPayload) -> list[RenderableType]:
         if isinstance(p, ReviewGiven):
             return self._review(p)
         if isinstance(p, DebateOpened):
@@ -226,42 +251,42 @@ class DebateTranscript(RichLog):
             topic.append(sanitize(p.topic))
             return [Text(""), header, topic]
         if isinstance(p, DebateTurnTaken):
-            lines: list[Text] = []
+            lines: list[RenderableType] = []
             if self._rounds.get(p.debate_id) != p.round:
                 self._rounds[p.debate_id] = p.round
                 lines.append(Text(f"  ── round {p.round} ──", style=self._style("round")))
             turn = Text("  ")
             turn.append(p.speaker, style=self._role(p.role))
-            turn.append(f" ({p.role.replace('_', ' ')})", style=self._style("dim"))
+            turn.append(with_role(p.speaker, p.role), style=self._style("dim"))
             turn.append(": ")
             turn.append(sanitize(p.stance))
             if p.concedes:
                 turn.append("  [concedes]", style=self._style("ruling"))
-            lines.append(turn)
+            lines.append(Hanging(turn, 4))
             if p.reasoning:
                 why = Text("      why: ", style=self._style("dim"))
                 why.append(sanitize(p.reasoning), style=self._style("dim"))
-                lines.append(why)
+                lines.append(Hanging(why, 6))
             return lines
         return self._closing_lines(p)
 
-    def _review(self, p: ReviewGiven) -> list[Text]:
+    def _review(self, p: ReviewGiven) -> list[RenderableType]:
         head = Text("✎ ", style=self._style("review"))
         head.append(f"{p.task_id} · review by ")
         head.append(p.reviewer, style=self._role(self._roles.get(p.reviewer, "")))
         head.append(f" (round {p.round}): ")
         verdict = "ruling" if p.verdict == "approve" else "stall"
         head.append(p.verdict, style=self._style(verdict))
-        lines = [head]
+        lines: list[RenderableType] = [Hanging(head, 4)]
         if p.summary:
-            lines.append(Text("   " + sanitize(p.summary)))
+            lines.append(Hanging(Text("   " + sanitize(p.summary)), 3))
         for issue in p.issues[:6]:
-            lines.append(Text("   – " + sanitize(issue), style=self._style("dim")))
+            lines.append(Hanging(Text("   – " + sanitize(issue), style=self._style("dim")), 5))
         if len(p.issues) > 6:
             lines.append(Text(f"   – and {len(p.issues) - 6} more", style=self._style("dim")))
         return lines
 
-    def _closing_lines(self, p: DebateClosed) -> list[Text]:
+    def _closing_lines(self, p: DebateClosed) -> list[RenderableType]:
         if p.state is DebateState.STALLED:
             line = Text(
                 f"  ⚠ {p.debate_id} stalled: it goes to the inbox", style=self._style("stall")

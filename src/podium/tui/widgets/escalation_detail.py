@@ -11,11 +11,14 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from podium.domain.artifacts import Artifact
 from podium.domain.escalation import Escalation
 from podium.domain.state import ProductionView
+from podium.domain.text import sanitize
 from podium.tui.format import TASK_WORDS, clip, flatten
 
 PREVIEW_CHARS = 600
+EXCERPT_LINES = 12  # of an artifact in the inbox's detail; the task's details show it all
 
 
 def _strings(value: Any, out: list[str]) -> None:
@@ -35,6 +38,33 @@ def preview(content: dict[str, Any], limit: int = PREVIEW_CHARS) -> str:
     words: list[str] = []
     _strings(content, words)
     return clip(" / ".join(flatten(w) for w in words), limit)
+
+
+def _unforced(line: str) -> str:
+    """A Fountain line as read: `@ELIAS` is the cue ELIAS, `!He turns.` the action, `.INT.
+    LAMP ROOM` the scene heading."""
+    if line.startswith("@") or (line[:1] in ("!", ".") and line[1:2] not in ("!", ".", "")):
+        return line[1:]
+    return line
+
+
+def readable(artifact: Artifact, max_lines: int | None = None) -> str:
+    """An artifact as a person reads it, in its human format (a screenplay as Fountain, prose
+    and documents as Markdown, tables as CSV: what `podium show` prints), cut to `max_lines`
+    with a line saying how many more. Content that cannot be read falls back to its words."""
+    from podium.export.human import render  # pure, no I/O: imported when first needed
+
+    try:
+        human = render(artifact.parsed())
+    except (ValueError, TypeError, KeyError):  # pydantic's ValidationError is a ValueError
+        return preview(artifact.content)
+    lines = [sanitize(line).rstrip() for line in human.text.strip("\n").splitlines()]
+    if human.name == "fountain":  # read, not re-parsed: the forcing marks are noise here
+        lines = [_unforced(line) for line in lines]
+    if max_lines is not None and len(lines) > max_lines:
+        more = len(lines) - max_lines
+        lines = [*lines[:max_lines], f"… {more} more line(s): the task's details (⏎) show all"]
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -69,7 +99,7 @@ def card_for(view: ProductionView, escalation: Escalation) -> EscalationCard:
             continue
         who = artifact.provenance.agent_id
         artifacts.append(f"{artifact.id} · {artifact.status.value} · by {who}")
-        text = preview(artifact.content)
+        text = readable(artifact, EXCERPT_LINES)
     debate_line = ""
     positions: list[str] = []
     debate = view.debates.get(escalation.debate_id or "")
@@ -150,6 +180,6 @@ class EscalationDetail(VerticalScroll, can_focus=False):
         for item in esc.evidence[:8]:
             parts.append(_line("evidence:", clip(item, 300)))
         if card.preview:
-            parts.append(_line("excerpt:", card.preview))
+            parts.append(_line("excerpt:", "\n" + card.preview))  # its lines as written
         if parts:
             yield Static(Text("\n").join(parts), classes="detail-context")

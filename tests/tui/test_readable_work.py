@@ -1,0 +1,89 @@
+"""Agents' work as a screenwriter reads it (issue 19 §7): a screenplay formatted in the details,
+the agents' live tail as text (not JSON), transcript entries with hanging indents, and no
+`writer (writer)`."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.text import Text
+
+from podium.domain.state import ProductionView
+from podium.tui.screens.task_detail import TaskDetailScreen, task_text
+from podium.tui.widgets.agent_activity import AgentActivity
+from podium.tui.widgets.agent_row import prose_of
+from podium.tui.widgets.debate_transcript import Hanging, with_role
+from podium.tui.widgets.escalation_detail import readable
+
+from .conftest import app_for, screen_text, until
+
+
+def test_a_streamed_json_tail_reads_as_its_words() -> None:
+    assert prose_of('duction file already gives." }') == "duction file already gives."
+    assert prose_of('ut saying so.", "issues": [] }') == "ut saying so."
+    assert prose_of('{"text": "He says \\"no\\".\\nThen", "dual": false } ] }') == (
+        'He says "no". Then'
+    )
+    assert prose_of('"verdict": "approve", "summary": "Good. 3 beats') == "approve · Good. 3 beats"
+    assert prose_of('He said "no" twice.') == 'He said "no" twice.'  # plain text stays
+
+
+async def test_at_80x24_the_agents_pane_shows_text_not_json(view: ProductionView) -> None:
+    app = app_for(view)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        agents = app.query_one(AgentActivity)
+        region = agents.content_region
+        rows = screen_text(app).splitlines()[region.y : region.bottom]
+        tails = [r[region.x : region.right] for r in rows if "↳" in r]
+        assert tails
+        for line in tails:
+            assert not any(c in line for c in '{}[]"'), line
+
+
+def test_a_screenplay_reads_as_a_screenplay_in_the_task_details(view: ProductionView) -> None:
+    text = task_text(view, "scene-01").plain
+    assert " / " not in text and "character" not in text
+    lines = text.splitlines()
+    assert "INT. LAMP ROOM - DUSK" in lines  # the scene heading on its own line
+    assert "ELIAS" in lines and "MORAG" in lines  # cues on their own lines, as printed
+    assert not any(line.startswith(("@", "!")) for line in lines)
+
+
+def test_the_inbox_excerpt_keeps_the_lines_and_says_how_many_more(view: ProductionView) -> None:
+    excerpt = readable(view.artifacts["scene-01-v1"], 6)
+    lines = excerpt.splitlines()
+    assert len(lines) == 7 and lines[-1].startswith("… ") and "more line(s)" in lines[-1]
+
+
+async def test_at_80x24_a_scenes_details_scroll_through_the_formatted_scene(
+    view: ProductionView,
+) -> None:
+    app = app_for(view)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.push_screen(TaskDetailScreen(view, "scene-01"))
+        await until(pilot, lambda: isinstance(app.screen, TaskDetailScreen), "the details")
+        seen = ""
+        for _ in range(30):
+            seen += screen_text(app)
+            await pilot.press("pagedown")
+        assert "INT. LAMP ROOM - DUSK" in seen and "(quietly)" in seen
+        assert " / character / " not in seen
+
+
+def test_a_transcript_entry_hangs_its_wrapped_lines_under_the_speaker() -> None:
+    console = Console(width=30, file=io.StringIO(), color_system=None, legacy_windows=False)
+    turn = Text("  Callum: keep the speech; it is the only time Elias says it aloud.")
+    with console.capture() as captured:
+        console.print(Hanging(turn, 4))
+    lines = captured.get().rstrip("\n").splitlines()
+    assert len(lines) > 1 and lines[0].startswith("  Callum:")
+    assert all(line.startswith("    ") and line[4] != " " for line in lines[1:]), lines
+
+
+def test_the_role_is_said_only_where_the_name_does_not_say_it() -> None:
+    assert with_role("writer", "writer") == ""
+    assert with_role("Callum", "writer") == " (writer)"
+    assert with_role("dp", "director_of_photography") == " (director of photography)"
