@@ -90,4 +90,3 @@ def test_a_rate_of_zero_never_fails_and_one_always_does() -> None:
     assert _fate("material", request, 0.0) is None
     failed = _fate("material", request, 1.0)
     assert failed is not None and failed[0].retryable
-
