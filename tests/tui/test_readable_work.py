@@ -87,3 +87,24 @@ def test_the_role_is_said_only_where_the_name_does_not_say_it() -> None:
     assert with_role("writer", "writer") == ""
     assert with_role("Callum", "writer") == " (writer)"
     assert with_role("dp", "director_of_photography") == " (director of photography)"
+
+
+def test_an_escalation_head_says_its_kind_once_and_a_command_is_yours() -> None:
+    from podium.tui.widgets.escalation_detail import _readable_detail
+
+    said = _readable_detail("requested by command tui-807a3c1e9f00: 3 complete drafts")
+    assert said == "requested by you: 3 complete drafts"
+
+
+async def test_a_collaborative_items_head_says_collaborative_once(view: ProductionView) -> None:
+    from podium.domain.escalation import EscalationKind
+    from podium.tui.widgets.escalation_detail import EscalationDetail, card_for
+
+    item = next(e for e in view.open_escalations() if e.kind is EscalationKind.COLLABORATIVE)
+    app = app_for(view)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        app.screen.query_one(EscalationDetail).card = card_for(view, item)
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "collaborative · " in shown and "· collaborative ·" not in shown, shown

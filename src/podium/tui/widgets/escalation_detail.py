@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,15 @@ def preview(content: dict[str, Any], limit: int = PREVIEW_CHARS) -> str:
     words: list[str] = []
     _strings(content, words)
     return clip(" / ".join(flatten(w) for w in words), limit)
+
+
+_BY_COMMAND = re.compile(r"\bby command [\w.-]+")
+
+
+def _readable_detail(detail: str) -> str:
+    """An escalation's detail as said to the Orchestrator: commands are theirs, so 'requested
+    by command tui-807a…' reads 'requested by you'."""
+    return _BY_COMMAND.sub("by you", flatten(detail))
 
 
 def _unforced(line: str) -> str:
@@ -144,14 +154,15 @@ class EscalationDetail(VerticalScroll, can_focus=False):
         esc = card.escalation
         head = Text()
         head.append(flatten(esc.title), style="bold")
-        head.append(
-            f"\n{esc.kind.value.replace('_', ' ')} · {esc.priority.name.lower()} priority · "
-            f"{esc.territory.value.replace('_', ' ')} · offers: "
-            + ", ".join(a.value.replace("_", " ") for a in esc.actions)
-        )
+        kind, territory = esc.kind.value.replace("_", " "), esc.territory.value.replace("_", " ")
+        said = [kind, f"{esc.priority.name.lower()} priority"]
+        if territory != kind:  # not 'collaborative · low priority · collaborative'
+            said.append(territory)
+        offers = ", ".join(a.value.replace("_", " ") for a in esc.actions)
+        head.append("\n" + " · ".join(said) + f" · offers: {offers}")
         yield Static(head, classes="detail-head")
         if esc.detail:
-            yield Static(Text(flatten(esc.detail)), classes="detail-text")
+            yield Static(Text(_readable_detail(esc.detail)), classes="detail-text")
         if esc.options:
             with Horizontal(classes="detail-options"):
                 for option in esc.options:
