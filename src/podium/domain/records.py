@@ -1,0 +1,97 @@
+"""The records a `ProductionView` holds for each task, agent and command, and the types of
+streamed text a replay holds unread."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from podium.domain.agents import AgentSpec
+from podium.domain.escalation import Command
+from podium.domain.events import (
+    AgentState,
+    ReviewGiven,
+)
+from podium.domain.policy import Territory
+from podium.domain.tasks import TaskSpec, TaskState
+from podium.domain.text import sanitize_tree, tree_is_clean
+from podium.domain.validators import Finding
+
+TAIL_CHARS = 400
+_STREAMING = AgentState.STREAMING
+
+Unread = tuple[Any, ...]
+"""Streamed text still in the store (a replay's row), held unread by the fold until it shows."""
+
+ReadHeld = Callable[[str, Unread], str]
+"""How a replay reads (and checks) a held row: (the agent it is held for, the row) -> its text."""
+
+
+class UnreadableLog(Exception):
+    """The log holds a production this version of podium cannot read."""
+
+
+@dataclass
+class TaskRecord:
+    spec: TaskSpec
+    state: TaskState = TaskState.PENDING
+    reason: str = ""
+    attempt: int = 0
+    calls: int = 0  # model calls that finished (ok or not)
+    failed_calls: int = 0  # of which failed (each retried, or the last before an escalation)
+    run_base: int = 0  # `calls` when the current run began; an interrupted run keeps it
+    interrupted: bool = False
+    budget_allowed: bool = False  # an approved overrun its next call may spend (one call)
+    claim: Territory | None = None  # the territory its agent claimed, until the task concludes
+    started_at: float | None = None
+    ended_at: float | None = None
+    artifact_ids: list[str] = field(default_factory=list)
+    territory: Territory | None = None
+    findings: list[Finding] = field(default_factory=list)
+    vision_version: int = 0  # the vision this task's current output was made from
+    # Its lineage (`podium.domain.lineage`): the current version's number (0: none set, as in
+    # a log written before podium recorded it), and what the version its state is about (the
+    # current one, or the candidate a run made) was made from: inputs' versions, vision sections.
+    current: int = 0
+    made_from: dict[str, int] = field(default_factory=dict)
+    vision_sections: tuple[str, ...] | None = None
+    direction: str = ""  # the Orchestrator's binding direction for the next run
+    reviews: list[ReviewGiven] = field(default_factory=list)
+    source: str = "file"
+
+    @property
+    def artifact_id(self) -> str | None:
+        return self.artifact_ids[-1] if self.artifact_ids else None
+
+
+@dataclass
+class AgentRecord:
+    spec: AgentSpec
+    state: AgentState = AgentState.IDLE
+    task_id: str | None = None
+    tail: str = ""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    cost_unknown: bool = False
+    calls: int = 0
+    failures: int = 0
+    feedback: list[str] = field(default_factory=list)
+    last_report: str = ""
+    # Streamed text after `tail`, not yet read (a replay hands stored chunks over unread;
+    # `ProductionView.settle` reads what still shows). Empty outside a replay.
+    held: list[str | Unread] = field(default_factory=list, repr=False, compare=False)
+
+
+@dataclass
+class CommandRecord:
+    command: Command
+    seq: int
+    status: str = "recorded"  # recorded, applied, rejected
+    detail: str = ""
+
+
+def shown(value: Any) -> Any:
+    """A stored value with its text sanitized; as it is (no copy) when nothing needs it."""
+    return value if tree_is_clean(value, 64) else sanitize_tree(value)
