@@ -133,3 +133,70 @@ def test_the_entry_sets_the_collector_policy_once(tmp_path: Path) -> None:
         "assert gc.isenabled()"
     )
     _imported(code)
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Each podium module and the podium modules it imports, read from every import statement
+    (function-local ones too; `if TYPE_CHECKING:` blocks left out, they never run)."""
+    root = Path(podium.__file__).parent
+    files = {}
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        files[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+
+    def typing_only(node: ast.If) -> bool:
+        test = node.test
+        return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+            isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+        )
+
+    graph: dict[str, set[str]] = {}
+    for name, path in files.items():
+        package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+        found: set[str] = set()
+        pending: list[ast.AST] = [ast.parse(path.read_text(encoding="utf-8"))]
+        while pending:
+            for node in ast.iter_child_nodes(pending.pop()):
+                if isinstance(node, ast.If) and typing_only(node):
+                    pending.extend(node.orelse)
+                    continue
+                if isinstance(node, ast.Import):
+                    found.update(alias.name for alias in node.names)
+                elif isinstance(node, ast.ImportFrom):
+                    base = package[: len(package) - node.level + 1] if node.level else []
+                    module = ".".join([*base, *([node.module] if node.module else [])])
+                    found.add(module)
+                    found.update(f"{module}.{alias.name}" for alias in node.names)
+                pending.append(node)
+        graph[name] = {
+            m
+            for m in found
+            if m in files
+            and m != name
+            and not name.startswith(m + ".")  # its own package
+            and not m.startswith(name + ".")
+        }
+    return graph
+
+
+def test_no_import_cycle_between_modules() -> None:
+    """No module imports itself back through others, not even from inside a function: each
+    layer can be read (and changed) without the ones that use it."""
+    graph = _import_graph()
+    assert "podium.engine.agent_runner" in graph and graph["podium.engine.debate"]
+    done: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(module: str, path: list[str]) -> None:
+        if module in path:
+            cycles.append(path[path.index(module) :] + [module])
+            return
+        if module in done:
+            return
+        for dependency in sorted(graph[module]):
+            visit(dependency, [*path, module])
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module, [])
+    assert cycles == [], " ; ".join(" -> ".join(cycle) for cycle in cycles[:5])
