@@ -92,6 +92,8 @@ class StandingInstruction:
         if self.policy is not AutoApprove.ALL:
             return None
         if kind in _JUDGEMENT_KINDS:
+            if Action.APPROVE not in escalation.actions:  # e.g. a pass over others' lines
+                return (Action.SKIP, None) if Action.SKIP in escalation.actions else None
             return Action.APPROVE, escalation.options[0].id if escalation.options else None
         if kind in (EscalationKind.FAILURE, EscalationKind.PLAN) and escalation.task_id:
             action = self.failure_action(escalation, escalation.task_id)

@@ -17,13 +17,22 @@ drafts, is the Orchestrator's.
 
 from __future__ import annotations
 
-from podium.domain.artifacts import PODIUM, Artifact, ArtifactStatus, Content
+import time
+
+from podium.domain.artifacts import (
+    ORCHESTRATOR,
+    PODIUM,
+    Artifact,
+    ArtifactStatus,
+    Content,
+    Provenance,
+)
 from podium.domain.assembly import SCREEN_KINDS
 from podium.domain.escalation import Action, BaseCommand, Escalation, EscalationKind, Option
-from podium.domain.events import ArtifactStatusChanged, VersionCause
+from podium.domain.events import ArtifactCreated, ArtifactStatusChanged, VersionCause
 from podium.domain.state import ProductionView, TaskRecord
 from podium.domain.tasks import TaskKind, TaskState
-from podium.domain.versions import current_of
+from podium.domain.versions import current_number, current_of, next_number
 from podium.engine.command_base import CommandBase, Plan
 from podium.engine.port import EnginePort
 from podium.export.human.diff import between
@@ -56,10 +65,12 @@ def revised_text(view: ProductionView, record: TaskRecord, made: Artifact) -> Ar
 
 
 def offer(engine: EnginePort, record: TaskRecord, made: Artifact, revised: Artifact) -> None:
-    """`made` is proposed beside the Orchestrator's text; an item asks which stands."""
+    """`made` is proposed beside the Orchestrator's text, which stands meanwhile as the task's
+    current version (so the deliverables, and the work made from them, go on with it); an item
+    asks which stands."""
     spec = record.spec
     engine.emit(ArtifactStatusChanged(artifact_id=made.id, status=ArtifactStatus.PROPOSED))
-    engine.set_task_state(spec.id, TaskState.AWAITING_APPROVAL, "proposes a change to your text")
+    standing = _stand(engine, record, revised)
     who = "podium's assembly" if made.provenance.agent_id == PODIUM else made.provenance.agent_id
     where = (
         f"your version {revised.provenance.version}"
@@ -70,7 +81,7 @@ def offer(engine: EnginePort, record: TaskRecord, made: Artifact, revised: Artif
         EscalationKind.APPROVAL_GATE,
         f"Proposal: {who} would change {where}",
         task_id=spec.id,
-        artifact_ids=[made.id, revised.id],
+        artifact_ids=[made.id, standing.id],
         detail=f"{spec.title}: your text stands in the deliverables until you accept the change",
         evidence=between(revised, made),
         options=[
@@ -84,11 +95,52 @@ def offer(engine: EnginePort, record: TaskRecord, made: Artifact, revised: Artif
                 id=KEEP,
                 label="Keep yours",
                 proposer="podium",
-                summary=f"your text stands as {spec.id}'s version",
+                summary=f"your text stands as {spec.id}'s version ({standing.id})",
             ),
         ],
         actions=[Action.APPROVE, Action.SKIP, Action.OVERRIDE],
     )
+
+
+def _stand(engine: EnginePort, record: TaskRecord, revised: Artifact) -> Artifact:
+    """The Orchestrator's text as the task's current version, against its inputs as they are:
+    their own version of the task, its lineage rebased; or the text of the input a pass revised,
+    verbatim, as a new version of the task written by the Orchestrator (cause `kept`)."""
+    task_id = record.spec.id
+    view = engine.view
+    if revised.task_id == task_id:
+        engine.lineage.keep(task_id, None)
+        standing = revised
+    else:
+        version = next_number(view.tasks[task_id])
+        standing = Artifact(
+            id=f"{task_id}-v{version}",
+            task_id=task_id,
+            kind=record.spec.kind,
+            content_type=revised.content_type,
+            content=revised.content,
+            provenance=Provenance(
+                agent_id=ORCHESTRATOR,
+                model="human",
+                prompt_hash="",
+                attempt=1,
+                vision_version=view.vision.version if view.vision else 1,
+                decision_id=revised.provenance.decision_id,
+                version=version,
+                parents=(revised.id,),
+                made_from={
+                    dep: n
+                    for dep in record.spec.depends_on
+                    if dep in view.tasks and (n := current_number(view, view.tasks[dep]))
+                },
+            ),
+            status=ArtifactStatus.APPROVED,
+            created_at=time.time(),
+        )
+        engine.emit(ArtifactCreated(artifact=standing))
+        engine.lineage.make_current(standing, VersionCause.KEPT)
+    engine.set_task_state(task_id, TaskState.DONE, "your text stands; a change is proposed")
+    return standing
 
 
 def is_pick(view: ProductionView, escalation: Escalation) -> bool:

@@ -5,6 +5,7 @@ approval or escalated; a failure retried later, skipped or escalated by its `on_
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from podium.domain.artifacts import PODIUM, Artifact, ArtifactStatus, StatusReport
 from podium.domain.escalation import Action, EscalationKind, Option
@@ -18,7 +19,7 @@ from podium.domain.policy import Territory, classify
 from podium.domain.state import TaskRecord
 from podium.domain.tasks import OnFailure, TaskKind, TaskState
 from podium.domain.text import sanitize
-from podium.domain.validators import Finding, Severity
+from podium.domain.validators import DIALOGUE_PASS_RULE, Finding, Severity
 from podium.engine import proposals
 from podium.engine.calls import RETRY_CAP_S
 from podium.engine.errors import TaskFailure
@@ -59,12 +60,21 @@ class Verdicts:
             kind = EscalationKind.QUALITY if errors else EscalationKind.DEVIATION
             what = "fails its checks" if errors else "drifts from the vision"
             engine.set_task_state(spec.id, TaskState.AWAITING_APPROVAL, kind.value)
+            fields: dict[str, Any] = {}
+            if any(f.rule == DIALOGUE_PASS_RULE for f in findings):
+                # A pass that rewrote other people's lines never stands for the reviewed scene:
+                # not current, not exported, not approvable; retry it, or skip it.
+                engine.emit(
+                    ArtifactStatusChanged(artifact_id=artifact.id, status=ArtifactStatus.SUPERSEDED)
+                )
+                fields["actions"] = [Action.RETRY, Action.SKIP, Action.OVERRIDE]
             engine.open_escalation(
                 kind,
                 f"{spec.title} {what}",
                 task_id=spec.id,
                 artifact_ids=[artifact.id],
                 detail=self._whose(record, artifact),
+                **fields,
                 evidence=[
                     f"{f.rule}: {f.message}" + (f" — {f.evidence}" if f.evidence else "")
                     for f in findings

@@ -50,6 +50,9 @@ _INTRO_ACTIONS = (
 def screenplay(comp: Composer) -> Screenplay:
     m = comp.m
     focus = comp.m.voiced() if m.kind is TaskKind.DIALOGUE else None
+    revising = _revising(m.hints.get("revising")) if m.kind is TaskKind.DIALOGUE else None
+    if focus is not None and revising is not None:
+        return _pass_over(comp, revising, focus)
     whole = m.kind is TaskKind.SCRIPT or (m.kind is TaskKind.DIALOGUE and not m.scene)
     numbers = covered_scenes(comp) if whole else [max(1, m.scene or 1)]
     total = None
@@ -96,6 +99,41 @@ def screenplay(comp: Composer) -> Screenplay:
     else:
         title = m.task_title or f"Scene {numbers[0]}"
     return Screenplay(title=title, scenes=scenes)
+
+
+def _revising(value: object) -> Screenplay | None:
+    """The screenplay a dialogue pass revises, as the engine hands it over (None: not given)."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        return Screenplay.model_validate(value)
+    except ValueError:
+        return None
+
+
+def _pass_over(comp: Composer, play: Screenplay, focus: CharacterHint) -> Screenplay:
+    """A character's dialogue pass: the scene as it is, the character's own lines said again in
+    their voice; every other speaker's cue and lines stay word for word."""
+    own = focus.cue
+    scenes: list[Scene] = []
+    for scene in play.scenes:
+        elements: list[ScreenElement] = []
+        speaker: str | None = None
+        listener = comp.pair(focus)[1]
+        for element in scene.elements:
+            if element.type is ElementType.CHARACTER:
+                speaker = re.sub(r"\s*\(.*?\)\s*", "", element.text).strip().upper()
+                other = next((c for c in comp.cast if c.cue == speaker), None)
+                if other is not None and other.cue != own:
+                    listener = other
+            elif element.type is ElementType.DIALOGUE and speaker == own:
+                element = element.model_copy(update={"text": comp.line_for(focus, listener)})
+            elif element.type is not ElementType.PARENTHETICAL:
+                speaker = None
+            elements.append(element)
+        scenes.append(scene.model_copy(update={"elements": elements}))
+    who = focus.cue
+    return Screenplay(title=f"Dialogue pass: {who}", scenes=scenes)
 
 
 def covered_scenes(comp: Composer) -> list[int]:
