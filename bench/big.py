@@ -42,6 +42,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -278,7 +279,7 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 def run_measured(
-    argv: list[str], env: dict[str, str] | None = None
+    argv: list[str], env: dict[str, str] | None = None, timeout_s: float = 1800.0
 ) -> tuple[float, float, str, float]:
     """Seconds, peak RSS in MB, stdout and CPU seconds of `podium argv`, whole process (its
     rusage from wait4; CPU time is the steadier figure on a busy machine)."""
@@ -291,10 +292,15 @@ def run_measured(
         cwd=ROOT,
     )
     assert child.stdout is not None and child.stderr is not None
+    stop = threading.Timer(timeout_s, child.kill)  # a deadline: the figure is then "over"
+    stop.start()
     out = child.stdout.read()
     err = child.stderr.read()
     _, status, usage = os.wait4(child.pid, 0)
+    stop.cancel()
     seconds = time.perf_counter() - started
+    if seconds >= timeout_s:
+        raise TimeoutError(f"podium {' '.join(argv)} took over {timeout_s:.0f}s")
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
         raise SystemExit(f"podium {' '.join(argv)} exited {child.returncode}: {err[-600:]!r}")
@@ -437,14 +443,20 @@ def measure_keys(db: Path) -> dict[str, Any]:
         return asyncio.run(_keys(db))
 
 
-def measure_export(db: Path) -> dict[str, Any]:
+def measure_export(db: Path, timeout_s: float) -> dict[str, Any]:
     line: dict[str, Any] = {"bench": "big_export", "ffmpeg": shutil.which("ffmpeg") is not None}
     cases = [("without_animatic", {**os.environ, "PATH": str(PODIUM.parent)})]
     if line["ffmpeg"]:
         cases.append(("with_animatic", dict(os.environ)))
     for name, env in cases:
         with tempfile.TemporaryDirectory(prefix="podium-bench-export-") as tmp:
-            seconds, peak, out, cpu_s = run_measured(["export", str(db), "--out", tmp], env)
+            try:
+                seconds, peak, out, cpu_s = run_measured(
+                    ["export", str(db), "--out", tmp], env, timeout_s
+                )
+            except TimeoutError:
+                line[f"{name}_s"] = f"over {timeout_s:.0f}"
+                continue
             files = [Path(p) for p in out.splitlines() if p.strip()]
             line[f"{name}_s"] = round(seconds, 2)
             line[f"{name}_cpu_s"] = round(cpu_s, 2)  # ffmpeg's own time is not in it
@@ -462,6 +474,9 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=default_cache())
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
+        "--export-timeout", type=float, default=600.0, help="seconds before an export is stopped"
+    )
+    parser.add_argument(
         "--only", nargs="*", choices=["reload", "first_frame", "keys", "export"], default=None
     )
     args = parser.parse_args()
@@ -478,7 +493,7 @@ def main() -> None:
         elif name == "keys":
             line = measure_keys(db)
         else:
-            line = measure_export(db)
+            line = measure_export(db, args.export_timeout)
         sys.stdout.write(json.dumps(line) + "\n")
         sys.stdout.flush()
 
