@@ -327,3 +327,20 @@ def test_kill_nine_while_stale_work_is_made_again_loses_nothing(tmp_path: Path) 
     assert shots and shots[-1]["cause"] in ("made", "approved")
     status = json.loads(podium("status", str(crash), "--json").stdout)
     assert status["state"] == "completed" and status["tasks"]["stale"] == 0
+
+
+def test_the_style_guide_is_amended_live_from_the_cli(db: Path, tmp_path: Path) -> None:
+    done = podium("vision", str(db), "style", "palette: sea grey; lamp amber", "--reason", "colder")
+    assert done.returncode == 4, done.stderr  # recorded (it exited 2 before: no such section)
+    resumed = podium(
+        "resume", str(db), "--headless", "--auto-approve", "all", env=env_for(tmp_path)
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    status = json.loads(podium("status", str(db), "--json").stdout)
+    assert status["vision_version"] == 2 and status["tasks"]["stale"] == 0
+    amended = [p for _, k, p in events(db) if k == "vision_amended"]
+    assert [(p["section"], p["stale_tasks"] != []) for p in amended] == [("style", True)]
+    out = tmp_path / "out"
+    assert podium("export", str(db), "--out", str(out)).returncode == 0
+    bible = (out / "bible.md").read_text(encoding="utf-8")
+    assert "### Version 2: style changed" in bible and "- sea grey\n- lamp amber" in bible

@@ -9,7 +9,12 @@ from pathlib import Path
 
 from podium.domain import lineage
 from podium.domain.artifacts import ORCHESTRATOR, Screenplay
-from podium.domain.escalation import EditCommand, RestoreCommand, command_adapter
+from podium.domain.escalation import (
+    ClarifyVisionCommand,
+    EditCommand,
+    RestoreCommand,
+    command_adapter,
+)
 from podium.domain.events import CurrentVersionSet, ProductionState, VersionCause
 from podium.domain.state import fold
 from podium.domain.tasks import TaskState
@@ -152,3 +157,30 @@ def test_commands_carry_a_valid_content_only() -> None:
         {"id": "r", "action": "restore", "task_id": "t", "version": 2}
     )
     assert isinstance(restore, RestoreCommand) and restore.version == 2
+
+
+async def test_the_style_guide_is_amended_live_and_what_read_it_is_made_again(
+    tmp_path: Path,
+) -> None:
+    script = Script()
+    engine = await open_engine(production(film()), tmp_path / "p.db", script)
+    assert await engine.run() is ProductionState.COMPLETED
+    view = engine.view
+    result = await engine.apply_offline(
+        ClarifyVisionCommand(
+            id="s", section="style", value="palette: sea grey; lamp amber\nlighting: one lamp"
+        )
+    )
+    assert result.applied, result.detail
+    assert view.spec is not None and view.spec.style.palette == ["sea grey", "lamp amber"]
+    assert view.spec.style.lighting == "one lamp"
+    assert view.vision is not None and view.vision.version == 2
+    assert view.tasks["shots"].state is TaskState.STALE  # its prompt held the style guide
+    calls = len(script.calls)
+    assert await engine.run() is ProductionState.COMPLETED
+    assert lineage.stale(view) == {}
+    remade = [c for c in script.calls[calls:] if c.task_id == "shots"]
+    assert remade and "sea grey" in json.dumps([m for m in remade[-1].messages], default=str)
+    # The fold reads it back the same: a replay holds the amended guide.
+    assert fold(await engine.store.read()).spec == view.spec
+    await engine.store.close()

@@ -49,7 +49,7 @@ def problem(data: dict[str, Any]) -> str:
 def test_every_action_has_its_model_and_the_sections_agree() -> None:
     assert set(COMMAND_TYPES) == set(Action)
     assert all(t.model_fields["action"].default is a for a, t in COMMAND_TYPES.items())
-    assert VisionSection.__args__ == VISION_SECTIONS  # type: ignore[attr-defined]
+    assert VisionSection.__args__ == (*VISION_SECTIONS, "style")  # type: ignore[attr-defined]
     assert set(ConstraintChanges.model_fields) == set(Constraints.model_fields)
 
 

@@ -21,12 +21,12 @@ from podium.domain.base import Frozen, Model, Seconds
 from podium.domain.loading import control_problems, validate_strictly
 from podium.domain.policy import Territory
 from podium.domain.production import (
-    VISION_SECTIONS,
     Character,
     Constraints,
     constraint_problems,
 )
 from podium.domain.text import sanitize
+from podium.domain.vision_uses import LIVE_SECTIONS
 
 
 class EscalationKind(StrEnum):
@@ -291,9 +291,10 @@ class FeedbackCommand(BaseCommand):
 
 
 VisionSection = Literal[
-    "premise", "themes", "tone", "audience", "distribution", "characters", "locations"
+    "premise", "themes", "tone", "audience", "distribution", "characters", "locations", "style"
 ]
-"""The sections of a vision (`podium.domain.production.VISION_SECTIONS`, in its order)."""
+"""The sections of a vision (`podium.domain.production.VISION_SECTIONS`, in its order), and the
+style guide, amended live like them (`podium.domain.vision_uses.LIVE_SECTIONS`)."""
 
 VisionValue = str | list[str] | list[Character]
 """A vision section's value: text, a list of texts (themes, locations; a `;`-separated text is
@@ -324,10 +325,10 @@ class ClarifyVisionCommand(BaseCommand):
     @field_validator("section", mode="before")
     @classmethod
     def _known_section(cls, section: Any) -> Any:
-        if section not in VISION_SECTIONS:
+        if section not in LIVE_SECTIONS:
             shown = sanitize(str(section))[:64]
             raise ValueError(
-                f"unknown vision section {shown!r}; one of {', '.join(VISION_SECTIONS)}"
+                f"unknown vision section {shown!r}; one of {', '.join(LIVE_SECTIONS)}"
             )
         return section
 

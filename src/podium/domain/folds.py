@@ -58,6 +58,7 @@ from podium.domain.records import (
 )
 from podium.domain.tasks import TaskState
 from podium.domain.text import sanitize, tree_is_clean
+from podium.domain.vision_uses import STYLE, style_from_text
 
 if TYPE_CHECKING:  # the view imports this module, which registers its folds
     from podium.domain.state import ProductionView
@@ -445,9 +446,14 @@ def _vision(view: ProductionView, p: VisionAmended) -> None:
         p = VisionAmended.model_validate(
             p.model_dump() | {"value": shown(value), "reason": sanitize(p.reason)}
         )
-    view.vision = Vision.model_validate(
-        view.vision.model_dump() | {p.section: p.value, "version": p.version}
-    )
+    if p.section == STYLE:  # the style guide, stored whole as text; the prompts read it here
+        if view.spec is not None and isinstance(p.value, str):
+            view.spec = view.spec.model_copy(update={"style": style_from_text(p.value)})
+        view.vision = view.vision.model_copy(update={"version": p.version})
+    else:
+        view.vision = Vision.model_validate(
+            view.vision.model_dump() | {p.section: p.value, "version": p.version}
+        )
     view.vision_history.append(p)
 
 

@@ -18,11 +18,10 @@ from collections.abc import Collection, Iterable
 
 from podium.domain.artifacts import PODIUM, Artifact, ArtifactStatus
 from podium.domain.events import StaleCause
-from podium.domain.production import VISION_SECTIONS
 from podium.domain.state import ProductionView, TaskRecord
 from podium.domain.tasks import TaskKind, TaskState, topological_order
 from podium.domain.versions import current_number, current_of, number
-from podium.domain.vision_uses import uses_section
+from podium.domain.vision_uses import LIVE_SECTIONS, uses_section
 
 # The states whose work can be stale: made (done, or already stale), or made and waiting on the
 # Orchestrator's approval (its candidate can be outdated too).
@@ -31,7 +30,7 @@ MADE = frozenset({TaskState.DONE, TaskState.STALE, TaskState.AWAITING_APPROVAL})
 
 def sections_used(kind: TaskKind) -> tuple[str, ...]:
     """The vision sections a task of this kind reads (its prompt holds only these)."""
-    return tuple(s for s in VISION_SECTIONS if uses_section(kind, s))
+    return tuple(s for s in LIVE_SECTIONS if uses_section(kind, s))
 
 
 def made_from(view: ProductionView, inputs: Iterable[Artifact]) -> dict[str, int]:

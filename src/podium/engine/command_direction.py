@@ -50,7 +50,8 @@ class DirectionCommands(CommandBase):
         view = self.view
         assert view.vision is not None
         section = command.section
-        stored, new = amended_vision(view.vision, section, command.plain_value())
+        style = view.spec.style if view.spec is not None else None
+        stored, new = amended_vision(view.vision, section, command.plain_value(), style)
         if reason := command.reason.strip():
             checked_text("the reason", reason)
         stale = stale_after(view, section)

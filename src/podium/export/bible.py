@@ -73,6 +73,8 @@ def _history(source: ExportSource) -> list[str | None]:
     for amended in source.view.vision_history:
         section = one_line(amended.section)
         before = current.get(amended.section)
+        if before is None and amended.section == "style":  # the file's guide is not kept
+            before = "As written in the production file."
         current[amended.section] = amended.value
         command = source.command(amended.command_id)
         # The reason the Orchestrator gave, never the command's text: that is the new wording.

@@ -10,10 +10,11 @@ from pydantic import ValidationError
 from podium.domain.escalation import ConstraintProblem, checked_changes
 from podium.domain.lineage import stale
 from podium.domain.loading import control_problems
-from podium.domain.production import MAX_DIRECTION, VISION_SECTIONS, Constraints, Vision
+from podium.domain.production import MAX_DIRECTION, Constraints, StyleGuide, Vision
 from podium.domain.state import ProductionView
 from podium.domain.tasks import TaskState
 from podium.domain.text import control_problem, sanitize
+from podium.domain.vision_uses import LIVE_SECTIONS, STYLE, style_as_text, style_changes
 
 
 class Rejected(Exception):
@@ -33,12 +34,17 @@ def stale_after(view: ProductionView, section: str) -> list[str]:
     ]
 
 
-def amended_vision(vision: Vision, section: str, value: Any) -> tuple[Any, Vision]:
-    """Validate a new value for one vision section; returns (stored value, new vision)."""
-    if section not in VISION_SECTIONS:
-        raise Rejected(f"unknown vision section {section!r}; one of {', '.join(VISION_SECTIONS)}")
+def amended_vision(
+    vision: Vision, section: str, value: Any, style: StyleGuide | None = None
+) -> tuple[Any, Vision]:
+    """Validate a new value for one vision section, or for the style guide (`style`: the
+    guide as it stands); returns (stored value, new vision: its version is the next)."""
+    if section not in LIVE_SECTIONS:
+        raise Rejected(f"unknown vision section {section!r}; one of {', '.join(LIVE_SECTIONS)}")
     for loc, problem in control_problems(value):
         raise Rejected(f"vision {section}: {_at(loc)}{problem}")
+    if section == STYLE:
+        return _amended_style(vision, value, style or StyleGuide())
     if section in _LIST_SECTIONS and isinstance(value, str):
         value = [v.strip() for v in value.replace(";", "\n").splitlines() if v.strip()]
     if section == "premise" and isinstance(value, str) and value and not value.strip():
@@ -51,6 +57,21 @@ def amended_vision(vision: Vision, section: str, value: Any) -> tuple[Any, Visio
         first = exc.errors()[0]
         raise Rejected(f"vision {section}: {first['msg']}") from None
     return new.model_dump(mode="json")[section], new
+
+
+def _amended_style(vision: Vision, value: Any, style: StyleGuide) -> tuple[str, Vision]:
+    """The style guide with the fields `value` names changed: stored whole, as text."""
+    if not isinstance(value, str) or not value.strip():
+        raise Rejected(
+            "style: give text, e.g. \"lighting: practicals only\" or \"palette: amber; slate\""
+        )
+    checked_text("style", value)
+    try:
+        new = StyleGuide.model_validate(style.model_dump() | style_changes(value))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise Rejected(f"style {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    return style_as_text(new), vision.model_copy(update={"version": vision.version + 1})
 
 
 def adjusted_constraints(current: Constraints, changes: dict[str, Any]) -> dict[str, Any]:
