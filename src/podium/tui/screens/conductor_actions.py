@@ -152,6 +152,12 @@ class ConductorActions(Screen[None]):
             if picked is not None:
                 self.submit(ApproveCommand(escalation_id=esc_id, option_id=picked.id, **stamp()))
 
+        from podium.tui.screens.versions_diff import DraftsScreen, drafts_of, is_alternatives
+
+        if is_alternatives(escalation):
+            drafts = drafts_of(self.view, escalation)
+            self.app.push_screen(DraftsScreen(escalation.title, drafts), chosen)
+            return
         self.app.push_screen(
             AlternativesScreen(
                 escalation.title,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
+from textual.binding import Binding, BindingType
 
 from podium.domain.state import ProductionView
 from podium.tui.format import TASK_GLYPH, TASK_WORDS, clip, flatten, label_row
@@ -75,9 +78,19 @@ def task_text(view: ProductionView, task_id: str) -> Text:
 
 
 class TaskDetailScreen(DetailDialog):
-    """Read-only; act on the task from the tree (`o`, `r`, `s`, `n`, `f`)."""
+    """Read-only; act on the task from the tree (`o`, `r`, `s`, `n`, `f`); `d` shows the diff
+    of its previous and current versions."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("d", "diff", "diff", id="diff", tooltip="The previous and the current version"),
+    ]
 
     def __init__(self, view: ProductionView, task_id: str) -> None:
         super().__init__(f"Task {task_id}", task_text(view, task_id), name="task")
         self.view = view
         self.task_id = task_id
+
+    def action_diff(self) -> None:
+        from podium.tui.screens.versions_diff import DiffScreen
+
+        self.app.push_screen(DiffScreen(self.view, self.task_id))
