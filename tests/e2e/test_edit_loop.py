@@ -344,3 +344,41 @@ def test_the_style_guide_is_amended_live_from_the_cli(db: Path, tmp_path: Path) 
     assert podium("export", str(db), "--out", str(out)).returncode == 0
     bible = (out / "bible.md").read_text(encoding="utf-8")
     assert "### Version 2: style changed" in bible and "- sea grey\n- lamp amber" in bible
+
+
+def test_in_a_terminal_the_editor_reopens_with_the_error_on_top(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from podium.cli import main
+
+    seen = tmp_path / "seen.txt"
+    env = editor_script(
+        tmp_path,
+        f"seen = Path({str(seen)!r})\n"
+        "text = path.read_text()\n"
+        "with seen.open('a') as log:\n"
+        "    log.write(text.splitlines()[0] + '\\n')\n"
+        "if text.startswith('[[podium: '):\n"  # the second time: fix it, note and all kept
+        "    path.write_text(text.replace('no heading here', 'INT. LAMP ROOM - NIGHT'))\n"
+        "else:\n"
+        "    path.write_text('no heading here\\n\\n' + text.split('\\n', 1)[1])\n",
+    )
+    monkeypatch.setenv("EDITOR", env["EDITOR"])
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    assert main(["edit", str(db), "scene-01", "--id", "reopened"]) == 4
+    first, second = seen.read_text().splitlines()
+    assert not first.startswith("[[")
+    assert second.startswith("[[podium: line 1: the action 'no heading here' comes before")
+    assert second.endswith("Fix it and save; podium removes this line.]]")
+    err = capsys.readouterr().err
+    assert ".fountain:1: the action 'no heading here'" in err
+    record = show_json(db, "scene-01")
+    assert record["version"] == 1  # recorded only: no engine runs
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        [(body,)] = conn.execute("SELECT body FROM commands WHERE id = 'reopened'").fetchall()
+    finally:
+        conn.close()
+    content = json.loads(body)["content"]
+    assert content["scenes"][0]["heading"] == "INT. LAMP ROOM - NIGHT"
+    assert "podium:" not in json.dumps(content)  # the note on top was taken off
