@@ -11,8 +11,11 @@ from typing import Any
 
 import pytest
 
-from podium.export.report import runtime_target, timecode, to_markdown
+from podium.domain.artifacts import Cue, CueSheet, Shot, ShotList
+from podium.domain.tasks import TaskKind
+from podium.export.report import report, runtime_target, timecode, to_json, to_markdown
 
+from .builder import Log
 from .conftest import Made, load_source
 from .test_pdf import pdftotext
 
@@ -65,7 +68,7 @@ def test_last_lights_report_adds_up(sample_db: Made, sample_export: Made) -> Non
     assert cut["items"] == len(edits)
     assert cut["seconds"] == pytest.approx(sum(float(r["duration"]) for r in edits))
     missing = [f"{r['scene']}{r['shot']}" for r in edits if (r["scene"], r["shot"]) not in shots]
-    assert cut["missing_shots"] == list(dict.fromkeys(missing)) and missing
+    assert cut["missing_shots"] == list(dict.fromkeys(missing))
     longer = [
         r
         for r in edits
@@ -85,17 +88,37 @@ def test_last_lights_report_adds_up(sample_db: Made, sample_export: Made) -> Non
     ]
     assert sheet["first_scene"] == min(int(c["scene"]) for c in cues)
 
-    # Style rules: handheld shots counted from the shot list's movement column.
+    # The production file's rules, which stand for the style guide's prose (read no more).
+    rules = {r["rule"]: r for r in data["rules"]}
+    assert data["style_rules"] == []
     handheld = [r for r in rows(out / "shot_list.csv") if "handheld" in r["movement"].lower()]
-    (rule,) = [r for r in data["style_rules"] if "handheld" in r["measure"]]
-    assert rule["counted"] == len(handheld) and rule["expected"] == 1 and not rule["holds"]
+    count = rules["one-handheld-shot"]["figures"]
+    assert count["counted"] == len(handheld) and count["max"] == 1
+    assert rules["one-handheld-shot"]["holds"] == (len(handheld) <= 1)
+    early = [c["cue"] for c in cues if int(c["scene"]) < 5]
+    assert rules["score-enters-in-scene-5"]["figures"]["before_scene"] == early
+    cut_s = sum(float(r["duration"]) for r in edits)
+    last_start = cut_s - float(edits[-1]["duration"])
+    late = [c for c, end in ends.items() if end > last_start + 1e-9]
+    assert rules["score-enters-in-scene-5"]["figures"]["after_last_shot_start"] == late
+    assert rules["score-enters-in-scene-5"]["holds"] == (not early and not late)
 
     # The script: pages from the PDF itself, scenes and who is on them from the FDX.
     (script,) = data["scripts"]
     pages = pdftotext(out / "screenplay.pdf")
     assert script["pages"] == len(pages) - 1
-    assert script["pages"] - 1 < script["runtime_minutes"] <= script["pages"]
+    assert 0 < script["runtime_minutes"] <= script["pages"]
     assert script["runtime_minutes"] * 8 == sum(s["eighths"] for s in script["scenes"])
+    (runtime,) = script["ranges"]
+    assert runtime == {
+        "rule": "twelve-minutes",
+        "unit": "minutes",
+        "min": 10,
+        "max": 14,
+        "holds": 10 <= script["runtime_minutes"] <= 14,
+    }
+    share = cut_s / (script["runtime_minutes"] * 60) - 1
+    assert cut["against_script"]["holds"] == (abs(share) <= 0.15)
     scenes = fdx_scenes(out / "screenplay.fdx")
     assert [s["scene"] for s in script["scenes"]] == sorted(scenes)
     characters = ["Elias", "Morag", "Tam"]
@@ -133,3 +156,62 @@ def test_timecodes() -> None:
     assert timecode("2:06") == 126
     assert timecode("00:00:01:12") == 1.5
     assert timecode("soon") is None and timecode("-1:00") is None
+
+
+STYLE = """
+[style]
+camera = "No handheld shots."
+music = "The score enters in scene 2."
+"""
+DECLARED = """
+[[validators]]
+id = "steady"
+type = "count"
+kinds = ["shot_list"]
+what = "handheld_shots"
+max = 1
+
+[[validators]]
+id = "score"
+type = "cue_bounds"
+kinds = ["music_cues"]
+enters_scene = 2
+"""
+
+
+def _styled(extra: str) -> dict[str, Any]:
+    log = Log(extra=STYLE + extra)
+    log.task("shots", TaskKind.SHOT_LIST)
+    log.task("music", TaskKind.MUSIC_CUES)
+    moves = ("handheld", "static", "hand-held push")
+    log.deliver(
+        "shots",
+        ShotList(shots=[Shot(scene=1, shot="ABC"[i], movement=m) for i, m in enumerate(moves)]),
+    )
+    log.deliver("music", CueSheet(cues=[Cue(cue_id="1M1", scene=1, start="0:05", duration_s=9)]))
+    data: dict[str, Any] = json.loads(to_json(report(log.source, [])))
+    assert to_markdown(data)  # renders
+    return data
+
+
+def test_the_style_guide_is_read_only_where_the_production_file_declares_no_rule() -> None:
+    prose = _styled("")
+    assert prose["rules"] == []
+    handheld, enters = prose["style_rules"]
+    assert (handheld["counted"], handheld["expected"], handheld["holds"]) == (2, 0, False)
+    assert handheld["offending"] == ["1A", "1C"]
+    assert (enters["counted"], enters["expected"], enters["offending"]) == (1, 2, ["1M1"])
+
+    declared = _styled(DECLARED)
+    assert declared["style_rules"] == []  # the declared rules stand for the prose
+    steady, score = declared["rules"]
+    assert (steady["figures"]["counted"], steady["figures"]["max"], steady["holds"]) == (
+        2,
+        1,
+        False,
+    )
+    assert steady["statement"] == "the film has 2 handheld shots; the rule allows 0–1"
+    assert score["figures"]["before_scene"] == ["1M1"] and not score["holds"]
+    text = to_markdown(declared)
+    assert "**fails**: steady (count): the film has 2 handheld shots" in text
+    assert "No handheld shots" not in text

@@ -3,9 +3,11 @@ runs: runtime and page ranges on the paginated script, the cut against the shot 
 against the cut, counted style rules, and who is on the printed page.
 
 `check_deliverables` assembles the film (or the task's episode) from the current versions, with
-the version just delivered standing for its task, and recomputes every figure with
-`podium.deliverables.figures`, the functions the export's report prints. A rule whose
-deliverables do not exist yet (no cut before the edit) has nothing to hold and passes.
+the version just delivered standing for its task, and holds each rule against it with `measure`:
+the figures recomputed with `podium.deliverables.figures`, a sentence stating them, and a
+finding when the rule does not hold. The export's report prints the same measures (`held`), so
+a figure the engine sends back and the figure the report prints are one computation. A rule
+whose deliverables do not exist yet (no cut before the edit) has nothing to hold and passes.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from podium.export.pagination import Paginated, pages_text, paginate
 from podium.export.screenplay import SCREEN_KINDS, ScreenplayFile, screenplays
 from podium.export.sources import ExportSource, number, one_line
 
+Json = dict[str, Any]
+
 _LISTED = 8  # offending items named in a finding; the rest are counted
 
 
@@ -62,6 +66,11 @@ def by_episode(source: ExportSource, kind: TaskKind) -> dict[int | None, list[An
             episode = number(record.spec.params.get("episode")) if series else None
             found.setdefault(episode, []).append(content)
     return found
+
+
+def episode_of(source: ExportSource, task: TaskSpec) -> int | None:
+    """The episode a task belongs to (None for a film, or a series task of no episode)."""
+    return number(task.params.get("episode")) if source.format is Format.SERIES else None
 
 
 @dataclass
@@ -93,9 +102,60 @@ def assemble(source: ExportSource, episode: int | None) -> Assembled:
     )
 
 
-def _minutes(seconds: float) -> str:
-    whole, rest = divmod(round(seconds), 60)
-    return f"{whole}:{rest:02d}"
+def assemble_all(
+    source: ExportSource, plays: Sequence[tuple[ScreenplayFile, Paginated]]
+) -> dict[int | None, Assembled]:
+    """Every film or episode of the production, with its screenplays as already laid out (the
+    export's), in order: the film, or episode 1, 2, …"""
+    laid = {play.episode: (play, pages) for play, pages in plays}
+    shots = by_episode(source, TaskKind.SHOT_LIST)
+    plans = by_episode(source, TaskKind.EDIT)
+    sheets = by_episode(source, TaskKind.MUSIC_CUES)
+    episodes = sorted(
+        set(laid) | set(shots) | set(plans) | set(sheets), key=lambda e: (e is not None, e or 0)
+    )
+    return {
+        episode: Assembled(
+            episode=episode,
+            play=laid[episode][0] if episode in laid else None,
+            laid=laid[episode][1] if episode in laid else None,
+            shots=shots.get(episode),
+            plans=plans.get(episode, []),
+            sheets=sheets.get(episode, []),
+        )
+        for episode in episodes
+    }
+
+
+# -- a rule held against the film or an episode ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One rule held against one film or episode: the figures it recounted, a sentence stating
+    them (whether or not the rule holds), and the finding when it does not."""
+
+    rule: ValidatorSpec
+    episode: int | None
+    figures: Json
+    statement: str
+    evidence: str
+    finding: Finding | None
+
+    @property
+    def holds(self) -> bool:
+        return self.finding is None
+
+    def json(self) -> Json:
+        return {
+            "rule": self.rule.id or self.rule.type,
+            "type": self.rule.type,
+            "episode": self.episode,
+            "holds": self.holds,
+            "statement": self.statement,
+            "evidence": self.evidence,
+            "figures": self.figures,
+        }
 
 
 def _listed(items: Sequence[str]) -> str:
@@ -103,7 +163,8 @@ def _listed(items: Sequence[str]) -> str:
     return shown + (f" and {len(items) - _LISTED} more" if len(items) > _LISTED else "")
 
 
-def _bounds(low: float | None, high: float | None) -> str:
+def bounds_text(low: float | None, high: float | None) -> str:
+    """A rule's range as a reader says it: `10–14`, `0–1`, `≥ 3`."""
     return f"{low if low is not None else 0:g}–{high:g}" if high is not None else f"≥ {low:g}"
 
 
@@ -111,41 +172,57 @@ def _outside(value: float, low: float | None, high: float | None) -> bool:
     return (low is not None and value < low - 1e-9) or (high is not None and value > high + 1e-9)
 
 
-def _finding(rule: ValidatorSpec, message: str, evidence: str = "") -> Finding:
-    return Finding(
-        rule=rule.id or rule.type, severity=rule.severity, message=message, evidence=evidence
-    )
+def _measured(
+    rule: ValidatorSpec,
+    made: Assembled,
+    numbers: Json,
+    statement: str,
+    problem: str | None,
+    evidence: str,
+) -> Measure:
+    finding = None
+    if problem is not None:
+        finding = Finding(
+            rule=rule.id or rule.type, severity=rule.severity, message=problem, evidence=evidence
+        )
+    return Measure(rule, made.episode, numbers, statement, evidence, finding)
 
 
 def _scene_lengths(laid: Paginated) -> str:
     return "; ".join(f"scene {s.number} {pages_text(s.eighths)}" for s in laid.scenes)
 
 
-def _script_rule(rule: RuntimeRange | PageRange, made: Assembled) -> Finding | None:
+def _script_rule(rule: RuntimeRange | PageRange, made: Assembled) -> Measure | None:
     laid, play = made.laid, made.play
     if laid is None or play is None:
         return None
     pages = laid.eighths / 8
     minutes = float(laid.minutes)
+    numbers: Json = {
+        "minutes": figures.rounded(minutes),
+        "pages": figures.rounded(pages),
+        "eighths": laid.eighths,
+        "min": rule.min,
+        "max": rule.max,
+    }
     if isinstance(rule, RuntimeRange):
-        if not _outside(minutes, rule.min, rule.max):
-            return None
-        message = (
-            f"{made.where} runs {_minutes(minutes * 60)} ({pages_text(laid.eighths)} pages, "
-            f"a page a minute); the range is {_bounds(rule.min, rule.max)} minutes"
+        value = minutes
+        statement = (
+            f"{made.where} runs {figures.clock(minutes * 60)} ({pages_text(laid.eighths)} pages, "
+            f"a page a minute); the range is {bounds_text(rule.min, rule.max)} minutes"
         )
     else:
-        if not _outside(pages, rule.min, rule.max):
-            return None
-        message = (
+        value = pages
+        statement = (
             f"{made.where} is {pages_text(laid.eighths)} pages long; the range is "
-            f"{_bounds(rule.min, rule.max)} pages"
+            f"{bounds_text(rule.min, rule.max)} pages"
         )
+    problem = statement if _outside(value, rule.min, rule.max) else None
     evidence = f"recounted from {play.stem}.pdf as printed: {_scene_lengths(laid)}"
-    return _finding(rule, message, evidence)
+    return _measured(rule, made, numbers, statement, problem, evidence)
 
 
-def _shot_rule(rule: ShotReferences, made: Assembled) -> Finding | None:
+def _shot_rule(rule: ShotReferences, made: Assembled) -> Measure | None:
     if not made.plans or made.shots is None:
         return None
     cut = figures.cut_figures(made.plans, made.shots)
@@ -157,35 +234,60 @@ def _shot_rule(rule: ShotReferences, made: Assembled) -> Finding | None:
         problems.append(
             f"{len(longer)} of {cut['items']} items run longer than their shot: {_listed(named)}"
         )
+    statement = (
+        f"{made.where}: {cut['items']} items, {cut['seconds']:g} s, every one on a listed shot "
+        "and none longer than it"
+    )
+    numbers = {k: cut[k] for k in ("items", "seconds", "missing_shots", "longer_than_shot")} | {
+        "tolerance": rule.runtime_tolerance,
+        "script_seconds": None,
+        "share_of_script": None,
+        "within_tolerance": None,
+    }
     if rule.runtime_tolerance is not None and made.laid is not None:
         script_s = float(made.laid.minutes) * 60
         share = cut["seconds"] / script_s - 1 if script_s else 0.0
-        if abs(share) > rule.runtime_tolerance + 1e-9:
-            problems.append(
-                f"the cut runs {_minutes(cut['seconds'])} ({cut['seconds']:g} s), the script "
-                f"{_minutes(script_s)}: {share:+.0%}, outside ±{rule.runtime_tolerance:.0%}"
-            )
-    if not problems:
-        return None
+        within = abs(share) <= rule.runtime_tolerance + 1e-9
+        numbers |= {
+            "script_seconds": figures.rounded(script_s),
+            "share_of_script": round(share, 4),
+            "within_tolerance": within,
+        }
+        against = (
+            f"the cut runs {figures.clock(cut['seconds'])} ({cut['seconds']:g} s), the script "
+            f"{figures.clock(script_s)}: {share:+.0%}"
+        )
+        if not within:
+            problems.append(f"{against}, outside ±{rule.runtime_tolerance:.0%}")
+        else:
+            statement += f"; {against}, within ±{rule.runtime_tolerance:.0%}"
+    problem = f"{made.where}: " + "; ".join(problems) if problems else None
     evidence = (
         f"recounted: {cut['items']} items, {cut['seconds']:g} s; "
         f"{len(figures.all_shots(made.shots))} shots in the shot list"
     )
-    return _finding(rule, f"{made.where}: " + "; ".join(problems), evidence)
+    return _measured(rule, made, numbers, problem or statement, problem, evidence)
 
 
-def _cue_rule(rule: CueBounds, made: Assembled) -> Finding | None:
+def _cue_rule(rule: CueBounds, made: Assembled) -> Measure | None:
     if not made.sheets:
         return None
     cut = figures.cut_figures(made.plans, made.shots) if made.plans else None
     cues = figures.cue_figures(made.sheets, cut["seconds"] if cut else None)
     ends = {c["cue"]: c["end_s"] for c in cues["cues"]}
+    last_end = figures.clock(cues["last_end_s"]) if cues["last_end_s"] is not None else "—"
+    statement = f"{made.where}: {len(cues['cues'])} cues, the last ending at {last_end}"
     problems: list[str] = []
     if cues["outside_cut"] and cut is not None:
-        named = [f"{c} (ends {_minutes(ends[c] or 0)})" for c in cues["outside_cut"]]
-        problems.append(f"cues end after the cut ({_minutes(cut['seconds'])}): {_listed(named)}")
+        named = [f"{c} (ends {figures.clock(ends[c] or 0)})" for c in cues["outside_cut"]]
+        problems.append(
+            f"cues end after the cut ({figures.clock(cut['seconds'])}): {_listed(named)}"
+        )
+    elif cut is not None:
+        statement += f", inside the cut ({figures.clock(cut['seconds'])})"
     if cues["unreadable_start"]:
         problems.append(f"cues whose start is not a timecode: {_listed(cues['unreadable_start'])}")
+    early: list[str] = []
     if rule.enters_scene is not None:
         early = figures.cues_before_scene(cues, rule.enters_scene)
         if early:
@@ -195,19 +297,34 @@ def _cue_rule(rule: CueBounds, made: Assembled) -> Finding | None:
                 f"the score enters in scene {rule.enters_scene}, but cues come before it: "
                 f"{_listed(named)}"
             )
-    if rule.leaves_before_last_shot and cut is not None and cut["last_shot_start"] is not None:
-        late = figures.cues_after(cues, cut["last_shot_start"])
+        else:
+            statement += f", none before scene {rule.enters_scene}"
+    late: list[str] = []
+    last_shot = cut["last_shot_start"] if cut is not None else None
+    if rule.leaves_before_last_shot and last_shot is not None:
+        late = figures.cues_after(cues, last_shot)
         if late:
             problems.append(
-                f"the score leaves before the last shot ({_minutes(cut['last_shot_start'])}), "
+                f"the score leaves before the last shot ({figures.clock(last_shot)}), "
                 f"but cues run past it: {_listed(late)}"
             )
-    if not problems:
-        return None
-    evidence = f"recounted: {len(cues['cues'])} cues, the last ending at " + (
-        _minutes(cues["last_end_s"]) if cues["last_end_s"] is not None else "—"
-    )
-    return _finding(rule, f"{made.where}: " + "; ".join(problems), evidence)
+        else:
+            statement += f", none past the last shot ({figures.clock(last_shot)})"
+    numbers: Json = {
+        "cues": len(cues["cues"]),
+        "last_end_s": cues["last_end_s"],
+        "cut_seconds": cues["cut_seconds"],
+        "outside_cut": cues["outside_cut"] if cut is not None else [],
+        "unreadable_start": cues["unreadable_start"],
+        "first_scene": cues["first_scene"],
+        "enters_scene": rule.enters_scene,
+        "before_scene": early,
+        "last_shot_start": last_shot if rule.leaves_before_last_shot else None,
+        "after_last_shot_start": late,
+    }
+    problem = f"{made.where}: " + "; ".join(problems) if problems else None
+    evidence = f"recounted: {len(cues['cues'])} cues, the last ending at {last_end}"
+    return _measured(rule, made, numbers, problem or statement, problem, evidence)
 
 
 def _counted(rule: Count, made: Assembled) -> tuple[int, list[str]] | None:
@@ -217,7 +334,7 @@ def _counted(rule: Count, made: Assembled) -> tuple[int, list[str]] | None:
             return None
         shots = figures.all_shots(made.shots)
         chosen = figures.handheld(shots) if what == "handheld_shots" else shots
-        return len(chosen), [figures.shot_label(s) for s in chosen]
+        return len(chosen), [figures.shot_label(s, made.episode) for s in chosen]
     if what == "cues":
         if not made.sheets:
             return None
@@ -233,16 +350,79 @@ def _counted(rule: Count, made: Assembled) -> tuple[int, list[str]] | None:
     return len(made.laid.scenes), [s.heading for s in made.laid.scenes]
 
 
-def _count_rule(rule: Count, made: Assembled) -> Finding | None:
+def _count_rule(rule: Count, made: Assembled) -> Measure | None:
     counted = _counted(rule, made)
     if counted is None:
         return None
     total, items = counted
-    if not _outside(total, rule.min, rule.max):
-        return None
-    noun = rule.what.replace("_", " ")
-    message = f"{made.where} has {total} {noun}; the rule allows {_bounds(rule.min, rule.max)}"
-    return _finding(rule, message, f"counted: {_listed(items)}" if items else "counted: none")
+    noun = rule.what.replace("_", " ").removesuffix("s" if total == 1 else "")
+    statement = (
+        f"{made.where} has {total} {noun}; the rule allows {bounds_text(rule.min, rule.max)}"
+    )
+    problem = statement if _outside(total, rule.min, rule.max) else None
+    numbers: Json = {
+        "what": rule.what,
+        "counted": total,
+        "items": items,
+        "min": rule.min,
+        "max": rule.max,
+    }
+    evidence = f"counted: {_listed(items)}" if items else "counted: none"
+    return _measured(rule, made, numbers, statement, problem, evidence)
+
+
+def measure(rule: ValidatorSpec, made: Assembled) -> Measure | None:
+    """A deliverable rule (runtime, pages, shot_references, cue_bounds, count) held against
+    this film or episode; None for another kind, or when its deliverables are not made yet."""
+    if isinstance(rule, RuntimeRange | PageRange):
+        return _script_rule(rule, made)
+    if isinstance(rule, ShotReferences):
+        return _shot_rule(rule, made)
+    if isinstance(rule, CueBounds):
+        return _cue_rule(rule, made)
+    if isinstance(rule, Count):
+        return _count_rule(rule, made)
+    return None
+
+
+def held(source: ExportSource, made: dict[int | None, Assembled]) -> list[Measure]:
+    """Every declared deliverable rule held against every film or episode one of its tasks
+    belongs to, in the production file's order: what `check_deliverables` would find if each
+    of those tasks delivered now."""
+    spec = source.view.spec
+    if spec is None:
+        return []
+    plan = source.plan()
+    out: list[Measure] = []
+    for rule in spec.validators:
+        if not isinstance(rule, DELIVERABLE_RULES):
+            continue
+        episodes = {episode_of(source, r.spec) for r in plan if applicable([rule], r.spec)}
+        for episode, assembled in made.items():
+            if episode in episodes and (found := measure(rule, assembled)) is not None:
+                out.append(found)
+    return out
+
+
+# -- who is on the printed page ------------------------------------------------------------------
+
+
+def printed_scenes(play: ScreenplayFile, task: TaskSpec, by: str | None = None) -> list[int]:
+    """The printed scenes (numbered from 1) that stand for a task: the scene it names, or every
+    scene for a task that names none (a script, an episode's pass); with `by`, only those
+    printed from that task's version."""
+    wanted = whole_number(task.params.get("scene"))
+    return [
+        i + 1
+        for i, slot in enumerate(play.slots)
+        if (by is None or slot.artifact.task_id == by) and (wanted is None or slot.number == wanted)
+    ]
+
+
+def characters(view: ProductionView) -> list[str]:
+    """The production's characters, named as its file (or its amended vision) names them."""
+    vision = view.vision or (view.spec.vision if view.spec is not None else None)
+    return [one_line(c.name) for c in vision.characters] if vision is not None else []
 
 
 def _presence(
@@ -264,25 +444,20 @@ def _presence(
             continue  # (a rule on this very task is checked on its content: `check`)
         if made.episode is not None and whole_number(spec.params.get("episode")) != made.episode:
             continue
-        wanted = whole_number(spec.params.get("scene"))
-        printed = [
-            i + 1
-            for i, slot in enumerate(made.play.slots)
-            if slot.artifact.task_id == task.id
-            and ((wanted is not None and slot.number == wanted) or wanted is None)
-        ]
+        printed = printed_scenes(made.play, spec, by=task.id)
         if not printed:
             continue
         missing = figures.missing_from(present, printed, rule.characters)
         if missing:
             there = sorted({n for s in printed for n in present.get(s, [])})
             found.append(
-                _finding(
-                    rule,
-                    f"{', '.join(missing)} not on the printed page of scene "
+                Finding(
+                    rule=rule.id or rule.type,
+                    severity=rule.severity,
+                    message=f"{', '.join(missing)} not on the printed page of scene "
                     f"{', '.join(map(str, printed))} ({made.play.stem}.pdf, for {spec.id})",
-                    f"on the page: {', '.join(there) or 'nobody'}; a synopsis or a note is "
-                    "not printed",
+                    evidence=f"on the page: {', '.join(there) or 'nobody'}; a synopsis or a "
+                    "note is not printed",
                 )
             )
     return found
@@ -311,29 +486,12 @@ def check_deliverables(
     if not rules:
         return []
     source = _Source(view, standing={task.id: delivered} if delivered is not None else {})
-    episode = (
-        whole_number(task.params.get("episode"))
-        if spec.production.format is Format.SERIES
-        else None
-    )
-    made = assemble(source, episode)
-    vision = view.vision or spec.vision
-    known = [one_line(c.name) for c in vision.characters]
+    made = assemble(source, episode_of(source, task))
+    known = characters(view)
     findings: list[Finding] = []
     for rule in rules:
-        if isinstance(rule, RuntimeRange | PageRange):
-            found = _script_rule(rule, made)
-        elif isinstance(rule, ShotReferences):
-            found = _shot_rule(rule, made)
-        elif isinstance(rule, CueBounds):
-            found = _cue_rule(rule, made)
-        elif isinstance(rule, Count):
-            found = _count_rule(rule, made)
-        elif isinstance(rule, CharacterPresence):
+        if isinstance(rule, CharacterPresence):
             findings.extend(_presence(rule, source, made, task, known))
-            continue
-        else:
-            continue
-        if found is not None:
-            findings.append(found)
+        elif (found := measure(rule, made)) is not None and found.finding is not None:
+            findings.append(found.finding)
     return findings

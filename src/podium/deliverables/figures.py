@@ -29,6 +29,13 @@ def rounded(value: float) -> float:
     return round(value, 3)
 
 
+def clock(seconds: float) -> str:
+    """`M:SS` of a number of seconds, to the nearest second, a half rounding up (rounded to a
+    microsecond first: minutes × 60 in floating point is not exact)."""
+    whole = int(round(max(seconds, 0.0), 6) + 0.5)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
 def timecode(text: str) -> float | None:
     """Seconds from `HH:MM:SS`, `MM:SS`, `HH:MM:SS:FF` (24 fps) or a plain number; else None."""
     parts = text.strip().split(":")

@@ -1,15 +1,21 @@
 """`report.json` and `report.md`: the production's figures, recounted from what was exported.
 
-Every figure is computed here from the deliverables, never taken from what an agent said: the
-script's length from its printed pages (`pagination`; a page a minute, each scene in eighths of
-a page as a script supervisor counts them), the cut's length as the sum of its edit items,
-shot references and cue times against the shot list and the cut, who is on the printed page of
-each scene (character cues, and the production's characters named in printed action; never
-synopses or notes), and the style guide's rules that can be counted. Each figure stands beside
-the format's target where the production states one: a field of the production file, or a
-length written as data in its brief or distribution line ("a twelve-minute short film",
-"twelve 28-minute episodes", "about 3,000 words"), quoted so a reader can check it. Where no
-target is stated, the figure is reported without one and the report says so.
+Every figure is computed from the deliverables, never taken from what an agent said, by
+`podium.deliverables.figures` (the functions the engine's checks use while the production runs):
+the script's length from its printed pages (`pagination`; a page a minute, each scene in eighths
+of a page as a script supervisor counts them), the cut's length as the sum of its edit items,
+shot references and cue times against the shot list and the cut, and who is on the printed page
+of each scene (character cues, and the production's characters named in printed action; never
+synopses or notes).
+
+Each figure stands beside the production's targets. The rules its file declares over the
+assembled deliverables (runtime, pages, shot_references, cue_bounds, count) are held as
+`podium.deliverables.checks` holds them, so the report says what the engine said. A length
+written as data in the brief or distribution line ("a twelve-minute short film", "twelve
+28-minute episodes", "about 3,000 words") is quoted as the target a reader can check. The style
+guide's prose is read (`_style_guide`) only for what no declared rule counts: handheld shots,
+the scene the score enters in, a score that leaves before the last shot. Where no target is
+stated, the figure is reported without one and the report says so.
 
 The JSON is the one source: the Markdown is rendered from it alone.
 """
@@ -21,11 +27,30 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from podium.domain.artifacts import CueSheet, EditPlan, Prose, ShotList
+from podium.deliverables import figures
+from podium.deliverables.checks import (
+    Assembled,
+    Measure,
+    assemble_all,
+    characters,
+    episode_of,
+    held,
+    printed_scenes,
+)
+from podium.deliverables.figures import rounded, timecode
+from podium.domain.artifacts import Prose
 from podium.domain.production import Format
 from podium.domain.tasks import TaskKind
-from podium.domain.validators import CharacterPresence, count_words
-from podium.export.fountain import Kind
+from podium.domain.validators import (
+    CharacterPresence,
+    Count,
+    CueBounds,
+    PageRange,
+    RuntimeRange,
+    ShotReferences,
+    ValidatorSpec,
+    count_words,
+)
 from podium.export.manuscript import parsed
 from podium.export.pagination import LINES_PER_PAGE, Paginated, pages_text
 from podium.export.report_text import to_json, to_markdown
@@ -48,11 +73,6 @@ _NUMBER_WORDS |= {"thirty": 30, "forty": 40, "forty-five": 45, "fifty": 50, "six
 _QUANTITY = r"(\d+(?:[.,]\d+)?|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + ")"
 _MINUTES = re.compile(rf"\b{_QUANTITY}[- ]minutes?\b", re.IGNORECASE)
 _WORDS = re.compile(rf"\babout {_QUANTITY} words\b", re.IGNORECASE)
-_HANDHELD = re.compile(rf"\b(no|{_QUANTITY})\s+handheld\s+shots?\b", re.IGNORECASE)
-_SCORE_ENTERS = re.compile(r"\benters\s+(?:only\s+)?(?:in|at)\s+scene\s+(\d+)", re.IGNORECASE)
-_SCORE_LEAVES = re.compile(r"\bleaves\s+before\s+the\s+last\s+shot\b", re.IGNORECASE)
-_EXTENSION = re.compile(r"\s*\([^()]*\)\s*$")
-FRAMES_PER_SECOND = 24  # a timecode's fourth field, when a cue gives one
 
 
 def _quantity(text: str) -> float | None:
@@ -70,26 +90,6 @@ def _sentence(text: str, match: re.Match[str]) -> str:
     start = max(text.rfind(". ", 0, match.start()) + 2, 0) if ". " in text[: match.start()] else 0
     end = text.find(".", match.end())
     return one_line(text[start : end + 1 if end >= 0 else len(text)])
-
-
-def timecode(text: str) -> float | None:
-    """Seconds from `HH:MM:SS`, `MM:SS`, `HH:MM:SS:FF` (24 fps) or a plain number; else None."""
-    parts = text.strip().split(":")
-    try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        return None
-    if not values or any(v < 0 for v in values) or len(values) > 4:
-        return None
-    frames = values.pop() / FRAMES_PER_SECOND if len(values) == 4 else 0.0
-    seconds = 0.0
-    for value in values:
-        seconds = seconds * 60 + value
-    return round(seconds + frames, 3)
-
-
-def _round(value: float) -> float:
-    return round(value, 3)
 
 
 # -- targets ---------------------------------------------------------------------------------
@@ -128,52 +128,119 @@ def runtime_target(source: ExportSource) -> Target | None:
     return _stated(source, _MINUTES)
 
 
-# -- the script ------------------------------------------------------------------------------
-
-
-def _name(cue: str) -> str:
-    name = cue
-    while (stripped := _EXTENSION.sub("", name)) != name:
-        name = stripped
-    return name.strip().upper()
-
-
-def _characters(source: ExportSource) -> list[str]:
-    spec = source.view.spec
-    vision = source.view.vision or (spec.vision if spec else None)
-    return [one_line(c.name) for c in vision.characters] if vision else []
-
-
-def _on_page(laid: Paginated, known: Sequence[str]) -> dict[int, list[str]]:
-    """Per printed scene: who speaks (cues) or is named in printed action, in order of first
-    appearance; a production character is named as the production file names them."""
-    by_upper = {name.upper(): name for name in known}
-    patterns = {
-        name: re.compile(rf"(?<![\w]){re.escape(name)}(?![\w])", re.IGNORECASE) for name in known
+def _against(minutes: float, target: Target | None) -> Json:
+    if target is None:
+        return {"target_minutes": None}
+    return {
+        "target_minutes": target.value,
+        "difference_minutes": rounded(minutes - target.value),
+        "share_of_target": rounded(minutes / target.value),
     }
-    found: dict[int, list[str]] = {}
-    for page in laid.pages:
-        for line in page.lines:
-            if line.scene is None:
-                continue
-            names = found.setdefault(line.scene, [])
-            if line.kind is Kind.CHARACTER:
-                cue = _name(line.text)
-                for part in re.split(r"\s*(?:&|\band\b|/)\s*", cue) if cue else []:
-                    shown = by_upper.get(part, part)
-                    if shown and shown not in names:
-                        names.append(shown)
-            elif line.kind is Kind.ACTION:
-                for name, pattern in patterns.items():
-                    if name not in names and pattern.search(line.text):
-                        names.append(name)
-    return found
+
+
+# -- the style guide's prose, for what no declared rule counts ---------------------------------
+
+_HANDHELD = re.compile(rf"\b(no|{_QUANTITY})\s+handheld\s+shots?\b", re.IGNORECASE)
+_SCORE_ENTERS = re.compile(r"\benters\s+(?:only\s+)?(?:in|at)\s+scene\s+(\d+)", re.IGNORECASE)
+_SCORE_LEAVES = re.compile(r"\bleaves\s+before\s+the\s+last\s+shot\b", re.IGNORECASE)
+
+
+def _style_guide(
+    source: ExportSource, made: dict[int | None, Assembled], declared: Sequence[ValidatorSpec]
+) -> list[Json]:
+    """The countable sentences of the style guide (camera: "one handheld shot"; music: "enters
+    in scene 5", "leaves before the last shot"), each only where no declared rule counts the
+    same thing: a production file that declares them is read, not its prose."""
+    spec = source.view.spec
+    if spec is None:
+        return []
+    counts_handheld = any(isinstance(r, Count) and r.what == "handheld_shots" for r in declared)
+    bounds = [r for r in declared if isinstance(r, CueBounds)]
+    rules: list[Json] = []
+    camera = spec.style.camera
+    if not counts_handheld and (match := _HANDHELD.search(camera)) is not None:
+        limit = 0 if match.group(1).lower() == "no" else _quantity(match.group(2) or "")
+        offending = [
+            figures.shot_label(shot, episode)
+            for episode, assembled in made.items()
+            for shot in figures.handheld(figures.all_shots(assembled.shots or []))
+        ]
+        rules.append(
+            {
+                "rule": _sentence(camera, match),
+                "measure": "handheld shots in the shot list (movement column)",
+                "expected": limit,
+                "counted": len(offending),
+                "offending": offending,
+                "holds": limit is not None and len(offending) <= limit,
+            }
+        )
+    music = spec.style.music
+    enters = (
+        None if any(r.enters_scene is not None for r in bounds) else _SCORE_ENTERS.search(music)
+    )
+    leaves = None if any(r.leaves_before_last_shot for r in bounds) else _SCORE_LEAVES.search(music)
+    for episode, assembled in made.items():
+        if not assembled.sheets:
+            continue
+        cut = figures.cut_figures(assembled.plans, assembled.shots) if assembled.plans else None
+        cues = figures.cue_figures(assembled.sheets, cut["seconds"] if cut else None)
+        if enters is not None:
+            wanted = int(enters.group(1))
+            early = figures.cues_before_scene(cues, wanted)
+            rules.append(
+                {
+                    "rule": _sentence(music, enters),
+                    "measure": "scene the score enters",
+                    "expected": wanted,
+                    "counted": cues["first_scene"],
+                    "offending": early,
+                    "holds": not early,
+                    "episode": episode,
+                }
+            )
+        last_shot = cut["last_shot_start"] if cut is not None else None
+        if leaves is not None and last_shot is not None and cues["last_end_s"] is not None:
+            late = figures.cues_after(cues, last_shot)
+            rules.append(
+                {
+                    "rule": _sentence(music, leaves),
+                    "measure": "seconds the last cue ends after the last shot starts",
+                    "expected": 0,
+                    "counted": rounded(max(0.0, cues["last_end_s"] - last_shot)),
+                    "offending": late,
+                    "holds": not late,
+                    "episode": episode,
+                }
+            )
+    return rules
+
+
+# -- the script, the cut, the cues ---------------------------------------------------------------
+
+
+def _ranges(measures: Sequence[Measure]) -> list[Json]:
+    """The declared runtime and page ranges a script is held to."""
+    return [
+        {
+            "rule": m.rule.id or m.rule.type,
+            "unit": "minutes" if isinstance(m.rule, RuntimeRange) else "pages",
+            "min": m.figures["min"],
+            "max": m.figures["max"],
+            "holds": m.holds,
+        }
+        for m in measures
+        if isinstance(m.rule, RuntimeRange | PageRange)
+    ]
 
 
 def _script_figures(
-    play: ScreenplayFile, laid: Paginated, known: Sequence[str], target: Target | None
+    play: ScreenplayFile,
+    laid: Paginated,
+    present: dict[int, list[str]],
+    target: Target | None,
+    measures: Sequence[Measure],
 ) -> Json:
-    present = _on_page(laid, known)
     scenes = []
     for i, extent in enumerate(laid.scenes):
         slot = play.slots[i] if i < len(play.slots) else None
@@ -189,181 +256,57 @@ def _script_figures(
             }
         )
     minutes = float(laid.minutes)
-    figures: Json = {
+    found: Json = {
         "file": f"{play.stem}.pdf",
         "episode": play.episode,
         "pages": laid.page_count,
         "lines_per_page": laid.lines_per_page,
         "eighths": laid.eighths,
         "length": pages_text(laid.eighths),
-        "runtime_minutes": _round(minutes),
+        "runtime_minutes": rounded(minutes),
         "scenes": scenes,
     }
-    figures |= _against(minutes, target)
-    return figures
+    return found | _against(minutes, target) | {"ranges": _ranges(measures)}
 
 
-def _against(minutes: float, target: Target | None) -> Json:
-    if target is None:
-        return {"target_minutes": None}
-    return {
-        "target_minutes": target.value,
-        "difference_minutes": _round(minutes - target.value),
-        "share_of_target": _round(minutes / target.value),
-    }
-
-
-# -- shots, cut, cues --------------------------------------------------------------------------
-
-
-def _by_episode(source: ExportSource, kind: TaskKind) -> dict[int | None, list[Any]]:
-    series = source.format is Format.SERIES
-    found: dict[int | None, list[Any]] = {}
-    for record in source.plan():
-        if record.spec.kind is not kind:
-            continue
-        artifact = source.current(record)
-        content = parsed(artifact) if artifact is not None else None
-        if content is not None:
-            episode = number(record.spec.params.get("episode")) if series else None
-            found.setdefault(episode, []).append(content)
-    return found
-
-
-def _cut_figures(
-    episode: int | None,
-    plans: list[EditPlan],
-    shots: list[ShotList] | None,
-    target: Target | None,
-) -> Json:
-    items = [item for plan in plans for item in plan.sequence]
-    known = {(s.scene, s.shot.strip().upper()): s for sl in shots or [] for s in sl.shots}
-    seconds = sum(item.duration_s for item in items)
-    missing: list[str] = []
-    longer: list[Json] = []
-    for item in items:
-        key = (item.scene, item.shot.strip().upper())
-        label = f"{item.scene}{one_line(item.shot)}"
-        shot = known.get(key)
-        if shots is None:
-            continue
-        if shot is None:
-            if label not in missing:
-                missing.append(label)
-        elif item.duration_s > shot.duration_s:
-            longer.append({"shot": label, "item_s": item.duration_s, "shot_s": shot.duration_s})
-    figures: Json = {
-        "episode": episode,
-        "items": len(items),
-        "seconds": _round(seconds),
-        "minutes": _round(seconds / 60),
-        "shot_list": shots is not None,
-        "missing_shots": missing,
-        "longer_than_shot": longer,
-    }
-    return figures | _against(seconds / 60, target)
-
-
-def _cue_figures(
-    episode: int | None,
-    sheets: list[CueSheet],
-    cut_seconds: float | None,
-    last_shot_start: float | None,
-    style_music: str,
-) -> Json:
-    cues: list[Json] = []
-    for sheet in sheets:
-        for cue in sheet.cues:
-            start = timecode(cue.start)
-            end = _round(start + cue.duration_s) if start is not None else None
-            inside = None
-            if cut_seconds is not None and start is not None and end is not None:
-                inside = end <= cut_seconds + 1e-9
-            cues.append(
-                {
-                    "cue": one_line(cue.cue_id),
-                    "scene": cue.scene,
-                    "start": one_line(cue.start),
-                    "start_s": start,
-                    "end_s": end,
-                    "inside_cut": inside,
-                }
-            )
-    ends = [c["end_s"] for c in cues if c["end_s"] is not None]
-    scenes = [c["scene"] for c in cues if c["scene"] is not None]
-    figures: Json = {
-        "episode": episode,
-        "cues": cues,
-        "cut_seconds": cut_seconds,
-        "last_end_s": max(ends) if ends else None,
-        "outside_cut": [c["cue"] for c in cues if c["inside_cut"] is False],
-        "unreadable_start": [c["cue"] for c in cues if c["start_s"] is None],
-        "first_scene": min(scenes) if scenes else None,
-    }
-    rules: list[Json] = []
-    if match := _SCORE_ENTERS.search(style_music):
-        wanted = int(match.group(1))
-        early = [c["cue"] for c in cues if c["scene"] is not None and c["scene"] < wanted]
-        rules.append(
+def _cut_figures(made: Assembled, target: Target | None, measures: Sequence[Measure]) -> Json:
+    cut = figures.cut_figures(made.plans, made.shots)
+    against = next(
+        (
             {
-                "rule": _sentence(style_music, match),
-                "measure": "scene the score enters",
-                "expected": wanted,
-                "counted": figures["first_scene"],
-                "offending": early,
-                "holds": not early,
+                "rule": m.rule.id or m.rule.type,
+                "tolerance": m.figures["tolerance"],
+                "share_of_script": m.figures["share_of_script"],
+                "holds": m.figures["within_tolerance"],
             }
-        )
-    if (match := _SCORE_LEAVES.search(style_music)) and last_shot_start is not None and ends:
-        late = [c["cue"] for c in cues if c["end_s"] is not None and c["end_s"] > last_shot_start]
-        rules.append(
-            {
-                "rule": _sentence(style_music, match),
-                "measure": "seconds the last cue ends after the last shot starts",
-                "expected": 0,
-                "counted": _round(max(0.0, max(ends) - last_shot_start)),
-                "offending": late,
-                "holds": not late,
-            }
-        )
-    figures["rules"] = rules
-    return figures
+            for m in measures
+            if isinstance(m.rule, ShotReferences) and m.figures["within_tolerance"] is not None
+        ),
+        None,
+    )
+    return (
+        {"episode": made.episode}
+        | cut
+        | _against(cut["seconds"] / 60, target)
+        | {"against_script": against}
+    )
 
 
-def _handheld(source: ExportSource, shots: dict[int | None, list[ShotList]]) -> Json | None:
-    spec = source.view.spec
-    camera = spec.style.camera if spec else ""
-    match = _HANDHELD.search(camera)
-    if match is None:
-        return None
-    limit = 0 if match.group(1).lower() == "no" else _quantity(match.group(2) or "")
-    offending = [
-        f"{'' if ep is None else f'ep{ep} '}{s.scene}{one_line(s.shot)}"
-        for ep, lists in shots.items()
-        for sl in lists
-        for s in sl.shots
-        if "handheld" in s.movement.lower() or "hand-held" in s.movement.lower()
-    ]
-    return {
-        "rule": _sentence(camera, match),
-        "measure": "handheld shots in the shot list (movement column)",
-        "expected": limit,
-        "counted": len(offending),
-        "offending": offending,
-        "holds": limit is not None and len(offending) <= limit,
-    }
+def _cue_figures(made: Assembled, cut_seconds: float | None) -> Json:
+    return {"episode": made.episode} | figures.cue_figures(made.sheets, cut_seconds)
 
 
 # -- presence rules --------------------------------------------------------------------------
 
 
 def _presence(
-    source: ExportSource, laid: dict[int | None, tuple[ScreenplayFile, Paginated]]
+    source: ExportSource,
+    made: dict[int | None, Assembled],
+    present: dict[int | None, dict[int, list[str]]],
 ) -> list[Json]:
     spec = source.view.spec
     if spec is None:
         return []
-    known = _characters(source)
     out: list[Json] = []
     for rule in spec.validators:
         if not isinstance(rule, CharacterPresence):
@@ -372,25 +315,16 @@ def _presence(
             task = record.spec
             if task.kind not in SCREEN_KINDS or not rule.applies_to(task):
                 continue
-            episode = number(task.params.get("episode")) if source.format is Format.SERIES else None
-            if episode not in laid:
+            assembled = made.get(episode_of(source, task))
+            if assembled is None or assembled.play is None:
                 continue
-            play, pages = laid[episode]
-            wanted_scene = number(task.params.get("scene"))
-            printed = [
-                i + 1
-                for i, slot in enumerate(play.slots)
-                if (wanted_scene is not None and slot.number == wanted_scene)
-                or (wanted_scene is None and task.kind is not TaskKind.SCENE)
-            ]
-            present = _on_page(pages, known)
-            seen = {name.upper() for scene in printed for name in present.get(scene, [])}
-            missing = [c for c in rule.characters if c.upper() not in seen]
+            printed = printed_scenes(assembled.play, task)
+            missing = figures.missing_from(present[assembled.episode], printed, rule.characters)
             out.append(
                 {
                     "rule": rule.id or "character_presence",
                     "task": task.id,
-                    "file": f"{play.stem}.pdf",
+                    "file": f"{assembled.play.stem}.pdf",
                     "scenes": printed,
                     "required": list(rule.characters),
                     "missing": missing,
@@ -439,13 +373,25 @@ def report(source: ExportSource, plays: Sequence[tuple[ScreenplayFile, Paginated
     spec = source.view.spec
     fmt = source.format
     target = runtime_target(source) if fmt is not None and fmt.screenplay else None
+    made = assemble_all(source, plays)
+    measures = held(source, made)
     notes: list[str] = []
-    if fmt is not None and fmt.screenplay and target is None:
+    if (
+        fmt is not None
+        and fmt.screenplay
+        and target is None
+        and not any(isinstance(m.rule, RuntimeRange | PageRange) for m in measures)
+    ):
         notes.append(
-            "No runtime is stated in the production file (no field, and no length such as "
-            "“twelve-minute” in its brief or distribution), so figures have no target."
+            "No runtime is stated in the production file (no runtime or pages rule, and no "
+            "length such as “twelve-minute” in its brief or distribution), so figures have no "
+            "target."
         )
-    known = _characters(source)
+    known = characters(source.view)
+    present = {
+        episode: figures.on_page(m.laid, known) if m.laid is not None else {}
+        for episode, m in made.items()
+    }
     data: Json = {
         "title": source.title,
         "format": fmt.value if fmt else None,
@@ -466,34 +412,26 @@ def report(source: ExportSource, plays: Sequence[tuple[ScreenplayFile, Paginated
         data["story"] = _story(source)
         if data["story"]["target_words"] is None:
             notes.append("No word count is stated as data in the production file.")
-    data["scripts"] = [_script_figures(play, laid, known, target) for play, laid in plays]
-    shots = _by_episode(source, TaskKind.SHOT_LIST)
-    plans = _by_episode(source, TaskKind.EDIT)
-    sheets = _by_episode(source, TaskKind.MUSIC_CUES)
-    cuts = []
-    cue_figures = []
-    music = spec.style.music if spec else ""
-    for episode in sorted(set(plans) | set(sheets), key=lambda e: (e is not None, e or 0)):
-        plan = plans.get(episode, [])
-        cut_seconds = None
-        last_start = None
-        if plan:
-            cut = _cut_figures(episode, plan, shots.get(episode), target)
+
+    def of(episode: int | None) -> list[Measure]:
+        return [m for m in measures if m.episode == episode]
+
+    data["scripts"] = [
+        _script_figures(play, laid, present[play.episode], target, of(play.episode))
+        for play, laid in plays
+    ]
+    cuts: list[Json] = []
+    cues: list[Json] = []
+    for episode, assembled in made.items():
+        cut = _cut_figures(assembled, target, of(episode)) if assembled.plans else None
+        if cut is not None:
             cuts.append(cut)
-            cut_seconds = cut["seconds"]
-            items = [i for p in plan for i in p.sequence]
-            last_start = _round(cut_seconds - items[-1].duration_s) if items else None
-        if episode in sheets:
-            cue_figures.append(
-                _cue_figures(episode, sheets[episode], cut_seconds, last_start, music)
-            )
+        if assembled.sheets:
+            cues.append(_cue_figures(assembled, cut["seconds"] if cut else None))
     data["cut"] = cuts
-    data["cues"] = cue_figures
-    style: list[Json] = []
-    if (handheld := _handheld(source, shots)) is not None:
-        style.append(handheld)
-    style += [rule | {"episode": c["episode"]} for c in cue_figures for rule in c["rules"]]
-    data["style_rules"] = style
-    data["presence"] = _presence(source, {p.episode: (p, laid) for p, laid in plays})
+    data["cues"] = cues
+    data["rules"] = [m.json() for m in measures]
+    data["style_rules"] = _style_guide(source, made, spec.validators if spec else [])
+    data["presence"] = _presence(source, made, present)
     data["notes"] = notes
     return data

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from podium.deliverables.figures import clock
 from podium.export import markdown as md
 
 Json = dict[str, Any]
@@ -19,20 +20,33 @@ def to_json(data: Json) -> str:
 
 
 def _minutes(value: float | None) -> str:
-    if value is None:
-        return "—"
-    whole = int(value)
-    seconds = round((value - whole) * 60)
-    return f"{whole}:{seconds:02d}" if seconds < 60 else f"{whole + 1}:00"
+    """`M:SS` of a number of minutes."""
+    return "—" if value is None else clock(value * 60)
 
 
-def _vs(figures: Json, field: str = "runtime_minutes") -> str:
+def _vs(figures: Json, field: str, declared: list[str]) -> str:
+    """The figure against the stated target and the production file's declared rules."""
     target = figures.get("target_minutes")
-    if target is None:
-        return "no target stated"
-    difference = figures[field] - target
-    sign = "+" if difference >= 0 else "−"
-    return f"target {_minutes(target)} ({sign}{_minutes(abs(difference))})"
+    against = list(declared)
+    if target is not None:
+        difference = figures[field] - target
+        sign = "+" if difference >= 0 else "−"
+        against.insert(0, f"target {_minutes(target)} ({sign}{_minutes(abs(difference))})")
+    return "; ".join(against) or "no target stated"
+
+
+def _within(holds: object) -> str:
+    return "within" if holds else "**outside**"
+
+
+def _bounds(low: float | None, high: float | None) -> str:
+    return f"{low if low is not None else 0:g}–{high:g}" if high is not None else f"≥ {low:g}"
+
+
+def _section(parts: list[str | None], title: str, episode: int | None, lines: list[str]) -> None:
+    where = "" if episode is None else f" (episode {episode})"
+    parts.append(md.heading(2, f"{title}{where}"))
+    parts.append("\n".join(f"- {md.inline(line)}" for line in lines))
 
 
 def _number(value: object) -> str:
@@ -79,7 +93,17 @@ def to_markdown(data: Json) -> str:
         parts.append(md.heading(2, f"{what}: {script['file']}"))
         parts.append(
             f"{script['pages']} pages printed, {script['length']} pages long: "
-            f"{_minutes(script['runtime_minutes'])} of screen time, {_vs(script)}."
+            f"{_minutes(script['runtime_minutes'])} of screen time, "
+            + _vs(
+                script,
+                "runtime_minutes",
+                [
+                    f"{_within(r['holds'])} {_bounds(r['min'], r['max'])} {r['unit']} "
+                    f"({md.inline(r['rule'])})"
+                    for r in script.get("ranges", [])
+                ],
+            )
+            + "."
         )
         rows = [
             f"| {s['scene']} | {md.inline(s['heading'])} | {s['length']} | "
@@ -92,11 +116,19 @@ def to_markdown(data: Json) -> str:
             "| ---: | --- | ---: | --- | --- |\n" + "\n".join(rows)
         )
     for cut in data.get("cut", []):
-        where = "" if cut["episode"] is None else f" (episode {cut['episode']})"
-        parts.append(md.heading(2, f"The cut{where}"))
+        share = cut.get("against_script")
+        declared = (
+            [
+                f"{share['share_of_script']:+.0%} of the script's length, "
+                f"{'within' if share['holds'] else 'outside'} ±{share['tolerance']:.0%} "
+                f"({share['rule']})"
+            ]
+            if share
+            else []
+        )
         lines = [
             f"{cut['items']} edit items, {cut['seconds']:g} s "
-            f"({_minutes(cut['minutes'])}): {_vs(cut, 'minutes')}."
+            f"({clock(cut['seconds'])}): {_vs(cut, 'minutes', declared)}."
         ]
         if not cut["shot_list"]:
             lines.append("There is no shot list to check the items against.")
@@ -120,15 +152,13 @@ def to_markdown(data: Json) -> str:
                     else "."
                 )
             )
-        parts.append("\n".join(f"- {md.inline(line)}" for line in lines))
+        _section(parts, "The cut", cut["episode"], lines)
     for cues in data.get("cues", []):
-        where = "" if cues["episode"] is None else f" (episode {cues['episode']})"
-        parts.append(md.heading(2, f"Music cues{where}"))
         lines = [
             f"{len(cues['cues'])} cues; the last ends at "
-            f"{_minutes(cues['last_end_s'] / 60) if cues['last_end_s'] is not None else '—'}"
+            f"{clock(cues['last_end_s']) if cues['last_end_s'] is not None else '—'}"
             + (
-                f", the cut runs {_minutes(cues['cut_seconds'] / 60)}."
+                f", the cut runs {clock(cues['cut_seconds'])}."
                 if cues["cut_seconds"] is not None
                 else "; there is no cut to hold them."
             )
@@ -141,7 +171,18 @@ def to_markdown(data: Json) -> str:
             )
         if cues["first_scene"] is not None:
             lines.append(f"The score enters in scene {cues['first_scene']}.")
-        parts.append("\n".join(f"- {md.inline(line)}" for line in lines))
+        _section(parts, "Music cues", cues["episode"], lines)
+    declared = data.get("rules", [])
+    if declared:
+        parts.append(md.heading(2, "The production file's rules, held against the deliverables"))
+        parts.append(
+            "\n".join(
+                f"- {_holds(r['holds'])}: {md.inline(r['rule'])} ({r['type']}): "
+                f"{md.inline(r['statement'])}"
+                + (f" — {md.inline(r['evidence'])}" if r["type"] == "count" else "")
+                for r in declared
+            )
+        )
     rules = data.get("style_rules", [])
     parts.append(md.heading(2, "Style rules that can be counted"))
     if rules:
@@ -153,6 +194,8 @@ def to_markdown(data: Json) -> str:
                 for r in rules
             )
         )
+    elif declared:
+        parts.append("The style guide states no countable rule beyond those declared above.")
     else:
         parts.append("The style guide states no rule this report can count.")
     presence = data.get("presence", [])
