@@ -263,7 +263,7 @@ def _version_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
     edit.add_argument("task", metavar="TASK")
     edit.add_argument("--file", metavar="F", help="read the version from F instead of an editor")
     edit.add_argument("--id", metavar="CMD_ID", help="command id, for idempotent scripts")
-    edit.set_defaults(handler=_lazy("edit", module="versions"))
+    edit.set_defaults(handler=_lazy("edit", module="edit"))
 
     restore = commands.add_parser(
         "restore",
@@ -273,7 +273,7 @@ def _version_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
     restore.add_argument("task", metavar="TASK")
     restore.add_argument("version", type=int, metavar="N", help="the version (1 is the first)")
     restore.add_argument("--id", metavar="CMD_ID", help="command id, for idempotent scripts")
-    restore.set_defaults(handler=_lazy("restore", module="versions"))
+    restore.set_defaults(handler=_lazy("restore", module="edit"))
 
 
 def _run_options(parser: argparse.ArgumentParser) -> None:
