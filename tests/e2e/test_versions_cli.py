@@ -264,7 +264,10 @@ def test_fork_after_the_plan_is_approved_resumes_and_diverges(db: Path, tmp_path
     assert status["last_seq"] == at
     # What the fork exports is what the original held at SEQ.
     assert rendered(new) == export_at(db, at)
-    assert podium("export", str(new), "--out", str(tmp_path / "out")).returncode == 0
+    # It is unfinished at SEQ: refused, unless asked for marked.
+    assert podium("export", str(new), "--out", str(tmp_path / "out")).returncode == 2
+    marked = podium("export", str(new), "--out", str(tmp_path / "out"), "--allow-stale")
+    assert marked.returncode == 0, marked.stderr
 
     # The fork goes its own way: a replaced scene 1, made to the end; the original untouched.
     content = show_json(new, "scene-01")["content"]
