@@ -223,3 +223,13 @@ def test_export_reads_the_log_without_changing_it(
     before = db.read_bytes()
     assert podium("export", str(db), "--out", str(tmp_path / "out")).returncode == 0
     assert db.read_bytes() == before
+
+
+def test_no_animatic_leaves_the_animatic_out_and_says_so(sample_db: Made, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = podium("export", str(sample_db("last_light")), "--out", str(out), "--no-animatic")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert not list(out.glob("*.mp4"))
+    assert "screenplay.fountain" in listed_names(done.stdout.splitlines())
+    assert "No animatic: left out (--no-animatic)." in (out / "README.md").read_text("utf-8")

@@ -193,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="export a production that is stale or not finished, marked so on every page",
     )
+    export.add_argument(
+        "--no-animatic",
+        dest="no_animatic",
+        action="store_true",
+        help="leave the animatic out: with ffmpeg installed it is most of an export's time",
+    )
     export.set_defaults(handler=_lazy("export", module="export"))
 
     check = commands.add_parser(

@@ -31,6 +31,7 @@ def export(args: argparse.Namespace) -> int:
             salvage=salvage,
             force=getattr(args, "force", False),
             allow_stale=getattr(args, "allow_stale", False),
+            animatic=not getattr(args, "no_animatic", False),
         )
     except CorruptDatabase as exc:
         if salvage is not None:  # even a salvaging read found nothing to read

@@ -28,7 +28,7 @@ from podium.domain.production import Format
 from podium.domain.state import ProductionView, UnreadableLog
 from podium.domain.tasks import TaskState
 from podium.export import markdown as md
-from podium.export.animatic import animatics
+from podium.export.animatic import Made, animatics
 from podium.export.bible import bible
 from podium.export.book import book, book_epub, book_html
 from podium.export.decisions import decision_log
@@ -203,7 +203,9 @@ def _marked_script(script: Script) -> Script:
     return Script(page, (ScriptElement(Kind.NOTE, MARK), *script.elements))
 
 
-def render(source: ExportSource, salvage: Salvage | None = None) -> list[Rendered]:
+def render(
+    source: ExportSource, salvage: Salvage | None = None, *, animatic: bool = True
+) -> list[Rendered]:
     """Every file of the export, in a fixed order, README.md last. With `source.mark` (a
     production exported stale or unfinished), every file says so where a reader looks first."""
     out: list[Rendered] = []
@@ -250,7 +252,11 @@ def render(source: ExportSource, salvage: Salvage | None = None) -> list[Rendere
         out.append(Rendered("book.epub", "the illustrated book as EPUB 3", book_epub(made)))
     text("shot_list.csv", "the shot list", shot_list(source))
     text("storyboard.html", "the storyboard: a frame per shot, by scene", storyboard(source))
-    reels = animatics(source)  # only with ffmpeg installed; `reels.notes` says why not
+    # Only with ffmpeg installed (`reels.notes` says why not), and unless left out: for a
+    # 12-episode series it is 20x the rest of the export's time (docs/performance.md).
+    reels = (
+        animatics(source) if animatic else Made(notes=["No animatic: left out (--no-animatic)."])
+    )
     out += [Rendered(name, description, data) for name, description, data in reels.files]
     text("music_cues.csv", "the music cue sheet", cue_sheet(source))
     text("edit_plan.csv", "the edit plan (edit decision list)", edit_plan(source))
@@ -470,6 +476,7 @@ async def export_production(
     salvage: Salvage | None = None,
     force: bool = False,
     allow_stale: bool = False,
+    animatic: bool = True,
 ) -> list[Path]:
     """Export the production in `db` into the folder `out`; the files written.
 
@@ -491,7 +498,7 @@ async def export_production(
                 "or export it as it stands with --allow-stale, which marks every page."
             )
         source.mark = what
-    files = render(source, salvage)
+    files = render(source, salvage, animatic=animatic)
     return await asyncio.to_thread(partial(write, force=force), files, Path(out))
 
 
@@ -502,8 +509,11 @@ def export_production_sync(
     salvage: Salvage | None = None,
     force: bool = False,
     allow_stale: bool = False,
+    animatic: bool = True,
 ) -> list[Path]:
     """`export_production` for callers without an event loop."""
     return asyncio.run(
-        export_production(db, out, salvage=salvage, force=force, allow_stale=allow_stale)
+        export_production(
+            db, out, salvage=salvage, force=force, allow_stale=allow_stale, animatic=animatic
+        )
     )
