@@ -22,6 +22,14 @@ from podium.llm.types import CompletionRequest, FailureKind, LLMError
 
 T = TypeVar("T")
 
+# A provider's chunks that arrived together (one read of the socket can hold hundreds) are
+# parsed without the event loop turning: litellm and the openai client suspend only to read.
+# A stream behind its provider gives the loop back after TURN_S of parsing or TURN_CHUNKS
+# chunks in a row, so thirty streams at once cannot hold the screen's keys for long.
+TURN_S = 0.002
+TURN_CHUNKS = 16
+WAITED_S = 0.001  # an await on the provider this long waited on the network: the loop turned
+
 CONTINUE_PROMPT = (
     "Your reply was cut off at the token limit. Continue exactly where it stopped: "
     "no repetition, no preamble, no code fence."
@@ -127,11 +135,20 @@ class Ask:
             call.rate_limit = rate_limits.of_response(response)
             rate_limits.report(call.rate_limit)  # the limiter paces the next calls by it
             chunks = response.__aiter__()
+            turned, run = loop.time(), 0  # the loop's last turn; chunks parsed since
             while True:
+                asked = loop.time()
                 try:
                     chunk = await timed(chunks.__anext__())
                 except StopAsyncIteration:
                     break
+                now = loop.time()
+                if now - asked >= WAITED_S:
+                    turned, run = now, 0
+                run += 1
+                if run >= TURN_CHUNKS or now - turned >= TURN_S:
+                    await asyncio.sleep(0)  # let the screen and the other streams run
+                    turned, run = loop.time(), 0
                 usage = getattr(chunk, "usage", None)
                 if usage is not None:
                     read_usage(call, usage)
