@@ -42,4 +42,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def _private_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No test writes to the user's real data folder."""
     monkeypatch.setenv("PODIUM_DATA_DIR", str(tmp_path / "data"))
+    # Exports leave the animatic out (seconds of ffmpeg each); tests/export/test_animatic.py
+    # and the --no-animatic test put it back.
+    monkeypatch.setenv("PODIUM_NO_ANIMATIC", "1")
     yield

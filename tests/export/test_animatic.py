@@ -50,6 +50,29 @@ pytestmark = pytest.mark.slow
 IN_CI = os.environ.get("CI") == "true"
 
 
+@pytest.fixture(autouse=True)
+def _animatics_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite leaves animatics out of exports (PODIUM_NO_ANIMATIC); here they are the point."""
+    monkeypatch.delenv("PODIUM_NO_ANIMATIC", raising=False)
+
+
+@pytest.fixture(scope="module")
+def sample_export(sample_db: Made, tmp_path_factory: pytest.TempPathFactory) -> Made:
+    """The samples' exports with their animatics (the shared fixture's leave them out)."""
+    made: dict[tuple[str, str], Path] = {}
+
+    def get(name: str, auto: str = "all") -> Path:
+        if (name, auto) not in made:
+            out = tmp_path_factory.mktemp(f"{name}-{auto}-reels") / "out"
+            with pytest.MonkeyPatch.context() as patch:
+                patch.delenv("PODIUM_NO_ANIMATIC", raising=False)
+                export_production_sync(sample_db(name, auto), out)
+            made[(name, auto)] = out
+        return made[(name, auto)]
+
+    return get
+
+
 def need(program: str) -> str:
     """The program's path; skip without it, unless in CI, where it must be there."""
     found = shutil.which(program)

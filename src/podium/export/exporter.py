@@ -254,6 +254,8 @@ def render(
     text("storyboard.html", "the storyboard: a frame per shot, by scene", storyboard(source))
     # Only with ffmpeg installed (`reels.notes` says why not), and unless left out: for a
     # 12-episode series it is 20x the rest of the export's time (docs/performance.md).
+    if animatic and os.environ.get("PODIUM_NO_ANIMATIC", "") not in ("", "0"):
+        animatic = False  # the environment's standing --no-animatic (the test suite sets it)
     reels = (
         animatics(source) if animatic else Made(notes=["No animatic: left out (--no-animatic)."])
     )
