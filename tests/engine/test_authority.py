@@ -161,7 +161,7 @@ async def test_ruled_debate_revises_and_the_task_completes(tmp_path: Path) -> No
     assert debate.state is DebateState.RULED
     revisions = [c for c in script.calls if c.task_id == "s1" and c.purpose == "task"]
     assert len(revisions) == 3  # first draft, revision after round 1, revision after the ruling
-    assert "ruled: split the difference" in revisions[-1].messages[1].content
+    assert "ruled: split the difference" in revisions[-1].messages[-1].content
 
 
 async def test_choosing_a_conflict_option_reruns_with_it_as_direction(tmp_path: Path) -> None:
@@ -177,7 +177,7 @@ async def test_choosing_a_conflict_option_reruns_with_it_as_direction(tmp_path: 
     assert await engine.run() is ProductionState.COMPLETED
     await engine.store.close()
     last = [c for c in script.calls if c.task_id == "s1" and c.purpose == "task"][-1]
-    assert "DIRECTION (binding): dir holds" in last.messages[1].content
+    assert "DIRECTION (binding): dir holds" in last.messages[-1].content
 
 
 async def test_override_with_direction_binds_the_rerun(tmp_path: Path) -> None:
@@ -194,7 +194,7 @@ async def test_override_with_direction_binds_the_rerun(tmp_path: Path) -> None:
     await engine.run()
     await engine.store.close()
     treat_calls = [c for c in script.calls if c.task_id == "treat"]
-    assert "Intimacy. The tension comes later." in treat_calls[-1].messages[1].content
+    assert "Intimacy. The tension comes later." in treat_calls[-1].messages[-1].content
     art = engine.view.artifacts[engine.view.tasks["treat"].artifact_id or ""]
     assert art.provenance.direction == "Intimacy. The tension comes later."
 

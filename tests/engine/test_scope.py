@@ -96,7 +96,7 @@ async def test_the_planner_is_told_the_crew_ids_their_briefs_and_the_milestones(
     engine = await open_engine(production(body), tmp_path / "p.db", script)
     assert await engine.run() is ProductionState.WAITING
     await engine.store.close()
-    prompt = next(c for c in script.calls if c.purpose == "plan").messages[1].content
+    prompt = next(c for c in script.calls if c.purpose == "plan").messages[-1].content
     assert "CREW (assign tasks and reviews to these ids only):" in prompt
     assert "- w: w, writer. Writes chapters 1-2 in a dry voice." in prompt
     assert "- prod: prod, producer" in prompt

@@ -39,7 +39,7 @@ async def test_feedback_from_the_validators_corrects_the_draft(tmp_path: Path) -
     await engine.store.close()
     assert [bool(r.findings) for r in reports] == [True, True, False]
     assert "10 words" in reports[0].findings[0].message  # recounted, not the agent's claim
-    prompts = [c.messages[1].content for c in script.calls if c.task_id == "c1"]
+    prompts = [c.messages[-1].content for c in script.calls if c.task_id == "c1"]
     assert "CORRECT THESE PROBLEMS" not in prompts[0]
     assert all("CORRECT THESE PROBLEMS" in p for p in prompts[1:])
     assert reports[0].findings[0].message in prompts[1]
@@ -84,5 +84,5 @@ async def test_forbidden_terms_become_a_deviation_with_the_evidence(tmp_path: Pa
     assert deviation.kind is EscalationKind.DEVIATION
     assert "drifts from the vision" in deviation.title
     assert any("neon" in line for line in deviation.evidence)
-    prompts = [c.messages[1].content for c in script.calls if c.task_id == "c1"]
+    prompts = [c.messages[-1].content for c in script.calls if c.task_id == "c1"]
     assert "Never use: neon" in prompts[0]

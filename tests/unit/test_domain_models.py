@@ -351,6 +351,23 @@ PAYLOADS: list[events.Payload] = [
         task_id="t", direction="Split the speech.", command_id="cmd-5", assignee="writer"
     ),
     events.Feedback(agent_id="writer", text="Shorter.", command_id="cmd-4"),
+    events.Clarified(
+        task_id="treatment",
+        agent_id="writer",
+        question="Tension or intimacy?",
+        options=["Tension", "Intimacy"],
+        answer="Intimacy",
+        escalation_id="e3",
+        command_id="cmd-6",
+    ),
+    events.SummaryMade(
+        task_id="scene-3",
+        version=2,
+        artifact_id="scene-3-v2",
+        text="Elias hands over the lamp.",
+        model="rehearsal/x",
+        for_task="shot_list",
+    ),
 ]
 
 

@@ -41,6 +41,7 @@ class EscalationKind(StrEnum):
     SCOPE_CHANGE = "scope_change"
     COLLABORATIVE = "collaborative"
     VISION_STALE = "vision_stale"  # work made stale by a vision change: re-run or keep
+    QUESTION = "question"  # an agent asks before going on: answer with an option or in words
 
 
 class Priority(IntEnum):
@@ -64,6 +65,7 @@ DEFAULT_PRIORITY: dict[EscalationKind, Priority] = {
     EscalationKind.APPROVAL_GATE: Priority.NORMAL,
     EscalationKind.COLLABORATIVE: Priority.LOW,
     EscalationKind.VISION_STALE: Priority.HIGH,
+    EscalationKind.QUESTION: Priority.HIGH,
 }
 
 
@@ -100,6 +102,7 @@ KIND_ACTIONS: dict[EscalationKind, tuple[Action, ...]] = {
     EscalationKind.SCOPE_CHANGE: (Action.APPROVE, Action.SKIP, Action.OVERRIDE),
     EscalationKind.COLLABORATIVE: (Action.APPROVE, Action.OVERRIDE),
     EscalationKind.VISION_STALE: (Action.APPROVE, Action.SKIP),
+    EscalationKind.QUESTION: (Action.APPROVE, Action.OVERRIDE, Action.SKIP),
 }
 
 
@@ -359,6 +362,7 @@ class ConstraintChanges(Frozen):
     self_correction_attempts: int | None = None
     retries: int | None = None
     retry_backoff: Seconds | None = None
+    max_whole_inputs: int | None = None
 
     @model_validator(mode="before")
     @classmethod

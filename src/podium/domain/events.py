@@ -415,6 +415,35 @@ class TaskDirected(Frozen):
 
 
 @event_kind
+class Clarified(Frozen):
+    """The Orchestrator's answer to a question an agent asked (`podium.domain.asking`); the
+    task's next run is given the question and the answer."""
+
+    kind: Literal["clarified"] = "clarified"
+    task_id: str
+    agent_id: str
+    question: str
+    options: list[str] = Field(default_factory=list)
+    answer: str
+    escalation_id: str | None = None
+    command_id: str | None = None
+
+
+@event_kind
+class SummaryMade(Frozen):
+    """A summary of one version of a task's output, made once by a model call (purpose
+    "summary") for prompts whose inputs do not all fit whole; read again from here."""
+
+    kind: Literal["summary_made"] = "summary_made"
+    task_id: str  # the summarised task
+    version: int
+    artifact_id: str
+    text: str
+    model: str
+    for_task: str = Field(description="The task whose prompt first needed it.")
+
+
+@event_kind
 class Feedback(Frozen):
     """Orchestrator feedback kept in an agent's context."""
 
@@ -452,6 +481,8 @@ Payload = Annotated[
     | ConstraintsAdjusted
     | StatusReported
     | TaskDirected
+    | Clarified
+    | SummaryMade
     | Feedback,
     Field(discriminator="kind"),
 ]

@@ -22,6 +22,7 @@ from podium.domain.events import (
     ArtifactCreated,
     ArtifactStatusChanged,
     CallFinished,
+    Clarified,
     CommandApplied,
     CommandRecorded,
     CommandRejected,
@@ -41,6 +42,7 @@ from podium.domain.events import (
     RunStarted,
     RunStopped,
     StatusReported,
+    SummaryMade,
     TaskDirected,
     TasksPlanned,
     TaskStateChanged,
@@ -371,6 +373,18 @@ def _task_directed(view: ProductionView, p: TaskDirected, ts: float) -> None:
         task.direction = p.direction
         if p.assignee:
             task.spec = task.spec.model_copy(update={"assignee": p.assignee})
+
+
+@folds(Clarified)
+def _clarified(view: ProductionView, p: Clarified, ts: float) -> None:
+    task = view.tasks.get(p.task_id)
+    if task is not None:
+        task.clarifications.append((p.question, p.answer))
+
+
+@folds(SummaryMade)
+def _summary_made(view: ProductionView, p: SummaryMade, ts: float) -> None:
+    view.summaries[(p.task_id, p.version)] = p.text
 
 
 @folds(Feedback)

@@ -106,6 +106,12 @@ class Constraints(Model):
     self_correction_attempts: int = Field(default=2, ge=0, le=10)
     retries: int = Field(default=3, ge=0, le=20)
     retry_backoff: Seconds = Field(default=0.5, description="First retry pause; doubles each time.")
+    max_whole_inputs: int = Field(
+        default=16,
+        gt=0,
+        le=1024,
+        description="A task with more inputs gets this many whole, the rest as summaries.",
+    )
 
     @model_validator(mode="after")
     def _positive_model_limits(self) -> Constraints:
@@ -140,6 +146,9 @@ class RehearsalSettings(Model):
     latency_by_kind: dict[TaskKind, float] = Field(
         default_factory=dict, description="Extra latency (ms) per task kind."
     )
+    context_tokens: int = Field(
+        default=32768, ge=1024, le=10_000_000, description="The rehearsal model's context window."
+    )
 
 
 MAX_REPLY_BYTES = 256 * 1024
@@ -165,6 +174,12 @@ class ModelSettings(Model):
         default=None, gt=0, description="Bounds silence between streamed chunks (timeout_s)."
     )
     max_concurrency: int | None = Field(default=None, gt=0)
+    context_tokens: int | None = Field(
+        default=None,
+        ge=1024,
+        le=10_000_000,
+        description="The model's context window in tokens (litellm's model info if unset).",
+    )
     input_cost_per_token: float | None = Field(default=None, ge=0)
     output_cost_per_token: float | None = Field(default=None, ge=0)
     cached_input_cost_per_token: float | None = Field(

@@ -57,6 +57,8 @@ class TaskRecord:
     made_from: dict[str, int] = field(default_factory=dict)
     vision_sections: tuple[str, ...] | None = None
     direction: str = ""  # the Orchestrator's binding direction for the next run
+    # The questions its agent asked and the Orchestrator's answers (`Clarified`), in order.
+    clarifications: list[tuple[str, str]] = field(default_factory=list)
     reviews: list[ReviewGiven] = field(default_factory=list)
     source: str = "file"
 

@@ -52,6 +52,8 @@ class ProductionView:
     escalations: dict[str, Escalation] = field(default_factory=dict)
     debates: dict[str, Debate] = field(default_factory=dict)
     commands: dict[str, CommandRecord] = field(default_factory=dict)
+    # Summaries of inputs too big to give whole (`SummaryMade`), by (task id, version).
+    summaries: dict[tuple[str, int], str] = field(default_factory=dict)
     planned: bool = False
     paused: bool = False
     runs: int = 0

@@ -17,12 +17,14 @@ from podium.domain.artifacts import (
     Prose,
     Provenance,
 )
+from podium.domain.asking import asked, content_of
 from podium.domain.escalation import EscalationKind
 from podium.domain.events import AgentState, AgentStateChanged, ArtifactCreated, ValidationReported
 from podium.domain.state import TaskRecord
 from podium.domain.tasks import TaskKind, TaskState
 from podium.domain.validators import Finding
 from podium.domain.versions import current_of, next_number
+from podium.engine.asking import ask, may_ask, summaries_for
 from podium.engine.calls import CallPath
 from podium.engine.checking import findings_for, revised_input
 from podium.engine.debate import review
@@ -139,6 +141,8 @@ class AgentRunner:
             for d in spec.depends_on
             if d in view.tasks and (a := current_of(view, view.tasks[d])) is not None
         ]
+        # Inputs that do not all fit whole are given as summaries, made here once per version.
+        await summaries_for(engine, record, agent, model, inputs)
         revising, rule = revised_input(record, inputs)
         attempts = 1 + engine.limits.self_correction_attempts
         artifact: Artifact | None = None
@@ -162,6 +166,12 @@ class AgentRunner:
             request, result, content = await self.engine.call(
                 request_for, record, agent_id, parser(schema)
             )
+            # A question on a first draft goes to the Orchestrator; the task waits for the answer.
+            question = asked(result.text) if attempt == 1 and not feedback else None
+            if question is not None and debate_id is None and may_ask(engine, record):
+                ask(engine, record, agent_id, question)
+                raise Escalated
+            content = content_of(content, schema)
             # Recorded with the draft and folded (`TaskRecord.claim`) until the task concludes.
             claim = claimed_territory(result.text)
             if isinstance(content, IllustrationBrief) and engine.spec.models.image:

@@ -49,6 +49,7 @@ _JUDGEMENT_KINDS = frozenset(
         EscalationKind.QUALITY,
         EscalationKind.DEVIATION,
         EscalationKind.SCOPE_CHANGE,
+        EscalationKind.QUESTION,  # an agent's question: its first option
     }
 )
 

@@ -31,6 +31,7 @@ from podium.domain.production import MAX_DIRECTION, MAX_REPLY_BYTES
 from podium.domain.tasks import TaskKind, TaskState
 from podium.domain.text import sanitize
 from podium.engine import proposals
+from podium.engine.asking import answer
 from podium.engine.command_base import CommandBase, Plan
 from podium.seam.validators import (
     Rejected,
@@ -47,6 +48,9 @@ class DecisionCommands(CommandBase):
         task_id = escalation.task_id
         record = self.view.tasks.get(task_id) if task_id else None
         option = self._option(escalation, command.option_id)
+        if escalation.kind is EscalationKind.QUESTION and task_id is not None:
+            chosen = option.summary or option.label if option is not None else ""
+            return self._answer(command, escalation, chosen or "Use your judgement.")
         if escalation.kind is EscalationKind.BUDGET:
             assert task_id is not None
             budget_task = task_id
@@ -94,10 +98,28 @@ class DecisionCommands(CommandBase):
             raise Rejected(f"{task_id} is {record.state.value}; there is nothing to approve yet")
         return Plan(f"approved {task_id}", approve)
 
+    def _answer(self, command: BaseCommand, escalation: Escalation, text: str) -> Plan:
+        """An agent's question answered: recorded (`Clarified`), and the task runs again with
+        the answer in its prompt (`podium.engine.asking`)."""
+        task_id = escalation.task_id or ""
+        options = [o.label for o in escalation.options]
+
+        def apply() -> None:
+            question = escalation.detail
+            answer(self.engine, task_id, escalation.id, question, options, text, command.id)
+            self._rerun(task_id, f"re-run with the Orchestrator's answer {command.by}")
+
+        return Plan(f"answered {task_id}'s question: {text}", apply)
+
     def _override(self, command: OverrideCommand, escalation: Escalation | None) -> Plan:
         task_id = self._task_of(command, escalation)
         if not command.text.strip():
             raise Rejected("override needs a direction or a replacement text")
+        if escalation is not None and escalation.kind is EscalationKind.QUESTION:
+            if command.replace:
+                raise Rejected("a question is answered in words; give the answer as a direction")
+            answer = checked_text("the answer", command.text, MAX_DIRECTION)
+            return self._answer(command, escalation, answer)
         replacing = command.replace
         # A replacement stands for a model's reply, and is capped like one.
         text = checked_text(

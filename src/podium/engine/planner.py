@@ -221,6 +221,7 @@ async def run_planner(engine: EnginePort, record: TaskRecord) -> None:
         if not any(d in {n.id for n in draft.tasks} for d in t.depends_on):
             t = t.model_copy(update={"depends_on": [*t.depends_on, task.id]})
         added.append(t)
+    added = wire(spec, existing, added)
     if in_effect and added:
         _propose_scope_change(engine, record, added, draft.rationale)
         return
@@ -252,6 +253,52 @@ async def run_planner(engine: EnginePort, record: TaskRecord) -> None:
                 territory=Territory.COLLABORATIVE,
                 detail=summary,
             )
+
+
+_UNITS = ("episode", "chapter", "scene")
+
+
+def _unnumbered(task: TaskSpec) -> bool:
+    return not any(unit in task.params for unit in _UNITS)
+
+
+def wire(spec: ProductionSpec, existing: list[TaskSpec], added: list[TaskSpec]) -> list[TaskSpec]:
+    """What a writer would want to read, whatever the planner wired: the season arc (the
+    outline of the whole) to every episode's arc, the previous chapter to the next, the
+    outline to each scene of a film. Only the tasks a plan adds are given inputs, and never one
+    that would close a cycle."""
+    everything = [*existing, *added]
+    outline = next(
+        (t.id for t in everything if t.kind is TaskKind.OUTLINE and _unnumbered(t)), None
+    )
+    chapters = {
+        t.params["chapter"]: t.id
+        for t in everything
+        if t.kind is TaskKind.CHAPTER and isinstance(t.params.get("chapter"), int)
+    }
+    series = spec.production.format is Format.SERIES
+    wired: list[TaskSpec] = []
+    for task in added:
+        wants: list[str] = []
+        if task.kind is TaskKind.EPISODE_ARC and outline is not None:
+            wants.append(outline)
+        elif task.kind is TaskKind.SCENE and outline is not None and not series:
+            wants.append(outline)
+        elif task.kind is TaskKind.CHAPTER and isinstance(task.params.get("chapter"), int):
+            previous = chapters.get(task.params["chapter"] - 1)
+            if previous is not None:
+                wants.append(previous)
+        missing = [w for w in wants if w != task.id and w not in task.depends_on]
+        if missing:
+            task = task.model_copy(update={"depends_on": [*task.depends_on, *missing]})
+        wired.append(task)
+    for n, task in enumerate(wired):
+        if task is added[n]:
+            continue
+        trial = [t for t in existing] + wired[: n + 1] + added[n + 1 :]
+        if dependency_cycle(trial):
+            wired[n] = added[n]
+    return wired
 
 
 def plan_in_effect(view: ProductionView, plan_id: str) -> bool:

@@ -7,13 +7,16 @@ clarifies the vision. The same facts travel as `hints`, which the rehearsal mode
 
 from __future__ import annotations
 
+import functools
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 
 from podium.domain.agents import AgentSpec
-from podium.domain.artifacts import Artifact, Screenplay
+from podium.domain.artifacts import PODIUM, Artifact, Prose, Screenplay
+from podium.domain.asking import PROTOCOL_FIELDS, reply_schema
 from podium.domain.production import ProductionSpec, Vision
 from podium.domain.state import ProductionView, TaskRecord
 from podium.domain.tasks import TaskKind
@@ -25,9 +28,8 @@ from podium.domain.validators import (
     WordCount,
 )
 from podium.domain.vision_uses import uses_section
-from podium.llm.types import CompletionRequest, Message, schema_json
-
-INPUT_CHARS = 1200  # of each dependency's output, in the prompt
+from podium.engine.budget import CHARS_PER_TOKEN
+from podium.llm.types import CompletionRequest, Message, is_rehearsal, schema_json
 
 
 def schema_text(schema: type[BaseModel]) -> str:
@@ -74,44 +76,91 @@ def style_text(spec: ProductionSpec) -> str:
     return f"STYLE GUIDE\n{body}" if body else ""
 
 
-_SYSTEM: dict[tuple[int, int, int, TaskKind], tuple[object, object, object, str]] = {}
-_SYSTEM_MAX = 1024
+RULES = (
+    "RULES\nThe Orchestrator, a human, holds final authority. You never approve, skip or decide "
+    "anything on the Orchestrator's behalf; say what you propose and why."
+)
+PROTOCOL = (
+    'Two optional fields of your reply reach the Orchestrator: "territory" claims a '
+    "decision territory for this work (autonomous, collaborative or approval_required: claim "
+    'approval_required for a sensitive beat the Orchestrator should approve); "question" '
+    '({"text": …, "options": […]}) asks the Orchestrator before you go on, when the '
+    'vision leaves a real choice open ("tension or intimacy?"): the task waits for the '
+    "answer and runs again with it. Leave both out (null) otherwise."
+)
+
+_STABLE: dict[tuple[int, int, TaskKind, str], tuple[object, object, str]] = {}
+_IDENTITY: dict[tuple[int, int], tuple[object, object, str]] = {}
+_CACHE_MAX = 1024
 
 
-def system_message(spec: ProductionSpec, vision: Vision, agent: AgentSpec, kind: TaskKind) -> str:
-    """The agent's standing instructions; built once per (production, vision, agent, kind).
+def stable_text(
+    spec: ProductionSpec, vision: Vision, kind: TaskKind, schema: type[BaseModel] | None
+) -> str:
+    """The production-wide text, the same for every call about one kind of work: the
+    production, the rules, the style guide, the vision sections the kind reads and the reply's
+    schema. It comes first, so a provider's prompt cache serves it to call after call.
 
-    The cache is keyed by identity and checks it (a new vision or reassigned crew is a new
-    object), because every call of every task asks for the same few texts again.
-    """
-    key = (id(spec), id(vision), id(agent), kind)
-    hit = _SYSTEM.get(key)
-    if hit is not None and hit[0] is spec and hit[1] is vision and hit[2] is agent:
-        return hit[3]
-    text = _system_message(spec, vision, agent, kind)
-    if len(_SYSTEM) >= _SYSTEM_MAX:
-        _SYSTEM.clear()
-    _SYSTEM[key] = (spec, vision, agent, text)
+    Built once per (production, vision, kind, schema): the cache is keyed by identity and
+    checks it (a new vision is a new object)."""
+    name = schema.__qualname__ + schema.__module__ if schema is not None else ""
+    key = (id(spec), id(vision), kind, name)
+    hit = _STABLE.get(key)
+    if hit is not None and hit[0] is spec and hit[1] is vision:
+        return hit[2]
+    text = _stable_text(spec, vision, kind, schema)
+    if len(_STABLE) >= _CACHE_MAX:
+        _STABLE.clear()
+    _STABLE[key] = (spec, vision, text)
     return text
 
 
-def _system_message(spec: ProductionSpec, vision: Vision, agent: AgentSpec, kind: TaskKind) -> str:
+def _stable_text(
+    spec: ProductionSpec, vision: Vision, kind: TaskKind, schema: type[BaseModel] | None
+) -> str:
     info = spec.production
-    who = f"You are {agent.name}, the {agent.role.value.replace('_', ' ')}"
-    if agent.character:
-        who += f" who voices {agent.character}"
-    head = f'{who} on "{info.title}", a {info.format.value.replace("_", " ")}.'
+    head = f'PRODUCTION: "{info.title}", a {info.format.value.replace("_", " ")}.'
     if info.logline:
         head += f" Logline: {info.logline}"
+    sections = [head, RULES, style_text(spec), vision_text(vision, kind)]
+    if schema is not None:
+        reply = "REPLY: one JSON object matching this schema, and nothing else"
+        if issubclass(schema, Prose):
+            reply += " (or, for prose, the text itself)"
+        reply += ":\n" + schema_text(schema)
+        if all(f in schema.model_fields for f in PROTOCOL_FIELDS):
+            reply += "\n" + PROTOCOL
+        sections.append(reply)
+    return "\n\n".join(s for s in sections if s)
+
+
+def _named(agent: AgentSpec) -> str:
+    """ "Callum, the writer"; a name that already says its role ("Callum (writer)") once."""
+    role = agent.role.value.replace("_", " ")
+    if role.lower() in agent.name.lower():
+        return agent.name
+    return f"{agent.name}, the {role}"
+
+
+def identity_text(spec: ProductionSpec, agent: AgentSpec) -> str:
+    """Who the agent is: its name, role, whom it reports to and its brief. Second, after the
+    production-wide text: the same for every call the agent makes."""
+    key = (id(spec), id(agent))
+    hit = _IDENTITY.get(key)
+    if hit is not None and hit[0] is spec and hit[1] is agent:
+        return hit[2]
+    who = f"You are {_named(agent)}"
+    if agent.character:
+        who += f" who voices {agent.character}"
+    who += "."
     boss = next((a for a in spec.crew if a.id == agent.reports_to), None)
     if boss is not None:
-        head += f" You report to {boss.name} ({boss.role.value.replace('_', ' ')})."
-    rules = (
-        "The Orchestrator, a human, holds final authority. You never approve, skip or decide "
-        "anything on the Orchestrator's behalf; say what you propose and why."
-    )
-    sections = [head, agent.brief, rules, vision_text(vision, kind), style_text(spec)]
-    return "\n\n".join(s for s in sections if s)
+        who += f" You report to {_named(boss)}."
+    text = "\n\n".join(s for s in (who, agent.brief.strip()) if s)
+    if len(_IDENTITY) >= _CACHE_MAX:
+        _IDENTITY.clear()
+    _IDENTITY[key] = (spec, agent, text)
+    return text
 
 
 def _word_range(spec: ProductionSpec, record: TaskRecord) -> tuple[int | None, int | None]:
@@ -132,6 +181,166 @@ def _terms(spec: ProductionSpec, record: TaskRecord, kind: type[Any]) -> list[st
     return terms
 
 
+# Purposes whose inputs are the work being judged: always given whole.
+REVIEWING = frozenset({"review", "debate", "ruling"})
+# The reply's room in the context window, by task kind (the rest: DEFAULT_REPLY_TOKENS).
+LONG_REPLY_TOKENS = {TaskKind.SCRIPT: 16384, TaskKind.PLAN: 16384}
+DEFAULT_REPLY_TOKENS = 4096
+EXCERPT_CHARS = 1200  # of each input, in the rehearsal model's hints (it reads no prompt)
+
+
+def tokens_of(text: str) -> int:
+    """Tokens in a text, by the budget's rule (CHARS_PER_TOKEN), rounded up."""
+    return -(-len(text) // CHARS_PER_TOKEN)
+
+
+@dataclass(frozen=True)
+class Given:
+    """One input as a prompt gives it: whole, as its summary, or as "the same text as" an
+    earlier input (the same text is sent once per call)."""
+
+    artifact: Artifact
+    whole_text: str
+    whole: bool
+    summary: str | None = None
+    same_as: str | None = None
+    part_of: bool = False  # `same_as` is a script podium assembled with this text in it
+    reviewed: bool = False
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """What its summary is stored under: the input's task and version."""
+        return summary_key(self.artifact)
+
+
+def summary_key(artifact: Artifact) -> tuple[str, int]:
+    return artifact.task_id, artifact.provenance.version
+
+
+def reply_room(kind: TaskKind, window: int) -> int:
+    return min(LONG_REPLY_TOKENS.get(kind, DEFAULT_REPLY_TOKENS), window // 4)
+
+
+def arrange(
+    view: ProductionView,
+    record: TaskRecord,
+    inputs: list[Artifact],
+    *,
+    purpose: str,
+    window: int,
+    fixed_tokens: int,
+) -> list[Given]:
+    """The stated policy for a prompt's inputs (docs/production-file.md, "Inputs"), in the
+    order the task lists them:
+
+    * the same text is sent once: an input whose text is another's, or is part of a script
+      podium assembled from it (a scene in the film's script), is named, not repeated;
+    * every other input is given whole while the whole inputs fit the model's context window
+      (less the rest of the prompt and room for the reply) and number at most
+      `max_whole_inputs`. Past either bound the most relevant stay whole (the work under review,
+      always; then what podium assembled; then the task's inputs in the order its dependencies
+      list them, those another input was made from last) and the rest are given as their
+      summaries, said to be summaries."""
+    limits = view.constraints or (view.spec.constraints if view.spec else None)
+    most = limits.max_whole_inputs if limits is not None else 16
+    budget = window - reply_room(record.spec.kind, window) - fixed_tokens
+    summaries = view.summaries
+    reviewing = purpose in REVIEWING
+    texts = [art.parsed().plain_text() for art in inputs]
+    assembled = [
+        n
+        for n, art in enumerate(inputs)
+        if art.provenance.agent_id == PODIUM and art.provenance.made_from
+    ]
+    # An input another input was made from (the script under its dialogue pass) reaches the
+    # task through that one too: it ranks after the inputs made from it.
+    beneath = {task_id for art in inputs for task_id in art.provenance.made_from}
+    order = sorted(
+        range(len(inputs)),
+        key=lambda n: (
+            not (reviewing and n == 0),
+            n not in assembled,
+            inputs[n].task_id in beneath,
+            n,
+        ),
+    )
+    decided: dict[int, Given] = {}
+    first: dict[str, str] = {}
+    used = 0
+    whole_count = 0
+    for n in order:
+        art, text = inputs[n], texts[n]
+        reviewed = reviewing and n == 0
+        if text in first:
+            decided[n] = Given(art, text, True, same_as=first[text], reviewed=reviewed)
+            continue
+        within = next(
+            (
+                inputs[a].task_id
+                for a in assembled
+                if a != n
+                and a in decided
+                and decided[a].whole
+                and art.task_id in inputs[a].provenance.made_from
+                and text in texts[a]
+            ),
+            None,
+        )
+        if within is not None and not reviewed:
+            decided[n] = Given(art, text, True, same_as=within, part_of=True)
+            continue
+        first[text] = art.task_id
+        size = tokens_of(text)
+        if reviewed or (whole_count < most and used + size <= budget):
+            used += size
+            whole_count += 1
+            decided[n] = Given(art, text, True, reviewed=reviewed)
+        else:
+            decided[n] = Given(art, text, False, summary=summaries.get(summary_key(art)))
+    return [decided[n] for n in range(len(inputs))]
+
+
+def needed_summaries(given: list[Given]) -> list[Given]:
+    """The inputs to be summarised whose summaries are not made yet."""
+    return [g for g in given if not g.whole and g.summary is None]
+
+
+def _inputs_text(given: list[Given], window: int, most: int) -> list[str]:
+    parts: list[str] = []
+    summarised = [g for g in given if not g.whole]
+    if summarised:
+        parts.append(
+            f"{len(summarised)} of {len(given)} inputs are given as summaries (marked SUMMARY): "
+            f"the whole inputs would not fit the model's context window ({window:,} tokens) "
+            f"or pass the {most} inputs a task gets whole. Ask for an input whole if you need it."
+        )
+    for g in given:
+        art = g.artifact
+        # No version number: a version made again after an interruption is numbered anew, and the
+        # same work must be asked for in the same words (the rehearsal model draws from them).
+        title = f"INPUT from {art.task_id} ({art.kind.value})"
+        if g.same_as is not None:
+            what = "is part of" if g.part_of else "is the same text as"
+            parts.append(f"{title}: {what} the INPUT from {g.same_as}, given once.")
+        elif g.whole:
+            label = " (the work under review, whole)" if g.reviewed else ""
+            parts.append(f"{title}{label}:\n{g.whole_text}")
+        else:
+            body = g.summary if g.summary is not None else g.whole_text
+            what = "SUMMARY" if g.summary is not None else "whole (no summary could be made)"
+            parts.append(f"{title}, {what} of {tokens_of(g.whole_text):,} tokens:\n{body}")
+    return parts
+
+
+def _excerpt(content: Any) -> str:
+    """An input's opening, and a screenplay's scene headings: what the rehearsal model reads."""
+    text: str = content.plain_text()[:EXCERPT_CHARS]
+    if isinstance(content, Screenplay) and len(content.scenes) > 1:
+        headings = "\n".join(f"{n}. {s.heading}" for n, s in enumerate(content.scenes, 1))
+        text += f"\nSCENES ({len(content.scenes)}):\n{headings[:EXCERPT_CHARS]}"
+    return text
+
+
 def build_request(
     view: ProductionView,
     record: TaskRecord,
@@ -146,26 +355,63 @@ def build_request(
     extra_hints: dict[str, Any] | None = None,
     extra_text: str = "",
 ) -> CompletionRequest:
+    """The request for one call: the production-wide text, the agent's identity, then the
+    task's own part (the task, its inputs as `arrange` gives them, what the Orchestrator said,
+    what to correct). A task's own work is asked for with the reply protocol's fields
+    (`podium.domain.asking`): claim a territory, ask a question."""
+    request, _ = compose_request(
+        view,
+        record,
+        agent,
+        model,
+        purpose=purpose,
+        schema=schema,
+        inputs=inputs,
+        feedback=feedback,
+        call_number=call_number,
+        extra_hints=extra_hints,
+        extra_text=extra_text,
+    )
+    return request
+
+
+def compose_request(
+    view: ProductionView,
+    record: TaskRecord,
+    agent: AgentSpec,
+    model: str,
+    *,
+    purpose: str = "task",
+    schema: type[BaseModel] | None,
+    inputs: list[Artifact],
+    feedback: list[str],
+    call_number: int,
+    extra_hints: dict[str, Any] | None = None,
+    extra_text: str = "",
+) -> tuple[CompletionRequest, list[Given]]:
+    """`build_request`, and how it gave each input."""
     assert view.spec is not None and view.vision is not None
     spec, vision, task = view.spec, view.vision, record.spec
     kind = task.kind
+    if schema is not None and purpose == "task":
+        schema = reply_schema(schema)
     low, high = _word_range(spec, record)
     target = task.params.get("target_words")
     if target is None and low is not None and high is not None:
         target = (low + high) // 2
-    user: list[str] = [f"TASK {task.id} ({kind.value}): {task.title}"]
+    head: list[str] = [f"TASK {task.id} ({kind.value}): {task.title}"]
     if task.brief:
-        user.append(task.brief)
+        head.append(task.brief)
     if task.params:
-        user.append("Details: " + json.dumps(task.params, sort_keys=True, default=str))
+        head.append("Details: " + json.dumps(task.params, sort_keys=True, default=str))
     if target:
-        user.append(f"Length: about {target} words" + (f" ({low}–{high})" if low and high else ""))
+        head.append(f"Length: about {target} words" + (f" ({low}–{high})" if low and high else ""))
     forbidden = _terms(spec, record, ForbiddenTerms)
     if forbidden:
-        user.append("Never use: " + ", ".join(forbidden))
+        head.append("Never use: " + ", ".join(forbidden))
     required = _terms(spec, record, RequiredTerms)
     if required:
-        user.append("Be sure to include: " + ", ".join(required))
+        head.append("Be sure to include: " + ", ".join(required))
     present = [
         c
         for r in spec.validators
@@ -173,45 +419,49 @@ def build_request(
         for c in r.characters
     ]
     if present:
-        user.append("These characters must appear: " + ", ".join(present))
+        head.append("These characters must appear: " + ", ".join(present))
+    tail: list[str] = []
+    skipped = [
+        d for d in task.depends_on if d in view.tasks and view.tasks[d].state.value == "skipped"
+    ]
+    if skipped:
+        tail.append("Skipped, so work without them: " + ", ".join(skipped))
+    clarified = list(record.clarifications) if purpose == "task" else []
+    for question, answer in clarified:
+        tail.append(
+            f"YOU ASKED THE ORCHESTRATOR: {question}\nTHE ORCHESTRATOR ANSWERED (binding): {answer}"
+        )
+    agent_record = view.agents.get(agent.id)
+    notes = agent_record.feedback[-5:] if agent_record else []
+    if notes:
+        tail.append("THE ORCHESTRATOR'S FEEDBACK TO YOU:\n" + "\n".join(f"- {n}" for n in notes))
+    if record.direction:
+        tail.append(f"THE ORCHESTRATOR'S DIRECTION (binding): {record.direction}")
+    if feedback:
+        tail.append(
+            "CORRECT THESE PROBLEMS FROM YOUR LAST ATTEMPT:\n"
+            + "\n".join(f"- {f}" for f in feedback)
+        )
+    if extra_text:
+        tail.append(extra_text)
+    stable = stable_text(spec, vision, kind, schema)
+    identity = identity_text(spec, agent)
+    window = context_window(spec, model)
+    fixed = sum(len(t) for t in (stable, identity, *head, *tail)) // CHARS_PER_TOKEN
+    given = arrange(view, record, inputs, purpose=purpose, window=window, fixed_tokens=fixed)
+    limits = view.constraints or spec.constraints
+    user = [*head, *_inputs_text(given, window, limits.max_whole_inputs), *tail]
     deps = []
     for art in inputs:
         dep = view.tasks.get(art.task_id)
-        content = art.parsed()
-        summary = content.plain_text()[:INPUT_CHARS]
-        if isinstance(content, Screenplay) and len(content.scenes) > 1:
-            # The excerpt shows the opening; a shot list or a cut needs every scene.
-            headings = "\n".join(f"{n}. {s.heading}" for n, s in enumerate(content.scenes, 1))
-            summary += f"\nSCENES ({len(content.scenes)}):\n{headings[:INPUT_CHARS]}"
         deps.append(
             {
                 "task_id": art.task_id,
                 "kind": art.kind.value,
                 "title": dep.spec.title if dep else art.task_id,
-                "summary": summary,
+                "summary": _excerpt(art.parsed()),
             }
         )
-        user.append(f"INPUT from {art.task_id} ({art.kind.value}):\n{summary}")
-    skipped = [
-        d for d in task.depends_on if d in view.tasks and view.tasks[d].state.value == "skipped"
-    ]
-    if skipped:
-        user.append("Skipped, so work without them: " + ", ".join(skipped))
-    agent_record = view.agents.get(agent.id)
-    notes = agent_record.feedback[-5:] if agent_record else []
-    if notes:
-        user.append("THE ORCHESTRATOR'S FEEDBACK TO YOU:\n" + "\n".join(f"- {n}" for n in notes))
-    if record.direction:
-        user.append(f"THE ORCHESTRATOR'S DIRECTION (binding): {record.direction}")
-    if feedback:
-        user.append(
-            "CORRECT THESE PROBLEMS FROM YOUR LAST ATTEMPT:\n"
-            + "\n".join(f"- {f}" for f in feedback)
-        )
-    if extra_text:
-        user.append(extra_text)
-    if schema is not None:
-        user.append("Answer with one JSON object matching this schema:\n" + schema_text(schema))
     hints: dict[str, Any] = {
         "kind": kind.value,
         "purpose": purpose,
@@ -245,20 +495,26 @@ def build_request(
         "dependencies": deps,
         "vision_version": vision.version,
     }
+    if schema is not None and purpose == "task":
+        hints["protocol"] = True
+        hints["clarifications"] = [{"question": q, "answer": a} for q, a in clarified]
     for key in ("chapter", "episode", "scene", "character", "runtime_min"):
         if key in task.params:
             hints[key] = task.params[key]
     # The production's length, for the rehearsal model's scenes, shots, cut and cues.
     hints["scenes"] = spec.production.scenes
+    hints["chapters"] = spec.production.chapters
+    hints["episodes"] = spec.production.episodes
     hints["runtime_minutes"] = next(
         ([r.min, r.max] for r in spec.validators if isinstance(r, RuntimeRange)), None
     )
     if extra_hints:
         hints.update(extra_hints)
-    return CompletionRequest(
+    request = CompletionRequest(
         model=model,
         messages=(
-            Message("system", system_message(spec, vision, agent, kind)),
+            Message("system", stable),
+            Message("system", identity),
             Message("user", "\n\n".join(user)),
         ),
         agent_id=agent.id,
@@ -268,3 +524,77 @@ def build_request(
         hints=hints,
         attempt=call_number,
     )
+    return request, given
+
+
+def summary_request(
+    view: ProductionView, record: TaskRecord, agent: AgentSpec, model: str, art: Artifact, n: int
+) -> CompletionRequest:
+    """The call that summarises one input (purpose "summary"): made once per input version."""
+    assert view.spec is not None and view.vision is not None
+    text = art.parsed().plain_text()
+    window = context_window(view.spec, model)
+    room = (window - reply_room(TaskKind.REPORT, window) - 512) * CHARS_PER_TOKEN
+    note = ""
+    if len(text) > room:
+        note = f" (its first {room:,} of {len(text):,} characters: the whole does not fit)"
+        text = text[:room]
+    stable = stable_text(view.spec, view.vision, art.kind, Prose)
+    dep = view.tasks.get(art.task_id)
+    title = dep.spec.title if dep else art.task_id
+    user = (
+        f"SUMMARISE {art.task_id} ({art.kind.value}): {title}"
+        f"{note}.\nWrite a faithful summary of at most {SUMMARY_WORDS} words for a colleague "
+        "who will not see the whole: who, where, what happens and what changes, in order; "
+        "names, places, numbers and scene headings exactly as written.\n\n" + text
+    )
+    return CompletionRequest(
+        model=model,
+        messages=(
+            Message("system", stable),
+            Message("system", identity_text(view.spec, agent)),
+            Message("user", user),
+        ),
+        agent_id=agent.id,
+        task_id=record.spec.id,
+        purpose="summary",
+        response_schema=Prose,
+        hints={
+            "kind": art.kind.value,
+            "purpose": "summary",
+            "summary_of": art.task_id,
+            "summary_words": SUMMARY_WORDS,
+            "text": text[: SUMMARY_WORDS * 40],
+        },
+        attempt=n,
+    )
+
+
+SUMMARY_WORDS = 250
+
+
+def context_window(spec: ProductionSpec, model: str) -> int:
+    """The model's context window in tokens: its settings' `context_tokens`, else litellm's
+    model info (`max_input_tokens`), else DEFAULT_CONTEXT_TOKENS; the rehearsal model's is its
+    settings'."""
+    if is_rehearsal(model):
+        return spec.models.rehearsal.context_tokens
+    settings = spec.models.settings.get(model)
+    if settings is not None and settings.context_tokens:
+        return settings.context_tokens
+    return _litellm_window(model)
+
+
+DEFAULT_CONTEXT_TOKENS = 128_000
+
+
+@functools.lru_cache(maxsize=64)
+def _litellm_window(model: str) -> int:
+    from podium.llm.litellm_loader import load_litellm
+
+    try:
+        info = load_litellm().get_model_info(model)
+        size = info.get("max_input_tokens") or info.get("max_tokens")
+    except Exception:
+        size = None
+    return size if isinstance(size, int) and size > 0 else DEFAULT_CONTEXT_TOKENS

@@ -17,6 +17,7 @@ from podium.domain.events import (
     ArtifactCreated,
     ArtifactStatusChanged,
     CallFinished,
+    Clarified,
     CommandApplied,
     CommandRecorded,
     CommandRejected,
@@ -36,6 +37,7 @@ from podium.domain.events import (
     RunStarted,
     RunStopped,
     StatusReported,
+    SummaryMade,
     TaskDirected,
     TasksPlanned,
     TaskStateChanged,
@@ -68,6 +70,8 @@ QUIET: frozenset[type[Any]] = frozenset(
         VisionAmended,
         ConstraintsAdjusted,
         CurrentVersionSet,
+        Clarified,  # the task's clarifications: drawn from the view
+        SummaryMade,  # an input's summary: nothing on screen
     }
 )
 """Kinds that mark no pane: what they change, the panes draw from the view on every refresh."""

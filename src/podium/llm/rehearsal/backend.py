@@ -17,6 +17,7 @@ import re
 import time
 import types
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import replace
 from enum import Enum
 from typing import Any, Literal, Union, get_args, get_origin
 
@@ -38,8 +39,10 @@ from podium.domain.artifacts import (
     ShotList,
     StatusReport,
 )
+from podium.domain.asking import base_of
 from podium.domain.production import RehearsalSettings
 from podium.domain.tasks import PlanDraft
+from podium.llm.rehearsal.asking import summary, with_protocol
 from podium.llm.rehearsal.composer import Composer
 from podium.llm.rehearsal.material import Material
 from podium.llm.rehearsal.plan import write_plan
@@ -313,6 +316,12 @@ def compose(request: CompletionRequest, rng: random.Random) -> BaseModel:
     comp = Composer(rng, material, request.attempt)
     schema = request.response_schema
     purpose = request.purpose
+    if purpose == "summary":
+        return summary(material)
+    if schema is not None and (base := base_of(schema)) is not schema:
+        # The task's reply schema: its content, and the protocol's fields (ask, claim).
+        work = compose(replace(request, response_schema=base), rng)
+        return with_protocol(work, schema, material, request.attempt)
     if schema is PlanDraft or (schema is None and purpose == "plan"):
         return write_plan(comp, request.agent_id)
     target: type[BaseModel]

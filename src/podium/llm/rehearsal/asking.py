@@ -1,0 +1,90 @@
+"""The rehearsal model's use of the reply protocol (`podium.domain.asking`), deterministic from
+the request: it asks one question per production and claims one territory, and it summarises.
+
+* It asks the Orchestrator on the treatment's first draft, before any answer: "tension or
+  intimacy?" (the seed's Vision Clarification), with two options.
+* It claims approval_required for the ending, a sensitive beat: the last scene of a film, the
+  last chapter of a story, the last episode's arc.
+* A summary (purpose "summary") keeps the first sentence of each paragraph of the text, up to
+  the words asked for.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel
+
+from podium.domain.artifacts import Prose
+from podium.domain.asking import Question
+from podium.domain.policy import Territory
+from podium.domain.tasks import TaskKind
+from podium.llm.rehearsal.material import Material
+
+QUESTION = Question(
+    text="The vision leaves it open: should this lean on tension or on intimacy?",
+    options=[
+        "Tension: keep the danger close and the answers late.",
+        "Intimacy: stay with the people; the danger sits behind them.",
+    ],
+)
+
+_ENDINGS = {
+    TaskKind.SCENE: "scenes",
+    TaskKind.CHAPTER: "chapters",
+    TaskKind.EPISODE_ARC: "episodes",
+}
+_UNIT = {TaskKind.SCENE: "scene", TaskKind.CHAPTER: "chapter", TaskKind.EPISODE_ARC: "episode"}
+
+
+def protocol_fields(m: Material, attempt: int) -> dict[str, Any]:
+    """The protocol's fields for a task's reply (empty when it neither asks nor claims)."""
+    hints = m.hints
+    if not hints.get("protocol"):
+        return {}
+    if (
+        m.kind is TaskKind.TREATMENT
+        and attempt == 1
+        and not hints.get("clarifications")
+        and not m.feedback
+    ):
+        return {"question": QUESTION.model_dump(mode="json")}
+    total = hints.get(_ENDINGS.get(m.kind, ""), None) if m.kind in _ENDINGS else None
+    number = hints.get(_UNIT[m.kind]) if m.kind in _UNIT else None
+    if isinstance(total, int) and total > 1 and number == total:
+        return {"territory": Territory.APPROVAL_REQUIRED.value}
+    return {}
+
+
+def with_protocol(
+    content: BaseModel, schema: type[BaseModel], m: Material, attempt: int
+) -> BaseModel:
+    fields = protocol_fields(m, attempt)
+    if not fields:
+        return content
+    return schema.model_validate({**content.model_dump(mode="json"), **fields})
+
+
+_SENTENCE = re.compile(r"(.+?[.!?])(?:\s|$)", re.DOTALL)
+
+
+def summary(m: Material) -> Prose:
+    text = str(m.hints.get("text") or "")
+    words = m.hints.get("summary_words")
+    limit = words if isinstance(words, int) and words > 0 else 250
+    kept: list[str] = []
+    count = 0
+    for paragraph in re.split(r"\n\s*\n", text):
+        line = " ".join(paragraph.split())
+        if not line:
+            continue
+        found = _SENTENCE.match(line)
+        sentence = found.group(1) if found else line
+        size = len(sentence.split())
+        if count + size > limit:
+            break
+        kept.append(sentence)
+        count += size
+    of = str(m.hints.get("summary_of") or "the input")
+    return Prose(title=f"Summary of {of}", text=" ".join(kept) or f"{of}, in brief.")

@@ -1,0 +1,186 @@
+"""What an agent sees of its inputs (issue 17): whole, up to the model's context window; past
+it (or past the fan-in bound), the most relevant whole and the rest as summaries made once and
+recorded, the prompt saying which; the work under review always whole; the same text once.
+And the layout: production-wide text first, then the agent, then the task."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from podium.domain.artifacts import Prose
+from podium.domain.events import ProductionState
+from podium.engine.prompts import context_window
+from podium.llm.litellm_requests import messages_for
+from podium.llm.types import CompletionRequest, schema_json
+
+from .harness import Script, crew, open_engine, production, tasks
+
+LONG = " ".join(f"Sentence {n} of the chapter, with words enough to count." for n in range(90))
+
+
+def chapters(*ids: str, deps: dict[str, list[str]] | None = None) -> str:
+    deps = deps or {}
+    return tasks(
+        *(
+            {
+                "id": t,
+                "title": f"Chapter {t}",
+                "kind": "chapter",
+                "assignee": "w",
+                "depends_on": deps.get(t, []),
+            }
+            for t in ids
+        )
+    )
+
+
+def body(extra: str, *ids: str, deps: dict[str, list[str]] | None = None) -> str:
+    return (
+        crew(("w", "writer")) + chapters(*ids, deps=deps) + '[planner]\nmode = "explicit"\n' + extra
+    )
+
+
+def long_text(request: CompletionRequest) -> Prose | None:
+    """Chapters a-c write distinct long texts (about 1,300 tokens each)."""
+    if request.purpose == "task" and request.task_id in ("a", "b", "c"):
+        return Prose(text=f"{request.task_id.upper()} {LONG}")
+    return None
+
+
+def user(request: CompletionRequest) -> str:
+    return request.messages[-1].content
+
+
+async def test_an_input_is_given_whole(tmp_path: Path) -> None:
+    script = Script(answer=long_text)
+    spec = production(body("", "a", "d", deps={"d": ["a"]}))
+    engine = await open_engine(spec, tmp_path / "p.db", script)
+    assert await engine.run() is ProductionState.COMPLETED
+    await engine.store.close()
+    assert len(LONG) > 5000
+    [call] = [c for c in script.calls if c.task_id == "d"]
+    assert f"A {LONG}" in user(call)  # was cut to its first 1,200 characters
+    assert "SUMMARY" not in user(call)
+
+
+async def test_past_the_window_the_rest_are_summaries_made_once(tmp_path: Path) -> None:
+    script = Script(answer=long_text)
+    small = "[models.rehearsal]\ncontext_tokens = 2600\n"
+    deps = {"d": ["a", "b", "c"], "e": ["a", "b", "c"]}
+    spec = production(body(small, "a", "b", "c", "d", "e", deps=deps))
+    engine = await open_engine(spec, tmp_path / "p.db", script)
+    assert await engine.run() is ProductionState.COMPLETED
+    made = [e.payload for e in await engine.store.read(kinds=("summary_made",))]
+    await engine.store.close()
+    summaries = [c for c in script.calls if c.purpose == "summary"]
+    # The first input whole (the order the task lists them); b and c summarised, once each,
+    # though two tasks read them; the calls are booked to the task that needed them.
+    assert sorted(c.hints["summary_of"] for c in summaries) == ["b", "c"]
+    assert sorted((m.task_id, m.version) for m in made) == [("b", 1), ("c", 1)]
+    assert {m.for_task for m in made} <= {"d", "e"}
+    for task in ("d", "e"):
+        prompt = user(next(c for c in script.calls if c.task_id == task and c.purpose == "task"))
+        assert f"A {LONG}" in prompt
+        assert f"B {LONG}" not in prompt and f"C {LONG}" not in prompt
+        assert "2 of 3 inputs are given as summaries (marked SUMMARY)" in prompt
+        assert "INPUT from b (chapter), SUMMARY of" in prompt
+    assert engine.view.summaries == {(m.task_id, m.version): m.text for m in made}
+
+
+async def test_the_fan_in_bound_and_the_same_text_once(tmp_path: Path) -> None:
+    def answer(request: CompletionRequest) -> Prose | None:
+        if request.purpose == "task" and request.task_id in ("a", "b", "c", "x"):
+            same = "x" if request.task_id == "x" else request.task_id
+            return Prose(text=f"Text of {'a' if same == 'x' else same}: {LONG[:300]}")
+        return None
+
+    script = Script(answer=answer)
+    bound = "[constraints]\nmax_whole_inputs = 2\n"
+    spec = production(body(bound, "a", "x", "b", "c", "d", deps={"d": ["a", "x", "b", "c"]}))
+    engine = await open_engine(spec, tmp_path / "p.db", script)
+    assert await engine.run() is ProductionState.COMPLETED
+    await engine.store.close()
+    prompt = user(next(c for c in script.calls if c.task_id == "d" and c.purpose == "task"))
+    assert "INPUT from x (chapter): is the same text as the INPUT from a, given once." in prompt
+    assert prompt.count(f"Text of a: {LONG[:300]}") == 1
+    assert f"Text of b: {LONG[:300]}" in prompt  # a and b whole: the bound is 2
+    assert f"Text of c: {LONG[:300]}" not in prompt
+    assert "1 of 4 inputs are given as summaries" in prompt
+    assert [c.hints["summary_of"] for c in script.calls if c.purpose == "summary"] == ["c"]
+
+
+async def test_a_reviewer_sees_the_whole_work_past_the_window(tmp_path: Path) -> None:
+    script = Script(answer=long_text)
+    small = "[models.rehearsal]\ncontext_tokens = 1024\n"
+    text = (
+        crew(("w", "writer"), ("ed", "editor"))
+        + tasks({"id": "a", "title": "A", "kind": "chapter", "assignee": "w", "reviewers": ["ed"]})
+        + '[planner]\nmode = "explicit"\n'
+        + small
+    )
+    engine = await open_engine(production(text), tmp_path / "p.db", script)
+    await engine.run()
+    await engine.store.close()
+    review = next(c for c in script.calls if c.purpose == "review")
+    assert f"A {LONG}" in user(review)
+    assert "(the work under review, whole)" in user(review)
+    assert not [c for c in script.calls if c.purpose == "summary"]
+
+
+async def test_the_layout_puts_the_stable_text_first_and_the_schema_once(tmp_path: Path) -> None:
+    script = Script()
+    text = (
+        crew(("w", "writer"), ("v", "writer"))
+        + tasks(
+            {"id": "a", "title": "A", "kind": "chapter", "assignee": "w"},
+            {"id": "b", "title": "B", "kind": "chapter", "assignee": "v"},
+        )
+        + '[planner]\nmode = "explicit"\n'
+    )
+    engine = await open_engine(production(text), tmp_path / "p.db", script)
+    assert await engine.run() is ProductionState.COMPLETED
+    await engine.store.close()
+    a, b = (next(c for c in script.calls if c.task_id == t) for t in ("a", "b"))
+    assert [m.role for m in a.messages] == ["system", "system", "user"]
+    # Production-wide text (rules, style, vision, schema): the same for both agents' calls.
+    assert a.messages[0].content == b.messages[0].content
+    assert a.messages[0].content.startswith('PRODUCTION: "Test"')
+    assert "RULES" in a.messages[0].content and "VISION" in a.messages[0].content
+    assert a.messages[1].content.startswith("You are w, the writer")
+    assert a.messages[2].content.startswith("TASK a (chapter)")
+    schema = a.response_schema
+    assert schema is not None and schema_json(schema) in a.messages[0].content
+    assert all(schema_json(schema) not in m.content for m in a.messages[1:])
+    # The schema offers the reply protocol: claim a territory, ask a question.
+    properties = json.loads(schema_json(schema))["properties"]
+    assert {"territory", "question", "text"} <= set(properties)
+    # On the litellm path both system blocks carry Anthropic's cache mark; the schema is not
+    # added again.
+    sent = messages_for(a, cacheable=True)
+    assert [m["role"] for m in sent] == ["system", "system", "user"]
+    assert all(m["content"][0]["cache_control"] == {"type": "ephemeral"} for m in sent[:2])
+    assert sum(json.dumps(m).count(json.dumps(schema_json(schema))[1:-1]) for m in sent) == 1
+
+
+def test_the_context_window_comes_from_the_settings() -> None:
+    spec = production(
+        crew(("w", "writer")) + "[models.rehearsal]\ncontext_tokens = 4096\n"
+        '[models.settings."openai/house"]\ncontext_tokens = 200000\n'
+    )
+    assert context_window(spec, "rehearsal/any") == 4096
+    assert context_window(spec, "openai/house") == 200000
+
+
+async def test_an_input_another_was_made_from_is_the_first_summarised(tmp_path: Path) -> None:
+    script = Script(answer=long_text)
+    small = "[models.rehearsal]\ncontext_tokens = 2600\n"
+    spec = production(body(small, "a", "b", "d", deps={"b": ["a"], "d": ["a", "b"]}))
+    engine = await open_engine(spec, tmp_path / "p.db", script)
+    assert await engine.run() is ProductionState.COMPLETED
+    await engine.store.close()
+    prompt = user(next(c for c in script.calls if c.task_id == "d" and c.purpose == "task"))
+    # b was made from a: b (the direct input) whole, a (which reaches d through b) summarised,
+    # though d lists a first.
+    assert f"B {LONG}" in prompt and f"A {LONG}" not in prompt
+    assert "INPUT from a (chapter), SUMMARY of" in prompt
