@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from podium.domain.artifacts import Prose
 from podium.domain.asking import Question, asked, reply_schema
 from podium.domain.escalation import ApproveCommand, EscalationKind, OverrideCommand
@@ -94,11 +96,12 @@ async def test_a_question_answered_in_words(tmp_path: Path) -> None:
     ]
 
 
-async def test_auto_approve_all_takes_the_agents_first_option(tmp_path: Path) -> None:
+@pytest.mark.parametrize("auto", [AutoApprove.GATES, AutoApprove.ALL])
+async def test_auto_approve_takes_the_agents_first_option(
+    auto: AutoApprove, tmp_path: Path
+) -> None:
     script = Script(answer=asking)
-    engine = await open_engine(
-        production(one_task()), tmp_path / "p.db", script, auto=AutoApprove.ALL
-    )
+    engine = await open_engine(production(one_task()), tmp_path / "p.db", script, auto=auto)
     assert await engine.run() is ProductionState.COMPLETED
     await engine.store.close()
     assert engine.view.tasks["t"].clarifications == [("Tension or intimacy?", "Tension")]

@@ -27,7 +27,7 @@ class AutoApprove(StrEnum):
     """The Orchestrator's standing instruction for a headless run."""
 
     NONE = "none"
-    GATES = "gates"  # approval gates, milestones, the plan and collaborative items
+    GATES = "gates"  # approval gates, milestones, the plan, collaborative items, questions
     # Also conflicts, quality, deviations and scope changes; a failure is retried once if its
     # cause may pass, then skipped, except the plan, which is left to the Orchestrator.
     ALL = "all"
@@ -49,7 +49,6 @@ _JUDGEMENT_KINDS = frozenset(
         EscalationKind.QUALITY,
         EscalationKind.DEVIATION,
         EscalationKind.SCOPE_CHANGE,
-        EscalationKind.QUESTION,  # an agent's question: its first option
     }
 )
 
@@ -88,6 +87,8 @@ class StandingInstruction:
         if proposals.is_pick(self.engine.view, escalation):
             return None  # a change to the Orchestrator's text, or a pick among drafts: theirs
         kind = escalation.kind
+        if kind is EscalationKind.QUESTION:  # an agent's question: the option it puts first
+            return Action.APPROVE, escalation.options[0].id if escalation.options else None
         if kind in _GATE_KINDS and Action.APPROVE in escalation.actions:
             return Action.APPROVE, None
         if self.policy is not AutoApprove.ALL:
