@@ -137,7 +137,7 @@ def test_the_protocol_is_in_the_strict_schema_and_read_from_a_reply() -> None:
 
 
 def test_the_rehearsal_model_asks_on_the_treatment_and_claims_the_ending() -> None:
-    base = {"protocol": True, "scenes": 8}
+    base = {"protocol": True, "scenes": 8, "tone": "Quiet.", "themes": ["duty", "care"]}
     ask = Material.from_hints({**base, "kind": "treatment"})
     assert protocol_fields(ask, 1) == {"question": QUESTION.model_dump(mode="json")}
     answered = Material.from_hints(
@@ -147,3 +147,5 @@ def test_the_rehearsal_model_asks_on_the_treatment_and_claims_the_ending() -> No
     ending = Material.from_hints({**base, "kind": "scene", "scene": 8})
     assert protocol_fields(ending, 1) == {"territory": "approval_required"}
     assert protocol_fields(Material.from_hints({**base, "kind": "scene", "scene": 3}), 1) == {}
+    bare = {"protocol": True, "scenes": 8, "kind": "treatment"}  # a premise only: nothing to ask
+    assert protocol_fields(Material.from_hints(bare), 1) == {}

@@ -1,6 +1,9 @@
 """The rehearsal model's use of the reply protocol (`podium.domain.asking`), deterministic from
 the request: it asks one question per production and claims one territory, and it summarises.
 
+Both only where the vision has a tone and two themes or more (a bare premise leaves nothing to
+ask about, and a test production then runs as it did):
+
 * It asks the Orchestrator on the treatment's first draft, before any answer: "tension or
   intimacy?" (the seed's Vision Clarification), with two options.
 * It claims approval_required for the ending, a sensitive beat: the last scene of a film, the
@@ -41,7 +44,7 @@ _UNIT = {TaskKind.SCENE: "scene", TaskKind.CHAPTER: "chapter", TaskKind.EPISODE_
 def protocol_fields(m: Material, attempt: int) -> dict[str, Any]:
     """The protocol's fields for a task's reply (empty when it neither asks nor claims)."""
     hints = m.hints
-    if not hints.get("protocol"):
+    if not hints.get("protocol") or not _open_choice(m):
         return {}
     if (
         m.kind is TaskKind.TREATMENT
@@ -55,6 +58,12 @@ def protocol_fields(m: Material, attempt: int) -> dict[str, Any]:
     if isinstance(total, int) and total > 1 and number == total:
         return {"territory": Territory.APPROVAL_REQUIRED.value}
     return {}
+
+
+def _open_choice(m: Material) -> bool:
+    """Whether the vision is full enough to leave a choice open: a tone and two themes or more
+    (the samples'). A bare vision (a premise, as in most tests) gives nothing to ask about."""
+    return bool(m.tone) and len(m.themes) >= 2
 
 
 def with_protocol(
