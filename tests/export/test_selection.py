@@ -69,13 +69,25 @@ def test_a_scene_only_a_character_agent_wrote_credits_it() -> None:
     assert dict(film.script.title_page.fields)["Author"] == "mara"
 
 
-def test_a_later_draft_does_not_replace_applied_work() -> None:
+def test_a_proposal_leaves_applied_work_and_a_later_draft_stands_marked() -> None:
+    """The screenplay follows current versions (never the latest task in plan order): a
+    proposal, which is not a current version, leaves the approved scene in place; a dialogue
+    pass's draft made from that scene is its current version and stands for it, marked as a
+    draft on the page."""
     log = Log()
     log.task("scene-1", TaskKind.SCENE, scene=1)
     log.task("dialogue-1", TaskKind.DIALOGUE, scene=1)
-    log.deliver("scene-1", play("INT. KEPT - DAY"), ArtifactStatus.APPROVED)
-    log.deliver("dialogue-1", play("INT. DRAFT - DAY"), ArtifactStatus.DRAFT)
+    kept = log.deliver("scene-1", play("INT. KEPT - DAY"), ArtifactStatus.APPROVED)
+    log.deliver("dialogue-1", play("INT. PROPOSED - DAY"), ArtifactStatus.PROPOSED)
     assert headings(log) == {"screenplay": ["INT. KEPT - DAY"]}
+    log.deliver("dialogue-1", play("INT. DRAFT - DAY"), ArtifactStatus.DRAFT, parents=(kept.id,))
+    (film,) = screenplays(log.source)
+    assert [(s.scene.heading, s.label) for s in film.slots] == [
+        ("INT. DRAFT - DAY", "DRAFT — not approved")
+    ]
+    text = to_fountain(film.script)
+    assert "[[DRAFT — not approved]]" in text
+    assert "Draft: In progress: 1 of 1 scenes not yet approved" in text
 
 
 def test_an_assembled_script_replaces_the_scenes_and_superseded_versions_never_count() -> None:
