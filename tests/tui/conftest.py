@@ -152,14 +152,24 @@ async def last_light_waiting(db: Path) -> None:
     engine = await Engine.open(store, spec=spec, headless=True)
     try:
         await engine.run()
-        for escalation in engine.view.open_escalations():
-            await engine.apply_offline(
-                ApproveCommand(id=f"ok-{escalation.id}", escalation_id=escalation.id)
+        gate = None
+        for _ in range(4):  # the plan, the treatment's question, its milestone: until a gate
+            for escalation in engine.view.open_escalations():
+                await engine.apply_offline(
+                    ApproveCommand(id=f"ok-{escalation.id}", escalation_id=escalation.id)
+                )
+            await engine.run()
+            gate = next(
+                (
+                    e
+                    for e in engine.view.open_escalations()
+                    if e.kind is EscalationKind.APPROVAL_GATE
+                ),
+                None,
             )
-        await engine.run()
-        gate = next(
-            e for e in engine.view.open_escalations() if e.kind is EscalationKind.APPROVAL_GATE
-        )
+            if gate is not None:
+                break
+        assert gate is not None
         await engine.apply_offline(
             RequestAlternativesCommand(id="alternatives", escalation_id=gate.id, count=3)
         )
