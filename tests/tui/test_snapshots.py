@@ -24,6 +24,16 @@ from .conftest import SIZE, app_for, frozen_view, read_events, stalled_debate
 SnapCompare = Callable[..., bool]
 
 
+@pytest.fixture(autouse=True)
+def _config_where_a_snapshot_can_show_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Help prints the config file's path: one fixed folder keeps its snapshot the same."""
+    folder = Path("/tmp/podium-snapshots/config")
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.iterdir():
+        stale.unlink()
+    monkeypatch.setenv("PODIUM_CONFIG_DIR", str(folder))
+
+
 @pytest.mark.parametrize("theme", ["podium-dark", "podium-light", "podium-ansi"])
 def test_conductor_screen(snap_compare: SnapCompare, view: ProductionView, theme: str) -> None:
     assert snap_compare(app_for(view, theme), terminal_size=SIZE)
