@@ -196,3 +196,23 @@ async def test_approved_stale_work_asks_once_and_keep_rebases_it(tmp_path: Path)
     assert await engine.run() is ProductionState.COMPLETED
     assert current_number(view, view.tasks["shots"]) == 1
     await engine.store.close()
+
+
+async def test_a_replacement_of_a_task_not_yet_done_finishes_it(tmp_path: Path) -> None:
+    """A task that is ready (not run yet, or sent back for a retry, or interrupted by a resume)
+    can be replaced: the Orchestrator's version finishes it (it raised ready → done before)."""
+    engine = await done(tmp_path, film())
+    engine.set_task_state("scene-1", TaskState.STALE, "sent back")
+    engine.set_task_state("scene-1", TaskState.READY, "sent back")
+    result = await engine.apply_offline(
+        OverrideCommand(
+            id="o", task_id="scene-1", text=scene_json("INT. A - DAY", "Mine."), replace=True
+        )
+    )
+    assert result.applied, result.detail
+    assert engine.view.tasks["scene-1"].state is TaskState.DONE
+    assert await engine.run() is ProductionState.COMPLETED
+    written = current(engine.view, "scene-1")
+    assert written is not None and written.provenance.by_orchestrator
+    assert written.provenance.version == 2
+    await engine.store.close()

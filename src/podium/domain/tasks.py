@@ -68,10 +68,14 @@ class TaskState(StrEnum):
 
 
 # Every move the engine may make. Anything else is a bug, and the engine refuses it.
+# A task the Orchestrator writes a version of (a replacement, an edit) is DONE from any state:
+# one not run yet, sent back for a retry (READY after a failed check or a resume), failed, skipped.
 TRANSITIONS: dict[TaskState, frozenset[TaskState]] = {
-    TaskState.PENDING: frozenset({TaskState.READY, TaskState.SKIPPED, TaskState.STALE}),
+    TaskState.PENDING: frozenset(
+        {TaskState.READY, TaskState.SKIPPED, TaskState.STALE, TaskState.DONE}
+    ),
     TaskState.READY: frozenset(
-        {TaskState.RUNNING, TaskState.PENDING, TaskState.SKIPPED, TaskState.STALE}
+        {TaskState.RUNNING, TaskState.PENDING, TaskState.SKIPPED, TaskState.STALE, TaskState.DONE}
     ),
     TaskState.RUNNING: frozenset(
         {
@@ -86,8 +90,8 @@ TRANSITIONS: dict[TaskState, frozenset[TaskState]] = {
         {TaskState.DONE, TaskState.READY, TaskState.STALE, TaskState.SKIPPED}
     ),
     TaskState.DONE: frozenset({TaskState.STALE}),
-    TaskState.FAILED: frozenset({TaskState.READY, TaskState.SKIPPED}),
-    TaskState.SKIPPED: frozenset({TaskState.READY}),
+    TaskState.FAILED: frozenset({TaskState.READY, TaskState.SKIPPED, TaskState.DONE}),
+    TaskState.SKIPPED: frozenset({TaskState.READY, TaskState.DONE}),
     # A stale task is re-run, or kept as it is (DONE) when the Orchestrator says so.
     TaskState.STALE: frozenset(
         {TaskState.READY, TaskState.PENDING, TaskState.SKIPPED, TaskState.DONE}
