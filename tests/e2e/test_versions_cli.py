@@ -280,7 +280,21 @@ def test_fork_after_the_plan_is_approved_resumes_and_diverges(db: Path, tmp_path
     resumed = podium(
         "resume", str(new), "--headless", "--auto-approve", "all", env=env_for(tmp_path)
     )
+    # A dialogue pass over the Orchestrator's scene is proposed beside it, an item that
+    # --auto-approve all leaves open (exit 3): the Orchestrator keeps theirs, and it goes on.
+    proposals = 0
+    while resumed.returncode == 3 and proposals < 3:
+        items = json.loads(podium("inbox", str(new), "--json").stdout)
+        assert items and all(i["title"].startswith("Proposal: ") for i in items), items
+        for item in items:
+            kept = podium("decide", str(new), item["id"], "approve", "--option", "keep")
+            assert kept.returncode == 4, kept.stderr
+            proposals += 1
+        resumed = podium(
+            "resume", str(new), "--headless", "--auto-approve", "all", env=env_for(tmp_path)
+        )
     assert resumed.returncode == 0, resumed.stderr
+    assert proposals >= 1  # scene 1's dialogue pass, over the Orchestrator's text
     after = json.loads(podium("status", str(new), "--json").stdout)
     assert after["state"] == "completed" and after["last_seq"] > at
     assert "A different night." in podium("show", str(new), "scene-01").stdout
