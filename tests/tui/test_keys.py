@@ -195,6 +195,8 @@ async def test_e_exports_the_deliverables_beside_the_database_in_a_worker(
         assert notified(app, str(tmp_path / "p-export"))
     written = {p.name for p in (tmp_path / "p-export").iterdir()}
     assert {"README.md", "bible.md", "decisions.jsonl"} <= written
+    # the production waits on its milestone: exported as it stands, and marked so
+    assert "**Not final:**" in (tmp_path / "p-export" / "README.md").read_text()
 
 
 async def test_export_says_why_it_failed(tmp_path: Path) -> None:

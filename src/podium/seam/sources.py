@@ -41,14 +41,16 @@ class Core(Protocol):
 
 
 def export_deliverables(db: Path | None, folder: Path) -> list[Path]:
-    """Write a production's deliverables into `folder` (blocking: call it from a thread)."""
+    """Write a production's deliverables into `folder` (blocking: call it from a thread), as
+    the production stands: unfinished or stale work is exported marked on every page (the
+    screen's export promises this), where `podium export` refuses it without --allow-stale."""
     if db is None:
         raise ExportFailed("there is no database to export from")
     from podium.export.exporter import ExportError, export_production_sync
     from podium.store import StoreError
 
     try:
-        return export_production_sync(db, folder)
+        return export_production_sync(db, folder, allow_stale=True)
     except (StoreError, ExportError) as exc:
         raise ExportFailed(str(exc)) from None
 
