@@ -9,7 +9,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from podium.domain.artifacts import Alternative, Alternatives, Prose
+from podium.domain.artifacts import Prose
 from podium.domain.escalation import EscalationKind
 from podium.domain.tasks import TaskState
 from podium.domain.text import PLACEHOLDER
@@ -48,15 +48,16 @@ async def open_engine(tmp_path: Path, gateway: ScriptedGateway) -> Any:
     return engine, store
 
 
-def alternatives(request: CompletionRequest) -> Any:
-    if request.purpose == "alternatives":
-        return Alternatives(
-            options=[
-                Alternative(title=LABEL, summary=MARKUP, reasoning=MARKUP),
-                Alternative(title="plain", summary="plain"),
-            ]
-        )
-    return None
+def asking(request: CompletionRequest) -> Any:
+    """s1's agent asks a question first, offering a hostile option (agent text that a
+    decision's notification quotes), then writes with the answer."""
+    schema = request.response_schema
+    if request.purpose != "task" or schema is None:
+        return None
+    if not request.hints.get("clarifications"):
+        question = {"text": "Which way?", "options": [LABEL, "plain"]}
+        return schema.model_validate({"text": "draft", "question": question})
+    return schema.model_validate({"text": "Written."})
 
 
 def done(engine: Any) -> bool:
@@ -82,26 +83,28 @@ def messages(app: Any) -> list[str]:
 
 
 async def test_a_notification_shows_agent_text_literally(tmp_path: Path) -> None:
-    engine, store = await open_engine(tmp_path, ScriptedGateway(Script(answer=alternatives)))
+    # An alternatives pick is announced by its option id and version (alt1: s1-v2 is
+    # current), so an agent's own words reach a notification through an answered question:
+    # the notification quotes the option the agent offered.
+    engine, store = await open_engine(tmp_path, ScriptedGateway(Script(answer=asking)))
     app = make_app(engine)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await until(pilot, lambda: done(engine), "s1 done")
-        await select_s1(pilot, app)
-        await pilot.press("n")  # ask the writer for alternatives
         await until(
             pilot,
             lambda: any(
-                e.kind is EscalationKind.APPROVAL_GATE and e.options
+                e.kind is EscalationKind.QUESTION and e.options
                 for e in engine.view.open_escalations()
             ),
-            "the alternatives",
+            "the agent's question",
         )
+        await select_s1(pilot, app)
         await pilot.press("a")
         await until(pilot, lambda: isinstance(app.screen, AlternativesScreen), "the picker")
-        await pilot.press("enter")  # the first: the one with the hostile title
+        await pilot.press("enter")  # the first: the hostile option
         await until(pilot, lambda: any(SHOWN_LABEL in m for m in messages(app)), "the notification")
         [said] = [m for m in messages(app) if SHOWN_LABEL in m]
-        assert said.startswith(f"approve: chose {SHOWN_LABEL}")  # one line, its title first
+        # one line, its title first
+        assert said.startswith(f"approve: answered s1's question: {SHOWN_LABEL}")
         await until(pilot, lambda: "[@click=app.quit]Q[/]" in screen_text(app), "the toast")
         shown = screen_text(app)
         assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown
@@ -150,7 +153,9 @@ async def test_a_200000_character_agent_line_is_shown_and_the_screen_stays_up(
         await select_s1(pilot, app)
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, TaskDetailScreen), "the task detail")
-        await until(pilot, lambda: "[i]I[/i] word" in screen_text(app), "the output")
+        # the output as `podium show` prints prose (Markdown, its brackets escaped): the
+        # agent's markup shown as typed, not made italic
+        await until(pilot, lambda: r"\[i\]I\[/i\] word" in screen_text(app), "the output")
         assert "\x1b" not in screen_text(app)
         await pilot.press("escape")
         assert app.is_running
