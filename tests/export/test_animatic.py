@@ -125,8 +125,13 @@ def test_a_films_animatic_lasts_the_cut(sample_export: Made) -> None:
         for row in csv.DictReader(io.StringIO((out / "edit_plan.csv").read_text("utf-8")))
         if f"{row['scene']}{row['shot']}" in missing["missing_shots"]
     )
-    assert cards > 0  # Last Light's cut names 4D, 7D and 7E, which the shot list lacks
-    assert f"{cards} title cards for shots the shot list lacks" in line
+    # The README counts a title card for each cut item the shot list lacks, as report.json has
+    # them. Last Light's cut now uses its shot list throughout (the rehearsal model draws from
+    # the prompt since f78a636): no card, and the line names none. Cards themselves:
+    # test_the_description_counts_title_cards_and_the_read.
+    assert missing["missing_shots"] == [] and cards == 0
+    assert "title card" not in line
+    assert f"storyboard frames timed by the cut ({round(wanted * FPS) / FPS:.1f} s" in line
 
 
 def test_each_episode_has_its_animatic_lasting_its_cut(sample_export: Made) -> None:
