@@ -330,9 +330,7 @@ class ClarifyVisionCommand(BaseCommand):
     def _known_section(cls, section: Any) -> Any:
         if section not in LIVE_SECTIONS:
             shown = sanitize(str(section))[:64]
-            raise ValueError(
-                f"unknown vision section {shown!r}; one of {', '.join(LIVE_SECTIONS)}"
-            )
+            raise ValueError(f"unknown vision section {shown!r}; one of {', '.join(LIVE_SECTIONS)}")
         return section
 
     @classmethod

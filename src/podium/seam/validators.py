@@ -63,7 +63,7 @@ def _amended_style(vision: Vision, value: Any, style: StyleGuide) -> tuple[str, 
     """The style guide with the fields `value` names changed: stored whole, as text."""
     if not isinstance(value, str) or not value.strip():
         raise Rejected(
-            "style: give text, e.g. \"lighting: practicals only\" or \"palette: amber; slate\""
+            'style: give text, e.g. "lighting: practicals only" or "palette: amber; slate"'
         )
     checked_text("style", value)
     try:
