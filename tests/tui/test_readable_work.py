@@ -5,8 +5,8 @@ the agents' live tail as text (not JSON), transcript entries with hanging indent
 from __future__ import annotations
 
 import io
+from typing import Any
 
-import pytest
 from rich.console import Console
 from rich.text import Text
 
@@ -43,12 +43,17 @@ async def test_at_80x24_the_agents_pane_shows_text_not_json(view: ProductionView
             assert not any(c in line for c in '{}[]"'), line
 
 
-@pytest.mark.xfail(strict=False, reason="known since the merge; see the note")
+def first_scene(view: ProductionView) -> dict[str, Any]:
+    """scene-01's first scene as the rehearsal writer made it (its heading, its elements)."""
+    scene: dict[str, Any] = view.artifacts["scene-01-v1"].content["scenes"][0]
+    return scene
+
+
 def test_a_screenplay_reads_as_a_screenplay_in_the_task_details(view: ProductionView) -> None:
     text = task_text(view, "scene-01").plain
     assert " / " not in text and "character" not in text
     lines = text.splitlines()
-    assert "INT. LAMP ROOM - DUSK" in lines  # the scene heading on its own line
+    assert first_scene(view)["heading"] in lines  # the scene heading on its own line
     assert "ELIAS" in lines and "MORAG" in lines  # cues on their own lines, as printed
     assert not any(line.startswith(("@", "!")) for line in lines)
 
@@ -59,7 +64,6 @@ def test_the_inbox_excerpt_keeps_the_lines_and_says_how_many_more(view: Producti
     assert len(lines) == 7 and lines[-1].startswith("… ") and "more line(s)" in lines[-1]
 
 
-@pytest.mark.xfail(strict=False, reason="known since the merge; see the note")
 async def test_at_80x24_a_scenes_details_scroll_through_the_formatted_scene(
     view: ProductionView,
 ) -> None:
@@ -72,7 +76,9 @@ async def test_at_80x24_a_scenes_details_scroll_through_the_formatted_scene(
         for _ in range(30):
             seen += screen_text(app)
             await pilot.press("pagedown")
-        assert "INT. LAMP ROOM - DUSK" in seen and "(quietly)" in seen
+        scene = first_scene(view)
+        parenthetical = next(e["text"] for e in scene["elements"] if e["type"] == "parenthetical")
+        assert scene["heading"] in seen and parenthetical in seen
         assert " / character / " not in seen
 
 
