@@ -368,6 +368,22 @@ PAYLOADS: list[events.Payload] = [
         model="rehearsal/x",
         for_task="shot_list",
     ),
+    events.CharacterSheetMade(
+        character="Tam",
+        description="Tam: 26, the Lighthouse Board engineer; oilskin, a torch on a lanyard.",
+        image_path="last-light-images/sheet-tam-0a1b2c3d4e5f.png",
+        model="openai/gpt-image-1",
+        made_from={"look": 1},
+        vision_version=1,
+        for_task="shot_list",
+    ),
+    events.FramesDrawn(
+        task_id="shot_list",
+        artifact_id="shot_list-v1",
+        model="openai/gpt-image-1",
+        frames={"1A": "last-light-images/frame-1A-0a1b2c3d4e5f.png"},
+        failed=["1B"],
+    ),
 ]
 
 

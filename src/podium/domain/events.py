@@ -444,6 +444,39 @@ class SummaryMade(Frozen):
 
 
 @event_kind
+class CharacterSheetMade(Frozen):
+    """A principal character's look, made once before the first image with them in frame: a
+    written description every later image prompt quotes, and the sheet's picture (an image
+    call of purpose "image") beside the database; no picture when that call failed (the
+    description still holds). Made again when the look book or the vision it came from moves."""
+
+    kind: Literal["character_sheet_made"] = "character_sheet_made"
+    character: str
+    description: str
+    image_path: str | None = None
+    model: str
+    made_from: dict[str, int] = Field(
+        default_factory=dict, description="The look book's task id and version it was made from."
+    )
+    vision_version: int = 1
+    for_task: str = Field(description="The task whose image first needed it.")
+
+
+@event_kind
+class FramesDrawn(Frozen):
+    """A shot list version's storyboard frames drawn by the image model: each shot's label
+    (scene and shot, "12A") and its image beside the database. A shot whose call failed is in
+    `failed` and stays the rehearsal illustrator's stand-in, marked as one."""
+
+    kind: Literal["frames_drawn"] = "frames_drawn"
+    task_id: str
+    artifact_id: str
+    model: str
+    frames: dict[str, str] = Field(default_factory=dict)
+    failed: list[str] = Field(default_factory=list)
+
+
+@event_kind
 class Feedback(Frozen):
     """Orchestrator feedback kept in an agent's context."""
 
@@ -483,6 +516,8 @@ Payload = Annotated[
     | TaskDirected
     | Clarified
     | SummaryMade
+    | CharacterSheetMade
+    | FramesDrawn
     | Feedback,
     Field(discriminator="kind"),
 ]

@@ -22,6 +22,7 @@ from podium.domain.events import (
     ArtifactCreated,
     ArtifactStatusChanged,
     CallFinished,
+    CharacterSheetMade,
     Clarified,
     CommandApplied,
     CommandRecorded,
@@ -34,6 +35,7 @@ from podium.domain.events import (
     EscalationOpened,
     EscalationResolved,
     Feedback,
+    FramesDrawn,
     OutputChunk,
     ProductionOpened,
     ProductionState,
@@ -385,6 +387,16 @@ def _clarified(view: ProductionView, p: Clarified, ts: float) -> None:
 @folds(SummaryMade)
 def _summary_made(view: ProductionView, p: SummaryMade, ts: float) -> None:
     view.summaries[(p.task_id, p.version)] = p.text
+
+
+@folds(CharacterSheetMade)
+def _character_sheet(view: ProductionView, p: CharacterSheetMade, ts: float) -> None:
+    view.character_sheets[p.character] = p
+
+
+@folds(FramesDrawn)
+def _frames_drawn(view: ProductionView, p: FramesDrawn, ts: float) -> None:
+    view.frames[p.artifact_id] = p
 
 
 @folds(Feedback)

@@ -15,7 +15,9 @@ from podium.domain.debate import Debate, DebateState
 from podium.domain.escalation import Escalation
 from podium.domain.events import (
     AgentState,
+    CharacterSheetMade,
     Event,
+    FramesDrawn,
     Payload,
     ProductionState,
     VisionAmended,
@@ -54,6 +56,10 @@ class ProductionView:
     commands: dict[str, CommandRecord] = field(default_factory=dict)
     # Summaries of inputs too big to give whole (`SummaryMade`), by (task id, version).
     summaries: dict[tuple[str, int], str] = field(default_factory=dict)
+    # Each principal character's look (`CharacterSheetMade`), by name: the latest made.
+    character_sheets: dict[str, CharacterSheetMade] = field(default_factory=dict)
+    # Storyboard frames an image model drew (`FramesDrawn`), by the shot list's artifact id.
+    frames: dict[str, FramesDrawn] = field(default_factory=dict)
     planned: bool = False
     paused: bool = False
     runs: int = 0

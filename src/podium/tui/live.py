@@ -17,6 +17,7 @@ from podium.domain.events import (
     ArtifactCreated,
     ArtifactStatusChanged,
     CallFinished,
+    CharacterSheetMade,
     Clarified,
     CommandApplied,
     CommandRecorded,
@@ -29,6 +30,7 @@ from podium.domain.events import (
     EscalationOpened,
     EscalationResolved,
     Feedback,
+    FramesDrawn,
     OutputChunk,
     Payload,
     ProductionOpened,
@@ -72,6 +74,8 @@ QUIET: frozenset[type[Any]] = frozenset(
         CurrentVersionSet,
         Clarified,  # the task's clarifications: drawn from the view
         SummaryMade,  # an input's summary: nothing on screen
+        CharacterSheetMade,  # a character's look for image prompts: nothing on screen
+        FramesDrawn,  # storyboard frames on disk: the export reads them
     }
 )
 """Kinds that mark no pane: what they change, the panes draw from the view on every refresh."""
