@@ -22,7 +22,6 @@ from podium.store.errors import ENVIRONMENT_ERRORS
 
 _MAX_EDIT_BYTES = 4 * 1024 * 1024  # a file read for an edit; the engine caps the content itself
 _REOPENS = 20  # an editor reopened on a parse error at most this many times
-_MARK = "podium: "  # how the error podium puts on top of the file begins, inside its comment
 
 
 def _kind_of(view: ProductionView, task_id: str) -> str:
@@ -34,28 +33,6 @@ def _kind_of(view: ProductionView, task_id: str) -> str:
     if record.spec.kind is TaskKind.PLAN:
         raise BadInput(f"{task_id} is the plan, which is not edited as a version")
     return KIND_CONTENT.get(record.spec.kind, Prose).__name__
-
-
-def _error_note(suffix: str, message: str) -> str:
-    """A parse error as a comment the format allows on the first line: a Fountain note, a
-    Markdown comment, a CSV `#` line; podium removes it before reading the file back."""
-    text = " ".join(f"{_MARK}{message}. Fix it and save; podium removes this line.".split())
-    if suffix == ".fountain":
-        return f"[[{text.replace(']]', '] ]')}]]\n"
-    if suffix == ".md":
-        return f"<!-- {text.replace('-->', '- ->')} -->\n"
-    return f"# {text}\n"
-
-
-_OPENS = {".fountain": "[[", ".md": "<!-- ", ".csv": "# "}
-
-
-def _without_note(suffix: str, text: str) -> tuple[str, int]:
-    """The text without podium's error line on top (and how many lines went)."""
-    first, _, rest = text.partition("\n")
-    if first.startswith(_OPENS.get(suffix, "# ") + _MARK):
-        return rest, 1
-    return text, 0
 
 
 def _read_text(path: Path) -> str:
@@ -113,16 +90,6 @@ class _EditorFailed(Exception):
     """The editor could not run or gave up: the environment, exit 1."""
 
 
-def _parsed(content_type: str, text: str) -> Any:
-    from podium.export import human
-
-    body, skipped = _without_note(human.human_format(content_type).suffix, text)
-    try:
-        return human.parse(content_type, body)
-    except human.ParseError as exc:
-        raise human.ParseError(exc.line + skipped, exc.message) from None
-
-
 def edit(args: argparse.Namespace) -> int:
     from podium.export import human
 
@@ -141,7 +108,7 @@ def edit(args: argparse.Namespace) -> int:
     if args.file is not None:
         path = Path(args.file)
         try:
-            content = _parsed(content_type, _read_text(path))
+            content = human.parse_edited(content_type, _read_text(path))
         except BadInput as exc:
             warn(f"podium: {sanitize(str(exc))}")
             return EXIT_BAD_INPUT
@@ -179,7 +146,7 @@ def _edit_in_editor(
             warn(f"podium: {sanitize(str(exc))}; your text is kept in {path}")
             return EXIT_BAD_INPUT
         try:
-            content = _parsed(content_type, text)
+            content = human.parse_edited(content_type, text)
         except human.ParseError as exc:
             where = sanitize(f"{path}:{exc.line}: {exc.message}")
             if not sys.stdin.isatty() or text == shown:
@@ -187,8 +154,8 @@ def _edit_in_editor(
                 warn(f"{where}\npodium: nothing was recorded; your text is kept in {path}")
                 return EXIT_BAD_INPUT
             warn(where)
-            body, _ = _without_note(fmt.suffix, text)
-            shown = _error_note(fmt.suffix, f"line {exc.line}: {exc.message}") + body
+            body, _ = human.without_note(fmt.suffix, text)
+            shown = human.error_note(fmt.suffix, f"line {exc.line}: {exc.message}") + body
             path.write_text(shown, encoding="utf-8")
             continue
         code = _record_edit(args, content_type, content, before)

@@ -21,10 +21,12 @@ from podium.domain.base import Frozen, Model, Seconds
 from podium.domain.loading import control_problems, validate_strictly
 from podium.domain.policy import Territory
 from podium.domain.production import (
+    MAX_TASKS,
     Character,
     Constraints,
     constraint_problems,
 )
+from podium.domain.tasks import TaskSpec
 from podium.domain.text import sanitize
 from podium.domain.vision_uses import LIVE_SECTIONS
 
@@ -83,6 +85,7 @@ class Action(StrEnum):
     ADJUST_CONSTRAINTS = "adjust_constraints"
     RERUN_STALE = "rerun_stale"
     EDIT = "edit"
+    EDIT_PLAN = "edit_plan"  # the plan escalation's edit: the Orchestrator's plan is approved
     RESTORE = "restore"
     PAUSE = "pause"
     RESUME = "resume"
@@ -93,7 +96,7 @@ class Action(StrEnum):
 KIND_ACTIONS: dict[EscalationKind, tuple[Action, ...]] = {
     EscalationKind.APPROVAL_GATE: (Action.APPROVE, Action.OVERRIDE, Action.REQUEST_ALTERNATIVES),
     EscalationKind.MILESTONE: (Action.APPROVE, Action.OVERRIDE, Action.REQUEST_ALTERNATIVES),
-    EscalationKind.PLAN: (Action.APPROVE, Action.OVERRIDE),
+    EscalationKind.PLAN: (Action.APPROVE, Action.EDIT_PLAN, Action.OVERRIDE),
     EscalationKind.CONFLICT: (Action.APPROVE, Action.OVERRIDE, Action.REQUEST_ALTERNATIVES),
     EscalationKind.DEVIATION: (Action.APPROVE, Action.OVERRIDE, Action.RETRY),
     EscalationKind.FAILURE: (Action.RETRY, Action.SKIP, Action.REASSIGN, Action.OVERRIDE),
@@ -467,6 +470,20 @@ class EditCommand(BaseCommand):
         return {"content_type": self.content_type}
 
 
+class EditPlanCommand(BaseCommand):
+    """The plan escalation decided with the Orchestrator's own plan (`podium decide DB ESC
+    edit`, `E` or the dialog's `edit` in the screen): `tasks` replace the tasks the planner
+    proposed, as `[[tasks]]` entries of a production file would, and the plan is approved."""
+
+    action: Literal[Action.EDIT_PLAN] = Action.EDIT_PLAN
+    tasks: list[TaskSpec] = Field(
+        min_length=1, max_length=MAX_TASKS, description="The plan, as the Orchestrator wrote it."
+    )
+
+    def particulars(self) -> dict[str, Any]:
+        return {"tasks": [t.id for t in self.tasks]}
+
+
 class RestoreCommand(BaseCommand):
     """Version `version` of the task becomes its current version again (a new event)."""
 
@@ -501,6 +518,7 @@ Command = Annotated[
     | AdjustConstraintsCommand
     | RerunStaleCommand
     | EditCommand
+    | EditPlanCommand
     | RestoreCommand
     | PauseCommand
     | ResumeCommand

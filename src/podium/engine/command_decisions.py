@@ -16,6 +16,7 @@ from podium.domain.artifacts import (
 from podium.domain.escalation import (
     ApproveCommand,
     BaseCommand,
+    EditPlanCommand,
     Escalation,
     EscalationKind,
     OverrideCommand,
@@ -24,9 +25,11 @@ from podium.domain.escalation import (
 from podium.domain.events import (
     ArtifactStatusChanged,
     TaskDirected,
+    TasksPlanned,
     VersionCause,
 )
 from podium.domain.loading import control_problems
+from podium.domain.plan_edit import plan_problems, split_plan
 from podium.domain.production import MAX_DIRECTION, MAX_REPLY_BYTES
 from podium.domain.tasks import TaskKind, TaskState
 from podium.domain.text import sanitize
@@ -202,6 +205,50 @@ class DecisionCommands(CommandBase):
                 self._move(plan_id, TaskState.DONE, "the plan in effect stands")
 
         return Plan(f"declined the scope change: {len(proposed)} task(s) skipped", decline)
+
+    def _edit_plan(self, command: EditPlanCommand, escalation: Escalation | None) -> Plan:
+        """The plan escalation decided with the Orchestrator's plan: its tasks replace those
+        the planner proposed (new ones join, changed ones take the new spec, those left out
+        are skipped), and the plan is approved. Checked as a production file's tasks are."""
+        if escalation is None or escalation.kind is not EscalationKind.PLAN:
+            raise Rejected("edit_plan decides a plan escalation; give its id")
+        plan_id = escalation.task_id or ""
+        record = self.view.tasks.get(plan_id)
+        if record is None or record.spec.kind is not TaskKind.PLAN:
+            raise Rejected(f"{escalation.id} is about no planning task")
+        if record.state not in (TaskState.AWAITING_APPROVAL, TaskState.FAILED):
+            raise Rejected(f"{plan_id} is {record.state.value}; there is no plan to edit now")
+        if self.view.spec is None:
+            raise Rejected("the production's file is not in its log")
+        proposed, kept = split_plan(self.view)
+        for problem in plan_problems(self.view.spec, kept, command.tasks):
+            loc, message = problem
+            where = ".".join(str(p) for p in loc)
+            raise Rejected(f"the plan's {sanitize(where)}: {message}")
+        waiting = (TaskState.PENDING, TaskState.READY, TaskState.SKIPPED)
+        started = [t.id for t in proposed if self.view.tasks[t.id].state not in waiting]
+        if started:
+            raise Rejected(f"{started[0]} has started; the plan can no longer be edited")
+        ids = {t.id for t in command.tasks}
+        tasks = [
+            t
+            if any(d in ids for d in t.depends_on) or plan_id in t.depends_on
+            else t.model_copy(update={"depends_on": [*t.depends_on, plan_id]})
+            for t in command.tasks
+        ]
+        dropped = [t.id for t in proposed if t.id not in ids]
+
+        def edit_plan() -> None:
+            rationale = "the Orchestrator's plan"
+            self.engine.emit(TasksPlanned(tasks=tasks, source="orchestrator", rationale=rationale))
+            for task_id in dropped:
+                if self.view.tasks[task_id].state in (TaskState.PENDING, TaskState.READY):
+                    self._move(task_id, TaskState.SKIPPED, "left out of the Orchestrator's plan")
+            self.engine.plan_changed()
+            self.engine.set_task_state(plan_id, TaskState.DONE, f"edited and approved {command.by}")
+
+        left_out = f", {len(dropped)} left out" if dropped else ""
+        return Plan(f"approved the Orchestrator's plan: {len(tasks)} tasks{left_out}", edit_plan)
 
     def _reassign(self, command: BaseCommand, escalation: Escalation | None) -> Plan:
         # Also an approval that chose the "reassign" option, which names no agent.

@@ -15,6 +15,7 @@ from podium.domain.escalation import (
     Action,
     Command,
     Escalation,
+    EscalationKind,
     command_adapter,
 )
 from podium.domain.events import (
@@ -77,6 +78,8 @@ class CommandHandler(DecisionCommands, DirectionCommands, VersionCommands):
             and command.action not in escalation.actions
             and command.action
             not in (Action.FEEDBACK, Action.REQUEST_ALTERNATIVES, Action.OVERRIDE)
+            # A plan escalation opened before podium offered `edit_plan` takes it too.
+            and not (command.action is Action.EDIT_PLAN and escalation.kind is EscalationKind.PLAN)
         ):
             offered = ", ".join(a.value for a in escalation.actions)
             raise Rejected(f"{escalation.id} ({escalation.kind.value}) offers: {offered}")

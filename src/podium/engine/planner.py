@@ -312,7 +312,7 @@ def plan_in_effect(view: ProductionView, plan_id: str) -> bool:
     approved = {
         c.command.escalation_id
         for c in view.commands.values()
-        if c.status == "applied" and c.command.action is Action.APPROVE
+        if c.status == "applied" and c.command.action in (Action.APPROVE, Action.EDIT_PLAN)
     }
     return any(
         e.id in approved and e.task_id == plan_id and e.kind is EscalationKind.PLAN

@@ -19,6 +19,7 @@ from podium.domain.artifacts import CONTENT_TYPES, Content, Screenplay
 from podium.export.human.base import CSV, FOUNTAIN, MARKDOWN, HumanFormat, HumanText, ParseError
 from podium.export.human.fountain_reader import parse_fountain, render_fountain, script_of
 from podium.export.human.markdown_doc import md_unescape, parse_markdown, render_markdown
+from podium.export.human.notes import error_note, parse_edited, without_note
 from podium.export.human.table import TABLES, parse_table, render_table, text_cell
 
 __all__ = [
@@ -28,15 +29,18 @@ __all__ = [
     "HumanFormat",
     "HumanText",
     "ParseError",
+    "error_note",
     "human_format",
     "md_unescape",
     "normalise",
     "parse",
+    "parse_edited",
     "parse_fountain",
     "render",
     "render_fountain",
     "script_of",
     "text_cell",
+    "without_note",
 ]
 
 
