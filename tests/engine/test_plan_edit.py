@@ -83,7 +83,9 @@ async def test_an_invalid_plan_is_refused_and_nothing_changes(tmp_path: Path) ->
     )
     assert not result.applied and "a file task's id" in result.detail
     nested = [TaskSpec(id="p2", title="Plan", kind=TaskKind.PLAN, assignee="prod")]
-    result = await engine.apply_offline(EditPlanCommand(id="p", escalation_id=plan.id, tasks=nested))
+    result = await engine.apply_offline(
+        EditPlanCommand(id="p", escalation_id=plan.id, tasks=nested)
+    )
     assert not result.applied and "another plan task" in result.detail
     await engine.store.close()
     assert engine.view.escalations[plan.id].open

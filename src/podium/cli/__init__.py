@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     decide.add_argument("--task", metavar="TASK", help="the task, when ID is -")
     decide.add_argument("--replace", action="store_true", help="override: TEXT replaces output")
     decide.add_argument("--count", type=int, help="request_alternatives: how many (2-6)")
+    decide.add_argument(
+        "--file", metavar="FILE", help="edit (a plan escalation): the plan as TOML; else $EDITOR"
+    )
     decide.add_argument("--id", metavar="CMD_ID", help="command id, for idempotent scripts")
     decide.set_defaults(handler=_lazy("decide", module="decide"))
 

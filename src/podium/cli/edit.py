@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -122,15 +123,36 @@ def edit(args: argparse.Namespace) -> int:
 def _edit_in_editor(
     args: argparse.Namespace, content_type: str, current: Artifact | None, before: Any
 ) -> int:
+    from podium.export import human
+
+    start = human.render(current.parsed()).text if current is not None else ""
+    suffix = human.human_format(content_type).suffix
+
+    def read(text: str) -> Any:
+        return human.parse_edited(content_type, text)
+
+    def record(content: Any) -> int:
+        return _record_edit(args, content_type, content, before)
+
+    return _in_editor(args.task, suffix, start, read, record)
+
+
+def _in_editor(
+    label: str,
+    suffix: str,
+    start: str,
+    read: Callable[[str], Any],
+    record: Callable[[Any], int],
+) -> int:
+    """`start` in $EDITOR until `read` takes what was saved (a parse error reopens it with
+    the error on top, naming the line), then `record` it; the file is kept unless recorded."""
     import os
     import tempfile
 
     from podium.export import human
 
-    fmt = human.human_format(content_type)
-    start = human.render(current.parsed()).text if current is not None else ""
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in args.task)[:60]
-    fd, name = tempfile.mkstemp(prefix=f"podium-{safe}-", suffix=fmt.suffix)
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in label)[:60]
+    fd, name = tempfile.mkstemp(prefix=f"podium-{safe}-", suffix=suffix)
     path = Path(name)
     with os.fdopen(fd, "w", encoding="utf-8") as file:
         file.write(start)
@@ -146,7 +168,7 @@ def _edit_in_editor(
             warn(f"podium: {sanitize(str(exc))}; your text is kept in {path}")
             return EXIT_BAD_INPUT
         try:
-            content = human.parse_edited(content_type, text)
+            content = read(text)
         except human.ParseError as exc:
             where = sanitize(f"{path}:{exc.line}: {exc.message}")
             if not sys.stdin.isatty() or text == shown:
@@ -154,11 +176,11 @@ def _edit_in_editor(
                 warn(f"{where}\npodium: nothing was recorded; your text is kept in {path}")
                 return EXIT_BAD_INPUT
             warn(where)
-            body, _ = human.without_note(fmt.suffix, text)
-            shown = human.error_note(fmt.suffix, f"line {exc.line}: {exc.message}") + body
+            body, _ = human.without_note(suffix, text)
+            shown = human.error_note(suffix, f"line {exc.line}: {exc.message}") + body
             path.write_text(shown, encoding="utf-8")
             continue
-        code = _record_edit(args, content_type, content, before)
+        code = record(content)
         if code in (EXIT_OK, EXIT_RECORDED):
             path.unlink(missing_ok=True)
         else:
@@ -197,3 +219,73 @@ def restore(args: argparse.Namespace) -> int:
         warn(f"podium: {sanitize(str(exc))}")
         return EXIT_FAILED if isinstance(exc, ENVIRONMENT_ERRORS) else EXIT_BAD_INPUT
     return _deliver_new(args, Action.RESTORE, {"task_id": args.task, "version": args.version})
+
+
+# -- the plan escalation's edit (`podium decide DB ESC edit [--file F]`) ------------------------
+
+
+def edit_plan(args: argparse.Namespace) -> int:
+    """The plan as TOML (`--file`, or $EDITOR on the proposed one), checked as a production
+    file's `[[tasks]]`; on save it is what gets approved (an `edit_plan` command)."""
+    from podium.domain.escalation import EscalationKind
+    from podium.domain.plan_edit import split_plan
+    from podium.export import human
+    from podium.export.human.plan import TOML, parse_plan, plan_file
+
+    db = Path(args.db_path)
+    target = str(args.escalation_id)
+    try:
+        view = asyncio.run(_read(db)).view
+    except (BadInput, UnreadableLog) as exc:
+        warn(f"podium: {sanitize(str(exc))}")
+        return EXIT_BAD_INPUT
+    except StoreError as exc:
+        warn(f"podium: {sanitize(str(exc))}")
+        return EXIT_FAILED if isinstance(exc, ENVIRONMENT_ERRORS) else EXIT_BAD_INPUT
+    escalation = view.escalations.get(target)
+    problem = None
+    if escalation is None:
+        problem = f"no escalation {target!r}; `podium inbox {db}` lists them"
+    elif escalation.kind is not EscalationKind.PLAN:
+        problem = (
+            f"{escalation.id} is a {escalation.kind.value} escalation; edit decides a plan "
+            "escalation (a task's version is edited with `podium edit DB TASK`)"
+        )
+    elif not escalation.open:
+        problem = f"{escalation.id} was already decided ({escalation.resolution or 'resolved'})"
+    if problem is not None or escalation is None or view.spec is None:
+        warn(f"podium: {sanitize(problem or 'no production')}; nothing was recorded")
+        return EXIT_BAD_INPUT
+    from podium.cli.decide import _deliver_new
+    from podium.domain.escalation import Action
+
+    spec = view.spec
+    proposed, kept = split_plan(view)
+    esc_id = escalation.id
+
+    def record(tasks: Any) -> int:
+        if tasks == proposed:
+            say(
+                f"{esc_id}: the plan is unchanged; nothing was recorded "
+                f"(approve it with `podium decide DB {esc_id} approve`)"
+            )
+            return EXIT_OK
+        fields = {"escalation_id": esc_id, "tasks": [t.model_dump(mode="json") for t in tasks]}
+        return _deliver_new(args, Action.EDIT_PLAN, fields)
+
+    if args.file is not None:
+        path = Path(args.file)
+        try:
+            tasks = parse_plan(_read_text(path), spec, kept, source=str(path))
+        except BadInput as exc:
+            warn(f"podium: {sanitize(str(exc))}")
+            return EXIT_BAD_INPUT
+        except human.ParseError as exc:
+            warn(sanitize(f"{path}:{exc.line}: {exc.message}") + "\npodium: nothing was recorded")
+            return EXIT_BAD_INPUT
+        return record(tasks)
+
+    def read(text: str) -> Any:
+        return parse_plan(text, spec, kept)
+
+    return _in_editor(f"plan-{esc_id}", TOML.suffix, plan_file(view), read, record)

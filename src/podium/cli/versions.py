@@ -165,10 +165,35 @@ def _write_out(text: str) -> None:
 # -- show ---------------------------------------------------------------------------------------
 
 
+def _is_plan(view: ProductionView, task_id: str) -> bool:
+    from podium.domain.tasks import TaskKind
+
+    record = view.tasks.get(task_id)
+    return record is not None and record.spec.kind is TaskKind.PLAN
+
+
+def _show_plan(view: ProductionView, args: argparse.Namespace) -> int:
+    """The planning task's plan as TOML `[[tasks]]` (what the plan escalation's `edit` reads)."""
+    from podium.domain.plan_edit import split_plan
+    from podium.export.human.plan import plan_file
+
+    text = plan_file(view)
+    if args.json:
+        tasks = [t.model_dump(mode="json") for t in split_plan(view)[0]]
+        record = {"task": args.task, "format": "toml", "text": text, "tasks": tasks}
+        sys.stdout.write(json.dumps(record) + "\n")
+        return EXIT_OK
+    warn(f"{clip(args.task, 120)} · the plan as TOML (`podium decide DB ESC edit --file F`)")
+    _write_out(text)
+    return EXIT_OK
+
+
 def show(args: argparse.Namespace) -> int:
     async def go() -> int:
         found = await _read(Path(args.db_path))
         view = found.view
+        if _is_plan(view, args.task) and args.version is None:
+            return _show_plan(view, args)
         all_versions = versions_of.versions(view, args.task)
         current = versions_of.current(view, args.task)
         if args.version is not None:

@@ -25,9 +25,10 @@ from podium.domain.loading import (  # the production file's own checks, to the 
     too_deep,
     validate_strictly,
 )
-from podium.domain.plan_edit import plan_problems
+from podium.domain.plan_edit import plan_problems, split_plan
 from podium.domain.production import MAX_TASKS, ProductionSpec
-from podium.domain.tasks import OnFailure, TaskSpec
+from podium.domain.state import ProductionView
+from podium.domain.tasks import OnFailure, TaskKind, TaskSpec
 from podium.export.human.base import HumanFormat, ParseError
 from podium.export.human.notes import without_note
 
@@ -137,3 +138,18 @@ def parse_plan(
     for loc, problem in plan_problems(spec, kept, edited):
         raise error(index.line_for(loc), _field_name(loc), problem)
     return edited
+
+
+def plan_file(view: ProductionView) -> str:
+    """The plan the planner proposed (what a plan edit replaces) as TOML, with a header that
+    says what the file is and how it is read back."""
+    proposed, kept = split_plan(view)
+    planning = next((t for t in kept if t.kind is TaskKind.PLAN), None)
+    by = f" by {planning.assignee}" if planning is not None else ""
+    header = (
+        f"The plan{by}: {len(proposed)} task(s), as [[tasks]] entries of a production file\n"
+        "(docs/production-file.md). Edit, save and quit: podium checks it as a production\n"
+        "file's tasks and approves it as you wrote it. A task left out is skipped; the\n"
+        "production file's own tasks stay as they are."
+    )
+    return render_plan(proposed, header=header)
