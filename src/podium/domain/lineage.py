@@ -67,7 +67,7 @@ def stale(view: ProductionView, *, changed: Collection[str] = ()) -> dict[str, S
 def _cause(
     view: ProductionView,
     record: TaskRecord,
-    found: dict[str, StaleCause],
+    found: Collection[str],
     changed: Collection[str],
 ) -> StaleCause | None:
     for dep in record.spec.depends_on:
@@ -90,6 +90,23 @@ def _cause(
     ):
         return StaleCause.VISION
     return None
+
+
+def cause_of(view: ProductionView, record: TaskRecord) -> StaleCause | None:
+    """Why this task's work is stale, judged by itself: its inputs' states and current
+    versions and the vision (an input counts as stale when it is not settled, as it is once
+    the engine has moved it). None: it stands."""
+    return _cause(view, record, (), ())
+
+
+def dependents(view: ProductionView) -> dict[str, list[str]]:
+    """Each task's id → the ids of the tasks made from it (its direct dependents)."""
+    found: dict[str, list[str]] = {task_id: [] for task_id in view.tasks}
+    for task_id, record in view.tasks.items():
+        for dep in record.spec.depends_on:
+            if dep in found:
+                found[dep].append(task_id)
+    return found
 
 
 def asks_first(view: ProductionView, record: TaskRecord) -> bool:

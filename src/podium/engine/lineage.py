@@ -18,8 +18,38 @@ from collections.abc import Collection
 from podium.domain import lineage
 from podium.domain.artifacts import Artifact
 from podium.domain.escalation import Action, EscalationKind
-from podium.domain.events import CurrentVersionSet, EscalationResolved, VersionCause
-from podium.domain.tasks import TaskState
+from podium.domain.events import (
+    AgentStateChanged,
+    ArtifactCreated,
+    ArtifactStatusChanged,
+    CallFinished,
+    Clarified,
+    CommandApplied,
+    CommandRecorded,
+    CommandRejected,
+    ConstraintsAdjusted,
+    CurrentVersionSet,
+    DebateClosed,
+    DebateOpened,
+    DebateTurnTaken,
+    EscalationOpened,
+    EscalationResolved,
+    Feedback,
+    OutputChunk,
+    Payload,
+    ProductionStateChanged,
+    ReviewGiven,
+    RunStarted,
+    RunStopped,
+    StatusReported,
+    SummaryMade,
+    TaskDirected,
+    TaskStateChanged,
+    TerritoryAssigned,
+    ValidationReported,
+    VersionCause,
+)
+from podium.domain.tasks import TaskKind, TaskState
 from podium.domain.versions import current_number, number
 from podium.engine.port import EnginePort
 
@@ -28,9 +58,97 @@ ASK = EscalationKind.VISION_STALE
 keep). Named for the case it first served; every cause of staleness now goes through it."""
 
 
+# Events that never change which work is stale nor how stale work is reconciled: no task state,
+# current version, artifact, lineage, vision, plan or open re-make question moves with them.
+_INERT: tuple[type, ...] = (
+    AgentStateChanged,
+    CallFinished,
+    Clarified,
+    CommandApplied,
+    CommandRecorded,
+    CommandRejected,
+    ConstraintsAdjusted,
+    DebateClosed,
+    DebateOpened,
+    DebateTurnTaken,
+    Feedback,
+    OutputChunk,
+    ProductionStateChanged,
+    ReviewGiven,
+    RunStarted,
+    RunStopped,
+    StatusReported,
+    SummaryMade,
+    TaskDirected,
+    TerritoryAssigned,
+    ValidationReported,
+)
+
+
 class Lineage:
+    """Reconciles the task states with the lineage query, but only when something that can
+    change its answer happened since it last did (`observe` sees every event the engine emits).
+
+    The query walks the whole plan with every task's inputs (quadratic in a dense plan), and
+    the main loop turns once or more per task: asked on every turn it was most of the engine's
+    time. An event can change the answer only through the task it touches (its state, its
+    current version, its artifacts' status, its lineage): it matters when that task is made
+    work that may now be stale, or is stale, or feeds a task that is made or stale. The vision,
+    the plan and the re-make question change everything; events that touch none of it change
+    nothing. Anything else (an event of a kind not named here) counts as a change.
+    """
+
     def __init__(self, engine: EnginePort) -> None:
         self.engine = engine
+        self.dirty = True  # the first reconciliation checks everything (a resume too)
+        self._dependents: dict[str, list[str]] | None = None
+        engine.subscribe(self.observe)
+
+    # -- what can change the answer -----------------------------------------------------------
+
+    def observe(self, seq: int, payload: Payload) -> None:
+        """An event was folded into the view: note whether staleness may have changed."""
+        if self.dirty or isinstance(payload, _INERT):
+            return
+        if isinstance(payload, TaskStateChanged | CurrentVersionSet):
+            self.dirty = self._touches(payload.task_id)
+        elif isinstance(payload, ArtifactCreated):
+            self.dirty = self._touches(payload.artifact.task_id)
+        elif isinstance(payload, ArtifactStatusChanged):
+            artifact = self.engine.view.artifacts.get(payload.artifact_id)
+            self.dirty = artifact is None or self._touches(artifact.task_id)
+        elif isinstance(payload, EscalationOpened):
+            self.dirty = payload.escalation.kind is ASK
+        elif isinstance(payload, EscalationResolved):
+            escalation = self.engine.view.escalations.get(payload.escalation_id)
+            self.dirty = escalation is None or escalation.kind is ASK
+        else:  # the vision, the plan, or a kind this does not know: look at everything
+            self._dependents = None
+            self.dirty = True
+
+    def _touches(self, task_id: str) -> bool:
+        """Whether a change to this task can change the lineage's answer or its reconciling:
+        the task is stale or is made work that may be stale now, or a task made from it is
+        made or stale (its inputs' versions and states are what its staleness reads)."""
+        view = self.engine.view
+        record = view.tasks.get(task_id)
+        if record is None:
+            return True
+        state = record.state
+        if state is TaskState.STALE:
+            return True
+        if (
+            state in lineage.MADE
+            and record.spec.kind is not TaskKind.PLAN
+            and lineage.cause_of(view, record) is not None
+        ):
+            return True
+        dependents = self._dependents
+        if dependents is None or task_id not in dependents:
+            dependents = self._dependents = lineage.dependents(view)
+        tasks = view.tasks
+        made = lineage.MADE
+        return any(tasks[d].state in made for d in dependents.get(task_id, ()))
 
     def make_current(
         self, artifact: Artifact, cause: VersionCause, command_id: str | None = None
@@ -73,7 +191,12 @@ class Lineage:
 
     def refresh(self, *, remake: Collection[str] = ()) -> list[str]:
         """Reconcile the task states with the lineage; returns the tasks that went stale.
-        `remake`: approved tasks to make again without asking (the Orchestrator said so)."""
+        `remake`: approved tasks to make again without asking (the Orchestrator said so).
+        Nothing to do (and no query) when no event since the last reconciliation could have
+        changed its answer; what this one emits is observed, so the next one looks again."""
+        if not self.dirty and not remake:
+            return []
+        self.dirty = False
         engine = self.engine
         view = engine.view
         found = lineage.stale(view)

@@ -59,6 +59,10 @@ class EnginePort(Protocol):
         """Store an event and fold it into `view`; its seq."""
         ...
 
+    def subscribe(self, listener: Callable[[int, Payload], None]) -> Callable[[], None]:
+        """Call `listener(seq, payload)` after each event is folded; returns the unsubscribe."""
+        ...
+
     def wake(self) -> None:
         """Have the main loop look again (a slot freed, a state changed)."""
         ...
