@@ -13,6 +13,7 @@ from podium.domain.artifacts import (
     ArtifactStatus,
     Prose,
 )
+from podium.domain.authorship import review_conflict
 from podium.domain.escalation import (
     ApproveCommand,
     BaseCommand,
@@ -261,6 +262,11 @@ class DecisionCommands(CommandBase):
             raise Rejected(f"{task_id} is already {agent}'s")
         if record.state in (TaskState.RUNNING, TaskState.DONE):
             raise Rejected(f"{task_id} is {record.state.value}")
+        conflict = review_conflict(self.view, task_id, agent)
+        if conflict is not None:
+            others = [a for a in self.view.agents if a != record.spec.assignee and a != agent]
+            may = [a for a in others if review_conflict(self.view, task_id, a) is None]
+            raise Rejected(f"{conflict}; choose another agent: {', '.join(may) or 'none may'}")
 
         def reassign() -> None:
             self.engine.emit(
