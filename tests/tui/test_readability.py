@@ -137,7 +137,6 @@ DIALOGS: dict[str, tuple[str, ...]] = {
     "adjust_constraints": ("c",),
     "help": ("question_mark",),
     "feedback": ("tab", "f"),
-    "filter": ("slash",),
     "task_detail": ("down", "down", "enter"),
     "agent_detail": ("tab", "enter"),
 }

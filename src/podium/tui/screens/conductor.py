@@ -28,12 +28,14 @@ from podium.seam.protocol import ProductionSource
 from podium.seam.stream import ChangeSet
 from podium.tui.live import Digest
 from podium.tui.messages import Changed, DetailsRequested, Intent, Selected
-from podium.tui.screens.conductor_actions import ConductorActions, Submit, new_command, stamp
+from podium.tui.screens.conductor_actions import Submit, new_command, stamp
+from podium.tui.screens.conductor_keys import ConductorKeys
 from podium.tui.widgets.agent_activity import AgentActivity
 from podium.tui.widgets.debate_transcript import DebateTranscript, history
 from podium.tui.widgets.escalation_detail import EscalationDetail, card_for
 from podium.tui.widgets.escalation_inbox import EscalationInbox
 from podium.tui.widgets.footer import PodiumFooter
+from podium.tui.widgets.search_line import SearchLine
 from podium.tui.widgets.status_bar import StatusBar
 from podium.tui.widgets.task_tree import TaskTree
 
@@ -46,7 +48,7 @@ REFRESH_HZ = 15
 __all__ = ["REFRESH_HZ", "ConductorScreen", "new_command", "stamp"]
 
 
-class ConductorScreen(ConductorActions):
+class ConductorScreen(ConductorKeys):
     """Tasks, agents, transcript and inbox; the footer shows the focused pane's keys."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -73,10 +75,51 @@ class ConductorScreen(ConductorActions):
         ),
         Binding(
             "slash",
-            "filter",
-            "filter",
-            id="filter",
-            tooltip="Filter the transcript by task or debate",
+            "search",
+            "search",
+            id="search",
+            tooltip="Search the tasks, the transcript and the inbox; an id filters the transcript",
+        ),
+        # While a search is shown (not while typing it): n and N go through its matches.
+        Binding(
+            "n",
+            "search_next",
+            "next match",
+            id="search_next",
+            tooltip="The search's next match, in whichever pane it is",
+            priority=True,
+        ),
+        Binding(
+            "N",
+            "search_previous",
+            "previous",
+            id="search_previous",
+            tooltip="The search's previous match",
+            priority=True,
+        ),
+        Binding(
+            "escape",
+            "search_clear",
+            "clear search",
+            id="search_clear",
+            tooltip="End the search: its highlight and the filter it set go",
+            priority=True,
+        ),
+        Binding(
+            "y",
+            "copy",
+            "copy",
+            show=False,
+            id="copy",
+            tooltip="Copy the selected task's current version, or the transcript entry (OSC 52)",
+        ),
+        Binding(
+            "z",
+            "maximise",
+            "maximise",
+            show=False,
+            id="maximise",
+            tooltip="Fill the screen with the focused pane; again (or escape) restores",
         ),
         # In the tree and the inbox these keys act on the pane's own selection; from the
         # other panes they act on the inbox's highlighted item (the one shown in full).
@@ -176,6 +219,7 @@ class ConductorScreen(ConductorActions):
                 inbox.border_title = "Inbox"
                 yield EscalationInbox(id="inbox")
                 yield EscalationDetail(id="detail")
+        yield SearchLine(id="search-line")
         yield PodiumFooter()  # help, quit and commands first, then the focused pane's keys
 
     def on_mount(self) -> None:

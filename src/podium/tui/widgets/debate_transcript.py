@@ -6,16 +6,20 @@ redraws them; the complete history stays in the store (`podium export` writes it
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.events import Resize
+from textual.geometry import Size
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.timer import Timer
 from textual.widgets import RichLog
 
@@ -27,7 +31,6 @@ from podium.tui.format import ROLE_CLASSES, role_class
 from podium.tui.live import TranscriptPayload
 
 MAX_ENTRIES = 2000
-MAX_LINES = 6000
 REWRAP_S = 0.1  # a terminal being dragged narrower sends many sizes: wrap again once it stops
 
 
@@ -48,6 +51,12 @@ class Hanging:
             if number:
                 line = Text(" " * self.indent, end="\n", no_wrap=True) + line
             yield line
+
+
+def _plain(renderable: RenderableType) -> str:
+    if isinstance(renderable, Hanging):
+        return renderable.text.plain
+    return renderable.plain if isinstance(renderable, Text) else ""
 
 
 def with_role(speaker: str, role: str) -> str:
@@ -110,6 +119,24 @@ def _debate_events(view: ProductionView, debate_id: str) -> list[TranscriptPaylo
     return events
 
 
+class Entry:
+    """One transcript entry: its event, what it is about, and its lines once drawn.
+
+    Drawn lines are kept per entry, so a filter, a search or a new entry costs the entries
+    it shows for the first time (usually none), never a redraw of the whole transcript."""
+
+    __slots__ = ("debate_id", "lower", "new_round", "payload", "plain", "strips", "task_id")
+
+    def __init__(self, payload: TranscriptPayload, task_id: str, new_round: bool) -> None:
+        self.payload = payload
+        self.task_id = task_id
+        self.debate_id = "" if isinstance(payload, ReviewGiven) else payload.debate_id
+        self.new_round = new_round  # a turn that opens a round is drawn under its heading
+        self.strips: list[Strip] | None = None
+        self.plain = ""  # the entry as plain text (set when it is drawn)
+        self.lower = ""
+
+
 class DebateTranscript(RichLog):
     """Turns coloured by the speaker's department; follows the end unless scrolled up."""
 
@@ -127,8 +154,15 @@ class DebateTranscript(RichLog):
         "debate-transcript--ruling",
         "debate-transcript--stall",
         "debate-transcript--review",
+        "debate-transcript--match",
+        "debate-transcript--selected",
         *(f"debate-transcript--role-{name}" for name in ROLE_CLASSES),
     }
+
+    DEFAULT_CSS = """
+    DebateTranscript > .debate-transcript--match { background: $primary 35%; }
+    DebateTranscript > .debate-transcript--selected { background: $boost; }
+    """
 
     filter_text: reactive[str] = reactive("")
     """Show only entries whose task or debate id contains this; empty shows everything."""
@@ -136,27 +170,36 @@ class DebateTranscript(RichLog):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(
             id=id,
-            max_lines=MAX_LINES,
+            max_lines=None,
             min_width=20,
             wrap=True,
             markup=False,
             auto_scroll=False,
         )
-        self._entries: deque[TranscriptPayload] = deque(maxlen=MAX_ENTRIES)
+        self._entries: deque[Entry] = deque(maxlen=MAX_ENTRIES)
+        self._shown: list[Entry] = []  # the entries the filter lets through, in order
+        self._starts: list[int] = []  # the first line of each shown entry
+        self._index: dict[int, int] = {}  # id(entry) → its place among the shown
         self._debate_task: dict[str, str] = {}
-        self._rounds: dict[str, int] = {}
+        self._rounds: dict[str, int] = {}  # each debate's last round, as entries arrive
         self._roles: Mapping[str, str] = {}
         self._following = True  # False once the user scrolls up; `G` (the end) sets it again
-        self._width = 0  # the width the lines were wrapped at
+        self._width = 0  # the width the pane was last laid out at
+        self._drawn_width = 0  # the width the kept strips were wrapped at
         self._rewrap: Timer | None = None
+        self.match: Entry | None = None  # the search's current match, drawn highlighted
 
     def watch_filter_text(self) -> None:
-        self.redraw()
+        self._assemble()
 
     def on_resize(self, event: Resize) -> None:
-        """Lines are wrapped when written: a new width wraps the kept entries again."""
+        """Lines are wrapped when drawn: a new width wraps the kept entries again."""
         width = event.size.width
-        if self._width and width != self._width:
+        if not self._width:
+            self._width = width
+            self.call_after_refresh(self._assemble)  # the first width: draw what waited
+            return
+        if width != self._width:
             if self._rewrap is not None:
                 self._rewrap.stop()
             self._rewrap = self.set_timer(REWRAP_S, self._rewrap_now)
@@ -183,39 +226,169 @@ class DebateTranscript(RichLog):
         self._roles = dict(roles)
 
     def add(self, payloads: Iterable[TranscriptPayload]) -> None:
-        """Append a batch of entries: one write for the whole batch."""
-        lines: list[RenderableType] = []
-        for payload in payloads:
-            if isinstance(payload, DebateOpened):
-                self._debate_task[payload.debate_id] = payload.task_id
-            self._entries.append(payload)
-            if self._matches(payload):
-                lines.extend(self._lines_for(payload))
-        self._write(lines)
+        """Append a batch of entries, drawing only those the filter shows."""
+        new = [self._entry(p) for p in payloads]
+        if not new:
+            return
+        evicts = len(self._entries) + len(new) > MAX_ENTRIES
+        self._entries.extend(new)
+        if evicts or not self._ready():
+            self._assemble()  # the oldest went: lay out again from the kept lines
+            return
+        width = self._content_width()
+        added = False
+        for entry in new:
+            if self._matches(entry):
+                self._index[id(entry)] = len(self._shown)
+                self._starts.append(len(self.lines))
+                self._shown.append(entry)
+                self.lines.extend(self._strips(entry, width))
+                added = True
+        if added:
+            self._laid_out()
 
     def reset(self, payloads: Iterable[TranscriptPayload]) -> None:
         """Start again from these entries (the whole history, after the stream fell behind)."""
         self._entries.clear()
         self._debate_task.clear()
-        for payload in payloads:
-            if isinstance(payload, DebateOpened):
-                self._debate_task[payload.debate_id] = payload.task_id
-            self._entries.append(payload)
-        self.redraw()
+        self._rounds.clear()
+        self.match = None
+        self._entries.extend(self._entry(p) for p in payloads)
+        self._following = True
+        self._assemble()
 
     def redraw(self) -> None:
-        """Draw the kept entries again: after a theme change or a new filter."""
-        self.clear()
-        self._rounds.clear()
+        """Draw the kept entries again: after a theme change or a new width."""
+        for entry in self._entries:
+            entry.strips = None
         self._following = True
-        self._write(
-            [line for p in self._entries if self._matches(p) for line in self._lines_for(p)]
-        )
+        self._assemble()
 
-    def _write(self, lines: list[RenderableType]) -> None:
-        if not lines:
+    # -- search and selection -----------------------------------------------------------------
+
+    def search(self, needle: str) -> list[Entry]:
+        """The shown entries whose text holds `needle` (lower case), oldest first."""
+        if not needle:
+            return []
+        width = self._content_width()
+        found: list[Entry] = []
+        for entry in self._shown:
+            if not entry.lower:
+                self._strips(entry, width)
+            if needle in entry.lower:
+                found.append(entry)
+        return found
+
+    def show_match(self, entry: Entry | None) -> None:
+        """Highlight this entry (None: none) and scroll it into view."""
+        self.match = entry
+        self._line_cache.clear()
+        self.refresh()
+        if entry is None:
             return
-        self.write(Group(*lines), scroll_end=self._following)
+        index = self._index.get(id(entry), -1)
+        if index < 0:
+            return
+        start = self._starts[index]
+        height = len(entry.strips or ())
+        view = self.scrollable_content_region.height
+        if not (self.scroll_y <= start and start + height <= self.scroll_y + view):
+            self._following = False
+            self.scroll_to(y=max(0, start - max(0, (view - height) // 2)), animate=False)
+
+    @property
+    def selected(self) -> Entry | None:
+        """What `copy` takes: the search's match, else the entry at the top of the view."""
+        if self.match is not None and id(self.match) in self._index:
+            return self.match
+        return self._entry_at(int(self.scroll_y))
+
+    def _entry_at(self, line: int) -> Entry | None:
+        if not self._shown:
+            return None
+        index = max(0, bisect_right(self._starts, line) - 1)
+        return self._shown[index]
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        entry, look = self.match, "match"
+        if entry is None and self.has_focus and not self._following:
+            entry, look = self.selected, "selected"  # what `copy` would take
+        index = self._index.get(id(entry), -1) if entry is not None else -1
+        if index < 0 or entry is None or entry.strips is None:
+            return strip
+        start = self._starts[index]
+        if start <= int(self.scroll_y) + y < start + len(entry.strips):
+            return strip.apply_style(self._style(look))
+        return strip
+
+    # -- laying out ------------------------------------------------------------------------------
+
+    def _entry(self, payload: TranscriptPayload) -> Entry:
+        if isinstance(payload, DebateOpened):
+            self._debate_task[payload.debate_id] = payload.task_id
+        new_round = False
+        if isinstance(payload, DebateTurnTaken):
+            new_round = self._rounds.get(payload.debate_id) != payload.round
+            self._rounds[payload.debate_id] = payload.round
+        return Entry(payload, self._task_of(payload), new_round)
+
+    def _ready(self) -> bool:
+        return self._width > 0 and self.is_mounted
+
+    def _content_width(self) -> int:
+        return max(self.min_width, self.scrollable_content_region.width)
+
+    def _assemble(self) -> None:
+        """Lay out the shown entries from their kept lines, drawing only those never drawn
+        (or drawn at another width)."""
+        if not self._ready():
+            return
+        width = self._content_width()
+        lines: list[Strip] = []
+        shown: list[Entry] = []
+        starts: list[int] = []
+        for entry in self._entries:
+            if self._matches(entry):
+                starts.append(len(lines))
+                shown.append(entry)
+                lines.extend(self._strips(entry, width))
+        self.lines, self._shown, self._starts = lines, shown, starts
+        self._index = {id(entry): i for i, entry in enumerate(shown)}
+        if self.match is not None and id(self.match) not in self._index:
+            self.match = None
+        self._start_line = 0
+        self._laid_out(rewound=True)
+
+    def _laid_out(self, *, rewound: bool = False) -> None:
+        self._line_cache.clear()
+        self._widest_line_width = self._drawn_width
+        self.virtual_size = Size(self._drawn_width, len(self.lines))
+        if rewound:
+            self.refresh()
+        if self._following:
+            self.scroll_end(animate=False, immediate=False, x_axis=False)
+
+    def _strips(self, entry: Entry, width: int) -> list[Strip]:
+        """The entry's lines at this width, drawn once and kept."""
+        if width != self._drawn_width:
+            for kept in self._entries:
+                kept.strips = None
+            self._drawn_width = width
+        if entry.strips is not None:
+            return entry.strips
+        renderables = self._lines_for(entry)
+        if not entry.plain:
+            entry.plain = "\n".join(_plain(r) for r in renderables)
+            entry.lower = entry.plain.lower()
+        console = self.app.console
+        options = console.options.update_width(width)
+        segments = console.render(Group(*renderables), options)
+        strips = Strip.from_lines(list(Segment.split_lines(segments)))
+        for strip in strips:
+            strip.adjust_cell_length(width)
+        entry.strips = strips or [Strip.blank(width)]
+        return entry.strips
 
     # -- rendering -----------------------------------------------------------------------------
 
@@ -224,12 +397,13 @@ class DebateTranscript(RichLog):
             return payload.task_id
         return self._debate_task.get(payload.debate_id, "")
 
-    def _matches(self, payload: TranscriptPayload) -> bool:
+    def _matches(self, entry: Entry) -> bool:
         wanted = self.filter_text.strip().lower()
         if not wanted:
             return True
-        debate = "" if isinstance(payload, ReviewGiven) else payload.debate_id
-        return wanted in self._task_of(payload).lower() or (bool(debate) and wanted in debate)
+        return wanted in entry.task_id.lower() or (
+            bool(entry.debate_id) and wanted in entry.debate_id
+        )
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"debate-transcript--{name}", partial=True)
@@ -237,7 +411,8 @@ class DebateTranscript(RichLog):
     def _role(self, role: str) -> Style:
         return self._style(f"role-{role_class(role)}")
 
-    def _lines_for(self, p: TranscriptPayload) -> list[RenderableType]:
+    def _lines_for(self, entry: Entry) -> list[RenderableType]:
+        p = entry.payload
         if isinstance(p, ReviewGiven):
             return self._review(p)
         if isinstance(p, DebateOpened):
@@ -252,8 +427,7 @@ class DebateTranscript(RichLog):
             return [Text(""), header, topic]
         if isinstance(p, DebateTurnTaken):
             lines: list[RenderableType] = []
-            if self._rounds.get(p.debate_id) != p.round:
-                self._rounds[p.debate_id] = p.round
+            if entry.new_round:
                 lines.append(Text(f"  ── round {p.round} ──", style=self._style("round")))
             turn = Text("  ")
             turn.append(p.speaker, style=self._role(p.role))

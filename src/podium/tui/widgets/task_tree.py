@@ -16,6 +16,7 @@ from textual import on
 from textual.binding import Binding, BindingType
 from textual.css.styles import RenderStyles
 from textual.geometry import Region
+from textual.message import Message
 from textual.strip import Strip
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -112,12 +113,50 @@ class TaskTree(Tree[NodeRef]):
             id="skip",
             tooltip="Skip the task; its dependents go on without it",
         ),
+        # While tasks are marked, r and s act on all of them (after one confirm).
+        Binding(
+            "r",
+            "bulk('retry')",
+            "retry marked",
+            id="retry_marked",
+            tooltip="Retry every marked task (asks once, listing them)",
+        ),
+        Binding(
+            "s",
+            "bulk('skip')",
+            "skip marked",
+            id="skip_marked",
+            tooltip="Skip every marked task (asks once, listing them)",
+        ),
+        Binding(
+            "space",
+            "mark",
+            "mark",
+            show=False,
+            id="mark",
+            tooltip="Mark or unmark the task for a bulk retry or skip; a phase opens or closes",
+        ),
+        Binding(
+            "M",
+            "mark_failed",
+            "mark failed",
+            show=False,
+            id="mark_failed",
+            tooltip="Mark every failed task (again: unmark all)",
+        ),
         Binding(
             "f",
             "intent('feedback')",
             "feedback",
             id="feedback",
             tooltip="Give the assignee feedback it keeps in mind",
+        ),
+        Binding(
+            "E",
+            "intent('edit')",
+            "edit",
+            id="edit",
+            tooltip="Edit the task's current version in $EDITOR; on the plan, the plan",
         ),
         Binding(
             "enter",
@@ -135,8 +174,26 @@ class TaskTree(Tree[NodeRef]):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "task-tree--phase",
         "task-tree--dim",
+        "task-tree--marked",
         *(f"task-tree--{state.value}" for state in TaskState),
     }
+
+    DEFAULT_CSS = """
+    TaskTree > .task-tree--marked { color: $accent; text-style: bold reverse; }
+    """
+
+    class BulkIntent(Message):
+        """r or s with tasks marked: the screen asks once, then sends one command each."""
+
+        def __init__(self, tree: TaskTree, action: Action, task_ids: list[str]) -> None:
+            super().__init__()
+            self.tree = tree
+            self.action = action
+            self.task_ids = task_ids
+
+        @property
+        def control(self) -> TaskTree:
+            return self.tree
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("tasks", id=id)
@@ -153,6 +210,7 @@ class TaskTree(Tree[NodeRef]):
         self._dependents: dict[str, list[str]] = {}  # task id → the tasks that depend on it
         self._states: dict[str, TaskState] = {}  # each task's state when last labelled
         self._labelled_width = 0
+        self.marked: dict[str, None] = {}  # marked task ids, in the order they were marked
 
     # -- updates from the screen -----------------------------------------------------------
 
@@ -393,6 +451,9 @@ class TaskTree(Tree[NodeRef]):
         ]
         if record.direction:
             parts.append((4, Text("  ↪ directed", style=dim), None))
+        if task_id in self.marked:
+            parts.insert(0, (0, Text("●", style=self._style("marked")), None))
+            parts.insert(1, (0, Text(" "), None))
         return fit(parts, self._room(task_id))
 
     def _room(self, task_id: str) -> int:
@@ -447,7 +508,107 @@ class TaskTree(Tree[NodeRef]):
         if ref is not None and ref.kind == "task":
             self.post_message(DetailsRequested(task_id=ref.key))
 
+    # -- search and marks ----------------------------------------------------------------------
+
+    def search(self, needle: str) -> list[str]:
+        """The tasks whose id, title, assignee or state line holds `needle` (lower case),
+        in the tree's order."""
+        view = self._view
+        if view is None or not needle:
+            return []
+        found: list[str] = []
+        for phase in self._shape.phases:
+            for task_id in self._tasks_under(NodeRef("phase", phase)):
+                record = view.tasks.get(task_id)
+                if record is None:
+                    continue
+                spec = record.spec
+                text = f"{task_id}\n{spec.title}\n{spec.assignee}\n{self._hint(record)}"
+                if needle in text.lower():
+                    found.append(task_id)
+        return found
+
+    def reveal(self, task_id: str) -> bool:
+        """Open the phase (and group) above a task, and put the cursor on it."""
+        parent = self._shape.parent.get(task_id)
+        if parent is None:
+            return False
+        chain = [parent]
+        if parent.kind == "group":
+            chain.insert(0, NodeRef("phase", parent.key.split("\x1f", 1)[0]))
+        for ref in chain:
+            self._fill(ref)
+            node = self._node_for.get(ref)
+            if node is not None and not node.is_expanded:
+                node.expand()
+        target = self._node_for.get(NodeRef("task", task_id))
+        if target is None:
+            return False
+        self._tree_lines  # noqa: B018 - lays the opened nodes out, so the target has a line
+        self.move_cursor(target)
+        return True
+
+    def clear_marks(self) -> None:
+        marked, self.marked = list(self.marked), {}
+        self._relabel_tasks(marked)
+
+    def _relabel_tasks(self, task_ids: Iterable[str]) -> None:
+        for task_id in task_ids:
+            ref = NodeRef("task", task_id)
+            node = self._node_for.get(ref)
+            if node is not None:
+                self._set_label(node, ref)
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """r and s act on the marked tasks while there are some, else on the cursor's."""
+        if action == "bulk":
+            return bool(self.marked)
+        if action == "intent" and parameters in (("retry",), ("skip",)):
+            return not self.marked
+        return True
+
     # -- actions -----------------------------------------------------------------------------
+
+    def action_mark(self) -> None:
+        node = self.cursor_node
+        ref = node.data if node is not None else None
+        if ref is None or ref.kind != "task":
+            self.action_toggle_node()  # what space does on a phase, as in any tree
+            return
+        if ref.key in self.marked:
+            del self.marked[ref.key]
+        else:
+            self.marked[ref.key] = None
+        self._relabel_tasks([ref.key])
+
+    def action_mark_failed(self) -> None:
+        view = self._view
+        failed = [t for t, r in (view.tasks.items() if view else ()) if r.state is TaskState.FAILED]
+        if not failed:
+            self.notify("No task has failed: nothing to mark.", markup=False)
+            return
+        if all(t in self.marked for t in failed):
+            self.clear_marks()
+            self.notify("Marks cleared.", markup=False)
+            return
+        for task_id in failed:
+            self.marked[task_id] = None
+            self._reveal_quietly(task_id)
+        self._relabel_tasks(failed)
+        self.notify(f"{len(failed)} failed task(s) marked: r retries, s skips them.", markup=False)
+
+    def _reveal_quietly(self, task_id: str) -> None:
+        """Make a task's node (so its mark shows) without moving the cursor."""
+        parent = self._shape.parent.get(task_id)
+        if parent is not None and parent.kind == "group":
+            self._fill(NodeRef("phase", parent.key.split("\x1f", 1)[0]))
+        if parent is not None:
+            self._fill(parent)
+
+    def action_bulk(self, action: str) -> None:
+        if self.marked:
+            self.post_message(self.BulkIntent(self, Action(action), list(self.marked)))
 
     def action_intent(self, action: str) -> None:
         node = self.cursor_node

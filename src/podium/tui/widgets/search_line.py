@@ -1,0 +1,83 @@
+"""The search line under the panes (it takes a line from them while open): `/` opens it, `enter` searches, the count stays in view.
+
+It only takes the words and shows where the search stands ("match 3 of 17 for …"); the
+screen finds the matches in the panes and moves between them (`screens/search.py`).
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Input, Static
+
+
+class SearchLine(Horizontal):
+    """`/` and a query, then the count; hidden until a search begins."""
+
+    DEFAULT_CSS = """
+    SearchLine {
+        height: 1;
+        display: none;
+        background: $panel;
+    }
+    SearchLine.-open { display: block; }
+    SearchLine #search-slash { width: 2; padding: 0 0 0 1; color: $primary; }
+    SearchLine Input { width: 1fr; min-width: 14; max-width: 48; border: none; height: 1; padding: 0; }
+    SearchLine #search-status { width: auto; padding: 0 1; color: $text-muted; }
+    SearchLine #search-status.-none { color: $warning; }
+    """
+
+    class Submitted(Message):
+        """Enter in the search line: search for this (empty clears)."""
+
+        def __init__(self, line: SearchLine, query: str) -> None:
+            super().__init__()
+            self.line = line
+            self.query = query
+
+        @property
+        def control(self) -> SearchLine:
+            return self.line
+
+    def compose(self) -> ComposeResult:
+        yield Static("/", id="search-slash")
+        yield Input(
+            placeholder="words in a task, the transcript or the inbox; a task id filters",
+            id="search-input",
+            compact=True,
+        )
+        yield Static("", id="search-status", markup=False)
+
+    @property
+    def input(self) -> Input:
+        return self.query_one("#search-input", Input)
+
+    @property
+    def is_open(self) -> bool:
+        return self.has_class("-open")
+
+    def open(self, query: str) -> None:
+        """Show the line with the last query, ready to type."""
+        self.add_class("-open")
+        field = self.input
+        field.cursor_blink = getattr(self.app, "cursor_blink", True)
+        field.value = query
+        field.cursor_position = len(query)
+        field.focus()
+
+    def close(self) -> None:
+        self.remove_class("-open")
+        self.show_status("")
+
+    def show_status(self, status: str, *, none: bool = False) -> None:
+        widget = self.query_one("#search-status", Static)
+        widget.update(Text(status))
+        widget.set_class(none, "-none")
+
+    @on(Input.Submitted, "#search-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.post_message(self.Submitted(self, event.value))

@@ -1,0 +1,245 @@
+"""Issue 19 §8 at 80×24: search across the panes with n / N and its count line, no match,
+a bulk retry of marked tasks, copy (OSC 52 through Textual) and maximise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from podium.domain.escalation import Action, Command
+from podium.domain.events import TaskStateChanged
+from podium.domain.state import ProductionView
+from podium.domain.tasks import TaskState
+from podium.tui.app import PodiumApp
+from podium.tui.screens.bulk import BulkScreen
+from podium.tui.screens.conductor import ConductorScreen
+from podium.tui.widgets.debate_transcript import DebateTranscript
+from podium.tui.widgets.escalation_inbox import EscalationInbox
+from podium.tui.widgets.task_tree import TaskTree
+
+from .conftest import app_for, frozen_view, read_events, screen_text, type_text, until
+
+NARROW = (80, 24)
+
+
+def conductor(app: PodiumApp) -> ConductorScreen:
+    screen = app.screen
+    assert isinstance(screen, ConductorScreen)
+    return screen
+
+
+def status(app: PodiumApp) -> str:
+    return str(app.screen.query_one("#search-status").render())
+
+
+async def test_search_goes_through_every_pane_with_n_and_back_with_shift_n(
+    view: ProductionView,
+) -> None:
+    app = app_for(view)
+    async with app.run_test(size=NARROW) as pilot:
+        await pilot.pause()
+        await pilot.press("slash")
+        await type_text(pilot, "OUTLINE")  # any case
+        await pilot.press("enter")
+        await pilot.pause()
+        tree = app.screen.query_one(TaskTree)
+        transcript = app.screen.query_one(DebateTranscript)
+        inbox = app.screen.query_one(EscalationInbox)
+        count = len(conductor(app)._matches)
+        assert count >= 3
+        assert status(app).startswith(f"match 1 of {count} · task tree")
+        shown = screen_text(app)
+        assert f"match 1 of {count} · task tree · n next · N previous" in shown  # at 80×24
+        assert "/OUTLINE" in shown
+        assert tree.has_focus and tree.cursor_node is not None
+        assert tree.cursor_node.data is not None and tree.cursor_node.data.key == "outline"
+        panes = {"tasks"}
+        for n in range(2, count + 1):
+            await pilot.press("n")
+            await pilot.pause()
+            assert status(app).startswith(f"match {n} of {count}")
+            if transcript.has_focus:
+                panes.add("transcript")
+                entry = transcript.match
+                assert entry is not None and "outline" in entry.lower
+                first = transcript._starts[transcript._index[id(entry)]]
+                height = transcript.scrollable_content_region.height
+                assert transcript.scroll_y <= first < transcript.scroll_y + height
+            if inbox.has_focus:
+                panes.add("inbox")
+                assert inbox.highlighted_option is not None
+                assert inbox.highlighted_option.id == "e6"
+        assert panes == {"tasks", "transcript", "inbox"}
+        await pilot.press("n")  # past the last: round to the first
+        await pilot.pause()
+        assert status(app).startswith(f"match 1 of {count}") and tree.has_focus
+        await pilot.press("N")  # and back to the last
+        await pilot.pause()
+        assert status(app).startswith(f"match {count} of {count}") and inbox.has_focus
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "match" not in screen_text(app)
+        assert transcript.match is None and not conductor(app)._matches
+
+
+async def test_a_search_with_no_match_says_so_and_n_is_alternatives_again(
+    view: ProductionView,
+) -> None:
+    app = app_for(view)
+    async with app.run_test(size=NARROW) as pilot:
+        await pilot.pause()
+        await pilot.press("slash")
+        await type_text(pilot, "zebra crossing")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "no match for “zebra crossing”" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "zebra" not in screen_text(app)
+        assert not conductor(app).check_action("search_next", ())
+
+
+async def test_a_task_id_filters_the_transcript_and_escape_clears_it(
+    view: ProductionView,
+) -> None:
+    app = app_for(view)
+    async with app.run_test(size=NARROW) as pilot:
+        await pilot.pause()
+        transcript = app.screen.query_one(DebateTranscript)
+        everything = len(transcript._shown)
+        await pilot.press("slash")
+        await type_text(pilot, "scene-01")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert transcript.filter_text == "scene-01"
+        assert 0 < len(transcript._shown) < everything
+        assert all(e.task_id == "scene-01" for e in transcript._shown)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert transcript.filter_text == "" and len(transcript._shown) == everything
+
+
+def _with_failures(view: ProductionView, failed: list[str]) -> ProductionView:
+    for task_id in failed:
+        view.apply_payload(
+            TaskStateChanged(task_id=task_id, state=TaskState.FAILED, reason="the model timed out"),
+            0.0,
+        )
+    return view
+
+
+@pytest.fixture
+def failing(waiting_db: Any) -> ProductionView:
+    return _with_failures(frozen_view(read_events(waiting_db)), ["scene-3", "scene-5", "shot_list"])
+
+
+async def test_marked_failed_tasks_are_retried_at_once_one_command_each(
+    failing: ProductionView,
+) -> None:
+    app = app_for(failing)
+    sent: list[Command] = []
+    async with app.run_test(size=NARROW) as pilot:
+        await pilot.pause()
+        conductor(app).submit = sent.append
+        tree = app.screen.query_one(TaskTree)
+        tree.focus()
+        await pilot.press("M")  # every failed task
+        await pilot.pause()
+        assert list(tree.marked) == ["scene-3", "scene-5", "shot_list"]
+        tree.reveal("scene-5")
+        await pilot.press("space")  # and one unmarked again by hand
+        await pilot.pause()
+        assert list(tree.marked) == ["scene-3", "shot_list"]
+        tree.reveal("scene-3")
+        await pilot.pause()
+        assert "● ✗ scene-3" in screen_text(app)  # a mark is seen
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, BulkScreen), "the bulk question")
+        shown = screen_text(app)
+        assert "scene-3" in shown and "shot_list" in shown and "scene-5" not in shown
+        await pilot.press("y")
+        await until(pilot, lambda: not isinstance(app.screen, BulkScreen), "the question to close")
+        assert [(c.action, c.task_id) for c in sent] == [
+            (Action.RETRY, "scene-3"),
+            (Action.RETRY, "shot_list"),
+        ]
+        assert not tree.marked and "● ✗" not in screen_text(app)
+
+
+async def test_a_cancelled_bulk_sends_nothing_and_keeps_the_marks(
+    failing: ProductionView,
+) -> None:
+    app = app_for(failing)
+    sent: list[Command] = []
+    async with app.run_test(size=NARROW) as pilot:
+        await pilot.pause()
+        conductor(app).submit = sent.append
+        app.screen.query_one(TaskTree).focus()
+        await pilot.press("M", "s")
+        await until(pilot, lambda: isinstance(app.screen, BulkScreen), "the bulk question")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not sent and len(app.screen.query_one(TaskTree).marked) == 3
+
+
+async def test_y_copies_the_selected_tasks_version_as_podium_show_prints_it(
+    view: ProductionView, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from podium.domain import versions
+    from podium.export.human import render
+
+    copied: list[str] = []
+    monkeypatch.setattr(PodiumApp, "copy_to_clipboard", lambda self, text: copied.append(text))
+    app = app_for(view)
+    async with app.run_test(size=NARROW) as pilot:
+        await pilot.pause()
+        tree = app.screen.query_one(TaskTree)
+        assert tree.reveal("scene-02")
+        await pilot.pause()
+        assert not copied  # only on a key
+        await pilot.press("y")
+        await pilot.pause()
+        artifact = versions.current(view, "scene-02")
+        assert artifact is not None
+        assert copied == [render(artifact.parsed()).text]
+        assert "INT." in copied[0] or "EXT." in copied[0]  # Fountain, not JSON
+        assert any(
+            f"Copied scene-02's current version (Fountain): {len(copied[0]):,} characters"
+            in n.message
+            for n in app._notifications
+        )
+
+
+async def test_y_in_the_transcript_copies_the_matched_entry(
+    view: ProductionView, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copied: list[str] = []
+    monkeypatch.setattr(PodiumApp, "copy_to_clipboard", lambda self, text: copied.append(text))
+    app = app_for(view)
+    async with app.run_test(size=NARROW) as pilot:
+        await pilot.pause()
+        transcript = app.screen.query_one(DebateTranscript)
+        found = transcript.search("outline")
+        assert found
+        transcript.show_match(found[0])
+        transcript.focus()
+        await pilot.press("y")
+        await pilot.pause()
+        assert copied == [found[0].plain] and "outline" in copied[0].lower()
+
+
+async def test_z_maximises_the_focused_pane_and_restores_it(view: ProductionView) -> None:
+    app = app_for(view)
+    async with app.run_test(size=NARROW) as pilot:
+        await pilot.pause()
+        app.screen.query_one(DebateTranscript).focus()
+        await pilot.press("z")
+        await pilot.pause()
+        pane = app.screen.query_one("#transcript-pane")
+        assert app.screen.maximized is pane
+        assert pane.region.width == NARROW[0]
+        assert "Inbox" not in screen_text(app)
+        await pilot.press("z")
+        await pilot.pause()
+        assert app.screen.maximized is None and "Inbox" in screen_text(app)
