@@ -2,21 +2,31 @@
 
 `storyboard.html` is one self-contained page: for each episode and scene (with its heading
 from the screenplay), the scene's shots in order, each a frame with its number, size, movement
-and description. No image model draws shots, so every frame is the rehearsal illustrator's
+and description. A frame is the image model's picture of the shot when one drew it (the
+`frames_drawn` the engine recorded for that shot list version; a real image file inside the
+production's folder, scaled down to the sheet's size); otherwise the rehearsal illustrator's
 stand-in, drawn from the shot (its size frames the figures, its description names who is in
-frame, its move is drawn as arrows) in the style guide's palette. Text is escaped, never markup.
+frame, its move is drawn as arrows) in the style guide's palette, and marked as a stand-in when
+the production has an image model. Text is escaped, never markup.
+
+Fast on a big production: each distinct frame is drawn and encoded once (stand-ins keyed by
+their sketch, the model's pictures by the hash of their bytes), and a frame that appears more
+than once is written once in the page, as an SVG symbol every figure showing it `<use>`s.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
+import io
 from dataclasses import dataclass
+from pathlib import Path
 
 from podium.domain.artifacts import Shot, ShotList
 from podium.domain.production import Format
 from podium.domain.tasks import TaskKind
-from podium.export.manuscript import parsed
+from podium.export.manuscript import MAX_IMAGE_BYTES, parsed
 from podium.export.screenplay import slots
 from podium.export.sources import ExportSource, number, one_line
 
@@ -28,6 +38,11 @@ class Frame:
     episode: int | None
     shot: Shot
     status: str | None  # how unfinished the shot list is, or None
+    artifact_id: str = ""  # the shot list version it belongs to
+
+    @property
+    def label(self) -> str:
+        return f"{self.shot.scene}{one_line(self.shot.shot)}"
 
 
 def frames(source: ExportSource) -> list[Frame]:
@@ -45,7 +60,7 @@ def frames(source: ExportSource) -> list[Frame]:
         status = source.short_status(artifact)
         for order, shot in enumerate(content.shots):
             key = (episode or 0, shot.scene, index * 10_000 + order)
-            found.append((*key, Frame(episode, shot, status)))
+            found.append((*key, Frame(episode, shot, status, artifact.id)))
     return [f for *_, f in sorted(found, key=lambda k: k[:3])]
 
 
@@ -60,19 +75,109 @@ h2 { margin: 1.6em 0 0.4em; border-bottom: 2px solid #222; }
 h3 { margin: 1.2em 0 0.5em; font-size: 1em; font-family: 'Courier Prime', Courier, monospace; }
 .sheet { display: grid; grid-template-columns: repeat(auto-fill, minmax(17em, 1fr)); gap: 1em; }
 figure { margin: 0; background: #fff; border: 1px solid #ccc; padding: 0.4em; }
-figure img { width: 100%; height: auto; display: block; }
+figure img, figure svg { width: 100%; height: auto; display: block; }
 figcaption { font-size: 0.85em; margin-top: 0.3em; }
 .shot { font-weight: 700; }
 .meta { color: #555; }
 .status { color: #8a4b00; font-size: 0.8em; }
+.standin { color: #6b6b6b; font-size: 0.8em; font-style: italic; }
+svg.sprites { position: absolute; width: 0; height: 0; overflow: hidden; }
 """
+
+
+@dataclass(frozen=True)
+class Picture:
+    """One distinct frame picture, encoded once for the page."""
+
+    uri: str  # data:…
+    width: int
+    height: int
+    drawn: bool  # the rehearsal illustrator's stand-in, not an image model's
+
+
+class Pictures:
+    """The frames' pictures, each made once: stand-ins by their sketch, the model's by their
+    bytes' hash (two shots the model drew alike, or one file listed twice, are one picture)."""
+
+    def __init__(self, source: ExportSource, cast: list[str], palette: list[str]) -> None:
+        self.source = source
+        self.cast = cast
+        self.palette = palette
+        self.root = source.files_root.resolve() if source.files_root is not None else None
+        self.made: dict[object, Picture] = {}
+        self.keys: dict[str, object] = {}  # a file's path -> its bytes' hash (or None)
+
+    def for_frame(self, frame: Frame, drawn_by_model: str | None) -> tuple[object, Picture]:
+        if drawn_by_model is not None:
+            found = self._model(drawn_by_model)
+            if found is not None:
+                return found
+        from podium.llm.rehearsal.sketch import from_shot
+
+        sketch = from_shot(frame.shot, self.cast, self.palette, label=frame.label)
+        picture = self.made.get(sketch)
+        if picture is None:
+            from podium.llm.rehearsal.illustrator import draw
+
+            png = draw(sketch, *FRAME)
+            uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+            picture = self.made[sketch] = Picture(uri, *FRAME, True)
+        return sketch, picture
+
+    def _model(self, path_text: str) -> tuple[object, Picture] | None:
+        """The model's picture at `path_text`, scaled to the sheet; None unless it is a real
+        image file inside the production's folder (the path is the engine's, but the folder
+        may have been edited since)."""
+        if path_text in self.keys:
+            known = self.keys[path_text]
+            return (known, self.made[known]) if known is not None else None
+        data = _read_inside(self.root, path_text)
+        key: object = None
+        if data is not None:
+            key = ("model", hashlib.sha256(data).hexdigest())
+            if key not in self.made:
+                picture = _scaled(data)
+                if picture is None:
+                    key = None
+                else:
+                    self.made[key] = picture
+        self.keys[path_text] = key
+        return (key, self.made[key]) if key is not None else None
+
+
+def _read_inside(root: Path | None, path_text: str) -> bytes | None:
+    if root is None or not path_text:
+        return None
+    try:
+        path = (root / path_text).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            return None
+        if not 0 < path.stat().st_size <= MAX_IMAGE_BYTES:
+            return None
+        return path.read_bytes()
+    except (OSError, ValueError):
+        return None
+
+
+def _scaled(data: bytes) -> Picture | None:
+    """An image model's picture as a JPEG at twice the sheet's frame size (sharp on a dense
+    screen, a few dozen kilobytes instead of a megabyte or more); None if it is no image."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            image = opened.convert("RGB")
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None
+    image.thumbnail((FRAME[0] * 2, FRAME[1] * 2))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=85)
+    uri = "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return Picture(uri, image.width, image.height, False)
 
 
 def storyboard(source: ExportSource) -> str | None:
     """The storyboard page; None for an illustrated story or before any shot list exists."""
-    from podium.llm.rehearsal.illustrator import draw
-    from podium.llm.rehearsal.sketch import from_shot
-
     spec = source.view.spec
     if spec is None or not spec.production.format.screenplay:
         return None
@@ -85,14 +190,53 @@ def storyboard(source: ExportSource) -> str | None:
         for episode, chosen in slots(source).items()
         for slot in chosen
     }
+    pictures = Pictures(source, cast, list(spec.style.palette))
+    image_model = spec.models.image
+    chosen: list[tuple[Frame, object, Picture, bool]] = []
+    uses: dict[object, int] = {}
+    for frame in shots:
+        drawn = source.view.frames.get(frame.artifact_id)
+        path = drawn.frames.get(frame.label) if drawn is not None else None
+        failed = drawn is not None and frame.label in drawn.failed
+        key, picture = pictures.for_frame(frame, path)
+        chosen.append((frame, key, picture, failed))
+        uses[key] = uses.get(key, 0) + 1
+    sketches = sum(1 for *_, picture, _ in chosen if picture.drawn)
     parts = [f"<h1>{_e(source.title)}: storyboard</h1>"]
-    parts.append(
-        f'<p class="meta">{len(shots)} shots. Frames are rehearsal sketches drawn from each '
-        "shot's size, movement and description in the style guide's palette.</p>"
-    )
+    if sketches == len(chosen):
+        what = (
+            "Frames are rehearsal sketches drawn from each shot's size, movement and "
+            "description in the style guide's palette."
+        )
+    else:
+        what = (
+            f"{len(chosen) - sketches} frames drawn by the image model {_e(image_model or '')}"
+            + (
+                f"; {sketches} are rehearsal sketches in their place, marked stand-in."
+                if sketches
+                else "."
+            )
+        )
+    parts.append(f'<p class="meta">{len(shots)} shots. {what}</p>')
+    symbols: dict[object, str] = {}
+    sprites: list[str] = []
+    for key, picture in pictures.made.items():
+        if uses.get(key, 0) > 1:
+            symbols[key] = name = f"frame-{len(symbols) + 1}"
+            sprites.append(
+                f'<symbol id="{name}" viewBox="0 0 {picture.width} {picture.height}">'
+                f'<image href="{picture.uri}" width="{picture.width}" '
+                f'height="{picture.height}"/></symbol>'
+            )
+    if sprites:
+        parts.append(
+            '<svg class="sprites" aria-hidden="true" xmlns="http://www.w3.org/2000/svg">'
+            + "".join(sprites)
+            + "</svg>"
+        )
     episode_open: object = object()
     scene_open: tuple[int | None, int] | None = None
-    for frame in shots:
+    for frame, key, picture, failed in chosen:
         shot = frame.shot
         if frame.episode != episode_open:
             if scene_open is not None:
@@ -108,16 +252,28 @@ def storyboard(source: ExportSource) -> str | None:
             heading = headings.get(scene_open, "")
             title = f"{shot.scene}. {one_line(heading)}" if heading else f"Scene {shot.scene}"
             parts.append(f'<h3>{html.escape(title, quote=True)}</h3>\n<div class="sheet">')
-        label = f"{shot.scene}{one_line(shot.shot)}"
-        png = draw(from_shot(shot, cast, spec.style.palette, label=label), *FRAME)
-        src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+        label = frame.label
+        alt = f"Shot {_e(label)}" + (" (stand-in sketch)" if picture.drawn and image_model else "")
+        if key in symbols:
+            image = (
+                f'<svg role="img" aria-label="{alt}" viewBox="0 0 {picture.width} '
+                f'{picture.height}" width="{picture.width}" height="{picture.height}">'
+                f'<use href="#{symbols[key]}"/></svg>'
+            )
+        else:
+            image = (
+                f'<img src="{picture.uri}" alt="{alt}" width="{picture.width}" '
+                f'height="{picture.height}"/>'
+            )
         meta = " · ".join(
             _e(v) for v in (shot.size, shot.movement, f"{shot.duration_s:g} s") if one_line(v)
         )
         status = f' <span class="status">({_e(frame.status)})</span>' if frame.status else ""
+        if picture.drawn and image_model:
+            why = "the image call failed" if failed else "not drawn by the image model"
+            status += f' <span class="standin">(stand-in sketch: {why})</span>'
         parts.append(
-            f'<figure><img src="{src}" alt="Shot {_e(label)}" width="{FRAME[0]}" '
-            f'height="{FRAME[1]}"/>\n<figcaption><span class="shot">{_e(label)}</span> '
+            f'<figure>{image}\n<figcaption><span class="shot">{_e(label)}</span> '
             f'<span class="meta">{meta}</span>{status}<br/>{_e(shot.description)}'
             "</figcaption></figure>"
         )

@@ -418,8 +418,11 @@ class _Canvas:
             y += band * 0.27
 
     def png(self) -> bytes:
+        # zlib's default level, not `optimize=True`: that searched every filter and level and
+        # was three quarters of a storyboard frame's time (5.3 ms -> 2.2 ms for 384x216, for
+        # files about 17 % larger). The same image is still the same bytes.
         buffer = io.BytesIO()
-        self.image.save(buffer, format="PNG", optimize=True)
+        self.image.save(buffer, format="PNG")
         return buffer.getvalue()
 
 
