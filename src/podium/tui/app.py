@@ -516,6 +516,7 @@ def key_sections() -> list[Section]:
 def binding_ids() -> set[str]:
     from podium.tui.screens.adjust_constraints import AdjustConstraintsScreen
     from podium.tui.screens.alternatives import AlternativesScreen
+    from podium.tui.screens.bulk import BulkScreen
     from podium.tui.screens.clarify_vision import ClarifyVisionScreen
     from podium.tui.screens.feedback import FeedbackScreen
 
@@ -525,6 +526,7 @@ def binding_ids() -> set[str]:
     for dialog in (
         AdjustConstraintsScreen,
         AlternativesScreen,
+        BulkScreen,
         ClarifyVisionScreen,
         FeedbackScreen,
     ):
