@@ -70,6 +70,9 @@ def newer(tmp_path: Path) -> Path:
         ["check"],
         ["export", "--out", "OUT"],
         ["export", "--out", "OUT", "--salvage"],
+        ["resume", "--headless"],  # exited 1, as if the environment had failed
+        ["log"],
+        ["show", "treatment"],
     ],
 )
 def test_a_newer_event_is_refused_in_one_sentence(

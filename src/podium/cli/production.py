@@ -29,7 +29,13 @@ from podium.llm.types import is_rehearsal
 from podium.loader import read_production_file
 from podium.locations import default_db_path, remember
 from podium.locks import AlreadyRunning, EngineLock, LockError, holder
-from podium.store import EventStore, NotAPodiumDatabase, StoreError
+from podium.store import (
+    CorruptDatabase,
+    EventStore,
+    NewerSchema,
+    NotAPodiumDatabase,
+    StoreError,
+)
 from podium.store.db import BUSY_TIMEOUT_S
 from podium.store.errors import ENVIRONMENT_ERRORS
 from podium.store.files import prepare as prepare_database
@@ -274,6 +280,9 @@ def _guarded(make: Any) -> int:
         return EXIT_BAD_INPUT
     except UserError as exc:
         warn(f"podium: {exc}")
+        return EXIT_BAD_INPUT
+    except (NewerSchema, CorruptDatabase, NotAPodiumDatabase) as exc:
+        warn(f"podium: {exc}")  # what the database holds, as `status` says it: bad input
         return EXIT_BAD_INPUT
     except (StoreError, LockError) as exc:  # the environment refused: read-only, full, locked
         warn(f"podium: {exc}")
