@@ -127,3 +127,16 @@ def test_serve_a_completed_production_points_at_status_and_export(tmp_path: Path
     assert served.returncode == 3
     assert "it is completed" in served.stderr and f"podium export {db}" in served.stderr
     assert "--detach" not in served.stderr
+
+
+def test_attach_to_a_completed_production_says_how_to_open_and_export_it(tmp_path: Path) -> None:
+    env = dict(os.environ, PODIUM_DATA_DIR=str(tmp_path / "data"))
+    path = production(tmp_path, explicit(TWO, FAST))
+    db = tmp_path / "p.db"
+    done = podium("run", str(path), "--headless", "--auto-approve", "all", "--db", str(db), env=env)
+    assert done.returncode == 0, done.stderr
+    attached = podium("attach", str(db), env=env)
+    assert attached.returncode == 0, attached.stderr  # nothing is wrong: it is finished
+    [line] = attached.stderr.splitlines()
+    assert f"{db} is completed" in line and "crashed" not in line
+    assert f"podium resume {db}" in line and f"podium export {db} --out DIR" in line

@@ -193,6 +193,13 @@ def attach(args: argparse.Namespace) -> int:
 
     async def go() -> int:
         view = await cli_production.load_view(db)
+        if holder(db) is None and view.state.value == "completed" and not view.run_open:
+            warn(
+                f"podium: {db} is completed; no engine runs it, so there is nothing to attach "
+                f"to. `podium resume {db}` opens it in the screen, and "
+                f"`podium export {db} --out DIR` writes its deliverables."
+            )
+            return EXIT_OK
         if holder(db) is None:
             warn(
                 f"podium: no engine is running {db} ({_idle(view)}). Resume it with "
