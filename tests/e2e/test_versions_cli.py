@@ -267,15 +267,29 @@ def test_fork_after_the_plan_is_approved_resumes_and_diverges(db: Path, tmp_path
     done = podium("fork", str(db), "--at", str(at), "--db", str(new))
     assert done.returncode == 0, done.stderr
     assert f"podium resume {new}" in done.stdout
-    # The log up to SEQ, exactly (seq, time, kind, payload), and where it came from.
-    assert rows(new) == rows(db, at)
+    # The log up to SEQ, exactly (seq, time, kind, payload), and where it came from; the run
+    # open at SEQ ends there in the fork (stopped, not crashed: it was not killed).
+    copied = rows(new)
+    assert copied[: len(rows(db, at))] == rows(db, at)
+    assert [(seq, kind) for seq, _, kind, _ in copied[len(rows(db, at)) :]] == [
+        (at + 1, "production_state"),
+        (at + 2, "run_stopped"),
+    ]
+    assert "stopped" in done.stdout
     assert meta(new)["forked_from"] == f"{db.resolve()}@{at}"
     assert meta(new)["title"] == "Last Light"
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".fork.db")]
     status = json.loads(podium("status", str(new), "--json").stdout)
-    assert status["last_seq"] == at
-    # What the fork exports is what the original held at SEQ.
-    assert rendered(new) == export_at(db, at)
+    assert status["last_seq"] == at + 2
+    assert (status["state"], status["engine"]) == ("stopped", "none")  # it said "crashed"
+    # What the fork exports is what the original held at SEQ, stopped where it was running.
+    held = {
+        name: data.replace(b"state: running", b"state: stopped").replace(
+            b"exported: **running**", b"exported: **stopped**"
+        )
+        for name, data in export_at(db, at).items()
+    }
+    assert rendered(new) == held
     # It is unfinished at SEQ: refused, unless asked for marked.
     assert podium("export", str(new), "--out", str(tmp_path / "out")).returncode == 2
     marked = podium("export", str(new), "--out", str(tmp_path / "out"), "--allow-stale")

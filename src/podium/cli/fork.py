@@ -1,7 +1,9 @@
 """`podium fork`: copy a production's log up to a `seq` into a new, independent production.
 
 The copy is written beside its destination under a temporary name, sealed, then published
-whole; the source is read read-only (a running production's too: WAL lets it).
+whole; the source is read read-only (a running production's too: WAL lets it). A fork made
+while a run was open ends that run in the copy (the production stopped, the run stopped, as a
+stop would record them), so the fork reads as stopped and resumable, not as crashed.
 """
 
 from __future__ import annotations
@@ -12,11 +14,19 @@ import contextlib
 import os
 import sqlite3
 import sys
+import time
 from pathlib import Path
 
 from podium.cli import EXIT_OK
 from podium.cli.versions import _BATCH, BadInput, _guarded, _open, _to_terminal
-from podium.domain.events import ProductionOpened
+from podium.domain.events import (
+    Payload,
+    ProductionOpened,
+    ProductionState,
+    ProductionStateChanged,
+    RunStarted,
+    RunStopped,
+)
 from podium.domain.text import clip
 
 
@@ -37,6 +47,7 @@ async def _fork(db: Path, at: int, new: Path) -> int:
     temp = new.with_name(f".{new.name}.fork-{os.getpid()}")
     conn: sqlite3.Connection | None = None
     copied = 0
+    run_open = False
     try:
         if at > store.last_seq:
             raise BadInput(f"--at {at}: {db} has events up to #{store.last_seq} only")
@@ -52,7 +63,7 @@ async def _fork(db: Path, at: int, new: Path) -> int:
             if not rows:
                 break
             try:
-                decode_events(rows)  # a damaged row is refused, not copied
+                events = decode_events(rows)  # a damaged row is refused, not copied
             except Exception as exc:  # noqa: BLE001 - UndecodableRow, a newer payload
                 raise BadInput(
                     f"{db}: an event up to #{at} cannot be read ({clip(str(exc), 200)}); "
@@ -61,6 +72,12 @@ async def _fork(db: Path, at: int, new: Path) -> int:
             await asyncio.to_thread(files.write_events, conn, list(rows), False)
             copied += len(rows)
             since = rows[-1][0]
+            for event in events:
+                if isinstance(event.payload, (RunStarted, RunStopped)):
+                    run_open = isinstance(event.payload, RunStarted)
+        if run_open:  # the copy's run ends here, as a stop would end it
+            ended = _ended(since, f"forked from {origin}")
+            await asyncio.to_thread(files.write_events, conn, ended, False)
         commands = await asyncio.to_thread(_commands_upto, db, at)
         for command_id, issued_at, body, taken in commands:
             await asyncio.to_thread(files.insert_command, conn, command_id, issued_at, body)
@@ -76,8 +93,23 @@ async def _fork(db: Path, at: int, new: Path) -> int:
             await asyncio.to_thread(conn.close)
         await asyncio.to_thread(_remove, temp)
     note = f"forked {db} at #{at} into {new}: {copied} events, {len(commands)} commands"
+    if run_open:
+        note += " (a run was open at that point: the fork records it stopped)"
     sys.stdout.write(f"{_to_terminal(note)}\nContinue it with `podium resume {new}`.\n")
     return EXIT_OK
+
+
+def _ended(last: int, reason: str) -> list[tuple[int, float, str, str]]:
+    """The rows that end a run in the copy after `last`: stopped, then the run's stop."""
+    payloads: list[Payload] = [
+        ProductionStateChanged(state=ProductionState.STOPPED),
+        RunStopped(reason=reason),
+    ]
+    now = time.time()
+    return [
+        (last + i, now, p.kind, p.__pydantic_serializer__.to_json(p).decode())
+        for i, p in enumerate(payloads, 1)
+    ]
 
 
 def _check_new(new: Path) -> None:
