@@ -94,6 +94,11 @@ class ConductorActions(Screen[None]):
             self._reassign(escalation, task_id)
         elif action is Action.ADJUST_CONSTRAINTS:
             self.action_adjust_constraints(escalation_id=esc_id)
+        elif action in (Action.EDIT, Action.EDIT_PLAN):
+            from podium.tui.editing import edit  # $EDITOR, through App.suspend
+
+            if (command := edit(self, view, escalation, task_id, stamp())) is not None:
+                self.submit(command)
         elif action is Action.REQUEST_ALTERNATIVES:
             if esc_id is None and task_id is None:
                 self.notify("Select a task or an inbox item first.", markup=False)

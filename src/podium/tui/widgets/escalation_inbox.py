@@ -54,6 +54,13 @@ class EscalationInbox(OptionList):
         Binding("r", "intent('retry')", "retry", id="retry", tooltip="Retry the failed task"),
         Binding("s", "intent('skip')", "skip", id="skip", tooltip="Skip: dependents go on"),
         Binding(
+            "E",
+            "intent('edit_plan')",
+            "edit plan",
+            id="edit_plan",
+            tooltip="A plan escalation: edit the plan as TOML in $EDITOR, then it is approved",
+        ),
+        Binding(
             "enter",
             "select",
             "details",

@@ -159,6 +159,13 @@ class TaskTree(Tree[NodeRef]):
             tooltip="Edit the task's current version in $EDITOR; on the plan, the plan",
         ),
         Binding(
+            "E",
+            "intent('edit')",
+            "edit",
+            id="edit",
+            tooltip="Edit the task's current version in $EDITOR; on the plan, the plan",
+        ),
+        Binding(
             "enter",
             "select_cursor",
             "details",
