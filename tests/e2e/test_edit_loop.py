@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import sys
@@ -17,39 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import env_for
 from .crash_harness import production_text, start
 from .test_headless_cli import FAST, TWO, explicit, podium, production
-from .test_versions_cli import env_for, fast_sample, show_json
+from .test_versions_cli import show_json
 
 pytestmark = pytest.mark.slow
 
 HAND = "I wrote this line by hand, and it stays."
-
-
-@pytest.fixture(scope="module")
-def last_light(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Last Light made once with the fast rehearsal model (about a second)."""
-    folder = tmp_path_factory.mktemp("made")
-    made_db = folder / "last_light.db"
-    done = podium(
-        "run",
-        str(fast_sample(folder)),
-        "--headless",
-        "--auto-approve",
-        "all",
-        "--db",
-        str(made_db),
-        env=env_for(folder),
-    )
-    assert done.returncode == 0, done.stderr
-    return made_db
-
-
-@pytest.fixture
-def db(last_light: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / last_light.name
-    shutil.copyfile(last_light, copy)
-    return copy
 
 
 def events_digest(path: Path) -> str:

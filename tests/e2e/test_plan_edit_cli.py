@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from .test_headless_cli import podium
-from .test_versions_cli import env_for, fast_sample
+from .conftest import env_for, fast_sample
 
 pytestmark = pytest.mark.slow
 
