@@ -170,7 +170,7 @@ class ConductorKeys(ConductorActions):
         where = {"tasks": "task tree", "transcript": "transcript", "inbox": "inbox"}[match.pane]
         status = f"match {index + 1} of {len(self._matches)}"
         status += f" · {where}" if shown else " · no longer shown"
-        self._line().show_status(status + " · n next · N previous · esc clears")
+        self._line().show_status(status + " · n next · N previous · esc ends")
 
     # -- bulk retry and skip ---------------------------------------------------------------------
 

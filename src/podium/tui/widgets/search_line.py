@@ -1,6 +1,7 @@
-"""The search line under the panes (it takes a line from them while open): `/` opens it, `enter` searches, the count stays in view.
+"""The search line under the panes (a line taken from them while it is open): `/` opens it,
+`enter` searches, and the count stays in view.
 
-It only takes the words and shows where the search stands ("match 3 of 17 for …"); the
+It only takes the words and shows where the search stands ("match 3 of 17 · …"); the
 screen finds the matches in the panes and moves between them (`screens/search.py`).
 """
 
@@ -25,8 +26,8 @@ class SearchLine(Horizontal):
     }
     SearchLine.-open { display: block; }
     SearchLine #search-slash { width: 2; padding: 0 0 0 1; color: $primary; }
-    SearchLine Input { width: 1fr; min-width: 14; max-width: 48; border: none; height: 1; padding: 0; }
-    SearchLine #search-status { width: auto; padding: 0 1; color: $text-muted; }
+    SearchLine Input { width: 20; border: none; height: 1; padding: 0; }
+    SearchLine #search-status { width: 1fr; padding: 0 1; color: $text-muted; }
     SearchLine #search-status.-none { color: $warning; }
     """
 
@@ -74,7 +75,7 @@ class SearchLine(Horizontal):
 
     def show_status(self, status: str, *, none: bool = False) -> None:
         widget = self.query_one("#search-status", Static)
-        widget.update(Text(status))
+        widget.update(Text(status, no_wrap=True, overflow="ellipsis"), layout=False)
         widget.set_class(none, "-none")
 
     @on(Input.Submitted, "#search-input")

@@ -159,13 +159,6 @@ class TaskTree(Tree[NodeRef]):
             tooltip="Edit the task's current version in $EDITOR; on the plan, the plan",
         ),
         Binding(
-            "E",
-            "intent('edit')",
-            "edit",
-            id="edit",
-            tooltip="Edit the task's current version in $EDITOR; on the plan, the plan",
-        ),
-        Binding(
             "enter",
             "select_cursor",
             "details",
@@ -518,8 +511,8 @@ class TaskTree(Tree[NodeRef]):
     # -- search and marks ----------------------------------------------------------------------
 
     def search(self, needle: str) -> list[str]:
-        """The tasks whose id, title, assignee or state line holds `needle` (lower case),
-        in the tree's order."""
+        """The tasks whose id, title, assignee, state or its reason holds `needle` (lower
+        case), in the tree's order."""
         view = self._view
         if view is None or not needle:
             return []
@@ -530,7 +523,8 @@ class TaskTree(Tree[NodeRef]):
                 if record is None:
                     continue
                 spec = record.spec
-                text = f"{task_id}\n{spec.title}\n{spec.assignee}\n{self._hint(record)}"
+                words = TASK_WORDS[record.state]
+                text = f"{task_id}\n{spec.title}\n{spec.assignee}\n{words}\n{record.reason or ''}"
                 if needle in text.lower():
                     found.append(task_id)
         return found
