@@ -16,9 +16,10 @@ import asyncio
 import os
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
+
+from podium.tui.source import StaticSource
 
 AGENTS = 30
 CHUNKS_PER_S = 2000
@@ -60,18 +61,16 @@ def production_toml(agents: int = AGENTS) -> str:
     return "\n".join(lines)
 
 
-class StreamingSource:
-    """A production whose crew streams forever (until stopped), through a real store."""
+class StreamingSource(StaticSource):
+    """A production whose crew streams forever (until stopped), through a real store: the
+    read-only source's seam (view, subscribe, refused commands), with a crew that writes."""
 
     def __init__(self, store: Any, view: Any, *, agents: int, rate: float) -> None:
+        super().__init__(view)
         self.store = store
-        self._view = view
         self.agents = agents
         self.rate = rate
         self.sent = 0
-        self._listeners: list[Callable[[int, Any], None]] = []
-        self._streams: list[Any] = []  # the screen's change queues (also listeners)
-        self._stopped = asyncio.Event()
 
     @classmethod
     async def open(cls, db: Path, *, agents: int = AGENTS, rate: float = CHUNKS_PER_S) -> Any:
@@ -105,47 +104,14 @@ class StreamingSource:
         await store.flush()
         return source
 
-    # -- ProductionSource ------------------------------------------------------------------
-
-    @property
-    def view(self) -> Any:
-        return self._view
-
-    @property
-    def attached(self) -> bool:
-        return False
-
-    @property
-    def engine_lost(self) -> str | None:
-        return None
-
     @property
     def resume_hint(self) -> str:
         return "podium resume ui-bench.db"
-
-    def subscribe(self) -> Any:
-        from podium.seam.stream import ChangeQueue
-
-        queue = ChangeQueue()
-        self._listeners.append(queue)
-        self._streams.append(queue)
-
-        def forget() -> None:
-            self._listeners.remove(queue)
-            self._streams.remove(queue)
-
-        queue.when_closed(forget)
-        return queue
 
     async def submit(self, command: Any) -> Any:
         from podium.seam.protocol import CommandResult
 
         return CommandResult(command.id, False, "the bench takes no commands")
-
-    def export(self, folder: Path) -> list[Path]:
-        from podium.seam.protocol import ExportFailed
-
-        raise ExportFailed("the bench exports nothing")
 
     async def run(self) -> Any:
         """Stream until stopped: `rate` chunks a second in bursts every TICK_S."""
@@ -173,7 +139,7 @@ class StreamingSource:
     def request_stop(self, reason: str = "stopped") -> None:
         """Stop streaming; the screen's change streams end too (the bench waits for every
         worker to complete)."""
-        self._stopped.set()
+        super().request_stop(reason)
         for queue in list(self._streams):
             queue.close()
 
@@ -183,8 +149,7 @@ class StreamingSource:
         seq, ts = self.store.emit(payload)
         self._view.mark(seq, ts)
         self._view.apply_payload(payload, ts)
-        for listener in self._listeners:
-            listener(seq, payload)
+        self.announce(seq, payload)
         return seq
 
 
