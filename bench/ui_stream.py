@@ -150,7 +150,7 @@ class StreamingSource(StaticSource):
         self._view.mark(seq, ts)
         self._view.apply_payload(payload, ts)
         self.announce(seq, payload)
-        return seq
+        return int(seq)
 
 
 def bench_app(source: Any) -> Any:
