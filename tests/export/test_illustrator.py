@@ -10,8 +10,9 @@ import pytest
 from PIL import Image
 
 from podium.domain.artifacts import IllustrationBrief, Shot
+from podium.domain.tasks import TaskKind
 from podium.engine.engine import AutoApprove, Engine
-from podium.export.exporter import export_production_sync
+from podium.export.exporter import export_production_sync, load
 from podium.llm.rehearsal.illustrator import draw
 from podium.llm.rehearsal.sketch import colour, from_brief, from_prompt, from_shot, in_frame
 from podium.loader import read_production
@@ -115,16 +116,30 @@ async def _run_with_rehearsal_images(db: Path) -> str:
         await store.close()
 
 
-@pytest.mark.xfail(strict=False, reason="known since the merge; see the note")
 def test_a_rehearsal_image_model_draws_files_the_export_copies(tmp_path: Path) -> None:
     """models.image = "rehearsal/…": every illustration is a PNG beside the database, and the
-    export copies it into images/ (before, the rehearsal model refused to draw)."""
+    export copies it into images/ (before, the rehearsal model refused to draw). How many is
+    read from the production: one per illustration of the plan, and a character sheet for each
+    principal character an illustration has in frame."""
     db = tmp_path / "story.db"
     assert asyncio.run(_run_with_rehearsal_images(db)) == "completed"
+    view = asyncio.run(load(db)).view
+    illustrations = [
+        view.artifacts[r.artifact_id or ""]
+        for r in view.tasks.values()
+        if r.spec.kind is TaskKind.ILLUSTRATION
+    ]
+    assert illustrations and all(a.content["image_path"] for a in illustrations)
+    sheets = list(view.character_sheets.values())
+    assert sheets and all(s.image_path for s in sheets)
     drawn = sorted((tmp_path / "story-images").glob("*.png"))
-    assert len(drawn) == 5
+    named = {Path(a.content["image_path"]) for a in illustrations}
+    named |= {Path(s.image_path or "") for s in sheets}
+    assert named <= set(drawn)
     out = tmp_path / "out"
     export_production_sync(db, out)
     copied = sorted((out / "images").glob("*.png"))
-    assert len(copied) == 5
-    assert {p.read_bytes() for p in copied} == {p.read_bytes() for p in drawn}
+    assert len(copied) == len(illustrations)
+    assert {p.read_bytes() for p in copied} == {
+        Path(a.content["image_path"]).read_bytes() for a in illustrations
+    }

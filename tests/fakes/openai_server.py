@@ -54,6 +54,18 @@ PNG_1X1 = base64.b64decode(
 )
 
 
+def solid_png(rgb: tuple[int, int, int], size: tuple[int, int] = (64, 36)) -> bytes:
+    """A real PNG of one colour (Pillow), for answers a test must tell apart after an export
+    has scaled or re-encoded them: read its colour back."""
+    import io
+
+    from PIL import Image as PILImage
+
+    buffer = io.BytesIO()
+    PILImage.new("RGB", size, rgb).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 @pytest.fixture
 def openai_server() -> Iterator[FakeOpenAI]:
     """A fresh server per test; import it into a test module (or a conftest) to use it."""
@@ -281,6 +293,11 @@ class FakeOpenAI:
     @property
     def chat_requests(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path == CHAT_PATH]
+
+    @property
+    def image_requests(self) -> list[RecordedRequest]:
+        """The image generations asked for, in the order they arrived (`.json["prompt"]`)."""
+        return [r for r in self.requests if r.path == IMAGES_PATH]
 
     def reset(self) -> None:
         """Forget the queue and the recorded requests (the default stays)."""

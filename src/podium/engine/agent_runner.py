@@ -13,7 +13,6 @@ from podium.domain.artifacts import (
     PODIUM,
     Artifact,
     ArtifactStatus,
-    IllustrationBrief,
     Prose,
     Provenance,
 )
@@ -29,7 +28,7 @@ from podium.engine.calls import CallPath
 from podium.engine.checking import findings_for, revised_input
 from podium.engine.debate import review
 from podium.engine.errors import BudgetHold, Escalated, TaskFailure
-from podium.engine.illustration import Illustrator
+from podium.engine.illustration import Illustrator, draws
 from podium.engine.planner import run_planner
 from podium.engine.port import EnginePort
 from podium.engine.prompts import build_request
@@ -174,7 +173,7 @@ class AgentRunner:
             content = content_of(content, schema)
             # Recorded with the draft and folded (`TaskRecord.claim`) until the task concludes.
             claim = claimed_territory(result.text)
-            if isinstance(content, IllustrationBrief) and engine.spec.models.image:
+            if engine.spec.models.image and draws(content):  # an illustration, a shot list
                 content = await self.illustrator.illustrate(record, agent_id, content)
             version = next_number(record)
             artifact = Artifact(

@@ -3,7 +3,8 @@
 Both hold a cover, a table of contents and the chapters in order, each followed by its
 illustrations with their captions. An illustration's picture is the image file an image model
 drew (found as the manuscript finds it: a real image inside the production's folder), else the
-rehearsal illustrator's stand-in drawn from its brief, so the book is complete without a key.
+rehearsal illustrator's stand-in drawn from its brief, so the book is complete without a key;
+with an image model configured, such a stand-in (its call failed) is marked as one.
 
 The EPUB is a zip written from templates rather than with ebooklib: every byte is then ours to
 fix (entries dated 1980-01-01, the identifier and `dcterms:modified` taken from the production),
@@ -43,6 +44,7 @@ class Picture:
     title: str
     caption: str
     drawn: bool  # the rehearsal illustrator's stand-in, not an image model's
+    note: str = "a rehearsal sketch"  # what a stand-in is marked with
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,11 @@ def _picture(source: ExportSource, artifact: Artifact, cast: list[str]) -> Pictu
         if data and suffix in _MEDIA:
             return Picture(f"{stem}{suffix}", _MEDIA[suffix], data, title, caption, False)
     data = draw(from_brief(brief, cast, captioned=False), 960, 640)
-    return Picture(f"{stem}.png", "image/png", data, title, caption, True)
+    spec = source.view.spec
+    note = "a rehearsal sketch"
+    if spec is not None and spec.models.image:  # the image model's call failed: a stand-in
+        note = "a stand-in sketch: the image model drew none"
+    return Picture(f"{stem}.png", "image/png", data, title, caption, True, note)
 
 
 def _paragraphs(prose: Content | None) -> tuple[str, ...]:
@@ -180,7 +186,7 @@ def _cover(source: ExportSource, cast: list[str]) -> bytes:
 def _figure(picture: Picture, src: str) -> str:
     caption = _line(picture.caption or picture.title)
     size = ' width="960" height="640"' if picture.drawn else ""
-    note = ' <span class="note">(a rehearsal sketch)</span>' if picture.drawn else ""
+    note = f' <span class="note">({text(picture.note)})</span>' if picture.drawn else ""
     return (
         f'<figure class="illustration">\n<img src="{html.escape(src, quote=True)}" '
         f'alt="{caption}"{size}/>\n<figcaption>{caption}{note}</figcaption>\n</figure>'

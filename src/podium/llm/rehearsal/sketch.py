@@ -293,22 +293,40 @@ def from_prompt(prompt: str) -> Sketch:
     """A picture for an image prompt in plain words (what the rehearsal model is sent).
 
     Its colours are the colour phrases it uses (a `Palette:` line when it has one); who is in
-    frame, the capitalised names that do not start a sentence.
+    frame, the names of an `In frame:` line (podium's image prompts have one), else the
+    capitalised names that do not start a sentence. What it draws is read from the lines
+    before the production's look (a `Palette:`, `Lighting:`, `Look book:`… line).
     """
     text = prompt.strip()
     palette: list[str] = []
+    named: list[str] | None = None
+    scene: list[str] = []
+    look = False
     for line in text.splitlines():
-        if line.lower().startswith("palette:"):
+        head = line.split(":", 1)[0].strip().lower()
+        if head == "palette":
             palette = [p.strip() for p in line.split(":", 1)[1].split(",") if p.strip()]
+        elif head == "in frame":
+            named = [n.strip() for n in line.split(":", 1)[1].split(",") if n.strip()]
+        look = look or head in _LOOK_LINES or head.startswith("character ")
+        if not look:
+            scene.append(line)
+    words = "\n".join(scene) or text
     if not palette:
         palette = list(_colour_phrases(text))
     return Sketch(
         key=text,
         palette=tuple(palette[:5]),
-        size=_size(text),
-        composition=text.lower(),
-        figures=_names(text)[:4],
+        size=_size(words),
+        composition=words.lower(),
+        figures=tuple(named[:4]) if named is not None else _names(words)[:4],
     )
+
+
+# The lines of an image prompt that give the production's look rather than the picture.
+_LOOK_LINES = frozenset(
+    {"in frame", "palette", "lighting", "camera", "references", "style notes", "look book"}
+)
 
 
 def _colour_phrases(text: str) -> Iterable[str]:
