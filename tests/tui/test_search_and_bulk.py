@@ -243,3 +243,49 @@ async def test_z_maximises_the_focused_pane_and_restores_it(view: ProductionView
         await pilot.press("z")
         await pilot.pause()
         assert app.screen.maximized is None and "Inbox" in screen_text(app)
+
+
+async def test_a_new_filter_lays_out_kept_lines_without_drawing_entries_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 20: a filter change on a long transcript cost a redraw of every entry (2-9 s
+    with 2,000 entries); each entry is drawn once and its lines kept."""
+    from textual.app import App, ComposeResult
+
+    from podium.domain.events import ReviewGiven
+
+    class _One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield DebateTranscript(id="t")
+
+    drawn: list[object] = []
+    original = DebateTranscript._lines_for
+
+    def counting(self: DebateTranscript, item: Any) -> Any:
+        drawn.append(item)
+        return original(self, item)
+
+    monkeypatch.setattr(DebateTranscript, "_lines_for", counting)
+    app = _One()
+    async with app.run_test(size=NARROW) as pilot:
+        transcript = app.query_one(DebateTranscript)
+        transcript.add(
+            ReviewGiven(
+                task_id=f"scene-{i % 10}",
+                artifact_id=f"a{i}",
+                reviewer="dir",
+                round=1,
+                verdict="approve",
+                summary=f"note {i}",
+            )
+            for i in range(200)
+        )
+        await pilot.pause()
+        first = len(drawn)
+        assert first == 200 and len(transcript.lines) >= 400
+        for text in ("scene-3", "", "scene-7", ""):
+            transcript.filter_text = text
+            await pilot.pause()
+            shown = " ".join(strip.text for strip in transcript.lines)
+            assert ("note 3 " in shown) == (text in ("scene-3", ""))
+        assert len(drawn) == first  # nothing drawn again
