@@ -26,7 +26,7 @@ from podium.tui.widgets.task_tree import TaskTree
 from ..engine.harness import Script, production
 from ..engine.test_lineage import film
 from ..engine.test_scope import BODY, planner
-from .conftest import SIZE, make_app, open_engine, until
+from .conftest import SIZE, make_app, open_engine, until, until_shown
 
 ADD_LINE = (
     "import pathlib, sys\n"
@@ -113,6 +113,7 @@ async def press_e_on(tmp_path: Path, task_id: str, expect: str) -> tuple[Engine,
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await until(pilot, lambda: done(engine, task_id), f"{task_id} done")
         await on_task(pilot, app.query_one(TaskTree), task_id)
+        await until_shown(pilot, "E edit")  # the footer's hint where the tree is focused
         await pilot.press("E")
         await until(pilot, lambda: notified(app, expect), repr(expect))
     await store.close()
@@ -163,7 +164,8 @@ async def test_where_the_app_cannot_suspend_it_points_to_podium_edit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     editor(tmp_path, monkeypatch, ADD_LINE)  # App.suspend as the headless driver has it
-    engine, _ = await press_e_on(tmp_path, "scene-2", "(it is served in a browser); edit from a shell with `podium edit test.db scene-2`")
+    expected = "(it is served in a browser); edit from a shell with `podium edit test.db scene-2`"
+    engine, _ = await press_e_on(tmp_path, "scene-2", expected)
     assert not any(c.command.action is Action.EDIT for c in engine.view.commands.values())
 
 
