@@ -20,7 +20,6 @@ from podium.tui.screens.export import ExportScreen
 from podium.tui.source import StaticSource
 from podium.tui.widgets.agent_activity import AgentActivity
 from podium.tui.widgets.debate_transcript import DebateTranscript
-from podium.tui.widgets.task_tree import TaskTree
 
 from ..engine.harness import Script, ScriptedGateway, crew, production, tasks
 from .conftest import SIZE, frozen_view, make_app, until, until_shown
@@ -129,27 +128,6 @@ async def test_inbox_keys_from_the_agents_pane_act_on_the_highlighted_inbox_item
         app.query_one(DebateTranscript).focus()
         await pilot.press("s")
         await until(pilot, lambda: notified(app, "skip (the inbox item)"), "skip from transcript")
-
-
-async def test_an_action_key_on_a_group_row_acts_on_the_highlighted_inbox_item(
-    tmp_path: Path,
-) -> None:
-    """The tree opens with its cursor on a phase row: `a` there approves what the inbox shows,
-    instead of asking for a task first."""
-    db = tmp_path / "p.db"
-    await waiting_on_the_milestone(db)
-    app = make_app(StaticSource(await folded(db)))
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await until_shown(pilot, "Milestone treatment")
-        tree = app.query_one(TaskTree)
-        tree.focus()
-        tree.cursor_line = 0
-        await pilot.pause()
-        assert tree.cursor_node is not None and tree.cursor_node.data is not None
-        assert tree.cursor_node.data.kind != "task"
-        await pilot.press("a")
-        await until(pilot, lambda: notified(app, "(the inbox item): Milestone"), "the target")
-        await until(pilot, lambda: notified(app, "read-only view"), "the command to be sent")
 
 
 async def test_inbox_keys_with_an_empty_inbox_say_what_to_select() -> None:

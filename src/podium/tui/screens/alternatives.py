@@ -25,6 +25,7 @@ class Choice:
     proposer: str = ""
     summary: str = ""
     reasoning: str = ""
+    about: str = ""  # what the choice is, when no one proposed it (an agent: role · model)
 
     @classmethod
     def of(cls, option: EscalationOption) -> Choice:
@@ -42,6 +43,8 @@ def choice_prompt(choice: Choice) -> Text:
     text.append(flatten(choice.label), style="bold")
     if choice.proposer:
         text.append(f"   proposed by {choice.proposer}", style="italic")
+    if choice.about:
+        text.append(f"   {flatten(choice.about)}", style="italic")
     if choice.summary:
         text.append("\n    " + flatten(choice.summary))
     if choice.reasoning:

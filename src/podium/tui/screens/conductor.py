@@ -21,19 +21,20 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical
 from textual.theme import Theme
 
-from podium.domain.escalation import ApproveCommand
+from podium.domain.escalation import Action, ApproveCommand
 from podium.domain.events import ProductionState
-from podium.domain.state import ProductionView
 from podium.seam.protocol import ProductionSource
 from podium.seam.stream import ChangeSet
+from podium.tui.decided import notice
+from podium.tui.format import flatten
 from podium.tui.live import Digest
 from podium.tui.messages import Changed, DetailsRequested, Intent, Selected
 from podium.tui.screens.conductor_actions import Submit, new_command, stamp
 from podium.tui.screens.conductor_keys import ConductorKeys
 from podium.tui.widgets.agent_activity import AgentActivity
 from podium.tui.widgets.debate_transcript import DebateTranscript, history
-from podium.tui.widgets.escalation_detail import EscalationDetail, card_for
-from podium.tui.widgets.escalation_inbox import EscalationInbox
+from podium.tui.widgets.escalation_detail import EscalationDetail, action_words, card_for
+from podium.tui.widgets.escalation_inbox import EscalationInbox, Moved
 from podium.tui.widgets.footer import PodiumFooter
 from podium.tui.widgets.search_line import SearchLine
 from podium.tui.widgets.status_bar import StatusBar
@@ -189,19 +190,13 @@ class ConductorScreen(ConductorKeys):
         clock: Callable[[], float] = time.time,
         db_label: str = "",
     ) -> None:
-        super().__init__()
-        self.source = source
-        self.submit = submit
+        super().__init__(source, submit)
         self.clock = clock
         self.db_label = db_label
         self.digest = Digest()
         self._second = 0
         self._engine_lost: str | None = None
-        self._selected: dict[str, str | None] = {"task": None, "agent": None, "escalation": None}
-
-    @property
-    def view(self) -> ProductionView:
-        return self.source.view
+        self._open_seen: set[str] = set()  # the inbox's items when last drawn
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -279,9 +274,10 @@ class ConductorScreen(ConductorKeys):
             transcript.set_roles({a: r.spec.role.value for a, r in view.agents.items()})
             transcript.add(changes.transcript)
         if changes.escalations or new_second:
-            self.query_one(EscalationInbox).sync(view, now)
+            moved = self.query_one(EscalationInbox).sync(view, now)
             if changes.escalations:
                 self._show_detail()
+            self._tell_decided(moved)
         if changes.any or new_second:
             self._show_status(now)
 
@@ -295,7 +291,18 @@ class ConductorScreen(ConductorKeys):
             {a: r.spec.role.value for a, r in view.agents.items()}
         )
         self.query_one(EscalationInbox).sync(view, now)
+        self._open_seen = {e.id for e in view.open_escalations()}
         self._show_detail()
+
+    def _tell_decided(self, moved: Moved | None) -> None:
+        """Who decided what closed since the inbox was last drawn (if not this screen), and
+        where the highlight went: read from the view, whichever refresh finds it closed."""
+        view = self.view
+        seen, self._open_seen = self._open_seen, {e.id for e in view.open_escalations()}
+        closed = [i for i in seen if i not in self._open_seen and not view.escalations[i].open]
+        said = notice(view, closed, moved, self.origin)
+        if said is not None:
+            self.notify(said, markup=False)
 
     def _restyle(self, theme: Theme) -> None:
         """Colours are baked into drawn text; draw it all again in the new theme's."""
@@ -347,6 +354,10 @@ class ConductorScreen(ConductorKeys):
     @on(Intent)
     def _intent(self, message: Intent) -> None:
         if message.task_id is None and message.escalation_id is None and not message.agent_id:
+            tree = self.query_one(TaskTree)
+            if self.focused is tree:  # a phase or group row: no task, and not the inbox's
+                self._not_a_task(tree, message.action)
+                return
             self.action_inbox(message.action.value)
             return
         self.act(
@@ -354,6 +365,22 @@ class ConductorScreen(ConductorKeys):
             task_id=message.task_id,
             escalation_id=message.escalation_id,
             agent_id=message.agent_id,
+        )
+
+    def _not_a_task(self, tree: TaskTree, action: Action) -> None:
+        """A task key on a phase or group row: say why nothing happens, and what does."""
+        node = tree.cursor_node
+        ref = node.data if node is not None else None
+        if ref is None:
+            self.notify("The task tree is empty: nothing to act on yet.", markup=False)
+            return
+        name = flatten(ref.key.split("\x1f", 1)[-1])
+        what = "a phase" if ref.kind == "phase" else "a group of tasks"
+        verb = action_words(action)
+        self.notify(
+            f"{name} is {what}, not a task: {verb} acts on a task. Here enter opens or "
+            "closes it; j/k move to its tasks.",
+            markup=False,
         )
 
     @on(DetailsRequested)

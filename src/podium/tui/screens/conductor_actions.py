@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
 
+from podium.domain.agents import AgentSpec
+from podium.domain.authorship import review_conflict
 from podium.domain.escalation import (
     Action,
     AdjustConstraintsCommand,
@@ -28,8 +30,9 @@ from podium.domain.escalation import (
     command_adapter,
 )
 from podium.domain.state import ProductionView
+from podium.seam.protocol import ProductionSource
 from podium.tui.format import flatten
-from podium.tui.widgets.escalation_detail import preview
+from podium.tui.widgets.escalation_detail import not_offered, preview
 
 if TYPE_CHECKING:  # the dialogs are imported when first opened: none is on the first frame
     from podium.tui.screens.adjust_constraints import ConstraintChanges as ChangedConstraints
@@ -40,12 +43,29 @@ if TYPE_CHECKING:  # the dialogs are imported when first opened: none is on the 
 
 ALTERNATIVES = 3
 
+
+def _who(view: ProductionView, agent: AgentSpec) -> str:
+    """An agent as the reassign picker labels it: its role and the model it calls."""
+    role = agent.role.value.replace("_", " ")
+    model = view.model_override or agent.model or (view.spec.models.default if view.spec else "")
+    return f"{role} · {model}" if model else role
+
+
 Submit = Callable[[Command], None]
+
+
+SESSION_ORIGIN = f"tui {uuid.uuid4().hex[:6]}"
+"""The origin of this process's commands: one screen (one `podium attach`, one browser tab),
+so a screen tells its own decisions from another screen's (`podium.tui.decided`)."""
 
 
 def stamp() -> dict[str, Any]:
     """What every command from the screen carries: a new id, the time, its origin."""
-    return {"id": f"tui-{uuid.uuid4().hex[:12]}", "issued_at": time.time(), "origin": "tui"}
+    return {
+        "id": f"tui-{uuid.uuid4().hex[:12]}",
+        "issued_at": time.time(),
+        "origin": SESSION_ORIGIN,
+    }
 
 
 def new_command(action: Action, **target: str | None) -> Command:
@@ -54,14 +74,20 @@ def new_command(action: Action, **target: str | None) -> Command:
 
 
 class ConductorActions(Screen[None]):
-    """The conductor screen's actions on items: each ends in `submit(command)` or a notice."""
+    """The conductor screen's actions on items: each ends in `submit(command)` or a notice.
 
-    submit: Submit
-    _selected: dict[str, str | None]
+    It acts on the production `source` through `submit`, both given by the screen."""
+
+    def __init__(self, source: ProductionSource, submit: Submit) -> None:
+        super().__init__()
+        self.source = source
+        self.submit = submit
+        self.origin = SESSION_ORIGIN  # what this screen's commands carry (see `stamp`)
+        self._selected: dict[str, str | None] = {"task": None, "agent": None, "escalation": None}
 
     @property
     def view(self) -> ProductionView:
-        raise NotImplementedError
+        return self.source.view
 
     # -- the router ---------------------------------------------------------------------------
 
@@ -79,6 +105,13 @@ class ConductorActions(Screen[None]):
         if escalation is not None and not escalation.open:
             self.notify(f"{escalation.id} was already decided.", markup=False)
             return
+        if (
+            escalation is not None
+            and action not in escalation.actions
+            and action is not Action.FEEDBACK
+        ):  # the item pointed at does not offer it: say what it offers, act on nothing else
+            self.notify(not_offered(escalation, action), markup=False)
+            return
         if escalation is None and task_id is not None and action is not Action.FEEDBACK:
             escalation = self._open_for(task_id, action)
         if escalation is not None:
@@ -89,7 +122,7 @@ class ConductorActions(Screen[None]):
         elif action is Action.OVERRIDE:
             self._override(escalation, task_id)
         elif action is Action.FEEDBACK:
-            self._feedback(agent_id or self._assignee(task_id))
+            self._feedback(agent_id or self._assignee(task_id), escalation)
         elif action is Action.REASSIGN:
             self._reassign(escalation, task_id)
         elif action is Action.ADJUST_CONSTRAINTS:
@@ -145,8 +178,7 @@ class ConductorActions(Screen[None]):
             self.notify(f"Nothing to approve: {where} no open inbox item.", markup=False)
             return
         if Action.APPROVE not in escalation.actions:
-            offered = ", ".join(a.value for a in escalation.actions)
-            self.notify(f"{escalation.id} cannot be approved; it offers {offered}.", markup=False)
+            self.notify(not_offered(escalation, Action.APPROVE), markup=False)
             return
         if not escalation.options:
             self.submit(ApproveCommand(escalation_id=escalation.id, task_id=task_id, **stamp()))
@@ -206,10 +238,17 @@ class ConductorActions(Screen[None]):
             decided,
         )
 
-    def _feedback(self, agent_id: str | None) -> None:
+    def _feedback(self, agent_id: str | None, about: Escalation | None = None) -> None:
         from podium.tui.screens.feedback import FeedbackScreen
 
         agent = self.view.agents.get(agent_id or "")
+        if agent is None and about is not None:
+            self.notify(
+                f"{about.id} is about no task, so no agent to give feedback to: press f on "
+                "an agent (Agents pane) or a task (Tasks pane).",
+                markup=False,
+            )
+            return
         if agent is None:
             self.notify("Select an agent (or a task) to give feedback to.", markup=False)
             return
@@ -236,11 +275,25 @@ class ConductorActions(Screen[None]):
             self.notify("Select a task to reassign.", markup=False)
             return
         esc_id = escalation.id if escalation is not None else None
-        choices = [
-            Choice(a.spec.id, a.spec.name, a.spec.role.value.replace("_", " "), a.state.value)
-            for a in self.view.agents.values()
-            if a.spec.id != record.spec.assignee
-        ]
+        view = self.view
+        choices: list[Choice] = []
+        left_out: list[str] = []
+        for agent in view.agents.values():
+            if agent.spec.id == record.spec.assignee:
+                continue
+            if review_conflict(view, record.spec.id, agent.spec.id) is not None:
+                left_out.append(agent.spec.id)  # it would review its own work
+                continue
+            about = f"{_who(view, agent.spec)} · {agent.state.value}"
+            choices.append(Choice(agent.spec.id, agent.spec.name, about=about))
+        if not choices:
+            self.notify(
+                f"No agent can take {record.spec.id}: every other one reviews it.", markup=False
+            )
+            return
+        prompt = f"{record.spec.id} is {record.spec.assignee}'s now."
+        if left_out:
+            prompt += f" Not offered, as they review it: {', '.join(left_out)}."
 
         def picked(choice: Picked | None) -> None:
             if choice is not None:
@@ -250,7 +303,9 @@ class ConductorActions(Screen[None]):
                     )
                 )
 
-        self.app.push_screen(AlternativesScreen(f"Reassign {record.spec.id} to…", choices), picked)
+        self.app.push_screen(
+            AlternativesScreen(f"Reassign {record.spec.id} to…", choices, prompt=prompt), picked
+        )
 
     # -- screen-wide actions -------------------------------------------------------------------
 

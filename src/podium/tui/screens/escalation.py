@@ -16,7 +16,7 @@ from textual.widgets import Button
 from podium.domain.escalation import Action
 from podium.tui.format import clip, flatten
 from podium.tui.screens.dialog import Dialog, DialogBox
-from podium.tui.widgets.escalation_detail import EscalationCard, EscalationDetail
+from podium.tui.widgets.escalation_detail import EscalationCard, EscalationDetail, not_offered
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,6 @@ class EscalationScreen(Dialog[EscalationChoice]):
     def action_choose(self, action: str) -> None:
         chosen = Action(action)
         if chosen not in self.card.escalation.actions:
-            offered = ", ".join(a.value for a in self.card.escalation.actions)
-            self.notify(f"This item offers: {offered}", severity="warning", markup=False)
+            self.notify(not_offered(self.card.escalation, chosen), markup=False)
             return
         self.dismiss(EscalationChoice(chosen))

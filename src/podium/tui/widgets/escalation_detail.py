@@ -13,7 +13,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from podium.domain.artifacts import Artifact
-from podium.domain.escalation import Escalation
+from podium.domain.escalation import Action, Escalation
 from podium.domain.state import ProductionView
 from podium.domain.text import sanitize
 from podium.tui.format import TASK_WORDS, clip, flatten
@@ -39,6 +39,42 @@ def preview(content: dict[str, Any], limit: int = PREVIEW_CHARS) -> str:
     words: list[str] = []
     _strings(content, words)
     return clip(" / ".join(flatten(w) for w in words), limit)
+
+
+KEY_OF: dict[Action, str] = {
+    Action.APPROVE: "a",
+    Action.OVERRIDE: "o",
+    Action.REQUEST_ALTERNATIVES: "n",
+    Action.RETRY: "r",
+    Action.SKIP: "s",
+    Action.FEEDBACK: "f",
+    Action.ADJUST_CONSTRAINTS: "c",
+}
+"""The key of each action on an item (the others are in the command palette)."""
+
+
+def action_words(action: Action) -> str:
+    return (
+        "alternatives" if action is Action.REQUEST_ALTERNATIVES else action.value.replace("_", " ")
+    )
+
+
+def offered(escalation: Escalation) -> str:
+    """What an item offers, each with its key: 'a approve, o override, n alternatives'."""
+    said = []
+    for action in escalation.actions:
+        key = KEY_OF.get(action)
+        said.append(f"{key} {action_words(action)}" if key else action_words(action))
+    return ", ".join(said) or "nothing"
+
+
+def not_offered(escalation: Escalation, action: Action) -> str:
+    """Why a key did nothing on this item, in one line naming the item and what it offers."""
+    kind = escalation.kind.value.replace("_", " ")
+    return (
+        f"{escalation.id} ({kind}) does not offer {action_words(action)}; "
+        f"it offers {offered(escalation)}."
+    )
 
 
 _BY_COMMAND = re.compile(r"\bby command [\w.-]+")

@@ -7,12 +7,13 @@ in the colour of the bar behind them, whatever the theme.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.binding import Binding, BindingType
 from textual.strip import Strip
 from textual.widgets import OptionList
@@ -24,6 +25,17 @@ from podium.tui.format import PRIORITY_MARK, age, clip
 from podium.tui.messages import DetailsRequested, Intent, Selected
 
 EMPTY_ID = "-empty-"
+
+
+@dataclass(frozen=True)
+class Moved:
+    """The highlighted item left the inbox; the highlight went to `now`, the next item of
+    the same kind, or nowhere (None) when none is left: a key never falls on an item the
+    Orchestrator did not move to."""
+
+    left: str
+    kind: str  # the kind of item, in words ("milestone")
+    now: str | None
 
 
 class EscalationInbox(OptionList):
@@ -53,6 +65,14 @@ class EscalationInbox(OptionList):
         ),
         Binding("r", "intent('retry')", "retry", id="retry", tooltip="Retry the failed task"),
         Binding("s", "intent('skip')", "skip", id="skip", tooltip="Skip: dependents go on"),
+        Binding(
+            "f",
+            "intent('feedback')",
+            "feedback",
+            show=False,
+            id="feedback",
+            tooltip="Give feedback to the agent whose work the item is about",
+        ),
         Binding(
             "E",
             "intent('edit_plan')",
@@ -88,11 +108,14 @@ class EscalationInbox(OptionList):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, markup=False)
         self._ids: list[str] | None = None  # None: nothing shown yet
+        self._cleared = False  # the highlighted item left and none of its kind was open
 
     # -- updates from the screen -----------------------------------------------------------
 
-    def sync(self, view: ProductionView, now: float) -> None:
-        """Show the open escalations; keep the highlight on the same item when it is still open."""
+    def sync(self, view: ProductionView, now: float) -> Moved | None:
+        """Show the open escalations. The highlight stays with its item (by id); when that
+        item leaves, it goes to the next item of the same kind, or to none (returned, so the
+        screen can say so)."""
         items = view.open_escalations()
         ids = [e.id for e in items]
         if ids == self._ids:
@@ -102,18 +125,55 @@ class EscalationInbox(OptionList):
                 prompt = self._prompt(esc, now)
                 if self.get_option(esc.id).prompt != prompt:
                     self.replace_option_prompt(esc.id, prompt)
-            return
+            return None
         current = self.current_escalation
-        index = self.highlighted or 0
+        before = self._ids or []
         self._ids = ids
         if not items:
             self.set_options([Option(Text("the inbox is empty", style="italic"), EMPTY_ID, True)])
             self.post_message(Selected("escalation", None))
-            return
+            self._cleared = self._cleared or current is not None
+            return self._moved(view, current, None)
         self.set_options([Option(self._prompt(e, now), e.id) for e in items])
         if current in ids:
-            index = ids.index(current)
-        self.highlighted = min(index, len(ids) - 1)
+            self.highlighted = ids.index(current)
+            return None
+        if current is None:
+            if self._cleared:  # the Orchestrator has moved to nothing yet: stay so
+                self.post_message(Selected("escalation", None))
+            else:  # nothing was pointed at yet: the first item
+                self.highlighted = 0
+            return None
+        target = self._next_of_kind(view, current, before, items)
+        if target is None:
+            self._cleared = True
+            self.post_message(Selected("escalation", None))
+        else:
+            self.highlighted = ids.index(target)
+        return self._moved(view, current, target)
+
+    @staticmethod
+    def _next_of_kind(
+        view: ProductionView, left: str, before: list[str], items: list[Escalation]
+    ) -> str | None:
+        """The item of the same kind after `left` (in the order shown before), or the first
+        of that kind; None when no item of that kind is open."""
+        gone = view.escalations.get(left)
+        if gone is None:
+            return None
+        same = [e.id for e in items if e.kind is gone.kind]
+        place = before.index(left) if left in before else len(before)
+        after = [i for i in same if i not in before or before.index(i) > place]
+        first = after or same
+        return first[0] if first else None
+
+    @staticmethod
+    def _moved(view: ProductionView, left: str | None, now: str | None) -> Moved | None:
+        if left is None:
+            return None
+        gone = view.escalations.get(left)
+        kind = gone.kind.value.replace("_", " ") if gone is not None else "item"
+        return Moved(left, kind, now)
 
     def restyle(self, view: ProductionView, now: float) -> None:
         self._ids = None
@@ -158,7 +218,19 @@ class EscalationInbox(OptionList):
     @on(OptionList.OptionHighlighted)
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
+        self._cleared = False
         self.post_message(Selected("escalation", self.current_escalation))
+
+    async def _on_click(self, event: events.Click) -> None:
+        """One click selects (the detail shows it); a double click opens it, as enter does."""
+        event.prevent_default()  # OptionList's own click selects, which opens the item
+        clicked: int | None = event.style.meta.get("option")
+        if clicked is None or self._options[clicked].disabled:
+            return
+        self.focus()
+        self.highlighted = clicked
+        if event.chain >= 2:
+            self.action_select()
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
@@ -168,6 +240,9 @@ class EscalationInbox(OptionList):
 
     def action_intent(self, action: str) -> None:
         escalation_id = self.current_escalation
+        if escalation_id is None and self._ids:
+            self.notify("No inbox item is highlighted: j/k move to one first.", markup=False)
+            return
         if escalation_id is None:
             self.notify("The inbox is empty: nothing to decide.", markup=False)
             return
