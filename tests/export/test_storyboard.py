@@ -130,9 +130,9 @@ def test_a_frame_shown_again_is_drawn_once_and_written_once(
     drawn: list[object] = []
     real = illustrator.draw
 
-    def counting(sketch: object, *size: int) -> bytes:
+    def counting(sketch: object, *size: int, **options: int) -> bytes:
         drawn.append(sketch)
-        return real(sketch, *size)  # type: ignore[arg-type]
+        return real(sketch, *size, **options)  # type: ignore[arg-type]
 
     monkeypatch.setattr(illustrator, "draw", counting)
     page = storyboard(log.source)

@@ -22,6 +22,7 @@ import html
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from podium.domain.artifacts import Shot, ShotList
 from podium.domain.production import Format
@@ -29,6 +30,9 @@ from podium.domain.tasks import TaskKind
 from podium.export.manuscript import MAX_IMAGE_BYTES, parsed
 from podium.export.screenplay import slots
 from podium.export.sources import ExportSource, number, one_line
+
+if TYPE_CHECKING:
+    from podium.llm.rehearsal.sketch import Sketch
 
 FRAME = (384, 216)  # pixels: 16:9, small enough for hundreds of shots in one page
 
@@ -106,6 +110,7 @@ class Pictures:
         self.root = source.files_root.resolve() if source.files_root is not None else None
         self.made: dict[object, Picture] = {}
         self.keys: dict[str, object] = {}  # a file's path -> its bytes' hash (or None)
+        self.sketches: dict[tuple[object, ...], Sketch] = {}  # a shot's words -> its sketch
 
     def for_frame(self, frame: Frame, drawn_by_model: str | None) -> tuple[object, Picture]:
         if drawn_by_model is not None:
@@ -114,12 +119,16 @@ class Pictures:
                 return found
         from podium.llm.rehearsal.sketch import from_shot
 
-        sketch = from_shot(frame.shot, self.cast, self.palette, label=frame.label)
+        shot = frame.shot
+        words = (shot.scene, shot.shot, shot.size, shot.angle, shot.movement, shot.description)
+        sketch = self.sketches.get(words)
+        if sketch is None:  # reading who is in frame is most of a sketch's cost: once a shot
+            sketch = self.sketches[words] = from_shot(shot, self.cast, self.palette, frame.label)
         picture = self.made.get(sketch)
         if picture is None:
             from podium.llm.rehearsal.illustrator import draw
 
-            png = draw(sketch, *FRAME)
+            png = draw(sketch, *FRAME, compress_level=1)  # thousands of frames: fast
             uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
             picture = self.made[sketch] = Picture(uri, *FRAME, True)
         return sketch, picture
