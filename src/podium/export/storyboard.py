@@ -120,7 +120,7 @@ class Pictures:
         from podium.llm.rehearsal.sketch import from_shot
 
         shot = frame.shot
-        words = (shot.scene, shot.shot, shot.size, shot.angle, shot.movement, shot.description)
+        words = self.words(shot)
         sketch = self.sketches.get(words)
         if sketch is None:  # reading who is in frame is most of a sketch's cost: once a shot
             sketch = self.sketches[words] = from_shot(shot, self.cast, self.palette, frame.label)
@@ -132,6 +132,10 @@ class Pictures:
             uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
             picture = self.made[sketch] = Picture(uri, *FRAME, True)
         return sketch, picture
+
+    @staticmethod
+    def words(shot: Shot) -> tuple[object, ...]:
+        return (shot.scene, shot.shot, shot.size, shot.angle, shot.movement, shot.description)
 
     def _model(self, path_text: str) -> tuple[object, Picture] | None:
         """The model's picture at `path_text`, scaled to the sheet; None unless it is a real
@@ -183,6 +187,36 @@ def _scaled(data: bytes) -> Picture | None:
     image.save(buffer, format="JPEG", quality=85)
     uri = "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
     return Picture(uri, image.width, image.height, False)
+
+
+def _figure(
+    frame: Frame, picture: Picture, symbol: str | None, failed: bool, image_model: str | None
+) -> str:
+    shot, label = frame.shot, frame.label
+    alt = f"Shot {_e(label)}" + (" (stand-in sketch)" if picture.drawn and image_model else "")
+    if symbol is not None:
+        image = (
+            f'<svg role="img" aria-label="{alt}" viewBox="0 0 {picture.width} '
+            f'{picture.height}" width="{picture.width}" height="{picture.height}">'
+            f'<use href="#{symbol}"/></svg>'
+        )
+    else:
+        image = (
+            f'<img src="{picture.uri}" alt="{alt}" width="{picture.width}" '
+            f'height="{picture.height}"/>'
+        )
+    meta = " · ".join(
+        _e(v) for v in (shot.size, shot.movement, f"{shot.duration_s:g} s") if one_line(v)
+    )
+    status = f' <span class="status">({_e(frame.status)})</span>' if frame.status else ""
+    if picture.drawn and image_model:
+        why = "the image call failed" if failed else "not drawn by the image model"
+        status += f' <span class="standin">(stand-in sketch: {why})</span>'
+    return (
+        f'<figure>{image}\n<figcaption><span class="shot">{_e(label)}</span> '
+        f'<span class="meta">{meta}</span>{status}<br/>{_e(shot.description)}'
+        "</figcaption></figure>"
+    )
 
 
 def storyboard(source: ExportSource) -> str | None:
@@ -245,6 +279,7 @@ def storyboard(source: ExportSource) -> str | None:
         )
     episode_open: object = object()
     scene_open: tuple[int | None, int] | None = None
+    written: dict[tuple[object, ...], str] = {}
     for frame, key, picture, failed in chosen:
         shot = frame.shot
         if frame.episode != episode_open:
@@ -261,31 +296,12 @@ def storyboard(source: ExportSource) -> str | None:
             heading = headings.get(scene_open, "")
             title = f"{shot.scene}. {one_line(heading)}" if heading else f"Scene {shot.scene}"
             parts.append(f'<h3>{html.escape(title, quote=True)}</h3>\n<div class="sheet">')
-        label = frame.label
-        alt = f"Shot {_e(label)}" + (" (stand-in sketch)" if picture.drawn and image_model else "")
-        if key in symbols:
-            image = (
-                f'<svg role="img" aria-label="{alt}" viewBox="0 0 {picture.width} '
-                f'{picture.height}" width="{picture.width}" height="{picture.height}">'
-                f'<use href="#{symbols[key]}"/></svg>'
-            )
-        else:
-            image = (
-                f'<img src="{picture.uri}" alt="{alt}" width="{picture.width}" '
-                f'height="{picture.height}"/>'
-            )
-        meta = " · ".join(
-            _e(v) for v in (shot.size, shot.movement, f"{shot.duration_s:g} s") if one_line(v)
-        )
-        status = f' <span class="status">({_e(frame.status)})</span>' if frame.status else ""
-        if picture.drawn and image_model:
-            why = "the image call failed" if failed else "not drawn by the image model"
-            status += f' <span class="standin">(stand-in sketch: {why})</span>'
-        parts.append(
-            f'<figure>{image}\n<figcaption><span class="shot">{_e(label)}</span> '
-            f'<span class="meta">{meta}</span>{status}<br/>{_e(shot.description)}'
-            "</figcaption></figure>"
-        )
+        # A repeated shot (the big series repeats its shot lists) is written from its first.
+        seen = (key, frame.status, failed, shot.duration_s, *pictures.words(shot))
+        figure = written.get(seen)
+        if figure is None:
+            figure = written[seen] = _figure(frame, picture, symbols.get(key), failed, image_model)
+        parts.append(figure)
     if scene_open is not None:
         parts.append("</div>")
     body = "\n".join(parts)
