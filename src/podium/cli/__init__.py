@@ -121,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--file", metavar="FILE", help="edit (a plan escalation): the plan as TOML; else $EDITOR"
     )
     decide.add_argument("--id", metavar="CMD_ID", help="command id, for idempotent scripts")
-    decide.set_defaults(handler=_lazy("decide", module="decide"))
+    decide.set_defaults(handler=_lazy("decide", module="deciding"))  # edit: the plan's
 
     vision = commands.add_parser("vision", help="clarify a section of the vision")
     vision.intermixed = True

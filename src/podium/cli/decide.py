@@ -169,10 +169,6 @@ def decide(args: argparse.Namespace) -> int:
             f"podium: unknown action {args.action!r}; one of " + ", ".join(a.value for a in Action)
         )
         return EXIT_BAD_INPUT
-    if action in (Action.EDIT, Action.EDIT_PLAN) and args.escalation_id not in ("-", ""):
-        from podium.cli.edit import edit_plan  # the plan escalation's edit: its TOML
-
-        return edit_plan(args)
     if (problem := _decide_problem(args, action)) is not None:
         warn(f"podium: {problem}; nothing was recorded")
         return EXIT_BAD_INPUT

@@ -223,7 +223,7 @@ def plan_edit(
 
 
 def edit(
-    screen: Screen[object],
+    screen: Screen[Any],
     view: ProductionView,
     escalation: Escalation | None,
     task_id: str | None,
