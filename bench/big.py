@@ -15,7 +15,10 @@ screenplay content, the plan, the task states, the calls, the decisions are the 
 Then, through the commands a user runs where one applies, one JSON line per figure set:
 
 * reload: `podium status DB --json`, whole process (median of 3), and in the bench's process
-  `Engine.open` on the store (median of 3), as `podium resume` and the TUI wait for it;
+  `Engine.open` on the store (median of 3), as `podium resume` and the TUI wait for it. Both
+  start from the state snapshot the database holds (the first `Engine.open` stores one when
+  there is none: its close takes it); `fold_whole_log_*` is the fold of the whole log without
+  it (what a database from before snapshots costs once), `snapshot_kb` the stored snapshot;
 * first_frame: `podium resume COPY` on a 160×48 pty, from the spawn to the drawn screen
   (bench/first_frame.py's clock), median of 3;
 * keys: the app on the big production (Textual's Pilot, 160×48): key press → handler p95 while
@@ -308,9 +311,37 @@ def run_measured(
     return seconds, usage.ru_maxrss / 1024, out.decode(), usage.ru_utime + usage.ru_stime
 
 
+async def _whole_log(db: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of folding the whole log, no snapshot (in this process)."""
+    from podium.domain.state import ProductionView
+    from podium.store import EventStore
+    from podium.store.replay import replay
+
+    store = await EventStore.open(db, read_only=True)
+    try:
+        started, started_cpu = time.perf_counter(), time.process_time()
+        await replay(store, ProductionView(), snapshot=False)
+        return time.perf_counter() - started, time.process_time() - started_cpu
+    finally:
+        await store.close()
+
+
+def _snapshot_kb(db: Path) -> float | None:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT length(body) FROM snapshots ORDER BY seq DESC").fetchone()
+    except sqlite3.OperationalError:
+        return None
+    finally:
+        conn.close()
+    return round(row[0] / 1024) if row else None
+
+
 def measure_reload(db: Path, rounds: int) -> dict[str, Any]:
     from reload import reload as engine_open
 
+    asyncio.run(engine_open(db))  # stores a snapshot if the database has none yet
+    whole_s, whole_cpu = asyncio.run(_whole_log(db))
     walls, peaks, cpus = [], [], []
     events = 0
     for _ in range(rounds):
@@ -333,6 +364,10 @@ def measure_reload(db: Path, rounds: int) -> dict[str, Any]:
         "status_json_rss_mb": round(max(peaks)),
         "engine_open_s": round(statistics.median(in_process), 2),
         "engine_open_cpu_s": round(statistics.median(cpu), 2),
+        "fold_whole_log_s": round(whole_s, 2),
+        "fold_whole_log_cpu_s": round(whole_cpu, 2),
+        "snapshot_kb": _snapshot_kb(db),
+        "load_average": os.getloadavg()[0],
         "rounds": rounds,
         "target_s": TARGETS["reload_s"],
     }
@@ -357,6 +392,7 @@ def measure_first_frame(db: Path, rounds: int) -> dict[str, Any]:
         "resumed_s": round(statistics.median(times), 2),
         "all_s": [round(t, 2) for t in times],
         "tui_rss_mb": round(max(peaks)),
+        "load_average": os.getloadavg()[0],
         "rounds": rounds,
         "target_s": TARGETS["first_frame_s"],
     }

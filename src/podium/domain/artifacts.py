@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from podium.domain.base import Frozen
 from podium.domain.tasks import TaskKind
@@ -321,6 +330,63 @@ class Artifact(Frozen):
     provenance: Provenance
     status: ArtifactStatus = ArtifactStatus.DRAFT
     created_at: float = 0.0
+    # Where `content` is read from when the artifact does not hold it (`held_elsewhere`).
+    _content_source: Callable[[], dict[str, Any]] | None = PrivateAttr(default=None)
 
     def parsed(self) -> Content:
         return parse_content(self.content_type, self.content)
+
+    # -- content kept out of memory (a big production's view, issue 20) ----------------------
+
+    def held_elsewhere(self, source: Callable[[], dict[str, Any]]) -> Artifact:
+        """This artifact without its content in memory: `content` asks `source` each time (the
+        store keeps it, `podium.domain.records.ContentShelf`). Equal to this one, and dumped the
+        same (a version's text is never lost by being held elsewhere)."""
+        copy = self.model_copy()
+        copy.__dict__.pop("content", None)
+        private = copy.__pydantic_private__
+        assert private is not None
+        private["_content_source"] = source
+        return copy
+
+    @property
+    def content_held(self) -> bool:
+        """Whether `content` is in memory (False: read from where it is kept when asked)."""
+        return "content" in self.__dict__
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            if name == "content":
+                private = self.__pydantic_private__
+                source = private.get("_content_source") if private else None
+                if source is not None:
+                    return source()
+            return super().__getattr__(name)
+
+    @model_serializer(mode="wrap")
+    def _with_content(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        dumped: dict[str, Any] = handler(self)
+        if "content" in self.__dict__ or (info.context or {}).get("content") == "refer":
+            return dumped
+        if info.exclude and "content" in info.exclude:
+            return dumped
+        ordered: dict[str, Any] = {}
+        for key, value in dumped.items():
+            ordered[key] = value
+            if key == "content_type":
+                ordered["content"] = self.content
+        return ordered
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Artifact):
+            return NotImplemented
+        if type(self) is not type(other):
+            return False
+        if "content" in self.__dict__ and "content" in other.__dict__:
+            return self.__dict__ == other.__dict__
+        return all(getattr(self, name) == getattr(other, name) for name in type(self).model_fields)
+
+    __hash__ = None  # type: ignore[assignment]  # holds a dict: never hashable

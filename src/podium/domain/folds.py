@@ -177,6 +177,7 @@ def _call_finished(view: ProductionView, p: CallFinished, ts: float) -> None:
 def _artifact_created(view: ProductionView, p: ArtifactCreated, ts: float) -> None:
     art = p.artifact
     view.artifacts[art.id] = art
+    view.artifact_seqs[art.id] = view.last_seq
     task = view.tasks.get(art.task_id)
     if task is not None:
         for old in task.artifact_ids:

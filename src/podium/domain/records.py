@@ -1,11 +1,13 @@
-"""The records a `ProductionView` holds for each task, agent and command, and the types of
-streamed text a replay holds unread."""
+"""The records a `ProductionView` holds for each task, agent and command, the types of
+streamed text a replay holds unread, and the shelf of artifact contents kept in the store."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from podium.domain.agents import AgentSpec
 from podium.domain.escalation import Command
@@ -17,6 +19,9 @@ from podium.domain.policy import Territory
 from podium.domain.tasks import TaskSpec, TaskState
 from podium.domain.text import sanitize_tree, tree_is_clean
 from podium.domain.validators import Finding
+
+if TYPE_CHECKING:
+    from podium.domain.artifacts import Artifact
 
 TAIL_CHARS = 400
 _STREAMING = AgentState.STREAMING
@@ -97,3 +102,57 @@ class CommandRecord:
 def shown(value: Any) -> Any:
     """A stored value with its text sanitized; as it is (no copy) when nothing needs it."""
     return value if tree_is_clean(value, 64) else sanitize_tree(value)
+
+
+ReadContent = Callable[[int, str], dict[str, Any]]
+"""How a shelf reads a content from the store: (the seq of the `ArtifactCreated` event that
+holds it, the artifact id) -> the content, as the event recorded it."""
+
+SHELF_KEEPS = 24  # contents kept in memory after they were read (the most recently read)
+
+
+class ContentShelf:
+    """Artifact contents a view keeps in the store instead of in memory (issue 20).
+
+    A big production's versions are most of its view's memory (2,542 versions of a
+    1,000,000-event series: 456 MB of Python objects for 76 MB of JSON), and the screen and
+    `podium status` never read most of them. An artifact shelved here keeps everything but its
+    content; `Artifact.content` reads it back from the event that recorded it (the reference:
+    that event's seq and the artifact's id), and the last `keep` contents read stay in memory.
+    Thread-safe: exports read contents from worker threads.
+    """
+
+    def __init__(self, read: ReadContent, keep: int = SHELF_KEEPS) -> None:
+        self._read = read
+        self._keep = keep
+        self._recent: OrderedDict[int, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def shelve(self, artifact: Artifact, seq: int) -> Artifact:
+        """`artifact`, recorded by event `seq`, with its content left in the store."""
+        return artifact.held_elsewhere(_Reference(self, seq, artifact.id))
+
+    def content(self, seq: int, artifact_id: str) -> dict[str, Any]:
+        with self._lock:
+            found = self._recent.get(seq)
+            if found is not None:
+                self._recent.move_to_end(seq)
+                return found
+        found = self._read(seq, artifact_id)
+        with self._lock:
+            self._recent[seq] = found
+            while len(self._recent) > self._keep:
+                self._recent.popitem(last=False)
+        return found
+
+
+@dataclass(frozen=True)
+class _Reference:
+    """Where one artifact's content is: the shelf and the event (its seq) that recorded it."""
+
+    shelf: ContentShelf = field(compare=False)
+    seq: int
+    artifact_id: str
+
+    def __call__(self) -> dict[str, Any]:
+        return self.shelf.content(self.seq, self.artifact_id)

@@ -28,6 +28,7 @@ from podium.domain.records import (
     TAIL_CHARS,
     AgentRecord,
     CommandRecord,
+    ContentShelf,
     ReadHeld,
     TaskRecord,
     Unread,
@@ -51,6 +52,8 @@ class ProductionView:
     tasks: dict[str, TaskRecord] = field(default_factory=dict)
     agents: dict[str, AgentRecord] = field(default_factory=dict)
     artifacts: dict[str, Artifact] = field(default_factory=dict)
+    # The seq of the event that recorded each artifact (where a shelved content is read from).
+    artifact_seqs: dict[str, int] = field(default_factory=dict)
     escalations: dict[str, Escalation] = field(default_factory=dict)
     debates: dict[str, Debate] = field(default_factory=dict)
     commands: dict[str, CommandRecord] = field(default_factory=dict)
@@ -77,6 +80,39 @@ class ProductionView:
     calls: int = 0
     failed_calls: int = 0
     retried_tasks: int = 0
+
+    # -- where shelved artifact contents are read from ------------------------------------------
+
+    @property
+    def contents(self) -> ContentShelf | None:
+        """The shelf this view's big artifact contents are kept on (None: all in memory).
+
+        Not a field: a cache of the store's, set by a replay (`podium.store.replay`), so two
+        views of one log compare equal whichever holds its contents where."""
+        shelf = self.__dict__.get("_contents")
+        return shelf if isinstance(shelf, ContentShelf) else None
+
+    def keep_contents_on(self, shelf: ContentShelf | None) -> None:
+        self.__dict__["_contents"] = shelf
+
+    def shelve(self, upto: int, *, over: int = 0, sizes: dict[str, int] | None = None) -> int:
+        """Leave on the shelf the content of every artifact recorded at or before seq `upto`
+        still held in memory (of those whose content is over `over` characters of JSON, by
+        `sizes`, when given); how many. Nothing without a shelf."""
+        shelf = self.contents
+        if shelf is None:
+            return 0
+        moved = 0
+        seqs = self.artifact_seqs
+        for artifact_id, artifact in self.artifacts.items():
+            seq = seqs.get(artifact_id)
+            if seq is None or seq > upto or not artifact.content_held:
+                continue
+            if sizes is not None and sizes.get(artifact_id, 0) <= over:
+                continue
+            self.artifacts[artifact_id] = shelf.shelve(artifact, seq)
+            moved += 1
+        return moved
 
     # -- derived -----------------------------------------------------------------------------
 
@@ -240,6 +276,7 @@ __all__ = [
     "_FOLD",
     "AgentRecord",
     "CommandRecord",
+    "ContentShelf",
     "DebateState",
     "ProductionView",
     "ReadHeld",

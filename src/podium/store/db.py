@@ -16,19 +16,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+from zlib import error as zlib_error
 
 import aiosqlite
 
 from podium.domain.escalation import Command
 from podium.domain.events import Event, Payload
-from podium.store import files
+from podium.store import files, snapshots
 from podium.store.errors import (
     CorruptDatabase,
     ReadOnlyDatabase,
@@ -53,6 +55,11 @@ CAPACITY = 100_000  # queued events; `emit` refuses beyond this (tens of MB of r
 _DECODE_IN_THREAD = 2000  # rows; parsing more than this would stall the event loop
 
 _T = TypeVar("_T")
+
+if TYPE_CHECKING:
+    from podium.domain.state import ProductionView
+
+log = logging.getLogger("podium.store")
 
 
 class EventStore:
@@ -91,6 +98,9 @@ class EventStore:
         self._inflight = False
         self._durable_upto = 0
         self._closed = False
+        self._view: ProductionView | None = None  # the live view snapshots are taken of
+        self._shelvable: list[str] = []  # artifacts the snapshot being stored leaves in the store
+        self._snapshot_seq = 0  # the seq the newest stored snapshot covers
         self._writer_task: asyncio.Task[None] | None = None
         if not self._read_only:
             self._writer_task = asyncio.create_task(self._run_writer(), name="podium-store-writer")
@@ -153,6 +163,8 @@ class EventStore:
                     await self.flush()
                 except StoreError as exc:
                     failure = exc
+            if failure is None:
+                await self._snapshot_at_close()
         self._closed = True
         self._accepting = False
         self._wake.set()
@@ -329,6 +341,86 @@ class EventStore:
                 return
             since = events[-1].seq
 
+    # -- state snapshots (a cache of the log: podium.store.snapshots) ----------------------------
+
+    async def read_snapshot(self) -> snapshots.Snapshot | None:
+        """The newest snapshot whose fold is this podium's and whose event is in the log as it
+        was when the snapshot was made; None (with a log line saying why) otherwise."""
+        from podium.domain.snapshot import fold_version
+
+        found = await self._fetch(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'snapshots'", []
+        )
+        if not found:
+            return None
+        rows = await self._fetch(
+            "SELECT seq, ts, fold, body FROM snapshots ORDER BY seq DESC LIMIT 1", []
+        )
+        if not rows:
+            return None
+        seq, ts, fold, body = rows[0]
+        if fold != fold_version():
+            log.info("%s: snapshot #%s is another fold's (%s): ignored", self._path, seq, fold)
+            return None
+        event = await self._fetch("SELECT ts FROM events WHERE seq = ?", [seq])
+        if not event or event[0][0] != ts:
+            log.warning("%s: snapshot #%s does not match the log: ignored", self._path, seq)
+            return None
+        try:
+            document = await asyncio.to_thread(snapshots.unpack, body)
+        except (ValueError, TypeError, zlib_error) as exc:
+            log.warning("%s: snapshot #%s cannot be read (%s): ignored", self._path, seq, exc)
+            return None
+        return int(seq), float(ts), str(fold), document
+
+    def keep_snapshots(self, view: ProductionView, covered: int) -> None:
+        """Snapshot `view` (the engine's live view, the fold of this store's log) in the write
+        path: with the batch that reaches `snapshots.EVERY` events after the last snapshot
+        (`covered`: the seq the stored one covers) and at a clean close."""
+        if not self._read_only and self._view is None:  # the first: the engine's own
+            self._view = view
+            self._snapshot_seq = covered
+
+    def _snapshot_due(self, seq: int, *, closing: bool = False) -> snapshots.Snapshot | None:
+        """The snapshot to store with the events up to `seq`: the view's, when it has folded
+        exactly those and one is due. Encoding runs here, on the loop, where the view is still."""
+        view = self._view
+        if view is None or view.last_seq != seq or view.last_ts is None:
+            return None
+        if seq <= self._snapshot_seq or (
+            not closing and seq - self._snapshot_seq < snapshots.EVERY
+        ):
+            return None
+        from podium.domain.snapshot import encode, fold_version
+
+        try:
+            document, self._shelvable = encode(view)
+        except Exception as exc:  # noqa: BLE001 - a cache: never stops the run
+            log.warning("%s: no snapshot of the view (%r); reloads fold the log", self._path, exc)
+            self._view = None
+            return None
+        return seq, view.last_ts, fold_version(), document
+
+    def _snapshot_stored(self, snapshot: snapshots.Snapshot) -> None:
+        """Its events are stored with it: the big contents it refers to can leave memory."""
+        self._snapshot_seq = snapshot[0]
+        view = self._view
+        if view is not None and view.contents is not None:
+            shelvable = dict.fromkeys(self._shelvable, 1)
+            view.shelve(snapshot[0], sizes=shelvable)
+        self._shelvable = []
+
+    async def _snapshot_at_close(self) -> None:
+        snapshot = self._snapshot_due(self._committed_seq, closing=True)
+        if snapshot is None:
+            return
+        try:
+            await self._write(files.write_snapshot, snapshot)
+        except StoreError as exc:
+            log.warning("%s: the snapshot at close was not stored (%s)", self._path, exc)
+        else:
+            self._snapshot_stored(snapshot)
+
     # -- meta ---------------------------------------------------------------------------------
 
     async def get_meta(self, key: str) -> str | None:
@@ -409,16 +501,19 @@ class EventStore:
         batch = self._pending
         self._pending = []
         durable = self._durable_upto > self._committed_seq
+        snapshot = self._snapshot_due(batch[-1][0])
         self._inflight = True
         try:
             await asyncio.get_running_loop().run_in_executor(
-                self._executor, files.write_events, self._require_conn(), batch, durable
+                self._executor, files.write_events, self._require_conn(), batch, durable, snapshot
             )
         except Exception as exc:
             self._pending = batch + self._pending  # nothing is dropped; retried once seen
             self._fail(translate(exc, self._path))
         else:
             self._settled()
+            if snapshot is not None:
+                self._snapshot_stored(snapshot)
         finally:
             self._inflight = False
             self._notify()

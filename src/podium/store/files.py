@@ -18,6 +18,7 @@ from typing import TypeVar
 from urllib.parse import quote
 
 from podium import __version__
+from podium.store import snapshots
 from podium.store.errors import (
     CommandConflict,
     CorruptDatabase,
@@ -237,6 +238,8 @@ def open_writer(path: Path, busy_timeout_s: float, new: bool) -> sqlite3.Connect
         conn.execute("PRAGMA foreign_keys = ON")
         if new:
             _create_schema(conn, path)
+        else:  # made before snapshots existed: the table is added (an older podium ignores it)
+            snapshots.ensure_table(conn)
         return conn
     except BaseException:
         conn.close()
@@ -299,8 +302,25 @@ def _transaction(conn: sqlite3.Connection, work: Callable[[], _T], *, durable: b
                 conn.execute("PRAGMA synchronous = NORMAL")
 
 
-def write_events(conn: sqlite3.Connection, rows: list[Row], durable: bool) -> None:
-    _transaction(conn, lambda: conn.executemany(INSERT_EVENTS, rows), durable=durable)
+def write_events(
+    conn: sqlite3.Connection,
+    rows: list[Row],
+    durable: bool,
+    snapshot: snapshots.Snapshot | None = None,
+) -> None:
+    """Append `rows`, and the snapshot of the view after the last of them, in one transaction."""
+
+    def write() -> None:
+        conn.executemany(INSERT_EVENTS, rows)
+        if snapshot is not None:
+            snapshots.write(conn, snapshot)
+
+    _transaction(conn, write, durable=durable)
+
+
+def write_snapshot(conn: sqlite3.Connection, snapshot: snapshots.Snapshot) -> None:
+    """A snapshot of events already stored (at a clean stop, or after a long reload)."""
+    _transaction(conn, lambda: snapshots.write(conn, snapshot), durable=False)
 
 
 def upsert_meta(conn: sqlite3.Connection, key: str, value: str) -> None:

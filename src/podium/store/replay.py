@@ -11,15 +11,26 @@ A chunk goes over unread only when its row says `output_chunk` in its `kind` col
 head of its JSON, carries no version, and names its agent with a plain identifier; any other
 row is decoded in full (a damaged one named by its seq, a newer one refused) as
 `EventStore.read` decodes it.
+
+Two more savings for a big production (issue 20). A replay from the start begins at the newest
+state snapshot this fold can use (`podium.store.snapshots`) and folds only the events after it:
+the view is the one folding them all gives (a test checks it on the samples). And an artifact
+whose content is big leaves it in the store (`podium.domain.records.ContentShelf`), read back
+when something asks for it. On a store that writes (the engine's), the view replayed is the
+one the store snapshots from then on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
 from collections.abc import Sequence
 from typing import Any
 
-from podium.domain.events import OutputChunk
+from podium.domain.events import ArtifactCreated, OutputChunk
+from podium.domain.records import ContentShelf
+from podium.domain.snapshot import SHELVE_OVER, UnusableSnapshot, decode
 from podium.domain.state import ProductionView, ReadHeld, Unread
 from podium.store.db import EventStore
 from podium.store.errors import CorruptDatabase, damage_hint
@@ -30,6 +41,10 @@ from podium.store.events import (
     UndecodableRow,
     decode_payload,
 )
+from podium.store.files import read_only_uri
+from podium.store.snapshots import ContentReader
+
+log = logging.getLogger("podium.store")
 
 BATCH = 5000
 
@@ -42,6 +57,8 @@ _AFTER = len(_HEAD)
 _AGENT_KEY = '"agent_id":"'
 _AGENT_SKIP = len(_AGENT_KEY)
 _HELD_MAX = 1024  # unread chunks an agent may hold at the end of a batch
+_ARTIFACT_KIND = ArtifactCreated.model_fields["kind"].default
+_SHELVE_ROW = SHELVE_OVER + 1024  # a row this long holds a content worth leaving in the store
 
 
 def _reader(path: str) -> ReadHeld:
@@ -68,8 +85,11 @@ def _decode(path: str, seq: int, kind: str, text: str) -> Any:
         raise exc.at(path) from None
 
 
-def fold_rows(view: ProductionView, rows: Sequence[Row], path: str) -> None:
-    """Fold stored rows into `view`, chunks unread (`view.settle` reads what still shows)."""
+def fold_rows(
+    view: ProductionView, rows: Sequence[Row], path: str, shelf: ContentShelf | None = None
+) -> None:
+    """Fold stored rows into `view`, chunks unread (`view.settle` reads what still shows), and
+    big artifact contents left on `shelf` (when given)."""
     mark = view.mark
     apply = view.apply_payload
     stream = view.stream
@@ -84,15 +104,32 @@ def fold_rows(view: ProductionView, rows: Sequence[Row], path: str) -> None:
                     stream(agent_id, row)
                     continue
         mark(seq, ts)
-        apply(_decode(path, seq, kind, text), ts)
+        payload = _decode(path, seq, kind, text)
+        apply(payload, ts)
+        if shelf is not None and kind == _ARTIFACT_KIND and len(text) > _SHELVE_ROW:
+            artifact = view.artifacts.get(payload.artifact.id)
+            if artifact is not None and artifact.content_held:
+                view.artifacts[artifact.id] = shelf.shelve(artifact, seq)
     if rows:  # a chunk changes nothing else: where the log stands is noted once
         mark(rows[-1][0], rows[-1][1])
 
 
-async def replay(store: EventStore, view: ProductionView, since: int = 0) -> None:
-    """Fold the log after `since` into `view`: the view `view.apply` of every event gives."""
+async def replay(
+    store: EventStore, view: ProductionView, since: int = 0, *, snapshot: bool = True
+) -> None:
+    """Fold the log after `since` into `view`: the view `view.apply` of every event gives.
+
+    From the start of the log (`since` 0, an empty view), the newest usable snapshot is where
+    it starts (`snapshot=False`: the whole log, as `podium check` would read it)."""
     path = str(store.path)
     read = _reader(path)
+    shelf = view.contents
+    if shelf is None:
+        shelf = ContentShelf(ContentReader(store.path, read_only_uri(store.path)))
+        view.keep_contents_on(shelf)
+    covered = 0
+    if snapshot and since == 0 and view.last_seq == 0 and view.spec is None:
+        covered = since = await _from_snapshot(store, view, shelf)
     rows = await store.read_rows(since, limit=BATCH)
     while rows:
         # The next batch is read (in the reader's thread) while this one is folded.
@@ -102,7 +139,7 @@ async def replay(store: EventStore, view: ProductionView, since: int = 0) -> Non
             else None
         )
         try:
-            fold_rows(view, rows, path)
+            fold_rows(view, rows, path, shelf)
             view.settle(read, beyond=_HELD_MAX)  # memory: what one batch holds, at most
         except BaseException:
             if ahead is not None:
@@ -110,3 +147,25 @@ async def replay(store: EventStore, view: ProductionView, since: int = 0) -> Non
             raise
         rows = await ahead if ahead is not None else []
     view.settle(read)
+    store.keep_snapshots(view, covered)
+
+
+async def _from_snapshot(store: EventStore, view: ProductionView, shelf: ContentShelf) -> int:
+    """Fill `view` from the newest usable snapshot; the seq it covers (0: none was usable)."""
+    found = await store.read_snapshot()
+    if found is None:
+        return 0
+    seq, _, _, document = found
+    try:
+        loaded = await asyncio.to_thread(decode, document, shelf)
+    except UnusableSnapshot as exc:
+        log.warning("%s: snapshot #%s is not usable (%s): ignored", store.path, seq, exc)
+        return 0
+    if loaded.last_seq != seq:
+        log.warning(
+            "%s: snapshot #%s holds the view at #%s: ignored", store.path, seq, loaded.last_seq
+        )
+        return 0
+    for field in dataclasses.fields(view):
+        setattr(view, field.name, getattr(loaded, field.name))
+    return seq

@@ -1,0 +1,114 @@
+"""State snapshots beside the log, and artifact contents read back from it (issue 20).
+
+A snapshot is the folded view after event `seq` (`podium.domain.snapshot`), stored compressed
+in the `snapshots` table in the same transaction as the events it covers, so it never covers an
+event that is not stored. A reload starts from the newest one its fold can use and folds only
+the events after it; any other (another podium's fold, damage, a seq the log does not hold as
+recorded) is ignored with a log line. Only the newest is kept: it is a cache of the log, which
+stays the only memory (`podium check` and a fold from seq 0 read the log alone).
+
+Blocking functions here run on the store's writer thread, or (`ContentReader`) in whatever
+thread reads an artifact's content.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+import zlib
+from pathlib import Path
+from typing import Any
+
+from podium.domain.events import ArtifactCreated
+from podium.store.errors import CorruptDatabase, StoreError, damage_hint
+from podium.store.events import NewerPayload, UndecodableRow, decode_payload
+
+log = logging.getLogger("podium.store")
+
+CREATE = """
+CREATE TABLE IF NOT EXISTS snapshots (
+    seq     INTEGER PRIMARY KEY,
+    ts      REAL    NOT NULL,
+    fold    TEXT    NOT NULL,
+    made_at REAL    NOT NULL,
+    body    BLOB    NOT NULL
+)
+"""
+
+EVERY = 50_000
+"""Events between two snapshots of a running production (and one at every clean stop)."""
+
+_LEVEL = 1  # zlib: a 2,000-task view of 5 MB of JSON is ~0.9 MB at level 1, in ~30 ms
+
+
+Snapshot = tuple[int, float, str, bytes]
+"""(seq it covers, that event's ts, the fold that made it, its JSON document)."""
+
+
+def ensure_table(conn: sqlite3.Connection) -> None:
+    """Add the table to a database made before snapshots existed (the writer's connection)."""
+    conn.execute(CREATE)
+
+
+def write(conn: sqlite3.Connection, snapshot: Snapshot) -> None:
+    """Store `snapshot` and drop the older ones; inside the caller's transaction."""
+    seq, ts, fold, document = snapshot
+    body = zlib.compress(document, _LEVEL)
+    conn.execute(
+        "INSERT OR REPLACE INTO snapshots (seq, ts, fold, made_at, body) VALUES (?, ?, ?, ?, ?)",
+        (seq, ts, fold, time.time(), body),
+    )
+    conn.execute("DELETE FROM snapshots WHERE seq != ?", (seq,))
+
+
+def unpack(body: Any) -> bytes:
+    if not isinstance(body, bytes):
+        raise ValueError("its body is not a blob")
+    return zlib.decompress(body)
+
+
+class ContentReader:
+    """Reads an artifact's content from the event that recorded it (a `ContentShelf`'s reader).
+
+    A connection a read: nothing stays open on the file between reads (a writer closing last
+    still removes the WAL), and reads from several threads take turns.
+    """
+
+    def __init__(self, path: Path, uri: str, busy_timeout_s: float = 5.0) -> None:
+        self._path = path
+        self._uri = uri  # `podium.store.files.read_only_uri(path)`
+        self._timeout = busy_timeout_s
+        self._lock = threading.Lock()
+
+    def __call__(self, seq: int, artifact_id: str) -> dict[str, Any]:
+        path = self._path
+        try:
+            with self._lock:
+                conn = sqlite3.connect(self._uri, uri=True, timeout=self._timeout)
+                try:
+                    row = conn.execute(
+                        "SELECT kind, payload FROM events WHERE seq = ?", (seq,)
+                    ).fetchone()
+                finally:
+                    conn.close()
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"{path}: the text of {artifact_id} cannot be read ({exc}). Check that the "
+                "file is still there and readable."
+            ) from None
+        try:
+            payload = decode_payload(seq, str(row[0]), row[1]) if row is not None else None
+        except UndecodableRow as exc:
+            raise CorruptDatabase(
+                f"{path}: {exc}. The log is damaged. {damage_hint(path)}"
+            ) from None
+        except NewerPayload as exc:
+            raise exc.at(path) from None
+        if not isinstance(payload, ArtifactCreated) or payload.artifact.id != artifact_id:
+            raise CorruptDatabase(
+                f"{path}: event {seq} is not the one that recorded {artifact_id}. The log is "
+                f"damaged. {damage_hint(path)}"
+            )
+        return payload.artifact.content
