@@ -299,3 +299,23 @@ async def test_the_palettes_screenshot_says_where_it_saved_or_why_not(
             line = f"Screenshot not saved: cannot write {folder}/"
             await until(pilot, lambda: notified(app, line), said(app))
             assert notified(app, "(Not a directory).")
+
+
+async def test_one_click_on_a_task_moves_the_cursor_and_a_double_click_opens_it() -> None:
+    from podium.tui.screens.task_detail import TaskDetailScreen
+
+    app = make_app(Deciding(inbox_view()))
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
+        tree = app.query_one(TaskTree)
+        await until(pilot, lambda: "Scene Y" in screen_text(app), "the tasks shown")
+        row = next(
+            line
+            for line in range(5)
+            if (n := tree.get_node_at_line(line)) and n.data and n.data.key == "y"
+        )
+        await pilot.click(TaskTree, offset=(8, row))
+        await until(pilot, lambda: tree.cursor_line == row, "the cursor on y")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ConductorScreen)  # selected, not opened
+        await pilot.double_click(TaskTree, offset=(8, row))
+        await until(pilot, lambda: isinstance(app.screen, TaskDetailScreen), "y's details")

@@ -12,7 +12,7 @@ from typing import ClassVar, Literal
 
 from rich.style import Style
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.binding import Binding, BindingType
 from textual.css.styles import RenderStyles
 from textual.geometry import Region
@@ -487,6 +487,19 @@ class TaskTree(Tree[NodeRef]):
         return TASK_WORDS[state]
 
     # -- handlers ----------------------------------------------------------------------------
+
+    async def _on_click(self, event: events.Click) -> None:
+        """One click on a task moves the cursor to it (its details open on a double click or
+        enter); on a phase or a group, Textual's click opens or closes it."""
+        meta = event.style.meta
+        line = meta.get("line")
+        if line is None or meta.get("toggle", False) or event.chain >= 2:
+            return
+        node = self.get_node_at_line(line)
+        if node is None or node.data is None or node.data.kind != "task":
+            return
+        event.prevent_default()  # Tree's own click selects, which opens the task
+        self.cursor_line = line
 
     @on(Tree.NodeExpanded)
     def _expanded(self, event: Tree.NodeExpanded[NodeRef]) -> None:
