@@ -289,3 +289,28 @@ async def test_a_new_filter_lays_out_kept_lines_without_drawing_entries_again(
             shown = " ".join(strip.text for strip in transcript.lines)
             assert ("note 3 " in shown) == (text in ("scene-3", ""))
         assert len(drawn) == first  # nothing drawn again
+
+
+async def test_the_footer_is_rebuilt_only_when_what_it_shows_changes(
+    view: ProductionView,
+) -> None:
+    """Textual rebuilds the footer on every bindings signal (several a key press, each
+    mounting and styling every key again); the keys stay when nothing they say changed."""
+    from textual.widgets._footer import FooterKey
+
+    from podium.tui.widgets.footer import PodiumFooter
+
+    app = app_for(view)
+    async with app.run_test(size=NARROW) as pilot:
+        await pilot.pause()
+        footer = app.screen.query_one(PodiumFooter)
+        before = list(footer.query(FooterKey))
+        assert before
+        app.screen.refresh_bindings()
+        await pilot.pause()
+        assert list(footer.query(FooterKey)) == before  # the same widgets, not new ones
+        app.screen.query_one(DebateTranscript).focus()  # other keys: drawn again
+        await pilot.pause()
+        after = [key.description for key in footer.query(FooterKey)]
+        assert after != [key.description for key in before]
+        assert after[:3] == ["help", "quit", "commands"]

@@ -36,12 +36,34 @@ class PodiumFooter(Footer):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, compact=True, show_command_palette=False)
+        self._drawn: tuple[tuple[str, str, str, str, bool, str], ...] | None = None
+
+    def _entries(self) -> list[tuple[Binding, bool, str]]:
+        active = [(b, e, t) for (_, b, e, t) in self.screen.active_bindings.values()]
+        return footer_bindings(active)
+
+    def _signature(self) -> tuple[tuple[str, str, str, str, bool, str], ...] | None:
+        if not self._bindings_ready:
+            return None
+        return tuple(
+            (b.key, self.app.get_key_display(b), b.description, b.action, e, t or b.tooltip)
+            for b, e, t in self._entries()
+        )
+
+    async def recompose(self) -> None:
+        """Only when what the footer shows changed: Textual recomposes it on every change of
+        focus or bindings (several a key press), and each time mounts and styles every key
+        again (a third of a search's time on a 2,000-task production)."""
+        signature = self._signature()
+        if signature is not None and signature == self._drawn:
+            return
+        self._drawn = signature
+        await super().recompose()
 
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
-        active = [(b, e, t) for (_, b, e, t) in self.screen.active_bindings.values()]
-        for binding, enabled, tooltip in footer_bindings(active):
+        for binding, enabled, tooltip in self._entries():
             yield FooterKey(
                 binding.key,
                 self.app.get_key_display(binding),
