@@ -203,3 +203,43 @@ async def test_e_on_the_plan_escalation_approves_the_edited_plan(
     await store.close()
     assert engine.view.tasks["c2"].spec.title == "The Crossing"
     assert suspends == [1]
+
+
+# Waits (at most 10 s) for the test, running on the app's loop, to say "go"; then adds a line.
+WAIT_FOR_GO = (
+    "import pathlib, sys, time\n"
+    "p = pathlib.Path(sys.argv[1])\n"
+    "go = pathlib.Path(__file__).with_name('go')\n"
+    "deadline = time.monotonic() + 10\n"
+    "while not go.exists():\n"
+    "    if time.monotonic() > deadline:\n"
+    "        sys.exit(9)\n"
+    "    time.sleep(0.02)\n"
+    "p.write_text(p.read_text() + '\\nThe pier is empty at dawn.\\n')\n"
+)
+
+
+async def test_the_loop_and_the_engine_go_on_while_the_editor_is_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suspends: list[int]
+) -> None:
+    """The editor runs off the loop: this coroutine, on the app's loop, runs while it is open
+    (it blocked the loop before, so the editor waited for a "go" that never came)."""
+    editor(tmp_path, monkeypatch, WAIT_FOR_GO)
+    engine, store = await made(tmp_path)
+    app = make_app(engine)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until(pilot, lambda: done(engine, "scene-2"), "scene-2 done")
+        await on_task(pilot, app.query_one(TaskTree), "scene-2")
+        await pilot.press("E")
+        await until(pilot, lambda: suspends == [1], "the app suspended")
+        assert app._batch_count > 0  # nothing is drawn over the editor
+        (tmp_path / "go").write_text("")
+        await until(
+            pilot,
+            lambda: notified(app, "the Orchestrator's edit is its current"),
+            "the edit recorded",
+        )
+        assert app._batch_count == 0
+    await store.close()
+    current = versions_of.current(engine.view, "scene-2")
+    assert current is not None and current.provenance.agent_id == ORCHESTRATOR

@@ -6,13 +6,15 @@ so it works attached or in-process alike.
 A parse error reopens the editor with the error on top of the file, naming the line
 (`podium.export.human.error_note`); a file saved unchanged records nothing and says so; an
 editor that exits non-zero records nothing. Where the app cannot suspend (served in a browser),
-it says so and points to the shell's command. While the editor is open the app's event loop
-waits for it (as Textual's `App.suspend` has it): an engine in this process resumes when the
-editor closes; an attached one goes on.
+it says so and points to the shell's command. While the editor is open the app neither reads
+keys nor draws (`App.suspend` inside `App.batch_update`), but its event loop goes on: the editor
+runs in a worker thread, so an engine in this process keeps working and the screen shows where
+it got to when the editor closes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shlex
 import subprocess
@@ -70,7 +72,7 @@ def editor_command() -> list[str] | None:
     return None
 
 
-def edit_text(
+async def edit_text(
     app: App[object],
     *,
     label: str,
@@ -96,10 +98,11 @@ def edit_text(
     shown = start
     for _ in range(REOPENS):
         try:
-            with app.suspend():
-                code = _run(command, path)
+            # no repaint while the editor owns the terminal; the loop (and an engine) goes on
+            with app.batch_update(), app.suspend():
+                code = await asyncio.to_thread(_run, command, path)
         except SuspendNotSupported:
-            path.unlink(missing_ok=True)
+            _discard(path)
             return Nothing(
                 "This screen cannot open an editor (it is served in a browser); edit from a "
                 f"shell with `{shell_hint}`.",
@@ -117,7 +120,7 @@ def edit_text(
         if text is None:
             return Nothing(f"{path} cannot be read as UTF-8 text; nothing was recorded.", True)
         if text == start:
-            path.unlink(missing_ok=True)
+            _discard(path)
             return Nothing(f"{label}: saved unchanged; nothing was recorded.")
         try:
             value = read(text)
@@ -130,11 +133,19 @@ def edit_text(
                 )
             body, _ = human.without_note(suffix, text)
             shown = human.error_note(suffix, f"line {exc.line}: {exc.message}") + body
-            path.write_text(shown, encoding="utf-8")
+            _write(path, shown)
             continue
-        path.unlink(missing_ok=True)
+        _discard(path)
         return Saved(value)
     return Nothing(f"Nothing was recorded; your text is kept in {path}.", warning=True)
+
+
+def _discard(path: Path) -> None:
+    path.unlink(missing_ok=True)
+
+
+def _write(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
 
 
 def _run(command: list[str], path: Path) -> int | str:
@@ -158,7 +169,9 @@ def _read(path: Path) -> str | None:
 # -- what `E` edits ------------------------------------------------------------------------------
 
 
-def task_edit(app: App[object], view: ProductionView, task_id: str, db: str) -> Fields | Nothing:
+async def task_edit(
+    app: App[object], view: ProductionView, task_id: str, db: str
+) -> Fields | Nothing:
     """A task's current version in the editor: the fields of the `edit` command that records
     what was saved (as `podium edit` does), or why there is nothing to record."""
     record = view.tasks.get(task_id)
@@ -177,7 +190,7 @@ def task_edit(app: App[object], view: ProductionView, task_id: str, db: str) -> 
     content_type = KIND_CONTENT.get(record.spec.kind, Prose).__name__
     before = human.normalise(current.parsed())
     hint = f"podium edit {db} {task_id}"
-    saved = edit_text(
+    saved = await edit_text(
         app,
         label=task_id,
         suffix=human.human_format(content_type).suffix,
@@ -193,7 +206,7 @@ def task_edit(app: App[object], view: ProductionView, task_id: str, db: str) -> 
     return {"task_id": task_id, "content_type": content_type, "content": content}
 
 
-def plan_edit(
+async def plan_edit(
     app: App[object], view: ProductionView, escalation: Escalation, db: str
 ) -> Fields | Nothing:
     """The plan escalation's edit: the proposed plan as TOML in the editor, checked as a
@@ -206,7 +219,7 @@ def plan_edit(
     if spec is None:
         return Nothing("This production has no plan to edit yet.")
     proposed, kept = split_plan(view)
-    saved = edit_text(
+    saved = await edit_text(
         app,
         label=f"plan-{escalation.id}",
         suffix=TOML.suffix,
@@ -222,7 +235,7 @@ def plan_edit(
     return {"escalation_id": escalation.id, "tasks": tasks}
 
 
-def edit(
+async def edit(
     screen: Screen[Any],
     view: ProductionView,
     escalation: Escalation | None,
@@ -244,9 +257,9 @@ def edit(
         )
     result: Fields | Nothing
     if escalation is not None and escalation.kind is EscalationKind.PLAN:
-        result, action = plan_edit(screen.app, view, escalation, db), Action.EDIT_PLAN
+        result, action = await plan_edit(screen.app, view, escalation, db), Action.EDIT_PLAN
     elif task_id is not None:
-        result, action = task_edit(screen.app, view, task_id, db), Action.EDIT
+        result, action = await task_edit(screen.app, view, task_id, db), Action.EDIT
     else:
         result, action = Nothing("Select a task in the tree (or the plan in the inbox)."), None
     if isinstance(result, Nothing) or action is None:

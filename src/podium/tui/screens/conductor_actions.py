@@ -128,10 +128,7 @@ class ConductorActions(Screen[None]):
         elif action is Action.ADJUST_CONSTRAINTS:
             self.action_adjust_constraints(escalation_id=esc_id)
         elif action in (Action.EDIT, Action.EDIT_PLAN):
-            from podium.tui.editing import edit  # $EDITOR, through App.suspend
-
-            if (command := edit(self, view, escalation, task_id, stamp())) is not None:
-                self.submit(command)
+            self._edit(escalation, task_id)
         elif action is Action.REQUEST_ALTERNATIVES:
             if esc_id is None and task_id is None:
                 self.notify("Select a task or an inbox item first.", markup=False)
@@ -266,6 +263,19 @@ class ConductorActions(Screen[None]):
             ),
             send,
         )
+
+    def _edit(self, escalation: Escalation | None, task_id: str | None) -> None:
+        """`E`: $EDITOR on the task's version (or the plan), in a worker: the app suspends
+        while the editor runs, its loop (and an engine in this process) does not."""
+        from podium.tui.editing import edit
+
+        view = self.view
+
+        async def edited() -> None:
+            if (command := await edit(self, view, escalation, task_id, stamp())) is not None:
+                self.submit(command)
+
+        self.run_worker(edited(), group="editor", exclusive=True)
 
     def _reassign(self, escalation: Escalation | None, task_id: str | None) -> None:
         from podium.tui.screens.alternatives import AlternativesScreen, Choice
