@@ -118,7 +118,7 @@ class Painter:
         self._lock = threading.Lock()
 
     def __call__(self, request: RecordedRequest) -> Image | Status:
-        prompt = str(request.json.get("prompt", ""))
+        prompt = FakeOpenAI.prompt_of(request)
         with self._lock:
             if self.fail(prompt):
                 self.failed.append(prompt)
@@ -211,7 +211,8 @@ def test_storyboard_frames_come_from_the_image_model_with_the_look_and_the_cast(
     with FakeOpenAI(default=painter) as fake:
         text = _production(fake, "short_film", "shot_list", "dp")
         view = asyncio.run(_run(text, tmp_path / "lamp.db"))
-        prompts = [str(r.json.get("prompt", "")) for r in fake.image_requests]
+        requests = fake.image_requests
+        prompts = [fake.prompt_of(r) for r in requests]
     frames = [p for p in prompts if p.startswith("Storyboard frame")]
     sheets = [p for p in prompts if p.startswith("Character sheet")]
     assert len(frames) >= 2 and sheets
@@ -224,10 +225,15 @@ def test_storyboard_frames_come_from_the_image_model_with_the_look_and_the_cast(
     assert with_tam, "the rehearsal shot list names Tam in a shot"
     tam_sheet = next(i for i, p in enumerate(prompts) if p.startswith("Character sheet: Tam"))
     assert TAM in prompts[tam_sheet]
-    for prompt in with_tam:  # the look quoted, the sheet asked for before
+    sheet_png = Path(view.character_sheets["Tam"].image_path or "").read_bytes()
+    assert _colour(sheet_png) == painter.colours[prompts[tam_sheet]]
+    for prompt in with_tam:  # the look quoted, the sheet asked for before and sent with it
         assert f"Character Tam (keep this look): Tam: {TAM}" in prompt
         assert prompts.index(prompt) > tam_sheet
-    assert view.character_sheets["Tam"].image_path
+        sent = requests[prompts.index(prompt)]
+        assert sent.path == "/v1/images/edits"  # gpt-image-1 takes reference images
+        assert sheet_png in [v for k, vs in sent.form().items() if "image" in k for v in vs]
+    assert requests[tam_sheet].path == "/v1/images/generations"
     assert view.character_sheets["Tam"].made_from == {"look": 1}
 
     export_production_sync(tmp_path / "lamp.db", tmp_path / "out")
@@ -265,7 +271,7 @@ def test_the_book_shows_the_image_models_pictures_and_marks_a_stand_in(
     with FakeOpenAI(default=painter) as fake:
         text = _production(fake, "illustrated_story", "illustration", "art", params)
         asyncio.run(_run(text, tmp_path / "lamp.db"))
-        prompts = [str(r.json.get("prompt", "")) for r in fake.image_requests]
+        prompts = [fake.prompt_of(r) for r in fake.image_requests]
     pictures = [p for p in prompts if p.startswith("Illustration")]
     assert len(set(painter.failed)) == 1
     drawn = [p for p in pictures if p not in painter.failed]
@@ -286,3 +292,12 @@ def test_the_book_shows_the_image_models_pictures_and_marks_a_stand_in(
     assert "sketch" not in model_pictures[0][1]
     stand_in = [c for _, c in figures if "(a stand-in sketch: the image model drew none)" in c]
     assert len(stand_in) == 1
+
+
+def test_which_models_are_sent_the_sheets_as_references() -> None:
+    from podium.llm.litellm_images import takes_references
+
+    assert takes_references("openai/gpt-image-1") and takes_references("gpt-image-1")
+    assert not takes_references("openai/dall-e-3")
+    assert not takes_references("gemini/imagen-3.0-generate-002")
+    assert not takes_references("rehearsal/painter")

@@ -16,7 +16,8 @@ answered, so a request that times out still counts.
 
 Served: `POST /v1/chat/completions` (SSE when `"stream": true`, with a usage chunk when
 `stream_options.include_usage` is set; plain JSON otherwise), `POST /v1/images/generations`
-(b64_json, or a URL served by `GET /v1/fake-images/N.png`), and `POST /v1/messages` in
+(b64_json, or a URL served by `GET /v1/fake-images/N.png`) and `POST /v1/images/edits` (the
+same answers; its multipart body read with `RecordedRequest.form()`), and `POST /v1/messages` in
 Anthropic's shape (its SSE events, its usage with cache reads and writes, its error bodies),
 for a model `anthropic/…` whose api_base is `server.url`. Any other path answers 404.
 
@@ -46,6 +47,7 @@ import pytest
 CHAT_PATH = "/v1/chat/completions"
 ANTHROPIC_PATH = "/v1/messages"
 IMAGES_PATH = "/v1/images/generations"
+IMAGES_EDIT_PATH = "/v1/images/edits"  # multipart: the prompt and its reference images
 _IMAGE_FILES = "/v1/fake-images/"
 
 # The smallest valid PNG (1x1, transparent): enough for anything that sniffs the bytes.
@@ -194,6 +196,21 @@ class RecordedRequest:
     def stream(self) -> bool:
         return bool(self.json.get("stream"))
 
+    def form(self) -> dict[str, list[bytes]]:
+        """A multipart/form-data body (an image edit) as its fields: name -> values, in order."""
+        from email.parser import BytesParser
+        from email.policy import HTTP
+
+        head = f"Content-Type: {self.headers.get('content-type', '')}\r\n\r\n".encode()
+        message = BytesParser(policy=HTTP).parsebytes(head + self.raw)
+        fields: dict[str, list[bytes]] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True)
+            if isinstance(name, str) and isinstance(payload, bytes):
+                fields.setdefault(name, []).append(payload)
+        return fields
+
     @property
     def messages(self) -> list[dict[str, Any]]:
         messages = self.json.get("messages")
@@ -296,8 +313,15 @@ class FakeOpenAI:
 
     @property
     def image_requests(self) -> list[RecordedRequest]:
-        """The image generations asked for, in the order they arrived (`.json["prompt"]`)."""
-        return [r for r in self.requests if r.path == IMAGES_PATH]
+        """The images asked for, generations and edits, in the order they arrived."""
+        return [r for r in self.requests if r.path in (IMAGES_PATH, IMAGES_EDIT_PATH)]
+
+    @staticmethod
+    def prompt_of(request: RecordedRequest) -> str:
+        """An image request's prompt: its JSON's, or an edit's form field."""
+        if request.path == IMAGES_EDIT_PATH:
+            return b"".join(request.form().get("prompt", [])).decode("utf-8", "replace")
+        return str(request.json.get("prompt", ""))
 
     def reset(self) -> None:
         """Forget the queue and the recorded requests (the default stays)."""
@@ -369,9 +393,24 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         self._send_error_json(404, f"no such path: {self.path}", "invalid_request_error", None)
 
-    def do_POST(self) -> None:
+    def _body(self) -> bytes:
+        """The request's body: Content-Length bytes, or chunks (aiohttp sends a multipart
+        body, an image edit's, chunked)."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            parts: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(parts)
+                parts.append(self.rfile.read(size))
+                self.rfile.readline()  # the CRLF after each chunk
         length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        return self.rfile.read(length) if length else b""
+
+    def do_POST(self) -> None:
+        raw = self._body()
         try:
             body: Any = json.loads(raw) if raw else None
         except ValueError:
@@ -394,7 +433,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, request: RecordedRequest, behaviour: Behaviour) -> None:
         if request.path == ANTHROPIC_PATH and not isinstance(behaviour, Slow | Raw | Truncated):
             self._anthropic(request, behaviour)
-        elif request.path not in (CHAT_PATH, IMAGES_PATH):
+        elif request.path not in (CHAT_PATH, IMAGES_PATH, IMAGES_EDIT_PATH):
             self._send_error_json(
                 404, f"no such path: {request.path}", "invalid_request_error", None
             )
@@ -412,7 +451,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._sse([f"data: {behaviour.body}\n\n", "data: [DONE]\n\n"])
             else:
                 self._send(200, behaviour.body.encode(), {"Content-Type": "application/json"})
-        elif request.path == IMAGES_PATH:
+        elif request.path in (IMAGES_PATH, IMAGES_EDIT_PATH):
             self._images(request, behaviour)
         elif isinstance(behaviour, Image):
             self._send_error_json(500, "the fake was scripted with an image", "server_error", None)

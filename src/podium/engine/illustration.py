@@ -6,8 +6,9 @@ style guide's lighting, camera, references and notes, and the current look book'
 Before the first picture with a principal character in frame, that character's sheet is made
 (`CharacterSheetMade`): a written description of the look (the vision's description of them
 and what the look book says of them) and one picture of them; every later prompt with them in
-frame quotes the description. (The sheet's picture is not sent with later prompts: podium's
-image calls are text-to-image, so the description is what keeps the look; docs/providers.md.)
+frame quotes the description, and sends the sheet's picture as a reference where the model
+takes reference images (OpenAI's gpt-image models, through the image edit endpoint; any other
+model gets the description only: docs/providers.md).
 
 A call holds a slot of the one call limiter like any completion, is retried like one, and is
 booked as a `CallFinished` of purpose "image". The file lands beside the database, named by
@@ -91,7 +92,7 @@ class Illustrator:
             *(f"{label}: {_line(v)}" for label, v in _brief_parts(brief) if _line(v)),
         ]
         prompt = self.prompt(what, figures, sheets, list(brief.palette))
-        path = await self._draw(record, agent_id, prompt, _slug(record.spec.id))
+        path = await self._draw(record, agent_id, prompt, _slug(record.spec.id), sheets)
         return brief.model_copy(update={"image_path": str(path) if path else None})
 
     async def _frames(self, record: TaskRecord, agent_id: str, shots: ShotList) -> None:
@@ -109,7 +110,7 @@ class Illustrator:
             ]
             prompt = self.prompt(what, figures, sheets, [])
             stem = f"{_slug(record.spec.id)}-{_slug(label)}"
-            return label, await self._draw(record, agent_id, prompt, stem)
+            return label, await self._draw(record, agent_id, prompt, stem, sheets)
 
         drawn = await asyncio.gather(*(frame(shot) for shot in shots.shots))
         self.engine.emit(
@@ -255,12 +256,24 @@ class Illustrator:
 
     # -- one picture ----------------------------------------------------------------------
 
-    async def _draw(self, record: TaskRecord, agent_id: str, prompt: str, stem: str) -> Path | None:
-        """The picture for `prompt`: the file already drawn for the same model and prompt,
-        else one image call (retried like any call); None when it still fails."""
+    async def _draw(
+        self,
+        record: TaskRecord,
+        agent_id: str,
+        prompt: str,
+        stem: str,
+        sheets: list[CharacterSheetMade] | None = None,
+    ) -> Path | None:
+        """The picture for `prompt` (with the sheets' pictures as references where the model
+        takes them): the file already drawn for the same model, prompt and references, else
+        one image call (retried like any call); None when it still fails."""
         engine = self.engine
         model = self._model()
-        digest = hashlib.sha256(f"{model}\n{prompt}".encode()).hexdigest()[:16]
+        references = await asyncio.to_thread(_references, sheets or [])
+        hashed = hashlib.sha256(f"{model}\n{prompt}".encode())
+        for data in references:
+            hashed.update(hashlib.sha256(data).digest())
+        digest = hashed.hexdigest()[:16]
         name = f"{stem}-{digest}"
         for suffix in (".png", *_SUFFIX.values()):
             if (self.folder / f"{name}{suffix}").is_file():
@@ -273,7 +286,11 @@ class Illustrator:
                     started = time.monotonic()
                     image = await self.gateway.generate_image(
                         ImageRequest(
-                            model=model, prompt=prompt, agent_id=agent_id, task_id=record.spec.id
+                            model=model,
+                            prompt=prompt,
+                            agent_id=agent_id,
+                            task_id=record.spec.id,
+                            references=references,
                         )
                     )
             except LLMError as error:
@@ -324,6 +341,21 @@ def _brief_parts(brief: IllustrationBrief) -> list[tuple[str, str]]:
         ("Mood", brief.mood),
         ("Caption", brief.caption),
     ]
+
+
+def _references(sheets: list[CharacterSheetMade]) -> tuple[bytes, ...]:
+    """The sheets' pictures, those that were drawn and are still there (PNG, JPEG, WebP)."""
+    found: list[bytes] = []
+    for sheet in sheets:
+        if not sheet.image_path:
+            continue
+        try:
+            data = Path(sheet.image_path).read_bytes()
+        except OSError:
+            continue
+        if data[:4] in (b"\x89PNG", b"RIFF") or data[:3] == b"\xff\xd8\xff":
+            found.append(data)
+    return tuple(found)
 
 
 def _write_file(path: Path, data: bytes) -> None:

@@ -1,9 +1,12 @@
 """Images through litellm: one request, no retry of litellm's or openai's own (the engine is
-the only retry layer), the bytes checked before they are kept."""
+the only retry layer), the bytes checked before they are kept. A request with reference
+pictures (character sheets) goes to the image edit endpoint where the model takes them
+(`takes_references`), else it is a plain generation from the prompt."""
 
 from __future__ import annotations
 
 import base64
+import io
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,10 +40,13 @@ async def generate_image(
             kwargs["api_base"] = settings.api_base
         if key is not None:
             kwargs["api_key"] = key
-        client = _no_retry_image_client(litellm, request.model, settings, key)
-        if client is not None:
-            kwargs["client"] = client
-        response = await litellm.aimage_generation(**kwargs)
+        if request.references and takes_references(request.model):
+            response = await _edit(litellm, request, kwargs)
+        else:
+            client = _no_retry_image_client(litellm, request.model, settings, key)
+            if client is not None:
+                kwargs["client"] = client
+            response = await litellm.aimage_generation(**kwargs)
         items = list(getattr(response, "data", None) or ())
         if not items:
             raise LLMError(
@@ -84,6 +90,34 @@ async def generate_image(
         cost_usd=float(cost) if cost else None,  # 0 here means "no price known"
         latency_s=time.monotonic() - started,
     )
+
+
+MAX_REFERENCES = 4  # character sheets sent with one picture, at most
+
+
+def takes_references(model: str) -> bool:
+    """Whether podium sends reference pictures with a prompt to this model: OpenAI's
+    gpt-image models, through the image edit endpoint (`/v1/images/edits`), which takes
+    several input images. Any other model gets the prompt alone."""
+    name = model.rsplit("/", 1)[-1].lower()
+    provider = model.split("/", 1)[0].lower() if "/" in model else "openai"
+    return provider in ("openai", "azure") and name.startswith("gpt-image")
+
+
+async def _edit(litellm: Any, request: ImageRequest, kwargs: dict[str, Any]) -> Any:
+    """The picture asked for with its references, through litellm's image edit (its HTTP
+    handler makes one request: no retry of its own)."""
+    images = []  # file objects: litellm 1.106's multipart writer reads them (not tuples)
+    for n, data in enumerate(request.references[:MAX_REFERENCES]):
+        file = io.BytesIO(data)
+        file.name = f"reference-{n + 1}.png"
+        images.append(file)
+    edit = {
+        k: v
+        for k, v in kwargs.items()
+        if k not in ("response_format", "max_retries", "drop_params")
+    }
+    return await litellm.aimage_edit(image=images, **edit)
 
 
 def _no_retry_image_client(

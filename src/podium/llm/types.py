@@ -222,6 +222,9 @@ class ImageRequest:
     agent_id: str
     task_id: str | None = None
     size: str = "1024x1024"
+    # Pictures the new one must agree with (character sheets, PNG bytes): sent where the model
+    # takes reference images (litellm_images.takes_references), else only the prompt is.
+    references: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True)
