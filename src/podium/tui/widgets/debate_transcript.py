@@ -215,6 +215,12 @@ class DebateTranscript(RichLog):
                 lambda: self.scroll_to(y=place * self.max_scroll_y, animate=False)
             )
 
+    def on_focus(self) -> None:
+        self.refresh()  # the entry `y` copies is shown only while the pane has focus
+
+    def on_blur(self) -> None:
+        self.refresh()
+
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         self._following = new_value >= self.max_scroll_y - 1
