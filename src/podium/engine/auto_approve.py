@@ -66,6 +66,8 @@ class StandingInstruction:
         command_id = f"auto-{escalation.id}"
         if self.policy is AutoApprove.NONE or command_id in self.engine.view.commands:
             return
+        if any(getattr(c, "escalation_id", None) == escalation.id for c in self._queued()):
+            return  # the Orchestrator's own decision on it waits to apply: theirs comes first
         decision = self.decision(escalation)
         if decision is None:
             return

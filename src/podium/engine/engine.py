@@ -374,10 +374,13 @@ class Engine:
     def _recover(self) -> None:
         """After a crash or a stop: what was running starts again; unapplied commands apply."""
         self._commands += [(command, None) for command in recover(self)]
-        # What waits from an earlier run gets this run's standing instruction, once each.
+        self.scheduler.rebuild()
+
+    def _stand_on_waiting(self) -> None:
+        """What waits from an earlier run gets this run's standing instruction, once each:
+        after the Orchestrator's own recorded decisions are taken, which come first."""
         for escalation in self.view.open_escalations():
             self.standing.apply(escalation)
-        self.scheduler.rebuild()
 
     async def run(self) -> ProductionState:
         """Run until the production completes, fails, waits on the Orchestrator, or stops."""
@@ -393,6 +396,7 @@ class Engine:
         # when the run ends at once.
         await self.store.flush()
         await self._take_external()
+        self._stand_on_waiting()
         try:
             async with asyncio.TaskGroup() as group:
                 self._group = group
