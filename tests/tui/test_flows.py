@@ -290,7 +290,7 @@ async def test_tab_moves_between_the_four_panes_and_the_tree_keeps_its_cursor(
 
 async def test_the_quit_questions_buttons_keep_working_or_stop(tmp_path: Path) -> None:
     engine, store = await open_engine(
-        production(many(4, limit=2)), tmp_path / "p.db", Script(delay_s=1.0)
+        production(many(4, limit=2)), tmp_path / "p.db", Script(delay_s=10.0)
     )
     app = make_app(engine)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
