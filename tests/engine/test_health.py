@@ -25,6 +25,7 @@ def view(
         record.failed_calls = (failed_calls or [])[i] if failed_calls else 0
         v.tasks[spec.id] = record
     v.first_start = START
+    v.working_since = START  # a run is under way: the deadline's clock runs
     return v
 
 

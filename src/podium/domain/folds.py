@@ -126,13 +126,29 @@ def _production_opened(view: ProductionView, p: ProductionOpened, ts: float) -> 
 
 @folds(RunStarted)
 def _run_started(view: ProductionView, p: RunStarted, ts: float) -> None:
+    # A run that crashed recorded no stop: its clock stops at its last task move.
+    _stop_clock(view, view.working_to if view.working_to is not None else ts)
     view.runs += 1
     view.run_open = True
     view.state = ProductionState.RUNNING
+    if not view.paused:
+        view.working_since = view.working_to = ts
+
+
+def _stop_clock(view: ProductionView, end: float) -> None:
+    """The deadline's clock stops (a stop, a pause, a crash): the stretch since it started,
+    from the first task start on, is worked time (`ProductionView.working_s`)."""
+    since = view.working_since
+    if since is None:
+        return
+    view.working_since = view.working_to = None
+    if view.first_start is not None:
+        view.worked_s += max(0.0, end - max(since, view.first_start))
 
 
 @folds(RunStopped)
 def _run_stopped(view: ProductionView, p: RunStopped, ts: float) -> None:
+    _stop_clock(view, ts)
     view.run_open = False
     for agent in view.agents.values():
         agent.state = AgentState.IDLE
@@ -145,6 +161,10 @@ def _production_state(view: ProductionView, p: ProductionStateChanged, ts: float
     view.state_reason = p.reason
     if p.paused is not None:
         view.paused = p.paused
+        if p.paused:
+            _stop_clock(view, ts)
+        elif view.run_open and view.working_since is None:
+            view.working_since = view.working_to = ts
 
 
 @folds(TasksPlanned)
@@ -408,6 +428,8 @@ def _feedback(view: ProductionView, p: Feedback, ts: float) -> None:
 
 
 def _task_state(view: ProductionView, p: TaskStateChanged, ts: float) -> None:
+    if view.working_since is not None:
+        view.working_to = ts
     task = view.tasks.get(p.task_id)
     if task is None:
         return

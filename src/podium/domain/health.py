@@ -117,9 +117,10 @@ def _budget(view: ProductionView, tokens: int | None, usd: float | None, done: f
 def _deadline(
     view: ProductionView, first_start: float, deadline: float, done: float, now: float
 ) -> Signal:
-    """Time used against the deadline: watch as it nears, direct once it has passed."""
+    """Working time used against the deadline (the clock stops while paused or stopped):
+    watch as it nears, direct once it has passed."""
     finished = view.state is ProductionState.COMPLETED and view.last_end is not None
-    elapsed = (view.last_end if finished and view.last_end is not None else now) - first_start
+    elapsed = view.working_s(now)
     share = elapsed / deadline
     behind = share - done  # time going faster than the work
     value = f"{share:.0%} of the time at {done:.0%} done"

@@ -71,6 +71,11 @@ class ProductionView:
     last_seq: int = 0
     first_start: float | None = None
     last_end: float | None = None
+    # The deadline's clock counts working time: it runs while a run is open and not paused,
+    # from the first task start (a run stopped overnight and resumed is not past its deadline).
+    worked_s: float = 0.0  # the stretches of work closed so far
+    working_since: float | None = None  # the open stretch's start; None: the clock is stopped
+    working_to: float | None = None  # the open stretch's last task move (where a crash ends it)
     created_at: float | None = None
     input_tokens: int = 0
     output_tokens: int = 0
@@ -130,6 +135,20 @@ class ProductionView:
         if self.first_start is None or self.last_end is None:
             return None
         return max(0.0, self.last_end - self.first_start)
+
+    def working_s(self, now: float) -> float:
+        """Working time so far, what the deadline counts: the closed stretches and the one
+        open now (up to `now`, or to the last task's end once the production completed)."""
+        if self.first_start is None:
+            return 0.0
+        total = self.worked_s
+        since = self.working_since
+        if since is not None:
+            end = now
+            if self.state is ProductionState.COMPLETED and self.last_end is not None:
+                end = self.last_end
+            total += max(0.0, end - max(since, self.first_start))
+        return total
 
     def total_cost(self) -> float | None:
         """Known cost; None when any call's price was unknown and nothing is known."""
@@ -232,6 +251,7 @@ class ProductionView:
             "paused": self.paused,
             "tasks": self.task_counts(),
             "makespan_s": self.makespan_s(),
+            "working_s": self.working_s(self.working_to or self.last_ts or 0.0),
             "tokens": self.tokens(),
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,

@@ -162,11 +162,8 @@ class StatusBar(Static):
         deadline = limits.deadline if limits is not None else None
         if view.first_start is None:
             elapsed = "not started"
-        else:
-            end = now
-            if view.state is ProductionState.COMPLETED and view.last_end is not None:
-                end = view.last_end
-            elapsed = clock_time(end - view.first_start)
+        else:  # working time, as the deadline counts it: not while paused or stopped
+            elapsed = clock_time(view.working_s(now))
         if deadline:
             return f"{elapsed} / {clock_time(deadline)}"
         return elapsed
