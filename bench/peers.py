@@ -150,7 +150,7 @@ def compare(line: dict[str, Any], workloads: list[Workload]) -> None:
             if podium is None:
                 continue
             suffix = "" if name == "podium" else "_cli"
-            if workload.layers == 1 and workload.concurrency == 0:
+            if workload.by_overhead:
                 overhead = max(langgraph["overhead_us_per_task"], 0.1)
                 value = podium["overhead_us_per_task"] / overhead
             else:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -30,14 +29,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fake_provider import key_env, models_toml, use_fakes  # noqa: E402
+
+use_fakes()
 
 from fakes.openai_server import FakeOpenAI, Reply  # noqa: E402
 from fakes.rate_limited import RateLimits  # noqa: E402
 
-MODEL = "openai/fake-model"
-KEY_ENV = "PODIUM_BENCH_FAKE_KEY"
 RUN_TIMEOUT_S = 300.0
 
 # A report task's reply: its schema (StatusReport) as JSON.
@@ -60,15 +60,7 @@ def production_toml(calls: int, api_base: str, concurrency: int, agents: int = 8
         "[vision]",
         'premise = "A crew that only reports, as fast as the provider lets it."',
         "",
-        "[models]",
-        f'default = "{MODEL}"',
-        "",
-        f'[models.settings."{MODEL}"]',
-        f'api_base = "{api_base}"',
-        f'api_key_env = "{KEY_ENV}"',
-        "input_cost_per_token = 0.0",
-        "output_cost_per_token = 0.0",
-        "",
+        *models_toml(api_base),
         "[constraints]",
         f"max_concurrency = {concurrency}",
         "max_per_agent = 1024",
@@ -106,11 +98,7 @@ def run_once(args: argparse.Namespace, adaptive: bool, folder: Path) -> dict[str
         path = folder / f"{name}.toml"
         path.write_text(production_toml(args.calls, server.api_base, args.concurrency) + "\n")
         db = folder / f"{name}.db"
-        env = {
-            **os.environ,
-            KEY_ENV: "sk-bench-not-a-key",
-            "PODIUM_ADAPTIVE_LIMITS": "1" if adaptive else "0",
-        }
+        env = key_env(PODIUM_ADAPTIVE_LIMITS="1" if adaptive else "0")
         command = [sys.executable, "-m", "podium", "run", str(path), "--headless"]
         command += ["--auto-approve", "all", "--db", str(db)]
         started = time.perf_counter()

@@ -69,6 +69,7 @@ def summarize(
             got["events_us_per_task"] = round(events, 1)
         if name != "floor":
             got["vs_floor"] = vs(floor, got, workload)
+            got["vs_floor_min"] = vs_min(floor, got, workload)
         out[name] = got
     return out
 
@@ -76,9 +77,17 @@ def summarize(
 def vs(floor: dict[str, float], other: dict[str, float], workload: Workload) -> float:
     """How much worse than the floor: overhead per task for the wide workload (its ideal is
     a rounding error), the makespan ratio otherwise."""
-    if workload.layers == 1 and workload.concurrency == 0:
+    if workload.by_overhead:
         return round(other["overhead_us_per_task"] / max(floor["overhead_us_per_task"], 0.1), 1)
     return round(other["ratio"] / floor["ratio"], 3)
+
+
+def vs_min(floor: dict[str, float], other: dict[str, float], workload: Workload) -> float:
+    """The same on each system's best round."""
+    if workload.by_overhead:
+        least = max(floor["overhead_us_per_task_min"], 0.1)
+        return round(other["overhead_us_per_task_min"] / least, 1)
+    return round(other["ratio_min"] / floor["ratio_min"], 3)
 
 
 def limits_for(workload: Workload, systems: dict[str, Runner]) -> dict[str, int | None]:

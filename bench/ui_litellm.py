@@ -44,13 +44,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from fake_provider import models_toml, set_key, use_fakes  # noqa: E402
 from ui_stream import SIZE, bench_app, private_config, rss_mb  # noqa: E402
 
-MODEL = "openai/fake-model"
-KEY_ENV = "PODIUM_BENCH_FAKE_KEY"
 AGENTS = 30
 CHUNKS_PER_S = 2000
 WARMUP_S = 4.0
@@ -96,7 +94,7 @@ def slope_per_min(samples: list[tuple[float, float]]) -> float:
 
 def serve(chunks: int, delay_s: float) -> None:
     """Run the fake provider until stdin closes; its api_base goes to stdout first."""
-    sys.path.insert(0, str(ROOT / "tests"))
+    use_fakes()
     from fakes.openai_server import FakeOpenAI, Reply
 
     pieces = [f"{WORDS[i % len(WORDS)]} " for i in range(chunks)]
@@ -132,17 +130,7 @@ def production_toml(agents: int, api_base: str) -> str:
         "[vision]",
         'premise = "A lighthouse, a storm, and a crew that never stops writing."',
         "",
-        "[models]",
-        f'default = "{MODEL}"',
-        "",
-        f'[models.settings."{MODEL}"]',
-        f'api_base = "{api_base}"',
-        f'api_key_env = "{KEY_ENV}"',
-        "input_cost_per_token = 0.0",
-        "output_cost_per_token = 0.0",
-        "timeout_s = 3600",
-        "stall_timeout_s = 60",
-        "",
+        *models_toml(api_base, "timeout_s = 3600", "stall_timeout_s = 60"),
         "[constraints]",
         f"max_concurrency = {agents}",
         "max_per_agent = 1",
@@ -299,7 +287,7 @@ def main() -> None:
     # Every reply outlasts the run: start-up, warm-up, the window, with room to spare.
     chunks = int((STARTUP_TIMEOUT_S + WARMUP_S + args.seconds) / delay) + 100
     proc, api_base = start_provider(chunks, delay)
-    os.environ[KEY_ENV] = "sk-bench-not-a-key"
+    set_key()
     try:
         with private_config(), tempfile.TemporaryDirectory(prefix="podium-bench-") as tmp:
             line = asyncio.run(measure(args, api_base, Path(tmp)))
