@@ -10,6 +10,10 @@ fold it into a fresh view (`Engine.open`), which is what resuming (and the TUI's
 a resumed production) waits for. Prints one JSON line with the median, and checks that the
 view is exactly the one folding every event one by one gives (`same_view_as_full_fold`).
 
+`Engine.open` starts from the state snapshot the database holds (the warm-up round's close
+stores one); `whole_log_s` / `whole_log_cpu_s` is the replay of the whole log without it, as a
+database from before snapshots is read once.
+
 The process runs under the garbage-collector policy the `podium` command sets at its entry
 (`podium.cli.collector_policy`). Beside the wall time, the medians of the CPU time of a reload
 (all threads: steadier than wall time on a busy machine) and of the time spent collecting.
@@ -122,6 +126,26 @@ async def reload(path: Path) -> tuple[float, int]:
     return seconds, engine.view.last_seq
 
 
+async def whole_log(path: Path) -> tuple[float, float] | None:
+    """Wall and CPU seconds of replaying the whole log without a snapshot (None: no snapshots
+    in this podium)."""
+    import inspect
+
+    from podium.domain.state import ProductionView
+    from podium.store import EventStore
+    from podium.store.replay import replay
+
+    if "snapshot" not in inspect.signature(replay).parameters:
+        return None
+    store = await EventStore.open(path, read_only=True)
+    try:
+        started, started_cpu = time.perf_counter(), time.process_time()
+        await replay(store, ProductionView(), snapshot=False)
+        return time.perf_counter() - started, time.process_time() - started_cpu
+    finally:
+        await store.close()
+
+
 async def kinds(path: Path) -> tuple[dict[str, int], bool | None]:
     """The log's mix of kinds; and whether the fast reload gives exactly the view that folding
     every event one by one gives (None where this podium has no fast reload)."""
@@ -183,6 +207,7 @@ async def measure(path: Path, events: int, rounds: int, made: bool) -> dict[str,
         times.append(seconds)
         cpu.append(time.process_time() - started_cpu)
         collecting.append(clock.seconds)
+    whole = await whole_log(path)
     mix, same = await kinds(path)
     size = (await asyncio.to_thread(path.stat)).st_size
     return {
@@ -191,6 +216,8 @@ async def measure(path: Path, events: int, rounds: int, made: bool) -> dict[str,
         "reload_us_per_event": round(statistics.median(times) / count * 1e6, 2),
         "cpu_s": round(statistics.median(cpu), 3),
         "gc_s": round(statistics.median(collecting), 3),
+        "whole_log_s": round(whole[0], 3) if whole else None,
+        "whole_log_cpu_s": round(whole[1], 3) if whole else None,
         "rounds": rounds,
         "db_mb": round(size / 1e6, 1),
         "kinds": mix,
