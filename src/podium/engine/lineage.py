@@ -14,6 +14,7 @@ and reconciles the task states with it, one `TaskStateChanged` each:
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import cast
 
 from podium.domain import lineage
 from podium.domain.artifacts import Artifact
@@ -60,28 +61,30 @@ keep). Named for the case it first served; every cause of staleness now goes thr
 
 # Events that never change which work is stale nor how stale work is reconciled: no task state,
 # current version, artifact, lineage, vision, plan or open re-make question moves with them.
-_INERT: tuple[type, ...] = (
-    AgentStateChanged,
-    CallFinished,
-    Clarified,
-    CommandApplied,
-    CommandRecorded,
-    CommandRejected,
-    ConstraintsAdjusted,
-    DebateClosed,
-    DebateOpened,
-    DebateTurnTaken,
-    Feedback,
-    OutputChunk,
-    ProductionStateChanged,
-    ReviewGiven,
-    RunStarted,
-    RunStopped,
-    StatusReported,
-    SummaryMade,
-    TaskDirected,
-    TerritoryAssigned,
-    ValidationReported,
+_INERT: frozenset[type] = frozenset(
+    {
+        AgentStateChanged,
+        CallFinished,
+        Clarified,
+        CommandApplied,
+        CommandRecorded,
+        CommandRejected,
+        ConstraintsAdjusted,
+        DebateClosed,
+        DebateOpened,
+        DebateTurnTaken,
+        Feedback,
+        OutputChunk,
+        ProductionStateChanged,
+        ReviewGiven,
+        RunStarted,
+        RunStopped,
+        StatusReported,
+        SummaryMade,
+        TaskDirected,
+        TerritoryAssigned,
+        ValidationReported,
+    }
 )
 
 
@@ -108,10 +111,12 @@ class Lineage:
 
     def observe(self, seq: int, payload: Payload) -> None:
         """An event was folded into the view: note whether staleness may have changed."""
-        if self.dirty or isinstance(payload, _INERT):
+        # By exact type, as the fold dispatches: an isinstance on a pydantic class is dear.
+        kind = type(payload)
+        if self.dirty or kind in _INERT:
             return
-        if isinstance(payload, TaskStateChanged | CurrentVersionSet):
-            self.dirty = self._touches(payload.task_id)
+        if kind is TaskStateChanged or kind is CurrentVersionSet:
+            self.dirty = self._touches(cast(TaskStateChanged | CurrentVersionSet, payload).task_id)
         elif isinstance(payload, ArtifactCreated):
             self.dirty = self._touches(payload.artifact.task_id)
         elif isinstance(payload, ArtifactStatusChanged):
