@@ -60,6 +60,12 @@ async def test_reassign_gives_the_task_to_another_agent(tmp_path: Path) -> None:
         ReassignCommand(id="same", escalation_id=failure.id, agent="w")
     )
     assert not same.applied and "already w's" in same.detail
+    # A reassign naming nobody is refused with how to name the agent (it said "no agent ''").
+    nobody = await engine.apply_offline(
+        ReassignCommand(id="nobody", escalation_id=failure.id, agent="")
+    )
+    assert not nobody.applied
+    assert "decide reassign AGENT, AGENT one of w2" in nobody.detail
     result = await engine.apply_offline(
         ReassignCommand(id="ra", escalation_id=failure.id, agent="w2")
     )

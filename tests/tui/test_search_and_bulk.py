@@ -314,3 +314,47 @@ async def test_the_footer_is_rebuilt_only_when_what_it_shows_changes(
         after = [key.description for key in footer.query(FooterKey)]
         assert after != [key.description for key in before]
         assert after[:3] == ["help", "quit", "commands"]
+
+
+def _failure_item(view: ProductionView, task_id: str) -> ProductionView:
+    """A failure item on `task_id`, as the engine opens one: Retry, Skip, Reassign."""
+    from podium.domain.escalation import Escalation, EscalationKind, Option, Priority
+    from podium.domain.events import EscalationOpened
+
+    options = [Option(id=o, label=o.title(), proposer="podium") for o in ("retry", "reassign")]
+    escalation = Escalation(
+        id="fail-1",
+        kind=EscalationKind.FAILURE,
+        priority=Priority.HIGH,
+        title=f"{task_id} failed",
+        task_id=task_id,
+        options=options,
+        actions=[Action.RETRY, Action.SKIP, Action.REASSIGN, Action.OVERRIDE],
+    )
+    view.apply_payload(EscalationOpened(escalation=escalation), 0.0)
+    return view
+
+
+async def test_a_failures_reassign_option_asks_to_whom_and_retry_retries(
+    failing: ProductionView,
+) -> None:
+    """Choosing the option "Reassign" is the reassign action (it was sent as an approval naming
+    no agent, which the engine refused: "no agent ''")."""
+    from podium.tui.screens.alternatives import AlternativesScreen
+    from podium.tui.screens.escalation import EscalationChoice
+
+    app = app_for(_failure_item(failing, "scene-3"))
+    sent: list[Command] = []
+    async with app.run_test(size=NARROW) as pilot:
+        await pilot.pause()
+        screen = conductor(app)
+        screen.submit = sent.append
+        screen._escalation_chosen("fail-1", EscalationChoice(Action.APPROVE, "reassign"))
+        await until(pilot, lambda: isinstance(app.screen, AlternativesScreen), "the picker")
+        await until(pilot, lambda: "Reassign scene-3 to" in screen_text(app), "the picker drawn")
+        assert not sent
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, AlternativesScreen), "closed")
+        screen._escalation_chosen("fail-1", EscalationChoice(Action.APPROVE, "retry"))
+        await until(pilot, lambda: bool(sent), "a command")
+        assert [(c.action, c.escalation_id) for c in sent] == [(Action.RETRY, "fail-1")]

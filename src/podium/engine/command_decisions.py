@@ -256,6 +256,11 @@ class DecisionCommands(CommandBase):
         task_id = self._task_of(command, escalation)
         agent = command.agent.strip() if isinstance(command, ReassignCommand) else ""
         record = self.view.tasks[task_id]
+        if not agent:  # the option "reassign" chosen by approving it names nobody
+            raise Rejected(
+                f"reassign names the agent to take {task_id}: decide reassign AGENT, AGENT one "
+                f"of {', '.join(a for a in self.view.agents if a != record.spec.assignee)}"
+            )
         if agent not in self.view.agents:
             raise Rejected(f"no agent {agent!r}; one of {', '.join(self.view.agents)}")
         if agent == record.spec.assignee:

@@ -81,7 +81,8 @@ class AlternativesScreen(Dialog[Picked]):
             yield Static(Text("enter chooses · esc cancels"), classes="muted dialog-foot")
 
     def on_mount(self) -> None:
-        self.query_one("#choices", OptionList).focus()
+        for choices in self.query("#choices").results(OptionList):  # none once dismissed
+            choices.focus()
 
     @on(OptionList.OptionSelected, "#choices")
     def _picked(self, event: OptionList.OptionSelected) -> None:

@@ -42,6 +42,9 @@ if TYPE_CHECKING:  # the dialogs are imported when first opened: none is on the 
     from podium.tui.screens.override import OverrideDecision
 
 ALTERNATIVES = 3
+# Options a failure offers that are actions of their own: choosing one is that action (reassign
+# asks to whom), not an approval naming it (which named no agent and was refused).
+ACTION_OPTIONS = frozenset({Action.RETRY.value, Action.SKIP.value, Action.REASSIGN.value})
 
 
 def _who(view: ProductionView, agent: AgentSpec) -> str:
@@ -183,7 +186,9 @@ class ConductorActions(Screen[None]):
         esc_id = escalation.id
 
         def chosen(picked: Picked | None) -> None:
-            if picked is not None:
+            if picked is not None and picked.id in ACTION_OPTIONS:
+                self.act(Action(picked.id), escalation_id=esc_id)  # reassign asks to whom
+            elif picked is not None:
                 self.submit(ApproveCommand(escalation_id=esc_id, option_id=picked.id, **stamp()))
 
         from podium.tui.screens.versions_diff import DraftsScreen, drafts_of, is_alternatives
