@@ -126,7 +126,11 @@ def test_a_production_stopped_at_its_first_gates_exports_what_is_done(tmp_path: 
     inbox = json.loads(podium("inbox", str(db), "--json").stdout)
     [question] = [item for item in inbox if item["kind"] == "question"]
     answer = question["options"][0]["id"]
-    decided = podium("decide", str(db), question["id"], "approve", "--option", answer)
+    # the inbox says how to answer, and that command answers it
+    shown = podium("inbox", str(db)).stdout
+    choose = f"choose: podium decide {db} {question['id']} approve --option {answer}"
+    assert choose in shown and "or answer in your words: " in shown
+    decided = podium(*choose.split(", or")[0].split()[2:])
     assert decided.returncode == 4, decided.stderr  # recorded for the next engine
     resumed = podium("resume", str(db), "--headless", "--auto-approve", "none")
     assert resumed.returncode == 3, resumed.stderr

@@ -87,7 +87,15 @@ def inbox(args: argparse.Namespace) -> int:
             for option in item["options"]:
                 about = clip(option["summary"] or option["reasoning"], 200)
                 label = clip(option["label"], 80)
+                if about == label or about.startswith(label.removesuffix("…")):
+                    label, about = about, ""  # said once, whole
                 say(f"        option {option['id']}: {label}" + (f" — {about}" if about else ""))
+            if item["open"] and item["options"] and "approve" in item["actions"]:
+                start = f"podium decide {args.db_path} {item['id']}"
+                choose = f"        choose: {start} approve --option {item['options'][0]['id']}"
+                if item["kind"] == "question" and "override" in item["actions"]:
+                    choose += f', or answer in your words: {start} override "…"'
+                say(choose)
         return EXIT_OK
 
     return _guarded(go)
