@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -30,7 +30,6 @@ from fakes.openai_server import (  # noqa: E402
     Truncated,
 )
 from podium.domain.artifacts import Critique  # noqa: E402
-from podium.domain.production import ModelSettings  # noqa: E402
 from podium.llm.gateway import Gateway  # noqa: E402
 from podium.llm.litellm_backend import LiteLLMBackend, unknown_model_reason  # noqa: E402
 from podium.llm.rehearsal.backend import RehearsalBackend  # noqa: E402
@@ -48,41 +47,21 @@ UNKNOWN = "openai/podium-test-unknown"  # litellm does not
 KEY_ENV = "PODIUM_TEST_PROVIDER_KEY"
 CANARY = "sk-podium-canary-5f3a9c1e7b2d4f60a8e1"
 
-MakeBackend = Callable[..., LiteLLMBackend]
-
 # litellm 1.106 reads `model_fields` off instances while streaming; pydantic 2.11+ warns.
 pytestmark = pytest.mark.filterwarnings("ignore:Accessing the 'model_:DeprecationWarning")
+pytest_plugins = ("fakes.litellm_backend",)  # the fake provider's fixtures
 
-
-@pytest.fixture(scope="module")
-def _server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
+MakeBackend = Callable[..., LiteLLMBackend]
 
 
 @pytest.fixture
-def openai_server(_server: FakeOpenAI) -> Iterator[FakeOpenAI]:
-    _server.reset()
-    _server.default = Reply()
-    yield _server
-    _server.reset()
+def openai_server(provider: FakeOpenAI) -> FakeOpenAI:
+    return provider
 
 
 @pytest.fixture
-def make_backend(openai_server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> MakeBackend:
-    monkeypatch.setenv(KEY_ENV, CANARY)
-
-    def make(**overrides: object) -> LiteLLMBackend:
-        fields: dict[str, object] = {
-            "api_base": openai_server.api_base,
-            "api_key_env": KEY_ENV,
-            "timeout_s": 20.0,
-            **overrides,
-        }
-        settings = ModelSettings.model_validate(fields)
-        return LiteLLMBackend({KNOWN: settings, UNKNOWN: settings})
-
-    return make
+def make_backend(litellm_backends: Callable[..., MakeBackend]) -> MakeBackend:
+    return litellm_backends(KEY_ENV, CANARY, [KNOWN, UNKNOWN])
 
 
 def ask(model: str = KNOWN, schema: type[BaseModel] | None = None) -> CompletionRequest:

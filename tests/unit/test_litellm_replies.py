@@ -17,7 +17,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fakes.openai_server import FakeOpenAI, Malformed, Reply, Status  # noqa: E402
 from podium.domain.artifacts import Critique, Prose  # noqa: E402
-from podium.domain.production import ModelSettings  # noqa: E402
 from podium.llm.litellm_backend import LiteLLMBackend, strict_schema  # noqa: E402
 from podium.llm.types import (  # noqa: E402
     CompletionRequest,
@@ -36,40 +35,19 @@ KEY_ENV = "PODIUM_TEST_REPLIES_KEY"
 KEY = "sk-podium-replies-7d41c2e9a0b3"
 
 pytestmark = pytest.mark.filterwarnings("ignore:Accessing the 'model_:DeprecationWarning")
+pytest_plugins = ("fakes.litellm_backend",)  # the fake provider's fixtures
 
 MakeBackend = Callable[..., LiteLLMBackend]
 
 
-@pytest.fixture(scope="module")
-def _server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
+@pytest.fixture
+def server(provider: FakeOpenAI) -> FakeOpenAI:
+    return provider
 
 
 @pytest.fixture
-def server(_server: FakeOpenAI) -> Iterator[FakeOpenAI]:
-    _server.reset()
-    _server.default = Reply()
-    yield _server
-    _server.reset()
-
-
-@pytest.fixture
-def make_backend(server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> MakeBackend:
-    monkeypatch.setenv(KEY_ENV, KEY)
-
-    def make(**overrides: Any) -> LiteLLMBackend:
-        fields: dict[str, Any] = {
-            "api_base": server.api_base,
-            "api_key_env": KEY_ENV,
-            "timeout_s": 20.0,
-            **overrides,
-        }
-        settings = ModelSettings.model_validate(fields)
-        claude = ModelSettings.model_validate({**fields, "api_base": server.url})
-        return LiteLLMBackend({KNOWN: settings, UNKNOWN: settings, PROXY: settings, CLAUDE: claude})
-
-    return make
+def make_backend(litellm_backends: Callable[..., MakeBackend]) -> MakeBackend:
+    return litellm_backends(KEY_ENV, KEY, [KNOWN, UNKNOWN, PROXY], anthropic=[CLAUDE])
 
 
 def ask(
