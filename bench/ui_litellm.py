@@ -26,6 +26,11 @@ Measured over `--seconds` after a warm-up (every agent streaming):
 Prints one JSON line, with whether the targets are met (key p95 ≤ 16 ms, loop lag p99
 ≤ 50 ms, memory flat: |slope| ≤ 5 MB a minute, chunks a second ≥ 95 % of `--rate`).
 `--profile FILE` writes cProfile stats of the measured window (pstats format).
+
+`--worker process|inline|both` (default both, one after the other, one line each): where the
+streams are parsed, as PODIUM_STREAM_WORKER says: in the provider worker process (issue 20)
+or in this process. With the worker, its CPU a chunk and its RSS are printed too
+(`worker_cpu_*`, `worker_rss_*`): the figures above are the screen's process alone.
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fake_provider import models_toml, set_key, use_fakes  # noqa: E402
+from fake_provider import MODEL, models_toml, set_key, use_fakes  # noqa: E402
 from ui_stream import SIZE, bench_app, private_config, rss_mb  # noqa: E402
 
 AGENTS = 30
@@ -208,6 +213,8 @@ async def measure(args: argparse.Namespace, api_base: str, folder: Path) -> dict
             driver = app._driver
             assert driver is not None
             started = time.perf_counter()
+            worker = worker_pid(engine)
+            worker_cpu, worker_rss = proc_cpu_s(worker), proc_rss_mb(worker)
             cpu = time.process_time()
             first_received = received
             tasks = [asyncio.create_task(sample_lag()), asyncio.create_task(sample_rss(started))]
@@ -222,6 +229,8 @@ async def measure(args: argparse.Namespace, api_base: str, folder: Path) -> dict
             streamed = received - first_received
             elapsed = time.perf_counter() - started
             cpu = time.process_time() - cpu
+            worker_cpu = proc_cpu_s(worker) - worker_cpu
+            worker_rss_end = proc_rss_mb(worker)
             if profile is not None:
                 profile.disable()
             sampling = False
@@ -259,6 +268,13 @@ async def measure(args: argparse.Namespace, api_base: str, folder: Path) -> dict
         "chunks_per_s": round(rate),
         "cpu_share": round(cpu / elapsed, 2),  # of one core, this whole process
         "cpu_us_per_chunk": round(cpu / streamed * 1e6) if streamed else None,
+        "worker": os.environ.get("PODIUM_STREAM_WORKER", ""),
+        "worker_cpu_share": round(worker_cpu / elapsed, 2) if worker else None,
+        "worker_cpu_us_per_chunk": round(worker_cpu / streamed * 1e6)
+        if worker and streamed
+        else None,
+        "worker_rss_start_mb": round(worker_rss, 1) if worker else None,
+        "worker_rss_end_mb": round(worker_rss_end, 1) if worker else None,
         "load_avg_1m": round(os.getloadavg()[0], 1),  # the machine's, for context
         "seconds": args.seconds,
         "targets_met": {
@@ -270,12 +286,40 @@ async def measure(args: argparse.Namespace, api_base: str, folder: Path) -> dict
     }
 
 
+def worker_pid(engine: Any) -> int | None:
+    """The provider worker's process id, when the streams are parsed there."""
+    return getattr(engine.gateway.backend_for(MODEL), "worker_pid", None)
+
+
+def proc_cpu_s(pid: int | None) -> float:
+    """A process's CPU seconds so far (user and system), from /proc; 0 without one."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_rss_mb(pid: int | None) -> float:
+    if pid is None:
+        return 0.0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--agents", type=int, default=AGENTS)
     parser.add_argument("--rate", type=float, default=CHUNKS_PER_S, help="chunks a second, all")
     parser.add_argument("--profile", default=None, help="write cProfile stats here")
+    parser.add_argument(
+        "--worker",
+        choices=("process", "inline", "both"),
+        default="both",
+        help="where the streams are parsed (PODIUM_STREAM_WORKER); both: one run each",
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--chunks", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--delay", type=float, default=0.0, help=argparse.SUPPRESS)
@@ -286,19 +330,22 @@ def main() -> None:
     delay = args.agents / args.rate  # each stream's pace; all together make `rate`
     # Every reply outlasts the run: start-up, warm-up, the window, with room to spare.
     chunks = int((STARTUP_TIMEOUT_S + WARMUP_S + args.seconds) / delay) + 100
-    proc, api_base = start_provider(chunks, delay)
     set_key()
-    try:
-        with private_config(), tempfile.TemporaryDirectory(prefix="podium-bench-") as tmp:
-            line = asyncio.run(measure(args, api_base, Path(tmp)))
-    finally:
-        assert proc.stdin is not None
-        proc.stdin.close()
+    for mode in ("inline", "process") if args.worker == "both" else (args.worker,):
+        os.environ["PODIUM_STREAM_WORKER"] = mode
+        proc, api_base = start_provider(chunks, delay)
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    sys.stdout.write(json.dumps({"bench": "ui_litellm", **line}) + "\n")
+            with private_config(), tempfile.TemporaryDirectory(prefix="podium-bench-") as tmp:
+                line = asyncio.run(measure(args, api_base, Path(tmp)))
+        finally:
+            assert proc.stdin is not None
+            proc.stdin.close()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        sys.stdout.write(json.dumps({"bench": "ui_litellm", **line}) + "\n")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -473,7 +473,10 @@ def test_importing_the_backend_does_not_import_litellm() -> None:
     assert done.returncode == 0, done.stderr
 
 
-def test_the_gateway_routes_by_model_name_and_makes_each_backend_once() -> None:
+def test_the_gateway_routes_by_model_name_and_makes_each_backend_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PODIUM_STREAM_WORKER", "inline")  # litellm in this process
     gateway = Gateway()
     rehearsal = gateway.backend_for("rehearsal/critic")
     assert isinstance(rehearsal, RehearsalBackend)
