@@ -20,7 +20,7 @@ from podium.domain.records import ContentShelf
 from podium.domain.state import ProductionView, fold
 from podium.engine.engine import AutoApprove, Engine
 from podium.loader import read_production
-from podium.store import EventStore, snapshots
+from podium.store import CorruptDatabase, EventStore, snapshots
 from podium.store.replay import replay
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_productions"
@@ -105,6 +105,7 @@ async def test_a_running_production_snapshots_every_so_many_events(
     monkeypatch.setattr(snapshots, "EVERY", 300)
     path = tmp_path / "p.db"
     engine = await made(path, close=False)  # a crash: no snapshot at close
+    await engine.store.flush()
     try:
         (seq, _), *more = stored_snapshots(path)
         assert not more and 300 <= seq < engine.view.last_seq
@@ -284,3 +285,54 @@ async def test_a_live_view_leaves_big_contents_once_its_snapshot_is_stored(
     assert len(after) < len(held)
     _, _, folded = await views(path)
     assert engine.view == folded
+
+
+def rewrite(path: Path, kind: str, change: str) -> int:
+    """Rewrite the payload of the last `kind` event (the log is append-only: its trigger goes
+    first, as a damaged disk or another tool would not ask); its seq."""
+    conn = sqlite3.connect(path)
+    try:
+        with conn:
+            conn.execute("DROP TRIGGER IF EXISTS events_append_only_update")
+            seq = int(
+                conn.execute("SELECT max(seq) FROM events WHERE kind = ?", (kind,)).fetchone()[0]
+            )
+            conn.execute(f"UPDATE events SET payload = {change} WHERE seq = ?", (seq,))
+        return seq
+    finally:
+        conn.close()
+
+
+async def test_an_event_damaged_under_the_snapshot_is_named_as_without_one(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "p.db"
+    await made(path)
+    seq = rewrite(path, "artifact_created", "substr(payload, 1, 40)")
+    store = await EventStore.open(path, read_only=True)
+    try:
+        with (
+            caplog.at_level(logging.INFO, logger="podium.store"),
+            pytest.raises(CorruptDatabase, match=f"event {seq}"),
+        ):
+            await replay(store, ProductionView())
+    finally:
+        await store.close()
+    assert "changed since it was made" in caplog.text
+
+
+async def test_an_event_rewritten_under_the_snapshot_is_read_as_the_log_says(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "p.db"
+    await made(path)
+    rewrite(path, "task_state", "replace(payload, 'task_state', 'task_state')")  # unchanged
+    store = await EventStore.open(path, read_only=True)
+    try:
+        assert await store.read_snapshot() is not None  # the same bytes: it still holds
+    finally:
+        await store.close()
+    rewrite(path, "task_state", 'replace(payload, \'"reason":"\', \'"reason":"rewritten \')')
+    snapshotted, whole, folded = await views(path)
+    assert snapshotted == whole == folded
+    assert any(r.reason.startswith("rewritten ") for r in snapshotted.tasks.values())

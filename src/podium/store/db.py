@@ -101,6 +101,7 @@ class EventStore:
         self._view: ProductionView | None = None  # the live view snapshots are taken of
         self._shelvable: list[str] = []  # artifacts the snapshot being stored leaves in the store
         self._snapshot_seq = 0  # the seq the newest stored snapshot covers
+        self._digest = 0  # of the committed log (`snapshots.digest`), while a view is kept
         self._writer_task: asyncio.Task[None] | None = None
         if not self._read_only:
             self._writer_task = asyncio.create_task(self._run_writer(), name="podium-store-writer")
@@ -353,35 +354,56 @@ class EventStore:
         )
         if not found:
             return None
-        rows = await self._fetch(
-            "SELECT seq, ts, fold, body FROM snapshots ORDER BY seq DESC LIMIT 1", []
-        )
+        try:
+            rows = await self._fetch(
+                "SELECT seq, ts, fold, digest, body FROM snapshots ORDER BY seq DESC LIMIT 1", []
+            )
+        except StoreError as exc:  # a table of another shape (an earlier build's)
+            log.info("%s: the snapshots cannot be read (%s): ignored", self._path, exc)
+            return None
         if not rows:
             return None
-        seq, ts, fold, body = rows[0]
+        seq, ts, fold, covered, body = rows[0]
         if fold != fold_version():
             log.info("%s: snapshot #%s is another fold's (%s): ignored", self._path, seq, fold)
             return None
         event = await self._fetch("SELECT ts FROM events WHERE seq = ?", [seq])
         if not event or event[0][0] != ts:
-            log.warning("%s: snapshot #%s does not match the log: ignored", self._path, seq)
+            log.info("%s: snapshot #%s does not match the log: ignored", self._path, seq)
             return None
         try:
             document = await asyncio.to_thread(snapshots.unpack, body)
         except (ValueError, TypeError, zlib_error) as exc:
-            log.warning("%s: snapshot #%s cannot be read (%s): ignored", self._path, seq, exc)
+            log.info("%s: snapshot #%s cannot be read (%s): ignored", self._path, seq, exc)
             return None
-        return int(seq), float(ts), str(fold), document
+        try:
+            found_digest = await asyncio.to_thread(
+                snapshots.digest_of_log, files.read_only_uri(self._path), int(seq), BUSY_TIMEOUT_S
+            )
+        except sqlite3.Error as exc:
+            raise translate(exc, self._path) from exc
+        if found_digest != covered:
+            log.info(
+                "%s: the events snapshot #%s covers changed since it was made: ignored",
+                self._path,
+                seq,
+            )
+            return None
+        return int(seq), float(ts), str(fold), int(covered), document
 
-    def keep_snapshots(self, view: ProductionView, covered: int) -> None:
+    def keep_snapshots(self, view: ProductionView, covered: int, digest: int) -> None:
         """Snapshot `view` (the engine's live view, the fold of this store's log) in the write
         path: with the batch that reaches `snapshots.EVERY` events after the last snapshot
-        (`covered`: the seq the stored one covers) and at a clean close."""
+        (`covered`: the seq the stored one covers) and at a clean close. `digest`: that of the
+        log up to `view.last_seq` (`snapshots.digest`)."""
         if not self._read_only and self._view is None:  # the first: the engine's own
             self._view = view
             self._snapshot_seq = covered
+            self._digest = digest
 
-    def _snapshot_due(self, seq: int, *, closing: bool = False) -> snapshots.Snapshot | None:
+    def _snapshot_due(
+        self, seq: int, digest: int, *, closing: bool = False
+    ) -> snapshots.Snapshot | None:
         """The snapshot to store with the events up to `seq`: the view's, when it has folded
         exactly those and one is due. Encoding runs here, on the loop, where the view is still."""
         view = self._view
@@ -399,7 +421,7 @@ class EventStore:
             log.warning("%s: no snapshot of the view (%r); reloads fold the log", self._path, exc)
             self._view = None
             return None
-        return seq, view.last_ts, fold_version(), document
+        return seq, view.last_ts, fold_version(), digest, document
 
     def _snapshot_stored(self, snapshot: snapshots.Snapshot) -> None:
         """Its events are stored with it: the big contents it refers to can leave memory."""
@@ -411,13 +433,13 @@ class EventStore:
         self._shelvable = []
 
     async def _snapshot_at_close(self) -> None:
-        snapshot = self._snapshot_due(self._committed_seq, closing=True)
+        snapshot = self._snapshot_due(self._committed_seq, self._digest, closing=True)
         if snapshot is None:
             return
         try:
             await self._write(files.write_snapshot, snapshot)
         except StoreError as exc:
-            log.warning("%s: the snapshot at close was not stored (%s)", self._path, exc)
+            log.info("%s: the snapshot at close was not stored (%s)", self._path, exc)
         else:
             self._snapshot_stored(snapshot)
 
@@ -501,7 +523,8 @@ class EventStore:
         batch = self._pending
         self._pending = []
         durable = self._durable_upto > self._committed_seq
-        snapshot = self._snapshot_due(batch[-1][0])
+        digest = snapshots.digest(batch, self._digest) if self._view is not None else 0
+        snapshot = self._snapshot_due(batch[-1][0], digest)
         self._inflight = True
         try:
             await asyncio.get_running_loop().run_in_executor(
@@ -512,6 +535,7 @@ class EventStore:
             self._fail(translate(exc, self._path))
         else:
             self._settled()
+            self._digest = digest
             if snapshot is not None:
                 self._snapshot_stored(snapshot)
         finally:

@@ -32,6 +32,7 @@ from podium.domain.events import ArtifactCreated, OutputChunk
 from podium.domain.records import ContentShelf
 from podium.domain.snapshot import SHELVE_OVER, UnusableSnapshot, decode
 from podium.domain.state import ProductionView, ReadHeld, Unread
+from podium.store import snapshots
 from podium.store.db import EventStore
 from podium.store.errors import CorruptDatabase, damage_hint
 from podium.store.events import (
@@ -127,9 +128,11 @@ async def replay(
     if shelf is None:
         shelf = ContentShelf(ContentReader(store.path, read_only_uri(store.path)))
         view.keep_contents_on(shelf)
-    covered = 0
+    covered = digest = 0
     if snapshot and since == 0 and view.last_seq == 0 and view.spec is None:
-        covered = since = await _from_snapshot(store, view, shelf)
+        covered, digest = await _from_snapshot(store, view, shelf)
+        since = covered
+    keeps = not store.read_only and since == covered  # the engine's: snapshots are taken of it
     rows = await store.read_rows(since, limit=BATCH)
     while rows:
         # The next batch is read (in the reader's thread) while this one is folded.
@@ -139,6 +142,8 @@ async def replay(
             else None
         )
         try:
+            if keeps:
+                digest = snapshots.digest(rows, digest)
             fold_rows(view, rows, path, shelf)
             view.settle(read, beyond=_HELD_MAX)  # memory: what one batch holds, at most
         except BaseException:
@@ -147,25 +152,29 @@ async def replay(
             raise
         rows = await ahead if ahead is not None else []
     view.settle(read)
-    store.keep_snapshots(view, covered)
+    if keeps:
+        store.keep_snapshots(view, covered, digest)
 
 
-async def _from_snapshot(store: EventStore, view: ProductionView, shelf: ContentShelf) -> int:
-    """Fill `view` from the newest usable snapshot; the seq it covers (0: none was usable)."""
+async def _from_snapshot(
+    store: EventStore, view: ProductionView, shelf: ContentShelf
+) -> tuple[int, int]:
+    """Fill `view` from the newest usable snapshot; the seq it covers and the digest of the log
+    up to it ((0, 0): none was usable)."""
     found = await store.read_snapshot()
     if found is None:
-        return 0
-    seq, _, _, document = found
+        return 0, 0
+    seq, _, _, covered, document = found
     try:
         loaded = await asyncio.to_thread(decode, document, shelf)
     except UnusableSnapshot as exc:
-        log.warning("%s: snapshot #%s is not usable (%s): ignored", store.path, seq, exc)
-        return 0
+        log.info("%s: snapshot #%s is not usable (%s): ignored", store.path, seq, exc)
+        return 0, 0
     if loaded.last_seq != seq:
-        log.warning(
+        log.info(
             "%s: snapshot #%s holds the view at #%s: ignored", store.path, seq, loaded.last_seq
         )
-        return 0
+        return 0, 0
     for field in dataclasses.fields(view):
         setattr(view, field.name, getattr(loaded, field.name))
-    return seq
+    return seq, covered

@@ -43,11 +43,13 @@ CREATE TABLE IF NOT EXISTS commands (
 CREATE INDEX IF NOT EXISTS commands_pending ON commands (issued_at) WHERE taken_seq IS NULL;
 
 -- A cache of the log (podium.store.snapshots): the folded view after event `seq`, made by the
--- fold `fold`, so a reload folds only what came after it. Never the source of truth.
+-- fold `fold`, so a reload folds only what came after it (`digest`: of the events it covers
+-- that are not chunks, checked against the log). Never the source of truth.
 CREATE TABLE IF NOT EXISTS snapshots (
     seq     INTEGER PRIMARY KEY,
     ts      REAL    NOT NULL,
     fold    TEXT    NOT NULL,
+    digest  INTEGER NOT NULL,
     made_at REAL    NOT NULL,
     body    BLOB    NOT NULL
 );

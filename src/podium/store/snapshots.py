@@ -7,6 +7,11 @@ the events after it; any other (another podium's fold, damage, a seq the log doe
 recorded) is ignored with a log line. Only the newest is kept: it is a cache of the log, which
 stays the only memory (`podium check` and a fold from seq 0 read the log alone).
 
+A snapshot also records a digest of every event it covers that is not a streamed chunk (the
+rows a fold of the whole log decodes); a reload checks it against the log (those rows only, by
+the kind index: ~40,000 of a 1,000,000-event log), so an event damaged or rewritten after the
+snapshot was made is found and named as a fold of the whole log would name it.
+
 Blocking functions here run on the store's writer thread, or (`ContentReader`) in whatever
 thread reads an artifact's content.
 """
@@ -18,12 +23,13 @@ import sqlite3
 import threading
 import time
 import zlib
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from podium.domain.events import ArtifactCreated
 from podium.store.errors import CorruptDatabase, StoreError, damage_hint
-from podium.store.events import NewerPayload, UndecodableRow, decode_payload
+from podium.store.events import STREAMED_KIND, NewerPayload, UndecodableRow, decode_payload
 
 log = logging.getLogger("podium.store")
 
@@ -32,10 +38,12 @@ CREATE TABLE IF NOT EXISTS snapshots (
     seq     INTEGER PRIMARY KEY,
     ts      REAL    NOT NULL,
     fold    TEXT    NOT NULL,
+    digest  INTEGER NOT NULL,
     made_at REAL    NOT NULL,
     body    BLOB    NOT NULL
 )
 """
+COLUMNS = ("seq", "ts", "fold", "digest", "made_at", "body")
 
 EVERY = 50_000
 """Events between two snapshots of a running production (and one at every clean stop)."""
@@ -43,22 +51,59 @@ EVERY = 50_000
 _LEVEL = 1  # zlib: a 2,000-task view of 5 MB of JSON is ~0.9 MB at level 1, in ~30 ms
 
 
-Snapshot = tuple[int, float, str, bytes]
-"""(seq it covers, that event's ts, the fold that made it, its JSON document)."""
+Snapshot = tuple[int, float, str, int, bytes]
+"""(seq it covers, that event's ts, the fold that made it, the digest of the events it covers
+that are not chunks (`digest`), its JSON document)."""
+
+_MASK = (1 << 63) - 1  # digests fit SQLite's signed 64-bit integers
+
+
+def digest(rows: Iterable[Sequence[Any]], start: int = 0) -> int:
+    """`start` with the rows' digest added: the sum of each (seq, kind, payload)'s CRC-32 over
+    the rows that are not streamed chunks. A sum, so rows may come in any order."""
+    total = start
+    crc = zlib.crc32
+    for seq, _, kind, payload in rows:
+        if kind != STREAMED_KIND:
+            data = payload.encode() if isinstance(payload, str) else bytes(payload)
+            total += crc(data, crc(f"{seq}\0{kind}\0".encode()))
+    return total & _MASK
+
+
+def digest_of_log(uri: str, upto: int, busy_timeout_s: float) -> int:
+    """The digest of the stored events up to `upto` (the kind index: no chunk is read)."""
+    conn = sqlite3.connect(uri, uri=True, timeout=busy_timeout_s)
+    try:
+        rows = conn.execute(
+            "SELECT seq, 0, kind, CAST(payload AS BLOB) FROM events INDEXED BY events_kind "
+            f"WHERE kind != '{STREAMED_KIND}' AND seq <= ?",
+            (upto,),
+        )
+        total = 0
+        while batch := rows.fetchmany(128):  # artifacts are tens of KB each
+            total = digest(batch, total)
+        return total
+    finally:
+        conn.close()
 
 
 def ensure_table(conn: sqlite3.Connection) -> None:
-    """Add the table to a database made before snapshots existed (the writer's connection)."""
+    """Add the table to a database made before snapshots existed (the writer's connection);
+    one of another shape (an earlier build's) is a cache: it is made again."""
+    columns = tuple(str(row[1]) for row in conn.execute("PRAGMA table_info(snapshots)"))
+    if columns and columns != COLUMNS:
+        conn.execute("DROP TABLE snapshots")
     conn.execute(CREATE)
 
 
 def write(conn: sqlite3.Connection, snapshot: Snapshot) -> None:
     """Store `snapshot` and drop the older ones; inside the caller's transaction."""
-    seq, ts, fold, document = snapshot
+    seq, ts, fold, covered, document = snapshot
     body = zlib.compress(document, _LEVEL)
     conn.execute(
-        "INSERT OR REPLACE INTO snapshots (seq, ts, fold, made_at, body) VALUES (?, ?, ?, ?, ?)",
-        (seq, ts, fold, time.time(), body),
+        "INSERT OR REPLACE INTO snapshots (seq, ts, fold, digest, made_at, body) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (seq, ts, fold, covered, time.time(), body),
     )
     conn.execute("DELETE FROM snapshots WHERE seq != ?", (seq,))
 
