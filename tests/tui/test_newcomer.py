@@ -123,7 +123,7 @@ async def test_override_at_80x24_shows_the_task_labels_its_fields_and_keeps_what
         await until(pilot, lambda: app.screen is screen, "the dialog")
         await pilot.pause()
         shown = screen_text(app)
-        for text in ("scene-02: Scene 2: The lamp room", "current output", "How it applies"):
+        for text in ("scene-02: Scene 2: The lamp room", "Current output", "How it applies"):
             assert text in shown, shown
         assert "What the agent must do differently" in shown  # the placeholder
         assert "Override (ctrl+s)" in shown

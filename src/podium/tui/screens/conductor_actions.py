@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from textual.screen import Screen
 
 from podium.domain.agents import AgentSpec
+from podium.domain.artifacts import KIND_CONTENT, Prose
 from podium.domain.authorship import review_conflict
 from podium.domain.escalation import (
     Action,
@@ -32,7 +33,7 @@ from podium.domain.escalation import (
 from podium.domain.state import ProductionView
 from podium.seam.protocol import ProductionSource
 from podium.tui.format import flatten
-from podium.tui.widgets.escalation_detail import not_offered, preview
+from podium.tui.widgets.escalation_detail import not_offered, readable
 
 if TYPE_CHECKING:  # the dialogs are imported when first opened: none is on the first frame
     from podium.tui.screens.adjust_constraints import ConstraintChanges as ChangedConstraints
@@ -233,9 +234,10 @@ class ConductorActions(Screen[None]):
             OverrideScreen(
                 task_id=target,
                 title=record.spec.title,
-                excerpt=preview(latest.content) if latest is not None else "",
+                excerpt=readable(latest) if latest is not None else "",  # as it is read
                 about=escalation.title if escalation is not None else "",
                 content=content_of(latest),  # a replacement starts from it, human-formatted
+                content_type=KIND_CONTENT.get(record.spec.kind, Prose).__name__,
             ),
             decided,
         )

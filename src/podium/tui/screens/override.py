@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.containers import VerticalScroll
 from textual.widgets import Label, RadioButton, RadioSet, Static, TextArea
 
-from podium.tui.format import clip, flatten
+from podium.tui.format import flatten
 from podium.tui.screens.dialog import DialogBox, FormDialog
 from podium.tui.widgets.toggles import MarkedRadioButton
 
@@ -58,6 +59,7 @@ class OverrideScreen(FormDialog[OverrideDecision]):
         excerpt: str = "",
         about: str = "",
         content: Content | None = None,
+        content_type: str | None = None,
     ) -> None:
         super().__init__()
         self.task_id = task_id
@@ -65,6 +67,9 @@ class OverrideScreen(FormDialog[OverrideDecision]):
         self.excerpt = excerpt
         self.about = about
         self.content = content
+        # What the task delivers ("Screenplay", "Prose", …): a replacement is written in its
+        # human format and read back here, so a mistake is shown in the dialog, text kept.
+        self.content_type = content_type or (type(content).__name__ if content else None)
         self._direction = ""  # what was typed as a direction, kept while the mode is switched
 
     def compose(self) -> ComposeResult:
@@ -78,11 +83,11 @@ class OverrideScreen(FormDialog[OverrideDecision]):
                 head.append(flatten(self.about))
             yield Static(head, id="override-head")
             if self.excerpt:
-                yield Static(
-                    Text("current output: " + clip(self.excerpt, 400)),
-                    classes="muted",
-                    id="override-excerpt",
-                )
+                yield Label("Current output", classes="field-label")
+                with VerticalScroll(id="override-excerpt", classes="labelled"):
+                    # as it reads, without its blank lines: more of it in a short box
+                    lines = [line for line in self.excerpt.splitlines() if line.strip()]
+                    yield Static(Text("\n".join(lines)), classes="muted")
             yield Label("How it applies", classes="field-label")
             with RadioSet(id="override-mode", classes="labelled"):
                 yield MarkedRadioButton(
@@ -113,7 +118,7 @@ class OverrideScreen(FormDialog[OverrideDecision]):
         label = self.query_one("#override-label", Label)
         if event.pressed.id == "mode-replace":
             self._direction = area.text
-            label.update("Replacement text (the current output, to edit)")
+            label.update(f"Replacement text ({self._format_name()}: the current output, to edit)")
             area.placeholder = REPLACE_HINT
             if self.content is not None:
                 area.text = human_text(self.content)
@@ -128,4 +133,35 @@ class OverrideScreen(FormDialog[OverrideDecision]):
             self.show_error("Write the direction (or the replacement text) first.")
             return
         replace = self.query_one("#mode-replace", RadioButton).value
+        if replace:
+            read = self._replacement(text)
+            if read is None:
+                return
+            text = read
         self.dismiss(OverrideDecision(text=text, replace=replace))
+
+    def _format_name(self) -> str:
+        from podium.export.human import human_format
+
+        try:
+            return human_format(self.content_type or "Prose").name.capitalize()
+        except ValueError:
+            return "text"
+
+    def _replacement(self, text: str) -> str | None:
+        """The replacement as the engine takes it: prose as written; anything else read from
+        its human format (Fountain, Markdown, CSV) and sent as the content's JSON. None (the
+        error shown, the text kept) when it cannot be read."""
+        from podium.export.human import ParseError, parse
+
+        kind = self.content_type
+        if kind is None or kind == "Prose":
+            return text
+        try:
+            content = parse(kind, text)
+        except ParseError as exc:
+            self.show_error(f"The replacement's line {exc.line}: {exc.message}")
+            return None
+        except ValueError:  # no human format for this content: the engine reads it as JSON
+            return text
+        return content.model_dump_json()

@@ -1,0 +1,74 @@
+"""What a newcomer's walkthrough at 80×24 found (issue 19's closing pass): each test presses
+the keys as the walkthrough did, at the size where it went wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import RadioSet, TextArea
+
+from podium.domain import versions
+from podium.domain.artifacts import Screenplay
+from podium.tui.screens.override import OverrideScreen
+
+from ..engine.harness import Script, crew, production, tasks
+from .conftest import make_app, open_engine, screen_text, type_text, until, until_shown
+
+SMALL = (80, 24)
+
+
+def gated_scene() -> str:
+    scene = {"id": "scene-03", "title": "Scene 3: The kitchen", "kind": "scene", "assignee": "w"}
+    return (
+        crew(("prod", "producer"), ("dir", "director"), ("w", "writer"))
+        + tasks(scene | {"decision": "milestone_deliverable", "phase": "screenplay"})
+        + '[planner]\nmode = "explicit"\n'
+    )
+
+
+async def test_an_override_replacement_is_written_as_shown_and_read_back_in_the_dialog(
+    tmp_path: Path,
+) -> None:
+    """The replacement starts as the scene's Fountain; what is typed in that form becomes the
+    scene (it was refused: 'delivers a Screenplay; give it as JSON', the text lost), and a
+    line that cannot be read is said in the dialog, the text kept. The current output above
+    reads as a screenplay, not '… / character / MARA / dialogue / …'."""
+    engine, store = await open_engine(production(gated_scene()), tmp_path / "p.db", Script())
+    app = make_app(engine)
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
+        await until_shown(pilot, "Approve Scene")
+        app.screen.focus_pane("inbox")
+        await pilot.press("o")
+        await until(pilot, lambda: isinstance(app.screen, OverrideScreen), "the dialog")
+        screen = app.screen
+        assert isinstance(screen, OverrideScreen)
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "INT. ROOM - DAY" in shown and "MARA" in shown, shown
+        assert " / character / " not in shown and " / dialogue / " not in shown, shown
+        # the replacement: its radio button, then the text box, prefilled as Fountain
+        screen.query_one(RadioSet).focus()
+        await pilot.press("down", "enter")
+        area = screen.query_one("#override-text", TextArea)
+        await until(pilot, lambda: "MARA" in area.text, "the prefilled Fountain")
+        fountain = area.text
+        # a text that cannot be read as a scene: said in the dialog, the text kept
+        area.text = "The kettle boils."
+        await pilot.press("ctrl+s")
+        await until_shown(pilot, "The replacement's line 1")
+        assert app.screen is screen and area.text == "The kettle boils."
+        # the scene as shown, one line added at its end
+        area.text = fountain
+        area.focus()
+        area.move_cursor(area.document.end)
+        await type_text(pilot, "\nThe kettle boils.")
+        await pilot.press("ctrl+s")
+
+        def replaced() -> bool:
+            current = versions.current(engine.view, "scene-03")
+            return current is not None and "kettle boils" in current.parsed().plain_text()
+
+        await until(pilot, replaced, "the replacement as the scene's current version")
+        current = versions.current(engine.view, "scene-03")
+        assert current is not None and isinstance(current.parsed(), Screenplay)
+    await store.close()
