@@ -116,7 +116,12 @@ def test_a_films_animatic_lasts_the_cut(sample_export: Made) -> None:
     assert abs(float(info["format"]["duration"]) - wanted) <= 1 / FPS
     video = [s for s in info["streams"] if s["codec_type"] == "video"]
     assert len(video) == 1 and (video[0]["width"], video[0]["height"]) == (640, 360)
-    assert int(video[0]["nb_frames"]) == round(wanted * FPS)
+    assert abs(float(video[0]["duration"]) - wanted) <= 1 / FPS  # the picture lasts it too
+    # Each still is one frame held for its span (variable frame rate), not 12 frames a second:
+    # at most one per cut item and cue edge, and one in the last slot.
+    items = len(list(csv.DictReader(io.StringIO((out / "edit_plan.csv").read_text("utf-8")))))
+    cues = len(list(csv.DictReader(io.StringIO((out / "music_cues.csv").read_text("utf-8")))))
+    assert int(video[0]["nb_frames"]) <= items + 2 * cues + 1 < round(wanted * FPS)
     readme = (out / "README.md").read_text(encoding="utf-8")
     line = next(x for x in readme.splitlines() if x.startswith("- [animatic.mp4]"))
     missing = json.loads((out / "report.json").read_text(encoding="utf-8"))["cut"][0]
@@ -327,8 +332,11 @@ def test_the_read_is_trimmed_or_padded_to_its_scenes_items(tmp_path: Path) -> No
     # Scene 1 holds three one-second lines (with pauses) in 2 s, split around scene 2.
     r = reel([(1, "A", 1.0), (2, "A", 4.0), (1, "B", 1.0)])
     beats, frames = animatic.timeline(r)
-    pcm, read = animatic.table_read(r, beats, frames, voice, tmp_path)
+    sounds, read = animatic.table_read(r, beats, frames, voice, tmp_path)
+    pcm = animatic.track(beats, sounds)
     assert len(pcm) == sample_at(frames) * 2
+    # Scene 2's beat holds "Four." and its pause; the silence after it is not held in memory.
+    assert sounds[1] == b"\x10\x00" * SAMPLE_RATE + bytes(round(0.4 * SAMPLE_RATE) * 2)
     assert read.lines == 4 and read.trimmed == [1] and read.padded == [2]
     assert read.voiced == 3  # scene 1: "One." and "Two." start inside 2 s; scene 2: "Four."
     assert [(line.character, line.text) for line in voice.asked[:3]] == [
@@ -534,3 +542,105 @@ def test_a_failing_speech_model_hands_the_read_to_espeak(
     assert "sk-speech-canary" not in note and "\n" not in note
     [(_, description, _)] = made.files
     assert "the table read by espeak-ng" in description
+
+
+def test_the_sound_ffmpeg_reads_is_the_read_sample_for_sample(tmp_path: Path) -> None:
+    """The concat listing (each spoken slice a file, silence from a few 2**k-sample files used
+    again) decodes to the whole track, with no sample lost or added at any join."""
+    ffmpeg = need("ffmpeg")
+    voice = Tones()
+    long_quiet = 60.0  # several of the longest silence files, and every smaller size on
+    r = reel([(1, "A", 1.0), (2, "A", long_quiet + 0.37), (1, "B", 1.0), (2, "B", 0.09)])
+    beats, frames = animatic.timeline(r)
+    sounds, _ = animatic.table_read(r, beats, frames, voice, tmp_path)
+    listing = animatic.sound_listing(beats, sounds, tmp_path)
+    (tmp_path / "sound.ffconcat").write_text("\n".join(listing) + "\n", encoding="utf-8")
+    files = {line.split("'")[1] for line in listing[1:]}
+    assert len(files) < len(listing) - 1  # silence files used more than once
+    assert sum((tmp_path / f).stat().st_size for f in files) < 2 * SAMPLE_RATE * long_quiet / 2
+    done = subprocess.run(
+        [ffmpeg, "-v", "error", "-f", "concat", "-i", "sound.ffconcat", "-f", "s16le", "-"],
+        cwd=tmp_path, capture_output=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert done.stdout == animatic.track(beats, sounds)
+    assert len(done.stdout) == sample_at(frames) * 2
+
+
+def _frame_at(ffmpeg: str, path: Path, seconds: float) -> Any:
+    """The picture shown at `seconds` (a still is one frame held: the stream made constant
+    before the seek), as a PIL image."""
+    from PIL import Image as PILImage
+
+    done = subprocess.run(
+        [ffmpeg, "-v", "error", "-i", str(path), "-vf", f"fps={FPS}", "-ss", f"{seconds:.3f}",
+         "-frames:v", "1", "-f", "image2pipe", "-c:v", "png", "-"],
+        capture_output=True, timeout=120, check=True,
+    )  # fmt: skip
+    return PILImage.open(io.BytesIO(done.stdout)).convert("RGB")
+
+
+def _difference(a: Any, b: Any) -> float:
+    """Mean absolute difference of two RGB images' channels, 0-255."""
+    from PIL import ImageChops, ImageStat
+
+    return float(sum(ImageStat.Stat(ImageChops.difference(a, b)).mean) / 3)
+
+
+def test_the_animatic_shows_the_frames_the_image_model_drew(tmp_path: Path) -> None:
+    """A shot the image model drew is that picture in the animatic, as in the storyboard; a
+    shot it did not draw is the storyboard's rehearsal sketch with its description."""
+    from PIL import Image as PILImage
+
+    from podium.domain.artifacts import EditPlan, ShotList
+    from podium.domain.events import FramesDrawn
+    from podium.domain.tasks import TaskKind
+    from podium.export.storyboard import storyboard
+
+    from .builder import Log
+
+    ffmpeg = need("ffmpeg")
+    log = Log("short_film")
+    log.source.files_root = tmp_path
+    log.task("shots", TaskKind.SHOT_LIST)
+    listed = log.deliver(
+        "shots",
+        ShotList(
+            shots=[
+                Shot(scene=1, shot="A", size="WIDE", duration_s=3, description="The car deck."),
+                Shot(scene=1, shot="B", size="CLOSE", duration_s=3, description="Mara waits."),
+            ]
+        ),
+    )
+    log.task("edit", TaskKind.EDIT)
+    log.deliver(
+        "edit",
+        EditPlan(
+            sequence=[
+                EditItem(scene=1, shot="A", duration_s=2.0),
+                EditItem(scene=1, shot="B", duration_s=2.0),
+            ]
+        ),
+    )
+    colour = (200, 40, 120)
+    (tmp_path / "frames").mkdir()
+    PILImage.new("RGB", (320, 180), colour).save(tmp_path / "frames" / "1a.png")
+    log.add(
+        FramesDrawn(
+            task_id="shots", artifact_id=listed.id, model="openai/gpt-image-1",
+            frames={"1A": "frames/1a.png"},
+        )
+    )  # fmt: skip
+    source = log.source
+    [r] = animatic.reels(source)
+    data, _ = animatic.make_reel(source, r, ffmpeg, None, [])
+    (tmp_path / "a.mp4").write_bytes(data)
+    drawn = _frame_at(ffmpeg, tmp_path / "a.mp4", 1.0)
+    assert _difference(drawn, PILImage.new("RGB", animatic.SIZE, colour)) < 6
+    assert r.shots is not None
+    sketch = animatic.reel_pictures(source).picture(r.shots[(1, "B")], "1B", None)
+    assert sketch.drawn
+    expected = sketch.image(animatic.SIZE, "Mara waits.")
+    shown = _frame_at(ffmpeg, tmp_path / "a.mp4", 3.0)
+    assert _difference(shown, expected) < 6 < _difference(shown, drawn)
+    page = storyboard(source) or ""  # the storyboard shows the model's picture for 1A too
+    assert "1 frames drawn by the image model" in page and "1 are rehearsal sketches" in page

@@ -27,6 +27,7 @@ written all the same.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import re
@@ -34,9 +35,10 @@ import shutil
 import subprocess
 import tempfile
 import wave
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,7 +58,16 @@ from podium.export.manuscript import parsed
 from podium.export.report import timecode
 from podium.export.screenplay import slots
 from podium.export.sources import ExportSource, number, one_line
-from podium.export.voices import SAMPLE_RATE, Espeak, Line, Speaker, SpeechModel, VoiceError
+from podium.export.storyboard import Pictures, drawn_for
+from podium.export.voices import (
+    SAMPLE_RATE,
+    Espeak,
+    Line,
+    Remembered,
+    Speaker,
+    SpeechModel,
+    VoiceError,
+)
 from podium.llm.types import is_rehearsal
 
 if TYPE_CHECKING:
@@ -69,6 +80,7 @@ SIZE = (640, 360)
 GAP_S = 0.4  # silence between two lines of the read
 _BATCH = 4  # lines voiced at a time, until a scene's span is full
 _BYTES = 2  # 16-bit samples
+_SILENCE_BITS = 18  # the longest silence file: 2**18 samples (about 12 s)
 # ffmpeg's time for one animatic, and a second more per second of cut: generous (a minute of
 # cut encodes in well under a second).
 TIMEOUT_BASE_S = 120.0
@@ -87,6 +99,8 @@ class Reel:
     shots: dict[tuple[int, str], Shot] | None  # None: there is no shot list to draw from
     cues: list[Cue]
     scenes: dict[int, Scene]  # by the scene number the cut uses
+    # The shot list version each shot is from (the image model's frames are recorded by it).
+    lists: dict[tuple[int, str], str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -149,6 +163,7 @@ def reels(source: ExportSource) -> list[Reel]:
     series = source.format is Format.SERIES
     plans: dict[int | None, list[EditItem]] = {}
     shots: dict[int | None, dict[tuple[int, str], Shot]] = {}
+    lists: dict[int | None, dict[tuple[int, str], str]] = {}
     cues: dict[int | None, list[Cue]] = {}
     for record in source.plan():
         kind = record.spec.kind
@@ -159,10 +174,13 @@ def reels(source: ExportSource) -> list[Reel]:
         episode = number(record.spec.params.get("episode")) if series else None
         if isinstance(content, EditPlan):
             plans.setdefault(episode, []).extend(content.sequence)
-        elif isinstance(content, ShotList):
+        elif isinstance(content, ShotList) and artifact is not None:
             known = shots.setdefault(episode, {})
+            versions = lists.setdefault(episode, {})
             for shot in content.shots:
-                known.setdefault((shot.scene, shot.shot.strip().upper()), shot)
+                key = (shot.scene, shot.shot.strip().upper())
+                if key not in known:
+                    known[key], versions[key] = shot, artifact.id
         elif isinstance(content, CueSheet):
             cues.setdefault(episode, []).extend(content.cues)
     scenes = {
@@ -170,7 +188,14 @@ def reels(source: ExportSource) -> list[Reel]:
         for episode, chosen in slots(source).items()
     }
     return [
-        Reel(episode, items, shots.get(episode), cues.get(episode, []), scenes.get(episode, {}))
+        Reel(
+            episode,
+            items,
+            shots.get(episode),
+            cues.get(episode, []),
+            scenes.get(episode, {}),
+            lists.get(episode, {}),
+        )
         for episode, items in sorted(plans.items(), key=lambda kv: kv[0] or 0)
         if items
     ]
@@ -279,21 +304,22 @@ def _scene_read(
 
 def table_read(
     reel: Reel, beats: Sequence[Beat], frames: int, voice: Speaker | None, folder: Path
-) -> tuple[bytes, Read]:
-    """The reel's sound: each scene's read over that scene's items; silence elsewhere."""
-    total = sample_at(frames)
-    track = bytearray(total * _BYTES)
+) -> tuple[list[bytes], Read]:
+    """The reel's sound, beat by beat: each scene's read laid over that scene's items in cut
+    order, as each beat's slice of it (s16le PCM; shorter than the beat, or empty, where the
+    rest of the beat is silence). Only the spoken part is held, never the silence."""
+    sounds = [b""] * len(beats)
     stats = Read()
-    by_scene: dict[int, list[Beat]] = {}
-    for beat in beats:
-        by_scene.setdefault(beat.item.scene, []).append(beat)
-    for scene_number, scene_beats in by_scene.items():
+    by_scene: dict[int, list[int]] = {}
+    for index, beat in enumerate(beats):
+        by_scene.setdefault(beat.item.scene, []).append(index)
+    for scene_number, indexes in by_scene.items():
         scene = reel.scenes.get(scene_number)
         lines = dialogue(scene) if scene is not None else []
         stats.lines += len(lines)
         if voice is None or not lines:
             continue
-        span = sum(sample_at(b.last) - sample_at(b.first) for b in scene_beats)
+        span = sum(samples(beats[i]) for i in indexes)
         read, started = _scene_read(lines, span, voice, folder)
         stats.voiced += started
         spoken = len(read) - round(GAP_S * SAMPLE_RATE) * _BYTES  # the last pause is not read
@@ -301,13 +327,24 @@ def table_read(
             stats.trimmed.append(scene_number)
         else:
             stats.padded.append(scene_number)
-        read = read[: span * _BYTES].ljust(span * _BYTES, b"\0")
         at = 0
-        for beat in scene_beats:
-            first, last = sample_at(beat.first) * _BYTES, sample_at(beat.last) * _BYTES
-            track[first:last] = read[at : at + last - first]
-            at += last - first
-    return bytes(track), stats
+        for index in indexes:
+            if at >= len(read):
+                break
+            length = samples(beats[index]) * _BYTES
+            sounds[index] = read[at : at + length]
+            at += length
+    return sounds, stats
+
+
+def samples(beat: Beat) -> int:
+    """How many samples of sound a beat lasts."""
+    return sample_at(beat.last) - sample_at(beat.first)
+
+
+def track(beats: Sequence[Beat], sounds: Sequence[bytes]) -> bytes:
+    """The whole sound track as one PCM string (what the listing ffmpeg reads adds up to)."""
+    return b"".join(s.ljust(samples(b) * _BYTES, b"\0") for b, s in zip(beats, sounds, strict=True))
 
 
 # -- pictures -------------------------------------------------------------------------------
@@ -319,18 +356,22 @@ def _font(size: int) -> object:
     return ImageFont.load_default(size=size)
 
 
-def _shot_frame(
-    shot: Shot, label: str, cast: Sequence[str], palette: Sequence[str]
-) -> PILImage.Image:
-    from PIL import Image
-
-    from podium.llm.rehearsal.illustrator import draw
-    from podium.llm.rehearsal.sketch import from_shot
-
-    sketch = replace(
-        from_shot(shot, cast, palette, label=label), caption=one_line(shot.description)
-    )
-    return Image.open(io.BytesIO(draw(sketch, *SIZE))).convert("RGB")
+def _still(
+    source: ExportSource, reel: Reel, beat: Beat, pictures: Pictures
+) -> tuple[object, Callable[[], PILImage.Image]]:
+    """A beat's picture, with a key that is the same for the same picture: the storyboard's
+    picture of its shot (the image model's, else the rehearsal sketch with the shot's
+    description as a caption), or a title card for a shot the shot list lacks."""
+    shot = beat.shot
+    if shot is None:
+        item, listed = beat.item, reel.shots is not None
+        card = ("card", item.scene, one_line(item.shot), listed, item.duration_s)
+        return card, partial(_title_card, beat, listed)
+    label = f"{shot.scene}{one_line(shot.shot)}"
+    path, _ = drawn_for(source, reel.lists.get((shot.scene, shot.shot.strip().upper()), ""), label)
+    picture = pictures.picture(shot, label, path)
+    caption = one_line(shot.description) if picture.drawn else ""
+    return (picture.key, caption), partial(picture.image, SIZE, caption)
 
 
 def _title_card(beat: Beat, has_list: bool) -> PILImage.Image:
@@ -409,18 +450,40 @@ def _wav(pcm: bytes) -> bytes:
     return buffer.getvalue()
 
 
-def ffmpeg_args(ffmpeg: str, frames: int, output: str) -> list[str]:
+MP3 = ["-c:a", "libmp3lame", "-b:a", "32k", "-compression_level", "7"]
+AAC = ["-c:a", "aac", "-aac_coder", "fast", "-b:a", "32k"]
+
+
+def audio_codec(ffmpeg: str) -> list[str]:
+    """MP3 (in the MP4, as players take it) when this ffmpeg has LAME: it encodes speech in
+    about half the time of ffmpeg's own AAC, which is most of an animatic's time; else AAC."""
+    try:
+        done = subprocess.run(
+            [ffmpeg, "-hide_banner", "-loglevel", "error", "-encoders"],
+            capture_output=True,
+            timeout=min(10.0, TIMEOUT_BASE_S),
+            check=False,
+            shell=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return AAC  # making the animatic says what is wrong with this ffmpeg
+    return MP3 if b" libmp3lame " in done.stdout else AAC
+
+
+def ffmpeg_args(ffmpeg: str, frames: int, output: str, audio: Sequence[str] = AAC) -> list[str]:
+    """Each still is one video frame held for its span (variable frame rate, on a 1/FPS clock):
+    a 28-minute cut of a few hundred shots is a few hundred frames to encode, not 20,000."""
     seconds = f"{frames / FPS:.6f}"
     return [
         ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
         "-f", "concat", "-i", "frames.ffconcat",
-        "-i", "read.wav",
+        "-f", "concat", "-i", "sound.ffconcat",
         "-map", "0:v", "-map", "1:a",
-        "-vf", f"format=yuv420p,fps={FPS}",
+        "-vf", "format=yuv420p", "-vsync", "vfr", "-r", str(FPS),
         "-t", seconds,
         "-c:v", "libx264", "-preset", "ultrafast", "-tune", "stillimage", "-crf", "30",
-        "-g", str(FPS * 10), "-threads", "1",
-        "-c:a", "aac", "-aac_coder", "fast", "-b:a", "32k",
+        "-g", "50", "-threads", "1",
+        *audio,
         "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
         "-map_metadata", "-1", "-map_chapters", "-1",
         output,
@@ -451,24 +514,106 @@ def _run_ffmpeg(args: list[str], folder: Path, frames: int, what: str) -> None:
         )
 
 
+def picture_listing(
+    source: ExportSource,
+    reel: Reel,
+    beats: Sequence[Beat],
+    marks: Sequence[Band],
+    folder: Path,
+    pictures: Pictures,
+) -> list[str]:
+    """The concat listing of the reel's stills, each distinct still drawn and written once
+    (a shot the cut uses again, or the same picture under the same cue, is one file), a still
+    held on as long as it lasts (one entry, one encoded frame)."""
+    bases: dict[object, PILImage.Image] = {}
+    names: dict[tuple[object, tuple[str, ...]], str] = {}
+    held: list[tuple[str, int]] = []  # file, frames
+    for first, last, index, labels in segments(beats, marks):
+        key, make = _still(source, reel, beats[index], pictures)
+        name = names.get((key, labels))
+        if name is None:
+            base = bases.get(key)
+            if base is None:
+                base = bases[key] = make()
+            name = names[(key, labels)] = f"frame-{len(names):05d}.ppm"
+            _with_band(base, labels).save(folder / name)  # no compression: ffmpeg reads it fast
+        if held and held[-1][0] == name:
+            held[-1] = (name, held[-1][1] + last - first)
+        else:
+            held.append((name, last - first))
+    if held and held[-1][1] > 1:  # a frame in the last slot, so the video lasts the whole cut
+        name, count = held.pop()
+        held += [(name, count - 1), (name, 1)]
+    listing = ["ffconcat version 1.0"]
+    for name, count in held:
+        listing += [f"file '{name}'", f"duration {count / FPS:.6f}"]
+    if held:  # the demuxer keeps the last file's duration only when a file follows it
+        listing.append(f"file '{held[-1][0]}'")
+    return listing
+
+
+def sound_listing(beats: Sequence[Beat], sounds: Sequence[bytes], folder: Path) -> list[str]:
+    """The concat listing of the reel's sound: each beat's spoken slice (a file each, the same
+    slice once) and the silence around them from a few short files (2**k samples each, the
+    longest used again and again), so hours of cut need neither hours of PCM in memory nor on
+    disk. The listing adds up to `track(beats, sounds)` sample for sample."""
+    listing = ["ffconcat version 1.0"]
+    written: dict[bytes, str] = {}
+    silences: set[int] = set()
+
+    def silent(bit: int) -> None:
+        name = f"silence-{bit:02d}.wav"
+        if bit not in silences:
+            silences.add(bit)
+            (folder / name).write_bytes(_wav(bytes((1 << bit) * _BYTES)))
+        listing.append(f"file '{name}'")
+
+    def silence(count: int) -> None:
+        for _ in range(count >> _SILENCE_BITS):
+            silent(_SILENCE_BITS)
+        for bit in range(_SILENCE_BITS):
+            if count & (1 << bit):
+                silent(bit)
+
+    quiet = 0
+    for beat, sound in zip(beats, sounds, strict=True):
+        if sound:
+            silence(quiet)
+            quiet = 0
+            digest = hashlib.sha1(sound, usedforsecurity=False).digest()
+            name = written.get(digest)
+            if name is None:
+                name = written[digest] = f"read-{len(written):05d}.wav"
+                (folder / name).write_bytes(_wav(sound))
+            listing.append(f"file '{name}'")
+        quiet += samples(beat) - len(sound) // _BYTES
+    silence(quiet)
+    return listing
+
+
 def make_reel(
-    source: ExportSource, reel: Reel, ffmpeg: str, voice: Speaker | None, notes: list[str]
+    source: ExportSource,
+    reel: Reel,
+    ffmpeg: str,
+    voice: Speaker | None,
+    notes: list[str],
+    pictures: Pictures | None = None,
+    audio: Sequence[str] = AAC,
 ) -> tuple[bytes, str]:
     """One animatic's bytes and its description; AnimaticError when ffmpeg fails."""
-    spec = source.view.spec
-    cast = [c.name for c in (source.view.vision or spec.vision).characters] if spec else []
-    palette = list(spec.style.palette) if spec else []
+    if pictures is None:
+        pictures = reel_pictures(source)
     beats, frames = timeline(reel)
     if frames == 0:
         raise AnimaticError(f"{_title(reel)} was not made: its cut lasts less than a frame")
     marks = bands(reel, frames)
-    pieces = segments(beats, marks)
     with tempfile.TemporaryDirectory(prefix="podium-animatic-") as temp:
         folder = Path(temp)
         try:
-            pcm, read = table_read(reel, beats, frames, voice, folder)
+            sounds, read = table_read(reel, beats, frames, voice, folder)
         except VoiceError as exc:
-            fallback = Espeak.find() if not isinstance(voice, Espeak) else None
+            said_by = voice.voice if isinstance(voice, Remembered) else voice
+            fallback = Espeak.find() if not isinstance(said_by, Espeak) else None
             sentence = (
                 f"The table read of {reel.what} is "
                 f"{'voiced by espeak-ng' if fallback else 'silent'}: "
@@ -478,33 +623,16 @@ def make_reel(
             notes.append(sentence)
             voice = fallback
             try:
-                pcm, read = table_read(reel, beats, frames, voice, folder)
+                sounds, read = table_read(reel, beats, frames, voice, folder)
             except VoiceError:
                 voice = None
-                pcm, read = table_read(reel, beats, frames, None, folder)
-        (folder / "read.wav").write_bytes(_wav(pcm))
-        bases: dict[int, PILImage.Image] = {}
-        names: dict[tuple[int, tuple[str, ...]], str] = {}
-        listing = ["ffconcat version 1.0"]
-        for first, last, index, labels in pieces:
-            key = (index, labels)
-            if key not in names:
-                beat = beats[index]
-                if index not in bases:
-                    item = beat.item
-                    label = f"{item.scene}{one_line(item.shot)}"
-                    bases[index] = (
-                        _shot_frame(beat.shot, label, cast, palette)
-                        if beat.shot is not None
-                        else _title_card(beat, reel.shots is not None)
-                    )
-                names[key] = f"frame-{len(names):05d}.png"
-                _with_band(bases[index], labels).save(folder / names[key], compress_level=1)
-            listing += [f"file '{names[key]}'", f"duration {(last - first) / FPS:.6f}"]
-        if pieces:
-            listing.append(f"file '{names[(pieces[-1][2], pieces[-1][3])]}'")
+                sounds, read = table_read(reel, beats, frames, None, folder)
+        sound = sound_listing(beats, sounds, folder)
+        (folder / "sound.ffconcat").write_text("\n".join(sound) + "\n", encoding="utf-8")
+        del sounds
+        listing = picture_listing(source, reel, beats, marks, folder, pictures)
         (folder / "frames.ffconcat").write_text("\n".join(listing) + "\n", encoding="utf-8")
-        _run_ffmpeg(ffmpeg_args(ffmpeg, frames, "out.mp4"), folder, frames, _title(reel))
+        _run_ffmpeg(ffmpeg_args(ffmpeg, frames, "out.mp4", audio), folder, frames, _title(reel))
         try:
             data = (folder / "out.mp4").read_bytes()
         except OSError:
@@ -513,6 +641,14 @@ def make_reel(
             raise AnimaticError(f"{_title(reel)} was not made: ffmpeg wrote no file")
     cards = sum(1 for b in beats if b.shot is None)
     return data, describe(reel, frames, len(marks), cards, read, voice)
+
+
+def reel_pictures(source: ExportSource) -> Pictures:
+    """The storyboard's pictures of the production's shots (`storyboard.Pictures`)."""
+    spec = source.view.spec
+    cast = [c.name for c in (source.view.vision or spec.vision).characters] if spec else []
+    palette = list(spec.style.palette) if spec else []
+    return Pictures(source, cast, palette)
 
 
 def _title(reel: Reel) -> str:
@@ -563,11 +699,15 @@ def animatics(source: ExportSource) -> Made:
         made.notes.append(f"No animatic: ffmpeg is not installed; {INSTALL_FFMPEG}.")
         return made
     voice = _speaker(source, ffmpeg, made.notes)
+    if voice is not None:
+        voice = Remembered(voice)  # a line said again (in another scene or episode): once
+    pictures = reel_pictures(source)
+    audio = audio_codec(ffmpeg)
 
     def one(reel: Reel) -> tuple[Reel, bytes | None, str, list[str]]:
         notes: list[str] = []
         try:
-            data, description = make_reel(source, reel, ffmpeg, voice, notes)
+            data, description = make_reel(source, reel, ffmpeg, voice, notes, pictures, audio)
         except AnimaticError as exc:
             sentence = f"{exc}."
             log.warning("podium: %s", sentence)

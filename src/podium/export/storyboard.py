@@ -20,7 +20,7 @@ import base64
 import hashlib
 import html
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +32,8 @@ from podium.export.screenplay import slots
 from podium.export.sources import ExportSource, number, one_line
 
 if TYPE_CHECKING:
+    from PIL import Image as PILImage
+
     from podium.llm.rehearsal.sketch import Sketch
 
 FRAME = (384, 216)  # pixels: 16:9, small enough for hundreds of shots in one page
@@ -99,9 +101,54 @@ class Picture:
     drawn: bool  # the rehearsal illustrator's stand-in, not an image model's
 
 
+@dataclass(frozen=True)
+class ShotPicture:
+    """A shot's picture as every deliverable shows it (the storyboard, the animatic): the image
+    model's when it drew one (`data`, the file's bytes), else the rehearsal sketch."""
+
+    key: object  # the same for the same picture: the sketch, or ("model", its bytes' hash)
+    sketch: Sketch | None
+    data: bytes | None = None
+
+    @property
+    def drawn(self) -> bool:
+        """The rehearsal illustrator's stand-in, not an image model's picture."""
+        return self.data is None
+
+    def image(self, size: tuple[int, int], caption: str = "") -> PILImage.Image:
+        """The picture as an RGB image of exactly `size`: the model's fitted inside it (bars
+        where its shape differs), the sketch drawn at that size with `caption` under it."""
+        from PIL import Image, ImageOps
+
+        if self.data is not None:
+            with Image.open(io.BytesIO(self.data)) as opened:
+                picture = ImageOps.contain(opened.convert("RGB"), size)
+            if picture.size == size:
+                return picture
+            framed = Image.new("RGB", size, (24, 24, 28))
+            framed.paste(picture, ((size[0] - picture.width) // 2, (size[1] - picture.height) // 2))
+            return framed
+        from podium.llm.rehearsal.illustrator import draw
+
+        assert self.sketch is not None
+        sketch = replace(self.sketch, caption=caption) if caption else self.sketch
+        with Image.open(io.BytesIO(draw(sketch, *size, compress_level=0))) as opened:
+            return opened.convert("RGB")
+
+
+def drawn_for(source: ExportSource, artifact_id: str, label: str) -> tuple[str | None, bool]:
+    """The image file the model drew for shot `label` of that shot list version (the path the
+    engine recorded, or None), and whether its call failed."""
+    drawn = source.view.frames.get(artifact_id)
+    if drawn is None:
+        return None, False
+    return drawn.frames.get(label), label in drawn.failed
+
+
 class Pictures:
     """The frames' pictures, each made once: stand-ins by their sketch, the model's by their
-    bytes' hash (two shots the model drew alike, or one file listed twice, are one picture)."""
+    bytes' hash (two shots the model drew alike, or one file listed twice, are one picture).
+    `picture` is a shot's picture for any deliverable; `for_frame` encodes it for the page."""
 
     def __init__(self, source: ExportSource, cast: list[str], palette: list[str]) -> None:
         self.source = source
@@ -109,53 +156,57 @@ class Pictures:
         self.palette = palette
         self.root = source.files_root.resolve() if source.files_root is not None else None
         self.made: dict[object, Picture] = {}
-        self.keys: dict[str, object] = {}  # a file's path -> its bytes' hash (or None)
-        self.sketches: dict[tuple[object, ...], Sketch] = {}  # a shot's words -> its sketch
+        self.keys: dict[str, ShotPicture | None] = {}  # a file's path -> the model's picture
+        self.sketches: dict[tuple[object, ...], ShotPicture] = {}  # a shot's words -> sketch
 
-    def for_frame(self, frame: Frame, drawn_by_model: str | None) -> tuple[object, Picture]:
+    def picture(self, shot: Shot, label: str, drawn_by_model: str | None) -> ShotPicture:
+        """The shot's picture: the image model's (the file at `drawn_by_model`, when it is a
+        real image inside the production's folder), else the rehearsal sketch of the shot."""
         if drawn_by_model is not None:
             found = self._model(drawn_by_model)
             if found is not None:
                 return found
-        from podium.llm.rehearsal.sketch import from_shot
+        words = (label, *self.words(shot))
+        known = self.sketches.get(words)
+        if known is None:  # reading who is in frame is most of a sketch's cost: once a shot
+            from podium.llm.rehearsal.sketch import from_shot
 
-        shot = frame.shot
-        words = self.words(shot)
-        sketch = self.sketches.get(words)
-        if sketch is None:  # reading who is in frame is most of a sketch's cost: once a shot
-            sketch = self.sketches[words] = from_shot(shot, self.cast, self.palette, frame.label)
-        picture = self.made.get(sketch)
+            sketch = from_shot(shot, self.cast, self.palette, label)
+            known = self.sketches[words] = ShotPicture(sketch, sketch)
+        return known
+
+    def for_frame(self, frame: Frame, drawn_by_model: str | None) -> tuple[object, Picture]:
+        shot = self.picture(frame.shot, frame.label, drawn_by_model)
+        picture = self.made.get(shot.key)
         if picture is None:
-            from podium.llm.rehearsal.illustrator import draw
+            if shot.data is not None:
+                picture = _scaled(shot.data)
+            else:
+                from podium.llm.rehearsal.illustrator import draw
 
-            png = draw(sketch, *FRAME, compress_level=1)  # thousands of frames: fast
-            uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-            picture = self.made[sketch] = Picture(uri, *FRAME, True)
-        return sketch, picture
+                assert shot.sketch is not None
+                png = draw(shot.sketch, *FRAME, compress_level=1)  # thousands of frames: fast
+                uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+                picture = Picture(uri, *FRAME, True)
+            self.made[shot.key] = picture
+        return shot.key, picture
 
     @staticmethod
     def words(shot: Shot) -> tuple[object, ...]:
         return (shot.scene, shot.shot, shot.size, shot.angle, shot.movement, shot.description)
 
-    def _model(self, path_text: str) -> tuple[object, Picture] | None:
-        """The model's picture at `path_text`, scaled to the sheet; None unless it is a real
-        image file inside the production's folder (the path is the engine's, but the folder
-        may have been edited since)."""
+    def _model(self, path_text: str) -> ShotPicture | None:
+        """The model's picture at `path_text`; None unless it is a real image file inside the
+        production's folder (the path is the engine's, but the folder may have been edited
+        since)."""
         if path_text in self.keys:
-            known = self.keys[path_text]
-            return (known, self.made[known]) if known is not None else None
+            return self.keys[path_text]
         data = _read_inside(self.root, path_text)
-        key: object = None
-        if data is not None:
-            key = ("model", hashlib.sha256(data).hexdigest())
-            if key not in self.made:
-                picture = _scaled(data)
-                if picture is None:
-                    key = None
-                else:
-                    self.made[key] = picture
-        self.keys[path_text] = key
-        return (key, self.made[key]) if key is not None else None
+        found: ShotPicture | None = None
+        if data is not None and _is_image(data):
+            found = ShotPicture(("model", hashlib.sha256(data).hexdigest()), None, data)
+        self.keys[path_text] = found
+        return found
 
 
 def _read_inside(root: Path | None, path_text: str) -> bytes | None:
@@ -172,16 +223,25 @@ def _read_inside(root: Path | None, path_text: str) -> bytes | None:
         return None
 
 
-def _scaled(data: bytes) -> Picture | None:
-    """An image model's picture as a JPEG at twice the sheet's frame size (sharp on a dense
-    screen, a few dozen kilobytes instead of a megabyte or more); None if it is no image."""
+def _is_image(data: bytes) -> bool:
+    """Whether PIL reads `data` as a picture (a damaged or foreign file is shown as a sketch)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(data)) as opened:
-            image = opened.convert("RGB")
+            opened.load()
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        return None
+        return False
+    return True
+
+
+def _scaled(data: bytes) -> Picture:
+    """An image model's picture as a JPEG at twice the sheet's frame size (sharp on a dense
+    screen, a few dozen kilobytes instead of a megabyte or more); `data` is a readable image."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as opened:
+        image = opened.convert("RGB")
     image.thumbnail((FRAME[0] * 2, FRAME[1] * 2))
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=85)
@@ -238,9 +298,7 @@ def storyboard(source: ExportSource) -> str | None:
     chosen: list[tuple[Frame, object, Picture, bool]] = []
     uses: dict[object, int] = {}
     for frame in shots:
-        drawn = source.view.frames.get(frame.artifact_id)
-        path = drawn.frames.get(frame.label) if drawn is not None else None
-        failed = drawn is not None and frame.label in drawn.failed
+        path, failed = drawn_for(source, frame.artifact_id, frame.label)
         key, picture = pictures.for_frame(frame, path)
         chosen.append((frame, key, picture, failed))
         uses[key] = uses.get(key, 0) + 1

@@ -223,3 +223,31 @@ class SpeechModel:
         with ThreadPoolExecutor(max_workers=4) as pool:
             jobs = [pool.submit(self._one, line, folder, key) for line in lines]
             return [job.result() for job in jobs]
+
+
+class Remembered:
+    """A voice that says a line it has said before only once: the same character's same words
+    (in another scene or episode of the cut) are the first sound again. What it keeps is
+    bounded (`keep_bytes`); past that, lines are voiced each time."""
+
+    def __init__(self, voice: Speaker, keep_bytes: int = 32 << 20) -> None:
+        self.voice = voice
+        self.name = voice.name
+        self.keep_bytes = keep_bytes
+        self.kept = 0
+        self._said: dict[Line, bytes] = {}
+        self._lock = threading.Lock()
+
+    def speak(self, lines: Sequence[Line], folder: Path) -> list[bytes]:
+        with self._lock:
+            known = dict(self._said)
+        todo = [line for line in dict.fromkeys(lines) if line not in known]
+        if todo:
+            fresh = dict(zip(todo, self.voice.speak(todo, folder), strict=True))
+            known.update(fresh)
+            with self._lock:
+                for line, sound in fresh.items():
+                    if line not in self._said and self.kept + len(sound) <= self.keep_bytes:
+                        self._said[line] = sound
+                        self.kept += len(sound)
+        return [known[line] for line in lines]
