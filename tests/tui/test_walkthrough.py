@@ -9,10 +9,11 @@ from textual.widgets import RadioSet, TextArea
 
 from podium.domain import versions
 from podium.domain.artifacts import Screenplay
+from podium.domain.state import ProductionView
 from podium.tui.screens.override import OverrideScreen
 
 from ..engine.harness import Script, crew, production, tasks
-from .conftest import make_app, open_engine, screen_text, type_text, until, until_shown
+from .conftest import app_for, make_app, open_engine, screen_text, type_text, until, until_shown
 
 SMALL = (80, 24)
 
@@ -72,3 +73,23 @@ async def test_an_override_replacement_is_written_as_shown_and_read_back_in_the_
         current = versions.current(engine.view, "scene-03")
         assert current is not None and isinstance(current.parsed(), Screenplay)
     await store.close()
+
+
+async def test_at_80_columns_a_long_notification_wraps_instead_of_losing_its_end(
+    view: ProductionView,
+) -> None:
+    """'e2 (question) does not offer alternatives; it offers a approve, o …' lost the keys it
+    names (one line, cut at the toast's edge). It wraps, still at the top right."""
+    said = (
+        "development is a phase, not a task: approve acts on a task. Here enter opens or "
+        "closes it; j/k move to its tasks."
+    )
+    app = app_for(view)
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
+        await pilot.pause()
+        app.notify(said)
+        await until_shown(pilot, "move to its tasks.")
+        lines = screen_text(app).splitlines()
+        rows = [i for i, line in enumerate(lines) if "phase, not a task" in line]
+        assert rows and rows[0] < 6, lines
+        assert any("j/k move to its tasks." in line for line in lines[rows[0] : rows[0] + 3])
