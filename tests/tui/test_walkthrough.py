@@ -93,3 +93,40 @@ async def test_at_80_columns_a_long_notification_wraps_instead_of_losing_its_end
         rows = [i for i, line in enumerate(lines) if "phase, not a task" in line]
         assert rows and rows[0] < 6, lines
         assert any("j/k move to its tasks." in line for line in lines[rows[0] : rows[0] + 3])
+
+
+def eight_gates() -> str:
+    names = ["The boat", "The lamp room", "The kitchen", "The stair"]
+    return (
+        crew(("prod", "producer"), ("w", "writer"))
+        + tasks(
+            *(
+                {
+                    "id": f"scene-0{n}",
+                    "title": f"Scene {n}: {name}",
+                    "kind": "scene",
+                    "assignee": "w",
+                    "decision": "milestone_deliverable",
+                }
+                for n, name in enumerate(names, 1)
+            )
+        )
+        + '[planner]\nmode = "explicit"\n'
+    )
+
+
+async def test_at_80x24_the_inbox_rows_of_several_gates_tell_them_apart(tmp_path: Path) -> None:
+    """Each row says which scene (they all read 'approval gate  1m  Approve Sc…'); wider, the
+    rows are as before."""
+    engine, store = await open_engine(production(eight_gates()), tmp_path / "p.db", Script())
+    app = make_app(engine)
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
+        await until(pilot, lambda: len(engine.view.open_escalations()) == 4, "four gates")
+        await until_shown(pilot, "Scene 3")
+        inbox = screen_text(app).splitlines()[13:16]
+        assert all("gate" in row and "Scene " in row for row in inbox), inbox
+        assert not any("approval gate" in row for row in inbox), inbox
+        await pilot.resize_terminal(160, 48)
+        await until_shown(pilot, "approval gate")
+        await until_shown(pilot, "Approve Scene 4: The stair")
+    await store.close()

@@ -19,12 +19,26 @@ from textual.strip import Strip
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from podium.domain.escalation import Action, Escalation
+from podium.domain.escalation import Action, Escalation, EscalationKind
 from podium.domain.state import ProductionView
 from podium.tui.format import PRIORITY_MARK, age, clip
 from podium.tui.messages import DetailsRequested, Intent, Selected
 
 EMPTY_ID = "-empty-"
+
+NARROW = 56
+"""Below this many cells a row gives its title the room: a short kind, and no word the kind
+already says (at 80 columns eight gates read 'approval gate  1m  Approve Sc…' alike)."""
+SHORT_KIND: dict[EscalationKind, str] = {
+    EscalationKind.APPROVAL_GATE: "gate",
+    EscalationKind.SCOPE_CHANGE: "scope",
+    EscalationKind.COLLABORATIVE: "collab",
+    EscalationKind.VISION_STALE: "stale",
+}
+SAID_BY_KIND: dict[EscalationKind, str] = {
+    EscalationKind.APPROVAL_GATE: "Approve ",
+    EscalationKind.MILESTONE: "Milestone ",
+}
 
 
 @dataclass(frozen=True)
@@ -109,6 +123,8 @@ class EscalationInbox(OptionList):
         super().__init__(id=id, markup=False)
         self._ids: list[str] | None = None  # None: nothing shown yet
         self._cleared = False  # the highlighted item left and none of its kind was open
+        self._narrow = False  # rows as a narrow pane shows them (see NARROW)
+        self._shown: tuple[ProductionView, float] | None = None  # what sync drew last
 
     # -- updates from the screen -----------------------------------------------------------
 
@@ -116,6 +132,7 @@ class EscalationInbox(OptionList):
         """Show the open escalations. The highlight stays with its item (by id); when that
         item leaves, it goes to the next item of the same kind, or to none (returned, so the
         screen can say so)."""
+        self._shown = (view, now)
         items = view.open_escalations()
         ids = [e.id for e in items]
         if ids == self._ids:
@@ -175,6 +192,13 @@ class EscalationInbox(OptionList):
         kind = gone.kind.value.replace("_", " ") if gone is not None else "item"
         return Moved(left, kind, now)
 
+    def on_resize(self) -> None:
+        narrow = 0 < self.scrollable_content_region.width < NARROW
+        if narrow != self._narrow:
+            self._narrow = narrow
+            if self._shown is not None:
+                self.sync(*self._shown)  # the same items: only their rows are drawn again
+
     def restyle(self, view: ProductionView, now: float) -> None:
         self._ids = None
         self.sync(view, now)
@@ -193,9 +217,16 @@ class EscalationInbox(OptionList):
         level = esc.priority.name.lower()
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(PRIORITY_MARK[esc.priority], style=self._style(level))
-        text.append(f" {esc.kind.value.replace('_', ' '):<13}", style=self._style(level))
+        kind = f"{esc.kind.value.replace('_', ' '):<13}"
+        title = esc.title
+        if self._narrow:
+            kind = f"{SHORT_KIND.get(esc.kind, kind.rstrip()):<9}"
+            said = SAID_BY_KIND.get(esc.kind, "")
+            if said and title.startswith(said) and len(title) > len(said):
+                title = title[len(said) :]
+        text.append(f" {kind}", style=self._style(level))
         text.append(f" {age(now - esc.opened_at):>4}  ", style=self._style("dim"))
-        text.append(clip(esc.title, 120))
+        text.append(clip(title, 120))
         if esc.options:
             text.append(f"  ({len(esc.options)} options)", style=self._style("dim"))
         return text
