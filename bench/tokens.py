@@ -11,6 +11,9 @@ latency), and every request the rehearsal model receives is recorded. Per sample
   earlier call's prompt to the same model, summed over the calls, ÷ prompt tokens. That is what
   a provider's prefix cache could serve at best (OpenAI caches any shared prefix; Anthropic the
   blocks podium marks, which end where the stable text ends);
+* `cacheable_bound`: what no layout can beat: 1 − (the inputs each call sends that its model
+  never received before, ÷ prompt tokens). A prefix cache serves only text it has seen; when
+  most of a sample's prompt is work read once (a series' scripts), the fraction stays low;
 * `delivered_words`: the words of every task's current version (the plan excepted), and
   `prompt_tokens_per_word`.
 
@@ -67,6 +70,21 @@ def cacheable(prompts: list[tuple[str, str]]) -> tuple[int, int]:
     return hit, total
 
 
+def first_reads(calls: list[tuple[str, list[str]]]) -> int:
+    """Characters of inputs sent to a model that had not received them before: each call's
+    inputs message (`podium.engine.prompts.layout`) split at its INPUT headings."""
+    seen: dict[str, set[str]] = defaultdict(set)
+    first = 0
+    for model, inputs in calls:
+        for message in inputs:
+            for block in message.split("\n\nINPUT from "):
+                body = block.split("\n", 1)[1] if "\n" in block else ""
+                if body and body not in seen[model]:
+                    first += len(body)
+                    seen[model].add(body)
+    return first
+
+
 async def run(sample: str, db: Path) -> dict[str, Any]:
     from podium.domain.versions import current_of
     from podium.engine.engine import AutoApprove, Engine
@@ -75,10 +93,13 @@ async def run(sample: str, db: Path) -> dict[str, Any]:
     from podium.store import EventStore
 
     prompts: list[tuple[str, str]] = []
+    inputs: list[tuple[str, list[str]]] = []
     original = RehearsalBackend.complete
 
     def recording(self: Any, request: Any) -> Any:
         prompts.append((request.model, prompt_of(request)))
+        users = [m.content for m in request.messages if m.role == "user"]
+        inputs.append((request.model, users[:-1]))  # the last is the task's own text
         return original(self, request)
 
     RehearsalBackend.complete = recording  # type: ignore[method-assign]
@@ -118,6 +139,7 @@ async def run(sample: str, db: Path) -> dict[str, Any]:
         "output_tokens": view.output_tokens,
         "tokens": view.input_tokens + view.output_tokens,
         "cacheable_fraction": round(hit / total, 3) if total else 0.0,
+        "cacheable_bound": round(1 - first_reads(inputs) / total, 3) if total else 0.0,
         "delivered_words": words,
         "prompt_tokens_per_word": round(prompt_tokens / words, 2) if words else None,
     }

@@ -8,8 +8,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from podium.domain.artifacts import Prose
+import pytest
+
+from podium.domain.artifacts import Prose, Screenplay
 from podium.domain.events import ProductionState
+from podium.domain.loading import ProductionFileError
+from podium.domain.production import ProductionSpec
+from podium.engine.engine import AutoApprove
 from podium.engine.prompts import context_window
 from podium.llm.litellm_requests import messages_for
 from podium.llm.types import CompletionRequest, schema_json
@@ -49,7 +54,8 @@ def long_text(request: CompletionRequest) -> Prose | None:
 
 
 def user(request: CompletionRequest) -> str:
-    return request.messages[-1].content
+    """What the user messages say: the inputs, then the task."""
+    return "\n\n".join(m.content for m in request.messages if m.role == "user")
 
 
 async def test_an_input_is_given_whole(tmp_path: Path) -> None:
@@ -124,7 +130,9 @@ async def test_a_reviewer_sees_the_whole_work_past_the_window(tmp_path: Path) ->
     await engine.store.close()
     review = next(c for c in script.calls if c.purpose == "review")
     assert f"A {LONG}" in user(review)
-    assert "(the work under review, whole)" in user(review)
+    # Under the heading any reader sees, so a review shares its start with other readers.
+    assert f"INPUT from a (chapter):\nA {LONG}" == review.messages[2].content
+    assert "The INPUT from a is the work under review, whole." in review.messages[3].content
     assert not [c for c in script.calls if c.purpose == "summary"]
 
 
@@ -142,7 +150,7 @@ async def test_the_layout_puts_the_stable_text_first_and_the_schema_once(tmp_pat
     assert await engine.run() is ProductionState.COMPLETED
     await engine.store.close()
     a, b = (next(c for c in script.calls if c.task_id == t) for t in ("a", "b"))
-    assert [m.role for m in a.messages] == ["system", "system", "user"]
+    assert [m.role for m in a.messages] == ["system", "system", "user"]  # no inputs
     # Production-wide text (rules, style, vision, schema): the same for both agents' calls.
     assert a.messages[0].content == b.messages[0].content
     assert a.messages[0].content.startswith('PRODUCTION: "Test"')
@@ -184,3 +192,179 @@ async def test_an_input_another_was_made_from_is_the_first_summarised(tmp_path: 
     # though d lists a first.
     assert f"B {LONG}" in prompt and f"A {LONG}" not in prompt
     assert "INPUT from a (chapter), SUMMARY of" in prompt
+
+
+async def test_inputs_come_before_the_task_and_are_marked_for_the_cache(tmp_path: Path) -> None:
+    script = Script(answer=long_text)
+    text = (
+        crew(("w", "writer"), ("v", "writer"))
+        + tasks(
+            {"id": "a", "title": "A", "kind": "chapter", "assignee": "w"},
+            {"id": "d", "title": "D", "kind": "chapter", "assignee": "w", "depends_on": ["a"]},
+            {"id": "e", "title": "E", "kind": "chapter", "assignee": "w", "depends_on": ["a"]},
+        )
+        + '[planner]\nmode = "explicit"\n'
+    )
+    engine = await open_engine(production(text), tmp_path / "p.db", script)
+    assert await engine.run() is ProductionState.COMPLETED
+    await engine.store.close()
+    d, e = (next(c for c in script.calls if c.task_id == t) for t in ("d", "e"))
+    assert [m.role for m in d.messages] == ["system", "system", "user", "user"]
+    # Two tasks reading the same input share everything up to their own task.
+    assert d.messages[:3] == e.messages[:3]
+    assert d.messages[2].content == f"INPUT from a (chapter):\nA {LONG}"
+    assert d.messages[3].content.startswith("TASK d (chapter)")
+    # Anthropic's marks: both system blocks and the inputs, not the task.
+    sent = messages_for(d, cacheable=True)
+    marked = [n for n, m in enumerate(sent) if isinstance(m["content"], list)]
+    assert marked == [0, 1, 2]
+    assert sent[2]["content"][0]["cache_control"] == {"type": "ephemeral"}
+    assert sent[3]["content"].startswith("TASK d (chapter)")
+
+
+FILM_CREW = (
+    crew(("w", "writer"), ("dp", "director_of_photography"))
+    + '[[crew]]\nid = "elias"\nrole = "character"\ncharacter = "Elias"\n'
+    + '[[vision.characters]]\nname = "Elias"\n[[vision.characters]]\nname = "Morag"\n'
+)
+MORAG = [f"Line {n} of Morag's, said to the lamp and the sea." for n in range(120)]
+
+
+def film_answer(request: CompletionRequest) -> Screenplay | None:
+    if request.purpose != "task":
+        return None
+    elements: list[dict[str, str]] = [{"type": "action", "text": "The lamp turns."}]
+    elements += [{"type": "character", "text": "ELIAS"}, {"type": "dialogue", "text": "Lit."}]
+    for line in MORAG:
+        elements += [{"type": "character", "text": "MORAG"}, {"type": "dialogue", "text": line}]
+    if request.task_id == "pass-elias":
+        elements[2] = {"type": "dialogue", "text": "The light's lit, and I'm staying."}
+    if request.task_id in ("scene-1", "pass-elias"):
+        heading = "INT. LAMP ROOM - NIGHT"
+        return Screenplay.model_validate({"scenes": [{"heading": heading, "elements": elements}]})
+    return None
+
+
+def film_plan(window: int, *more: dict[str, object]) -> ProductionSpec:
+    plan = tasks(
+        {"id": "scene-1", "title": "S1", "kind": "scene", "assignee": "w"},
+        {
+            "id": "pass-elias",
+            "title": "Dialogue pass: Elias",
+            "kind": "dialogue",
+            "assignee": "elias",
+            "depends_on": ["scene-1"],
+        },
+        {
+            "id": "shots",
+            "title": "Shots",
+            "kind": "shot_list",
+            "assignee": "dp",
+            "depends_on": ["scene-1", "pass-elias"],
+        },
+        *more,
+    ).replace(
+        'assignee = "elias"\n', 'assignee = "elias"\nparams = { scene = 1, character = "Elias" }\n'
+    )
+    window_line = f"[models.rehearsal]\ncontext_tokens = {window}\n"
+    return production(FILM_CREW + plan + '[planner]\nmode = "explicit"\n' + window_line)
+
+
+async def test_a_dialogue_pass_reads_its_screenplay_once_and_whole(tmp_path: Path) -> None:
+    """The screenplay a dialogue pass revises is given once (not again as JSON), and whole
+    past the window, as the work under review is."""
+    script = Script(answer=film_answer)
+    engine = await open_engine(film_plan(1600), tmp_path / "p.db", script)
+    await engine.run()
+    await engine.store.close()
+    dialogue = next(c for c in script.calls if c.task_id == "pass-elias")
+    told = user(dialogue)
+    assert sum(len(line) for line in MORAG) // 4 > 1600 - 400  # past the window's room
+    assert told.count(MORAG[-1]) == 1  # whole, and once: no JSON copy beside it
+    assert '"elements"' not in told
+    assert "THE SCREENPLAY YOU REVISE is the INPUT from scene-1, whole." in told
+    assert [c for c in script.calls if c.purpose == "summary" and c.task_id == "pass-elias"] == []
+
+
+async def test_a_shot_list_reads_the_dialogue_pass_not_the_scene_again(tmp_path: Path) -> None:
+    script = Script(answer=film_answer)
+    engine = await open_engine(film_plan(32768), tmp_path / "p.db", script)
+    await engine.run()
+    await engine.store.close()
+    told = user(next(c for c in script.calls if c.task_id == "shots"))
+    assert (
+        "INPUT from scene-1 (scene): revised by the INPUT from pass-elias (its dialogue pass), "
+        "which stands for it; not repeated." in told
+    )
+    assert told.count(MORAG[0]) == 1
+    assert "The light's lit, and I'm staying." in told
+
+
+async def test_a_scene_held_in_the_script_as_its_pass_revised_it_is_named(tmp_path: Path) -> None:
+    """The composer reads the script podium assembled (holding the dialogue pass's version of
+    the scene) and the scene: the scene is named, not given a second time."""
+    script_task = {
+        "id": "script",
+        "title": "Script",
+        "kind": "script",
+        "assignee": "w",
+        "depends_on": ["scene-1", "pass-elias"],
+    }
+    cues = {
+        "id": "cues",
+        "title": "Cues",
+        "kind": "music_cues",
+        "assignee": "w",
+        "depends_on": ["script", "scene-1"],
+    }
+    script = Script(answer=film_answer)
+    spec = film_plan(32768, script_task, cues)
+    engine = await open_engine(spec, tmp_path / "p.db", script, auto=AutoApprove.ALL)
+    assert await engine.run() is ProductionState.COMPLETED
+    await engine.store.close()
+    told = user(next(c for c in script.calls if c.task_id == "cues"))
+    assert (
+        "INPUT from scene-1 (scene): is part of the INPUT from script as its dialogue pass "
+        "revised it, given once." in told
+    )
+    assert told.count(MORAG[0]) == 1
+
+
+def test_the_rehearsal_model_draws_the_same_whatever_the_layout() -> None:
+    """Its randomness comes from the prompt's paragraphs, not their order: a new layout leaves
+    the samples' content as it was; a changed word changes it."""
+    from podium.llm.rehearsal.backend import seed_material
+    from podium.llm.types import Message
+
+    def ask(*messages: Message) -> CompletionRequest:
+        return CompletionRequest(model="rehearsal/x", messages=messages, agent_id="w")
+
+    system, inputs, task = "RULES\n\nVISION", "INPUT from a (chapter):\nText.", "TASK b"
+    before = ask(Message("system", system), Message("user", f"{task}\n\n{inputs}"))
+    after = ask(Message("system", system), Message("user", inputs), Message("user", task))
+    changed = ask(Message("system", system), Message("user", inputs), Message("user", "TASK c"))
+    assert seed_material(7, before) == seed_material(7, after)
+    assert seed_material(7, after) != seed_material(7, changed)
+
+
+@pytest.mark.parametrize(
+    ("section", "line", "field"),
+    [
+        ("[constraints]", "max_whole_inputs = 0", "constraints.max_whole_inputs"),
+        ("[models.rehearsal]", "context_tokens = 100", "models.rehearsal.context_tokens"),
+        ('[models.settings."openai/x"]', "context_tokens = 512", "context_tokens"),
+        ('[models.settings."openai/x"]', "stall_timeout_s = 0", "stall_timeout_s"),
+        ('[models.settings."openai/x"]', "max_tokens = { script = 0 }", "max_tokens"),
+        ('[models.settings."openai/x"]', "continuations = 9", "continuations"),
+        ('[models.settings."openai/x"]', "down_after = 0", "down_after"),
+        ('[models.settings."openai/x"]', "cached_input_cost_per_token = -1", "cached_input_cost"),
+    ],
+)
+def test_each_new_setting_is_checked_at_its_line(section: str, line: str, field: str) -> None:
+    """The settings docs/production-file.md describes for issue 17 exist and are bounded."""
+    text = crew(("w", "writer")) + f"{section}\n{line}\n"
+    with pytest.raises(ProductionFileError) as caught:
+        production(text)
+    [issue] = caught.value.issues
+    assert field in issue.field
+    assert issue.line == text.count("\n", 0, text.index(line)) + 1 + 6  # after the header

@@ -149,3 +149,23 @@ def test_the_rehearsal_model_asks_on_the_treatment_and_claims_the_ending() -> No
     assert protocol_fields(Material.from_hints({**base, "kind": "scene", "scene": 3}), 1) == {}
     bare = {"protocol": True, "scenes": 8, "kind": "treatment"}  # a premise only: nothing to ask
     assert protocol_fields(Material.from_hints(bare), 1) == {}
+
+
+def test_the_rehearsal_models_reviewer_holds_out_on_the_ending() -> None:
+    """A review of the ending always asks for a revision, so each sample stages a debate
+    there (writer against director in Last Light), whatever the draw; other reviews mostly
+    approve, and a bare vision never holds out."""
+    from random import Random
+
+    from podium.llm.rehearsal.composer import Composer
+    from podium.llm.rehearsal.talk import critique
+
+    base = {"purpose": "review", "scenes": 8, "tone": "Quiet.", "themes": ["duty", "care"]}
+
+    def verdicts(hints: dict[str, object]) -> set[str]:
+        m = Material.from_hints(hints)
+        return {critique(Composer(Random(n), m)).verdict for n in range(40)}
+
+    assert verdicts({**base, "kind": "scene", "scene": 8}) == {"revise"}
+    assert "approve" in verdicts({**base, "kind": "scene", "scene": 3})
+    assert "approve" in verdicts({"purpose": "review", "scenes": 8, "kind": "scene", "scene": 8})

@@ -79,7 +79,7 @@ async def test_dependencies_run_in_order_and_feed_their_output(tmp_path: Path) -
     b_art = view.artifacts[view.tasks["b"].artifact_id or ""]
     assert b_art.provenance.parents == (view.tasks["a"].artifact_id,)
     b_call = next(c for c in script.calls if c.task_id == "b")
-    assert "INPUT from a" in b_call.messages[-1].content
+    assert "INPUT from a" in "\n\n".join(m.content for m in b_call.messages)
 
 
 async def test_a_shot_list_sees_every_scene_of_its_script(tmp_path: Path) -> None:
@@ -110,7 +110,8 @@ async def test_a_shot_list_sees_every_scene_of_its_script(tmp_path: Path) -> Non
     engine = await open_engine(production(body), tmp_path / "p.db", script, auto=AutoApprove.ALL)
     assert await engine.run() is ProductionState.COMPLETED
     await engine.store.close()
-    prompt = next(c for c in script.calls if c.task_id == "b").messages[-1].content
+    shots = next(c for c in script.calls if c.task_id == "b")
+    prompt = "\n\n".join(m.content for m in shots.messages)
     # The script is given whole (8 scenes of 800 characters each), every scene in it.
     assert all(f"EXT. PLACE {n} - NIGHT\n{'x ' * 399}x" in prompt for n in range(1, 9))
 

@@ -290,6 +290,35 @@ async def test_anthropic_marks_the_system_text_cacheable_and_books_cache_use(
     assert result.cost_usd == pytest.approx(1000e-6 + 800 * 0.1e-6 + 100 * 1.25e-6 + 100 * 5e-6)
 
 
+async def test_anthropic_caches_the_inputs_as_well_as_the_system_text(
+    make_backend: MakeBackend, server: FakeOpenAI
+) -> None:
+    """A prompt laid out by `podium.engine.prompts.layout`: two system blocks, the inputs, the
+    task. The inputs (shared by every call reading the same work) carry the third mark."""
+    request = CompletionRequest(
+        model=CLAUDE,
+        messages=(
+            Message("system", "PRODUCTION: the rules, the vision."),
+            Message("system", "You are the writer."),
+            Message("user", "INPUT from outline (outline):\nThe whole outline."),
+            Message("user", "TASK chapter-1 (chapter): write it."),
+        ),
+        agent_id="writer",
+        task_id="chapter-1",
+        hints={"kind": "chapter"},
+    )
+    await run(make_backend(), request)
+    [sent] = server.requests
+    mark = {"type": "ephemeral"}
+    assert [b.get("cache_control") for b in sent.json["system"]] == [mark, mark]
+    [turn] = sent.json["messages"]  # the two user messages, one turn for Anthropic
+    assert turn["role"] == "user"
+    assert [(b["text"][:12], b.get("cache_control")) for b in turn["content"]] == [
+        ("INPUT from o", mark),
+        ("TASK chapter", None),
+    ]
+
+
 async def test_other_providers_get_no_cache_markers(
     make_backend: MakeBackend, server: FakeOpenAI
 ) -> None:

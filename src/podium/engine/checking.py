@@ -14,8 +14,6 @@ Findings go back to the agent with the recomputed figures (the self-correction l
 
 from __future__ import annotations
 
-import json
-
 from podium.deliverables.checks import check_deliverables
 from podium.domain.artifacts import Artifact, Content, Screenplay
 from podium.domain.state import ProductionView, TaskRecord
@@ -46,16 +44,16 @@ def findings_for(
 
 def revised_input(record: TaskRecord, inputs: list[Artifact]) -> tuple[Artifact | None, str]:
     """For a character's dialogue pass: the screen input it revises and the words that tell
-    the agent so, the screenplay given in full (an excerpt cannot be kept word for word)."""
+    the agent so. The prompt gives that input whole (`podium.engine.prompts.arrange`), so it is
+    named here, not sent a second time."""
     spec = record.spec
     character = spec.params.get("character")
     if spec.kind is not TaskKind.DIALOGUE or not isinstance(character, str) or not character:
         return None, ""
     for artifact in inputs:
         if artifact.content_type == Screenplay.__name__:
-            text = json.dumps(artifact.content, ensure_ascii=False)
             return artifact, (
-                f"THE SCREENPLAY YOU REVISE ({artifact.task_id}), in full:\n{text}\n"
+                f"THE SCREENPLAY YOU REVISE is the INPUT from {artifact.task_id}, whole. "
                 f"Revise only {character.upper()}'s dialogue. Every other speaker's cue and lines "
                 "stay word for word and in order; add no speaker and drop none."
             )

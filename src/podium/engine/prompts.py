@@ -27,6 +27,7 @@ from podium.domain.validators import (
     RuntimeRange,
     WordCount,
 )
+from podium.domain.versions import current_of
 from podium.domain.vision_uses import uses_section
 from podium.engine.budget import CHARS_PER_TOKEN
 from podium.llm.types import CompletionRequest, Message, is_rehearsal, schema_json
@@ -39,6 +40,9 @@ def schema_text(schema: type[BaseModel]) -> str:
 
 
 def vision_text(vision: Vision, kind: TaskKind) -> str:
+    """The vision sections `kind` reads, those most kinds read first (premise, themes, tone,
+    characters, then locations, audience, distribution): two kinds' texts differ only at the
+    end, so their prompts share the longest start."""
     lines = [f"VISION (version {vision.version})"]
     if uses_section(kind, "premise"):
         lines.append(f"Premise: {vision.premise}")
@@ -46,10 +50,6 @@ def vision_text(vision: Vision, kind: TaskKind) -> str:
         lines.append(f"Themes: {', '.join(vision.themes)}")
     if uses_section(kind, "tone") and vision.tone:
         lines.append(f"Tone: {vision.tone}")
-    if uses_section(kind, "audience") and vision.audience:
-        lines.append(f"Audience: {vision.audience}")
-    if uses_section(kind, "distribution") and vision.distribution:
-        lines.append(f"Distribution: {vision.distribution}")
     if uses_section(kind, "characters") and vision.characters:
         lines.append("Characters:")
         for c in vision.characters:
@@ -58,6 +58,10 @@ def vision_text(vision: Vision, kind: TaskKind) -> str:
             lines.append(f"- {c.name}: {c.description}{arc}{voice}")
     if uses_section(kind, "locations") and vision.locations:
         lines.append(f"Locations: {', '.join(vision.locations)}")
+    if uses_section(kind, "audience") and vision.audience:
+        lines.append(f"Audience: {vision.audience}")
+    if uses_section(kind, "distribution") and vision.distribution:
+        lines.append(f"Distribution: {vision.distribution}")
     return "\n".join(lines)
 
 
@@ -149,10 +153,13 @@ def identity_text(spec: ProductionSpec, agent: AgentSpec) -> str:
     hit = _IDENTITY.get(key)
     if hit is not None and hit[0] is spec and hit[1] is agent:
         return hit[2]
-    who = f"You are {_named(agent)}"
-    if agent.character:
-        who += f" who voices {agent.character}"
-    who += "."
+    if agent.character and agent.name.lower() in (agent.id.lower(), agent.character.lower()):
+        who = f"You are the character agent who speaks for {agent.character}."
+    else:
+        who = f"You are {_named(agent)}"
+        if agent.character:
+            who += f" who voices {agent.character}"
+        who += "."
     boss = next((a for a in spec.crew if a.id == agent.reports_to), None)
     if boss is not None:
         who += f" You report to {_named(boss)}."
@@ -183,6 +190,9 @@ def _terms(spec: ProductionSpec, record: TaskRecord, kind: type[Any]) -> list[st
 
 # Purposes whose inputs are the work being judged: always given whole.
 REVIEWING = frozenset({"review", "debate", "ruling"})
+# Kinds whose work is a revision of the input it was made from (a character's dialogue pass
+# over a screenplay): that input is named, not given again, beside it.
+REVISING_KINDS = frozenset({TaskKind.DIALOGUE})
 # The reply's room in the context window, by task kind (the rest: DEFAULT_REPLY_TOKENS).
 LONG_REPLY_TOKENS = {TaskKind.SCRIPT: 16384, TaskKind.PLAN: 16384}
 DEFAULT_REPLY_TOKENS = 4096
@@ -205,6 +215,7 @@ class Given:
     summary: str | None = None
     same_as: str | None = None
     part_of: bool = False  # `same_as` is a script podium assembled with this text in it
+    revised: bool = False  # `same_as` is (or holds) a dialogue pass over this screenplay
     reviewed: bool = False
 
     @property
@@ -233,14 +244,16 @@ def arrange(
     """The stated policy for a prompt's inputs (docs/production-file.md, "Inputs"), in the
     order the task lists them:
 
-    * the same text is sent once: an input whose text is another's, or is part of a script
-      podium assembled from it (a scene in the film's script), is named, not repeated;
+    * the same text is sent once: an input whose text is another's, is part of a script podium
+      assembled from it (a scene in the film's script), or is the screenplay a dialogue pass
+      among the inputs revised (the pass stands for it, as in the deliverables), is named, not
+      repeated;
     * every other input is given whole while the whole inputs fit the model's context window
       (less the rest of the prompt and room for the reply) and number at most
-      `max_whole_inputs`. Past either bound the most relevant stay whole (the work under review,
-      always; then what podium assembled; then the task's inputs in the order its dependencies
-      list them, those another input was made from last) and the rest are given as their
-      summaries, said to be summaries."""
+      `max_whole_inputs`. Past either bound the most relevant stay whole (the work under review
+      and the screenplay a dialogue pass revises, always; then what podium assembled; then the
+      task's inputs in the order its dependencies list them, those another input was made from
+      last) and the rest are given as their summaries, said to be summaries."""
     limits = view.constraints or (view.spec.constraints if view.spec else None)
     most = limits.max_whole_inputs if limits is not None else 16
     budget = window - reply_room(record.spec.kind, window) - fixed_tokens
@@ -255,10 +268,15 @@ def arrange(
     # An input another input was made from (the script under its dialogue pass) reaches the
     # task through that one too: it ranks after the inputs made from it.
     beneath = {task_id for art in inputs for task_id in art.provenance.made_from}
+    # The work judged (a review's first input) or revised (the screenplay under a dialogue
+    # pass): always whole, whatever the window.
+    kept = 0 if reviewing else None
+    if kept is None and record.spec.kind in REVISING_KINDS:
+        kept = next((n for n, art in enumerate(inputs) if art.content_type == "Screenplay"), None)
     order = sorted(
         range(len(inputs)),
         key=lambda n: (
-            not (reviewing and n == 0),
+            n != kept,
             n not in assembled,
             inputs[n].task_id in beneath,
             n,
@@ -271,6 +289,7 @@ def arrange(
     for n in order:
         art, text = inputs[n], texts[n]
         reviewed = reviewing and n == 0
+        must = n == kept
         if text in first:
             decided[n] = Given(art, text, True, same_as=first[text], reviewed=reviewed)
             continue
@@ -286,12 +305,33 @@ def arrange(
             ),
             None,
         )
-        if within is not None and not reviewed:
+        if within is None and not must:
+            within = _revised_within(view, inputs, decided, art)
+            if within is not None:
+                decided[n] = Given(art, text, True, same_as=within, part_of=True, revised=True)
+                continue
+        if within is not None and not must:
             decided[n] = Given(art, text, True, same_as=within, part_of=True)
+            continue
+        pass_over = next(
+            (
+                inputs[b].task_id
+                for b in range(len(inputs))
+                if b in decided
+                and decided[b].whole
+                and decided[b].same_as is None
+                and inputs[b].kind in REVISING_KINDS
+                and inputs[b].content_type == art.content_type
+                and inputs[b].provenance.made_from.get(art.task_id) == art.provenance.version
+            ),
+            None,
+        )
+        if pass_over is not None and not must:
+            decided[n] = Given(art, text, True, same_as=pass_over, revised=True)
             continue
         first[text] = art.task_id
         size = tokens_of(text)
-        if reviewed or (whole_count < most and used + size <= budget):
+        if must or (whole_count < most and used + size <= budget):
             used += size
             whole_count += 1
             decided[n] = Given(art, text, True, reviewed=reviewed)
@@ -300,36 +340,79 @@ def arrange(
     return [decided[n] for n in range(len(inputs))]
 
 
+def _revised_within(
+    view: ProductionView, inputs: list[Artifact], decided: dict[int, Given], art: Artifact
+) -> str | None:
+    """The script podium assembled, given whole, that holds `art` as a dialogue pass revised it
+    (the pass is not among the inputs): `art` is named, not given again beside it."""
+    for a, whole in decided.items():
+        assembled = inputs[a]
+        if not whole.whole or whole.same_as is not None or assembled.provenance.agent_id != PODIUM:
+            continue
+        for task_id in assembled.provenance.made_from:
+            record = view.tasks.get(task_id)
+            if record is None or record.spec.kind not in REVISING_KINDS:
+                continue
+            revision = current_of(view, record)
+            if revision is not None and (
+                revision.provenance.made_from.get(art.task_id) == art.provenance.version
+            ):
+                return assembled.task_id
+    return None
+
+
 def needed_summaries(given: list[Given]) -> list[Given]:
     """The inputs to be summarised whose summaries are not made yet."""
     return [g for g in given if not g.whole and g.summary is None]
 
 
-def _inputs_text(given: list[Given], window: int, most: int) -> list[str]:
+def _inputs_text(given: list[Given]) -> list[str]:
+    """The inputs, each under the same heading whoever reads it and why (a review, a dialogue
+    pass, a shot list), so calls reading the same work share the start of their prompts."""
     parts: list[str] = []
-    summarised = [g for g in given if not g.whole]
-    if summarised:
-        parts.append(
-            f"{len(summarised)} of {len(given)} inputs are given as summaries (marked SUMMARY): "
-            f"the whole inputs would not fit the model's context window ({window:,} tokens) "
-            f"or pass the {most} inputs a task gets whole. Ask for an input whole if you need it."
-        )
     for g in given:
         art = g.artifact
         # No version number: a version made again after an interruption is numbered anew, and the
         # same work must be asked for in the same words (the rehearsal model draws from them).
         title = f"INPUT from {art.task_id} ({art.kind.value})"
         if g.same_as is not None:
-            what = "is part of" if g.part_of else "is the same text as"
-            parts.append(f"{title}: {what} the INPUT from {g.same_as}, given once.")
+            if g.revised and g.part_of:
+                parts.append(
+                    f"{title}: is part of the INPUT from {g.same_as} as its dialogue pass "
+                    "revised it, given once."
+                )
+            elif g.revised:
+                parts.append(
+                    f"{title}: revised by the INPUT from {g.same_as} (its dialogue pass), which "
+                    "stands for it; not repeated."
+                )
+            else:
+                what = "is part of" if g.part_of else "is the same text as"
+                parts.append(f"{title}: {what} the INPUT from {g.same_as}, given once.")
         elif g.whole:
-            label = " (the work under review, whole)" if g.reviewed else ""
-            parts.append(f"{title}{label}:\n{g.whole_text}")
+            parts.append(f"{title}:\n{g.whole_text}")
         else:
             body = g.summary if g.summary is not None else g.whole_text
             what = "SUMMARY" if g.summary is not None else "whole (no summary could be made)"
             parts.append(f"{title}, {what} of {tokens_of(g.whole_text):,} tokens:\n{body}")
     return parts
+
+
+def _inputs_note(given: list[Given], window: int, most: int) -> list[str]:
+    """What the task says of its inputs: which one is the work under review, which are
+    summaries and why. Never a silent cut."""
+    notes: list[str] = []
+    for g in given:
+        if g.reviewed:
+            notes.append(f"The INPUT from {g.artifact.task_id} is the work under review, whole.")
+    summarised = [g for g in given if not g.whole]
+    if summarised:
+        notes.append(
+            f"{len(summarised)} of {len(given)} inputs are given as summaries (marked SUMMARY): "
+            f"the whole inputs would not fit the model's context window ({window:,} tokens) "
+            f"or pass the {most} inputs a task gets whole. Ask for an input whole if you need it."
+        )
+    return notes
 
 
 def _excerpt(content: Any) -> str:
@@ -355,9 +438,9 @@ def build_request(
     extra_hints: dict[str, Any] | None = None,
     extra_text: str = "",
 ) -> CompletionRequest:
-    """The request for one call: the production-wide text, the agent's identity, then the
-    task's own part (the task, its inputs as `arrange` gives them, what the Orchestrator said,
-    what to correct). A task's own work is asked for with the reply protocol's fields
+    """The request for one call (`layout`): the production-wide text, the agent's identity, the
+    inputs as `arrange` gives them, then the task's own part (the task, what the Orchestrator
+    said, what to correct). A task's own work is asked for with the reply protocol's fields
     (`podium.domain.asking`): claim a territory, ask a question."""
     request, _ = compose_request(
         view,
@@ -450,7 +533,7 @@ def compose_request(
     fixed = sum(len(t) for t in (stable, identity, *head, *tail)) // CHARS_PER_TOKEN
     given = arrange(view, record, inputs, purpose=purpose, window=window, fixed_tokens=fixed)
     limits = view.constraints or spec.constraints
-    user = [*head, *_inputs_text(given, window, limits.max_whole_inputs), *tail]
+    task_text = "\n\n".join([*head, *_inputs_note(given, window, limits.max_whole_inputs), *tail])
     deps = []
     for art in inputs:
         dep = view.tasks.get(art.task_id)
@@ -512,11 +595,7 @@ def compose_request(
         hints.update(extra_hints)
     request = CompletionRequest(
         model=model,
-        messages=(
-            Message("system", stable),
-            Message("system", identity),
-            Message("user", "\n\n".join(user)),
-        ),
+        messages=layout(stable, identity, _inputs_text(given), task_text),
         agent_id=agent.id,
         task_id=task.id,
         purpose=purpose,
@@ -525,6 +604,19 @@ def compose_request(
         attempt=call_number,
     )
     return request, given
+
+
+def layout(stable: str, identity: str, inputs: list[str], task: str) -> tuple[Message, ...]:
+    """A call's messages, the longest-lived text first so a provider's prefix cache serves
+    most of it: the production-wide text (system), the agent (system), the inputs (user: the
+    same work under the same heading whoever reads it), then the task (user: what to do, what
+    the Orchestrator said, what to correct). Inputs come before the instructions, as providers
+    advise for long documents; a call without inputs has one user message."""
+    messages = [Message("system", stable), Message("system", identity)]
+    if inputs:
+        messages.append(Message("user", "\n\n".join(inputs)))
+    messages.append(Message("user", task))
+    return tuple(messages)
 
 
 def summary_request(
@@ -542,19 +634,16 @@ def summary_request(
     stable = stable_text(view.spec, view.vision, art.kind, Prose)
     dep = view.tasks.get(art.task_id)
     title = dep.spec.title if dep else art.task_id
-    user = (
-        f"SUMMARISE {art.task_id} ({art.kind.value}): {title}"
+    task = (
+        f"SUMMARISE the INPUT from {art.task_id} ({art.kind.value}): {title}"
         f"{note}.\nWrite a faithful summary of at most {SUMMARY_WORDS} words for a colleague "
         "who will not see the whole: who, where, what happens and what changes, in order; "
-        "names, places, numbers and scene headings exactly as written.\n\n" + text
+        "names, places, numbers and scene headings exactly as written."
     )
+    given = [f"INPUT from {art.task_id} ({art.kind.value}):\n{text}"]
     return CompletionRequest(
         model=model,
-        messages=(
-            Message("system", stable),
-            Message("system", identity_text(view.spec, agent)),
-            Message("user", user),
-        ),
+        messages=layout(stable, identity_text(view.spec, agent), given, task),
         agent_id=agent.id,
         task_id=record.spec.id,
         purpose="summary",

@@ -1,6 +1,6 @@
 """What a litellm request carries besides the call itself: the API key, the messages (the schema
-said once, Anthropic's cache marks on the system text), the response format (a strict JSON schema
-where the model takes one) and the reply's token limit."""
+said once, Anthropic's cache marks on the system text and the inputs), the response format (a
+strict JSON schema where the model takes one) and the reply's token limit."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from podium.llm.types import CompletionRequest, FailureKind, LLMError, schema_js
 DEFAULT_MAX_TOKENS = 4096
 LONG_MAX_TOKENS = {"script": 16384, "plan": 16384}
 
-CACHE_BREAKPOINTS = 2  # Anthropic allows four a request; the system text needs at most two
+CACHE_BREAKPOINTS = 3  # Anthropic allows four a request: two system blocks and the inputs
 EPHEMERAL = {"type": "ephemeral"}
 
 
@@ -40,7 +40,7 @@ def api_key_for(settings: ModelSettings, model: str) -> str | None:
 def messages_for(request: CompletionRequest, *, cacheable: bool = False) -> list[dict[str, Any]]:
     """The request's messages, with the schema said once: added to the system message only
     when no message carries it already (the engine's prompts put it in the stable system
-    text). `cacheable` marks the system messages for Anthropic's prompt cache."""
+    text). `cacheable` marks the stable start for Anthropic's prompt cache (`cache_marks`)."""
     messages: list[dict[str, Any]] = [
         {"role": m.role, "content": m.content} for m in request.messages
     ]
@@ -58,14 +58,25 @@ def messages_for(request: CompletionRequest, *, cacheable: bool = False) -> list
             else:
                 messages.insert(0, {"role": "system", "content": instruction})
     if cacheable:
-        marked = 0
-        for i, message in enumerate(messages):
-            if message["role"] != "system" or marked == CACHE_BREAKPOINTS:
-                break  # the stable prefix ends at the first message that is not system text
+        for i in cache_marks(messages):
+            message = messages[i]
             block = {"type": "text", "text": message["content"], "cache_control": EPHEMERAL}
-            messages[i] = {"role": "system", "content": [block]}
-            marked += 1
+            messages[i] = {"role": message["role"], "content": [block]}
     return messages
+
+
+def cache_marks(messages: list[dict[str, Any]]) -> list[int]:
+    """Where Anthropic's cache marks go (`podium.engine.prompts.layout`): the leading system
+    blocks (the production-wide text, the agent), and the inputs, a user message followed by
+    the task's own user message, at most CACHE_BREAKPOINTS in all."""
+    marks: list[int] = []
+    i = 0
+    while i < len(messages) and messages[i]["role"] == "system" and len(marks) < 2:
+        marks.append(i)
+        i += 1
+    if i + 1 < len(messages) and messages[i]["role"] == messages[i + 1]["role"] == "user":
+        marks.append(i)
+    return marks[:CACHE_BREAKPOINTS]
 
 
 def is_anthropic(litellm: Any, model: str) -> bool:

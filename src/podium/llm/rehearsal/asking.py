@@ -7,7 +7,8 @@ ask about, and a test production then runs as it did):
 * It asks the Orchestrator on the treatment's first draft, before any answer: "tension or
   intimacy?" (the seed's Vision Clarification), with two options.
 * It claims approval_required for the ending, a sensitive beat: the last scene of a film, the
-  last chapter of a story, the last episode's arc.
+  last chapter of a story, the last episode's arc; and a reviewer of the ending holds out
+  (`holds_out`), so every sample stages a debate there, whatever the draw.
 * A summary (purpose "summary") keeps the first sentence of each paragraph of the text, up to
   the words asked for.
 """
@@ -53,11 +54,22 @@ def protocol_fields(m: Material, attempt: int) -> dict[str, Any]:
         and not m.feedback
     ):
         return {"question": QUESTION.model_dump(mode="json")}
-    total = hints.get(_ENDINGS.get(m.kind, ""), None) if m.kind in _ENDINGS else None
-    number = hints.get(_UNIT[m.kind]) if m.kind in _UNIT else None
-    if isinstance(total, int) and total > 1 and number == total:
+    if is_ending(m):
         return {"territory": Territory.APPROVAL_REQUIRED.value}
     return {}
+
+
+def is_ending(m: Material) -> bool:
+    """Whether the work is the ending: the last scene, chapter or episode arc of several."""
+    total = m.hints.get(_ENDINGS.get(m.kind, ""), None) if m.kind in _ENDINGS else None
+    number = m.hints.get(_UNIT[m.kind]) if m.kind in _UNIT else None
+    return isinstance(total, int) and total > 1 and number == total
+
+
+def holds_out(m: Material) -> bool:
+    """A review of the ending asks for a revision in every round, so the disagreement goes to a
+    debate (writer against director in Last Light): where the vision leaves a choice open."""
+    return m.purpose == "review" and _open_choice(m) and is_ending(m)
 
 
 def _open_choice(m: Material) -> bool:

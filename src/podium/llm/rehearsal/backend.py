@@ -179,12 +179,15 @@ class RehearsalBackend:
 
 
 def seed_material(seed: int, request: CompletionRequest) -> str:
-    """What a call's randomness derives from: same request and seed, same draw."""
+    """What a call's randomness derives from: same request and seed, same draw.
+
+    The prompt counts as the set of its paragraphs (blocks between blank lines), whatever
+    their order and message: laying a prompt out anew (`podium.engine.prompts.layout`) leaves
+    the rehearsal model's work as it was, while a changed word changes it."""
     digest = hashlib.sha256()
-    for message in request.messages:
-        digest.update(message.role.encode())
-        digest.update(b"\x00")
-        digest.update(message.content.encode("utf-8", "surrogatepass"))
+    blocks = sorted(block for m in request.messages for block in m.content.split("\n\n"))
+    for block in blocks:
+        digest.update(block.encode("utf-8", "surrogatepass"))
         digest.update(b"\x01")
     parts = (
         str(seed),

@@ -16,6 +16,7 @@ from podium.domain.artifacts import (
     StatusReport,
 )
 from podium.domain.tasks import TaskKind
+from podium.llm.rehearsal.asking import holds_out
 from podium.llm.rehearsal.composer import Composer
 from podium.llm.rehearsal.material import capitalise, int_of, mapping_of, text_of
 
@@ -176,13 +177,12 @@ def _lens(comp: Composer) -> tuple[str, str, str]:
 
 
 def critique(comp: Composer) -> Critique:
-    """Revise on about one review in eight, with concrete notes.
-
-    Often enough that every sample production argues somewhere (a debate follows an
-    objection the revision does not settle); more would double a rehearsal's length.
+    """Revise on about one review in eight, with concrete notes, and always on the ending of
+    a sample (`holds_out`): a debate follows an objection the revision does not settle, so
+    every sample argues somewhere; more would double a rehearsal's length.
     """
     m, rng = comp.m, comp.rng
-    revise = rng.random() < REVISE_RATE
+    revise = rng.random() < REVISE_RATE or holds_out(m)
     subject = m.task_title or "this draft"
     if not revise:
         praise = comp.fill(comp.pick(_PRAISE, "praise"))
