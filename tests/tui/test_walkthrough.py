@@ -3,14 +3,19 @@ the keys as the walkthrough did, at the size where it went wrong."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 from textual.widgets import RadioSet, TextArea
 
 from podium.domain import versions
 from podium.domain.artifacts import Screenplay
+from podium.domain.escalation import EscalationKind, Option
 from podium.domain.state import ProductionView
+from podium.tui.screens.alternatives import AlternativesScreen
+from podium.tui.screens.escalation import EscalationScreen
 from podium.tui.screens.override import OverrideScreen
+from podium.tui.widgets.escalation_inbox import EscalationInbox
 
 from ..engine.harness import Script, crew, production, tasks
 from .conftest import app_for, make_app, open_engine, screen_text, type_text, until, until_shown
@@ -130,3 +135,41 @@ async def test_at_80x24_the_inbox_rows_of_several_gates_tell_them_apart(tmp_path
         await until_shown(pilot, "approval gate")
         await until_shown(pilot, "Approve Scene 4: The stair")
     await store.close()
+
+
+def a_question(view: ProductionView) -> ProductionView:
+    """The view with e6 as the writer's question, each answer's summary its label."""
+    asked = copy.copy(view)
+    answers = [
+        ("answer-1", "Tension: keep the danger close and the answers late."),
+        ("answer-2", "Intimacy: stay with the people; the danger sits behind them."),
+    ]
+    options = tuple(
+        Option(id=i, label=text, proposer="writer", summary=text) for i, text in answers
+    )
+    question = view.escalations["e6"].model_copy(
+        update={"kind": EscalationKind.QUESTION, "options": options}
+    )
+    asked.escalations = {**view.escalations, "e6": question}
+    return asked
+
+
+async def test_an_answer_whose_summary_repeats_its_label_is_said_once(
+    view: ProductionView,
+) -> None:
+    """The question's dialog and its picker said each answer twice (label, then the same
+    words as its summary)."""
+    app = app_for(a_question(view))
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        app.screen.focus_pane("inbox")
+        inbox = app.screen.query_one(EscalationInbox)
+        inbox.highlighted = inbox._ids.index("e6")  # type: ignore[union-attr]
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, EscalationScreen), "the dialog")
+        await until_shown(pilot, "answer-2")
+        assert screen_text(app).count("Tension") == 1, screen_text(app)
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, AlternativesScreen), "the picker")
+        await until_shown(pilot, "answer-2")
+        assert screen_text(app).count("Tension") == 1, screen_text(app)

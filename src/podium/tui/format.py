@@ -67,6 +67,15 @@ ROLE_CLASS: dict[str, str] = {
 ROLE_CLASSES = sorted(set(ROLE_CLASS.values()))
 
 
+def said_once(label: str, summary: str) -> tuple[str, str]:
+    """An option's label and summary, flattened; a summary that repeats its label (or what
+    the label was cut from) is said once, whole, as the label, and the summary is empty."""
+    label, summary = flatten(label), flatten(summary)
+    if summary and (summary == label or summary.startswith(label.removesuffix("…"))):
+        return summary, ""
+    return label, summary
+
+
 def role_class(role: str) -> str:
     return ROLE_CLASS.get(role, "other")
 

@@ -14,7 +14,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from podium.domain.escalation import Option as EscalationOption
-from podium.tui.format import flatten
+from podium.tui.format import flatten, said_once
 from podium.tui.screens.dialog import Dialog, DialogBox
 
 
@@ -29,7 +29,8 @@ class Choice:
 
     @classmethod
     def of(cls, option: EscalationOption) -> Choice:
-        return cls(option.id, option.label, option.proposer, option.summary, option.reasoning)
+        label, summary = said_once(option.label, option.summary)  # said once when repeated
+        return cls(option.id, label, option.proposer, summary, option.reasoning)
 
 
 @dataclass(frozen=True)

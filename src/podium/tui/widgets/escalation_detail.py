@@ -16,7 +16,7 @@ from podium.domain.artifacts import Artifact
 from podium.domain.escalation import Action, Escalation
 from podium.domain.state import ProductionView
 from podium.domain.text import sanitize
-from podium.tui.format import TASK_WORDS, clip, flatten
+from podium.tui.format import TASK_WORDS, clip, flatten, said_once
 
 PREVIEW_CHARS = 600
 EXCERPT_LINES = 12  # of an artifact in the inbox's detail; the task's details show it all
@@ -203,14 +203,15 @@ class EscalationDetail(VerticalScroll, can_focus=False):
             with Horizontal(classes="detail-options"):
                 for option in esc.options:
                     with Vertical(classes="detail-option"):
+                        label, summary = said_once(option.label, option.summary)
                         title = Text()
                         title.append(f"{option.id}: ", style="bold")
-                        title.append(flatten(option.label), style="bold")
+                        title.append(label, style="bold")
                         if option.proposer:
                             title.append(f"\nproposed by {option.proposer}", style="italic")
                         yield Static(title)
-                        if option.summary:
-                            yield Static(Text(flatten(option.summary)))
+                        if summary:
+                            yield Static(Text(summary))
                         if option.reasoning:
                             yield Static(
                                 _line("why:", flatten(option.reasoning)), classes="detail-why"
