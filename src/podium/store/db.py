@@ -24,13 +24,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
-from zlib import error as zlib_error
 
 import aiosqlite
 
 from podium.domain.escalation import Command
 from podium.domain.events import Event, Payload
-from podium.store import files, snapshots
+from podium.store import files, keeper, snapshots
 from podium.store.errors import (
     CorruptDatabase,
     ReadOnlyDatabase,
@@ -98,10 +97,7 @@ class EventStore:
         self._inflight = False
         self._durable_upto = 0
         self._closed = False
-        self._view: ProductionView | None = None  # the live view snapshots are taken of
-        self._shelvable: list[str] = []  # artifacts the snapshot being stored leaves in the store
-        self._snapshot_seq = 0  # the seq the newest stored snapshot covers
-        self._digest = 0  # of the committed log (`snapshots.digest`), while a view is kept
+        self._snapshots = keeper.SnapshotKeeper(path)  # the live view, snapshotted as it goes
         self._writer_task: asyncio.Task[None] | None = None
         if not self._read_only:
             self._writer_task = asyncio.create_task(self._run_writer(), name="podium-store-writer")
@@ -345,95 +341,20 @@ class EventStore:
     # -- state snapshots (a cache of the log: podium.store.snapshots) ----------------------------
 
     async def read_snapshot(self) -> snapshots.Snapshot | None:
-        """The newest snapshot whose fold is this podium's and whose event is in the log as it
-        was when the snapshot was made; None (with a log line saying why) otherwise."""
-        from podium.domain.snapshot import fold_version
-
-        found = await self._fetch(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'snapshots'", []
-        )
-        if not found:
-            return None
-        try:
-            rows = await self._fetch(
-                "SELECT seq, ts, fold, digest, body FROM snapshots ORDER BY seq DESC LIMIT 1", []
-            )
-        except StoreError as exc:  # a table of another shape (an earlier build's)
-            log.info("%s: the snapshots cannot be read (%s): ignored", self._path, exc)
-            return None
-        if not rows:
-            return None
-        seq, ts, fold, covered, body = rows[0]
-        if fold != fold_version():
-            log.info("%s: snapshot #%s is another fold's (%s): ignored", self._path, seq, fold)
-            return None
-        event = await self._fetch("SELECT ts FROM events WHERE seq = ?", [seq])
-        if not event or event[0][0] != ts:
-            log.info("%s: snapshot #%s does not match the log: ignored", self._path, seq)
-            return None
-        try:
-            document = await asyncio.to_thread(snapshots.unpack, body)
-        except (ValueError, TypeError, zlib_error) as exc:
-            log.info("%s: snapshot #%s cannot be read (%s): ignored", self._path, seq, exc)
-            return None
-        try:
-            found_digest = await asyncio.to_thread(
-                snapshots.digest_of_log, files.read_only_uri(self._path), int(seq), BUSY_TIMEOUT_S
-            )
-        except sqlite3.Error as exc:
-            raise translate(exc, self._path) from exc
-        if found_digest != covered:
-            log.info(
-                "%s: the events snapshot #%s covers changed since it was made: ignored",
-                self._path,
-                seq,
-            )
-            return None
-        return int(seq), float(ts), str(fold), int(covered), document
+        """The newest usable snapshot (`keeper.read_newest`), or None with a log line."""
+        return await keeper.read_newest(self._fetch, self._path, BUSY_TIMEOUT_S)
 
     def keep_snapshots(self, view: ProductionView, covered: int, digest: int) -> None:
         """Snapshot `view` (the engine's live view, the fold of this store's log) in the write
         path: with the batch that reaches `snapshots.EVERY` events after the last snapshot
         (`covered`: the seq the stored one covers) and at a clean close. `digest`: that of the
         log up to `view.last_seq` (`snapshots.digest`)."""
-        if not self._read_only and self._view is None:  # the first: the engine's own
-            self._view = view
-            self._snapshot_seq = covered
-            self._digest = digest
-
-    def _snapshot_due(
-        self, seq: int, digest: int, *, closing: bool = False
-    ) -> snapshots.Snapshot | None:
-        """The snapshot to store with the events up to `seq`: the view's, when it has folded
-        exactly those and one is due. Encoding runs here, on the loop, where the view is still."""
-        view = self._view
-        if view is None or view.last_seq != seq or view.last_ts is None:
-            return None
-        if seq <= self._snapshot_seq or (
-            not closing and seq - self._snapshot_seq < snapshots.EVERY
-        ):
-            return None
-        from podium.domain.snapshot import encode, fold_version
-
-        try:
-            document, self._shelvable = encode(view)
-        except Exception as exc:  # noqa: BLE001 - a cache: never stops the run
-            log.warning("%s: no snapshot of the view (%r); reloads fold the log", self._path, exc)
-            self._view = None
-            return None
-        return seq, view.last_ts, fold_version(), digest, document
-
-    def _snapshot_stored(self, snapshot: snapshots.Snapshot) -> None:
-        """Its events are stored with it: the big contents it refers to can leave memory."""
-        self._snapshot_seq = snapshot[0]
-        view = self._view
-        if view is not None and view.contents is not None:
-            shelvable = dict.fromkeys(self._shelvable, 1)
-            view.shelve(snapshot[0], sizes=shelvable)
-        self._shelvable = []
+        if not self._read_only:
+            self._snapshots.keep(view, covered, digest)
 
     async def _snapshot_at_close(self) -> None:
-        snapshot = self._snapshot_due(self._committed_seq, self._digest, closing=True)
+        kept = self._snapshots
+        snapshot = kept.due(self._committed_seq, kept.digest, closing=True)
         if snapshot is None:
             return
         try:
@@ -441,7 +362,7 @@ class EventStore:
         except StoreError as exc:
             log.info("%s: the snapshot at close was not stored (%s)", self._path, exc)
         else:
-            self._snapshot_stored(snapshot)
+            kept.committed(kept.digest, snapshot)
 
     # -- meta ---------------------------------------------------------------------------------
 
@@ -523,8 +444,8 @@ class EventStore:
         batch = self._pending
         self._pending = []
         durable = self._durable_upto > self._committed_seq
-        digest = snapshots.digest(batch, self._digest) if self._view is not None else 0
-        snapshot = self._snapshot_due(batch[-1][0], digest)
+        digest = self._snapshots.digest_with(batch)
+        snapshot = self._snapshots.due(batch[-1][0], digest)
         self._inflight = True
         try:
             await asyncio.get_running_loop().run_in_executor(
@@ -535,9 +456,7 @@ class EventStore:
             self._fail(translate(exc, self._path))
         else:
             self._settled()
-            self._digest = digest
-            if snapshot is not None:
-                self._snapshot_stored(snapshot)
+            self._snapshots.committed(digest, snapshot)
         finally:
             self._inflight = False
             self._notify()
