@@ -186,7 +186,8 @@ async def test_a_a_a_approves_the_highlighted_item_then_the_next_of_its_kind() -
     async with app.run_test(size=SMALL, notifications=True) as pilot:
         inbox = await on_inbox(pilot, "gate-1")
         await pilot.press("a")
-        await until(pilot, lambda: notified(app, "gate-1 approved; now on gate-2"), said(app))
+        moved = "gate-1 approved; now on gate-2 (Decide gate-2)"  # its title: the id says little
+        await until(pilot, lambda: notified(app, moved), said(app))
         assert inbox.current_escalation == "gate-2"
         await until(pilot, lambda: "Decide gate-2" in screen_text(app), "its detail shown")
         await pilot.press("a")

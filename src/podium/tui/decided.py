@@ -98,7 +98,9 @@ def notice(
         parts.append(f"{len(elsewhere)} items decided {by} ({', '.join(names)}{more})")
     if moved is not None:
         if moved.now is not None:
-            parts.append(f"now on {moved.now}")
+            landed = view.escalations.get(moved.now)  # its title: an id alone says nothing
+            about = f" ({clip(flatten(landed.title), 48)})" if landed is not None else ""
+            parts.append(f"now on {moved.now}{about}")
         else:
             parts.append(f"no other {moved.kind} waits: j/k pick the next item")
     return "; ".join(parts) or None
