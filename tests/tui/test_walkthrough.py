@@ -173,3 +173,18 @@ async def test_an_answer_whose_summary_repeats_its_label_is_said_once(
         await until(pilot, lambda: isinstance(app.screen, AlternativesScreen), "the picker")
         await until_shown(pilot, "answer-2")
         assert screen_text(app).count("Tension") == 1, screen_text(app)
+
+
+async def test_at_80x24_the_search_line_says_what_it_searches(view: ProductionView) -> None:
+    """'/' showed '/words in a task, the' (a 20-cell box cut its placeholder): the box says
+    what to type, the line beside it where it looks, until a search is made."""
+    app = app_for(view)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        await pilot.press("slash")
+        await until_shown(pilot, "esc closes")
+        [line] = [row for row in screen_text(app).splitlines() if row.startswith(" /")]
+        assert "words, or a task id" in line and "transcript, inbox" in line, line
+        await type_text(pilot, "outline")
+        await pilot.press("enter")
+        await until(pilot, lambda: "esc closes" not in screen_text(app), "the search's count")

@@ -14,9 +14,13 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Static
 
+HINT = "tasks (id, title, state), transcript, inbox · esc closes"
+
 
 class SearchLine(Horizontal):
     """`/` and a query, then the count; hidden until a search begins."""
+
+    _status = ""
 
     DEFAULT_CSS = """
     SearchLine {
@@ -46,7 +50,7 @@ class SearchLine(Horizontal):
     def compose(self) -> ComposeResult:
         yield Static("/", id="search-slash")
         yield Input(
-            placeholder="words in a task, the transcript or the inbox; a task id filters",
+            placeholder="words, or a task id",
             id="search-input",
             compact=True,
         )
@@ -68,12 +72,15 @@ class SearchLine(Horizontal):
         field.value = query
         field.cursor_position = len(query)
         field.focus()
+        if not self._status:  # no search shown yet: what it looks in, where there is room
+            self.show_status(HINT)
 
     def close(self) -> None:
         self.remove_class("-open")
         self.show_status("")
 
     def show_status(self, status: str, *, none: bool = False) -> None:
+        self._status = status
         widget = self.query_one("#search-status", Static)
         widget.update(Text(status, no_wrap=True, overflow="ellipsis"), layout=False)
         widget.set_class(none, "-none")
