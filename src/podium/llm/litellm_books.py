@@ -115,12 +115,27 @@ def _tokens(litellm: Any, model: str, call: Call) -> tuple[int, int]:
     try:
         tokens_in = int(litellm.token_counter(model=counter, messages=call.messages))
     except Exception:
-        tokens_in = sum(len(m["content"]) for m in call.messages) // 4 + 1
+        tokens_in = sum(len(_text_of(m.get("content"))) for m in call.messages) // 4 + 1
     try:
         tokens_out = int(litellm.token_counter(model=counter, text=call.text))
     except Exception:
         tokens_out = len(call.text) // 4 + 1
     return tokens_in, tokens_out
+
+
+def _text_of(content: Any) -> str:
+    """A message's text: its content string, or the text of its blocks when the content is a
+    list of them (a cache-marked message: `[{"type": "text", "text": ..., "cache_control":
+    ...}]`); what is not text (an image block, no content) counts nothing."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            block["text"]
+            for block in content
+            if isinstance(block, dict) and isinstance(block.get("text"), str)
+        )
+    return ""
 
 
 def _cost(
