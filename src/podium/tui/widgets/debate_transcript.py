@@ -2,10 +2,18 @@
 
 Entries are kept (bounded) as the events they came from, so a theme change or a filter
 redraws them; the complete history stays in the store (`podium export` writes it out).
+
+Entries are drawn from the newest back: a layout (the history of a resumed production, a
+filter, a new width or theme) draws what fills the pane, and the older entries are drawn a
+few milliseconds at a time once the pane has been painted, each slice put above the lines
+already there without moving what is shown. `g`, a search's match and copy draw what they
+need at once.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -17,7 +25,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.events import Resize
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.timer import Timer
@@ -32,6 +40,7 @@ from podium.tui.live import TranscriptPayload
 
 MAX_ENTRIES = 2000
 REWRAP_S = 0.1  # a terminal being dragged narrower sends many sizes: wrap again once it stops
+SLICE_S = 0.004  # older entries are drawn after the first paint, this long at a time
 
 
 class Hanging:
@@ -178,8 +187,10 @@ class DebateTranscript(RichLog):
         )
         self._entries: deque[Entry] = deque(maxlen=MAX_ENTRIES)
         self._shown: list[Entry] = []  # the entries the filter lets through, in order
-        self._starts: list[int] = []  # the first line of each shown entry
+        self._first = 0  # the first shown entry laid out: those before wait to be drawn
+        self._starts: list[int] = []  # the first line of each laid-out entry (from _first)
         self._index: dict[int, int] = {}  # id(entry) → its place among the shown
+        self._older_queued = False  # a slice of older entries is on its way
         self._debate_task: dict[str, str] = {}
         self._rounds: dict[str, int] = {}  # each debate's last round, as entries arrive
         self._roles: Mapping[str, str] = {}
@@ -211,6 +222,7 @@ class DebateTranscript(RichLog):
         self.redraw()
         if not following:
             self._following = False
+            self._lay_out_back_to(0)  # the place is a share of the whole transcript
             self.call_after_refresh(
                 lambda: self.scroll_to(y=place * self.max_scroll_y, animate=False)
             )
@@ -224,6 +236,16 @@ class DebateTranscript(RichLog):
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         self._following = new_value >= self.max_scroll_y - 1
+
+    def action_scroll_home(self) -> None:
+        """The oldest entry: what is not drawn yet is drawn first."""
+        self._lay_out_back_to(0)
+        super().action_scroll_home()
+
+    @property
+    def waiting(self) -> int:
+        """How many of the shown entries are not laid out yet (drawn after the first paint)."""
+        return self._first
 
     # -- updates from the screen -----------------------------------------------------------
 
@@ -295,7 +317,8 @@ class DebateTranscript(RichLog):
         index = self._index.get(id(entry), -1)
         if index < 0:
             return
-        start = self._starts[index]
+        self._lay_out_back_to(index)
+        start = self._starts[index - self._first]
         height = len(entry.strips or ())
         view = self.scrollable_content_region.height
         if not (self.scroll_y <= start and start + height <= self.scroll_y + view):
@@ -313,7 +336,11 @@ class DebateTranscript(RichLog):
         if not self._shown:
             return None
         index = max(0, bisect_right(self._starts, line) - 1)
-        return self._shown[index]
+        return self._shown[self._first + index]
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._queue_older()  # painted: the older entries may be drawn now
+        return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         strip = super().render_line(y)
@@ -321,9 +348,9 @@ class DebateTranscript(RichLog):
         if entry is None and self.has_focus and not self._following:
             entry, look = self.selected, "selected"  # what `copy` would take
         index = self._index.get(id(entry), -1) if entry is not None else -1
-        if index < 0 or entry is None or entry.strips is None:
+        if index < self._first or entry is None or entry.strips is None:
             return strip
-        start = self._starts[index]
+        start = self._starts[index - self._first]
         if start <= int(self.scroll_y) + y < start + len(entry.strips):
             return strip.apply_style(self._style(look))
         return strip
@@ -346,25 +373,84 @@ class DebateTranscript(RichLog):
         return max(self.min_width, self.scrollable_content_region.width)
 
     def _assemble(self) -> None:
-        """Lay out the shown entries from their kept lines, drawing only those never drawn
-        (or drawn at another width)."""
+        """Lay out the shown entries from their kept lines, newest first: entries never
+        drawn (or drawn at another width) are drawn until the pane is full, and those
+        older than that wait for `_draw_older`."""
         if not self._ready():
             return
         width = self._content_width()
+        self._at_width(width)
+        shown = [entry for entry in self._entries if self._matches(entry)]
+        room = max(1, self.scrollable_content_region.height)
+        tail: list[list[Strip]] = []
+        height = 0
+        first = len(shown)
+        while first:
+            entry = shown[first - 1]
+            if height >= room and entry.strips is None:
+                break  # the pane is full: the rest after the first paint
+            strips = self._strips(entry, width)
+            tail.append(strips)
+            height += len(strips)
+            first -= 1
         lines: list[Strip] = []
-        shown: list[Entry] = []
         starts: list[int] = []
-        for entry in self._entries:
-            if self._matches(entry):
-                starts.append(len(lines))
-                shown.append(entry)
-                lines.extend(self._strips(entry, width))
-        self.lines, self._shown, self._starts = lines, shown, starts
+        for strips in reversed(tail):
+            starts.append(len(lines))
+            lines.extend(strips)
+        self.lines, self._shown, self._starts, self._first = lines, shown, starts, first
         self._index = {id(entry): i for i, entry in enumerate(shown)}
         if self.match is not None and id(self.match) not in self._index:
             self.match = None
         self._start_line = 0
         self._laid_out(rewound=True)
+
+    def _queue_older(self) -> None:
+        if self._first and not self._older_queued:
+            self._older_queued = True
+            self.call_later(self._draw_older)
+
+    def _draw_older(self) -> None:
+        """Draw older entries for a few milliseconds and put them above the others; again
+        until none wait (a key or a paint gets its turn between slices)."""
+        self._older_queued = False
+        if not self._first or not self._ready():
+            return
+        if self.app.animator.is_being_animated(self, "scroll_y"):
+            self.set_timer(0.05, self._queue_older)  # lines put above would move its goal
+            return
+        deadline = time.perf_counter() + SLICE_S
+        index = self._first
+        while index:
+            index -= 1
+            self._strips(self._shown[index], self._drawn_width)
+            if time.perf_counter() >= deadline:
+                break
+        self._lay_out_back_to(index)
+        if self._first:  # the next slice once the loop has run what waits (keys, a paint)
+            self._older_queued = True
+            asyncio.get_running_loop().call_soon(self.call_later, self._draw_older)
+
+    def _lay_out_back_to(self, index: int) -> None:
+        """Draw the shown entries from `index` up to the first laid out, and put their
+        lines above the others: what the pane shows stays where it is."""
+        if index >= self._first or not self._ready():
+            return
+        added: list[Strip] = []
+        starts: list[int] = []
+        for entry in self._shown[index : self._first]:
+            starts.append(len(added))
+            added.extend(self._strips(entry, self._drawn_width))
+        count = len(added)
+        self._starts = starts + [start + count for start in self._starts]
+        self.lines = added + self.lines
+        self._first = index
+        self._start_line -= count  # a line's key in the line cache stays its own
+        following, y = self._following, self.scroll_y
+        self.virtual_size = Size(self._drawn_width, len(self.lines))
+        self.scroll_to(
+            y=self.max_scroll_y if following else y + count, animate=False, immediate=True
+        )
 
     def _laid_out(self, *, rewound: bool = False) -> None:
         self._line_cache.clear()
@@ -375,12 +461,16 @@ class DebateTranscript(RichLog):
         if self._following:
             self.scroll_end(animate=False, immediate=False, x_axis=False)
 
-    def _strips(self, entry: Entry, width: int) -> list[Strip]:
-        """The entry's lines at this width, drawn once and kept."""
+    def _at_width(self, width: int) -> None:
+        """Lines drawn at another width are drawn again."""
         if width != self._drawn_width:
             for kept in self._entries:
                 kept.strips = None
             self._drawn_width = width
+
+    def _strips(self, entry: Entry, width: int) -> list[Strip]:
+        """The entry's lines at this width, drawn once and kept."""
+        self._at_width(width)
         if entry.strips is not None:
             return entry.strips
         renderables = self._lines_for(entry)

@@ -1,0 +1,127 @@
+"""Issue 20, big productions: a resumed production's transcript (2,000 entries) is drawn from
+the newest back, a screenful before the first paint and the rest after it, so the first frame
+does not wait for every entry; the oldest is still there for `g`, a search and a copy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.geometry import Region
+from textual.strip import Strip
+
+from podium.domain.events import Event, ReviewGiven
+from podium.domain.state import ProductionView
+from podium.tui.widgets.debate_transcript import DebateTranscript
+
+from .conftest import BASE_TS, app_for, frozen_view, read_events, screen_text, until
+
+NARROW = (80, 24)
+ENTRIES = 400
+
+
+@pytest.fixture
+def long_view(waiting_db: Path) -> ProductionView:
+    """The waiting Last Light with ENTRIES reviews more, numbered from the oldest."""
+    view = frozen_view(read_events(waiting_db))
+    task_id = list(view.tasks)[-1]  # the transcript is in plan order: these come last
+    seq = view.last_seq
+    for number in range(ENTRIES):
+        review = ReviewGiven(
+            task_id=task_id,
+            artifact_id=f"a{number}",
+            reviewer="director",
+            round=1,
+            verdict="revise",
+            summary=f"note-{number:04d} on the pacing",
+        )
+        view.apply(Event(seq=seq + 1 + number, ts=BASE_TS, payload=review))
+    return view
+
+
+def count_draws(monkeypatch: pytest.MonkeyPatch) -> tuple[list[object], list[int]]:
+    """Every entry drawn, and how many had been drawn when the transcript was first painted
+    with lines in it."""
+    drawn: list[object] = []
+    at_first_paint: list[int] = []
+    lines_for = DebateTranscript._lines_for
+    render_lines = DebateTranscript.render_lines
+
+    def counting(self: DebateTranscript, item: Any) -> Any:
+        drawn.append(item)
+        return lines_for(self, item)
+
+    def painting(self: DebateTranscript, crop: Region) -> list[Strip]:
+        if self.lines and not at_first_paint:
+            at_first_paint.append(len(drawn))
+        return render_lines(self, crop)
+
+    monkeypatch.setattr(DebateTranscript, "_lines_for", counting)
+    monkeypatch.setattr(DebateTranscript, "render_lines", painting)
+    return drawn, at_first_paint
+
+
+def hold_older(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The older entries are not drawn after the first paint unless asked for."""
+    monkeypatch.setattr(DebateTranscript, "_draw_older", lambda self: None, raising=False)
+
+
+async def test_a_long_history_is_painted_after_a_screenful_and_g_shows_the_first_entry(
+    long_view: ProductionView, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drawn, at_first_paint = count_draws(monkeypatch)
+    hold_older(monkeypatch)  # what `g` shows, `g` draws
+    app = app_for(long_view)
+    async with app.run_test(size=NARROW) as pilot:
+        transcript = app.screen.query_one(DebateTranscript)
+        await until(pilot, lambda: bool(at_first_paint), "the transcript painted")
+        # Every review is at least two lines: a screenful is at most its height in entries.
+        assert at_first_paint[0] <= transcript.scrollable_content_region.height
+        assert len(transcript._shown) >= ENTRIES  # noqa: SLF001 - all of them are kept
+        await until(pilot, lambda: "note-0399" in screen_text(app), "the newest entry shown")
+        transcript.focus()
+        assert transcript.waiting > 0
+        await pilot.press("g")
+        await until(pilot, lambda: transcript.scroll_y == 0, "the top of the transcript")
+        first = transcript._shown[0]  # noqa: SLF001 - the oldest entry
+        assert transcript.waiting == 0 and transcript.selected is first
+        assert first.plain[:20] in screen_text(app)
+
+
+async def test_older_entries_laid_out_later_do_not_move_what_is_shown(
+    long_view: ProductionView, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scrolled up while the older entries are drawn: the same lines stay in view."""
+    drawn, at_first_paint = count_draws(monkeypatch)
+    app = app_for(long_view)
+    async with app.run_test(size=NARROW) as pilot:
+        transcript = app.screen.query_one(DebateTranscript)
+        await until(pilot, lambda: bool(at_first_paint), "the transcript painted")
+        transcript.focus()
+        transcript.scroll_to(y=transcript.max_scroll_y - 5, animate=False, immediate=True)
+        shown = [strip.text for strip in transcript.lines[int(transcript.scroll_y) :][:5]]
+        await until(pilot, lambda: transcript.waiting == 0, "every entry laid out")
+        after = [strip.text for strip in transcript.lines[int(transcript.scroll_y) :][:5]]
+        assert after == shown
+        assert len(drawn) == len(transcript._shown)  # noqa: SLF001 - each drawn once
+        texts = [" ".join(strip.text.split()) for strip in transcript.lines]
+        notes = [t.split("note-")[1][:4] for t in texts if "note-" in t]
+        assert notes == [f"{n:04d}" for n in range(ENTRIES)]  # in order, none twice
+
+
+async def test_a_search_finds_an_entry_not_laid_out_yet_and_shows_it(
+    long_view: ProductionView, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, at_first_paint = count_draws(monkeypatch)
+    hold_older(monkeypatch)
+    app = app_for(long_view)
+    async with app.run_test(size=NARROW) as pilot:
+        transcript = app.screen.query_one(DebateTranscript)
+        await until(pilot, lambda: bool(at_first_paint), "the transcript painted")
+        assert transcript.waiting > 1
+        found = transcript.search("note-0001 ")
+        assert len(found) == 1
+        transcript.show_match(found[0])
+        await until(pilot, lambda: "note-0001 " in screen_text(app), "the match shown")
+        assert transcript.selected is found[0]
