@@ -29,6 +29,11 @@ Then, through the commands a user runs where one applies, one JSON line per figu
 * export: `podium export DB --out DIR`, whole process, with and without (`--no-animatic`) the
   animatic.
 
+`--before SRC` measures first_frame and keys twice in the same run, on this checkout and on
+the podium sources in SRC (a `src` folder, e.g. of `git worktree add /tmp/before HEAD~1`,
+put first on PYTHONPATH): the first-frame rounds alternate between them, the keys run in a
+child process each; every line then says which (`"tree": "before"` or `"after"`).
+
 Targets: reload ≤ 3 s, first frame ≤ 3 s, key p95 ≤ 16 ms, memory ≤ 400 MB, export ≤ 10 s.
 """
 
@@ -373,29 +378,48 @@ def measure_reload(db: Path, rounds: int) -> dict[str, Any]:
     }
 
 
-def measure_first_frame(db: Path, rounds: int) -> dict[str, Any]:
+def measure_first_frame(
+    db: Path, rounds: int, trees: dict[str, Path | None] | None = None
+) -> list[dict[str, Any]]:
+    """One line per tree (None: this checkout; else a `src` folder put on PYTHONPATH), the
+    trees' rounds alternating so each sees the same moments of a busy machine."""
     from first_frame import environment, frame
 
-    times, peaks = [], []
+    trees = trees or {"": None}
+    times: dict[str, list[float]] = {name: [] for name in trees}
+    peaks: dict[str, list[float]] = {name: [] for name in trees}
+    loads: list[float] = []
     with tempfile.TemporaryDirectory(prefix="podium-bench-") as tmp:
         folder = Path(tmp)
-        env = environment(folder)
-        subprocess.run([str(PODIUM), "--help"], env=env, stdout=subprocess.DEVNULL, check=True)
+        envs = {name: environment(folder) for name in trees}
+        for name, src in trees.items():
+            if src is not None:
+                envs[name]["PYTHONPATH"] = str(src)
+            subprocess.run(
+                [str(PODIUM), "--help"], env=envs[name], stdout=subprocess.DEVNULL, check=True
+            )
         copy = folder / "resume.db"
         for _ in range(rounds):
-            shutil.copyfile(db, copy)  # a resumed run appends; every round starts alike
-            seconds, peak = frame(["resume", str(copy)], env, hold_s=3.0)
-            times.append(seconds)
-            peaks.append(peak)
-    return {
-        "bench": "big_first_frame",
-        "resumed_s": round(statistics.median(times), 2),
-        "all_s": [round(t, 2) for t in times],
-        "tui_rss_mb": round(max(peaks)),
-        "load_average": os.getloadavg()[0],
-        "rounds": rounds,
-        "target_s": TARGETS["first_frame_s"],
-    }
+            for name in trees:
+                shutil.copyfile(db, copy)  # a resumed run appends; every round starts alike
+                loads.append(os.getloadavg()[0])
+                seconds, peak = frame(["resume", str(copy)], envs[name], hold_s=3.0)
+                times[name].append(seconds)
+                peaks[name].append(peak)
+    lines = []
+    for name in trees:
+        line: dict[str, Any] = {"bench": "big_first_frame", **({"tree": name} if name else {})}
+        line |= {
+            "resumed_s": round(statistics.median(times[name]), 2),
+            "all_s": [round(t, 2) for t in times[name]],
+            "tui_rss_mb": round(max(peaks[name])),
+            "load_average": os.getloadavg()[0],
+            "load_average_range": [round(min(loads), 2), round(max(loads), 2)],
+            "rounds": rounds,
+            "target_s": TARGETS["first_frame_s"],
+        }
+        lines.append(line)
+    return lines
 
 
 async def _keys(db: Path) -> dict[str, Any]:
@@ -477,7 +501,22 @@ def measure_keys(db: Path) -> dict[str, Any]:
     from ui_stream import private_config
 
     with private_config():
-        return asyncio.run(_keys(db))
+        line = asyncio.run(_keys(db))
+    line["load_average"] = os.getloadavg()[0]
+    return line
+
+
+def keys_in_child(args: argparse.Namespace, name: str, src: Path | None) -> dict[str, Any]:
+    """The keys measured in a child process on this checkout or on the sources in `src`."""
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    argv = [sys.executable, __file__, "--only", "keys", "--tasks", str(args.tasks)]
+    argv += ["--events", str(args.events), "--cache", str(args.cache)]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"keys on the {name} tree failed: {done.stderr[-600:]}")
+    return {"bench": "big_keys", "tree": name} | json.loads(done.stdout.splitlines()[-1])
 
 
 def measure_export(db: Path, timeout_s: float) -> dict[str, Any]:
@@ -516,7 +555,13 @@ def main() -> None:
     parser.add_argument(
         "--only", nargs="*", choices=["reload", "first_frame", "keys", "export"], default=None
     )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="podium sources (a src folder) to measure first_frame and keys on as well",
+    )
     args = parser.parse_args()
+    trees: dict[str, Path | None] = {"after": None, "before": args.before} if args.before else {}
     from podium.cli import collector_policy
 
     collector_policy()  # as the `podium` command runs
@@ -524,14 +569,17 @@ def main() -> None:
     chosen = args.only or ["reload", "first_frame", "keys", "export"]
     for name in chosen:
         if name == "reload":
-            line = measure_reload(db, args.rounds)
+            lines = [measure_reload(db, args.rounds)]
         elif name == "first_frame":
-            line = measure_first_frame(db, args.rounds)
+            lines = measure_first_frame(db, args.rounds, trees)
+        elif name == "keys" and trees:
+            lines = [keys_in_child(args, tree, src) for tree, src in trees.items()]
         elif name == "keys":
-            line = measure_keys(db)
+            lines = [measure_keys(db)]
         else:
-            line = measure_export(db, args.export_timeout)
-        sys.stdout.write(json.dumps(line) + "\n")
+            lines = [measure_export(db, args.export_timeout)]
+        for line in lines:
+            sys.stdout.write(json.dumps(line) + "\n")
         sys.stdout.flush()
 
 
