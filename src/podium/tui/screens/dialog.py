@@ -79,8 +79,42 @@ class FormDialog(Dialog[ResultT], Generic[ResultT]):
     """A dialog that applies something: `ctrl+s` or its button confirms, and what keeps it
     from applying is said in the error line of its foot."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [CONFIRM]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        CONFIRM,
+        # A text box has no key to its ends (Textual's TextArea binds none), and a replacement
+        # in a five-line box is a long way from its last line.
+        Binding(
+            "ctrl+end",
+            "text_end",
+            "text end",
+            show=False,
+            id="text_end",
+            tooltip="In a text box: to the end of its text",
+        ),
+        Binding(
+            "ctrl+home",
+            "text_start",
+            "text start",
+            show=False,
+            id="text_start",
+            tooltip="In a text box: to the start of its text",
+        ),
+    ]
     ERROR_ID: ClassVar[str] = "dialog-error"
+
+    def action_text_end(self) -> None:
+        field = self.focused
+        if isinstance(field, TextArea):
+            field.move_cursor(field.document.end)
+        elif isinstance(field, Input):
+            field.cursor_position = len(field.value)
+
+    def action_text_start(self) -> None:
+        field = self.focused
+        if isinstance(field, TextArea):
+            field.move_cursor((0, 0))
+        elif isinstance(field, Input):
+            field.cursor_position = 0
 
     def typing_field(self) -> Input | TextArea | None:
         """Where typing goes when a button has focus: the first text field (nothing typed is
