@@ -172,7 +172,8 @@ def test_the_table_read_is_heard_with_espeak(sample_export: Made) -> None:
 def test_the_same_production_gives_the_same_bytes(sample_db: Made, sample_export: Made) -> None:
     need("ffmpeg")
     first = (sample_export("last_light") / "animatic.mp4").read_bytes()
-    again = {name: data for name, _, data in animatics(load_source(sample_db("last_light"))).files}
+    made = animatics(load_source(sample_db("last_light")))  # its files live as long as it
+    again = {name: path.read_bytes() for name, _, path in made.files}
     assert again["animatic.mp4"] == first
 
 
@@ -644,3 +645,64 @@ def test_the_animatic_shows_the_frames_the_image_model_drew(tmp_path: Path) -> N
     assert _difference(shown, expected) < 6 < _difference(shown, drawn)
     page = storyboard(source) or ""  # the storyboard shows the model's picture for 1A too
     assert "1 frames drawn by the image model" in page and "1 are rehearsal sketches" in page
+
+
+class Sines:
+    """A Speaker that says each line as a 440 Hz tone of 1 s per word."""
+
+    name = "sines"
+
+    def speak(self, lines: Sequence[Line], folder: Path) -> list[bytes]:
+        out = []
+        for line in lines:
+            count = SAMPLE_RATE * len(line.text.split())
+            tone = (
+                round(8000 * math.sin(2 * math.pi * 440 * i / SAMPLE_RATE)) for i in range(count)
+            )
+            out.append(struct.pack(f"<{count}h", *tone))
+        return out
+
+
+def _loudness(pcm: bytes, first: int, last: int) -> float:
+    """The root mean square of samples [first, last) of s16le `pcm`."""
+    values = struct.unpack(f"<{last - first}h", pcm[first * 2 : last * 2])
+    return math.sqrt(sum(v * v for v in values) / max(1, len(values)))
+
+
+def test_the_mp3_read_is_the_speech_encoded_once_and_silent_frames_between(
+    tmp_path: Path,
+) -> None:
+    """With LAME, the read is MP3 frames laid end to end: the speech alone is encoded (a long
+    silence costs nothing to encode), it sounds where the track has it, and silence elsewhere."""
+    ffmpeg = need("ffmpeg")
+    silent = animatic.silent_frame(ffmpeg)
+    if silent is None:
+        if IN_CI:
+            pytest.fail("CI's ffmpeg has no libmp3lame")
+        pytest.skip("this ffmpeg has no libmp3lame")
+    r = reel([(1, "A", 1.0), (2, "A", 60.37), (1, "B", 1.0), (2, "B", 0.09)])
+    beats, frames = animatic.timeline(r)
+    sounds, _ = animatic.table_read(r, beats, frames, Sines(), tmp_path)
+    animatic.mp3_read(beats, sounds, frames, ffmpeg, silent, tmp_path, "The animatic")
+    spoken = sum(len(s) for s in sounds) // 2
+    encoded = animatic.mp3_frames((tmp_path / "speech.mp3").read_bytes())
+    assert len(encoded) * animatic.GRANULE < spoken + 8 * animatic.GRANULE  # not the minute
+    done = subprocess.run(
+        [ffmpeg, "-v", "error", "-i", "read.mp3", "-f", "s16le", "-ac", "1", "-"],
+        cwd=tmp_path, capture_output=True, timeout=120, check=True,
+    )  # fmt: skip
+    heard, wanted = done.stdout, animatic.track(beats, sounds)
+    assert abs(len(heard) - len(wanted)) <= 2 * animatic.GRANULE * 2
+    window = SAMPLE_RATE // 10
+    late = 1105  # LAME's encoder and decoder delay, less the frame dropped: within a window
+    checked = {"loud": 0, "quiet": 0}
+    for first in range(window, len(wanted) // 2 - 2 * window, window):
+        around = _loudness(wanted, first - window, first + 2 * window)
+        inside = _loudness(wanted, first, first + window)
+        if around == 0:
+            assert _loudness(heard, first, first + window) < 30, first / SAMPLE_RATE
+            checked["quiet"] += 1
+        elif inside > 5000 and _loudness(wanted, first - late, first + window) > 5000:
+            assert _loudness(heard, first, first + window) > 3000, first / SAMPLE_RATE
+            checked["loud"] += 1
+    assert checked["loud"] >= 20 and checked["quiet"] >= 500, checked

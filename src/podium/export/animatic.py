@@ -4,11 +4,13 @@ For a film `animatic.mp4`, for a series one per episode (`animatic-episode-01.mp
 `ffmpeg` when it is installed (and nothing, with a line in the export's README saying why and
 how to get it, when it is not):
 
-- **Pictures.** The edit plan's items in cut order, each held for its duration: the rehearsal
-  illustrator's frame for the shot it names (as `storyboard.html` draws it, with the shot's
-  description as a caption), or a title card saying the shot list has no such shot. Times are
-  counted in frames (12 a second) from the running sum of the items, so the file lasts the
-  cut's sum to within a frame, however the items round.
+- **Pictures.** The edit plan's items in cut order, each held for its duration: the picture
+  `storyboard.html` shows for the shot it names (`storyboard.Pictures`: the image model's
+  frame when it drew one, else the rehearsal sketch, here with the shot's description as a
+  caption), or a title card saying the shot list has no such shot. Times are counted in
+  frames (12 a second) from the running sum of the items, so the file lasts the cut's sum to
+  within a frame, however the items round. Each still is one encoded frame held for its span
+  (variable frame rate), and each distinct still is drawn once.
 - **Music.** No music is made: each cue is a band, "♪ cue title", on the frames for its span
   (from its start timecode, cut off at the end of the cut), and the audio carries no music.
 - **The table read.** Each scene's dialogue (parentheticals and action are not read) in the
@@ -16,7 +18,10 @@ how to get it, when it is not):
   that scene in cut order. A read longer than the scene's items is cut off where they end
   (trimmed); a shorter one ends in silence (padded). Voices come from the speech model
   (`models.speech`) when one is configured, else from espeak-ng (`voices`); with neither, the
-  animatic is silent and its README line says so.
+  animatic is silent and its README line says so. A line said again is voiced once. With
+  LAME in ffmpeg the sound is MP3: the speech alone is encoded, and the silence between is
+  one silent frame laid again (`mp3_read`), so a long cut costs its speech, not its length;
+  without, AAC encoded from a listing of the spoken pieces and short silence files.
 
 ffmpeg runs as an argument list (never a shell) in a temporary folder, with a timeout, and
 with `-fflags +bitexact`, `-flags +bitexact` and `-map_metadata -1`, so the same production
@@ -149,10 +154,14 @@ class Read:
 
 @dataclass
 class Made:
-    """The animatics and the sentences the export's README says about them."""
+    """The animatics and the sentences the export's README says about them.
 
-    files: list[tuple[str, str, bytes]] = field(default_factory=list)  # name, description, data
+    The files are in a temporary folder this object owns (a series' animatics can be far
+    bigger than memory should hold); it is removed when the object is no longer used."""
+
+    files: list[tuple[str, str, Path]] = field(default_factory=list)  # name, description, file
     notes: list[str] = field(default_factory=list)
+    folder: tempfile.TemporaryDirectory[str] | None = None
 
 
 # -- what the cut holds ---------------------------------------------------------------------
@@ -450,40 +459,139 @@ def _wav(pcm: bytes) -> bytes:
     return buffer.getvalue()
 
 
-MP3 = ["-c:a", "libmp3lame", "-b:a", "32k", "-compression_level", "7"]
 AAC = ["-c:a", "aac", "-aac_coder", "fast", "-b:a", "32k"]
+# The read as MP3 frames that stand alone (no bit reservoir), so frames can be laid end to end.
+MP3 = ["-c:a", "libmp3lame", "-b:a", "32k", "-compression_level", "7", "-reservoir", "0"]
+MP3_OUT = ["-write_xing", "0", "-id3v2_version", "0", "-f", "mp3"]
+GRANULE = 576  # samples in an MP3 frame at 22,050 Hz (MPEG-2 Layer III)
+_SILENCE_FRAMES = 8192  # silent MP3 frames written at a time
 
 
-def audio_codec(ffmpeg: str) -> list[str]:
-    """MP3 (in the MP4, as players take it) when this ffmpeg has LAME: it encodes speech in
-    about half the time of ffmpeg's own AAC, which is most of an animatic's time; else AAC."""
+def silent_frame(ffmpeg: str) -> bytes | None:
+    """One MP3 frame of silence as this ffmpeg's LAME encodes the read; None without LAME
+    (the read is then encoded as AAC, every second of it)."""
+    args = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error"]
+    args += ["-f", "lavfi", "-i", f"anullsrc=r={SAMPLE_RATE}:cl=mono", "-t", "1", *MP3, *MP3_OUT]
     try:
         done = subprocess.run(
-            [ffmpeg, "-hide_banner", "-loglevel", "error", "-encoders"],
+            [*args, "-"],
             capture_output=True,
-            timeout=min(10.0, TIMEOUT_BASE_S),
+            timeout=TIMEOUT_BASE_S,
             check=False,
             shell=False,
         )
-    except (OSError, subprocess.TimeoutExpired):
-        return AAC  # making the animatic says what is wrong with this ffmpeg
-    return MP3 if b" libmp3lame " in done.stdout else AAC
+        found = mp3_frames(done.stdout) if done.returncode == 0 else []
+    except (OSError, subprocess.TimeoutExpired, AnimaticError):
+        return None  # making the animatic says what is wrong with this ffmpeg
+    return found[len(found) // 2] if len(found) > 4 else None
 
 
-def ffmpeg_args(ffmpeg: str, frames: int, output: str, audio: Sequence[str] = AAC) -> list[str]:
+_MP3_KBPS = {
+    3: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+}
+_MP3_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+def mp3_frames(data: bytes) -> list[bytes]:
+    """The Layer III frames of a raw MP3 stream (no tags), each as its bytes."""
+    frames: list[bytes] = []
+    at = 0
+    while at + 4 <= len(data):
+        head = int.from_bytes(data[at : at + 4], "big")
+        version, layer = (head >> 19) & 3, (head >> 17) & 3
+        kbps, rate = (head >> 12) & 15, (head >> 10) & 3
+        if head >> 21 != 0x7FF or version == 1 or layer != 1 or kbps in (0, 15) or rate == 3:
+            raise AnimaticError(f"ffmpeg wrote an MP3 stream with no frame at byte {at}")
+        table = _MP3_KBPS[3 if version == 3 else 2]
+        size = (144 if version == 3 else 72) * table[kbps] * 1000 // _MP3_RATES[version][rate]
+        size += (head >> 9) & 1
+        frames.append(data[at : at + size])
+        at += size
+    return frames
+
+
+def mp3_runs(beats: Sequence[Beat], sounds: Sequence[bytes]) -> list[tuple[int, bytes]]:
+    """The spoken stretches of the track, each as (its first MP3 frame on the timeline, its
+    PCM padded to whole frames): beats whose sounds follow on without a gap are one stretch."""
+    runs: list[tuple[int, bytes]] = []
+    end = 0  # the first frame after the last stretch
+    start, pending = 0, bytearray()
+
+    def close() -> None:
+        nonlocal end
+        if not pending:
+            return
+        first = max(round(start / GRANULE), end)
+        count = -(-len(pending) // (GRANULE * _BYTES))
+        runs.append((first, bytes(pending.ljust(count * GRANULE * _BYTES, b"\0"))))
+        end = first + count
+
+    for beat, sound in zip(beats, sounds, strict=True):
+        if not sound:
+            continue
+        at = sample_at(beat.first)
+        if not pending or start + len(pending) // _BYTES != at:
+            close()
+            start, pending = at, bytearray()
+        pending += sound
+    close()
+    return runs
+
+
+def mp3_read(
+    beats: Sequence[Beat], sounds: Sequence[bytes], frames: int, ffmpeg: str, silent: bytes,
+    folder: Path, what: str,
+) -> None:  # fmt: skip
+    """`read.mp3`: the track as MP3 frames, the spoken stretches encoded once (one ffmpeg run
+    on the speech alone) and the silence between them one silent frame laid again and again.
+    Hours of cut (a big series' episode) cost their speech, not their length. Times are kept
+    to an MP3 frame (26 ms); the speech comes about 24 ms late (the decoder's delay)."""
+    runs = mp3_runs(beats, sounds)
+    total = -(-sample_at(frames) // GRANULE)
+    spoken: list[bytes] = []
+    if runs:
+        (folder / "speech.wav").write_bytes(_wav(b"".join(pcm for _, pcm in runs)))
+        args = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
+        args += ["-i", "speech.wav", *MP3, *MP3_OUT, "speech.mp3"]
+        _run_ffmpeg(args, folder, frames, what)
+        spoken = mp3_frames((folder / "speech.mp3").read_bytes())[1:]  # the encoder's delay
+
+    def quiet(count: int) -> None:
+        while count > 0:
+            out.write(silent * min(count, _SILENCE_FRAMES))
+            count -= _SILENCE_FRAMES
+
+    with (folder / "read.mp3").open("wb") as out:
+        at = taken = 0
+        for first, pcm in runs:
+            if first >= total:
+                break
+            count = len(pcm) // (GRANULE * _BYTES)
+            quiet(first - at)
+            take = min(count, total - first)
+            found = spoken[taken : taken + take]
+            out.write(b"".join(found))
+            quiet(take - len(found))
+            taken += count
+            at = first + take
+        quiet(total - at)
+
+
+def ffmpeg_args(ffmpeg: str, frames: int, output: str, mp3: bool = False) -> list[str]:
     """Each still is one video frame held for its span (variable frame rate, on a 1/FPS clock):
     a 28-minute cut of a few hundred shots is a few hundred frames to encode, not 20,000."""
     seconds = f"{frames / FPS:.6f}"
     return [
         ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
         "-f", "concat", "-i", "frames.ffconcat",
-        "-f", "concat", "-i", "sound.ffconcat",
+        *(["-i", "read.mp3"] if mp3 else ["-f", "concat", "-i", "sound.ffconcat"]),
         "-map", "0:v", "-map", "1:a",
         "-vf", "format=yuv420p", "-vsync", "vfr", "-r", str(FPS),
         "-t", seconds,
         "-c:v", "libx264", "-preset", "ultrafast", "-tune", "stillimage", "-crf", "30",
         "-g", "50", "-threads", "1",
-        *audio,
+        *(["-c:a", "copy"] if mp3 else AAC),
         "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
         "-map_metadata", "-1", "-map_chapters", "-1",
         output,
@@ -598,9 +706,28 @@ def make_reel(
     voice: Speaker | None,
     notes: list[str],
     pictures: Pictures | None = None,
-    audio: Sequence[str] = AAC,
+    silent: bytes | None = None,
 ) -> tuple[bytes, str]:
     """One animatic's bytes and its description; AnimaticError when ffmpeg fails."""
+    with tempfile.TemporaryDirectory(prefix="podium-animatic-") as temp:
+        target = Path(temp) / reel.name
+        description = make_reel_file(source, reel, ffmpeg, voice, notes, target, pictures, silent)
+        return target.read_bytes(), description
+
+
+def make_reel_file(
+    source: ExportSource,
+    reel: Reel,
+    ffmpeg: str,
+    voice: Speaker | None,
+    notes: list[str],
+    target: Path,
+    pictures: Pictures | None = None,
+    silent: bytes | None = None,
+) -> str:
+    """One animatic written to `target`, and its description; AnimaticError when ffmpeg
+    fails. With `silent` (an MP3 frame of silence, `silent_frame`) the read is MP3 frames laid
+    end to end (`mp3_read`), else AAC encoded from a listing of its pieces (`sound_listing`)."""
     if pictures is None:
         pictures = reel_pictures(source)
     beats, frames = timeline(reel)
@@ -627,20 +754,27 @@ def make_reel(
             except VoiceError:
                 voice = None
                 sounds, read = table_read(reel, beats, frames, None, folder)
-        sound = sound_listing(beats, sounds, folder)
-        (folder / "sound.ffconcat").write_text("\n".join(sound) + "\n", encoding="utf-8")
+        if silent is not None:
+            mp3_read(beats, sounds, frames, ffmpeg, silent, folder, _title(reel))
+        else:
+            sound = sound_listing(beats, sounds, folder)
+            (folder / "sound.ffconcat").write_text("\n".join(sound) + "\n", encoding="utf-8")
         del sounds
         listing = picture_listing(source, reel, beats, marks, folder, pictures)
         (folder / "frames.ffconcat").write_text("\n".join(listing) + "\n", encoding="utf-8")
-        _run_ffmpeg(ffmpeg_args(ffmpeg, frames, "out.mp4", audio), folder, frames, _title(reel))
+        _run_ffmpeg(
+            ffmpeg_args(ffmpeg, frames, "out.mp4", silent is not None), folder, frames, _title(reel)
+        )
         try:
-            data = (folder / "out.mp4").read_bytes()
+            made = (folder / "out.mp4").stat().st_size > 0
+            if made:
+                shutil.move(folder / "out.mp4", target)
         except OSError:
-            data = b""
-        if not data:
+            made = False
+        if not made:
             raise AnimaticError(f"{_title(reel)} was not made: ffmpeg wrote no file")
     cards = sum(1 for b in beats if b.shot is None)
-    return data, describe(reel, frames, len(marks), cards, read, voice)
+    return describe(reel, frames, len(marks), cards, read, voice)
 
 
 def reel_pictures(source: ExportSource) -> Pictures:
@@ -702,22 +836,27 @@ def animatics(source: ExportSource) -> Made:
     if voice is not None:
         voice = Remembered(voice)  # a line said again (in another scene or episode): once
     pictures = reel_pictures(source)
-    audio = audio_codec(ffmpeg)
+    silent = silent_frame(ffmpeg)
+    made.folder = tempfile.TemporaryDirectory(prefix="podium-animatics-")
+    done = Path(made.folder.name)
 
-    def one(reel: Reel) -> tuple[Reel, bytes | None, str, list[str]]:
+    def one(reel: Reel) -> tuple[Reel, Path | None, str, list[str]]:
         notes: list[str] = []
+        target = done / reel.name
         try:
-            data, description = make_reel(source, reel, ffmpeg, voice, notes, pictures, audio)
+            description = make_reel_file(
+                source, reel, ffmpeg, voice, notes, target, pictures, silent
+            )
         except AnimaticError as exc:
             sentence = f"{exc}."
             log.warning("podium: %s", sentence)
             return reel, None, "", [*notes, sentence]
-        return reel, data, description, notes
+        return reel, target, description, notes
 
     # Two at a time (the machine's two cores): ffmpeg encodes each on one thread.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        for reel, data, description, notes in pool.map(one, found):
+        for reel, path, description, notes in pool.map(one, found):
             made.notes += notes
-            if data is not None:
-                made.files.append((reel.name, description, data))
+            if path is not None:
+                made.files.append((reel.name, description, path))
     return made

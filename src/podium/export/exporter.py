@@ -17,7 +17,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -84,6 +84,7 @@ class Rendered:
     description: str
     data: bytes | None = None
     copy_from: Path | None = None
+    owner: object = field(default=None, compare=False, repr=False)  # keeps copy_from's folder
 
 
 async def load(db: Path) -> ExportSource:
@@ -259,7 +260,7 @@ def render(
     reels = (
         animatics(source) if animatic else Made(notes=["No animatic: left out (--no-animatic)."])
     )
-    out += [Rendered(name, description, data) for name, description, data in reels.files]
+    out += [Rendered(n, what, copy_from=path, owner=reels) for n, what, path in reels.files]
     text("music_cues.csv", "the music cue sheet", cue_sheet(source))
     text("edit_plan.csv", "the edit plan (edit decision list)", edit_plan(source))
     text("documents.md", "treatment, outlines, look book, reports", documents(source))
