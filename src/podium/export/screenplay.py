@@ -39,7 +39,24 @@ class ScreenplayFile:
 
 
 def slots(source: ExportSource) -> dict[int | None, list[Slot]]:
-    """The chosen scene for every (episode, scene number), grouped by episode, in scene order."""
+    """The chosen scene for every (episode, scene number), grouped by episode, in scene order.
+
+    Worked out once per state of the source (the screenplays, the storyboard's headings and
+    the animatic's read all ask; on a big series each time read every scene's content)."""
+    view = source.view
+    state = (view.last_seq, id(view.spec), len(view.tasks), len(view.artifacts))
+    known: tuple[object, dict[int | None, list[Slot]]] | None = getattr(source, _CHOSEN, None)
+    if known is not None and known[0] == state:
+        return known[1]
+    grouped = _slots(source)
+    setattr(source, _CHOSEN, (state, grouped))
+    return grouped
+
+
+_CHOSEN = "_podium_chosen_slots"
+
+
+def _slots(source: ExportSource) -> dict[int | None, list[Slot]]:
     series = source.format is Format.SERIES
     groups: dict[int | None, list[TaskRecord]] = {}
     for record in source.plan():

@@ -62,6 +62,8 @@ class ExportSource:
     directions: dict[str, list[TaskDirected]] = field(default_factory=dict)
     files_root: Path | None = None  # where image files of this production may live
     mark: str | None = None  # exported stale or unfinished (`--allow-stale`): what is, in words
+    _about: dict[str, list[Escalation]] = field(default_factory=dict, repr=False, compare=False)
+    _about_state: tuple[int, int] | None = field(default=None, repr=False, compare=False)
 
     def record(self, event: Event) -> None:
         """Fold one event, keeping what the view forgets: who changed an artifact's status."""
@@ -169,14 +171,28 @@ class ExportSource:
         found = self.command(artifact.provenance.decision_id)
         if found is not None:
             return found, self._escalation_of(found)
-        for escalation in self.view.escalations.values():
+        for escalation in self._escalations_about(artifact.id):
             resolved = self.resolutions.get(escalation.id)
-            if resolved is None or artifact.id not in escalation.artifact_ids:
+            if resolved is None:
                 continue
             found = self.command(resolved.command_id)
             if found is not None:
                 return found, escalation
         return None
+
+    def _escalations_about(self, artifact_id: str) -> list[Escalation]:
+        """The escalations naming the artifact, in the view's order; indexed once per state
+        of the view (the decision log asks for each of a big series' 2,500 versions, and
+        scanning its 900 escalations each time was most of the log's time)."""
+        escalations = self.view.escalations
+        state = (self.view.last_seq, len(escalations))
+        if self._about_state != state:
+            self._about = {}
+            for escalation in escalations.values():
+                for named in dict.fromkeys(escalation.artifact_ids):
+                    self._about.setdefault(named, []).append(escalation)
+            self._about_state = state
+        return self._about.get(artifact_id, [])
 
     def direction_for(self, artifact: Artifact) -> CommandRecord | None:
         """The Orchestrator's command whose direction the artifact was made under, if any."""
