@@ -7,6 +7,8 @@ The call itself (limiter, budget, streaming, retries, booking) is the call path'
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from podium.domain import assembly, lineage
 from podium.domain.artifacts import (
     KIND_CONTENT,
@@ -31,10 +33,23 @@ from podium.engine.errors import BudgetHold, Escalated, TaskFailure
 from podium.engine.illustration import Illustrator, draws
 from podium.engine.planner import run_planner
 from podium.engine.port import EnginePort
-from podium.engine.prompts import build_request
+from podium.engine.prompts import Composed, build_request, compose
 from podium.engine.reply import claimed_territory, parser
 from podium.engine.verdicts import Verdicts
 from podium.llm.types import CompletionRequest
+
+
+def _first_built(
+    composed: Composed, build: Callable[[int], CompletionRequest]
+) -> Callable[[int], CompletionRequest]:
+    """The first call's request is the one built already; a retry's is built again (what the
+    view says then)."""
+    unused = [composed]
+
+    def request_for(n: int) -> CompletionRequest:
+        return unused.pop().numbered(n) if unused else build(n)
+
+    return request_for
 
 
 class AgentRunner:
@@ -140,15 +155,13 @@ class AgentRunner:
             for d in spec.depends_on
             if d in view.tasks and (a := current_of(view, view.tasks[d])) is not None
         ]
-        # Inputs that do not all fit whole are given as summaries, made here once per version.
-        await summaries_for(engine, record, agent, model, inputs)
         revising, rule = revised_input(record, inputs)
         attempts = 1 + engine.limits.self_correction_attempts
         artifact: Artifact | None = None
         findings: list[Finding] = []
         for attempt in range(1, attempts + 1):
 
-            def request_for(n: int, fb: list[str] = feedback) -> CompletionRequest:
+            def build(n: int, fb: list[str] = feedback) -> CompletionRequest:
                 return build_request(
                     view,
                     record,
@@ -161,6 +174,28 @@ class AgentRunner:
                     extra_hints={"revising": revising.content} if revising else None,
                     extra_text=rule,
                 )
+
+            if attempt == 1:
+                # One build of the first prompt serves the summaries it needs (inputs that do
+                # not all fit whole, summarised here once per version) and its first call.
+                composed = compose(
+                    view,
+                    record,
+                    agent,
+                    model,
+                    schema=schema,
+                    inputs=inputs,
+                    feedback=feedback,
+                    call_number=1,
+                    extra_hints={"revising": revising.content} if revising else None,
+                    extra_text=rule,
+                )
+                if inputs:
+                    await summaries_for(engine, record, agent, model, composed.given)
+                    composed = composed.with_summaries(view.summaries)
+                request_for = _first_built(composed, build)
+            else:
+                request_for = build
 
             request, result, content = await self.engine.call(
                 request_for, record, agent_id, parser(schema)

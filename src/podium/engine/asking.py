@@ -24,7 +24,7 @@ from podium.domain.events import Clarified, SummaryMade
 from podium.domain.state import TaskRecord
 from podium.domain.tasks import TaskState
 from podium.engine.port import EnginePort
-from podium.engine.prompts import compose_request, needed_summaries, summary_request
+from podium.engine.prompts import Given, needed_summaries, summary_request
 from podium.engine.reply import parser
 from podium.llm.types import CompletionRequest
 
@@ -37,24 +37,11 @@ async def summaries_for(
     record: TaskRecord,
     agent: AgentSpec,
     model: str,
-    inputs: list[Artifact],
-    *,
-    purpose: str = "task",
+    given: list[Given],
 ) -> int:
-    """Make the summaries this task's prompt needs and has not got; how many were made."""
-    if not inputs:
-        return 0
-    _, given = compose_request(
-        engine.view,
-        record,
-        agent,
-        model,
-        purpose=purpose,
-        schema=None,
-        inputs=inputs,
-        feedback=[],
-        call_number=1,
-    )
+    """Make the summaries this task's prompt needs and has not got; how many were made.
+    `given` is how the prompt gives its inputs (`prompts.compose`: the one build of the
+    prompt serves this step and the call)."""
     made = 0
     pending = _PENDING.setdefault(engine, {})
     for item in needed_summaries(given):

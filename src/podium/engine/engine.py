@@ -51,8 +51,10 @@ from podium.engine.lineage import Lineage
 from podium.engine.opening import opened_view, recover
 from podium.engine.outcome import Outcome
 from podium.engine.planner import install_plan
+from podium.engine.prompts import needs_model_map
 from podium.engine.scheduler import Scheduler
 from podium.engine.verdicts import Verdicts
+from podium.llm.context_windows import model_map
 from podium.llm.gateway import Gateway
 from podium.llm.types import CompletionRequest, CompletionResult
 from podium.seam.protocol import CommandResult
@@ -137,7 +139,21 @@ class Engine:
         assert view.spec is not None
         settings = view.spec.models.rehearsal.model_copy(update={"seed": view.seed})
         gateway = options.pop("gateway", None) or Gateway(settings, view.spec.models.settings)
-        return cls(store, gateway, view, **options)
+        engine = cls(store, gateway, view, **options)
+        await engine._warm()
+        return engine
+
+    async def _warm(self) -> None:
+        """What the run's first calls would otherwise pay for, done as the production opens:
+        each model's backend made (the rehearsal model's modules imported, the provider worker
+        started, litellm imported there in the background), and litellm's model map read in a
+        thread for a model whose context window it gives."""
+        models = {self.model_for(a) for a in self.view.agents} | {self.spec.models.default}
+        warm = getattr(self.gateway, "warm", None)
+        if callable(warm):
+            warm(models)
+        if needs_model_map(self.spec, models):
+            await asyncio.to_thread(model_map)
 
     # -- events ----------------------------------------------------------------------------
 

@@ -7,9 +7,9 @@ clarifies the vision. The same facts travel as `hints`, which the rehearsal mode
 
 from __future__ import annotations
 
-import functools
 import json
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import BaseModel
@@ -30,6 +30,7 @@ from podium.domain.validators import (
 from podium.domain.versions import current_of
 from podium.domain.vision_uses import uses_section
 from podium.engine.budget import CHARS_PER_TOKEN
+from podium.llm.context_windows import max_input_tokens
 from podium.llm.types import CompletionRequest, Message, is_rehearsal, schema_json
 
 
@@ -204,6 +205,29 @@ def tokens_of(text: str) -> int:
     return -(-len(text) // CHARS_PER_TOKEN)
 
 
+_READ: dict[str, tuple[Artifact, str, str]] = {}
+_READ_MAX = 1024
+
+
+def reading(art: Artifact) -> tuple[str, str]:
+    """An input's plain text and its excerpt (what the rehearsal model reads), parsed once per
+    version: a version's content never changes, so both are kept by artifact id (checked to be
+    the same version by its provenance, which a copy of the artifact shares) for the next
+    prompt that reads it. The oldest go past `_READ_MAX` versions."""
+    hit = _READ.get(art.id)
+    if hit is not None and (hit[0] is art or hit[0].provenance is art.provenance):
+        return hit[1], hit[2]
+    content = art.parsed()
+    text = content.plain_text()
+    excerpt = _excerpt(content, text)
+    if hit is not None:
+        del _READ[art.id]
+    elif len(_READ) >= _READ_MAX:
+        del _READ[next(iter(_READ))]
+    _READ[art.id] = (art, text, excerpt)
+    return text, excerpt
+
+
 @dataclass(frozen=True)
 class Given:
     """One input as a prompt gives it: whole, as its summary, or as "the same text as" an
@@ -259,7 +283,7 @@ def arrange(
     budget = window - reply_room(record.spec.kind, window) - fixed_tokens
     summaries = view.summaries
     reviewing = purpose in REVIEWING
-    texts = [art.parsed().plain_text() for art in inputs]
+    texts = [reading(art)[0] for art in inputs]
     assembled = [
         n
         for n, art in enumerate(inputs)
@@ -284,6 +308,27 @@ def arrange(
     )
     decided: dict[int, Given] = {}
     first: dict[str, str] = {}
+    # What the inputs decided so far stand for, kept as each is decided (linear in the inputs):
+    # an input version a dialogue pass in an assembled script revised (the first such script
+    # decided), and an input version a dialogue pass among the inputs revised (the pass listed
+    # first among the inputs).
+    revised_in: dict[tuple[str, int], str] = {}
+    passes: dict[tuple[str, int, str], int] = {}
+
+    def decide(n: int, given: Given) -> None:
+        decided[n] = given
+        if not given.whole or given.same_as is not None:
+            return
+        art = inputs[n]
+        if art.provenance.agent_id == PODIUM:
+            for key in _revisions_in(view, art):
+                revised_in.setdefault(key, art.task_id)
+        if art.kind in REVISING_KINDS:
+            for task_id, version in art.provenance.made_from.items():
+                key3 = (task_id, version, art.content_type)
+                if passes.get(key3, n) >= n:
+                    passes[key3] = n
+
     used = 0
     whole_count = 0
     for n in order:
@@ -291,7 +336,7 @@ def arrange(
         reviewed = reviewing and n == 0
         must = n == kept
         if text in first:
-            decided[n] = Given(art, text, True, same_as=first[text], reviewed=reviewed)
+            decide(n, Given(art, text, True, same_as=first[text], reviewed=reviewed))
             continue
         within = next(
             (
@@ -306,59 +351,40 @@ def arrange(
             None,
         )
         if within is None and not must:
-            within = _revised_within(view, inputs, decided, art)
+            within = revised_in.get((art.task_id, art.provenance.version))
             if within is not None:
-                decided[n] = Given(art, text, True, same_as=within, part_of=True, revised=True)
+                decide(n, Given(art, text, True, same_as=within, part_of=True, revised=True))
                 continue
         if within is not None and not must:
-            decided[n] = Given(art, text, True, same_as=within, part_of=True)
+            decide(n, Given(art, text, True, same_as=within, part_of=True))
             continue
-        pass_over = next(
-            (
-                inputs[b].task_id
-                for b in range(len(inputs))
-                if b in decided
-                and decided[b].whole
-                and decided[b].same_as is None
-                and inputs[b].kind in REVISING_KINDS
-                and inputs[b].content_type == art.content_type
-                and inputs[b].provenance.made_from.get(art.task_id) == art.provenance.version
-            ),
-            None,
-        )
-        if pass_over is not None and not must:
-            decided[n] = Given(art, text, True, same_as=pass_over, revised=True)
+        b = passes.get((art.task_id, art.provenance.version, art.content_type))
+        if b is not None and not must:
+            decide(n, Given(art, text, True, same_as=inputs[b].task_id, revised=True))
             continue
         first[text] = art.task_id
         size = tokens_of(text)
         if must or (whole_count < most and used + size <= budget):
             used += size
             whole_count += 1
-            decided[n] = Given(art, text, True, reviewed=reviewed)
+            decide(n, Given(art, text, True, reviewed=reviewed))
         else:
-            decided[n] = Given(art, text, False, summary=summaries.get(summary_key(art)))
+            decide(n, Given(art, text, False, summary=summaries.get(summary_key(art))))
     return [decided[n] for n in range(len(inputs))]
 
 
-def _revised_within(
-    view: ProductionView, inputs: list[Artifact], decided: dict[int, Given], art: Artifact
-) -> str | None:
-    """The script podium assembled, given whole, that holds `art` as a dialogue pass revised it
-    (the pass is not among the inputs): `art` is named, not given again beside it."""
-    for a, whole in decided.items():
-        assembled = inputs[a]
-        if not whole.whole or whole.same_as is not None or assembled.provenance.agent_id != PODIUM:
+def _revisions_in(view: ProductionView, assembled: Artifact) -> list[tuple[str, int]]:
+    """The input versions a script podium assembled holds as a dialogue pass revised them: an
+    input among them, when this script is given whole, is named, not given again beside it."""
+    found: list[tuple[str, int]] = []
+    for task_id in assembled.provenance.made_from:
+        record = view.tasks.get(task_id)
+        if record is None or record.spec.kind not in REVISING_KINDS:
             continue
-        for task_id in assembled.provenance.made_from:
-            record = view.tasks.get(task_id)
-            if record is None or record.spec.kind not in REVISING_KINDS:
-                continue
-            revision = current_of(view, record)
-            if revision is not None and (
-                revision.provenance.made_from.get(art.task_id) == art.provenance.version
-            ):
-                return assembled.task_id
-    return None
+        revision = current_of(view, record)
+        if revision is not None:
+            found.extend(revision.provenance.made_from.items())
+    return found
 
 
 def needed_summaries(given: list[Given]) -> list[Given]:
@@ -415,9 +441,9 @@ def _inputs_note(given: list[Given], window: int, most: int) -> list[str]:
     return notes
 
 
-def _excerpt(content: Any) -> str:
+def _excerpt(content: Any, plain: str) -> str:
     """An input's opening, and a screenplay's scene headings: what the rehearsal model reads."""
-    text: str = content.plain_text()[:EXCERPT_CHARS]
+    text = plain[:EXCERPT_CHARS]
     if isinstance(content, Screenplay) and len(content.scenes) > 1:
         headings = "\n".join(f"{n}. {s.heading}" for n, s in enumerate(content.scenes, 1))
         text += f"\nSCENES ({len(content.scenes)}):\n{headings[:EXCERPT_CHARS]}"
@@ -458,6 +484,38 @@ def build_request(
     return request
 
 
+@dataclass(frozen=True)
+class Composed:
+    """A call's request and how it gave each input, with the parts its messages are laid out
+    from: a prompt built once serves both the summaries it needs (`asking.summaries_for`) and
+    the call, the summaries filled in when made (`with_summaries`)."""
+
+    request: CompletionRequest
+    given: list[Given]
+    stable: str
+    identity: str
+    task_text: str
+
+    def with_summaries(self, summaries: Mapping[tuple[str, int], str]) -> Composed:
+        """The same prompt with the summaries made since it was built: each input given as a
+        summary reads its summary (as a prompt built now would; which inputs are whole does
+        not depend on the summaries)."""
+        given = [
+            replace(g, summary=summaries[g.key])
+            if not g.whole and g.summary is None and g.key in summaries
+            else g
+            for g in self.given
+        ]
+        if all(a is b for a, b in zip(given, self.given, strict=True)):
+            return self
+        messages = layout(self.stable, self.identity, _inputs_text(given), self.task_text)
+        return replace(self, request=replace(self.request, messages=messages), given=given)
+
+    def numbered(self, n: int) -> CompletionRequest:
+        """The request as the task's n-th call."""
+        return self.request if self.request.attempt == n else replace(self.request, attempt=n)
+
+
 def compose_request(
     view: ProductionView,
     record: TaskRecord,
@@ -473,6 +531,37 @@ def compose_request(
     extra_text: str = "",
 ) -> tuple[CompletionRequest, list[Given]]:
     """`build_request`, and how it gave each input."""
+    composed = compose(
+        view,
+        record,
+        agent,
+        model,
+        purpose=purpose,
+        schema=schema,
+        inputs=inputs,
+        feedback=feedback,
+        call_number=call_number,
+        extra_hints=extra_hints,
+        extra_text=extra_text,
+    )
+    return composed.request, composed.given
+
+
+def compose(
+    view: ProductionView,
+    record: TaskRecord,
+    agent: AgentSpec,
+    model: str,
+    *,
+    purpose: str = "task",
+    schema: type[BaseModel] | None,
+    inputs: list[Artifact],
+    feedback: list[str],
+    call_number: int,
+    extra_hints: dict[str, Any] | None = None,
+    extra_text: str = "",
+) -> Composed:
+    """The request for one call and how it gave each input (`build_request`)."""
     assert view.spec is not None and view.vision is not None
     spec, vision, task = view.spec, view.vision, record.spec
     kind = task.kind
@@ -542,7 +631,7 @@ def compose_request(
                 "task_id": art.task_id,
                 "kind": art.kind.value,
                 "title": dep.spec.title if dep else art.task_id,
-                "summary": _excerpt(art.parsed()),
+                "summary": reading(art)[1],
             }
         )
     hints: dict[str, Any] = {
@@ -603,7 +692,7 @@ def compose_request(
         hints=hints,
         attempt=call_number,
     )
-    return request, given
+    return Composed(request, given, stable, identity, task_text)
 
 
 def layout(stable: str, identity: str, inputs: list[str], task: str) -> tuple[Message, ...]:
@@ -624,7 +713,7 @@ def summary_request(
 ) -> CompletionRequest:
     """The call that summarises one input (purpose "summary"): made once per input version."""
     assert view.spec is not None and view.vision is not None
-    text = art.parsed().plain_text()
+    text = reading(art)[0]
     window = context_window(view.spec, model)
     room = (window - reply_room(TaskKind.REPORT, window) - 512) * CHARS_PER_TOKEN
     note = ""
@@ -677,13 +766,19 @@ def context_window(spec: ProductionSpec, model: str) -> int:
 DEFAULT_CONTEXT_TOKENS = 128_000
 
 
-@functools.lru_cache(maxsize=64)
 def _litellm_window(model: str) -> int:
-    from podium.llm.litellm_loader import load_litellm
+    """litellm's window for the model, from its model map read without importing litellm
+    (`podium.llm.context_windows`; `Engine.open` reads the map in a thread beforehand)."""
+    size = max_input_tokens(model)
+    return size if size is not None else DEFAULT_CONTEXT_TOKENS
 
-    try:
-        info = load_litellm().get_model_info(model)
-        size = info.get("max_input_tokens") or info.get("max_tokens")
-    except Exception:
-        size = None
-    return size if isinstance(size, int) and size > 0 else DEFAULT_CONTEXT_TOKENS
+
+def needs_model_map(spec: ProductionSpec, models: Iterable[str]) -> bool:
+    """Whether any of these models takes its window from litellm's map (no `context_tokens`)."""
+    for model in models:
+        if is_rehearsal(model):
+            continue
+        settings = spec.models.settings.get(model)
+        if settings is None or not settings.context_tokens:
+            return True
+    return False

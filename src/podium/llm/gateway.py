@@ -12,7 +12,7 @@ this module.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from podium.domain.production import ModelSettings, RehearsalSettings, StreamWorker
 from podium.llm.types import (
@@ -89,6 +89,25 @@ class Gateway:
         if backend is None:
             backend = self._backends[name] = self._factories[name]()
         return backend
+
+    def warm(self, models: Iterable[str]) -> None:
+        """Make the backends these models use now (a production opening), so no call pays for
+        it inside the run: the rehearsal model's modules imported, the provider worker started
+        (litellm imported there in the background). Best effort: a backend that cannot start
+        says so on its first call, as without the warm-up."""
+        for model in sorted(set(models)):
+            try:
+                backend = self.backend_for(model)
+                warm = getattr(backend, "warm", None)
+                if callable(warm):
+                    warm()
+            except Exception:  # noqa: BLE001 - said on the first call instead
+                continue
+
+    @property
+    def made(self) -> frozenset[str]:
+        """The backends made so far, by name (rehearsal, process, litellm)."""
+        return frozenset(self._backends)
 
     def complete(self, request: CompletionRequest) -> CompletionStream:
         return self.backend_for(request.model).complete(request)

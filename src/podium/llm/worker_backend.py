@@ -50,6 +50,20 @@ CUT_WAIT_S = 10.0  # how long a cancelled call waits for the worker's books of i
 INLINE_HINT = "PODIUM_STREAM_WORKER=inline runs the calls in podium's own process"
 
 
+# The worker's entry: litellm imported in a thread from its start (seconds of CPU, off the
+# first call's clock, while the worker already serves), then the worker's loop.
+_WORKER_MAIN = "from podium.llm.worker_backend import serve_warm; serve_warm()"
+
+
+def serve_warm() -> None:
+    """The provider worker's main (`podium.llm.worker.main`), importing litellm at once."""
+    from podium.llm.litellm_loader import load_litellm
+    from podium.llm.worker import main
+
+    threading.Thread(target=load_litellm, name="podium-worker-warm", daemon=True).start()
+    main()
+
+
 class _Call:
     __slots__ = ("events", "ident", "loop")
 
@@ -68,7 +82,7 @@ class _Worker:
         path = [p for p in sys.path if p and os.path.isdir(p)]
         env["PYTHONPATH"] = os.pathsep.join(path)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "podium.llm.worker"],
+            [sys.executable, "-c", _WORKER_MAIN],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,  # a traceback of the worker's never reaches the screen
@@ -194,6 +208,11 @@ class ProcessBackend:
         """The worker process's id while one runs (for tests and the bench)."""
         worker = self._worker
         return None if worker is None or worker.dead else worker.proc.pid
+
+    def warm(self) -> None:
+        """Start the worker now (a production with a real model opening), so the first call
+        does not wait for its start and litellm's import."""
+        self._live_worker()
 
     def close(self) -> None:
         """Let the worker end (the next call starts another)."""
