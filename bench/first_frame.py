@@ -66,9 +66,11 @@ def first_frame(argv: list[str], env: dict[str, str]) -> float:
     return frame(argv, env)[0]
 
 
-def frame(argv: list[str], env: dict[str, str], hold_s: float = 0.0) -> tuple[float, float]:
-    """Seconds from spawning `podium argv` on a pty to the drawn screen, and the process's peak
-    resident memory in MB (VmHWM, `hold_s` after the screen was drawn; 0 where unknown)."""
+def frame(argv: list[str], env: dict[str, str], hold_s: float = 0.0) -> tuple[float, float, float]:
+    """Seconds from spawning `podium argv` on a pty to the drawn screen, the process's peak
+    resident memory in MB (VmHWM, `hold_s` after the screen was drawn; 0 where unknown) and
+    the CPU seconds it had used when the screen was drawn (the steadier figure on a busy
+    machine; 0 where /proc cannot tell)."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
     started = time.perf_counter()
@@ -84,11 +86,12 @@ def frame(argv: list[str], env: dict[str, str], hold_s: float = 0.0) -> tuple[fl
     os.close(slave)
     seen = b""
     drawn: float | None = None
+    cpu = 0.0
     try:
         while True:
             now = time.perf_counter()
             if drawn is not None and now - started >= drawn + hold_s:
-                return drawn, peak_mb(child.pid)
+                return drawn, peak_mb(child.pid), cpu
             left = PATIENCE_S - (now - started)
             if left <= 0:
                 raise SystemExit(f"no screen after {PATIENCE_S:.0f}s: {seen[-400:]!r}")
@@ -107,6 +110,7 @@ def frame(argv: list[str], env: dict[str, str], hold_s: float = 0.0) -> tuple[fl
                 seen += data
                 if MARKER in seen:
                     drawn = time.perf_counter() - started
+                    cpu = cpu_s(child.pid)
     finally:
         with_group(child, signal.SIGTERM)
         drain(master, child)
@@ -123,6 +127,16 @@ def peak_mb(pid: int) -> float:
     except OSError:
         pass
     return 0.0
+
+
+def cpu_s(pid: int) -> float:
+    """A live process's CPU time so far (user and system, all its threads) in seconds."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def with_group(child: subprocess.Popen[bytes], sig: int) -> None:
