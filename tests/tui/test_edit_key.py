@@ -86,19 +86,16 @@ async def made(tmp_path: Path) -> tuple[Engine, Any]:
 
 
 async def on_task(pilot: Any, tree: TaskTree, task_id: str) -> None:
-    """The tree's cursor on `task_id` (phases opened on the way)."""
+    """The tree's cursor on `task_id` (its phase opened), as a user's j/k would leave it. The
+    tree may be redrawn while the engine plans, so this retries until the cursor stays there."""
     tree.focus()
-    tree.cursor_line = 0
-    for _ in range(60):
+    for _ in range(100):
         await pilot.pause()
         node = tree.cursor_node
         ref = node.data if node is not None else None
         if ref is not None and ref.kind == "task" and ref.key == task_id:
             return
-        if node is not None and ref is not None and ref.kind != "task" and not node.is_expanded:
-            node.expand()
-            await pilot.pause()
-        await pilot.press("j")
+        tree.reveal(task_id)
     raise AssertionError(f"{task_id} is not in the tree")
 
 
