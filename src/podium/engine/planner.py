@@ -12,12 +12,17 @@ tasks changes the agreed scope: that is approval-required whatever the policy sa
 
 from __future__ import annotations
 
+import re
+
+from podium.domain.assembly import SCREEN_KINDS, screenplay_of
 from podium.domain.escalation import Action, EscalationKind, Option
 from podium.domain.events import AgentState, AgentStateChanged, TasksPlanned, TerritoryAssigned
 from podium.domain.policy import DecisionKind, Territory, classify
 from podium.domain.production import Format, PlannerMode, ProductionSpec
 from podium.domain.state import ProductionView, TaskRecord
 from podium.domain.tasks import PlanDraft, TaskKind, TaskSpec, TaskState, dependency_cycle
+from podium.domain.validators import CharacterPresence
+from podium.domain.versions import current_of
 from podium.engine.errors import BudgetHold, TaskFailure
 from podium.engine.port import EnginePort
 from podium.engine.prompts import build_request
@@ -103,6 +108,7 @@ def _plan_hints(engine: EnginePort) -> dict[str, object]:
                 "title": t.spec.title,
                 "assignee": t.spec.assignee,
                 "params": t.spec.params,
+                **({"cast": cast} if (cast := cast_of(engine.view, t)) else {}),
             }
             for t in existing
         ],
@@ -135,9 +141,46 @@ def _plan_text(engine: EnginePort, existing: list[TaskSpec]) -> str:
         parts.append(f"SIZE: {size}")
     parts.append(
         "Existing tasks (keep them; add what is missing):\n"
-        + ("\n".join(f"- {t.id} ({t.kind.value}) → {t.assignee}" for t in existing) or "- none")
+        + ("\n".join(_existing_line(engine.view, t) for t in existing) or "- none")
     )
     return "\n\n".join(parts)
+
+
+def _existing_line(view: ProductionView, task: TaskSpec) -> str:
+    line = f"- {task.id} ({task.kind.value}) → {task.assignee}"
+    record = view.tasks.get(task.id)
+    cast = cast_of(view, record) if record is not None else []
+    # A character's dialogue pass belongs only to a scene the character is in.
+    return line + (f"; in it: {', '.join(cast)}" if cast else "")
+
+
+def cast_of(view: ProductionView, record: TaskRecord) -> list[str]:
+    """Who is in a piece of screen work (a scene, a script, a pass), by the vision's names: on
+    the printed page, the characters its current version gives a cue; before it is written,
+    those its character-presence rules require and those its brief names, in that order.
+    Characters the vision does not name are given as their cue."""
+    spec = record.spec
+    if spec.kind not in SCREEN_KINDS or view.spec is None:
+        return []
+    names = [c.name for c in (view.vision or view.spec.vision).characters]
+    artifact = current_of(view, record)
+    play = screenplay_of(artifact) if artifact is not None else None
+    if play is not None:
+        cues = play.speakers()
+        known = [n for n in names if n.upper() in cues]
+        return known + sorted(c.title() for c in cues - {n.upper() for n in known})
+    required = [
+        name
+        for rule in view.spec.validators
+        if isinstance(rule, CharacterPresence) and rule.applies_to(spec)
+        for name in rule.characters
+    ]
+    found = [
+        (at.start(), n)
+        for n in names
+        if (at := re.search(rf"(?<!\w){re.escape(n)}(?!\w)", spec.brief)) is not None
+    ]
+    return list(dict.fromkeys([*required, *(n for _, n in sorted(found))]))
 
 
 async def run_planner(engine: EnginePort, record: TaskRecord) -> None:
@@ -265,8 +308,10 @@ def _unnumbered(task: TaskSpec) -> bool:
 def wire(spec: ProductionSpec, existing: list[TaskSpec], added: list[TaskSpec]) -> list[TaskSpec]:
     """What a writer would want to read, whatever the planner wired: the season arc (the
     outline of the whole) to every episode's arc, the previous chapter to the next, the
-    outline to each scene of a film. Only the tasks a plan adds are given inputs, and never one
-    that would close a cycle."""
+    outline to each scene of a film; and the newest form of every piece of screen work a task
+    reads: a task that reads a scene (or a script) a character's dialogue pass revises reads
+    that pass too (the last of a chain of passes), as the deliverables are assembled from it.
+    Only the tasks a plan adds are given inputs, and never one that would close a cycle."""
     everything = [*existing, *added]
     outline = next(
         (t.id for t in everything if t.kind is TaskKind.OUTLINE and _unnumbered(t)), None
@@ -277,8 +322,9 @@ def wire(spec: ProductionSpec, existing: list[TaskSpec], added: list[TaskSpec]) 
         if t.kind is TaskKind.CHAPTER and isinstance(t.params.get("chapter"), int)
     }
     series = spec.production.format is Format.SERIES
-    wired: list[TaskSpec] = []
-    for task in added:
+    revised = newest_passes(everything)
+    wired = list(added)
+    for n, task in enumerate(added):
         wants: list[str] = []
         if task.kind is TaskKind.EPISODE_ARC and outline is not None:
             wants.append(outline)
@@ -288,17 +334,47 @@ def wire(spec: ProductionSpec, existing: list[TaskSpec], added: list[TaskSpec]) 
             previous = chapters.get(task.params["chapter"] - 1)
             if previous is not None:
                 wants.append(previous)
-        missing = [w for w in wants if w != task.id and w not in task.depends_on]
+        missing = list(dict.fromkeys(w for w in wants if w not in (task.id, *task.depends_on)))
         if missing:
-            task = task.model_copy(update={"depends_on": [*task.depends_on, *missing]})
-        wired.append(task)
-    for n, task in enumerate(wired):
-        if task is added[n]:
+            trial = task.model_copy(update={"depends_on": [*task.depends_on, *missing]})
+            if not dependency_cycle([*existing, *wired[:n], trial, *wired[n + 1 :]]):
+                wired[n] = trial
+        if task.kind is TaskKind.DIALOGUE:  # a pass reads what it revises, as planned
             continue
-        trial = [t for t in existing] + wired[: n + 1] + added[n + 1 :]
-        if dependency_cycle(trial):
-            wired[n] = added[n]
+        # Each pass just before the text it stands for: a prompt gives the pass, and names the
+        # text it revised rather than sending it again (`podium.engine.prompts.arrange`).
+        deps = wired[n].depends_on
+        reads: list[str] = []
+        for dep in deps:
+            reads.extend(p for p in revised.get(dep, ()) if p != task.id and p not in deps)
+            reads.append(dep)
+        reads = list(dict.fromkeys(reads))
+        if reads != deps:
+            trial = wired[n].model_copy(update={"depends_on": reads})
+            if not dependency_cycle([*existing, *wired[:n], trial, *wired[n + 1 :]]):
+                wired[n] = trial
     return wired
+
+
+def newest_passes(tasks: list[TaskSpec]) -> dict[str, list[str]]:
+    """For each piece of screen work a character's dialogue pass revises, the passes that stand
+    for it: the last pass of each chain of passes made from it (a pass over a pass)."""
+    kinds = {t.id: t.kind for t in tasks}
+    over: dict[str, list[str]] = {}
+    for task in tasks:
+        if task.kind is TaskKind.DIALOGUE:
+            for dep in task.depends_on:
+                if kinds.get(dep) in SCREEN_KINDS:
+                    over.setdefault(dep, []).append(task.id)
+
+    def last(task_id: str, seen: frozenset[str]) -> list[str]:
+        found: list[str] = []
+        for p in over.get(task_id, ()):
+            if p not in seen:
+                found.extend(last(p, seen | {p}) or [p])
+        return found
+
+    return {x: list(dict.fromkeys(last(x, frozenset({x})))) for x in over}
 
 
 def plan_in_effect(view: ProductionView, plan_id: str) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from podium.domain.agents import Role
@@ -24,99 +23,20 @@ from podium.llm.rehearsal.material import (
     text_of,
     texts_of,
 )
+from podium.llm.rehearsal.plan_crew import (
+    CLAIMABLE,
+    GATES,
+    NUMBER_KEY,
+    REVIEWERS,
+    ROLE_ONLY,
+    ROLES_FOR,
+    WRITING,
+    Member,
+    claims,
+)
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 MAX_TASKS = 480  # PlanDraft allows 500; the rest is headroom for what the engine adds
-
-_WRITING = (Role.WRITER, Role.SHOWRUNNER, Role.DIRECTOR, Role.PRODUCER)
-_ROLES_FOR: dict[TaskKind, tuple[Role, ...]] = {
-    TaskKind.TREATMENT: _WRITING,
-    TaskKind.OUTLINE: _WRITING,
-    TaskKind.EPISODE_ARC: _WRITING,
-    TaskKind.SCENE: _WRITING,
-    TaskKind.SCRIPT: _WRITING,
-    TaskKind.CHAPTER: (Role.WRITER, Role.ILLUSTRATOR, Role.PRODUCER, Role.SHOWRUNNER),
-    TaskKind.ILLUSTRATION: (Role.ILLUSTRATOR, Role.WRITER),
-    TaskKind.LOOK: (Role.DIRECTOR_OF_PHOTOGRAPHY, Role.ILLUSTRATOR),
-    TaskKind.SHOT_LIST: (Role.DIRECTOR_OF_PHOTOGRAPHY, Role.DIRECTOR),
-    TaskKind.MUSIC_CUES: (Role.COMPOSER,),
-    TaskKind.EDIT: (Role.EDITOR, Role.DIRECTOR),
-    TaskKind.REPORT: (Role.PRODUCER, Role.SHOWRUNNER, Role.DIRECTOR),
-    TaskKind.FINAL: (Role.PRODUCER, Role.SHOWRUNNER, Role.DIRECTOR),
-    TaskKind.REVIEW: (Role.DIRECTOR, Role.PRODUCER, Role.SHOWRUNNER),
-}
-# Kinds nobody else should take on: without the role, the plan goes without them.
-_ROLE_ONLY = frozenset({TaskKind.LOOK, TaskKind.MUSIC_CUES})
-_REVIEWERS: dict[TaskKind, tuple[Role, ...]] = {
-    TaskKind.TREATMENT: (Role.DIRECTOR, Role.SHOWRUNNER, Role.PRODUCER),
-    TaskKind.OUTLINE: (Role.DIRECTOR, Role.SHOWRUNNER, Role.PRODUCER),
-    TaskKind.EPISODE_ARC: (Role.SHOWRUNNER, Role.DIRECTOR, Role.PRODUCER),
-    TaskKind.SCENE: (Role.DIRECTOR, Role.SHOWRUNNER, Role.PRODUCER),
-    TaskKind.SCRIPT: (Role.DIRECTOR, Role.SHOWRUNNER, Role.PRODUCER),
-    TaskKind.CHAPTER: (Role.DIRECTOR, Role.PRODUCER, Role.SHOWRUNNER, Role.WRITER),
-    TaskKind.ILLUSTRATION: (Role.DIRECTOR, Role.PRODUCER, Role.WRITER),
-    TaskKind.LOOK: (Role.DIRECTOR, Role.PRODUCER, Role.SHOWRUNNER),
-    TaskKind.SHOT_LIST: (Role.DIRECTOR, Role.PRODUCER, Role.SHOWRUNNER),
-    TaskKind.MUSIC_CUES: (Role.DIRECTOR, Role.PRODUCER, Role.SHOWRUNNER),
-    TaskKind.EDIT: (Role.DIRECTOR, Role.PRODUCER, Role.SHOWRUNNER),
-}
-_GATES: dict[TaskKind, str] = {
-    TaskKind.TREATMENT: "treatment",
-    TaskKind.SCRIPT: "script",
-    TaskKind.SHOT_LIST: "shot_list",
-    TaskKind.EDIT: "rough_cut",
-    TaskKind.FINAL: "final",
-}
-_NUMBER_KEY: dict[TaskKind, str] = {
-    TaskKind.SCENE: "scene",
-    TaskKind.DIALOGUE: "scene",
-    TaskKind.CHAPTER: "chapter",
-    TaskKind.ILLUSTRATION: "chapter",
-    TaskKind.EPISODE_ARC: "episode",
-    TaskKind.SCRIPT: "episode",
-    TaskKind.SHOT_LIST: "episode",
-    TaskKind.MUSIC_CUES: "episode",
-    TaskKind.EDIT: "episode",
-}
-
-
-# Writing a brief can hand out by number; shot lists, cues and cuts follow their own roles.
-_CLAIMABLE = frozenset(
-    {TaskKind.EPISODE_ARC, TaskKind.SCRIPT, TaskKind.CHAPTER, TaskKind.SCENE, TaskKind.ILLUSTRATION}
-)
-
-
-@dataclass(frozen=True)
-class _Member:
-    id: str
-    role: Role
-    character: str
-    brief: str = ""
-
-
-# What a brief says its author takes on: "episodes 2–6", "chapter 3", "the pilot", "the finale".
-_RANGE = re.compile(r"\b(episode|chapter|scene)s?\s+(\d{1,3})\s*(?:–|—|-|to|through)\s*(\d{1,3})\b")
-_SINGLE = re.compile(r"\b(episode|chapter|scene)\s+(\d{1,3})\b(?!\s*(?:–|—|-|to|through)\s*\d)")
-_PILOT = re.compile(r"\bpilot\b")
-_FINALE = re.compile(r"\bfinale\b(?!['’]s)")  # "the finale's arc" is not the finale
-
-
-def claims(brief: str, unit: str, count: int) -> set[int]:
-    """The numbers of `unit` (episode, chapter, scene) a crew brief says its member writes;
-    `count` is how many there are (0 when unknown: then no number is the finale)."""
-    text = brief.lower()
-    top = count or 999
-    taken: set[int] = set()
-    for found, low, high in _RANGE.findall(text):
-        if found == unit:
-            taken.update(range(int(low), min(int(high), top) + 1))
-    taken.update(int(n) for found, n in _SINGLE.findall(text) if found == unit)
-    if unit == "episode":
-        if _PILOT.search(text):
-            taken.add(1)
-        if count and _FINALE.search(text):
-            taken.add(count)
-    return {n for n in taken if 1 <= n <= top}
 
 
 def write_plan(comp: Composer, planner_id: str) -> PlanDraft:
@@ -135,7 +55,7 @@ def write_plan(comp: Composer, planner_id: str) -> PlanDraft:
 
 def _number_of(task: Mapping[str, Any], kind: TaskKind) -> int | None:
     params = mapping_of(task.get("params"))
-    keys = [_NUMBER_KEY.get(kind, "scene"), "scene", "chapter", "episode"]
+    keys = [NUMBER_KEY.get(kind, "scene"), "scene", "chapter", "episode"]
     for key in keys:
         for source in (params, task):
             if (value := int_of(source.get(key))) is not None:
@@ -151,7 +71,7 @@ class _Plan:
         self.comp = comp
         self.m = comp.m
         hints = comp.m.hints
-        self.crew: list[_Member] = []
+        self.crew: list[Member] = []
         for item in mappings_of(hints.get("crew"), 200):
             agent_id = item.get("id")
             if isinstance(agent_id, str) and _ID.match(agent_id) and len(agent_id) <= 64:
@@ -159,10 +79,10 @@ class _Plan:
                     role = enum_of(Role, item.get("role")) or Role.CUSTOM
                     character = text_of(item.get("character"), 60)
                     brief = text_of(item.get("brief"), 2000)
-                    self.crew.append(_Member(agent_id, role, character, brief))
+                    self.crew.append(Member(agent_id, role, character, brief))
         if not self.crew:
             fallback = planner_id if _ID.match(planner_id) and len(planner_id) <= 64 else "producer"
-            self.crew.append(_Member(fallback, Role.PRODUCER, ""))
+            self.crew.append(Member(fallback, Role.PRODUCER, ""))
         self.gates = set(texts_of(hints.get("gates"), 64))
         self.gated: set[str] = set()
         self.tasks: list[TaskSpec] = []
@@ -172,11 +92,16 @@ class _Plan:
         self.pool: dict[TaskKind, list[str]] = {}
         self.reused: list[str] = []
         self._turn: dict[Role, int] = {}
+        # Who is in existing screen work, as the engine knows it (`podium.engine.planner.cast_of`).
+        self.cast_of: dict[str, list[str]] = {}
+        self.passes: list[str] = []  # the dialogue passes made, in order
         for task in mappings_of(hints.get("existing_tasks"), 500):
             task_id = task.get("id")
             if not isinstance(task_id, str):
                 continue
             self.taken.add(task_id)
+            if cast := texts_of(task.get("cast"), 60):
+                self.cast_of[task_id] = cast
             kind = enum_of(TaskKind, task.get("kind"))
             if kind is None:
                 continue
@@ -202,8 +127,8 @@ class _Plan:
 
     # --- people ----------------------------------------------------------------------------
 
-    def agent(self, kind: TaskKind) -> _Member | None:
-        chain = _ROLES_FOR.get(kind, _WRITING)
+    def agent(self, kind: TaskKind) -> Member | None:
+        chain = ROLES_FOR.get(kind, WRITING)
         if kind in (TaskKind.REPORT, TaskKind.FINAL) and self.format() is Format.SERIES:
             chain = (Role.SHOWRUNNER, *chain)
         for role in chain:
@@ -212,29 +137,29 @@ class _Plan:
                 turn = self._turn.get(role, 0)
                 self._turn[role] = turn + 1
                 return members[turn % len(members)]
-        return None if kind in _ROLE_ONLY else self.crew[0]
+        return None if kind in ROLE_ONLY else self.crew[0]
 
-    def claimant(self, kind: TaskKind, number: int | None) -> _Member | None:
+    def claimant(self, kind: TaskKind, number: int | None) -> Member | None:
         """Who the crew briefs give this numbered piece of writing to ("episodes 2–6"), in the
         order of the roles that may take it; None when no brief claims it."""
-        unit = _NUMBER_KEY.get(kind)
-        if number is None or unit is None or kind not in _CLAIMABLE:
+        unit = NUMBER_KEY.get(kind)
+        if number is None or unit is None or kind not in CLAIMABLE:
             return None
         count = int_of(self.m.hints.get(unit + "s")) or 0  # 0: unknown, so no finale
-        for role in _ROLES_FOR.get(kind, _WRITING):
+        for role in ROLES_FOR.get(kind, WRITING):
             for member in self.crew:
                 if member.role is role and number in claims(member.brief, unit, count):
                     return member
         return None
 
     def reviewers(self, kind: TaskKind, assignee: str) -> list[str]:
-        for role in _REVIEWERS.get(kind, ()):
+        for role in REVIEWERS.get(kind, ()):
             for member in self.crew:
                 if member.role is role and member.id != assignee:
                     return [member.id]
         return []
 
-    def characters(self) -> list[_Member]:
+    def characters(self) -> list[Member]:
         return [c for c in self.crew if c.role is Role.CHARACTER]
 
     # --- tasks -----------------------------------------------------------------------------
@@ -264,7 +189,7 @@ class _Plan:
         number: int | None = None,
         base_id: str | None = None,
         phase: str = "",
-        assignee: _Member | None = None,
+        assignee: Member | None = None,
         optional: bool = False,
         force: bool = False,
         params: dict[str, object] | None = None,
@@ -281,7 +206,7 @@ class _Plan:
             return None
         task_id = self.unique_id(base_id or (kind.value if number is None else f"{kind}-{number}"))
         # A milestone is reviewed once (for a series: on the first episode), not on every copy.
-        gate = _GATES.get(kind)
+        gate = GATES.get(kind)
         if gate is not None and (gate not in self.gates or gate in self.gated):
             gate = None
         if gate is not None:
@@ -310,31 +235,70 @@ class _Plan:
         return f"{what} for {self.m.production_title()}." + (f" Vision: {vision}" if vision else "")
 
     def dialogue_passes(
-        self, targets: list[tuple[int, str | None]], unit: str = "scene"
-    ) -> list[tuple[int, str]]:
-        """Each scene (or episode) gets a pass by a character agent; each agent gets one."""
+        self, targets: list[tuple[int, str | None, list[str] | None]], unit: str = "scene"
+    ) -> dict[int, str]:
+        """Each scene (or episode) gets a pass by a character agent whose character is in it
+        (`None` for who is in it: anyone may), the one with the fewest passes so far, in turn;
+        then an agent still without one gets a pass over the first scene they are in, made
+        from the pass already there (a chain: each pass revises the newest form). Scenes
+        nobody of the cast is in get none. The newest pass over each number."""
         cast = self.characters()
-        if not cast or not targets:
-            return []
-        found: list[tuple[int, str]] = []
-        for i in range(max(len(targets), len(cast))):
-            number, target_id = targets[i % len(targets)]
-            member = cast[i % len(cast)]
-            voiced = member.character or member.id
+        newest: dict[int, str] = {}
+        if not cast:
+            return newest
+        given = dict.fromkeys((c.id for c in cast), 0)
+
+        def voiced(member: Member) -> str:
+            return member.character or member.id
+
+        def present(member: Member, people: list[str] | None) -> bool:
+            return people is None or voiced(member).lower() in {p.lower() for p in people}
+
+        def make(number: int, target_id: str, member: Member) -> None:
             task_id = self.add(
                 TaskKind.DIALOGUE,
-                f"Dialogue pass: {voiced} in {unit} {number}",
-                [target_id],
+                f"Dialogue pass: {voiced(member)} in {unit} {number}",
+                [newest.get(number, target_id)],
                 number=number,
                 base_id=f"dialogue-{unit}-{number}-{member.id}",
                 phase="writing",
                 assignee=member,
                 optional=True,
-                params={unit: number, "character": voiced},
+                params={unit: number, "character": voiced(member)},
             )
             if task_id is not None:
-                found.append((number, task_id))
-        return found
+                newest[number] = task_id
+                given[member.id] += 1
+                self.passes.append(task_id)
+
+        for i, (number, target_id, people) in enumerate(targets):
+            here = [c for c in cast if present(c, people)]
+            if target_id is None or not here:
+                continue
+            turn = {c.id: (n - i) % len(cast) for n, c in enumerate(cast)}
+            make(number, target_id, min(here, key=lambda c: (given[c.id], turn[c.id])))
+        for member in cast:
+            if given[member.id]:
+                continue
+            spot = next(
+                ((n, t) for n, t, people in targets if t is not None and present(member, people)),
+                None,
+            )
+            if spot is not None:
+                make(*spot, member)
+        return newest
+
+    def scene_cast(self, number: int) -> list[str]:
+        """Who a new scene is written for: a pair of the vision's characters (the crew's when
+        the vision names none), every pair in turn across the scenes."""
+        names = [c.name for c in self.m.characters] or [
+            c.character for c in self.characters() if c.character
+        ]
+        names = list(dict.fromkeys(names))
+        if len(names) < 2:
+            return names
+        pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
+        return list(pairs[(number - 1) % len(pairs)])
 
     # --- formats ---------------------------------------------------------------------------
 
@@ -344,15 +308,29 @@ class _Plan:
         look = self.add(TaskKind.LOOK, "Look book", [], phase="development")
         treatment = self.add(TaskKind.TREATMENT, f"Treatment: {title}", [], phase="development")
         outline = self.add(TaskKind.OUTLINE, "Scene outline", [treatment], phase="development")
-        scene_ids: list[tuple[int, str | None]] = []
+        scene_ids: list[tuple[int, str | None, list[str] | None]] = []
         for n in range(1, scenes + 1):
-            scene_id = self.add(TaskKind.SCENE, f"Scene {n}", [outline], number=n, phase="writing")
-            scene_ids.append((n, scene_id))
+            # A new scene is written for the pair its brief names; who is in the file's own is
+            # as the engine reads it (its cues, else its rules and brief; the rehearsal writer's
+            # scenes are two-handers, of the first two).
+            people = self.scene_cast(n)
+            with_whom = f"Scene {n}, with {' and '.join(people)}," if people else ""
+            scene_id = self.add(
+                TaskKind.SCENE,
+                f"Scene {n}",
+                [outline],
+                number=n,
+                phase="writing",
+                brief=self.brief(with_whom) if with_whom else "",
+            )
+            if scene_id is not None and scene_id in self.reused:
+                people = self.cast_of.get(scene_id, [])[:2]
+            scene_ids.append((n, scene_id, people))
         passes = self.dialogue_passes(scene_ids)
         script = self.add(
             TaskKind.SCRIPT,
             f"Script assembly: {title}",
-            [s for _, s in scene_ids] + [p for _, p in passes],
+            [*(s for _, s, _ in scene_ids), *self.passes],
             phase="writing",
         )
         report = self.add(
@@ -362,9 +340,11 @@ class _Plan:
             phase="writing",
             optional=True,
         )
-        # Shots, cues and the cut take the scenes as well as the script, which reaches them cut
-        # to its opening pages: each covers every scene the film has.
-        scenes_in = [s for _, s in scene_ids]
+        # Shots, cues and the cut take the scenes as well as the script, so each covers every
+        # scene the film has; and each scene's newest form, the last pass over it, which stands
+        # for it (the prompt gives the pass and names the scene as revised by it).
+        # The passes come first: a prompt gives each and names the scene it revised.
+        scenes_in = [passes[n] for n in sorted(passes)] + [s for _, s, _ in scene_ids]
         shots = self.add(
             TaskKind.SHOT_LIST, "Shot list", [script, look, *scenes_in], phase="production"
         )
@@ -391,13 +371,21 @@ class _Plan:
             self.add(TaskKind.SCRIPT, f"Episode {e} script", [arc], number=e, phase="writing")
             for e, arc in enumerate(arcs, start=1)
         ]
+        # An episode is an ensemble: whoever of the cast may make its pass.
+        passes = self.dialogue_passes(
+            [(e, s, None) for e, s in enumerate(scripts, start=1)], "episode"
+        )
+        # What reads an episode's script reads its newest form too, the last pass over it.
+        newest = {e: [p] for e, p in passes.items()}
         report = self.add(
-            TaskKind.REPORT, "Status report: scripts locked", list(scripts), optional=True
+            TaskKind.REPORT,
+            "Status report: scripts locked",
+            [*scripts, *(p for e in sorted(newest) for p in newest[e])],
+            optional=True,
         )
         edits: list[str | None] = []
-        passes = self.dialogue_passes(list(enumerate(scripts, start=1)), unit="episode")
         for e, script in enumerate(scripts, start=1):
-            mine = [p for n, p in passes if n == e]
+            mine = newest.get(e, [])
             shots = self.add(
                 TaskKind.SHOT_LIST,
                 f"Episode {e} shot list",
@@ -407,18 +395,22 @@ class _Plan:
                 optional=True,
             )
             music = self.add(
-                TaskKind.MUSIC_CUES, f"Episode {e} music cues", [script], number=e, optional=True
+                TaskKind.MUSIC_CUES,
+                f"Episode {e} music cues",
+                [script, *mine],
+                number=e,
+                optional=True,
             )
             edits.append(
                 self.add(
                     TaskKind.EDIT,
                     f"Episode {e} rough cut",
-                    [shots or script, music],
+                    [*([shots] if shots else [script, *mine]), music],
                     number=e,
                     phase="post",
                     optional=True,
                 )
-                or script
+                or (mine[-1] if mine else script)
             )
         self.add(TaskKind.FINAL, "Season delivery", [*edits, report], phase="delivery")
 
@@ -470,4 +462,4 @@ class _Plan:
 
 
 def _key(kind: TaskKind) -> str:
-    return _NUMBER_KEY.get(kind, "number")
+    return NUMBER_KEY.get(kind, "number")

@@ -67,13 +67,16 @@ def screenplay(comp: Composer) -> Screenplay:
     if m.kind is not TaskKind.DIALOGUE:
         revised = scene_deps
     required = [c for c in comp.cast if c.name in m.required_terms]
+    if m.kind is TaskKind.SCENE:  # a scene's brief names who is in it ("with Elias and Tam")
+        required = list(dict.fromkeys([*required, *_people(comp, m.task_brief)]))
     extras = comp.extras(present=True)
     scenes: list[Scene] = []
     used = 0
     introduced: set[str] = set()
     for i, number in enumerate(numbers):
         synopsis = scene_deps[i].summary or scene_deps[i].title if i < len(scene_deps) else ""
-        # A pass keeps the people of the scene it revises; a rule's characters are in it.
+        # A pass keeps the people of the scene it revises; a rule's characters are in it, and
+        # those a scene's brief names.
         people = required or (_people(comp, revised[i].summary) if i < len(revised) else [])
         scene, words = _scene(
             comp,
