@@ -28,6 +28,11 @@ def test_a_streamed_json_tail_reads_as_its_words() -> None:
     )
     assert prose_of('"verdict": "approve", "summary": "Good. 3 beats') == "approve · Good. 3 beats"
     assert prose_of('He said "no" twice.') == 'He said "no" twice.'  # plain text stays
+    # a form's words are not the agent's: an element's type, a claimed territory
+    assert prose_of('{"type": "character", "text": "MARA"}, {"type": "dialogue", "text": "Hel') == (
+        "MARA · Hel"
+    )
+    assert prose_of('isn\'t it?", "claim": "approval_required" }') == "isn't it?"
 
 
 async def test_at_80x24_the_agents_pane_shows_text_not_json(view: ProductionView) -> None:

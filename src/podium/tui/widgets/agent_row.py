@@ -40,6 +40,9 @@ def text_width(row_width: int) -> int:
 
 
 _ESCAPES = {"n": " ", "t": " ", "r": " ", '"': '"', "\\": "\\", "/": "/"}
+# Keys whose values are the reply's form, not its words: a screenplay element's type, a
+# claimed territory, an id.
+_FORM_KEYS = frozenset({"type", "claim", "territory", "kind", "id", "format", "content_type"})
 
 
 def prose_of(raw: str) -> str:
@@ -53,6 +56,7 @@ def prose_of(raw: str) -> str:
     inside = raw[first + 1 :].lstrip()[:1] in (",", "}", "]", ":", "")
     pieces: list[str] = []
     current: list[str] = []
+    key = ""  # the key the string being read is the value of
     index = 0
     while index < len(raw):
         char = raw[index]
@@ -66,13 +70,16 @@ def prose_of(raw: str) -> str:
             continue
         if char == '"':
             rest = raw[index + 1 :].lstrip()
-            if not rest.startswith(":"):  # a key is not what the agent says
+            if rest.startswith(":"):  # a key is not what the agent says
+                key = "".join(current)
+            elif key not in _FORM_KEYS:  # nor is a form's word (`"type": "dialogue"`)
                 pieces.append("".join(current).strip())
             current, inside = [], False
         else:
             current.append(char)
         index += 1
-    pieces.append("".join(current).strip())  # a string still being written
+    if key not in _FORM_KEYS:
+        pieces.append("".join(current).strip())  # a string still being written
     return " · ".join(p for p in pieces if p)
 
 
