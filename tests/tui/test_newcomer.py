@@ -286,7 +286,8 @@ def test_a_locale_that_is_not_utf8_asks_for_ascii() -> None:
     assert ascii_terminal({"LANG": "de_DE.ISO-8859-1"})
     assert not ascii_terminal({"LANG": "en_GB.UTF-8"})
     assert not ascii_terminal({"LANG": "C", "LC_ALL": "en_US.utf8"})
-    assert to_ascii("╭─ ✓ ✗ ⏸ ▶ ◆ ▁▃▅█ ─╮") == "+- v x = > * _-=# -+"
+    assert to_ascii("╭─ ✓ ✗ ⏸ ▶ ◆ ▁▃▅█ ─╮") == "+- + x = > * _-=# -+"
+    assert to_ascii("✓") != to_ascii("▼")  # done and an open phase stay apart
     assert to_ascii("café 漢") == "cafe ??"  # every cell keeps its width
 
 
