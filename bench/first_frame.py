@@ -34,6 +34,7 @@ import sys
 import tempfile
 import termios
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,14 +64,24 @@ def environment(folder: Path) -> dict[str, str]:
 
 def first_frame(argv: list[str], env: dict[str, str]) -> float:
     """Seconds from spawning `podium argv` on a pty to the drawn screen; then stop it."""
-    return frame(argv, env)[0]
+    return frame(argv, env).drawn_s
 
 
-def frame(argv: list[str], env: dict[str, str], hold_s: float = 0.0) -> tuple[float, float, float]:
-    """Seconds from spawning `podium argv` on a pty to the drawn screen, the process's peak
-    resident memory in MB (VmHWM, `hold_s` after the screen was drawn; 0 where unknown) and
-    the CPU seconds it had used when the screen was drawn (the steadier figure on a busy
-    machine; 0 where /proc cannot tell)."""
+@dataclass
+class Frame:
+    """What one start showed, in seconds from the spawn (CPU: the process's own, all threads,
+    the steadier figure on a busy machine; 0 where /proc cannot tell)."""
+
+    drawn_s: float  # the screen drawn (its pane titles)
+    cpu_s: float  # CPU used by then
+    peak_mb: float  # peak resident memory (VmHWM) `hold_s` after it was drawn; 0 if unknown
+    then_s: float | None = None  # `then` first on the terminal (None: not asked for)
+    then_cpu_s: float | None = None
+
+
+def frame(argv: list[str], env: dict[str, str], hold_s: float = 0.0, then: bytes = b"") -> Frame:
+    """Start `podium argv` on a pty, wait for the drawn screen (and for the bytes `then`, if
+    given, e.g. text only a filled pane shows) and `hold_s` more; then stop it."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
     started = time.perf_counter()
@@ -87,15 +98,18 @@ def frame(argv: list[str], env: dict[str, str], hold_s: float = 0.0) -> tuple[fl
     seen = b""
     drawn: float | None = None
     cpu = 0.0
+    then_at: tuple[float, float] | None = None
     try:
         while True:
             now = time.perf_counter()
-            if drawn is not None and now - started >= drawn + hold_s:
-                return drawn, peak_mb(child.pid), cpu
+            waited = then and then_at is None
+            if drawn is not None and now - started >= drawn + hold_s and not waited:
+                shown = then_at or (None, None)
+                return Frame(drawn, cpu, peak_mb(child.pid), *shown)
             left = PATIENCE_S - (now - started)
             if left <= 0:
                 raise SystemExit(f"no screen after {PATIENCE_S:.0f}s: {seen[-400:]!r}")
-            if drawn is not None:
+            if drawn is not None and not waited:
                 left = min(left, drawn + hold_s - (now - started))
             ready, _, _ = select.select([master], [], [], left)
             if not ready:
@@ -106,11 +120,13 @@ def frame(argv: list[str], env: dict[str, str], hold_s: float = 0.0) -> tuple[fl
                 data = b""
             if not data:
                 raise SystemExit(f"podium {' '.join(argv)} ended before drawing: {seen[-400:]!r}")
-            if drawn is None:
-                seen += data
-                if MARKER in seen:
+            if drawn is None or waited:
+                seen = seen[-len(then) :] + data if drawn is not None else seen + data
+                if drawn is None and MARKER in seen:
                     drawn = time.perf_counter() - started
                     cpu = cpu_s(child.pid)
+                if then and then_at is None and then in seen:
+                    then_at = (time.perf_counter() - started, cpu_s(child.pid))
     finally:
         with_group(child, signal.SIGTERM)
         drain(master, child)
