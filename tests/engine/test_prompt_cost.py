@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 
 from podium.domain.artifacts import Artifact, Prose
-from podium.domain.events import ProductionState
+from podium.domain.events import CallFinished, ProductionState
 from podium.domain.versions import current_of
 from podium.engine import prompts
 from podium.engine.engine import Engine
+from podium.llm.rehearsal.material import Material
 from podium.llm.types import CompletionRequest
 from podium.llm.worker_backend import ProcessBackend
 from podium.store.db import EventStore
@@ -173,3 +174,19 @@ async def test_the_provider_worker_starts_as_a_real_model_s_production_opens(
     finally:
         backend.close()
         await store.close()
+
+
+async def test_the_rehearsal_model_reads_a_request_s_hints_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A task's reply (its content and the protocol's fields) is written from one reading of
+    the hints (the 50 inputs' excerpts, on W3): it was read twice, once per schema."""
+    read = counting(monkeypatch, Material, "from_hints")
+    engine = await open_engine(production(fan_in()), tmp_path / "p.db")
+    made: list[Any] = []
+    engine.subscribe(lambda seq, payload: made.append(payload))
+    assert await engine.run() is ProductionState.COMPLETED
+    await engine.store.close()
+    calls = [p for p in made if isinstance(p, CallFinished)]
+    assert len(calls) == 5
+    assert len(read) == len(calls)

@@ -313,9 +313,13 @@ def _write(request: CompletionRequest, rng: random.Random) -> tuple[str, BaseMod
         ) from exc
 
 
-def compose(request: CompletionRequest, rng: random.Random) -> BaseModel:
-    """The structured reply to a request, before it is rendered as JSON or text."""
-    material = Material.from_hints(request.hints)
+def compose(
+    request: CompletionRequest, rng: random.Random, material: Material | None = None
+) -> BaseModel:
+    """The structured reply to a request, before it is rendered as JSON or text. `material`
+    is the request's hints as read (`Material.from_hints`), when they are read already."""
+    if material is None:
+        material = Material.from_hints(request.hints)
     comp = Composer(rng, material, request.attempt)
     schema = request.response_schema
     purpose = request.purpose
@@ -323,7 +327,7 @@ def compose(request: CompletionRequest, rng: random.Random) -> BaseModel:
         return summary(material)
     if schema is not None and (base := base_of(schema)) is not schema:
         # The task's reply schema: its content, and the protocol's fields (ask, claim).
-        work = compose(replace(request, response_schema=base), rng)
+        work = compose(replace(request, response_schema=base), rng, material)
         return with_protocol(work, schema, material, request.attempt)
     if schema is PlanDraft or (schema is None and purpose == "plan"):
         return write_plan(comp, request.agent_id)
