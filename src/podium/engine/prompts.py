@@ -19,7 +19,7 @@ from podium.domain.artifacts import PODIUM, Artifact, Prose, Screenplay
 from podium.domain.asking import PROTOCOL_FIELDS, reply_schema
 from podium.domain.production import ProductionSpec, Vision
 from podium.domain.state import ProductionView, TaskRecord
-from podium.domain.tasks import TaskKind
+from podium.domain.tasks import TaskKind, TaskState
 from podium.domain.validators import (
     CharacterPresence,
     ForbiddenTerms,
@@ -291,7 +291,9 @@ def arrange(
     ]
     # An input another input was made from (the script under its dialogue pass) reaches the
     # task through that one too: it ranks after the inputs made from it.
-    beneath = {task_id for art in inputs for task_id in art.provenance.made_from}
+    beneath: set[str] = set()
+    for art in inputs:
+        beneath.update(art.provenance.made_from)
     # The work judged (a review's first input) or revised (the screenplay under a dialogue
     # pass): always whole, whatever the window.
     kept = 0 if reviewing else None
@@ -338,17 +340,21 @@ def arrange(
         if text in first:
             decide(n, Given(art, text, True, same_as=first[text], reviewed=reviewed))
             continue
-        within = next(
-            (
-                inputs[a].task_id
-                for a in assembled
-                if a != n
-                and a in decided
-                and decided[a].whole
-                and art.task_id in inputs[a].provenance.made_from
-                and text in texts[a]
-            ),
-            None,
+        within = (
+            next(
+                (
+                    inputs[a].task_id
+                    for a in assembled
+                    if a != n
+                    and a in decided
+                    and decided[a].whole
+                    and art.task_id in inputs[a].provenance.made_from
+                    and text in texts[a]
+                ),
+                None,
+            )
+            if assembled
+            else None
         )
         if within is None and not must:
             within = revised_in.get((art.task_id, art.provenance.version))
@@ -594,7 +600,7 @@ def compose(
         head.append("These characters must appear: " + ", ".join(present))
     tail: list[str] = []
     skipped = [
-        d for d in task.depends_on if d in view.tasks and view.tasks[d].state.value == "skipped"
+        d for d in task.depends_on if d in view.tasks and view.tasks[d].state is TaskState.SKIPPED
     ]
     if skipped:
         tail.append("Skipped, so work without them: " + ", ".join(skipped))
