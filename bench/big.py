@@ -22,7 +22,8 @@ Then, through the commands a user runs where one applies, one JSON line per figu
 * first_frame: `podium resume COPY` on a 160×48 pty, from the spawn to the drawn screen
   (bench/first_frame.py's clock), median of 3 after a warm-up round (byte-code compiled), and
   the CPU the process had used by then; `transcript_s` when the transcript pane shows its
-  entries (the first frame draws the panes, the entries may follow);
+  entries (the first frame draws the panes, the entries may follow); `first_key_s` (a start
+  of its own) from `?` typed the moment the screen is drawn to the help it opens;
 * keys: the app on the big production (Textual's Pilot, 160×48): key press → handler p95 while
   the cursor moves through the 2,000-task tree (down, expand, page down) and while the
   transcript filter is set and cleared;
@@ -381,6 +382,7 @@ def measure_reload(db: Path, rounds: int) -> dict[str, Any]:
 
 
 TRANSCRIPT = b"review by"  # on the terminal once the transcript pane shows its entries
+HELP_SHOWN = b"esc closes"  # the help `?` opens: the first key, typed as the screen is drawn
 
 
 def measure_first_frame(
@@ -395,6 +397,7 @@ def measure_first_frame(
     cpus: dict[str, list[float]] = {name: [] for name in trees}
     filled: dict[str, list[float]] = {name: [] for name in trees}
     filled_cpus: dict[str, list[float]] = {name: [] for name in trees}
+    keys: dict[str, list[float]] = {name: [] for name in trees}
     peaks: dict[str, list[float]] = {name: [] for name in trees}
     loads: list[float] = []
     with tempfile.TemporaryDirectory(prefix="podium-bench-") as tmp:
@@ -411,7 +414,7 @@ def measure_first_frame(
             for name in trees:
                 shutil.copyfile(db, copy)  # a resumed run appends; every round starts alike
                 loads.append(os.getloadavg()[0])
-                shown = frame(["resume", str(copy)], envs[name], hold_s=3.0, then=TRANSCRIPT)
+                shown = frame(["resume", str(copy)], envs[name], 3.0, then=TRANSCRIPT)
                 if not round_:
                     continue  # a warm-up: the screen's byte-code compiled, as after an install
                 times[name].append(shown.drawn_s)
@@ -419,6 +422,10 @@ def measure_first_frame(
                 filled[name].append(shown.then_s or 0.0)
                 filled_cpus[name].append(shown.then_cpu_s or 0.0)
                 peaks[name].append(shown.peak_mb)
+                # A start of its own: the help would hide the transcript's entries.
+                shutil.copyfile(db, copy)
+                asked = frame(["resume", str(copy)], envs[name], key=b"?", answer=HELP_SHOWN)
+                keys[name].append(asked.key_s or 0.0)
     lines = []
     for name in trees:
         line: dict[str, Any] = {"bench": "big_first_frame", **({"tree": name} if name else {})}
@@ -430,6 +437,8 @@ def measure_first_frame(
             "transcript_s": round(statistics.median(filled[name]), 2),
             "transcript_cpu_s": round(statistics.median(filled_cpus[name]), 2),
             "all_transcript_s": [round(t, 2) for t in filled[name]],
+            "first_key_s": round(statistics.median(keys[name]), 2),
+            "all_first_key_s": [round(t, 2) for t in keys[name]],
             "tui_rss_mb": round(max(peaks[name])),
             "load_average": os.getloadavg()[0],
             "load_average_range": [round(min(loads), 2), round(max(loads), 2)],

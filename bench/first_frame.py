@@ -77,11 +77,20 @@ class Frame:
     peak_mb: float  # peak resident memory (VmHWM) `hold_s` after it was drawn; 0 if unknown
     then_s: float | None = None  # `then` first on the terminal (None: not asked for)
     then_cpu_s: float | None = None
+    key_s: float | None = None  # from `key` sent (as the screen is drawn) to its `answer`
 
 
-def frame(argv: list[str], env: dict[str, str], hold_s: float = 0.0, then: bytes = b"") -> Frame:
-    """Start `podium argv` on a pty, wait for the drawn screen (and for the bytes `then`, if
-    given, e.g. text only a filled pane shows) and `hold_s` more; then stop it."""
+def frame(
+    argv: list[str],
+    env: dict[str, str],
+    hold_s: float = 0.0,
+    then: bytes = b"",
+    key: bytes = b"",
+    answer: bytes = b"",
+) -> Frame:
+    """Start `podium argv` on a pty and wait for the drawn screen, `hold_s` more, the bytes
+    `then` if given (e.g. text only a filled pane shows) and, if `key` is given, its `answer`
+    (the key is typed the moment the screen is drawn); then stop it."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
     started = time.perf_counter()
@@ -95,21 +104,24 @@ def frame(argv: list[str], env: dict[str, str], hold_s: float = 0.0, then: bytes
         start_new_session=True,
     )
     os.close(slave)
-    seen = b""
+    seen = b""  # everything until the screen is drawn, then the last bytes a mark may span
     drawn: float | None = None
     cpu = 0.0
-    then_at: tuple[float, float] | None = None
+    wanted = [mark for mark in (then, answer if key else b"") if mark]
+    found: dict[bytes, tuple[float, float]] = {}
+    key_sent = 0.0
     try:
         while True:
             now = time.perf_counter()
-            waited = then and then_at is None
-            if drawn is not None and now - started >= drawn + hold_s and not waited:
-                shown = then_at or (None, None)
-                return Frame(drawn, cpu, peak_mb(child.pid), *shown)
+            waiting = [mark for mark in wanted if mark not in found]
+            if drawn is not None and now - started >= drawn + hold_s and not waiting:
+                then_s, then_cpu = found.get(then, (None, None)) if then else (None, None)
+                key_s = found[answer][0] - key_sent if key else None
+                return Frame(drawn, cpu, peak_mb(child.pid), then_s, then_cpu, key_s)
             left = PATIENCE_S - (now - started)
             if left <= 0:
                 raise SystemExit(f"no screen after {PATIENCE_S:.0f}s: {seen[-400:]!r}")
-            if drawn is not None and not waited:
+            if drawn is not None and not waiting:
                 left = min(left, drawn + hold_s - (now - started))
             ready, _, _ = select.select([master], [], [], left)
             if not ready:
@@ -120,13 +132,20 @@ def frame(argv: list[str], env: dict[str, str], hold_s: float = 0.0, then: bytes
                 data = b""
             if not data:
                 raise SystemExit(f"podium {' '.join(argv)} ended before drawing: {seen[-400:]!r}")
-            if drawn is None or waited:
-                seen = seen[-len(then) :] + data if drawn is not None else seen + data
-                if drawn is None and MARKER in seen:
-                    drawn = time.perf_counter() - started
-                    cpu = cpu_s(child.pid)
-                if then and then_at is None and then in seen:
-                    then_at = (time.perf_counter() - started, cpu_s(child.pid))
+            if drawn is not None and not waiting:
+                continue
+            seen += data
+            at = time.perf_counter() - started
+            if drawn is None and MARKER in seen:
+                drawn, cpu = at, cpu_s(child.pid)
+                if key:
+                    os.write(master, key)
+                    key_sent = time.perf_counter() - started
+            for mark in waiting:
+                if mark in seen and (mark != answer or drawn is not None):
+                    found[mark] = (at, cpu_s(child.pid))
+            if drawn is not None:
+                seen = seen[-max(map(len, wanted), default=0) :]
     finally:
         with_group(child, signal.SIGTERM)
         drain(master, child)
