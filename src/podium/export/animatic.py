@@ -579,18 +579,17 @@ def mp3_read(
 
 
 def ffmpeg_args(ffmpeg: str, frames: int, output: str, mp3: bool = False) -> list[str]:
-    """Each still is one video frame held for its span (variable frame rate, on a 1/FPS clock):
-    a 28-minute cut of a few hundred shots is a few hundred frames to encode, not 20,000."""
+    """The stills' frames (`stills_args`) copied, each held for its span (variable frame
+    rate): a 28-minute cut of a few hundred shots is a few hundred frames, not 20,000, and
+    none is encoded here."""
     seconds = f"{frames / FPS:.6f}"
     return [
         ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
         "-f", "concat", "-i", "frames.ffconcat",
         *(["-i", "read.mp3"] if mp3 else ["-f", "concat", "-i", "sound.ffconcat"]),
         "-map", "0:v", "-map", "1:a",
-        "-vf", "format=yuv420p", "-vsync", "vfr", "-r", str(FPS),
         "-t", seconds,
-        "-c:v", "libx264", "-preset", "ultrafast", "-tune", "stillimage", "-crf", "30",
-        "-g", "50", "-threads", "1",
+        "-c:v", "copy",
         *(["-c:a", "copy"] if mp3 else AAC),
         "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
         "-map_metadata", "-1", "-map_chapters", "-1",
@@ -654,10 +653,29 @@ def picture_listing(
         held += [(name, count - 1), (name, 1)]
     listing = ["ffconcat version 1.0"]
     for name, count in held:
-        listing += [f"file '{name}'", f"duration {count / FPS:.6f}"]
-    if held:  # the demuxer keeps the last file's duration only when a file follows it
-        listing.append(f"file '{held[-1][0]}'")
+        listing += _still_entry(name) + [f"duration {count / FPS:.6f}"]
     return listing
+
+
+def _still_entry(name: str) -> list[str]:
+    """A still as a concat entry: its one frame of `stills.mp4` (frame k of it at k/FPS s)."""
+    k = int(name.removeprefix("frame-").removesuffix(".ppm"))
+    return ["file 'stills.mp4'", f"inpoint {k / FPS:.6f}", f"outpoint {(k + 0.5) / FPS:.6f}"]
+
+
+def stills_args(ffmpeg: str) -> list[str]:
+    """The distinct stills encoded once, each a frame that stands alone (all intra), so the
+    animatic copies a still's frame wherever the cut shows it instead of encoding it again
+    (a big series' episode shows 117 stills 3,600 times)."""
+    return [
+        ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+        "-framerate", str(FPS), "-i", "frame-%05d.ppm",
+        "-vf", "format=yuv420p",
+        "-c:v", "libx264", "-preset", "ultrafast", "-tune", "stillimage", "-crf", "30",
+        "-g", "1", "-bf", "0", "-threads", "1",
+        "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1",
+        "stills.mp4",
+    ]  # fmt: skip
 
 
 def sound_listing(beats: Sequence[Beat], sounds: Sequence[bytes], folder: Path) -> list[str]:
@@ -762,6 +780,7 @@ def make_reel_file(
         del sounds
         listing = picture_listing(source, reel, beats, marks, folder, pictures)
         (folder / "frames.ffconcat").write_text("\n".join(listing) + "\n", encoding="utf-8")
+        _run_ffmpeg(stills_args(ffmpeg), folder, frames, _title(reel))
         _run_ffmpeg(
             ffmpeg_args(ffmpeg, frames, "out.mp4", silent is not None), folder, frames, _title(reel)
         )
