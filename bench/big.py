@@ -458,6 +458,7 @@ async def _keys(db: Path) -> dict[str, Any]:
     from podium.tui import app as tui_app
     from podium.tui.app import PodiumApp
     from podium.tui.source import StaticSource
+    from podium.tui.widgets.debate_transcript import DebateTranscript
     from podium.tui.widgets.task_tree import TaskTree
 
     store = await EventStore.open(db, read_only=True)
@@ -476,6 +477,13 @@ async def _keys(db: Path) -> dict[str, Any]:
     cpu_ms: list[float] = []  # the same keys in CPU time: steadier on a busy machine
     async with app.run_test(headless=True, size=SIZE) as pilot:
         await pilot.pause(0.5)
+        # The transcript draws its older entries after the first paint; Pilot's press waits
+        # for an idle loop, so the first key would wait for all of them (a key on a terminal
+        # does not: first_frame's first_key_s). The walk starts once they are drawn.
+        transcript = app.screen.query_one(DebateTranscript)
+        settle = time.monotonic() + 60
+        while getattr(transcript, "waiting", 0) and time.monotonic() < settle:
+            await pilot.pause(0.05)
         tree = app.screen.query_one(TaskTree)
         tree.focus()
         await pilot.pause()
