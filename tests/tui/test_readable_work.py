@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from podium.domain import versions
 from podium.domain.state import ProductionView
 from podium.tui.screens.task_detail import TaskDetailScreen, task_text
 from podium.tui.widgets.agent_activity import AgentActivity
@@ -49,8 +50,10 @@ async def test_at_80x24_the_agents_pane_shows_text_not_json(view: ProductionView
 
 
 def first_scene(view: ProductionView) -> dict[str, Any]:
-    """scene-01's first scene as the rehearsal writer made it (its heading, its elements)."""
-    scene: dict[str, Any] = view.artifacts["scene-01-v1"].content["scenes"][0]
+    """scene-01's first scene in its current version (its heading, its elements)."""
+    current = versions.current(view, "scene-01")
+    assert current is not None
+    scene: dict[str, Any] = current.content["scenes"][0]
     return scene
 
 
@@ -78,10 +81,12 @@ async def test_at_80x24_a_scenes_details_scroll_through_the_formatted_scene(
         await pilot.pause()
         app.push_screen(TaskDetailScreen(view, "scene-01"))
         await until(pilot, lambda: isinstance(app.screen, TaskDetailScreen), "the details")
+        await until(pilot, lambda: "state" in screen_text(app), "the details drawn")
         seen = ""
         for _ in range(30):
             seen += screen_text(app)
             await pilot.press("pagedown")
+            await pilot.pause()
         scene = first_scene(view)
         parenthetical = next(e["text"] for e in scene["elements"] if e["type"] == "parenthetical")
         assert scene["heading"] in seen and parenthetical in seen
