@@ -3,7 +3,8 @@
 litellm and the openai client spend about 0.4 ms of CPU on each streamed chunk (two pydantic
 objects a chunk); thirty agents at 2,000 chunks a second would take most of a core from the
 loop that draws the screen and runs the engine. `ProcessBackend` (`podium.llm.worker_backend`)
-starts this module as `python -m podium.llm.worker` and sends it each call; here the calls run
+starts a Python process running this module's `main` (through `worker_backend.serve_warm`,
+which imports litellm in a thread at once) and sends it each call; here the calls run
 through `LiteLLMBackend` exactly as they would in process, and what they give is sent back:
 
 - the text, coalesced: every call's pieces gathered for `COALESCE_S` and sent in one frame;
