@@ -22,7 +22,6 @@ from podium.store import StoreError
 from podium.store.errors import ENVIRONMENT_ERRORS
 
 _MAX_EDIT_BYTES = 4 * 1024 * 1024  # a file read for an edit; the engine caps the content itself
-_REOPENS = 20  # an editor reopened on a parse error at most this many times
 
 
 def _kind_of(view: ProductionView, task_id: str) -> str:
@@ -146,18 +145,12 @@ def _in_editor(
 ) -> int:
     """`start` in $EDITOR until `read` takes what was saved (a parse error reopens it with
     the error on top, naming the line), then `record` it; the file is kept unless recorded."""
-    import os
-    import tempfile
 
     from podium.export import human
 
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in label)[:60]
-    fd, name = tempfile.mkstemp(prefix=f"podium-{safe}-", suffix=suffix)
-    path = Path(name)
-    with os.fdopen(fd, "w", encoding="utf-8") as file:
-        file.write(start)
+    path = human.notes.scratch(label, suffix, start)
     shown = start
-    for _ in range(_REOPENS):
+    for _ in range(human.notes.REOPENS):
         try:
             _run_editor(path)
             text = _read_text(path)

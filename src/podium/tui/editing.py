@@ -18,7 +18,6 @@ import asyncio
 import os
 import shlex
 import subprocess
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +38,6 @@ from podium.export import human
 T = TypeVar("T")
 Fields = dict[str, Any]  # a command's own fields, for the screen to stamp and submit
 
-REOPENS = 20  # an editor reopened on a parse error at most this many times
 MAX_EDIT_BYTES = 4 * 1024 * 1024  # as `podium edit` reads a file
 
 
@@ -90,13 +88,9 @@ async def edit_text(
             f"podium again; or edit from a shell with `{shell_hint}`.",
             warning=True,
         )
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in label)[:60]
-    fd, name = tempfile.mkstemp(prefix=f"podium-{safe}-", suffix=suffix)
-    path = Path(name)
-    with os.fdopen(fd, "w", encoding="utf-8") as file:
-        file.write(start)
+    path = human.notes.scratch(label, suffix, start)
     shown = start
-    for _ in range(REOPENS):
+    for _ in range(human.notes.REOPENS):
         try:
             # no repaint while the editor owns the terminal; the loop (and an engine) goes on
             with app.batch_update(), app.suspend():

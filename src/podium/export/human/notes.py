@@ -1,15 +1,31 @@
 """An editor's round trip on a human format: the error podium writes on top of a file it
 reopens (a comment the format allows), taken off again before the file is read back.
 
-Shared by `podium edit` (and `podium decide … edit` for the plan) and the screen's `E`. Pure.
+Shared by `podium edit` (and `podium decide … edit` for the plan) and the screen's `E`: pure,
+but for `scratch`, which writes the file the editor opens.
 """
 
 from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
 
 from podium.domain.artifacts import Content
 from podium.export.human.base import ParseError
 
 MARK = "podium: "  # how the error podium puts on top of the file begins, inside its comment
+REOPENS = 20  # an editor reopened on a parse error at most this many times
+
+
+def scratch(label: str, suffix: str, text: str) -> Path:
+    """A new private file holding `text` for an editor, named after `label` (made safe)."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in label)[:60]
+    fd, name = tempfile.mkstemp(prefix=f"podium-{safe}-", suffix=suffix)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(text)
+    return Path(name)
+
 
 _OPENS = {".fountain": "[[", ".md": "<!-- ", ".csv": "# ", ".toml": "# "}
 
