@@ -7,8 +7,7 @@ so a refresh costs the labels that changed and the cursor stays on the node it w
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -26,58 +25,7 @@ from podium.domain.state import ProductionView, TaskRecord
 from podium.domain.tasks import TaskState
 from podium.tui.format import TASK_GLYPH, TASK_WORDS, Part, clip, fit
 from podium.tui.messages import DetailsRequested, Intent, Selected
-
-ACTIVE = frozenset(
-    {TaskState.RUNNING, TaskState.AWAITING_APPROVAL, TaskState.FAILED, TaskState.STALE}
-)
-
-
-@dataclass(frozen=True)
-class NodeRef:
-    """What a tree node stands for."""
-
-    kind: Literal["phase", "group", "task"]
-    key: str
-
-
-@dataclass
-class _Shape:
-    """Where every task goes: phase → (group or task) → task, in plan order."""
-
-    phases: dict[str, list[NodeRef]]
-    groups: dict[str, list[str]]
-    parent: dict[str, NodeRef]  # task id → its phase or group
-
-
-def _phase_of(record: TaskRecord) -> str:
-    return record.spec.phase or record.spec.kind.value.replace("_", " ")
-
-
-def shape(view: ProductionView) -> _Shape:
-    """Group tasks by phase, then by deliverable when two or more tasks share one."""
-    counts: dict[tuple[str, str], int] = {}
-    for record in view.tasks.values():
-        if record.spec.deliverable:
-            key = (_phase_of(record), record.spec.deliverable)
-            counts[key] = counts.get(key, 0) + 1
-    phases: dict[str, list[NodeRef]] = {}
-    groups: dict[str, list[str]] = {}
-    parent: dict[str, NodeRef] = {}
-    for task_id, record in view.tasks.items():
-        phase = _phase_of(record)
-        children = phases.setdefault(phase, [])
-        deliverable = record.spec.deliverable
-        if deliverable and counts[(phase, deliverable)] > 1:
-            group_key = f"{phase}\x1f{deliverable}"
-            if group_key not in groups:
-                groups[group_key] = []
-                children.append(NodeRef("group", group_key))
-            groups[group_key].append(task_id)
-            parent[task_id] = NodeRef("group", group_key)
-        else:
-            children.append(NodeRef("task", task_id))
-            parent[task_id] = NodeRef("phase", phase)
-    return _Shape(phases, groups, parent)
+from podium.tui.widgets.task_shape import ACTIVE, NodeRef, Shape, shape
 
 
 class TaskTree(Tree[NodeRef]):
@@ -201,7 +149,7 @@ class TaskTree(Tree[NodeRef]):
         self.guide_depth = 3
         self._view: ProductionView | None = None
         self._chars: Mapping[str, int] = {}
-        self._shape = _Shape({}, {}, {})
+        self._shape = Shape({}, {}, {})
         self._node_for: dict[NodeRef, TreeNode[NodeRef]] = {}
         self._filled: set[NodeRef] = set()
         self._line_style: Style | None = None
@@ -318,21 +266,11 @@ class TaskTree(Tree[NodeRef]):
     def _parent_ref(node: TreeNode[NodeRef]) -> NodeRef | None:
         return node.parent.data if node.parent is not None else None
 
-    def _tasks_under(self, ref: NodeRef) -> list[str]:
-        if ref.kind == "task":
-            return [ref.key]
-        if ref.kind == "group":
-            return list(self._shape.groups.get(ref.key, []))
-        out: list[str] = []
-        for child in self._shape.phases.get(ref.key, []):
-            out.extend(self._tasks_under(child))
-        return out
-
     def _records(self, ref: NodeRef) -> list[TaskRecord]:
         view = self._view
         if view is None:
             return []
-        return [view.tasks[t] for t in self._tasks_under(ref) if t in view.tasks]
+        return [view.tasks[t] for t in self._shape.tasks_under(ref) if t in view.tasks]
 
     def _wants_open(self, ref: NodeRef) -> bool:
         return any(r.state in ACTIVE for r in self._records(ref))
@@ -531,7 +469,7 @@ class TaskTree(Tree[NodeRef]):
             return []
         found: list[str] = []
         for phase in self._shape.phases:
-            for task_id in self._tasks_under(NodeRef("phase", phase)):
+            for task_id in self._shape.tasks_under(NodeRef("phase", phase)):
                 record = view.tasks.get(task_id)
                 if record is None:
                     continue

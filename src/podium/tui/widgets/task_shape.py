@@ -1,0 +1,75 @@
+"""Where each task sits in the task tree: phase → deliverable group → task, in plan order.
+
+Worked out from the plan alone (no widget, no Textual), so the tree can rebuild it on every
+sync and compare it with the nodes it has already made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from podium.domain.state import ProductionView, TaskRecord
+from podium.domain.tasks import TaskState
+
+ACTIVE = frozenset(
+    {TaskState.RUNNING, TaskState.AWAITING_APPROVAL, TaskState.FAILED, TaskState.STALE}
+)
+
+
+@dataclass(frozen=True)
+class NodeRef:
+    """What a tree node stands for."""
+
+    kind: Literal["phase", "group", "task"]
+    key: str
+
+
+@dataclass
+class Shape:
+    """Where every task goes: phase → (group or task) → task, in plan order."""
+
+    phases: dict[str, list[NodeRef]]
+    groups: dict[str, list[str]]
+    parent: dict[str, NodeRef]  # task id → its phase or group
+
+    def tasks_under(self, ref: NodeRef) -> list[str]:
+        if ref.kind == "task":
+            return [ref.key]
+        if ref.kind == "group":
+            return list(self.groups.get(ref.key, []))
+        out: list[str] = []
+        for child in self.phases.get(ref.key, []):
+            out.extend(self.tasks_under(child))
+        return out
+
+
+def _phase_of(record: TaskRecord) -> str:
+    return record.spec.phase or record.spec.kind.value.replace("_", " ")
+
+
+def shape(view: ProductionView) -> Shape:
+    """Group tasks by phase, then by deliverable when two or more tasks share one."""
+    counts: dict[tuple[str, str], int] = {}
+    for record in view.tasks.values():
+        if record.spec.deliverable:
+            key = (_phase_of(record), record.spec.deliverable)
+            counts[key] = counts.get(key, 0) + 1
+    phases: dict[str, list[NodeRef]] = {}
+    groups: dict[str, list[str]] = {}
+    parent: dict[str, NodeRef] = {}
+    for task_id, record in view.tasks.items():
+        phase = _phase_of(record)
+        children = phases.setdefault(phase, [])
+        deliverable = record.spec.deliverable
+        if deliverable and counts[(phase, deliverable)] > 1:
+            group_key = f"{phase}\x1f{deliverable}"
+            if group_key not in groups:
+                groups[group_key] = []
+                children.append(NodeRef("group", group_key))
+            groups[group_key].append(task_id)
+            parent[task_id] = NodeRef("group", group_key)
+        else:
+            children.append(NodeRef("task", task_id))
+            parent[task_id] = NodeRef("phase", phase)
+    return Shape(phases, groups, parent)
