@@ -16,7 +16,7 @@ import pytest
 from podium.domain.artifacts import Artifact, Prose
 from podium.domain.events import CallFinished, ProductionState
 from podium.domain.versions import current_of
-from podium.engine import prompts
+from podium.engine import prompt_inputs, prompts
 from podium.engine.engine import Engine
 from podium.llm.rehearsal.material import Material
 from podium.llm.types import CompletionRequest
@@ -101,7 +101,7 @@ async def test_each_input_version_is_parsed_once(
     assert await engine.run() is ProductionState.COMPLETED
     await engine.store.close()
     view = engine.view
-    monkeypatch.setattr(prompts, "_READ", {}, raising=False)  # none read yet
+    monkeypatch.setattr(prompt_inputs, "_READ", {})  # none read yet
     parsed = counting(monkeypatch, Artifact, "parsed")
     inputs = [a for t in "abc" if (a := current_of(view, view.tasks[t])) is not None]
     requests = [

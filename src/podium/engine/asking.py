@@ -1,10 +1,11 @@
 """What a task's run does beyond the work itself: make the summaries its prompt needs, and put
 an agent's question to the Orchestrator.
 
-Summaries (`summaries_for`): when a task's inputs do not all fit whole (`prompts.arrange`), each
-input to be summarised is summarised once, by a model call of purpose "summary" booked to the
-task that needed it, and recorded (`SummaryMade`, keyed by the input's task and version): every
-later prompt that gives that version as a summary reads it from the view.
+Summaries (`summaries_for`): when a task's inputs do not all fit whole
+(`prompt_inputs.arrange`), each input to be summarised is summarised once, by a model call of
+purpose "summary" booked to the task that needed it, and recorded (`SummaryMade`, keyed by the
+input's task and version): every later prompt that gives that version as a summary reads it
+from the view.
 
 Questions (`ask`): a reply whose `question` is set becomes a QUESTION escalation offering the
 agent's options; the task waits. The answer (an option approved, or words given as an override)
@@ -24,7 +25,8 @@ from podium.domain.events import Clarified, SummaryMade
 from podium.domain.state import TaskRecord
 from podium.domain.tasks import TaskState
 from podium.engine.port import EnginePort
-from podium.engine.prompts import Given, needed_summaries, summary_request
+from podium.engine.prompt_inputs import Given, needed_summaries
+from podium.engine.prompts import summary_request
 from podium.engine.reply import parser
 from podium.llm.types import CompletionRequest
 

@@ -44,8 +44,8 @@ def findings_for(
 
 def revised_input(record: TaskRecord, inputs: list[Artifact]) -> tuple[Artifact | None, str]:
     """For a character's dialogue pass: the screen input it revises and the words that tell
-    the agent so. The prompt gives that input whole (`podium.engine.prompts.arrange`), so it is
-    named here, not sent a second time."""
+    the agent so. The prompt gives that input whole (`podium.engine.prompt_inputs.arrange`), so
+    it is named here, not sent a second time."""
     spec = record.spec
     character = spec.params.get("character")
     if spec.kind is not TaskKind.DIALOGUE or not isinstance(character, str) or not character:

@@ -342,7 +342,7 @@ def wire(spec: ProductionSpec, existing: list[TaskSpec], added: list[TaskSpec]) 
         if task.kind is TaskKind.DIALOGUE:  # a pass reads what it revises, as planned
             continue
         # Each pass just before the text it stands for: a prompt gives the pass, and names the
-        # text it revised rather than sending it again (`podium.engine.prompts.arrange`).
+        # text it revised rather than sending it again (`podium.engine.prompt_inputs.arrange`).
         deps = wired[n].depends_on
         reads: list[str] = []
         for dep in deps:
