@@ -27,7 +27,7 @@ import pytest
 
 from podium.domain.artifacts import Cue, EditItem, ElementType, Scene, ScreenElement, Shot
 from podium.domain.production import ModelSettings
-from podium.export import animatic
+from podium.export import animatic, timeline
 from podium.export.animatic import FPS, Reel, animatics, sample_at
 from podium.export.exporter import export_production_sync, load
 from podium.export.voices import (
@@ -373,7 +373,7 @@ def test_each_character_has_a_voice_of_their_own() -> None:
         assert len(set(voices)) == len(voices), (sample, names)
     assert espeak_voice("Tam") == espeak_voice("TAM") == espeak_voice(" tam ")
     assert model_voice("Tam") == model_voice("TAM")
-    assert animatic.speaker_name("MARA (V.O.) (CONT'D) ^") == "MARA"
+    assert timeline.speaker_name("MARA (V.O.) (CONT'D) ^") == "MARA"
 
 
 def test_text_is_read_as_words_not_as_markup() -> None:
@@ -636,11 +636,11 @@ def test_the_animatic_shows_the_frames_the_image_model_drew(tmp_path: Path) -> N
     data, _ = animatic.make_reel(source, r, ffmpeg, None, [])
     (tmp_path / "a.mp4").write_bytes(data)
     drawn = _frame_at(ffmpeg, tmp_path / "a.mp4", 1.0)
-    assert _difference(drawn, PILImage.new("RGB", animatic.SIZE, colour)) < 6
+    assert _difference(drawn, PILImage.new("RGB", timeline.SIZE, colour)) < 6
     assert r.shots is not None
     sketch = animatic.reel_pictures(source).picture(r.shots[(1, "B")], "1B", None)
     assert sketch.drawn
-    expected = sketch.image(animatic.SIZE, "Mara waits.")
+    expected = sketch.image(timeline.SIZE, "Mara waits.")
     shown = _frame_at(ffmpeg, tmp_path / "a.mp4", 3.0)
     assert _difference(shown, expected) < 6 < _difference(shown, drawn)
     page = storyboard(source) or ""  # the storyboard shows the model's picture for 1A too

@@ -23,6 +23,9 @@ how to get it, when it is not):
   one silent frame laid again (`mp3_read`), so a long cut costs its speech, not its length;
   without, AAC encoded from a listing of the spoken pieces and short silence files.
 
+The reels, their beats and cue bands, the stills and the read's PCM come from `timeline`;
+this module lists them for ffmpeg, runs it and says what it made.
+
 ffmpeg runs as an argument list (never a shell) in a temporary folder, with a timeout, and
 with `-fflags +bitexact`, `-flags +bitexact` and `-map_metadata -1`, so the same production
 gives the same bytes with the same ffmpeg. Its failure is one sentence for the README and for
@@ -35,39 +38,40 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import re
 import shutil
 import subprocess
 import tempfile
 import wave
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from podium.domain.artifacts import (
-    Cue,
-    CueSheet,
-    EditItem,
-    EditPlan,
-    ElementType,
-    Scene,
-    Shot,
-    ShotList,
+from podium.domain.production import ModelSettings
+from podium.export.sources import ExportSource, one_line
+from podium.export.storyboard import Pictures
+from podium.export.timeline import (
+    FPS,
+    SAMPLE_BYTES,
+    Band,
+    Beat,
+    Read,
+    Reel,
+    bands,
+    reel_pictures,
+    reels,
+    sample_at,
+    samples,
+    segments,
+    still,
+    table_read,
+    timeline,
+    with_band,
 )
-from podium.domain.production import Format, ModelSettings
-from podium.domain.tasks import TaskKind
-from podium.export.manuscript import parsed
-from podium.export.report import timecode
-from podium.export.screenplay import slots
-from podium.export.sources import ExportSource, number, one_line
-from podium.export.storyboard import Pictures, drawn_for
 from podium.export.voices import (
     SAMPLE_RATE,
     Espeak,
-    Line,
     Remembered,
     Speaker,
     SpeechModel,
@@ -80,11 +84,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("podium.export")
 
-FPS = 12
-SIZE = (640, 360)
-GAP_S = 0.4  # silence between two lines of the read
-_BATCH = 4  # lines voiced at a time, until a scene's span is full
-_BYTES = 2  # 16-bit samples
 _SILENCE_BITS = 18  # the longest silence file: 2**18 samples (about 12 s)
 # ffmpeg's time for one animatic, and a second more per second of cut: generous (a minute of
 # cut encodes in well under a second).
@@ -93,63 +92,6 @@ TIMEOUT_PER_CUT_SECOND = 1.0
 # Notes are plain sentences (the README escapes Markdown), said on stderr as well.
 INSTALL_FFMPEG = "install ffmpeg (apt-get install ffmpeg) and export again"
 INSTALL_ESPEAK = "install espeak-ng (apt-get install espeak-ng)"
-
-
-@dataclass(frozen=True)
-class Reel:
-    """What one animatic is made of: a film's cut, or one episode's."""
-
-    episode: int | None
-    items: list[EditItem]
-    shots: dict[tuple[int, str], Shot] | None  # None: there is no shot list to draw from
-    cues: list[Cue]
-    scenes: dict[int, Scene]  # by the scene number the cut uses
-    # The shot list version each shot is from (the image model's frames are recorded by it).
-    lists: dict[tuple[int, str], str] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return (
-            "animatic.mp4" if self.episode is None else f"animatic-episode-{self.episode:02d}.mp4"
-        )
-
-    @property
-    def what(self) -> str:
-        return "the animatic" if self.episode is None else f"episode {self.episode}'s animatic"
-
-    def shot(self, item: EditItem) -> Shot | None:
-        if self.shots is None:
-            return None
-        return self.shots.get((item.scene, item.shot.strip().upper()))
-
-
-@dataclass(frozen=True)
-class Beat:
-    """A cut item on the timeline, in frames: [first, last)."""
-
-    item: EditItem
-    shot: Shot | None
-    first: int
-    last: int
-
-
-@dataclass(frozen=True)
-class Band:
-    """A music cue's span on the timeline, in frames: [first, last)."""
-
-    label: str
-    first: int
-    last: int
-
-
-@dataclass
-class Read:
-    """How the table read went, for the README."""
-
-    lines: int = 0  # lines of dialogue in the cut's scenes
-    voiced: int = 0  # lines that start inside their scene's span
-    trimmed: list[int] = field(default_factory=list)  # scenes whose read was cut off
-    padded: list[int] = field(default_factory=list)  # scenes whose read ends in silence
 
 
 @dataclass
@@ -162,268 +104,6 @@ class Made:
     files: list[tuple[str, str, Path]] = field(default_factory=list)  # name, description, file
     notes: list[str] = field(default_factory=list)
     folder: tempfile.TemporaryDirectory[str] | None = None
-
-
-# -- what the cut holds ---------------------------------------------------------------------
-
-
-def reels(source: ExportSource) -> list[Reel]:
-    """One reel per film, or per episode with an edit plan, in episode order."""
-    series = source.format is Format.SERIES
-    plans: dict[int | None, list[EditItem]] = {}
-    shots: dict[int | None, dict[tuple[int, str], Shot]] = {}
-    lists: dict[int | None, dict[tuple[int, str], str]] = {}
-    cues: dict[int | None, list[Cue]] = {}
-    for record in source.plan():
-        kind = record.spec.kind
-        if kind not in (TaskKind.EDIT, TaskKind.SHOT_LIST, TaskKind.MUSIC_CUES):
-            continue
-        artifact = source.current(record)
-        content = parsed(artifact) if artifact is not None else None
-        episode = number(record.spec.params.get("episode")) if series else None
-        if isinstance(content, EditPlan):
-            plans.setdefault(episode, []).extend(content.sequence)
-        elif isinstance(content, ShotList) and artifact is not None:
-            known = shots.setdefault(episode, {})
-            versions = lists.setdefault(episode, {})
-            for shot in content.shots:
-                key = (shot.scene, shot.shot.strip().upper())
-                if key not in known:
-                    known[key], versions[key] = shot, artifact.id
-        elif isinstance(content, CueSheet):
-            cues.setdefault(episode, []).extend(content.cues)
-    scenes = {
-        episode: {slot.number: slot.scene for slot in chosen}
-        for episode, chosen in slots(source).items()
-    }
-    return [
-        Reel(
-            episode,
-            items,
-            shots.get(episode),
-            cues.get(episode, []),
-            scenes.get(episode, {}),
-            lists.get(episode, {}),
-        )
-        for episode, items in sorted(plans.items(), key=lambda kv: kv[0] or 0)
-        if items
-    ]
-
-
-def frame_at(seconds: float) -> int:
-    return round(seconds * FPS)
-
-
-def sample_at(frame: int) -> int:
-    return round(frame * SAMPLE_RATE / FPS)
-
-
-def timeline(reel: Reel) -> tuple[list[Beat], int]:
-    """The cut items in frames, from the running sum of their durations; the frame count."""
-    beats: list[Beat] = []
-    elapsed = 0.0
-    for item in reel.items:
-        start = frame_at(elapsed)
-        elapsed += item.duration_s
-        beats.append(Beat(item, reel.shot(item), start, frame_at(elapsed)))
-    return beats, frame_at(elapsed)
-
-
-def bands(reel: Reel, frames: int) -> list[Band]:
-    """Each cue with a readable start, as frames inside the cut (a cue past its end: none)."""
-    found: list[Band] = []
-    for cue in reel.cues:
-        start = timecode(cue.start)
-        if start is None:
-            continue
-        first, last = frame_at(start), min(frame_at(start + cue.duration_s), frames)
-        if first < last:
-            title = one_line(cue.title)
-            label = f"{one_line(cue.cue_id)} {title}".strip() if title else one_line(cue.cue_id)
-            found.append(Band(label, first, last))
-    return found
-
-
-def segments(
-    beats: Sequence[Beat], marks: Sequence[Band]
-) -> list[tuple[int, int, int, tuple[str, ...]]]:
-    """The timeline cut wherever the picture changes: (first, last, beat index, cue labels)."""
-    edges = {b.first for b in beats} | {b.last for b in beats}
-    edges |= {m.first for m in marks} | {m.last for m in marks}
-    cuts = sorted(edges)
-    out: list[tuple[int, int, int, tuple[str, ...]]] = []
-    beat = 0
-    for first, last in zip(cuts, cuts[1:], strict=False):
-        while beat < len(beats) - 1 and beats[beat].last <= first:
-            beat += 1
-        if first >= beats[-1].last:
-            break
-        labels = tuple(m.label for m in marks if m.first <= first < m.last)
-        out.append((first, last, beat, labels))
-    return out
-
-
-# -- the table read -------------------------------------------------------------------------
-
-
-_EXTENSION = re.compile(r"\s*\([^()]*\)\s*$")
-
-
-def speaker_name(cue: str) -> str:
-    """`MARA (V.O.) (CONT'D) ^` → `MARA`."""
-    name = cue.strip().rstrip("^").strip()
-    while (stripped := _EXTENSION.sub("", name)) != name:
-        name = stripped
-    return " ".join(name.split()).upper()
-
-
-def dialogue(scene: Scene) -> list[Line]:
-    """A scene's spoken lines in order: each dialogue block with the cue above it."""
-    lines: list[Line] = []
-    speaker = ""
-    for element in scene.elements:
-        if element.type is ElementType.CHARACTER:
-            speaker = speaker_name(element.text)
-        elif element.type is ElementType.DIALOGUE and speaker and one_line(element.text):
-            lines.append(Line(speaker, one_line(element.text)))
-    return lines
-
-
-def _scene_read(
-    lines: Sequence[Line], span: int, voice: Speaker, folder: Path
-) -> tuple[bytes, int]:
-    """The scene's read fitted to `span` samples, and how many lines start inside it.
-
-    Lines are voiced a few at a time, only until the span is full (a speech model is paid by
-    the line)."""
-    gap = b"\0" * (round(GAP_S * SAMPLE_RATE) * _BYTES)
-    read = bytearray()
-    started = 0
-    limit = span * _BYTES
-    for at in range(0, len(lines), _BATCH):
-        if len(read) >= limit:
-            break
-        for sound in voice.speak(lines[at : at + _BATCH], folder):
-            if len(read) >= limit:
-                break
-            started += 1
-            read += sound + gap
-    return bytes(read), started
-
-
-def table_read(
-    reel: Reel, beats: Sequence[Beat], frames: int, voice: Speaker | None, folder: Path
-) -> tuple[list[bytes], Read]:
-    """The reel's sound, beat by beat: each scene's read laid over that scene's items in cut
-    order, as each beat's slice of it (s16le PCM; shorter than the beat, or empty, where the
-    rest of the beat is silence). Only the spoken part is held, never the silence."""
-    sounds = [b""] * len(beats)
-    stats = Read()
-    by_scene: dict[int, list[int]] = {}
-    for index, beat in enumerate(beats):
-        by_scene.setdefault(beat.item.scene, []).append(index)
-    for scene_number, indexes in by_scene.items():
-        scene = reel.scenes.get(scene_number)
-        lines = dialogue(scene) if scene is not None else []
-        stats.lines += len(lines)
-        if voice is None or not lines:
-            continue
-        span = sum(samples(beats[i]) for i in indexes)
-        read, started = _scene_read(lines, span, voice, folder)
-        stats.voiced += started
-        spoken = len(read) - round(GAP_S * SAMPLE_RATE) * _BYTES  # the last pause is not read
-        if started < len(lines) or spoken > span * _BYTES:
-            stats.trimmed.append(scene_number)
-        else:
-            stats.padded.append(scene_number)
-        at = 0
-        for index in indexes:
-            if at >= len(read):
-                break
-            length = samples(beats[index]) * _BYTES
-            sounds[index] = read[at : at + length]
-            at += length
-    return sounds, stats
-
-
-def samples(beat: Beat) -> int:
-    """How many samples of sound a beat lasts."""
-    return sample_at(beat.last) - sample_at(beat.first)
-
-
-def track(beats: Sequence[Beat], sounds: Sequence[bytes]) -> bytes:
-    """The whole sound track as one PCM string (what the listing ffmpeg reads adds up to)."""
-    return b"".join(s.ljust(samples(b) * _BYTES, b"\0") for b, s in zip(beats, sounds, strict=True))
-
-
-# -- pictures -------------------------------------------------------------------------------
-
-
-def _font(size: int) -> object:
-    from PIL import ImageFont
-
-    return ImageFont.load_default(size=size)
-
-
-def _still(
-    source: ExportSource, reel: Reel, beat: Beat, pictures: Pictures
-) -> tuple[object, Callable[[], PILImage.Image]]:
-    """A beat's picture, with a key that is the same for the same picture: the storyboard's
-    picture of its shot (the image model's, else the rehearsal sketch with the shot's
-    description as a caption), or a title card for a shot the shot list lacks."""
-    shot = beat.shot
-    if shot is None:
-        item, listed = beat.item, reel.shots is not None
-        card = ("card", item.scene, one_line(item.shot), listed, item.duration_s)
-        return card, partial(_title_card, beat, listed)
-    label = f"{shot.scene}{one_line(shot.shot)}"
-    path, _ = drawn_for(source, reel.lists.get((shot.scene, shot.shot.strip().upper()), ""), label)
-    picture = pictures.picture(shot, label, path)
-    caption = one_line(shot.description) if picture.drawn else ""
-    return (picture.key, caption), partial(picture.image, SIZE, caption)
-
-
-def _title_card(beat: Beat, has_list: bool) -> PILImage.Image:
-    from PIL import Image, ImageDraw
-
-    item = beat.item
-    image = Image.new("RGB", SIZE, (24, 24, 28))
-    pen = ImageDraw.Draw(image)
-    label = f"{item.scene}{one_line(item.shot)}" if one_line(item.shot) else f"Scene {item.scene}"
-    big, small = _font(54), _font(20)
-    why = "is not in the shot list" if has_list else "has no shot list to draw from"
-    lines = [(f"Shot {label}", big, (240, 236, 228)), (why, small, (230, 170, 90))]
-    lines.append((f"the cut holds it {item.duration_s:g} s", small, (170, 170, 170)))
-    y = SIZE[1] * 0.30
-    for text, font, colour in lines:
-        width = pen.textlength(text, font=font)  # type: ignore[arg-type]
-        pen.text(((SIZE[0] - width) / 2, y), text, fill=colour, font=font)  # type: ignore[arg-type]
-        y += 70 if font is big else 34
-    return image
-
-
-def _with_band(base: PILImage.Image, labels: Sequence[str]) -> PILImage.Image:
-    """The frame with a "♪ cue" band across its top right (the note drawn, not a glyph)."""
-    if not labels:
-        return base
-    from PIL import ImageDraw
-
-    image = base.copy()
-    pen = ImageDraw.Draw(image, "RGBA")
-    font = _font(18)
-    text = " · ".join(labels)
-    while pen.textlength(text, font=font) > SIZE[0] * 0.6 and len(text) > 4:  # type: ignore[arg-type]
-        text = text[:-2].rstrip() + "…"
-    width = pen.textlength(text, font=font)  # type: ignore[arg-type]
-    right, top, height = SIZE[0] - 8, 34, 30  # under the palette swatches
-    left = right - width - 46
-    pen.rectangle((left, top, right, top + height), fill=(10, 10, 14, 210))
-    x, y = left + 12, top + 6  # the note: a head, a stem and a flag
-    pen.ellipse((x, y + 11, x + 9, y + 18), fill=(250, 214, 110))
-    pen.rectangle((x + 7, y, x + 9, y + 15), fill=(250, 214, 110))
-    pen.polygon([(x + 9, y), (x + 15, y + 4), (x + 9, y + 7)], fill=(250, 214, 110))
-    pen.text((left + 34, top + 5), text, fill=(250, 240, 220), font=font)  # type: ignore[arg-type]
-    return image
 
 
 # -- making it ------------------------------------------------------------------------------
@@ -453,7 +133,7 @@ def _wav(pcm: bytes) -> bytes:
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as sound:
         sound.setnchannels(1)
-        sound.setsampwidth(_BYTES)
+        sound.setsampwidth(SAMPLE_BYTES)
         sound.setframerate(SAMPLE_RATE)
         sound.writeframes(pcm)
     return buffer.getvalue()
@@ -523,15 +203,15 @@ def mp3_runs(beats: Sequence[Beat], sounds: Sequence[bytes]) -> list[tuple[int, 
         if not pending:
             return
         first = max(round(start / GRANULE), end)
-        count = -(-len(pending) // (GRANULE * _BYTES))
-        runs.append((first, bytes(pending.ljust(count * GRANULE * _BYTES, b"\0"))))
+        count = -(-len(pending) // (GRANULE * SAMPLE_BYTES))
+        runs.append((first, bytes(pending.ljust(count * GRANULE * SAMPLE_BYTES, b"\0"))))
         end = first + count
 
     for beat, sound in zip(beats, sounds, strict=True):
         if not sound:
             continue
         at = sample_at(beat.first)
-        if not pending or start + len(pending) // _BYTES != at:
+        if not pending or start + len(pending) // SAMPLE_BYTES != at:
             close()
             start, pending = at, bytearray()
         pending += sound
@@ -567,7 +247,7 @@ def mp3_read(
         for first, pcm in runs:
             if first >= total:
                 break
-            count = len(pcm) // (GRANULE * _BYTES)
+            count = len(pcm) // (GRANULE * SAMPLE_BYTES)
             quiet(first - at)
             take = min(count, total - first)
             found = spoken[taken : taken + take]
@@ -636,14 +316,14 @@ def picture_listing(
     names: dict[tuple[object, tuple[str, ...]], str] = {}
     held: list[tuple[str, int]] = []  # file, frames
     for first, last, index, labels in segments(beats, marks):
-        key, make = _still(source, reel, beats[index], pictures)
+        key, make = still(source, reel, beats[index], pictures)
         name = names.get((key, labels))
         if name is None:
             base = bases.get(key)
             if base is None:
                 base = bases[key] = make()
             name = names[(key, labels)] = f"frame-{len(names):05d}.ppm"
-            _with_band(base, labels).save(folder / name)  # no compression: ffmpeg reads it fast
+            with_band(base, labels).save(folder / name)  # no compression: ffmpeg reads it fast
         if held and held[-1][0] == name:
             held[-1] = (name, held[-1][1] + last - first)
         else:
@@ -678,6 +358,13 @@ def stills_args(ffmpeg: str) -> list[str]:
     ]  # fmt: skip
 
 
+def track(beats: Sequence[Beat], sounds: Sequence[bytes]) -> bytes:
+    """The whole sound track as one PCM string (what the listing ffmpeg reads adds up to)."""
+    return b"".join(
+        s.ljust(samples(b) * SAMPLE_BYTES, b"\0") for b, s in zip(beats, sounds, strict=True)
+    )
+
+
 def sound_listing(beats: Sequence[Beat], sounds: Sequence[bytes], folder: Path) -> list[str]:
     """The concat listing of the reel's sound: each beat's spoken slice (a file each, the same
     slice once) and the silence around them from a few short files (2**k samples each, the
@@ -691,7 +378,7 @@ def sound_listing(beats: Sequence[Beat], sounds: Sequence[bytes], folder: Path) 
         name = f"silence-{bit:02d}.wav"
         if bit not in silences:
             silences.add(bit)
-            (folder / name).write_bytes(_wav(bytes((1 << bit) * _BYTES)))
+            (folder / name).write_bytes(_wav(bytes((1 << bit) * SAMPLE_BYTES)))
         listing.append(f"file '{name}'")
 
     def silence(count: int) -> None:
@@ -712,7 +399,7 @@ def sound_listing(beats: Sequence[Beat], sounds: Sequence[bytes], folder: Path) 
                 name = written[digest] = f"read-{len(written):05d}.wav"
                 (folder / name).write_bytes(_wav(sound))
             listing.append(f"file '{name}'")
-        quiet += samples(beat) - len(sound) // _BYTES
+        quiet += samples(beat) - len(sound) // SAMPLE_BYTES
     silence(quiet)
     return listing
 
@@ -794,14 +481,6 @@ def make_reel_file(
             raise AnimaticError(f"{_title(reel)} was not made: ffmpeg wrote no file")
     cards = sum(1 for b in beats if b.shot is None)
     return describe(reel, frames, len(marks), cards, read, voice)
-
-
-def reel_pictures(source: ExportSource) -> Pictures:
-    """The storyboard's pictures of the production's shots (`storyboard.Pictures`)."""
-    spec = source.view.spec
-    cast = [c.name for c in (source.view.vision or spec.vision).characters] if spec else []
-    palette = list(spec.style.palette) if spec else []
-    return Pictures(source, cast, palette)
 
 
 def _title(reel: Reel) -> str:
