@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import pytest
 from textual.widgets import RadioSet, TextArea
 
 from podium.domain import versions
@@ -189,3 +190,23 @@ async def test_at_80x24_the_search_line_says_what_it_searches(view: ProductionVi
         await type_text(pilot, "outline")
         await pilot.press("enter")
         await until(pilot, lambda: "esc closes" not in screen_text(app), "the search's count")
+
+
+async def test_a_task_key_with_no_row_highlighted_says_how_to_pick_one(
+    view: ProductionView, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a live run the tree can have the focus with no row under its cursor (seen in tmux at
+    80x24 right after start): `a` said "The task tree is empty" over a tree full of tasks."""
+    from podium.tui.widgets.task_tree import TaskTree
+
+    monkeypatch.setattr(TaskTree, "cursor_node", property(lambda self: None))
+    app = app_for(view)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.pause()
+        app.screen.query_one(TaskTree).focus()
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+        assert any("No task is highlighted: j/k pick one" in m for m in said), said
+        assert not any("empty" in m for m in said), said

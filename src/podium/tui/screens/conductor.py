@@ -372,7 +372,14 @@ class ConductorScreen(ConductorKeys):
         node = tree.cursor_node
         ref = node.data if node is not None else None
         if ref is None:
-            self.notify("The task tree is empty: nothing to act on yet.", markup=False)
+            if tree.root.children:  # rows, none highlighted yet
+                self.notify(
+                    "No task is highlighted: j/k pick one in the tree; Tab goes to the inbox, "
+                    "where a key acts on its highlighted item.",
+                    markup=False,
+                )
+            else:
+                self.notify("The task tree is empty: nothing to act on yet.", markup=False)
             return
         name = flatten(ref.key.split("\x1f", 1)[-1])
         what = "a phase" if ref.kind == "phase" else "a group of tasks"
