@@ -66,6 +66,7 @@ Listener = Callable[[int, Payload], None]
 T = TypeVar("T")
 
 COMMAND_POLL_S = 0.25
+CANCEL_GRACE_S = 10.0  # how long a stop waits for cancelled work to end
 
 __all__ = ["AutoApprove", "CommandRejectedError", "Engine"]
 
@@ -488,11 +489,23 @@ class Engine:
             self.wake()
 
     async def _cancel_all(self) -> None:
+        """Cancel the crew's work and wait for it, at most CANCEL_GRACE_S: a task that does not
+        end by then is named in the log with where it waits, and the run stops without it
+        (what it did is in the log already; resume makes it again)."""
         pending = list(self._tasks.values()) + list(self._background)
         for task in pending:
             task.cancel()
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
+        if not pending:
+            return
+        ended, stuck = await asyncio.wait(pending, timeout=CANCEL_GRACE_S)
+        for task in ended:
+            if not task.cancelled():
+                task.exception()  # retrieved, as gather(return_exceptions=True) did
+        for task in stuck:
+            frames = "; ".join(f"{f.f_code.co_filename}:{f.f_lineno}" for f in task.get_stack())
+            log.warning(
+                "%s did not end within %.0f s of its cancel: %s", task, CANCEL_GRACE_S, frames
+            )
 
     def _set_state(
         self, state: ProductionState, reason: str, *, paused: bool | None = None
