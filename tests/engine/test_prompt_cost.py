@@ -105,7 +105,7 @@ async def test_each_input_version_is_parsed_once(
     parsed = counting(monkeypatch, Artifact, "parsed")
     inputs = [a for t in "abc" if (a := current_of(view, view.tasks[t])) is not None]
     requests = [
-        prompts.compose_request(
+        prompts.compose(
             view,
             view.tasks[task],
             view.agents["w"].spec,
@@ -114,7 +114,7 @@ async def test_each_input_version_is_parsed_once(
             inputs=inputs,
             feedback=[],
             call_number=1,
-        )[0]
+        ).request
         for task in ("d", "e")
     ]
     assert sorted(args[0].id for args in parsed) == sorted(a.id for a in inputs)

@@ -214,7 +214,7 @@ def build_request(
     inputs as `arrange` gives them, then the task's own part (the task, what the Orchestrator
     said, what to correct). A task's own work is asked for with the reply protocol's fields
     (`podium.domain.asking`): claim a territory, ask a question."""
-    request, _ = compose_request(
+    return compose(
         view,
         record,
         agent,
@@ -226,8 +226,7 @@ def build_request(
         call_number=call_number,
         extra_hints=extra_hints,
         extra_text=extra_text,
-    )
-    return request
+    ).request
 
 
 @dataclass(frozen=True)
@@ -260,37 +259,6 @@ class Composed:
     def numbered(self, n: int) -> CompletionRequest:
         """The request as the task's n-th call."""
         return self.request if self.request.attempt == n else replace(self.request, attempt=n)
-
-
-def compose_request(
-    view: ProductionView,
-    record: TaskRecord,
-    agent: AgentSpec,
-    model: str,
-    *,
-    purpose: str = "task",
-    schema: type[BaseModel] | None,
-    inputs: list[Artifact],
-    feedback: list[str],
-    call_number: int,
-    extra_hints: dict[str, Any] | None = None,
-    extra_text: str = "",
-) -> tuple[CompletionRequest, list[Given]]:
-    """`build_request`, and how it gave each input."""
-    composed = compose(
-        view,
-        record,
-        agent,
-        model,
-        purpose=purpose,
-        schema=schema,
-        inputs=inputs,
-        feedback=feedback,
-        call_number=call_number,
-        extra_hints=extra_hints,
-        extra_text=extra_text,
-    )
-    return composed.request, composed.given
 
 
 def compose(

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -442,12 +441,6 @@ class ConductorScreen(ConductorKeys):
                 self.set_filter(result.text)
 
         self.app.push_screen(FilterScreen(current=transcript.filter_text, known=known), apply)
-
-    def set_filter(self, text: str) -> None:
-        self.query_one(DebateTranscript).filter_text = text
-        pane = self.query_one("#transcript-pane")
-        pane.border_title = "Debates and reviews"
-        pane.border_subtitle = Text(f"filter: {text}") if text else None
 
     def _debated(self) -> set[str]:
         return {d.task_id for d in self.view.debates.values()}

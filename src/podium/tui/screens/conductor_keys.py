@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from rich.text import Text
 from textual import on
 from textual.widget import Widget
 from textual.widgets import Input
@@ -54,7 +55,11 @@ class ConductorKeys(ConductorActions):
     _before: Widget | None = None  # focus before `/`, given back when the line closes
 
     def set_filter(self, text: str) -> None:
-        raise NotImplementedError  # the screen's own (conductor.py)
+        """Filter the transcript by a task or debate id ("" shows everything), said on its pane."""
+        self.query_one(DebateTranscript).filter_text = text
+        pane = self.query_one("#transcript-pane")
+        pane.border_title = "Debates and reviews"
+        pane.border_subtitle = Text(f"filter: {text}") if text else None
 
     # -- which keys apply now ------------------------------------------------------------------
 
