@@ -20,7 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical
 from textual.theme import Theme
 
-from podium.domain.escalation import Action, ApproveCommand
+from podium.domain.escalation import Action
 from podium.domain.events import ProductionState
 from podium.seam.protocol import ProductionSource
 from podium.seam.stream import ChangeSet
@@ -28,7 +28,7 @@ from podium.tui.decided import notice
 from podium.tui.format import flatten
 from podium.tui.live import Digest
 from podium.tui.messages import Changed, DetailsRequested, Intent, Selected
-from podium.tui.screens.conductor_actions import ACTION_OPTIONS, Submit, new_command, stamp
+from podium.tui.screens.conductor_actions import Submit, new_command, stamp
 from podium.tui.screens.conductor_keys import ConductorKeys
 from podium.tui.widgets.agent_activity import AgentActivity
 from podium.tui.widgets.debate_transcript import DebateTranscript, history
@@ -416,13 +416,8 @@ class ConductorScreen(ConductorKeys):
     def _escalation_chosen(self, escalation_id: str, choice: EscalationChoice | None) -> None:
         if choice is None:
             return
-        if choice.option_id in ACTION_OPTIONS:  # "Retry", "Skip", "Reassign": the action itself
-            self.act(Action(choice.option_id), escalation_id=escalation_id)
-            return
         if choice.option_id is not None:
-            self.submit(
-                ApproveCommand(escalation_id=escalation_id, option_id=choice.option_id, **stamp())
-            )
+            self.choose(escalation_id, choice.option_id)
             return
         self.act(choice.action, escalation_id=escalation_id)
 

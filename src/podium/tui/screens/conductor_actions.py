@@ -171,6 +171,14 @@ class ConductorActions(Screen[None]):
         record = self.view.tasks.get(task_id or "")
         return record.spec.assignee if record is not None else None
 
+    def choose(self, escalation_id: str, option_id: str) -> None:
+        """An item's option chosen: an approval naming it, or the action an option such as
+        "Reassign" stands for (which asks what it needs, e.g. to whom)."""
+        if option_id in ACTION_OPTIONS:
+            self.act(Action(option_id), escalation_id=escalation_id)
+        else:
+            self.submit(ApproveCommand(escalation_id=escalation_id, option_id=option_id, **stamp()))
+
     def _approve(self, escalation: Escalation | None, task_id: str | None) -> None:
         from podium.tui.screens.alternatives import AlternativesScreen, Choice
 
@@ -187,10 +195,8 @@ class ConductorActions(Screen[None]):
         esc_id = escalation.id
 
         def chosen(picked: Picked | None) -> None:
-            if picked is not None and picked.id in ACTION_OPTIONS:
-                self.act(Action(picked.id), escalation_id=esc_id)  # reassign asks to whom
-            elif picked is not None:
-                self.submit(ApproveCommand(escalation_id=esc_id, option_id=picked.id, **stamp()))
+            if picked is not None:
+                self.choose(esc_id, picked.id)
 
         from podium.tui.screens.versions_diff import DraftsScreen, drafts_of, is_alternatives
 
