@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -263,3 +264,25 @@ async def test_a_payload_that_cannot_be_serialized_is_refused_without_a_gap(
     assert store.emit(chunk())[0] == 1
     await store.flush()
     assert [e.seq for e in await store.read()] == [1]
+
+
+async def test_close_ends_when_an_event_arrives_while_it_closes(db_path: Path) -> None:
+    """An engine still winding down may emit after close() flushed: the writer lingers for
+    more, close() wakes it, and it must end (it hung here, idle, before) with the event kept."""
+    store = await EventStore.open(db_path)
+    store.emit(task_state("scene-1"))
+    snapshot_at_close = store._snapshot_at_close
+
+    async def an_event_arrives() -> None:
+        await snapshot_at_close()
+        store.emit(task_state("scene-2"))
+        await asyncio.sleep(0)  # the writer wakes for it and lingers for more
+
+    store._snapshot_at_close = an_event_arrives  # type: ignore[method-assign]
+    await asyncio.wait_for(store.close(), timeout=10)
+
+    reopened = await EventStore.open(db_path, create=False, read_only=True)
+    try:
+        assert [e.seq for e in await reopened.read()] == [1, 2]
+    finally:
+        await reopened.close()

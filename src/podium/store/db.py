@@ -424,18 +424,20 @@ class EventStore:
             while True:
                 await wake.wait()
                 wake.clear()
+                # An undelivered error holds retries until a caller has seen it.
+                if self._error is None and self._pending:
+                    if len(self._pending) < BATCH_SIZE and not self._urgent and not self._closed:
+                        with contextlib.suppress(TimeoutError):
+                            async with asyncio.timeout(LINGER_S):
+                                await wake.wait()
+                        wake.clear()  # close() may have set it meanwhile: checked below
+                    await self._write_pending()
+                    if self._pending:
+                        wake.set()
                 if self._closed:
-                    return  # close() has flushed (or reported why it could not)
-                if self._error is not None or not self._pending:
-                    continue  # an undelivered error holds retries until a caller has seen it
-                if len(self._pending) < BATCH_SIZE and not self._urgent:
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(LINGER_S):
-                            await wake.wait()
-                    wake.clear()
-                await self._write_pending()
-                if self._pending:
-                    wake.set()
+                    # close() flushed (or said why it could not); what was emitted while it
+                    # closed has just been written, so nothing accepted is left behind.
+                    return
         except Exception as exc:  # a bug here must not leave flush() waiting forever
             self._fail(StoreError(f"{self._path}: the event writer stopped: {exc!r}"))
             self._notify()
