@@ -1,6 +1,6 @@
-"""Issue 19's closing walkthrough, in a real terminal at 80×24: an inbox of scene gates told
-apart, a decision on the highlighted one only, and an override whose replacement is written
-in the Fountain it starts as. tmux runs podium."""
+"""Issue 19's closing walkthrough, in a real terminal at 80×24: an inbox of ten scene gates
+told apart, decisions on the highlighted one only (the first, then one moved to with j), and an
+override whose replacement is written in the Fountain it starts as. tmux runs podium."""
 
 from __future__ import annotations
 
@@ -12,7 +12,18 @@ from pathlib import Path
 from .test_tmux import Terminal, _env, pytestmark, terminals  # noqa: F401
 
 SMALL = (80, 24)
-SCENES = ["The boat", "The lamp room", "The kitchen", "The stair"]
+SCENES = [
+    "The boat",
+    "The lamp room",
+    "The kitchen",
+    "The stair",
+    "The logbook",
+    "The gallery",
+    "The radio",
+    "The harbour",
+    "The fog",
+    "The handover",
+]
 
 PRODUCTION = """
 [production]
@@ -41,7 +52,7 @@ tokens_per_s = 100000
 """ + "".join(
     f"""
 [[tasks]]
-id = "scene-0{n}"
+id = "scene-{n:02d}"
 title = "Scene {n}: {name}"
 kind = "scene"
 assignee = "w"
@@ -76,15 +87,28 @@ def test_at_80x24_a_newcomer_triages_the_gates_and_overrides_a_scene(
     terminals.append(terminal)
 
     # each row says which scene (they read 'approval gate  1m  Approve Sc…' alike)
-    shown = terminal.wait_for(lambda s: "4 escalation(s)" in s, "four gates")
+    shown = terminal.wait_for(lambda s: "10 escalation(s)" in s, "ten gates")
     shown = terminal.wait_for(lambda s: "Scene 3: The k" in s, "the rows told apart")
     assert "Scene 1: The b" in shown and "Scene 2: The l" in shown, shown
     terminal.press("Tab", "Tab", "Tab", "a")  # the inbox; its first item is highlighted
     terminal.wait_for(
         lambda s: "now on" in s and "Approve Scene 2" in s, "where the highlight went, by title"
     )
+    waiting = [f"scene-{n:02d}" for n in range(2, 11)]
     still = {item["task_id"] for item in json.loads(_podium(env, "inbox", str(db), "--json"))}
-    assert still == {"scene-02", "scene-03", "scene-04"}, still
+    assert still == set(waiting), still
+
+    terminal.press("j", "j")  # two rows down: Scene 4, and only Scene 4, is approved
+    terminal.wait_for(lambda s: "Approve Scene 4: The stair" in s, "Scene 4 in detail")
+    terminal.press("a")
+    terminal.wait_for(
+        lambda s: "now on" in s and "Approve Scene 5" in s, "the highlight on the next gate"
+    )
+    waiting.remove("scene-04")
+    still = {item["task_id"] for item in json.loads(_podium(env, "inbox", str(db), "--json"))}
+    assert still == set(waiting), still
+    terminal.press("k", "k")  # back to Scene 2, as before
+    terminal.wait_for(lambda s: "Approve Scene 2: The lamp room" in s, "Scene 2 in detail")
 
     terminal.press("o")  # on the highlighted item: Scene 2
     terminal.wait_for(lambda s: "Current output" in s and "scene-02" in s, "the override dialog")

@@ -148,6 +148,18 @@ async def test_clarify_vision_shows_the_stale_tasks_then_marks_them(tmp_path: Pa
             ),
             "treat and look made again under vision v2",
         )
+        # The v1 milestone left; when its v2 came in a later refresh, nothing of its kind was
+        # open in between and the highlight cleared (as designed): point at it as a user does.
+        await until(
+            pilot,
+            lambda: any(
+                e.kind is EscalationKind.MILESTONE and e.task_id == "treat"
+                for e in engine.view.open_escalations()
+            ),
+            "the treatment's new milestone",
+        )
+        app.screen.query_one(EscalationInbox).focus()
+        await pilot.press("g")
         await until_shown(pilot, "artifact: treat-v2")
         assert not any(
             e.kind is EscalationKind.VISION_STALE for e in engine.view.open_escalations()
