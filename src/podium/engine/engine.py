@@ -54,6 +54,7 @@ from podium.engine.planner import install_plan
 from podium.engine.prompts import needs_model_map
 from podium.engine.scheduler import Scheduler
 from podium.engine.verdicts import Verdicts
+from podium.engine.warming import warm_models
 from podium.llm.context_windows import model_map
 from podium.llm.gateway import Gateway
 from podium.llm.types import CompletionRequest, CompletionResult
@@ -405,6 +406,12 @@ class Engine:
 
     async def _run(self) -> ProductionState:
         resumed = self.view.runs > 0
+        # The validators a task's events use and its kinds' reply schemas, built before the
+        # first task rather than by the first tasks, all waiting on the one loop (here, not at
+        # open: the screen's first frame does not wait for it).
+        warm_models(
+            [r.spec.kind for r in self.view.tasks.values()] + [t.kind for t in self.spec.tasks]
+        )
         self._recover()
         self.emit(RunStarted(pid=os.getpid(), resumed=resumed, headless=self.headless))
         self._set_state(ProductionState.RUNNING, "resumed" if resumed else "started")

@@ -17,7 +17,6 @@ import re
 import time
 import types
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import replace
 from enum import Enum
 from typing import Any, Literal, Union, get_args, get_origin
 
@@ -320,15 +319,34 @@ def compose(
     is the request's hints as read (`Material.from_hints`), when they are read already."""
     if material is None:
         material = Material.from_hints(request.hints)
-    comp = Composer(rng, material, request.attempt)
+    comp = Composer(rng, material, request.attempt)  # first: it may draw from `rng`
     schema = request.response_schema
-    purpose = request.purpose
-    if purpose == "summary":
+    if request.purpose == "summary":
         return summary(material)
-    if schema is not None and (base := base_of(schema)) is not schema:
-        # The task's reply schema: its content, and the protocol's fields (ask, claim).
-        work = compose(replace(request, response_schema=base), rng, material)
+    if schema is not None and (base := _base_of(schema)) is not schema:
+        # The task's reply schema: its content (by a composer of its own, drawing as the first
+        # did), and the protocol's fields (ask, claim).
+        work = _compose(request, base, Composer(rng, material, request.attempt), material)
         return with_protocol(work, schema, material, request.attempt)
+    return _compose(request, schema, comp, material)
+
+
+_BASES: dict[type[BaseModel], type[BaseModel]] = {}
+
+
+def _base_of(schema: type[BaseModel]) -> type[BaseModel]:
+    """`base_of`, remembered per class (it reads the fields of both, on every call)."""
+    found = _BASES.get(schema)
+    if found is None:
+        found = _BASES[schema] = base_of(schema)
+    return found
+
+
+def _compose(
+    request: CompletionRequest, schema: type[BaseModel] | None, comp: Composer, material: Material
+) -> BaseModel:
+    """`compose` for `request` asking for `schema` (a content schema, never a reply's)."""
+    purpose = request.purpose
     if schema is PlanDraft or (schema is None and purpose == "plan"):
         return write_plan(comp, request.agent_id)
     target: type[BaseModel]

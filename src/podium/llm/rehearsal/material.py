@@ -124,6 +124,36 @@ class Dependency:
     summary: str
 
 
+_DEPENDENCIES: dict[tuple[Any, ...], Dependency] = {}
+_DEPENDENCIES_MAX = 4096  # distinct inputs kept; a task of a dense plan gives 50 a call
+
+
+def _dependency(d: Mapping[str, Any]) -> Dependency:
+    """One input as read from its hint, remembered by its raw values: every call of a task
+    with many inputs gives the same inputs again (a `Dependency` is immutable, so shared)."""
+    raw = (d.get("task_id"), d.get("kind"), d.get("title"), d.get("summary"))
+    try:
+        found = _DEPENDENCIES.get(raw)
+    except TypeError:  # a value that is not hashable (not text): read it every time
+        return _read_dependency(raw)
+    if found is None:
+        found = _read_dependency(raw)
+        if len(_DEPENDENCIES) >= _DEPENDENCIES_MAX:
+            _DEPENDENCIES.clear()
+        _DEPENDENCIES[raw] = found
+    return found
+
+
+def _read_dependency(raw: tuple[Any, ...]) -> Dependency:
+    task_id, kind, title, summary = raw
+    return Dependency(
+        task_id=text_of(task_id, 64),
+        kind=enum_of(TaskKind, kind),
+        title=text_of(title, 200),
+        summary=text_of(summary, 300),
+    )
+
+
 def _characters(value: Any) -> list[CharacterHint]:
     found: list[CharacterHint] = []
     if not isinstance(value, list | tuple):
@@ -190,15 +220,7 @@ class Material:
     @classmethod
     def from_hints(cls, hints: Mapping[str, Any]) -> Material:
         h = hints if isinstance(hints, Mapping) else {}
-        deps = [
-            Dependency(
-                task_id=text_of(d.get("task_id"), 64),
-                kind=enum_of(TaskKind, d.get("kind")),
-                title=text_of(d.get("title"), 200),
-                summary=text_of(d.get("summary"), 300),
-            )
-            for d in mappings_of(h.get("dependencies"), 200)
-        ]
+        deps = [_dependency(d) for d in mappings_of(h.get("dependencies"), 200)]
         return cls(
             **_setting(h),
             kind=enum_of(TaskKind, h.get("kind")),

@@ -1,0 +1,62 @@
+"""What a run's first tasks would otherwise build on first use, built as the production opens.
+
+Every domain model builds its validator on first use (`defer_build`, for the first frame), and
+each content kind's reply schema and its JSON text are made by the first task of that kind.
+Left to the run, that is 10-30 ms of one core inside the first tasks, all of them waiting on
+the one loop: on a 350 ms fan-out that is several percent of the makespan. `warm_models`
+builds what every task's events and its kind's reply use, once, before the run starts; what
+it leaves (a kind planned later, a rare event) is built on first use as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pydantic import BaseModel
+
+from podium.domain.artifacts import KIND_CONTENT, Artifact, Prose, Provenance
+from podium.domain.asking import reply_schema
+from podium.domain.events import (
+    AgentStateChanged,
+    ArtifactCreated,
+    ArtifactStatusChanged,
+    CallFinished,
+    CurrentVersionSet,
+    OutputChunk,
+    StatusReported,
+    TaskStateChanged,
+    TerritoryAssigned,
+    ValidationReported,
+)
+from podium.domain.tasks import TaskKind
+from podium.llm.types import schema_json
+
+# The events a task records as it runs and concludes (`AgentRunner`, `CallPath`, `Verdicts`).
+TASK_MODELS: tuple[type[BaseModel], ...] = (
+    TaskStateChanged,
+    AgentStateChanged,
+    OutputChunk,
+    CallFinished,
+    Artifact,
+    Provenance,
+    ArtifactCreated,
+    ValidationReported,
+    StatusReported,
+    TerritoryAssigned,
+    ArtifactStatusChanged,
+    CurrentVersionSet,
+)
+
+
+def warm_models(kinds: Iterable[TaskKind]) -> None:
+    """Build the validators of a task's events, and for each of `kinds` its content's and its
+    reply's, with the reply schema's JSON text the prompt carries. A model built already costs
+    nothing here (`model_rebuild` returns at once)."""
+    for model in TASK_MODELS:
+        model.model_rebuild()
+    for kind in sorted(set(kinds), key=lambda k: k.value):
+        content = KIND_CONTENT.get(kind, Prose)
+        reply = reply_schema(content)
+        content.model_rebuild()
+        reply.model_rebuild()
+        schema_json(reply)
