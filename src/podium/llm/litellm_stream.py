@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from podium.domain.production import ModelSettings
 from podium.llm import rate_limits
 from podium.llm.litellm_books import Books, Call, read_usage
+from podium.llm.litellm_chunks import fold
 from podium.llm.litellm_errors import classify
 from podium.llm.types import CompletionRequest, FailureKind, LLMError
 
@@ -131,6 +132,7 @@ class Ask:
         response: Any = None
         try:
             response = await timed(self.litellm.acompletion(**kwargs))
+            fold(response)  # litellm would keep every chunk until the stream ends
             call.sent = True
             call.rate_limit = rate_limits.of_response(response)
             rate_limits.report(call.rate_limit)  # the limiter paces the next calls by it
