@@ -51,6 +51,12 @@ def one_line(text: object) -> str:
 number = whole_number
 """A task parameter that should be a number (chapter, episode, scene), or None."""
 
+NOTED = frozenset(
+    str(kind.model_fields["kind"].default)
+    for kind in (ArtifactStatusChanged, EscalationResolved, TaskDirected)
+)
+"""The kinds of event whose payloads an `ExportSource` keeps beside its view (`note`)."""
+
 
 @dataclass
 class ExportSource:
@@ -68,6 +74,11 @@ class ExportSource:
     def record(self, event: Event) -> None:
         """Fold one event, keeping what the view forgets: who changed an artifact's status."""
         self.view.apply(event)
+        self.note(event)
+
+    def note(self, event: Event) -> None:
+        """Keep what the view forgets of one event (of the `NOTED` kinds), without folding it:
+        for a view folded elsewhere (a replay from the state snapshot)."""
         payload = event.payload
         if isinstance(payload, ArtifactStatusChanged):
             self.status_changes.setdefault(payload.artifact_id, []).append(payload)
