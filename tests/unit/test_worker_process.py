@@ -275,3 +275,24 @@ def test_no_worker_outlives_a_killed_parent(server: FakeOpenAI, tmp_path: Path) 
             os.kill(worker, signal.SIGKILL)
             pytest.fail("the worker outlived its killed parent")
         time.sleep(0.05)
+
+
+def test_the_worker_imports_litellm_with_the_collector_off_then_collects_again() -> None:
+    """The worker starts with collection off (`_WORKER_MAIN`: a third of its start was spent
+    collecting while importing); once litellm is in, what was imported is frozen and the
+    collector is on again, so the streams' garbage is collected as before."""
+    import gc
+
+    from podium.llm import worker_backend
+
+    assert worker_backend._WORKER_MAIN.startswith("import gc; gc.disable();")
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        worker_backend._import_litellm()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        if not was:
+            gc.disable()
