@@ -706,3 +706,49 @@ def test_the_mp3_read_is_the_speech_encoded_once_and_silent_frames_between(
             assert _loudness(heard, first, first + window) > 3000, first / SAMPLE_RATE
             checked["loud"] += 1
     assert checked["loud"] >= 20 and checked["quiet"] >= 500, checked
+
+
+def test_the_mp3_animatic_stores_its_silence_once_and_plays_the_read(tmp_path: Path) -> None:
+    """With LAME, the file is laid out by podium (`podium.export.mp4`): a still is stored
+    once however often the cut shows it, and the read's silence is one block of silent frames
+    every chunk of silence points at, so a long quiet cut is a small file. ffmpeg reads it
+    without a complaint, for the cut's length, with the read's sound sample for sample."""
+    from .builder import Log
+
+    ffmpeg = need("ffmpeg")
+    silent = animatic.silent_frame(ffmpeg)
+    if silent is None:
+        if IN_CI:
+            pytest.fail("CI's ffmpeg has no libmp3lame")
+        pytest.skip("this ffmpeg has no libmp3lame")
+    r = reel([(1, "A", 30.0), (2, "A", 900.0), (1, "B", 2.0), (2, "A", 900.0)])
+    source = Log("short_film").source
+    target = tmp_path / "a.mp4"
+    animatic.make_reel_file(source, r, ffmpeg, Sines(), [], target, silent=silent)
+    beats, frames = timeline.timeline(r)
+    seconds = frames / FPS
+    # 1,832 s of MP3 at 32 kbit/s is 7.3 MB laid end to end; the silence stored once is not.
+    assert target.stat().st_size < 1_500_000
+    info = probe(target)
+    assert abs(float(info["format"]["duration"]) - seconds) <= 1 / FPS
+    video = next(s for s in info["streams"] if s["codec_type"] == "video")
+    assert abs(float(video["duration"]) - seconds) <= 1 / FPS and int(video["nb_frames"]) <= 5
+    checked = subprocess.run(
+        [ffmpeg, "-v", "error", "-i", str(target), "-f", "null", "-"],
+        capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    assert checked.stderr == ""
+    sounds, _ = timeline.table_read(r, beats, frames, Sines(), tmp_path)
+    (tmp_path / "read").mkdir()
+    animatic.mp3_read(beats, sounds, frames, ffmpeg, silent, tmp_path / "read", "The animatic")
+
+    def pcm(*args: str) -> bytes:
+        done = subprocess.run(
+            [ffmpeg, "-v", "error", *args, "-f", "s16le", "-ac", "1", "-"],
+            capture_output=True, timeout=300, check=True,
+        )  # fmt: skip
+        return done.stdout
+
+    heard = pcm("-i", str(target), "-map", "0:a")
+    assert heard == pcm("-i", str(tmp_path / "read" / "read.mp3"))
+    assert max(abs(v) for v in struct.unpack(f"<{SAMPLE_RATE}h", heard[: 2 * SAMPLE_RATE])) > 3000

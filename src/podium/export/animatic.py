@@ -20,11 +20,13 @@ how to get it, when it is not):
   (`models.speech`) when one is configured, else from espeak-ng (`voices`); with neither, the
   animatic is silent and its README line says so. A line said again is voiced once. With
   LAME in ffmpeg the sound is MP3: the speech alone is encoded, and the silence between is
-  one silent frame laid again (`mp3_read`), so a long cut costs its speech, not its length;
-  without, AAC encoded from a listing of the spoken pieces and short silence files.
+  silent frames (`mp3_track`), so a long cut costs its speech, not its length; without, AAC
+  encoded from a listing of the spoken pieces and short silence files.
 
 The reels, their beats and cue bands, the stills and the read's PCM come from `timeline`;
-this module lists them for ffmpeg, runs it and says what it made.
+this module has ffmpeg encode the stills (and the speech), then, with LAME, lays the file out
+itself (`podium.export.mp4`: each still and the silence stored once, in 1/20 of ffmpeg's mux
+time on a long cut); without, it lists the pieces for ffmpeg's mux.
 
 ffmpeg runs as an argument list (never a shell) in a temporary folder, with a timeout, and
 with `-fflags +bitexact`, `-flags +bitexact` and `-map_metadata -1`, so the same production
@@ -38,7 +40,9 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import os
 import shutil
+import struct
 import subprocess
 import tempfile
 import wave
@@ -49,11 +53,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from podium.domain.production import ModelSettings
+from podium.export import mp4
+from podium.export.mp3 import GRANULE as GRANULE  # named here too: the read's tests use them
+from podium.export.mp3 import MP3, MP3_OUT, Mp3Error, mp3_runs
+from podium.export.mp3 import mp3_frames as mp3_frames
 from podium.export.sources import ExportSource, one_line
 from podium.export.storyboard import Pictures
 from podium.export.timeline import (
     FPS,
     SAMPLE_BYTES,
+    SIZE,
     Band,
     Beat,
     Read,
@@ -140,10 +149,6 @@ def _wav(pcm: bytes) -> bytes:
 
 
 AAC = ["-c:a", "aac", "-aac_coder", "fast", "-b:a", "32k"]
-# The read as MP3 frames that stand alone (no bit reservoir), so frames can be laid end to end.
-MP3 = ["-c:a", "libmp3lame", "-b:a", "32k", "-compression_level", "7", "-reservoir", "0"]
-MP3_OUT = ["-write_xing", "0", "-id3v2_version", "0", "-f", "mp3"]
-GRANULE = 576  # samples in an MP3 frame at 22,050 Hz (MPEG-2 Layer III)
 _SILENCE_FRAMES = 8192  # silent MP3 frames written at a time
 
 
@@ -161,72 +166,20 @@ def silent_frame(ffmpeg: str) -> bytes | None:
             shell=False,
         )
         found = mp3_frames(done.stdout) if done.returncode == 0 else []
-    except (OSError, subprocess.TimeoutExpired, AnimaticError):
+    except (OSError, subprocess.TimeoutExpired, Mp3Error):
         return None  # making the animatic says what is wrong with this ffmpeg
     return found[len(found) // 2] if len(found) > 4 else None
 
 
-_MP3_KBPS = {
-    3: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
-    2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
-}
-_MP3_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
-
-
-def mp3_frames(data: bytes) -> list[bytes]:
-    """The Layer III frames of a raw MP3 stream (no tags), each as its bytes."""
-    frames: list[bytes] = []
-    at = 0
-    while at + 4 <= len(data):
-        head = int.from_bytes(data[at : at + 4], "big")
-        version, layer = (head >> 19) & 3, (head >> 17) & 3
-        kbps, rate = (head >> 12) & 15, (head >> 10) & 3
-        if head >> 21 != 0x7FF or version == 1 or layer != 1 or kbps in (0, 15) or rate == 3:
-            raise AnimaticError(f"ffmpeg wrote an MP3 stream with no frame at byte {at}")
-        table = _MP3_KBPS[3 if version == 3 else 2]
-        size = (144 if version == 3 else 72) * table[kbps] * 1000 // _MP3_RATES[version][rate]
-        size += (head >> 9) & 1
-        frames.append(data[at : at + size])
-        at += size
-    return frames
-
-
-def mp3_runs(beats: Sequence[Beat], sounds: Sequence[bytes]) -> list[tuple[int, bytes]]:
-    """The spoken stretches of the track, each as (its first MP3 frame on the timeline, its
-    PCM padded to whole frames): beats whose sounds follow on without a gap are one stretch."""
-    runs: list[tuple[int, bytes]] = []
-    end = 0  # the first frame after the last stretch
-    start, pending = 0, bytearray()
-
-    def close() -> None:
-        nonlocal end
-        if not pending:
-            return
-        first = max(round(start / GRANULE), end)
-        count = -(-len(pending) // (GRANULE * SAMPLE_BYTES))
-        runs.append((first, bytes(pending.ljust(count * GRANULE * SAMPLE_BYTES, b"\0"))))
-        end = first + count
-
-    for beat, sound in zip(beats, sounds, strict=True):
-        if not sound:
-            continue
-        at = sample_at(beat.first)
-        if not pending or start + len(pending) // SAMPLE_BYTES != at:
-            close()
-            start, pending = at, bytearray()
-        pending += sound
-    close()
-    return runs
-
-
-def mp3_read(
-    beats: Sequence[Beat], sounds: Sequence[bytes], frames: int, ffmpeg: str, silent: bytes,
-    folder: Path, what: str,
-) -> None:  # fmt: skip
-    """`read.mp3`: the track as MP3 frames, the spoken stretches encoded once (one ffmpeg run
-    on the speech alone) and the silence between them one silent frame laid again and again.
-    Hours of cut (a big series' episode) cost their speech, not their length. Times are kept
-    to an MP3 frame (26 ms); the speech comes about 24 ms late (the decoder's delay)."""
+def mp3_track(
+    beats: Sequence[Beat], sounds: Sequence[bytes], frames: int, ffmpeg: str, folder: Path,
+    what: str,
+) -> list[int | list[bytes]]:  # fmt: skip
+    """The read as MP3 frames in order, each piece a count of silent frames or spoken frames:
+    the spoken stretches encoded once (one ffmpeg run on the speech alone), the silence
+    between them counted. Hours of cut (a big series' episode) cost their speech, not their
+    length. Times are kept to an MP3 frame (26 ms); the speech comes about 24 ms late (the
+    decoder's delay)."""
     runs = mp3_runs(beats, sounds)
     total = -(-sample_at(frames) // GRANULE)
     spoken: list[bytes] = []
@@ -235,46 +188,79 @@ def mp3_read(
         args = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
         args += ["-i", "speech.wav", *MP3, *MP3_OUT, "speech.mp3"]
         _run_ffmpeg(args, folder, frames, what)
-        spoken = mp3_frames((folder / "speech.mp3").read_bytes())[1:]  # the encoder's delay
+        try:
+            spoken = mp3_frames((folder / "speech.mp3").read_bytes())[1:]  # the encoder's delay
+        except Mp3Error as exc:
+            raise AnimaticError(f"{what} was not made: {exc}") from None
+    pieces: list[int | list[bytes]] = []
+    at = taken = 0
+    for first, pcm in runs:
+        if first >= total:
+            break
+        count = len(pcm) // (GRANULE * SAMPLE_BYTES)
+        pieces.append(first - at)
+        take = min(count, total - first)
+        pieces += [spoken[taken : taken + take], take - len(spoken[taken : taken + take])]
+        taken += count
+        at = first + take
+    pieces.append(total - at)
+    return [p for p in pieces if p]
 
-    def quiet(count: int) -> None:
-        while count > 0:
-            out.write(silent * min(count, _SILENCE_FRAMES))
-            count -= _SILENCE_FRAMES
 
+def mp3_read(
+    beats: Sequence[Beat], sounds: Sequence[bytes], frames: int, ffmpeg: str, silent: bytes,
+    folder: Path, what: str,
+) -> None:  # fmt: skip
+    """`read.mp3`: the track (`mp3_track`) as MP3 frames laid end to end, the silence one
+    silent frame laid again and again."""
     with (folder / "read.mp3").open("wb") as out:
-        at = taken = 0
-        for first, pcm in runs:
-            if first >= total:
-                break
-            count = len(pcm) // (GRANULE * SAMPLE_BYTES)
-            quiet(first - at)
-            take = min(count, total - first)
-            found = spoken[taken : taken + take]
-            out.write(b"".join(found))
-            quiet(take - len(found))
-            taken += count
-            at = first + take
-        quiet(total - at)
+        for piece in mp3_track(beats, sounds, frames, ffmpeg, folder, what):
+            if isinstance(piece, int):
+                for start in range(0, piece, _SILENCE_FRAMES):
+                    out.write(silent * min(_SILENCE_FRAMES, piece - start))
+            else:
+                out.write(b"".join(piece))
 
 
-def ffmpeg_args(ffmpeg: str, frames: int, output: str, mp3: bool = False) -> list[str]:
+def ffmpeg_args(ffmpeg: str, frames: int, output: str) -> list[str]:
     """The stills' frames (`stills_args`) copied, each held for its span (variable frame
-    rate): a 28-minute cut of a few hundred shots is a few hundred frames, not 20,000, and
-    none is encoded here."""
+    rate), and the read encoded as AAC from its listing (`sound_listing`): the mux without
+    LAME (with it, `_write_mp4` lays the file out itself)."""
     seconds = f"{frames / FPS:.6f}"
+    queue = ["-thread_queue_size", "8192"]  # a packet a wakeup between inputs, else: 2x the CPU
     return [
         ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-        "-f", "concat", "-i", "frames.ffconcat",
-        *(["-i", "read.mp3"] if mp3 else ["-f", "concat", "-i", "sound.ffconcat"]),
+        *queue, "-f", "concat", "-i", "frames.ffconcat",
+        *queue, "-f", "concat", "-i", "sound.ffconcat",
         "-map", "0:v", "-map", "1:a",
         "-t", seconds,
-        "-c:v", "copy",
-        *(["-c:a", "copy"] if mp3 else AAC),
+        "-c:v", "copy", *AAC,
         "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
         "-map_metadata", "-1", "-map_chapters", "-1",
         output,
     ]  # fmt: skip
+
+
+def _write_mp4(
+    folder: Path, held: Sequence[tuple[int, int]], pieces: Sequence[int | Sequence[bytes]],
+    silent: bytes, ffmpeg: str, frames: int, what: str,
+) -> None:  # fmt: skip
+    """`out.mp4` laid out here (`podium.export.mp4`): the stills ffmpeg encoded, held for their
+    spans, and the read's MP3 frames, its silence stored once. The MP3 track's header is
+    ffmpeg's, from a mux of four silent frames."""
+    (folder / "probe.mp3").write_bytes(silent * 4)
+    args = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", "probe.mp3"]
+    args += ["-c:a", "copy", "-flags:a", "+bitexact", "-map_metadata", "-1", "probe.mp4"]
+    _run_ffmpeg(args, folder, frames, what)
+    try:
+        stills = mp4.read_track(folder / "stills.mp4", b"vide")
+        sound = mp4.read_track(folder / "probe.mp4", b"soun")
+        media = mp4.Media()
+        picture = mp4.video_track(stills, held, FPS, SIZE, media)
+        read = mp4.audio_track(sound.stsd, SAMPLE_RATE, GRANULE, silent, pieces, media)
+        mp4.write(folder / "out.mp4", [picture, read], media)
+    except (mp4.Mp4Error, struct.error, StopIteration) as exc:
+        raise AnimaticError(f"{what} was not made: ffmpeg's stills do not read ({exc})") from None
 
 
 def _run_ffmpeg(args: list[str], folder: Path, frames: int, what: str) -> None:
@@ -309,9 +295,30 @@ def picture_listing(
     folder: Path,
     pictures: Pictures,
 ) -> list[str]:
-    """The concat listing of the reel's stills, each distinct still drawn and written once
-    (a shot the cut uses again, or the same picture under the same cue, is one file), a still
-    held on as long as it lasts (one entry, one encoded frame)."""
+    """The concat listing of the reel's stills (`picture_held`), each held on as long as it
+    lasts (one entry, one encoded frame of `stills.mp4`)."""
+    return _listing(picture_held(source, reel, beats, marks, folder, pictures))
+
+
+def _listing(held: Sequence[tuple[int, int]]) -> list[str]:
+    listing = ["ffconcat version 1.0"]
+    for k, count in held:
+        listing += _still_entry(k) + [f"duration {count / FPS:.6f}"]
+    return listing
+
+
+def picture_held(
+    source: ExportSource,
+    reel: Reel,
+    beats: Sequence[Beat],
+    marks: Sequence[Band],
+    folder: Path,
+    pictures: Pictures,
+) -> list[tuple[int, int]]:
+    """The reel's stills in cut order, each as (its number, the frames it is held): each
+    distinct still drawn and written once as `frame-NNNNN.ppm` (a shot the cut uses again, or
+    the same picture under the same cue, is one file); the last slot a frame of its own, so
+    the video lasts the whole cut."""
     bases: dict[object, PILImage.Image] = {}
     names: dict[tuple[object, tuple[str, ...]], str] = {}
     held: list[tuple[str, int]] = []  # file, frames
@@ -331,15 +338,11 @@ def picture_listing(
     if held and held[-1][1] > 1:  # a frame in the last slot, so the video lasts the whole cut
         name, count = held.pop()
         held += [(name, count - 1), (name, 1)]
-    listing = ["ffconcat version 1.0"]
-    for name, count in held:
-        listing += _still_entry(name) + [f"duration {count / FPS:.6f}"]
-    return listing
+    return [(int(name.removeprefix("frame-").removesuffix(".ppm")), n) for name, n in held]
 
 
-def _still_entry(name: str) -> list[str]:
+def _still_entry(k: int) -> list[str]:
     """A still as a concat entry: its one frame of `stills.mp4` (frame k of it at k/FPS s)."""
-    k = int(name.removeprefix("frame-").removesuffix(".ppm"))
     return ["file 'stills.mp4'", f"inpoint {k / FPS:.6f}", f"outpoint {(k + 0.5) / FPS:.6f}"]
 
 
@@ -459,18 +462,21 @@ def make_reel_file(
             except VoiceError:
                 voice = None
                 sounds, read = table_read(reel, beats, frames, None, folder)
+        title = _title(reel)
         if silent is not None:
-            mp3_read(beats, sounds, frames, ffmpeg, silent, folder, _title(reel))
+            pieces = mp3_track(beats, sounds, frames, ffmpeg, folder, title)
         else:
             sound = sound_listing(beats, sounds, folder)
             (folder / "sound.ffconcat").write_text("\n".join(sound) + "\n", encoding="utf-8")
         del sounds
-        listing = picture_listing(source, reel, beats, marks, folder, pictures)
-        (folder / "frames.ffconcat").write_text("\n".join(listing) + "\n", encoding="utf-8")
-        _run_ffmpeg(stills_args(ffmpeg), folder, frames, _title(reel))
-        _run_ffmpeg(
-            ffmpeg_args(ffmpeg, frames, "out.mp4", silent is not None), folder, frames, _title(reel)
-        )
+        held = picture_held(source, reel, beats, marks, folder, pictures)
+        _run_ffmpeg(stills_args(ffmpeg), folder, frames, title)
+        if silent is not None:
+            _write_mp4(folder, held, pieces, silent, ffmpeg, frames, title)
+        else:
+            listing = _listing(held)
+            (folder / "frames.ffconcat").write_text("\n".join(listing) + "\n", encoding="utf-8")
+            _run_ffmpeg(ffmpeg_args(ffmpeg, frames, "out.mp4"), folder, frames, title)
         try:
             made = (folder / "out.mp4").stat().st_size > 0
             if made:
@@ -551,8 +557,8 @@ def animatics(source: ExportSource) -> Made:
             return reel, None, "", [*notes, sentence]
         return reel, target, description, notes
 
-    # Two at a time (the machine's two cores): ffmpeg encodes each on one thread.
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    # As many at a time as there are cores: ffmpeg encodes each on one thread.
+    with ThreadPoolExecutor(max_workers=max(1, min(len(found), os.cpu_count() or 1))) as pool:
         for reel, path, description, notes in pool.map(one, found):
             made.notes += notes
             if path is not None:

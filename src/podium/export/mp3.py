@@ -1,0 +1,70 @@
+"""The animatic's read as MP3 frames (`podium.export.animatic`): the frames of a raw MP3 stream,
+and the spoken stretches of a track, each encoded once and laid on the timeline by frame."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from podium.export.timeline import SAMPLE_BYTES, Beat, sample_at
+
+
+class Mp3Error(ValueError):
+    """An MP3 stream that is not one (what ffmpeg wrote), as one sentence."""
+
+
+# The read as MP3 frames that stand alone (no bit reservoir), so frames can be laid end to end.
+MP3 = ["-c:a", "libmp3lame", "-b:a", "32k", "-compression_level", "7", "-reservoir", "0"]
+MP3_OUT = ["-write_xing", "0", "-id3v2_version", "0", "-f", "mp3"]
+GRANULE = 576  # samples in an MP3 frame at 22,050 Hz (MPEG-2 Layer III)
+
+_MP3_KBPS = {
+    3: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+}
+_MP3_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+def mp3_frames(data: bytes) -> list[bytes]:
+    """The Layer III frames of a raw MP3 stream (no tags), each as its bytes."""
+    frames: list[bytes] = []
+    at = 0
+    while at + 4 <= len(data):
+        head = int.from_bytes(data[at : at + 4], "big")
+        version, layer = (head >> 19) & 3, (head >> 17) & 3
+        kbps, rate = (head >> 12) & 15, (head >> 10) & 3
+        if head >> 21 != 0x7FF or version == 1 or layer != 1 or kbps in (0, 15) or rate == 3:
+            raise Mp3Error(f"ffmpeg wrote an MP3 stream with no frame at byte {at}")
+        table = _MP3_KBPS[3 if version == 3 else 2]
+        size = (144 if version == 3 else 72) * table[kbps] * 1000 // _MP3_RATES[version][rate]
+        size += (head >> 9) & 1
+        frames.append(data[at : at + size])
+        at += size
+    return frames
+
+
+def mp3_runs(beats: Sequence[Beat], sounds: Sequence[bytes]) -> list[tuple[int, bytes]]:
+    """The spoken stretches of the track, each as (its first MP3 frame on the timeline, its
+    PCM padded to whole frames): beats whose sounds follow on without a gap are one stretch."""
+    runs: list[tuple[int, bytes]] = []
+    end = 0  # the first frame after the last stretch
+    start, pending = 0, bytearray()
+
+    def close() -> None:
+        nonlocal end
+        if not pending:
+            return
+        first = max(round(start / GRANULE), end)
+        count = -(-len(pending) // (GRANULE * SAMPLE_BYTES))
+        runs.append((first, bytes(pending.ljust(count * GRANULE * SAMPLE_BYTES, b"\0"))))
+        end = first + count
+
+    for beat, sound in zip(beats, sounds, strict=True):
+        if not sound:
+            continue
+        at = sample_at(beat.first)
+        if not pending or start + len(pending) // SAMPLE_BYTES != at:
+            close()
+            start, pending = at, bytearray()
+        pending += sound
+    close()
+    return runs
