@@ -77,9 +77,12 @@ def content_of(reply: M, content: type[M]) -> M:
     return content.model_validate(reply.model_dump(mode="json", exclude=set(PROTOCOL_FIELDS)))
 
 
-def asked(text: str) -> Question | None:
-    """The question a reply asks (`"question": {"text": …, "options": […]}`), if any."""
-    if '"question"' not in text and "\\u" not in text:
+def reply_object(text: str) -> dict[str, Any] | None:
+    """The reply's JSON object, parsed once for the protocol's fields (`question_in`, and
+    `podium.engine.reply.territory_in`); None when the text names neither field (not even
+    \\u-escaped: then it is not parsed at all) or is not a JSON object. A Markdown fence around
+    it is taken off."""
+    if '"question"' not in text and "territory" not in text and "\\u" not in text:
         return None
     body = text.strip()
     if body.startswith("```"):
@@ -89,7 +92,17 @@ def asked(text: str) -> Question | None:
         data = json.loads(body)
     except ValueError:
         return None
-    raw = data.get("question") if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else None
+
+
+def asked(text: str) -> Question | None:
+    """The question a reply asks (`"question": {"text": …, "options": […]}`), if any."""
+    return question_in(reply_object(text))
+
+
+def question_in(data: dict[str, Any] | None) -> Question | None:
+    """The question in a reply's JSON object (`reply_object`), if it asks a valid one."""
+    raw = data.get("question") if data is not None else None
     if not isinstance(raw, dict):
         return None
     options = raw.get("options")

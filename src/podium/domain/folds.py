@@ -72,6 +72,8 @@ _STANDING = frozenset(
     {ArtifactStatus.PROVISIONAL, ArtifactStatus.ACCEPTED, ArtifactStatus.APPROVED}
 )
 _REPLACEABLE = _STANDING | {ArtifactStatus.DRAFT}
+# A task that moves to one of these ended its run (its `ended_at`).
+_ENDS = frozenset({TaskState.DONE, TaskState.AWAITING_APPROVAL, TaskState.FAILED})
 
 
 _Fold = Callable[["ProductionView", Any, float], None]
@@ -97,11 +99,6 @@ def folds(kind: type[Any]) -> Callable[[_F], _F]:
 @folds(OutputChunk)
 def _output_chunk(view: ProductionView, p: OutputChunk, ts: float) -> None:
     view.stream(p.agent_id, p.text)
-
-
-@folds(TaskStateChanged)
-def _task_state_changed(view: ProductionView, p: TaskStateChanged, ts: float) -> None:
-    _task_state(view, p, ts)
 
 
 @folds(ProductionOpened)
@@ -203,7 +200,7 @@ def _artifact_created(view: ProductionView, p: ArtifactCreated, ts: float) -> No
         for old in task.artifact_ids:
             prior = view.artifacts.get(old)
             if prior is not None and prior.status is ArtifactStatus.DRAFT:
-                view.artifacts[old] = prior.model_copy(update={"status": ArtifactStatus.SUPERSEDED})
+                view.artifacts[old] = prior.with_status(ArtifactStatus.SUPERSEDED)
         task.artifact_ids.append(art.id)
         if p.agent_claim is not None:
             task.claim = p.agent_claim
@@ -248,7 +245,7 @@ def _artifact_status(view: ProductionView, p: ArtifactStatusChanged, ts: float) 
     found = view.artifacts.get(p.artifact_id)
     if found is not None:
         status = ArtifactStatus(p.status)
-        view.artifacts[p.artifact_id] = found.model_copy(update={"status": status})
+        view.artifacts[p.artifact_id] = found.with_status(status)
         if status in _STANDING:
             _supersede_before(view, found.task_id, found.id)
 
@@ -264,7 +261,7 @@ def _supersede_before(view: ProductionView, task_id: str, artifact_id: str) -> N
             return
         prior = view.artifacts.get(old)
         if prior is not None and prior.status in _REPLACEABLE:
-            view.artifacts[old] = prior.model_copy(update={"status": ArtifactStatus.SUPERSEDED})
+            view.artifacts[old] = prior.with_status(ArtifactStatus.SUPERSEDED)
 
 
 @folds(ValidationReported)
@@ -427,6 +424,7 @@ def _feedback(view: ProductionView, p: Feedback, ts: float) -> None:
         agent.feedback.append(sanitize(p.text))
 
 
+@folds(TaskStateChanged)
 def _task_state(view: ProductionView, p: TaskStateChanged, ts: float) -> None:
     if view.working_since is not None:
         view.working_to = ts
@@ -441,7 +439,7 @@ def _task_state(view: ProductionView, p: TaskStateChanged, ts: float) -> None:
             task.started_at = ts
         if view.first_start is None:
             view.first_start = ts
-    elif p.state in (TaskState.DONE, TaskState.AWAITING_APPROVAL, TaskState.FAILED):
+    elif p.state in _ENDS:
         task.ended_at = ts
         if task.started_at is not None:
             view.last_end = ts if view.last_end is None else max(view.last_end, ts)

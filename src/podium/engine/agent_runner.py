@@ -18,7 +18,7 @@ from podium.domain.artifacts import (
     Prose,
     Provenance,
 )
-from podium.domain.asking import asked, content_of
+from podium.domain.asking import content_of, question_in, reply_object
 from podium.domain.escalation import EscalationKind
 from podium.domain.events import AgentState, AgentStateChanged, ArtifactCreated, ValidationReported
 from podium.domain.state import TaskRecord
@@ -34,7 +34,7 @@ from podium.engine.illustration import Illustrator, draws
 from podium.engine.planner import run_planner
 from podium.engine.port import EnginePort
 from podium.engine.prompts import Composed, build_request, compose
-from podium.engine.reply import claimed_territory, parser
+from podium.engine.reply import parser, territory_in
 from podium.engine.verdicts import Verdicts
 from podium.llm.types import CompletionRequest
 
@@ -200,14 +200,16 @@ class AgentRunner:
             request, result, content = await self.engine.call(
                 request_for, record, agent_id, parser(schema)
             )
+            # The reply's JSON read once for the protocol's fields (ask, claim).
+            protocol = reply_object(result.text)
             # A question on a first draft goes to the Orchestrator; the task waits for the answer.
-            question = asked(result.text) if attempt == 1 and not feedback else None
+            question = question_in(protocol) if attempt == 1 and not feedback else None
             if question is not None and debate_id is None and may_ask(engine, record):
                 ask(engine, record, agent_id, question)
                 raise Escalated
             content = content_of(content, schema)
             # Recorded with the draft and folded (`TaskRecord.claim`) until the task concludes.
-            claim = claimed_territory(result.text)
+            claim = territory_in(protocol)
             if engine.spec.models.image and draws(content):  # an illustration, a shot list
                 content = await self.illustrator.illustrate(record, agent_id, content)
             version = next_number(record)

@@ -9,9 +9,8 @@ retryable MALFORMED_OUTPUT failure, like any failed call.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -67,18 +66,13 @@ def within_limit(result: CompletionResult, limit: int) -> CompletionResult:
     )
 
 
-def claimed_territory(text: str) -> Territory | None:
-    """The territory an agent asks for in its reply (`"territory": "…"`), if any.
+def territory_in(data: dict[str, Any] | None) -> Territory | None:
+    """The territory an agent claims in its reply's JSON object (`"territory": "…"`, read by
+    `podium.domain.asking.reply_object`), if any.
 
     It is only ever used to raise a decision (see `classify`); a claim to lower one is ignored.
     """
-    if "territory" not in text and "\\u" not in text:
-        return None  # no such key, not even \u-escaped: skip parsing the whole reply
-    try:
-        data = json.loads(strip_fences(text))
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
+    if data is None:
         return None
     try:
         return Territory(str(data.get("territory", "")))
