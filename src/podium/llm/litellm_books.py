@@ -21,7 +21,10 @@ class Call:
 
     messages: list[dict[str, Any]]
     sent: bool = False  # the provider accepted the request: it is paid for from here on
-    text: str = ""
+    # The reply's pieces as they came: a long reply joined once, not copied at every chunk
+    # (`text += piece` on an attribute copies the whole text each time: 47 µs a chunk at
+    # 48,000 chunks).
+    pieces: list[str] = field(default_factory=list)
     input_tokens: int | None = None
     output_tokens: int | None = None
     cached_tokens: int = 0
@@ -29,6 +32,13 @@ class Call:
     usage: Any = None  # litellm's Usage, for its cost calculator
     finish_reason: str | None = None
     rate_limit: rate_limits.RateLimit | None = None  # the answer's rate-limit headers
+
+    @property
+    def text(self) -> str:
+        """The reply's text so far."""
+        if len(self.pieces) > 1:
+            self.pieces[:] = ["".join(self.pieces)]
+        return self.pieces[0] if self.pieces else ""
 
 
 @dataclass

@@ -160,7 +160,7 @@ class Ask:
                     delta = getattr(choice, "delta", None)
                     content = getattr(delta, "content", None)
                     if isinstance(content, str) and content:
-                        call.text += content
+                        call.pieces.append(content)
                         yield content
         except LLMError:
             raise
