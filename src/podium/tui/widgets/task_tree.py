@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events, on
@@ -17,6 +18,7 @@ from textual.css.styles import RenderStyles
 from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -158,6 +160,7 @@ class TaskTree(Tree[NodeRef]):
         self._dependents: dict[str, list[str]] = {}  # task id → the tasks that depend on it
         self._states: dict[str, TaskState] = {}  # each task's state when last labelled
         self._labelled_width = 0
+        self._resized_widths = (-1, -1)  # the widths Tree last laid the lines out at
         self.marked: dict[str, None] = {}  # marked task ids, in the order they were marked
 
     # -- updates from the screen -----------------------------------------------------------
@@ -290,10 +293,18 @@ class TaskTree(Tree[NodeRef]):
 
     # -- drawing -----------------------------------------------------------------------------
 
-    def on_resize(self) -> None:
+    def _on_resize(self, event: events.Resize) -> None:
+        """A new height alone (the search line opening) lays no line out again, as Tree's does."""
         if self.scrollable_content_region.width != self._labelled_width:
             self._labelled_width = self.scrollable_content_region.width
             self.relabel()
+        widths = (event.size.width, self.scrollable_content_region.width)
+        if widths == self._resized_widths:  # a scrollbar coming or going changes the second
+            self._line_cache.grow(event.size.height)
+            self.refresh()
+            event.prevent_default()  # not Tree's
+            return
+        self._resized_widths = widths
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._line_style = self.rich_style  # once a frame: it walks every ancestor's styles
@@ -312,16 +323,9 @@ class TaskTree(Tree[NodeRef]):
     def render_label(self, node: TreeNode[NodeRef], base_style: Style, style: Style) -> Text:
         """A label cut with an ellipsis where the pane ends (the tree never scrolls sideways)."""
         label = super().render_label(node, base_style, style)
-        width = self.scrollable_content_region.width
-        if width > 0:
-            depth = 0
-            parent = node.parent
-            while parent is not None and parent is not self.root:
-                depth += 1
-                parent = parent.parent
-            room = max(1, width - depth * self.guide_depth)
-            if label.cell_len > room:
-                label.truncate(room, overflow="ellipsis")
+        room = self._label_room(node)
+        if room and label.cell_len > room:
+            label.truncate(room, overflow="ellipsis")
         return label
 
     def get_component_styles(self, *names: str) -> RenderStyles:
@@ -334,12 +338,34 @@ class TaskTree(Tree[NodeRef]):
             styles = memo[names] = super().get_component_styles(*names)
         return styles
 
+    def get_label_width(self, node: TreeNode[NodeRef]) -> int:
+        """`render_label`'s width, undrawn: Tree asks it of every line at each layout."""
+        width = cell_len(node.label) if isinstance(node.label, str) else node.label.cell_len
+        if node.allow_expand:
+            width += cell_len(self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE)
+        room = self._label_room(node)
+        return min(width, room) if room else width
+
+    def _label_room(self, node: TreeNode[NodeRef]) -> int:  # 0: the pane has no width yet
+        width = self.scrollable_content_region.width
+        if width <= 0:
+            return 0
+        depth, parent = 0, node.parent
+        while parent is not None and parent is not self.root:
+            depth, parent = depth + 1, parent.parent
+        return max(1, width - depth * self.guide_depth)
+
     def notify_style_update(self) -> None:
+        """New styles (focus, a theme) redraw the lines but lay none out again (Tree's do)."""
         memo = getattr(self, "_component_memo", None)
-        if memo is not None:
-            memo.clear()
-            self._styles.clear()
-        super().notify_style_update()
+        if memo is None:  # still in Tree's __init__: nothing is drawn yet
+            return super().notify_style_update()
+        memo.clear()
+        self._styles.clear()
+        Widget.notify_style_update(self)
+        self._line_cache.clear()
+        self._updates += 1
+        self.refresh()
 
     # -- labels ------------------------------------------------------------------------------
 
