@@ -368,3 +368,74 @@ def test_each_new_setting_is_checked_at_its_line(section: str, line: str, field:
     [issue] = caught.value.issues
     assert field in issue.field
     assert issue.line == text.count("\n", 0, text.index(line)) + 1 + 6  # after the header
+
+
+def _same_text(request: CompletionRequest) -> Prose | None:
+    if request.purpose == "task" and request.task_id in ("a", "x", "b"):
+        return Prose(text=f"Text of {'a' if request.task_id == 'x' else request.task_id}.")
+    return None
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["whole", "window", "bound", "same text", "review", "review window", "film", "film window"],
+)
+async def test_inputs_given_whole_at_once_are_what_the_whole_policy_gives(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`arrange` gives every input whole without ranking them when nothing can be named instead
+    and all fit (`_all_whole`); each prompt of these productions is what the policy, followed
+    input by input, gives."""
+    from podium.engine import prompt_inputs, prompts
+
+    full = prompt_inputs.arrange
+    quick = [0]
+    differ: list[tuple[object, ...]] = []  # raised in a task, an assertion would fail the task
+
+    def both(*args: object, **kwargs: object) -> list[prompt_inputs.Given]:
+        given = full(*args, **kwargs)  # type: ignore[arg-type]
+        with monkeypatch.context() as inner:
+            inner.setattr(prompt_inputs, "_all_whole", lambda *a: False)
+            policy = full(*args, **kwargs)  # type: ignore[arg-type]
+        if policy != given:
+            differ.append((kwargs.get("purpose"), given, policy))
+        quick[0] += prompt_inputs._all_whole(
+            args[2],  # type: ignore[arg-type]
+            [prompt_inputs.reading(a)[0] for a in args[2]],  # type: ignore[attr-defined]
+            10**6,
+            10**9,
+        )
+        return given
+
+    monkeypatch.setattr(prompts, "arrange", both)
+    three = {"d": ["a", "b", "c"], "e": ["a", "b", "c"]}
+    small = "[models.rehearsal]\ncontext_tokens = 2600\n"
+    bound = "[constraints]\nmax_whole_inputs = 2\n"
+    script = Script(answer=film_answer if case.startswith("film") else long_text)
+    if case == "whole":
+        spec = production(body("", "a", "b", "c", "d", "e", deps=three))
+    elif case == "window":
+        spec = production(body(small, "a", "b", "c", "d", "e", deps=three))
+    elif case == "bound":
+        spec = production(body(bound, "a", "b", "c", "d", "e", deps=three))
+    elif case == "same text":
+        script = Script(answer=_same_text)
+        spec = production(body("", "a", "x", "b", "d", deps={"d": ["a", "x", "b"]}))
+    elif case.startswith("review"):
+        reviewed = {
+            "id": "a",
+            "title": "A",
+            "kind": "chapter",
+            "assignee": "w",
+            "reviewers": ["ed"],
+        }
+        plan = crew(("w", "writer"), ("ed", "editor")) + tasks(reviewed)
+        window = small if case == "review window" else ""
+        spec = production(plan + '[planner]\nmode = "explicit"\n' + window)
+    else:
+        spec = film_plan(1600 if case == "film window" else 32768)
+    engine = await open_engine(spec, tmp_path / "p.db", script)
+    await engine.run()
+    await engine.store.close()
+    assert differ == []
+    assert quick[0] > 0  # some prompt had inputs that could all be whole

@@ -26,6 +26,7 @@ from podium.domain.vision_uses import LIVE_SECTIONS, uses_section
 # The states whose work can be stale: made (done, or already stale), or made and waiting on the
 # Orchestrator's approval (its candidate can be outdated too).
 MADE = frozenset({TaskState.DONE, TaskState.STALE, TaskState.AWAITING_APPROVAL})
+_DONE, _SKIPPED = TaskState.DONE, TaskState.SKIPPED  # the settled states (`TaskState.settled`)
 
 
 def sections_used(kind: TaskKind) -> tuple[str, ...]:
@@ -70,13 +71,19 @@ def _cause(
     found: Collection[str],
     changed: Collection[str],
 ) -> StaleCause | None:
-    for dep in record.spec.depends_on:
-        source = view.tasks.get(dep)
-        if source is None or source.state is TaskState.SKIPPED:
+    tasks, made_from = view.tasks, record.made_from
+    for dep in record.spec.depends_on:  # a dense plan's task has many: kept to plain lookups
+        source = tasks.get(dep)
+        if source is None:
             continue
-        if dep in found or not source.state.settled:
+        state = source.state
+        if state is not _DONE:
+            if state is _SKIPPED:
+                continue
+            return StaleCause.INPUT_STALE  # not settled
+        if dep in found:
             return StaleCause.INPUT_STALE
-        made = record.made_from.get(dep)
+        made = made_from.get(dep)
         if made is not None and current_number(view, source) != made:
             return StaleCause.INPUT_CHANGED
     used = record.vision_sections

@@ -105,6 +105,10 @@ class Lineage:
         self.engine = engine
         self.dirty = True  # the first reconciliation checks everything (a resume too)
         self._dependents: dict[str, list[str]] | None = None
+        # The tasks whose state is in `lineage.MADE`, kept with `_dependents` (None: not known)
+        # from every state change observed, dirty or not: whether a task feeds made work is
+        # then one C-level look at its dependents, not a state read per dependent.
+        self._made: set[str] | None = None
         engine.subscribe(self.observe)
 
     # -- what can change the answer -----------------------------------------------------------
@@ -113,6 +117,12 @@ class Lineage:
         """An event was folded into the view: note whether staleness may have changed."""
         # By exact type, as the fold dispatches: an isinstance on a pydantic class is dear.
         kind = type(payload)
+        if kind is TaskStateChanged and self._made is not None:
+            moved = cast(TaskStateChanged, payload)
+            if moved.state in lineage.MADE:
+                self._made.add(moved.task_id)
+            else:
+                self._made.discard(moved.task_id)
         if self.dirty or kind in _INERT:
             return
         if kind is TaskStateChanged or kind is CurrentVersionSet:
@@ -128,7 +138,7 @@ class Lineage:
             escalation = self.engine.view.escalations.get(payload.escalation_id)
             self.dirty = escalation is None or escalation.kind is ASK
         else:  # the vision, the plan, or a kind this does not know: look at everything
-            self._dependents = None
+            self._dependents = self._made = None
             self.dirty = True
 
     def _touches(self, task_id: str) -> bool:
@@ -148,12 +158,11 @@ class Lineage:
             and lineage.cause_of(view, record) is not None
         ):
             return True
-        dependents = self._dependents
-        if dependents is None or task_id not in dependents:
+        dependents, made = self._dependents, self._made
+        if dependents is None or made is None or task_id not in dependents:
             dependents = self._dependents = lineage.dependents(view)
-        tasks = view.tasks
-        made = lineage.MADE
-        return any(tasks[d].state in made for d in dependents.get(task_id, ()))
+            made = self._made = {t for t, r in view.tasks.items() if r.state in lineage.MADE}
+        return not made.isdisjoint(dependents[task_id])
 
     def make_current(
         self, artifact: Artifact, cause: VersionCause, command_id: str | None = None
