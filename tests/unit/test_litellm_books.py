@@ -64,3 +64,17 @@ def test_blocks_that_are_not_text_and_empty_contents_count_nothing() -> None:
         {"role": "assistant", "content": None},
     ]
     assert booked_input(messages) == 800 // 4 + 1
+
+
+def test_a_long_replys_text_is_kept_in_a_few_pieces() -> None:
+    """A request's text grows by one piece a chunk: joined every JOIN_EVERY pieces, neither
+    copied whole at each chunk nor kept as one small string per chunk."""
+    from podium.llm.litellm_books import JOIN_EVERY, Call
+
+    call = Call([])
+    assert call.text == ""
+    for index in range(5 * JOIN_EVERY + 3):
+        call.add(f"w{index} ")
+        assert len(call.pieces) < JOIN_EVERY
+    assert call.text == "".join(f"w{index} " for index in range(5 * JOIN_EVERY + 3))
+    assert len(call.pieces) == 1

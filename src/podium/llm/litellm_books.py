@@ -14,6 +14,8 @@ from podium.domain.production import ModelSettings
 from podium.llm import rate_limits
 from podium.llm.types import CompletionResult
 
+JOIN_EVERY = 256
+
 
 @dataclass
 class Call:
@@ -21,9 +23,9 @@ class Call:
 
     messages: list[dict[str, Any]]
     sent: bool = False  # the provider accepted the request: it is paid for from here on
-    # The reply's pieces as they came: a long reply joined once, not copied at every chunk
-    # (`text += piece` on an attribute copies the whole text each time: 47 µs a chunk at
-    # 48,000 chunks).
+    # The reply's text in pieces, joined every JOIN_EVERY pieces: `text += piece` on an
+    # attribute copies the whole text at every chunk (47 µs a chunk at 48,000 chunks), and a
+    # list of every piece costs ~60 bytes a piece for a few bytes of text.
     pieces: list[str] = field(default_factory=list)
     input_tokens: int | None = None
     output_tokens: int | None = None
@@ -32,6 +34,13 @@ class Call:
     usage: Any = None  # litellm's Usage, for its cost calculator
     finish_reason: str | None = None
     rate_limit: rate_limits.RateLimit | None = None  # the answer's rate-limit headers
+
+    def add(self, piece: str) -> None:
+        """A piece of the reply's text, as it streams in."""
+        pieces = self.pieces
+        pieces.append(piece)
+        if len(pieces) >= JOIN_EVERY:
+            pieces[:] = ["".join(pieces)]
 
     @property
     def text(self) -> str:

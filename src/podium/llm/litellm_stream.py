@@ -160,7 +160,7 @@ class Ask:
                     delta = getattr(choice, "delta", None)
                     content = getattr(delta, "content", None)
                     if isinstance(content, str) and content:
-                        call.pieces.append(content)
+                        call.add(content)
                         yield content
         except LLMError:
             raise
