@@ -278,18 +278,19 @@ def test_no_worker_outlives_a_killed_parent(server: FakeOpenAI, tmp_path: Path) 
 
 
 def test_the_worker_imports_litellm_with_the_collector_off_then_collects_again() -> None:
-    """The worker starts with collection off (`_WORKER_MAIN`: a third of its start was spent
-    collecting while importing); once litellm is in, what was imported is frozen and the
-    collector is on again, so the streams' garbage is collected as before."""
+    """The worker's entry turns collection off (a third of its start was spent collecting
+    while importing); once litellm is in, what was imported is frozen and the collector is on
+    again, so the streams' garbage is collected as before."""
     import gc
 
+    from podium.cli import provider_worker
     from podium.llm import worker_backend
 
-    assert worker_backend._WORKER_MAIN.startswith("import gc; gc.disable();")
+    assert worker_backend._WORKER_MAIN == "from podium.cli.provider_worker import main; main()"
     was = gc.isenabled()
     gc.disable()
     try:
-        worker_backend._import_litellm()
+        worker_backend._import_litellm(provider_worker.collect_again)
         assert gc.isenabled()
         assert gc.get_freeze_count() > 0
     finally:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import gc
 import itertools
 import os
 import queue
@@ -51,33 +50,31 @@ CUT_WAIT_S = 10.0  # how long a cancelled call waits for the worker's books of i
 INLINE_HINT = "PODIUM_STREAM_WORKER=inline runs the calls in podium's own process"
 
 
-# The worker's entry: litellm imported in a thread from its start (seconds of CPU, off the
-# first call's clock, while the worker already serves), then the worker's loop. The garbage
-# collector is off until litellm is in: an import makes objects and frees next to none, and
-# collecting while it runs cost a third of the worker's start (2.5-3.2 s against 1.7-1.9 s).
-_WORKER_MAIN = (
-    "import gc; gc.disable(); from podium.llm.worker_backend import serve_warm; serve_warm()"
-)
+# The worker's entry (`podium.cli.provider_worker`, which sets the collector's policy):
+# litellm imported in a thread from its start (seconds of CPU, off the first call's clock,
+# while the worker already serves), then the worker's loop.
+_WORKER_MAIN = "from podium.cli.provider_worker import main; main()"
 
 
-def serve_warm() -> None:
-    """The provider worker's main (`podium.llm.worker.main`), importing litellm at once."""
+def serve_warm(imported: Callable[[], None] | None = None) -> None:
+    """The provider worker's main (`podium.llm.worker.main`), importing litellm at once;
+    `imported` is called when the import has ended (well or not)."""
     from podium.llm.worker import main
 
-    threading.Thread(target=_import_litellm, name="podium-worker-warm", daemon=True).start()
+    threading.Thread(
+        target=_import_litellm, args=(imported,), name="podium-worker-warm", daemon=True
+    ).start()
     main()
 
 
-def _import_litellm() -> None:
-    """litellm imported (the collector off meanwhile), then what was imported set aside for
-    good (`gc.freeze`): the collections while calls stream no longer walk litellm's modules."""
+def _import_litellm(imported: Callable[[], None] | None) -> None:
     from podium.llm.litellm_loader import load_litellm
 
     try:
         load_litellm()
     finally:
-        gc.freeze()
-        gc.enable()
+        if imported is not None:
+            imported()
 
 
 class _Call:
