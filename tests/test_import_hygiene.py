@@ -101,7 +101,8 @@ def test_rehearsal_model_never_imports_litellm() -> None:
 
 
 def test_only_the_entry_sets_garbage_collector_policy() -> None:
-    """Library modules never import gc: its policy is the process's, set once by `main`."""
+    """Library modules never import gc: its policy is the process's, set once by each process's
+    entry: `podium`'s `main`, and the provider worker's (`podium.cli.provider_worker`)."""
     root = Path(podium.__file__).parent
     setters = []
     for path in sorted(root.rglob("*.py")):
@@ -114,7 +115,7 @@ def test_only_the_entry_sets_garbage_collector_policy() -> None:
                 names = [node.module or ""]
             if "gc" in names:
                 setters.append(str(path.relative_to(root)))
-    assert setters == ["cli/__init__.py"]
+    assert setters == ["cli/__init__.py", "cli/provider_worker.py"]
 
 
 def test_the_entry_sets_the_collector_policy_once(tmp_path: Path) -> None:
