@@ -36,6 +36,10 @@ def load_litellm() -> Any:
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
         os.environ.setdefault("LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS", "True")
         os.environ.setdefault("LITELLM_LOCAL_BLOG_POSTS", "True")
+        # In its default DEV mode litellm's import loads a `.env` found above its install
+        # folder (e.g. a project holding the venv) into the environment: keys come from the
+        # environment the Orchestrator set, not from a file litellm happens to find.
+        os.environ.setdefault("LITELLM_MODE", "PRODUCTION")
         litellm: Any = importlib.import_module("litellm")
         litellm.suppress_debug_info = True
         litellm.set_verbose = False
