@@ -1,5 +1,10 @@
-"""The search line under the panes (a line taken from them while it is open): `/` opens it,
-`enter` searches, and the count stays in view.
+"""The search line over the panes' bottom border, just above the footer: `/` opens it, `enter`
+searches, and the count stays in view.
+
+It is docked over that border row rather than taking a row from the panes, so opening and
+closing it lays nothing else out again: the panes keep their size and are not repainted (on
+a 2,000-task production a relayout and repaint of every pane cost most of each `/`, enter
+and esc). Its field has a fixed size, so a typed character repaints the field alone.
 
 It only takes the words and shows where the search stands ("match 3 of 17 · …"); the
 screen finds the matches in the panes and moves between them (`screens/search.py`).
@@ -11,10 +16,21 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.widgets import Input, Static
 
 HINT = "tasks (id, title, state), transcript, inbox · esc closes"
+
+
+class SearchInput(Input):
+    """The query field. Textual's `Input` sets its virtual size (its text's width) on every
+    change of its value, and that reactive lays the whole screen out again; the field has a
+    fixed width and height, so only the field needs to be repainted (its scrolling reads the
+    virtual size as it is)."""
+
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
 
 class SearchLine(Horizontal):
@@ -24,6 +40,9 @@ class SearchLine(Horizontal):
 
     DEFAULT_CSS = """
     SearchLine {
+        dock: bottom;
+        offset-y: -1;  /* above the footer (docked at the bottom too), over the panes' border */
+        width: 100%;
         height: 1;
         display: none;
         background: $panel;
@@ -49,7 +68,7 @@ class SearchLine(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static("/", id="search-slash")
-        yield Input(
+        yield SearchInput(
             placeholder="words, or a task id",
             id="search-input",
             compact=True,
