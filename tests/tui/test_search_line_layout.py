@@ -80,3 +80,25 @@ async def test_a_typed_character_repaints_the_field_without_a_layout(
         # The field still scrolls to keep its cursor in view.
         assert field.scroll_x > 0
         assert "twenty cells" in screen_text(app).splitlines()[field.region.y]
+
+
+async def test_a_focus_move_repaints_what_it_restyles_not_the_whole_screen(
+    view: ProductionView,
+) -> None:
+    """Textual's Screen repaints every pane on a change of focus; the conductor leaves that to
+    the widgets whose look changes (the panes' borders, the field), so `/` and enter do not
+    repaint the 2,000-task tree and the transcript."""
+    app = app_for(view)
+    async with app.run_test(size=NARROW) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        tasks = screen.query_one("#tasks-pane")
+        agents = screen.query_one("#agents-pane")
+        assert tasks.has_pseudo_class("focus-within")
+        screen.set_focus(screen.query_one("#agents"))
+        assert not screen._repaint_required
+        await pilot.pause()
+        assert agents.has_pseudo_class("focus-within")
+        assert not tasks.has_pseudo_class("focus-within")
+        primary = agents.styles.border_top[1]
+        assert tasks.styles.border_top[1] != primary  # the borders restyled themselves

@@ -18,6 +18,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical
+from textual.reactive import Reactive
 from textual.theme import Theme
 
 from podium.domain.escalation import Action
@@ -40,6 +41,8 @@ from podium.tui.widgets.status_bar import StatusBar
 from podium.tui.widgets.task_tree import TaskTree
 
 if TYPE_CHECKING:  # the dialogs are imported when first opened: none is on the first frame
+    from textual.widget import Widget
+
     from podium.tui.screens.escalation import EscalationChoice
     from podium.tui.screens.filter import TranscriptFilter
 
@@ -50,6 +53,12 @@ __all__ = ["REFRESH_HZ", "ConductorScreen", "new_command", "stamp"]
 
 class ConductorScreen(ConductorKeys):
     """Tasks, agents, transcript and inbox; the footer shows the focused pane's keys."""
+
+    # Textual's Screen repaints itself, every pane, on each change of focus; the widgets whose
+    # look depends on focus (the panes' borders, the cursor lines) restyle and repaint
+    # themselves. A whole-screen paint cost about a tenth to a fifth of `/`, enter and esc
+    # on the 2,000-task series (issue 20).
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
