@@ -7,7 +7,7 @@ a 2,000-task production a relayout and repaint of every pane cost most of each `
 and esc). Its field has a fixed size, so a typed character repaints the field alone.
 
 It only takes the words and shows where the search stands ("match 3 of 17 · …"); the
-screen finds the matches in the panes and moves between them (`screens/search.py`).
+screen finds the matches in the panes and moves between them (`ConductorKeys.search`).
 """
 
 from __future__ import annotations
