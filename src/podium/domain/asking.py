@@ -84,15 +84,20 @@ def reply_object(text: str) -> dict[str, Any] | None:
     it is taken off."""
     if '"question"' not in text and "territory" not in text and "\\u" not in text:
         return None
+    try:
+        data = json.loads(strip_fences(text))
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def strip_fences(text: str) -> str:
+    """The reply without a Markdown code fence around it, if it has one."""
     body = text.strip()
     if body.startswith("```"):
         body = body.split("\n", 1)[1] if "\n" in body else ""
         body = body.rsplit("```", 1)[0]
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
+    return body
 
 
 def asked(text: str) -> Question | None:

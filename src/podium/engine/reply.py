@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from podium.domain.artifacts import Prose
+from podium.domain.asking import strip_fences
 from podium.domain.loading import MAX_NESTING, too_deep
 from podium.domain.policy import Territory
 from podium.domain.text import sanitize_tree, tree_is_clean
@@ -78,15 +79,6 @@ def territory_in(data: dict[str, Any] | None) -> Territory | None:
         return Territory(str(data.get("territory", "")))
     except ValueError:
         return None
-
-
-def strip_fences(text: str) -> str:
-    """The reply without a Markdown code fence around it, if it has one."""
-    body = text.strip()
-    if body.startswith("```"):
-        body = body.split("\n", 1)[1] if "\n" in body else ""
-        body = body.rsplit("```", 1)[0]
-    return body
 
 
 def clean(reply: M) -> M:

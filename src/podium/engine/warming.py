@@ -1,11 +1,12 @@
-"""What a run's first tasks would otherwise build on first use, built as the production opens.
+"""What a run's first tasks would otherwise build on first use, built as the run starts.
 
 Every domain model builds its validator on first use (`defer_build`, for the first frame), and
 each content kind's reply schema and its JSON text are made by the first task of that kind.
 Left to the run, that is 10-30 ms of one core inside the first tasks, all of them waiting on
 the one loop: on a 350 ms fan-out that is several percent of the makespan. `warm_models`
 builds what every task's events and its kind's reply use, once, before the run starts; what
-it leaves (a kind planned later, a rare event) is built on first use as before.
+it leaves (a kind planned later, a rare event) is built on first use as before. It runs at
+the run's start, not at open, so the screen's first frame does not wait for it.
 """
 
 from __future__ import annotations

@@ -211,8 +211,9 @@ def mp3_read(
     beats: Sequence[Beat], sounds: Sequence[bytes], frames: int, ffmpeg: str, silent: bytes,
     folder: Path, what: str,
 ) -> None:  # fmt: skip
-    """`read.mp3`: the track (`mp3_track`) as MP3 frames laid end to end, the silence one
-    silent frame laid again and again."""
+    """`read.mp3`: the track (`mp3_track`) as a plain MP3 file, the silence one silent frame
+    laid again and again: what the MP4's sound track holds, for a decoder to play alone (the
+    read's tests); the export itself lays the track into the MP4 (`_write_mp4`)."""
     with (folder / "read.mp3").open("wb") as out:
         for piece in mp3_track(beats, sounds, frames, ffmpeg, folder, what):
             if isinstance(piece, int):
@@ -287,20 +288,9 @@ def _run_ffmpeg(args: list[str], folder: Path, frames: int, what: str) -> None:
         )
 
 
-def picture_listing(
-    source: ExportSource,
-    reel: Reel,
-    beats: Sequence[Beat],
-    marks: Sequence[Band],
-    folder: Path,
-    pictures: Pictures,
-) -> list[str]:
-    """The concat listing of the reel's stills (`picture_held`), each held on as long as it
-    lasts (one entry, one encoded frame of `stills.mp4`)."""
-    return _listing(picture_held(source, reel, beats, marks, folder, pictures))
-
-
 def _listing(held: Sequence[tuple[int, int]]) -> list[str]:
+    """The concat listing of the reel's stills (`picture_held`) for ffmpeg's mux (no LAME):
+    each held on as long as it lasts, one entry, one encoded frame of `stills.mp4`."""
     listing = ["ffconcat version 1.0"]
     for k, count in held:
         listing += _still_entry(k) + [f"duration {count / FPS:.6f}"]
@@ -434,8 +424,9 @@ def make_reel_file(
     silent: bytes | None = None,
 ) -> str:
     """One animatic written to `target`, and its description; AnimaticError when ffmpeg
-    fails. With `silent` (an MP3 frame of silence, `silent_frame`) the read is MP3 frames laid
-    end to end (`mp3_read`), else AAC encoded from a listing of its pieces (`sound_listing`)."""
+    fails. With `silent` (an MP3 frame of silence, `silent_frame`) the read is MP3 frames
+    (`mp3_track`) laid into the file by podium (`_write_mp4`), else AAC encoded from a listing
+    of its pieces (`sound_listing`) and muxed by ffmpeg."""
     if pictures is None:
         pictures = reel_pictures(source)
     beats, frames = timeline(reel)
