@@ -74,6 +74,9 @@ _STANDING = frozenset(
 _REPLACEABLE = _STANDING | {ArtifactStatus.DRAFT}
 # A task that moves to one of these ended its run (its `ended_at`).
 _ENDS = frozenset({TaskState.DONE, TaskState.AWAITING_APPROVAL, TaskState.FAILED})
+# A task's run that concludes (done, or its output waits on the Orchestrator) leaves its agent
+# idle: the fold derives it, as it derives the agent thinking when the run starts.
+_CONCLUDED = frozenset({TaskState.DONE, TaskState.AWAITING_APPROVAL})
 
 
 _Fold = Callable[["ProductionView", Any, float], None]
@@ -183,6 +186,28 @@ def _agent_state(view: ProductionView, p: AgentStateChanged, ts: float) -> None:
         if p.state is AgentState.THINKING:
             agent.tail = ""
             agent.held.clear()
+
+
+def _agent_busy(view: ProductionView, agent_id: str, task_id: str) -> None:
+    """A task's run started: its agent thinks on it (what `AgentStateChanged(THINKING)` folds
+    to; the engine records no such event beside the task's own since the round of 2026-12-07,
+    and a log written before, which has both, folds the same)."""
+    agent = view.agents.get(agent_id)
+    if agent is not None:
+        agent.state = AgentState.THINKING
+        agent.task_id = task_id
+        agent.tail = ""
+        agent.held.clear()
+
+
+def _agent_done(view: ProductionView, agent_id: str) -> None:
+    """A task's run concluded: its agent goes idle (`AgentStateChanged(IDLE)`), unless it
+    waits on a budget (the engine records that, and a failure, as their own events). A log
+    written before has the IDLE event just before this, so it folds the same."""
+    agent = view.agents.get(agent_id)
+    if agent is not None and agent.state is not AgentState.WAITING:
+        agent.state = AgentState.IDLE
+        agent.task_id = None
 
 
 @folds(CallFinished)
@@ -439,7 +464,10 @@ def _task_state(view: ProductionView, p: TaskStateChanged, ts: float) -> None:
             task.started_at = ts
         if view.first_start is None:
             view.first_start = ts
+        _agent_busy(view, task.spec.assignee, p.task_id)
     elif p.state in _ENDS:
+        if task.state is TaskState.RUNNING and p.state in _CONCLUDED:
+            _agent_done(view, task.spec.assignee)
         task.ended_at = ts
         if task.started_at is not None:
             view.last_end = ts if view.last_end is None else max(view.last_end, ts)

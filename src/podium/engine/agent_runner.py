@@ -77,10 +77,10 @@ class AgentRunner:
         agent_id = record.spec.assignee
         self.caller.begin(task_id)
         attempt = record.attempt + 1 if record.state is TaskState.READY else 1
+        # The agent thinking on the task, and idle once it concludes, are folded from the
+        # task's state (`podium.domain.folds._agent_busy`): no event of their own. A budget
+        # hold, a failure and a question are recorded as ever.
         engine.set_task_state(task_id, TaskState.RUNNING, "started", attempt=attempt)
-        engine.emit(
-            AgentStateChanged(agent_id=agent_id, state=AgentState.THINKING, task_id=task_id)
-        )
         try:
             artifact, findings = await self._produce(record, agent_id)
         except BudgetHold as hold:
@@ -106,7 +106,6 @@ class AgentRunner:
         except Escalated:
             engine.emit(AgentStateChanged(agent_id=agent_id, state=AgentState.IDLE))
             return
-        engine.emit(AgentStateChanged(agent_id=agent_id, state=AgentState.IDLE))
         self.verdicts.conclude(record, artifact, findings)
 
     async def _produce(self, record: TaskRecord, agent_id: str) -> tuple[Artifact, list[Finding]]:
