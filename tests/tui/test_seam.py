@@ -149,3 +149,18 @@ def test_no_module_of_the_screen_loads_the_engine_or_the_store() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [], f"podium.tui loads {done.stdout.strip()}"
+
+
+def test_a_task_starting_or_ending_marks_its_agents_row_for_a_redraw() -> None:
+    """The engine records no agent event beside a task's start and end (the fold derives the
+    agent's thinking and idle from the task's state), so the screen learns which agent rows
+    to draw from the task's own event, not a second later at its once-a-second sync."""
+    from podium.seam.stream import ChangeSet
+    from podium.tui.live import Digest
+
+    digest = Digest()
+    started = TaskStateChanged(task_id="t1", state=TaskState.RUNNING)
+    ended = TaskStateChanged(task_id="t2", state=TaskState.DONE)
+    changes = digest.digest(ChangeSet(events=[(1, started), (2, ended)]))
+    assert changes.runs == {"t1", "t2"}
+    assert changes.tasks == {"t1", "t2"}

@@ -105,6 +105,9 @@ class Changes:
     plan: bool = False
     tasks: set[str] = field(default_factory=set)
     agents: set[str] = field(default_factory=set)
+    # Tasks whose run started or ended: their agents' rows change too (the fold derives the
+    # agent's thinking/idle from the task's own state; no agent event is recorded beside it).
+    runs: set[str] = field(default_factory=set)
     escalations: bool = False
     transcript: list[TranscriptPayload] = field(default_factory=list)
     all_agents: bool = False
@@ -198,6 +201,7 @@ class Digest:
     @marks(TaskStateChanged)
     def _task_state(self, p: TaskStateChanged, changes: Changes) -> None:
         changes.tasks.add(p.task_id)
+        changes.runs.add(p.task_id)
         if p.state is TaskState.RUNNING:
             self.task_chars.pop(p.task_id, None)
 

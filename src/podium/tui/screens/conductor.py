@@ -267,6 +267,10 @@ class ConductorScreen(ConductorKeys):
         if spark_moved:  # a second went by
             changes.tasks |= self.digest.take_written()
         view = self.view
+        for task_id in changes.runs:
+            task = view.tasks.get(task_id)
+            if task is not None:
+                changes.agents.add(task.spec.assignee)
         tree = self.query_one(TaskTree)
         if changes.plan:
             tree.sync(view, self.digest.task_chars)
