@@ -45,4 +45,7 @@ def _private_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     # Exports leave the animatic out (seconds of ffmpeg each); tests/export/test_animatic.py
     # and the --no-animatic test put it back.
     monkeypatch.setenv("PODIUM_NO_ANIMATIC", "1")
+    # Each process starts a provider worker of its own that ends with it: none outlives the
+    # suite (tests/unit/test_shared_worker.py turns sharing on, in its own data folder).
+    monkeypatch.setenv("PODIUM_SHARED_WORKER", "0")
     yield

@@ -8,6 +8,8 @@ import copy
 import functools
 import json
 import os
+from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import Any
 
 from pydantic import BaseModel
@@ -24,10 +26,17 @@ CACHE_BREAKPOINTS = 3  # Anthropic allows four a request: two system blocks and 
 EPHEMERAL = {"type": "ephemeral"}
 
 
+# In the shared provider worker, a call's keys as its podium process read them (worker.py).
+CALL_KEYS: ContextVar[Mapping[str, str | None] | None] = ContextVar(
+    "podium_call_keys", default=None
+)
+
+
 def api_key_for(settings: ModelSettings, model: str) -> str | None:
     if settings.api_key_env is None:
         return None  # litellm reads the provider's usual variable (OPENAI_API_KEY, …)
-    value = os.environ.get(settings.api_key_env)
+    keys = CALL_KEYS.get()
+    value = os.environ.get(settings.api_key_env) if keys is None else keys.get(settings.api_key_env)
     if not value:
         raise LLMError(
             FailureKind.AUTH,

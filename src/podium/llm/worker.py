@@ -13,11 +13,12 @@ through `LiteLLMBackend` exactly as they would in process, and what they give is
 - the result, or the `LLMError` (its kind, message, retry-after, spent books, rate limits);
 - on a cancellation, the books of what the call had used (`CompletionStream.spent`).
 
-The pipe carries the parent's requests and the model's settings (which name the key's
-variable, never the key: the worker reads the key from the environment it inherited). A frame
-is a 4-byte big-endian length and a pickle; the two ends are one program, so nothing else
-ever writes to it. The worker ends when its stdin closes: when the parent closes it or dies,
-so it never outlives the parent.
+The pipe carries the parent's requests, the model's settings and the value of the key's
+variable the settings name, as the parent read it (memory only, never logged). A frame is a
+4-byte big-endian length and a pickle; the two ends are one program, so nothing else ever
+writes to it. The worker ends when its stdin closes: when the parent closes it or dies, so it
+never outlives the parent. The shared worker (`worker_server`, `worker_share`) serves each
+connection on a Unix socket as a parent of its own and outlives them, until idle.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import signal
 import struct
 import sys
 import threading
+from collections.abc import Callable
 from typing import IO, Any
 
 from pydantic import BaseModel
@@ -49,7 +51,8 @@ _HEADER = struct.Struct(">I")
 #   ("error", id, ErrorFields)                  the call's LLMError
 #   ("cut", id, CompletionResult | None)        a cancelled call's books
 #   ("inline", id, str)                         this worker cannot run it: run it in process
-# Messages, parent to worker: ("call", id, pickle of (request, settings)), ("cancel", id).
+# Messages, parent to worker: ("call", id, pickle of (request, settings), keys), ("cancel", id);
+# keys: the values of the variables the settings name (`api_key_env`), read by the parent.
 Event = tuple[Any, ...]
 FINAL = frozenset({"done", "error", "cut", "inline"})
 
@@ -113,9 +116,16 @@ def error_of(fields: tuple[Any, ...]) -> LLMError:
 class _Worker:
     """The worker's loop: runs each call as a task, and sends what they give in frames."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, out: int) -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        out: int,
+        gone: Callable[[], None] | None = None,
+    ) -> None:
         self._loop = loop
         self._out = out
+        self._gone = gone  # the parent cannot be written to (None: end the process)
+        self.ended = False  # set once nothing more is written to `out`
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._texts: dict[int, list[str]] = {}  # each call's text since the last frame
         self._events: list[Event] = []  # everything else, in order
@@ -126,12 +136,13 @@ class _Worker:
     def receive(self, message: tuple[Any, ...]) -> None:
         if message[0] == "call":
             ident, payload = message[1], message[2]
+            keys = message[3] if len(message) > 3 else None
             try:
                 request, settings = pickle.loads(payload)
             except Exception as exc:  # a class this process cannot import, say
                 self._final(("inline", ident, f"{type(exc).__name__}: {exc}"[:200]))
                 return
-            self._tasks[ident] = self._loop.create_task(self._run(ident, request, settings))
+            self._tasks[ident] = self._loop.create_task(self._run(ident, request, settings, keys))
         elif message[0] == "cancel":
             task = self._tasks.get(message[1])
             if task is not None:
@@ -139,10 +150,24 @@ class _Worker:
 
     # -- one call ------------------------------------------------------------------------
 
-    async def _run(self, ident: int, request: CompletionRequest, settings: Any) -> None:
+    def end(self) -> None:
+        """The parent has gone: its calls are cancelled, nothing more is sent."""
+        self.ended = True
+        for task in list(self._tasks.values()):
+            task.cancel()
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
+
+    async def _run(
+        self, ident: int, request: CompletionRequest, settings: Any, keys: Any = None
+    ) -> None:
         from podium.llm.litellm_backend import LiteLLMBackend
         from podium.llm.litellm_errors import classify, secrets_of
-        from podium.llm.litellm_requests import api_key_for
+        from podium.llm.litellm_requests import CALL_KEYS, api_key_for
+
+        if keys is not None:
+            CALL_KEYS.set(keys)  # this task's own context: the parent's keys, not ours
 
         def observe(rate_limit: rate_limits.RateLimit | None, tokens: int, limited: bool) -> None:
             self._event(("rate", ident, rate_limit, tokens, limited), ident)
@@ -198,6 +223,9 @@ class _Worker:
         if self._flush is not None:
             self._flush.cancel()
             self._flush = None
+        if self.ended:
+            self._events, self._texts = [], {}
+            return
         events = self._events
         events.extend(("text", i, "".join(t)) for i, t in self._texts.items() if t)
         if not events:
@@ -206,7 +234,10 @@ class _Worker:
         try:
             write_frame(self._out, events)
         except OSError:
-            os._exit(0)  # the parent is gone: nobody is waiting for these calls
+            if self._gone is None:
+                os._exit(0)  # the parent is gone: nobody is waiting for these calls
+            self.end()
+            self._gone()
 
 
 def _read(stdin: IO[bytes], loop: asyncio.AbstractEventLoop, worker: _Worker) -> None:

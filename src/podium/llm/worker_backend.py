@@ -1,10 +1,13 @@
 """`ProcessBackend`: the litellm backend, its streams parsed in a worker process (issue 20).
 
 Same interface as `LiteLLMBackend`. Each call is sent to the provider worker
-(`podium.llm.worker`, started on the first call and again after it dies) and its stream comes
-back coalesced; the final result, a typed `LLMError`, and every provider request's rate-limit
-report arrive as they would in process. The reports are handed to `rate_limits.report` here,
-in the caller's context, so the limiter's slot holding the call paces by them as before.
+(`podium.llm.worker`): the shared one, kept across podium processes (`worker_share`; its
+litellm imported once, not at every run), else one of this process's own (sharing off with
+PODIUM_SHARED_WORKER=0, refused, or failing to start); connected on the first call and again
+after it dies, and its stream comes back coalesced; the final result, a typed `LLMError`,
+and every provider request's rate-limit report arrive as they would in process. The reports
+are handed to `rate_limits.report` here, in the caller's context, so the limiter's slot
+holding the call paces by them as before.
 
 A call the caller stops (a cancellation, or the stream closed early) is cancelled in the worker
 too, which answers with the books of what it used: `spent()` gives them, as in process. A
@@ -24,15 +27,16 @@ import dataclasses
 import itertools
 import os
 import queue
+import socket
 import subprocess
 import sys
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any
+from typing import IO, Any
 
 from podium.domain.production import ModelSettings
-from podium.llm import rate_limits
+from podium.llm import rate_limits, worker_share
 from podium.llm.types import (
     CompletionRequest,
     CompletionResult,
@@ -43,6 +47,7 @@ from podium.llm.types import (
     LLMError,
 )
 from podium.llm.worker import FINAL, Event, dumps, error_of, read_frame, write_frame
+from podium.llm.worker_share import Link
 
 __all__ = ["ProcessBackend"]
 
@@ -56,15 +61,26 @@ INLINE_HINT = "PODIUM_STREAM_WORKER=inline runs the calls in podium's own proces
 _WORKER_MAIN = "from podium.cli.provider_worker import main; main()"
 
 
-def serve_warm(imported: Callable[[], None] | None = None) -> None:
-    """The provider worker's main (`podium.llm.worker.main`), importing litellm at once;
-    `imported` is called when the import has ended (well or not)."""
-    from podium.llm.worker import main
-
+def serve_warm(
+    imported: Callable[[], None] | None = None,
+    shared: tuple[socket.socket, str, float, dict[str, str]] | None = None,
+) -> None:
+    """The provider worker's main, importing litellm at once; `imported` is called when the
+    import has ended (well or not). `shared`: the shared worker's listening socket, its path,
+    idle time and environment as started (`podium.llm.worker_server`), else the worker of one
+    parent, on its stdin
+    (`podium.llm.worker.main`)."""
     threading.Thread(
         target=_import_litellm, args=(imported,), name="podium-worker-warm", daemon=True
     ).start()
-    main()
+    if shared is None:
+        from podium.llm.worker import main
+
+        main()
+    else:
+        from podium.llm import worker_server
+
+        worker_server.main(*shared)
 
 
 def _import_litellm(imported: Callable[[], None] | None) -> None:
@@ -87,14 +103,34 @@ class _Call:
 
 
 class _Worker:
-    """One worker process and the calls in flight in it."""
+    """One worker and the calls in flight in it: the shared worker through a socket
+    (`worker_share`), else a worker process of this process's own through its pipes. The
+    connection is made in the writer thread: a call made meanwhile waits in the outbox."""
 
-    def __init__(self) -> None:
-        env = dict(os.environ)  # the keys stay where they are: in the environment
+    def __init__(self, named: frozenset[str]) -> None:
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.link: Link | None = None
+        self.pid: int | None = None
+        self.dead = False
+        self.connected = threading.Event()  # set once connected (or failed to)
+        self._named = named
+        self._lock = threading.Lock()
+        self._calls: dict[int, _Call] = {}
+        self._ids = itertools.count(1)
+        self._outbox: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+        threading.Thread(target=self._write, name="podium-worker-out", daemon=True).start()
+
+    def _connect(self) -> tuple[int, IO[bytes]]:
+        """The shared worker, else one of its own: the fd to write to, the stream to read."""
+        env = dict(os.environ)  # the worker's environment (its provider variables)
         # The worker imports what this process imports (podium, a test's reply schemas).
         path = [p for p in sys.path if p and os.path.isdir(p)]
         env["PYTHONPATH"] = os.pathsep.join(path)
-        self.proc = subprocess.Popen(
+        link = worker_share.connect(self._named, _WORKER_MAIN, env)
+        if link is not None:
+            self.link, self.pid = link, link.pid
+            return link.write_fd, link.reader
+        proc = self.proc = subprocess.Popen(
             [sys.executable, "-c", _WORKER_MAIN],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -102,24 +138,21 @@ class _Worker:
             env=env,
             close_fds=True,
         )
-        self.dead = False
-        self._lock = threading.Lock()
-        self._calls: dict[int, _Call] = {}
-        self._ids = itertools.count(1)
-        self._outbox: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
-        threading.Thread(target=self._write, name="podium-worker-out", daemon=True).start()
-        threading.Thread(target=self._read, name="podium-worker-in", daemon=True).start()
+        self.pid = proc.pid
+        assert proc.stdin is not None and proc.stdout is not None
+        return proc.stdin.fileno(), proc.stdout
 
     # -- from the loop -------------------------------------------------------------------
 
-    def start(self, payload: bytes) -> _Call:
+    def start(self, payload: bytes, keys: dict[str, str | None]) -> _Call:
         call = _Call(next(self._ids), asyncio.get_running_loop())
         with self._lock:
             if self.dead:
-                call.events.put_nowait(("died", call.ident, self.proc.poll()))
+                status = self.proc.poll() if self.proc is not None else None
+                call.events.put_nowait(("died", call.ident, status))
                 return call
             self._calls[call.ident] = call
-        self._outbox.put(("call", call.ident, payload))
+        self._outbox.put(("call", call.ident, payload, keys))
         return call
 
     def cancel(self, ident: int) -> None:
@@ -136,35 +169,50 @@ class _Worker:
     # -- the threads ---------------------------------------------------------------------
 
     def _write(self) -> None:
-        stdin = self.proc.stdin
-        assert stdin is not None
-        fd = stdin.fileno()
+        try:
+            fd, stream = self._connect()
+        except OSError:
+            self._end(None)  # not even a worker of its own: the calls say so
+            return
+        finally:
+            self.connected.set()
+        threading.Thread(
+            target=self._read, args=(stream,), name="podium-worker-in", daemon=True
+        ).start()
         try:
             while (message := self._outbox.get()) is not None:
                 write_frame(fd, message)
         except OSError:
             pass  # the worker is gone: the reader tells the calls
         finally:
-            try:
-                stdin.close()
-            except OSError:
-                pass
+            if self.link is not None:
+                self.link.close_writing()
+            elif self.proc is not None and self.proc.stdin is not None:
+                try:
+                    self.proc.stdin.close()
+                except OSError:
+                    pass
 
-    def _read(self) -> None:
-        stdout = self.proc.stdout
-        assert stdout is not None
+    def _read(self, stream: IO[bytes]) -> None:
         try:
             while True:
-                events: list[Event] = read_frame(stdout)
+                events: list[Event] = read_frame(stream)
                 self._deliver(events)
         except Exception:
             pass  # EOF (it died or was closed) or a frame it could not finish
-        try:
-            status = self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            status = self.proc.wait()
+        status: int | None = None
+        if self.link is not None:
+            self.link.close()
+        elif self.proc is not None:
+            try:
+                status = self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                status = self.proc.wait()
         self._outbox.put(None)  # the writer ends too
+        self._end(status)
+
+    def _end(self, status: int | None) -> None:
         with self._lock:
             self.dead = True
             calls, self._calls = list(self._calls.values()), {}
@@ -218,9 +266,12 @@ class ProcessBackend:
 
     @property
     def worker_pid(self) -> int | None:
-        """The worker process's id while one runs (for tests and the bench)."""
+        """The worker process's id while one runs (for tests and the bench): once connected
+        (waited for, a worker being started)."""
         worker = self._worker
-        return None if worker is None or worker.dead else worker.proc.pid
+        if worker is not None:
+            worker.connected.wait(worker_share.START_WAIT_S + worker_share.LOCK_WAIT_S)
+        return None if worker is None or worker.dead else worker.pid
 
     def warm(self) -> None:
         """Start the worker now (a production with a real model opening), so the first call
@@ -244,7 +295,8 @@ class ProcessBackend:
         worker = self._worker
         if worker is None or worker.dead:
             try:
-                worker = self._worker = _Worker()
+                named = frozenset(s.api_key_env for s in self._settings.values() if s.api_key_env)
+                worker = self._worker = _Worker(named)
             except OSError as exc:
                 raise LLMError(
                     FailureKind.CONNECTION,
@@ -265,7 +317,8 @@ class ProcessBackend:
             payload = b""
         if payload:
             worker = self._live_worker()
-            call = worker.start(payload)
+            name = settings.api_key_env
+            call = worker.start(payload, {name: os.environ.get(name)} if name else {})
             booked: list[CompletionResult | None] = []
             spent.append(lambda: booked[0] if booked else None)
             finished = False
