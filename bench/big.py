@@ -31,6 +31,9 @@ Then, through the commands a user runs where one applies, one JSON line per figu
   which returns after two idle checks of at least 20 ms each (so never under ~40 ms);
   `frame_*` are from the key to the last frame it drew (the once-a-second update excluded,
   its own cost in `second_update_p95_ms`); `cpu_*` the process's CPU over each press;
+  `by_key` each kind of key's CPU median, frame p95 (ms) and count (`enter` on the closed
+  groups of the tree, `j`, `pagedown`, `g`, `G`; `slash`, a typed `char`, `search_enter`,
+  `clear_enter`);
 * memory: peak RSS (VmHWM) of each of those processes: status, the TUI 3 s after its first
   frame, export;
 * export: `podium export DB --out DIR`, whole process, with and without (`--no-animatic`) the
@@ -485,6 +488,7 @@ async def _keys(db: Path) -> dict[str, Any]:
     ticks: list[tuple[float, float]] = []  # the screen's once-a-second update: start, end
     tree_frame_ms: list[float] = []
     filter_frame_ms: list[float] = []
+    by_kind: dict[str, tuple[list[float], list[float]]] = {}  # kind of key: CPU ms, frame ms
     frameless = 0
     display = app._display  # noqa: SLF001 - the one place every frame goes through
 
@@ -519,12 +523,14 @@ async def _keys(db: Path) -> dict[str, Any]:
         tree.focus()
         await pilot.pause()
 
-        async def press(key: str, into: list[float]) -> None:
+        async def press(key: str, into: list[float], kind: str = "") -> None:
             nonlocal frameless
             started, started_cpu = time.perf_counter(), time.process_time()
             await pilot.press(key)
             into.append((time.perf_counter() - started) * 1000)
             cpu_ms.append((time.process_time() - started_cpu) * 1000)
+            kind_cpu, kind_frame = by_kind.setdefault(kind or key, ([], []))
+            kind_cpu.append(cpu_ms[-1])
             # The key's last frame; a once-a-second update in the window is not the key's:
             # only the frames before it count, unless the key drew nothing before it.
             drawn = [t for t in frames if t > started]
@@ -534,6 +540,7 @@ async def _keys(db: Path) -> dict[str, Any]:
             if drawn:
                 into_frame = tree_frame_ms if into is tree_ms else filter_frame_ms
                 into_frame.append((drawn[-1] - started) * 1000)
+                kind_frame.append(into_frame[-1])
             else:
                 frameless += 1  # nothing on the screen changed (e.g. down on the last line)
 
@@ -555,11 +562,11 @@ async def _keys(db: Path) -> dict[str, Any]:
         for needle in ("ep05", "ep12-script-k17", "season-arc", "d1"):
             await press("slash", filter_ms)
             for char in needle:
-                await press(char if char != "-" else "minus", filter_ms)
-            await press("enter", filter_ms)
+                await press(char if char != "-" else "minus", filter_ms, "char")
+            await press("enter", filter_ms, "search_enter")
             await press("slash", filter_ms)
-            await press("ctrl+u", filter_ms)
-            await press("enter", filter_ms)
+            await press("ctrl+u", filter_ms, "char")
+            await press("enter", filter_ms, "clear_enter")
         shown = sum(1 for _ in tree._tree_nodes)  # noqa: SLF001 - nodes made so far
     both = tree_ms + filter_ms
     both_frames = tree_frame_ms + filter_frame_ms
@@ -582,6 +589,15 @@ async def _keys(db: Path) -> dict[str, Any]:
         "filter_frame_p95_ms": round(percentile(filter_frame_ms, 95), 1),
         "filter_frame_max_ms": round(max(filter_frame_ms), 1),
         "frameless_keys": frameless,
+        # per kind of key: CPU median, frame p95 (ms), how many
+        "by_key": {
+            kind: [
+                round(statistics.median(kind_cpu), 1),
+                round(percentile(kind_frame, 95), 1) if kind_frame else None,
+                len(kind_cpu),
+            ]
+            for kind, (kind_cpu, kind_frame) in by_kind.items()
+        },
         "second_update_p95_ms": round(percentile(tick_ms, 95), 1) if tick_ms else None,
         "tree_nodes_made": shown,
         "target_p95_ms": TARGETS["key_p95_ms"],

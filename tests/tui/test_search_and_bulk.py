@@ -291,29 +291,52 @@ async def test_a_new_filter_lays_out_kept_lines_without_drawing_entries_again(
         assert len(drawn) == first  # nothing drawn again
 
 
-async def test_the_footer_is_rebuilt_only_when_what_it_shows_changes(
+async def test_the_footer_is_drawn_again_only_when_what_it_shows_changes(
     view: ProductionView,
 ) -> None:
-    """Textual rebuilds the footer on every bindings signal (several a key press, each
-    mounting and styling every key again); the keys stay when nothing they say changed."""
-    from textual.widgets._footer import FooterKey
-
+    """Textual signals a change of bindings several times a key press; the footer (one line,
+    not a widget per key) repaints only when the keys it shows changed."""
     from podium.tui.widgets.footer import PodiumFooter
 
     app = app_for(view)
     async with app.run_test(size=NARROW) as pilot:
         await pilot.pause()
         footer = app.screen.query_one(PodiumFooter)
-        before = list(footer.query(FooterKey))
+        assert not footer.children  # one widget drawing its keys, no widget per key
+        before = footer.entries
         assert before
+        painted: list[object] = []
+        refresh = footer.refresh
+        footer.refresh = lambda *a, **k: painted.append(a) or refresh(*a, **k)  # type: ignore[method-assign]
         app.screen.refresh_bindings()
         await pilot.pause()
-        assert list(footer.query(FooterKey)) == before  # the same widgets, not new ones
+        assert footer.entries is before and not painted  # nothing it says changed
         app.screen.query_one(DebateTranscript).focus()  # other keys: drawn again
         await pilot.pause()
-        after = [key.description for key in footer.query(FooterKey)]
-        assert after != [key.description for key in before]
+        after = [entry.description for entry in footer.entries]
+        assert after != [entry.description for entry in before] and painted
         assert after[:3] == ["help", "quit", "commands"]
+
+
+async def test_a_click_on_a_footer_key_runs_it_and_the_key_under_the_mouse_has_its_tooltip(
+    view: ProductionView,
+) -> None:
+    """As Textual's footer did with a widget per key: a click presses the key (`?`: help),
+    the key under the mouse is highlighted and shows its binding's tooltip."""
+    from podium.tui.screens.help import HelpScreen
+    from podium.tui.widgets.footer import PodiumFooter
+
+    app = app_for(view)
+    async with app.run_test(size=NARROW) as pilot:
+        await pilot.pause()
+        footer = app.screen.query_one(PodiumFooter)
+        assert [e.description for e in footer.entries[:2]] == ["help", "quit"]
+        await pilot.hover(PodiumFooter, offset=(3, 0))  # "? help"
+        assert footer.tooltip == "Every key, and what it does"
+        await pilot.hover(PodiumFooter, offset=(6, 0))  # the gap between two keys
+        assert footer.tooltip is None
+        await pilot.click(PodiumFooter, offset=(2, 0))
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help from a click")
 
 
 def _failure_item(view: ProductionView, task_id: str) -> ProductionView:
