@@ -49,21 +49,23 @@ import wave
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from podium.domain.production import ModelSettings
 from podium.export import mp4
+from podium.export.cache import Cache
+from podium.export.cache import key as cache_key
 from podium.export.mp3 import GRANULE as GRANULE  # named here too: the read's tests use them
 from podium.export.mp3 import MP3, MP3_OUT, Mp3Error, mp3_runs
 from podium.export.mp3 import mp3_frames as mp3_frames
 from podium.export.sources import ExportSource, one_line
+from podium.export.stills import encode, plan, still_entry
 from podium.export.storyboard import Pictures
 from podium.export.timeline import (
     FPS,
     SAMPLE_BYTES,
     SIZE,
-    Band,
     Beat,
     Read,
     Reel,
@@ -72,11 +74,11 @@ from podium.export.timeline import (
     reels,
     sample_at,
     samples,
-    segments,
-    still,
     table_read,
     timeline,
-    with_band,
+)
+from podium.export.timeline import (
+    segments as segments,  # named here too: the tests use it
 )
 from podium.export.voices import (
     SAMPLE_RATE,
@@ -87,9 +89,6 @@ from podium.export.voices import (
     VoiceError,
 )
 from podium.llm.types import is_rehearsal
-
-if TYPE_CHECKING:
-    from PIL import Image as PILImage
 
 log = logging.getLogger("podium.export")
 
@@ -171,20 +170,49 @@ def silent_frame(ffmpeg: str) -> bytes | None:
     return found[len(found) // 2] if len(found) > 4 else None
 
 
-def mp3_track(
-    beats: Sequence[Beat], sounds: Sequence[bytes], frames: int, ffmpeg: str, folder: Path,
-    what: str,
-) -> list[int | list[bytes]]:  # fmt: skip
-    """The read as MP3 frames in order, each piece a count of silent frames or spoken frames:
-    the spoken stretches encoded once (one ffmpeg run on the speech alone), the silence
-    between them counted. Hours of cut (a big series' episode) cost their speech, not their
-    length. Times are kept to an MP3 frame (26 ms); the speech comes about 24 ms late (the
-    decoder's delay)."""
-    runs = mp3_runs(beats, sounds)
-    total = -(-sample_at(frames) // GRANULE)
-    spoken: list[bytes] = []
-    if runs:
-        (folder / "speech.wav").write_bytes(_wav(b"".join(pcm for _, pcm in runs)))
+_APART = 2  # silent MP3 frames between two stretches in speech.wav: each encoded on its own
+
+
+@cache
+def ffmpeg_identity(ffmpeg: str) -> str:
+    """This ffmpeg's version line, naming what it encoded in the export's cache ("" when it
+    does not say: then nothing it makes is kept)."""
+    try:
+        done = subprocess.run(
+            [ffmpeg, "-version"], capture_output=True, timeout=TIMEOUT_BASE_S, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.decode("utf-8", "replace").split("\n", 1)[0] if done.returncode == 0 else ""
+
+
+def _encoded(
+    runs: Sequence[tuple[int, bytes]], ffmpeg: str, folder: Path, frames: int, what: str,
+    kept: Cache | None,
+) -> list[list[bytes]]:  # fmt: skip
+    """Each stretch's MP3 frames: a stretch said before (the same PCM, in this reel or kept by
+    an earlier export) is encoded once; the others in one ffmpeg run, `_APART` silent frames
+    apart so each one's frames hold its own sound only."""
+    identity = ffmpeg_identity(ffmpeg) if kept is not None else ""
+    digests = [hashlib.sha256(pcm).hexdigest() for _, pcm in runs]
+    names = {d: cache_key("mp3", identity, MP3, MP3_OUT, d) for d in digests}
+    found: dict[str, list[bytes]] = {}
+    todo: dict[str, bytes] = {}
+    for digest, (_, pcm) in zip(digests, runs, strict=True):
+        if digest in found or digest in todo:
+            continue
+        data = kept.get("mp3", names[digest]) if kept is not None and identity else None
+        try:
+            stored = mp3_frames(data) if data is not None else []
+        except Mp3Error:
+            stored = []
+        if stored and len(stored) == len(pcm) // (GRANULE * SAMPLE_BYTES):
+            found[digest] = stored
+        else:
+            todo[digest] = pcm
+    if todo:
+        apart = bytes(_APART * GRANULE * SAMPLE_BYTES)
+        (folder / "speech.wav").write_bytes(_wav(b"".join(pcm + apart for pcm in todo.values())))
         args = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
         args += ["-i", "speech.wav", *MP3, *MP3_OUT, "speech.mp3"]
         _run_ffmpeg(args, folder, frames, what)
@@ -192,16 +220,36 @@ def mp3_track(
             spoken = mp3_frames((folder / "speech.mp3").read_bytes())[1:]  # the encoder's delay
         except Mp3Error as exc:
             raise AnimaticError(f"{what} was not made: {exc}") from None
+        at = 0
+        for digest, pcm in todo.items():
+            count = len(pcm) // (GRANULE * SAMPLE_BYTES)
+            found[digest] = spoken[at : at + count]
+            at += count + _APART
+            if kept is not None and identity and len(found[digest]) == count:
+                kept.put("mp3", names[digest], b"".join(found[digest]))
+    return [found[digest] for digest in digests]
+
+
+def mp3_track(
+    beats: Sequence[Beat], sounds: Sequence[bytes], frames: int, ffmpeg: str, folder: Path,
+    what: str, kept: Cache | None = None,
+) -> list[int | list[bytes]]:  # fmt: skip
+    """The read as MP3 frames in order, each piece a count of silent frames or spoken frames:
+    each distinct spoken stretch encoded once (`_encoded`), the silence between them counted.
+    Hours of cut (a big series' episode) cost their speech, not their length. Times are kept
+    to an MP3 frame (26 ms); the speech comes about 24 ms late (the decoder's delay)."""
+    runs = mp3_runs(beats, sounds)
+    total = -(-sample_at(frames) // GRANULE)
+    encoded = _encoded(runs, ffmpeg, folder, frames, what, kept) if runs else []
     pieces: list[int | list[bytes]] = []
-    at = taken = 0
-    for first, pcm in runs:
+    at = 0
+    for (first, pcm), spoken in zip(runs, encoded, strict=True):
         if first >= total:
             break
         count = len(pcm) // (GRANULE * SAMPLE_BYTES)
         pieces.append(first - at)
         take = min(count, total - first)
-        pieces += [spoken[taken : taken + take], take - len(spoken[taken : taken + take])]
-        taken += count
+        pieces += [spoken[:take], take - len(spoken[:take])]
         at = first + take
     pieces.append(total - at)
     return [p for p in pieces if p]
@@ -289,66 +337,12 @@ def _run_ffmpeg(args: list[str], folder: Path, frames: int, what: str) -> None:
 
 
 def _listing(held: Sequence[tuple[int, int]]) -> list[str]:
-    """The concat listing of the reel's stills (`picture_held`) for ffmpeg's mux (no LAME):
+    """The concat listing of the reel's stills (`stills.plan`) for ffmpeg's mux (no LAME):
     each held on as long as it lasts, one entry, one encoded frame of `stills.mp4`."""
     listing = ["ffconcat version 1.0"]
     for k, count in held:
-        listing += _still_entry(k) + [f"duration {count / FPS:.6f}"]
+        listing += still_entry(k) + [f"duration {count / FPS:.6f}"]
     return listing
-
-
-def picture_held(
-    source: ExportSource,
-    reel: Reel,
-    beats: Sequence[Beat],
-    marks: Sequence[Band],
-    folder: Path,
-    pictures: Pictures,
-) -> list[tuple[int, int]]:
-    """The reel's stills in cut order, each as (its number, the frames it is held): each
-    distinct still drawn and written once as `frame-NNNNN.ppm` (a shot the cut uses again, or
-    the same picture under the same cue, is one file); the last slot a frame of its own, so
-    the video lasts the whole cut."""
-    bases: dict[object, PILImage.Image] = {}
-    names: dict[tuple[object, tuple[str, ...]], str] = {}
-    held: list[tuple[str, int]] = []  # file, frames
-    for first, last, index, labels in segments(beats, marks):
-        key, make = still(source, reel, beats[index], pictures)
-        name = names.get((key, labels))
-        if name is None:
-            base = bases.get(key)
-            if base is None:
-                base = bases[key] = make()
-            name = names[(key, labels)] = f"frame-{len(names):05d}.ppm"
-            with_band(base, labels).save(folder / name)  # no compression: ffmpeg reads it fast
-        if held and held[-1][0] == name:
-            held[-1] = (name, held[-1][1] + last - first)
-        else:
-            held.append((name, last - first))
-    if held and held[-1][1] > 1:  # a frame in the last slot, so the video lasts the whole cut
-        name, count = held.pop()
-        held += [(name, count - 1), (name, 1)]
-    return [(int(name.removeprefix("frame-").removesuffix(".ppm")), n) for name, n in held]
-
-
-def _still_entry(k: int) -> list[str]:
-    """A still as a concat entry: its one frame of `stills.mp4` (frame k of it at k/FPS s)."""
-    return ["file 'stills.mp4'", f"inpoint {k / FPS:.6f}", f"outpoint {(k + 0.5) / FPS:.6f}"]
-
-
-def stills_args(ffmpeg: str) -> list[str]:
-    """The distinct stills encoded once, each a frame that stands alone (all intra), so the
-    animatic copies a still's frame wherever the cut shows it instead of encoding it again
-    (a big series' episode shows 117 stills 3,600 times)."""
-    return [
-        ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-        "-framerate", str(FPS), "-i", "frame-%05d.ppm",
-        "-vf", "format=yuv420p",
-        "-c:v", "libx264", "-preset", "ultrafast", "-tune", "stillimage", "-crf", "30",
-        "-g", "1", "-bf", "0", "-threads", "1",
-        "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1",
-        "stills.mp4",
-    ]  # fmt: skip
 
 
 def track(beats: Sequence[Beat], sounds: Sequence[bytes]) -> bytes:
@@ -422,6 +416,7 @@ def make_reel_file(
     target: Path,
     pictures: Pictures | None = None,
     silent: bytes | None = None,
+    kept: Cache | None = None,
 ) -> str:
     """One animatic written to `target`, and its description; AnimaticError when ffmpeg
     fails. With `silent` (an MP3 frame of silence, `silent_frame`) the read is MP3 frames
@@ -455,13 +450,18 @@ def make_reel_file(
                 sounds, read = table_read(reel, beats, frames, None, folder)
         title = _title(reel)
         if silent is not None:
-            pieces = mp3_track(beats, sounds, frames, ffmpeg, folder, title)
+            pieces = mp3_track(beats, sounds, frames, ffmpeg, folder, title, kept)
         else:
             sound = sound_listing(beats, sounds, folder)
             (folder / "sound.ffconcat").write_text("\n".join(sound) + "\n", encoding="utf-8")
         del sounds
-        held = picture_held(source, reel, beats, marks, folder, pictures)
-        _run_ffmpeg(stills_args(ffmpeg), folder, frames, title)
+        held, makers = plan(source, reel, beats, marks, pictures)
+        identity = ffmpeg_identity(ffmpeg) if kept is not None else ""
+
+        def run(args: list[str]) -> None:
+            _run_ffmpeg(args, folder, frames, title)
+
+        encode(makers, folder, ffmpeg, identity, kept, run)
         if silent is not None:
             _write_mp4(folder, held, pieces, silent, ffmpeg, frames, title)
         else:
@@ -528,8 +528,9 @@ def animatics(source: ExportSource) -> Made:
         made.notes.append(f"No animatic: ffmpeg is not installed; {INSTALL_FFMPEG}.")
         return made
     voice = _speaker(source, ffmpeg, made.notes)
+    kept = Cache.default()  # what an earlier export made: made again only when it changed
     if voice is not None:
-        voice = Remembered(voice)  # a line said again (in another scene or episode): once
+        voice = Remembered(voice, cache=kept)  # a line said again (another scene, episode): once
     pictures = reel_pictures(source)
     silent = silent_frame(ffmpeg)
     made.folder = tempfile.TemporaryDirectory(prefix="podium-animatics-")
@@ -540,7 +541,7 @@ def animatics(source: ExportSource) -> Made:
         target = done / reel.name
         try:
             description = make_reel_file(
-                source, reel, ffmpeg, voice, notes, target, pictures, silent
+                source, reel, ffmpeg, voice, notes, target, pictures, silent, kept
             )
         except AnimaticError as exc:
             sentence = f"{exc}."
@@ -554,4 +555,5 @@ def animatics(source: ExportSource) -> Made:
             made.notes += notes
             if path is not None:
                 made.files.append((reel.name, description, path))
+    kept.prune()
     return made

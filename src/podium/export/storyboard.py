@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING
 from podium.domain.artifacts import Shot, ShotList
 from podium.domain.production import Format
 from podium.domain.tasks import TaskKind
+from podium.export.cache import Cache, code_digest
+from podium.export.cache import key as cache_key
 from podium.export.manuscript import MAX_IMAGE_BYTES, parsed
 from podium.export.screenplay import slots
 from podium.export.sources import ExportSource, number, one_line
@@ -37,6 +39,8 @@ if TYPE_CHECKING:
     from podium.llm.rehearsal.sketch import Sketch
 
 FRAME = (384, 216)  # pixels: 16:9, small enough for hundreds of shots in one page
+# What draws a sketch: a change to either names new entries in the export's cache.
+_SKETCHING = ("podium.llm.rehearsal.illustrator", "podium.llm.rehearsal.sketch")
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,7 @@ class Pictures:
         self.made: dict[object, Picture] = {}
         self.keys: dict[str, ShotPicture | None] = {}  # a file's path -> the model's picture
         self.sketches: dict[tuple[object, ...], ShotPicture] = {}  # a shot's words -> sketch
+        self.kept: Cache | None = None  # the export's cache, opened at the first sketch
 
     def picture(self, shot: Shot, label: str, drawn_by_model: str | None) -> ShotPicture:
         """The shot's picture: the image model's (the file at `drawn_by_model`, when it is a
@@ -182,14 +187,26 @@ class Pictures:
             if shot.data is not None:
                 picture = _scaled(shot.data)
             else:
-                from podium.llm.rehearsal.illustrator import draw
-
                 assert shot.sketch is not None
-                png = draw(shot.sketch, *FRAME, compress_level=1)  # thousands of frames: fast
+                png = self._sketch_png(shot.sketch)
                 uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
                 picture = Picture(uri, *FRAME, True)
             self.made[shot.key] = picture
         return shot.key, picture
+
+    def _sketch_png(self, sketch: Sketch) -> bytes:
+        """The sketch as the page's PNG: kept by an earlier export (`podium.export.cache`, read
+        back only when it is a PNG), else drawn and kept."""
+        from podium.llm.rehearsal.illustrator import draw
+
+        if self.kept is None:
+            self.kept = Cache.default()
+        name = cache_key("sketch", sketch, FRAME, 1, code_digest(*_SKETCHING))
+        png = self.kept.get("sketch", name)
+        if png is None or not png.startswith(b"\x89PNG\r\n\x1a\n"):
+            png = draw(sketch, *FRAME, compress_level=1)  # thousands of frames: fast
+            self.kept.put("sketch", name, png)
+        return png
 
     @staticmethod
     def words(shot: Shot) -> tuple[object, ...]:

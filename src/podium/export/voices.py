@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from podium.domain.production import ModelSettings
+from podium.export.cache import Cache
+from podium.export.cache import key as cache_key
 
 SAMPLE_RATE = 22050  # espeak-ng's own rate: its files need no resampling
 _MAX_CHARS = 800  # one line of dialogue, as spoken; a longer one is cut at a word
@@ -122,6 +124,26 @@ class Espeak:
     def __init__(self, program: str) -> None:
         self.program = program
         self.name = "espeak-ng"
+        self._version: str | None = None
+        self._version_lock = threading.Lock()
+
+    def cache_name(self, line: Line) -> str | None:
+        """What names this line's sound in the export's cache: this espeak-ng (its version
+        line), the character's voice and the words; None when the version cannot be read."""
+        with self._version_lock:
+            if self._version is None:
+                try:
+                    done = subprocess.run(
+                        [self.program, "--version"], capture_output=True, timeout=10, check=False
+                    )
+                    said = done.stdout.decode("utf-8", "replace").strip()
+                    self._version = said if done.returncode == 0 and said else ""
+                except (OSError, subprocess.TimeoutExpired):
+                    self._version = ""
+        if not self._version:
+            return None
+        voice = espeak_voice(line.character).describe()
+        return cache_key("espeak", self._version, voice, speakable(line.text), SAMPLE_RATE)
 
     @staticmethod
     def find() -> Espeak | None:
@@ -158,6 +180,13 @@ class SpeechModel:
         self._lock = threading.Lock()
         self._litellm: Any = None
         self._count = 0
+
+    def cache_name(self, line: Line) -> str | None:
+        """What names this line's sound in the export's cache: the model, where it is asked,
+        the voice and the words (a paid call made once)."""
+        where = self.settings.api_base or ""
+        voice = model_voice(line.character)
+        return cache_key("speech", self.model, where, voice, speakable(line.text), SAMPLE_RATE)
 
     def _key(self) -> str | None:
         env = self.settings.api_key_env
@@ -230,24 +259,58 @@ class Remembered:
     (in another scene or episode of the cut) are the first sound again. What it keeps is
     bounded (`keep_bytes`); past that, lines are voiced each time."""
 
-    def __init__(self, voice: Speaker, keep_bytes: int = 32 << 20) -> None:
+    def __init__(
+        self, voice: Speaker, keep_bytes: int = 32 << 20, cache: Cache | None = None
+    ) -> None:
         self.voice = voice
         self.name = voice.name
         self.keep_bytes = keep_bytes
         self.kept = 0
+        self.cache = cache
         self._said: dict[Line, bytes] = {}
         self._lock = threading.Lock()
+
+    def _stored(self, lines: Sequence[Line]) -> dict[Line, bytes]:
+        """The lines' sounds an earlier export kept (`podium.export.cache`)."""
+        naming = getattr(self.voice, "cache_name", None)
+        if self.cache is None or naming is None:
+            return {}
+        found: dict[Line, bytes] = {}
+        for line in lines:
+            name = naming(line)
+            sound = self.cache.get("speech", name) if name else None
+            if sound is not None and len(sound) % 2 == 0:
+                found[line] = sound
+        return found
+
+    def _store(self, fresh: dict[Line, bytes]) -> None:
+        naming = getattr(self.voice, "cache_name", None)
+        if self.cache is None or naming is None:
+            return
+        for line, sound in fresh.items():
+            name = naming(line)
+            if name:
+                self.cache.put("speech", name, sound)
 
     def speak(self, lines: Sequence[Line], folder: Path) -> list[bytes]:
         with self._lock:
             known = dict(self._said)
         todo = [line for line in dict.fromkeys(lines) if line not in known]
+        stored = self._stored(todo)
+        known.update(stored)
+        todo = [line for line in todo if line not in stored]
         if todo:
             fresh = dict(zip(todo, self.voice.speak(todo, folder), strict=True))
+            self._store(fresh)
             known.update(fresh)
             with self._lock:
                 for line, sound in fresh.items():
                     if line not in self._said and self.kept + len(sound) <= self.keep_bytes:
                         self._said[line] = sound
                         self.kept += len(sound)
+        with self._lock:
+            for line, sound in stored.items():
+                if line not in self._said and self.kept + len(sound) <= self.keep_bytes:
+                    self._said[line] = sound
+                    self.kept += len(sound)
         return [known[line] for line in lines]

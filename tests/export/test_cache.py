@@ -1,0 +1,167 @@
+"""The export's cache (`podium.export.cache`): what an export made is kept by content, never
+trusted blindly, bounded; a second export makes only what changed and gives the same bytes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from podium.export import animatic, timeline
+from podium.export.cache import Cache
+from podium.export.mp3 import mp3_runs
+from podium.export.voices import Line, Remembered
+
+from .conftest import Made, load_source
+from .test_animatic import Sines, need, reel
+
+
+def _entries(cache: Cache, kind: str) -> list[Path]:
+    assert cache.folder is not None
+    return sorted((cache.folder / kind).glob("*/*"))
+
+
+def test_an_entry_reads_back_and_a_damaged_one_is_made_again(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "cache")
+    cache.put("speech", "ab12", b"sound")
+    assert cache.get("speech", "ab12") == b"sound"
+    (entry,) = _entries(cache, "speech")
+    data = entry.read_bytes()
+    entry.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # one bit flipped
+    assert cache.get("speech", "ab12") is None and not entry.exists()
+    cache.put("speech", "ab12", b"sound")
+    entry.write_bytes(entry.read_bytes()[:20])  # cut short
+    assert cache.get("speech", "ab12") is None
+    assert cache.get("speech", "cd34") is None  # never kept
+    assert Cache(None).get("speech", "ab12") is None
+
+
+def test_the_cache_is_bounded_and_keeps_what_was_used_last(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "cache", limit_bytes=10_000)
+    for n in range(6):
+        cache.put("stills", f"{n:02d}", bytes(3000))
+        os.utime(_entries(cache, "stills")[-1], (1000 + n, 1000 + n))
+    assert cache.get("stills", "00") is not None  # used: now the most recent
+    cache.prune()
+    left = {p.name for p in _entries(cache, "stills")}
+    assert sum(p.stat().st_size for p in _entries(cache, "stills")) <= 10_000
+    assert "00" in left and "05" in left and "01" not in left
+
+
+def test_the_environment_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PODIUM_EXPORT_CACHE", "0")
+    assert Cache.default().folder is None
+
+
+class Counted(Sines):
+    """Sines that count the lines they voice, and name them for the cache."""
+
+    def __init__(self) -> None:
+        self.said: list[Line] = []
+
+    def speak(self, lines: Sequence[Line], folder: Path) -> list[bytes]:
+        self.said += lines
+        return super().speak(lines, folder)
+
+    def cache_name(self, line: Line) -> str:
+        return f"{abs(hash((line.character, line.text))):x}0"
+
+
+def test_a_line_said_in_an_earlier_export_is_not_voiced_again(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "cache")
+    lines = [Line("MARA", "One two."), Line("JON", "Three."), Line("MARA", "One two.")]
+    first = Counted()
+    sounds = Remembered(first, cache=cache).speak(lines, tmp_path)
+    assert len(first.said) == 2
+    again = Counted()
+    assert Remembered(again, cache=cache).speak(lines, tmp_path) == sounds
+    assert again.said == []
+    for entry in _entries(cache, "speech"):
+        entry.write_bytes(entry.read_bytes()[:-2])  # damaged: voiced again, the same sound
+    third = Counted()
+    assert Remembered(third, cache=cache).speak(lines, tmp_path) == sounds
+    assert len(third.said) == 2
+
+
+def _silent(ffmpeg: str) -> bytes:
+    silent = animatic.silent_frame(ffmpeg)
+    if silent is None:
+        pytest.skip("this ffmpeg has no libmp3lame")
+    return silent
+
+
+def test_a_stretch_said_twice_is_encoded_once_and_kept(tmp_path: Path) -> None:
+    """Two scenes read the same: their stretches are the same PCM, encoded once, the same MP3
+    frames at both places; a second track takes them from the cache without ffmpeg."""
+    ffmpeg = need("ffmpeg")
+    _silent(ffmpeg)
+    r = reel([(2, "A", 4.0), (1, "A", 20.0), (2, "A", 4.0)])
+    r.scenes[3] = r.scenes[2]
+    r.items[2] = r.items[2].model_copy(update={"scene": 3})
+    beats, frames = timeline.timeline(r)
+    sounds, _ = timeline.table_read(r, beats, frames, Sines(), tmp_path)
+    runs = mp3_runs(beats, sounds)
+    assert runs[0][1] == runs[-1][1]
+    cache = Cache(tmp_path / "cache")
+    (tmp_path / "one").mkdir()
+    pieces = animatic.mp3_track(beats, sounds, frames, ffmpeg, tmp_path / "one", "A", cache)
+    spoken = [p for p in pieces if not isinstance(p, int)]
+    assert spoken[0] == spoken[-1]
+    encoded = animatic.mp3_frames((tmp_path / "one" / "speech.mp3").read_bytes())
+    distinct = sum(len(pcm) for pcm in {pcm for _, pcm in runs}) // (2 * animatic.GRANULE)
+    assert len(encoded) <= distinct + 2 * len({pcm for _, pcm in runs}) + 4
+    (tmp_path / "two").mkdir()
+    again = animatic.mp3_track(beats, sounds, frames, ffmpeg, tmp_path / "two", "A", cache)
+    assert again == pieces and not (tmp_path / "two" / "speech.wav").exists()
+
+
+def test_an_animatic_made_again_from_the_cache_is_the_same_file(tmp_path: Path) -> None:
+    """The stills and the read come from the cache the second time (nothing drawn, ffmpeg
+    run only for the MP3 header), and the file is byte for byte the first; a damaged kept
+    stills file is made again."""
+    from .builder import Log
+
+    ffmpeg = need("ffmpeg")
+    silent = _silent(ffmpeg)
+    r = reel([(1, "A", 3.0), (2, "A", 5.0), (1, "B", 2.0), (2, "A", 5.0)])
+    source = Log("short_film").source
+    cache = Cache(tmp_path / "cache")
+
+    def made(name: str) -> bytes:
+        target = tmp_path / name
+        animatic.make_reel_file(source, r, ffmpeg, Remembered(Counted(), cache=cache), [],
+                                target, silent=silent, kept=cache)  # fmt: skip
+        return target.read_bytes()
+
+    first = made("a.mp4")
+    assert _entries(cache, "stills") and _entries(cache, "mp3") and _entries(cache, "speech")
+    hits = cache.hits
+    assert made("b.mp4") == first
+    assert cache.hits > hits
+    for entry in _entries(cache, "stills"):
+        entry.write_bytes(entry.read_bytes()[:100])
+    assert made("c.mp4") == first
+    done = subprocess.run(
+        [ffmpeg, "-v", "error", "-i", str(tmp_path / "c.mp4"), "-f", "null", "-"],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert done.stderr == ""
+
+
+def test_the_storyboard_from_kept_sketches_is_the_same_page(
+    sample_db: Made, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from podium.export.storyboard import storyboard
+
+    monkeypatch.setenv("PODIUM_DATA_DIR", str(tmp_path / "data"))
+    db = sample_db("last_light")
+    first = storyboard(load_source(db))
+    kept = sorted((tmp_path / "data" / "cache" / "export" / "sketch").glob("*/*"))
+    assert first and kept
+    assert storyboard(load_source(db)) == first
+    for entry in kept:
+        entry.write_bytes(b"not a png")  # not one: drawn again
+    assert storyboard(load_source(db)) == first
