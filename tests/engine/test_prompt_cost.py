@@ -5,6 +5,7 @@ as the production opens rather than on the first call."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import textwrap
@@ -120,6 +121,41 @@ async def test_each_input_version_is_parsed_once(
     assert sorted(args[0].id for args in parsed) == sorted(a.id for a in inputs)
     for request in requests:
         assert [d["summary"][:2] for d in request.hints["dependencies"]] == ["A ", "B ", "C "]
+
+
+async def test_an_input_s_hint_is_made_once_a_version_and_follows_its_task(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every prompt reading a version gives the rehearsal model the same hint for it (made
+    once, not once per reader); the task renamed by a plan change, the hint reads the new
+    title."""
+    script = Script(answer=long_text)
+    engine = await open_engine(production(fan_in()), tmp_path / "p.db", script)
+    assert await engine.run() is ProductionState.COMPLETED
+    await engine.store.close()
+    view = engine.view
+    inputs = [a for t in "abc" if (a := current_of(view, view.tasks[t])) is not None]
+
+    def hints(task: str) -> list[Any]:
+        request = prompts.compose(
+            view,
+            view.tasks[task],
+            view.agents["w"].spec,
+            "rehearsal/default",
+            schema=Prose,
+            inputs=inputs,
+            feedback=[],
+            call_number=1,
+        ).request
+        return list(request.hints["dependencies"])
+
+    first, second = hints("d"), hints("e")
+    assert all(a is b for a, b in zip(first, second, strict=True))
+    assert [h["title"] for h in first] == ["Chapter a", "Chapter b", "Chapter c"]
+    record = view.tasks["a"]
+    renamed = record.spec.model_copy(update={"title": "The Landing"})
+    monkeypatch.setitem(view.tasks, "a", dataclasses.replace(record, spec=renamed))
+    assert [h["title"] for h in hints("d")] == ["The Landing", "Chapter b", "Chapter c"]
 
 
 def test_a_model_s_window_is_read_without_importing_litellm() -> None:

@@ -71,7 +71,7 @@ def _cause(
     found: Collection[str],
     changed: Collection[str],
 ) -> StaleCause | None:
-    tasks, made_from = view.tasks, record.made_from
+    tasks, artifacts, made_from = view.tasks, view.artifacts, record.made_from
     for dep in record.spec.depends_on:  # a dense plan's task has many: kept to plain lookups
         source = tasks.get(dep)
         if source is None:
@@ -84,7 +84,17 @@ def _cause(
         if dep in found:
             return StaleCause.INPUT_STALE
         made = made_from.get(dep)
-        if made is not None and current_number(view, source) != made:
+        if made is None:
+            continue
+        # `current_number`, inlined for the usual case: a current version is set, and its
+        # artifact knows its number.
+        ids, at = source.artifact_ids, source.current
+        if 1 <= at <= len(ids):
+            artifact = artifacts.get(ids[at - 1])
+            now = 0 if artifact is None else artifact.provenance.version or number(view, artifact)
+        else:
+            now = current_number(view, source)
+        if now != made:
             return StaleCause.INPUT_CHANGED
     used = record.vision_sections
     if used is None:

@@ -19,7 +19,7 @@ from podium.domain.artifacts import Artifact, Prose
 from podium.domain.asking import PROTOCOL_FIELDS, reply_schema
 from podium.domain.production import ProductionSpec, Vision
 from podium.domain.state import ProductionView, TaskRecord
-from podium.domain.tasks import TaskKind, TaskState
+from podium.domain.tasks import TaskKind, TaskSpec, TaskState
 from podium.domain.validators import (
     CharacterPresence,
     ForbiddenTerms,
@@ -338,16 +338,14 @@ def compose(
     limits = view.constraints or spec.constraints
     task_text = "\n\n".join([*head, *inputs_note(given, window, limits.max_whole_inputs), *tail])
     deps = []
+    tasks, held = view.tasks, _DEP_HINTS
     for art in inputs:
-        dep = view.tasks.get(art.task_id)
-        deps.append(
-            {
-                "task_id": art.task_id,
-                "kind": art.kind.value,
-                "title": dep.spec.title if dep else art.task_id,
-                "summary": reading(art)[1],
-            }
-        )
+        dep = tasks.get(art.task_id)
+        spec_of = dep.spec if dep else None
+        hit = held.get(art.id)
+        if hit is None or hit[0] is not art.provenance or hit[1] is not spec_of:
+            hit = _dependency_hint(art, spec_of)
+        deps.append(hit[2])
     hints: dict[str, Any] = {
         "kind": kind.value,
         "purpose": purpose,
@@ -407,6 +405,26 @@ def compose(
         attempt=call_number,
     )
     return Composed(request, given, stable, identity, task_text)
+
+
+# An input's hint for the model (`hints["dependencies"]`), made once per version and shared by
+# every prompt that reads it: kept by artifact id with the provenance and task spec it was made
+# from (a copy of the artifact shares its provenance; a plan change gives the task a new spec).
+_DEP_HINTS: dict[str, tuple[object, object, dict[str, Any]]] = {}
+_DEP_HINTS_MAX = 4096
+
+
+def _dependency_hint(art: Artifact, spec: TaskSpec | None) -> tuple[object, object, dict[str, Any]]:
+    hint = {
+        "task_id": art.task_id,
+        "kind": art.kind.value,
+        "title": spec.title if spec else art.task_id,
+        "summary": reading(art)[1],
+    }
+    if len(_DEP_HINTS) >= _DEP_HINTS_MAX and art.id not in _DEP_HINTS:
+        del _DEP_HINTS[next(iter(_DEP_HINTS))]
+    made = _DEP_HINTS[art.id] = (art.provenance, spec, hint)
+    return made
 
 
 def layout(stable: str, identity: str, inputs: list[str], task: str) -> tuple[Message, ...]:

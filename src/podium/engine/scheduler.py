@@ -66,14 +66,19 @@ class Scheduler:
         ]
 
     def on_state(self, task_id: str, old: TaskState, new: TaskState) -> list[str]:
-        """Update the indices; return dependents whose readiness changed (to re-check)."""
+        """Update the indices; return dependents whose readiness may have changed (to
+        re-check)."""
         if new is TaskState.READY:
             heapq.heappush(self._ready, (self.order.get(task_id, 0), task_id))
         touched: list[str] = []
         if new.settled and not old.settled:
+            # Only a dependent with nothing left unsettled can become ready; one still waiting
+            # changes nothing, unless it is ready (after a plan change) and must wait again.
+            unsettled, tasks, ready = self.unsettled, self.view.tasks, TaskState.READY
             for dep in self.dependents.get(task_id, ()):
-                self.unsettled[dep] -= 1
-                touched.append(dep)
+                left = unsettled[dep] = unsettled[dep] - 1
+                if not left or tasks[dep].state is ready:
+                    touched.append(dep)
         elif old.settled and not new.settled:
             for dep in self.dependents.get(task_id, ()):
                 self.unsettled[dep] += 1
