@@ -7,8 +7,15 @@ and tokens per minute, answering 429 with Retry-After and OpenAI's x-ratelimit-*
 streaming each reply with its usage) serves a generated production of `--calls` independent
 tasks, one model call each, written by a crew whose model is `openai/fake-model` at the fake's
 `api_base`. The production runs through `podium run … --headless --auto-approve all` (every
-event persisted), twice: with the adaptive limiter (the default) and with today's fixed limits
-alone (`PODIUM_ADAPTIVE_LIMITS=0`), the same `max_concurrency` for both.
+event persisted), three times in a fresh data folder: with the adaptive limiter (the default)
+first, the provider worker started by that run ("cold"), then again with the worker that run
+left ("warm", issue 20: the worker is kept across runs), then with today's fixed limits alone
+(`PODIUM_ADAPTIVE_LIMITS=0`, warm), the same `max_concurrency` for all; `--private` adds a run
+with sharing off (`PODIUM_SHARED_WORKER=0`: a worker of the run's own, as before).
+
+Then a user's first-reply delay: a one-task production run with the real model (the fake),
+from launching `podium run` to the provider receiving the call (its reply streams at once),
+cold then warm. Every line has the load average beside it; the worker is stopped at the end.
 
 Prints one JSON line per run: the makespan (`podium status --json`), the lower bound
 max(critical path, total tokens ÷ TPM, calls ÷ RPM) over the calls answered, their ratio,
@@ -22,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -83,7 +91,16 @@ def production_toml(calls: int, api_base: str, concurrency: int, agents: int = 8
     return "\n".join(lines)
 
 
-def run_once(args: argparse.Namespace, adaptive: bool, folder: Path) -> dict[str, Any]:
+def loadavg() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().strip()
+    except OSError:
+        return ""
+
+
+def run_once(
+    args: argparse.Namespace, adaptive: bool, folder: Path, name: str, **extra: str
+) -> dict[str, Any]:
     # Each reply streams in ten pieces 20 ms apart: a call takes about 0.2 s.
     reply = Reply(
         text=TEXT,
@@ -93,19 +110,20 @@ def run_once(args: argparse.Namespace, adaptive: bool, folder: Path) -> dict[str
         chunk_delay_s=0.02,
     )
     limits = RateLimits(rpm=args.rpm, tpm=args.tpm, burst_s=args.burst_s, reply=reply)
-    name = "adaptive" if adaptive else "fixed"
     with FakeOpenAI(default=limits) as server:
         path = folder / f"{name}.toml"
         path.write_text(production_toml(args.calls, server.api_base, args.concurrency) + "\n")
         db = folder / f"{name}.db"
-        env = key_env(PODIUM_ADAPTIVE_LIMITS="1" if adaptive else "0")
+        env = key_env(PODIUM_ADAPTIVE_LIMITS="1" if adaptive else "0", **extra)
         command = [sys.executable, "-m", "podium", "run", str(path), "--headless"]
         command += ["--auto-approve", "all", "--db", str(db)]
-        started = time.perf_counter()
+        started = time.monotonic()
         done = subprocess.run(
             command, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False
         )
-        wall = time.perf_counter() - started
+        wall = time.monotonic() - started
+        requests_seen = server.chat_requests
+        first_request = requests_seen[0].at - started if requests_seen else None
     status = subprocess.run(
         [sys.executable, "-m", "podium", "status", str(db), "--json"],
         capture_output=True,
@@ -129,7 +147,8 @@ def run_once(args: argparse.Namespace, adaptive: bool, folder: Path) -> dict[str
     share_429 = refused / requests if requests else 0.0
     return {
         "bench": "rate_limits",
-        "limiter": name,
+        "run": name,
+        "limiter": "adaptive" if adaptive else "fixed",
         "calls": args.calls,
         "rpm": args.rpm,
         "tpm": args.tpm,
@@ -139,6 +158,7 @@ def run_once(args: argparse.Namespace, adaptive: bool, folder: Path) -> dict[str
         "state": view.get("state"),
         "makespan_s": round(makespan, 3),
         "wall_s": round(wall, 3),
+        "launch_to_first_request_s": None if first_request is None else round(first_request, 3),
         "lower_bound_s": round(bound, 3),
         "ratio": round(ratio, 3),
         "tasks_done": int(view["tasks"]["done"]),
@@ -147,6 +167,8 @@ def run_once(args: argparse.Namespace, adaptive: bool, folder: Path) -> dict[str
         "answered_429": refused,
         "share_429": round(share_429, 4),
         "tokens": limits.tokens,
+        "loadavg": loadavg(),
+        "worker_tags": worker_tags(folder / "data"),
         "targets_met": {
             "ratio<=1.15": ratio <= 1.15,
             "no_task_failed": failed == 0 and view.get("state") == "completed",
@@ -165,18 +187,90 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--completion-tokens", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=32, help="max_concurrency of both runs")
     parser.add_argument("--only", choices=["adaptive", "fixed"], default=None)
+    parser.add_argument("--private", action="store_true", help="add a run with sharing off")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--no-first-reply", action="store_true")
     return parser.parse_args()
+
+
+def first_reply(folder: Path, name: str, **extra: str) -> dict[str, Any]:
+    """Launch to the provider receiving the call, for a one-task production."""
+    with FakeOpenAI(default=Reply(text=TEXT)) as server:
+        path = folder / f"one-{name}.toml"
+        path.write_text(production_toml(1, server.api_base, 1, agents=1) + "\n")
+        db = folder / f"one-{name}-{time.monotonic_ns()}.db"
+        command = [sys.executable, "-m", "podium", "run", str(path), "--headless"]
+        command += ["--auto-approve", "all", "--db", str(db)]
+        started = time.monotonic()
+        done = subprocess.run(
+            command, env=key_env(**extra), capture_output=True, text=True, timeout=120, check=False
+        )
+        wall = time.monotonic() - started
+        seen = server.chat_requests
+    return {
+        "bench": "first_reply",
+        "run": name,
+        "exit_code": done.returncode,
+        "launch_to_first_request_s": round(seen[0].at - started, 3) if seen else None,
+        "wall_s": round(wall, 3),
+        "loadavg": loadavg(),
+        "worker_tags": worker_tags(folder / "data"),
+    }
+
+
+def worker_tags(data: Path) -> int:
+    """How many builds of podium have started a shared worker in this data folder (more than
+    one: the checkout's files changed during the bench, so a run started a new worker)."""
+    return len(list((data / "run").glob("worker-*.lock")))
+
+
+def stop_worker(data: Path) -> None:
+    """The shared worker this bench started (its data folder's) ends."""
+    from podium.llm import worker_share
+
+    os.environ["PODIUM_DATA_DIR"] = str(data)
+    worker_share.stop()
+
+
+def say(line: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(line) + "\n")
+    sys.stdout.flush()
 
 
 def main() -> None:
     args = parse_args()
     with tempfile.TemporaryDirectory(prefix="podium-bench-rate-") as tmp:
-        for adaptive in (True, False):
-            if args.only and args.only != ("adaptive" if adaptive else "fixed"):
-                continue
-            line = run_once(args, adaptive, Path(tmp))
-            sys.stdout.write(json.dumps(line) + "\n")
-            sys.stdout.flush()
+        for round_ in range(args.rounds):
+            folder = Path(tmp) / f"round{round_}"
+            folder.mkdir()
+            data = folder / "data"  # a fresh data folder: no worker runs for it yet
+            shared = {"PODIUM_DATA_DIR": str(data), "PODIUM_WORKER_IDLE_S": "120"}
+            shared["PODIUM_SHARED_WORKER"] = "1"
+            runs: list[tuple[str, bool, dict[str, str]]] = [
+                ("adaptive-cold", True, shared),
+                ("adaptive-warm", True, shared),
+                ("fixed-warm", False, shared),
+            ]
+            private = {**shared, "PODIUM_SHARED_WORKER": "0"}
+            if args.private:  # before the cold run, or (odd rounds) after the fixed one
+                runs.insert(0 if round_ % 2 == 0 else 3, ("adaptive-private", True, private))
+            try:
+                # First a one-task run with a worker of its own: litellm's provider cache made
+                # in the data folder (a user's first run ever, not counted), then the first
+                # replies: with a worker of the run's own (as before), cold, warm.
+                say(first_reply(folder, "private-first-ever", **private))
+                if not args.no_first_reply:
+                    say(first_reply(folder, "private", **private))
+                    say(first_reply(folder, "cold", **shared))
+                    say(first_reply(folder, "warm", **shared))
+                    say(first_reply(folder, "warm", **shared))
+                stop_worker(data)
+                for name, adaptive, env in runs:
+                    if args.only and args.only != ("adaptive" if adaptive else "fixed"):
+                        continue
+                    say(run_once(args, adaptive, folder, name, **env))
+            finally:
+                stop_worker(data)
 
 
 if __name__ == "__main__":
