@@ -185,3 +185,40 @@ def test_the_worker_stops_when_asked(podiums: Podiums) -> None:
     assert _wait_gone(pid), "the worker did not stop"
     done = subprocess.run(stop, env=podiums.env, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "none runs"
+
+
+@pytest.fixture
+def in_process_shared(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
+    """This process's backends on the shared worker (of the test's data folder), stopped after;
+    the fake server with test_worker_process's key."""
+    import test_worker_process as wp
+
+    from podium.llm import worker_share
+
+    monkeypatch.setenv("PODIUM_SHARED_WORKER", "1")
+    monkeypatch.setenv(worker_share.IDLE_ENV, "60")
+    monkeypatch.setenv(wp.KEY_ENV, wp.KEY)
+    try:
+        with FakeOpenAI(default=wp.GOOD) as server:
+            yield server
+    finally:
+        pid = worker_share.stop()
+        assert pid is not None, "no shared worker ran"
+        assert _wait_gone(pid)
+
+
+async def test_a_connection_s_429_cancellation_and_killed_worker_as_with_its_own(
+    in_process_shared: FakeOpenAI,
+) -> None:
+    """test_worker_process's tests of a 429 reaching the limiter's slot, a cancelled call
+    booked, and a worker killed mid-call (one clear error, then a new worker), through the
+    shared worker."""
+    import test_worker_process as wp
+
+    await wp.test_a_429_through_the_worker_reaches_the_limiters_slot(in_process_shared)
+    in_process_shared.reset()
+    await wp.test_a_cancelled_call_is_stopped_in_the_worker_and_booked(in_process_shared)
+    in_process_shared.reset()
+    await wp.test_a_worker_killed_mid_call_is_one_clear_error_and_the_next_call_works(
+        in_process_shared
+    )
