@@ -947,3 +947,24 @@ def test_no_module_of_the_llm_package_is_over_500_lines() -> None:
         for p in LLM_ROOT.rglob("*.py")
     }
     assert {name: n for name, n in sizes.items() if n > 500} == {}
+
+
+def test_input_hints_read_alike_whatever_their_mapping_and_however_often() -> None:
+    """The inputs a dense plan's tasks read again (looked up without a call each) read as any
+    other: a plain dict, another mapping, a value that is not text, and no mapping at all."""
+    from types import MappingProxyType
+
+    from podium.llm.rehearsal.material import Material
+
+    plain = {"task_id": "a", "kind": "chapter", "title": "Chapter A", "summary": "A begins."}
+    other = MappingProxyType({"task_id": "b", "kind": "scene", "title": "B", "summary": "B."})
+    odd = {"task_id": "c", "kind": ["not", "text"], "title": "C", "summary": 3}
+    hints = {"dependencies": [plain, other, "not a mapping", odd, plain]}
+    for _ in range(2):  # read once, then from what was kept
+        deps = Material.from_hints(hints).dependencies
+        assert [(d.task_id, d.kind, d.title, d.summary) for d in deps] == [
+            ("a", TaskKind.CHAPTER, "Chapter A", "A begins."),
+            ("b", TaskKind.SCENE, "B", "B."),
+            ("c", None, "C", ""),
+            ("a", TaskKind.CHAPTER, "Chapter A", "A begins."),
+        ]

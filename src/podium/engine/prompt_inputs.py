@@ -249,10 +249,16 @@ def inputs_text(given: list[Given]) -> list[str]:
     """The inputs, each under the same heading whoever reads it and why (a review, a dialogue
     pass, a shot list), so calls reading the same work share the start of their prompts."""
     parts: list[str] = []
+    held = _WHOLE
     for g in given:
         art = g.artifact
         # No version number: a version made again after an interruption is numbered anew, and the
         # same work must be asked for in the same words (the rehearsal model draws from them).
+        if g.whole and g.same_as is None:
+            hit = held.get(art.id)
+            if hit is not None and hit[0] is art.provenance and hit[1] is g.whole_text:
+                parts.append(hit[2])  # the same version's text, read by another prompt
+                continue
         title = f"INPUT from {art.task_id} ({art.kind.value})"
         if g.same_as is not None:
             if g.revised and g.part_of:
@@ -269,12 +275,25 @@ def inputs_text(given: list[Given]) -> list[str]:
                 what = "is part of" if g.part_of else "is the same text as"
                 parts.append(f"{title}: {what} the INPUT from {g.same_as}, given once.")
         elif g.whole:
-            parts.append(f"{title}:\n{g.whole_text}")
+            parts.append(_whole_part(art, title, g.whole_text))
         else:
             body = g.summary if g.summary is not None else g.whole_text
             what = "SUMMARY" if g.summary is not None else "whole (no summary could be made)"
             parts.append(f"{title}, {what} of {tokens_of(g.whole_text):,} tokens:\n{body}")
     return parts
+
+
+# An input given whole, as every prompt that reads it gives it: kept by artifact id, with the
+# provenance (the version) and the text it was made from.
+_WHOLE: dict[str, tuple[object, str, str]] = {}
+
+
+def _whole_part(art: Artifact, title: str, text: str) -> str:
+    part = f"{title}:\n{text}"
+    if len(_WHOLE) >= _READ_MAX and art.id not in _WHOLE:
+        del _WHOLE[next(iter(_WHOLE))]
+    _WHOLE[art.id] = (art.provenance, text, part)
+    return part
 
 
 def inputs_note(given: list[Given], window: int, most: int) -> list[str]:

@@ -144,6 +144,27 @@ def _dependency(d: Mapping[str, Any]) -> Dependency:
     return found
 
 
+def _dependencies(value: Any) -> list[Dependency]:
+    """`_dependency` of each input hint (at most 200): a task of a dense plan reads 50 a call,
+    the same dicts its layer's other readers read, so the usual case (a plain dict, its inputs
+    seen before) is looked up here without a call or an ABC check per input."""
+    if not isinstance(value, list | tuple) or not value:
+        return []
+    found: list[Dependency] = []
+    held = _DEPENDENCIES
+    for d in value[:200]:
+        if type(d) is dict:
+            raw = (d.get("task_id"), d.get("kind"), d.get("title"), d.get("summary"))
+            try:
+                dep = held.get(raw)
+            except TypeError:  # a value that is not hashable (not text)
+                dep = None
+            found.append(dep if dep is not None else _dependency(d))
+        elif isinstance(d, Mapping):
+            found.append(_dependency(d))
+    return found
+
+
 def _read_dependency(raw: tuple[Any, ...]) -> Dependency:
     task_id, kind, title, summary = raw
     return Dependency(
@@ -220,7 +241,7 @@ class Material:
     @classmethod
     def from_hints(cls, hints: Mapping[str, Any]) -> Material:
         h = hints if isinstance(hints, Mapping) else {}
-        deps = [_dependency(d) for d in mappings_of(h.get("dependencies"), 200)]
+        deps = _dependencies(h.get("dependencies"))
         return cls(
             **_setting(h),
             kind=enum_of(TaskKind, h.get("kind")),
