@@ -6,7 +6,7 @@ reports, its frames), after a handshake (`hello`: the same build tag, the same p
 variables, else refused). A connection that closes has its calls cancelled; the worker goes on.
 With no connection for `idle_s` seconds, or asked to stop (`worker_share.stop`; then once its
 connections have ended), it closes the socket, removes it (if it is still its own) and ends;
-it ends at once if its socket is removed or replaced (a newer worker's).
+so it does too, its runs ended, when its socket is removed or replaced (a newer worker's).
 """
 
 from __future__ import annotations
@@ -99,11 +99,14 @@ class _Server:
             return False
 
     async def watch(self) -> None:
-        """End when the socket is no longer this worker's (removed, or another's now)."""
-        while True:
+        """Stop when the socket is no longer this worker's (removed, or another's now): no
+        new connection, and the end once those it has have ended."""
+        while not self._stopping:
             await asyncio.sleep(WATCH_S)
             if not self._ours():
-                self.end()
+                self.stop()
+                self._arm()
+        await asyncio.Event().wait()
 
     # -- the threads ---------------------------------------------------------------------
 

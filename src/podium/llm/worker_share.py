@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import hashlib
 import os
 import re
@@ -151,7 +150,7 @@ class _Refused(Exception):
 
 def connect(named: Iterable[str], worker_main: str, env: Mapping[str, str]) -> Link | None:
     """A connection to the shared worker, started if none runs; None: start one of your own."""
-    if not shared_enabled() or not hasattr(socket, "AF_UNIX"):
+    if not shared_enabled() or sys.platform == "win32":
         return None
     names = sorted(set(named))
     try:
@@ -182,6 +181,8 @@ def connect(named: Iterable[str], worker_main: str, env: Mapping[str, str]) -> L
 def stop() -> int | None:
     """Ask this podium's shared worker (of this data folder) to end once the runs it serves
     have ended; its process id, or None when none runs."""
+    if sys.platform == "win32":
+        return None
     try:
         path = runtime_dir() / f"worker-{build_tag()}.sock"
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
@@ -230,6 +231,8 @@ def _hello(path: Path, tag: str, names: list[str], wait_s: float, waiting: bool 
 
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
+    import fcntl  # Unix only, as the shared worker is
+
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         deadline = time.monotonic() + LOCK_WAIT_S
