@@ -339,6 +339,24 @@ async def test_a_click_on_a_footer_key_runs_it_and_the_key_under_the_mouse_has_i
         await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help from a click")
 
 
+def test_the_tree_search_sees_a_tasks_new_state_reason_and_title(view: ProductionView) -> None:
+    """The search keeps each task's text between searches, until the task changes."""
+    import copy
+
+    from podium.tui.widgets.task_shape import TaskSearch, shape
+
+    view = copy.deepcopy(view)  # the fixture is shared with the snapshots
+    search, tree_shape = TaskSearch(), shape(view)
+    task_id, record = next(iter(view.tasks.items()))
+    assert search.find(view, tree_shape, "zebra-crossing") == []
+    record.reason = "Waiting on the zebra-crossing shot"
+    assert search.find(view, tree_shape, "zebra-crossing") == [task_id]
+    record.spec = record.spec.model_copy(update={"title": "Quokka montage"})
+    assert search.find(view, tree_shape, "quokka") == [task_id]
+    record.reason = ""
+    assert search.find(view, tree_shape, "zebra-crossing") == []
+
+
 def _failure_item(view: ProductionView, task_id: str) -> ProductionView:
     """A failure item on `task_id`, as the engine opens one: Retry, Skip, Reassign."""
     from podium.domain.escalation import Escalation, EscalationKind, Option, Priority

@@ -27,7 +27,7 @@ from podium.domain.state import ProductionView, TaskRecord
 from podium.domain.tasks import TaskState
 from podium.tui.format import TASK_GLYPH, TASK_WORDS, Part, clip, fit
 from podium.tui.messages import DetailsRequested, Intent, Selected
-from podium.tui.widgets.task_shape import ACTIVE, NodeRef, Shape, shape
+from podium.tui.widgets.task_shape import ACTIVE, NodeRef, Shape, TaskSearch, shape
 
 
 class TaskTree(Tree[NodeRef]):
@@ -154,6 +154,7 @@ class TaskTree(Tree[NodeRef]):
         self._shape = Shape({}, {}, {})
         self._node_for: dict[NodeRef, TreeNode[NodeRef]] = {}
         self._filled: set[NodeRef] = set()
+        self._search = TaskSearch()
         self._line_style: Style | None = None
         self._component_memo: dict[tuple[str, ...], RenderStyles] = {}
         self._styles: dict[str, Style] = {}
@@ -490,21 +491,9 @@ class TaskTree(Tree[NodeRef]):
     def search(self, needle: str) -> list[str]:
         """The tasks whose id, title, assignee, state or its reason holds `needle` (lower
         case), in the tree's order."""
-        view = self._view
-        if view is None or not needle:
+        if self._view is None or not needle:
             return []
-        found: list[str] = []
-        for phase in self._shape.phases:
-            for task_id in self._shape.tasks_under(NodeRef("phase", phase)):
-                record = view.tasks.get(task_id)
-                if record is None:
-                    continue
-                spec = record.spec
-                words = TASK_WORDS[record.state]
-                text = f"{task_id}\n{spec.title}\n{spec.assignee}\n{words}\n{record.reason or ''}"
-                if needle in text.lower():
-                    found.append(task_id)
-        return found
+        return self._search.find(self._view, self._shape, needle)
 
     def reveal(self, task_id: str) -> bool:
         """Open the phase (and group) above a task, and put the cursor on it."""
