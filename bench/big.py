@@ -37,7 +37,9 @@ Then, through the commands a user runs where one applies, one JSON line per figu
 * memory: peak RSS (VmHWM) of each of those processes: status, the TUI 3 s after its first
   frame, export;
 * export: `podium export DB --out DIR`, whole process, with and without (`--no-animatic`) the
-  animatic.
+  animatic, each with an empty export cache (a fresh data folder: `*_s`) and again with what
+  that export kept (`*_repeat_s`: nothing changed, so nothing is drawn, voiced or encoded
+  again); `*_cpu_s` counts ffmpeg's and espeak-ng's CPU too (rusage of reaped children).
 
 `--before SRC` measures first_frame and keys twice in the same run, on this checkout and on
 the podium sources in SRC (a `src` folder, e.g. of `git worktree add /tmp/before HEAD~1`,
@@ -633,20 +635,24 @@ def measure_export(db: Path, timeout_s: float) -> dict[str, Any]:
     if line["ffmpeg"]:
         cases.append(("with_animatic", []))
     for name, extra in cases:
-        with tempfile.TemporaryDirectory(prefix="podium-bench-export-") as tmp:
-            try:
-                seconds, peak, out, cpu_s = run_measured(
-                    ["export", str(db), "--out", tmp, *extra], None, timeout_s
-                )
-            except TimeoutError:
-                line[f"{name}_s"] = f"over {timeout_s:.0f}"
-                continue
-            files = [Path(p) for p in out.splitlines() if p.strip()]
-            line[f"{name}_s"] = round(seconds, 2)
-            line[f"{name}_cpu_s"] = round(cpu_s, 2)  # ffmpeg's own time is not in it
-            line[f"{name}_rss_mb"] = round(peak)
-            line[f"{name}_files"] = len(files)
-            line[f"{name}_mp4"] = sum(1 for p in files if p.suffix == ".mp4")
+        with tempfile.TemporaryDirectory(prefix="podium-bench-data-") as data:
+            env = dict(os.environ, PODIUM_DATA_DIR=data)  # the export's cache starts empty
+            for run in (name, f"{name}_repeat"):
+                with tempfile.TemporaryDirectory(prefix="podium-bench-export-") as tmp:
+                    try:
+                        seconds, peak, out, cpu_s = run_measured(
+                            ["export", str(db), "--out", tmp, *extra], env, timeout_s
+                        )
+                    except TimeoutError:
+                        line[f"{run}_s"] = f"over {timeout_s:.0f}"
+                        continue
+                    files = [Path(p) for p in out.splitlines() if p.strip()]
+                    line[f"{run}_s"] = round(seconds, 2)
+                    line[f"{run}_cpu_s"] = round(cpu_s, 2)
+                    line[f"{run}_rss_mb"] = round(peak)
+                    line[f"{run}_files"] = len(files)
+                    line[f"{run}_mp4"] = sum(1 for p in files if p.suffix == ".mp4")
+                    line[f"{run}_load"] = round(os.getloadavg()[0], 1)
     line["target_s"] = TARGETS["export_s"]
     return line
 

@@ -28,6 +28,10 @@ this module has ffmpeg encode the stills (and the speech), then, with LAME, lays
 itself (`podium.export.mp4`: each still and the silence stored once, in 1/20 of ffmpeg's mux
 time on a long cut); without, it lists the pieces for ffmpeg's mux.
 
+What an export made is kept in the export's cache (`podium.export.cache`): each line's sound,
+each spoken stretch's MP3 frames, each reel's encoded stills (`podium.export.stills`), so an
+export after a small change voices, encodes and draws only what changed.
+
 ffmpeg runs as an argument list (never a shell) in a temporary folder, with a timeout, and
 with `-fflags +bitexact`, `-flags +bitexact` and `-map_metadata -1`, so the same production
 gives the same bytes with the same ffmpeg. Its failure is one sentence for the README and for

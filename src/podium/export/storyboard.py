@@ -319,6 +319,8 @@ def storyboard(source: ExportSource) -> str | None:
         key, picture = pictures.for_frame(frame, path)
         chosen.append((frame, key, picture, failed))
         uses[key] = uses.get(key, 0) + 1
+    if pictures.kept is not None:
+        pictures.kept.prune()  # what it kept stays under the cache's bound
     sketches = sum(1 for *_, picture, _ in chosen if picture.drawn)
     parts = [f"<h1>{_e(source.title)}: storyboard</h1>"]
     if sketches == len(chosen):
