@@ -284,13 +284,15 @@ def inputs_text(given: list[Given]) -> list[str]:
 
 
 # An input given whole, as every prompt that reads it gives it: kept by artifact id, with the
-# provenance (the version) and the text it was made from.
+# provenance (the version) and the text it was made from. Fewer than `_READ` keeps: each holds
+# a copy of its text (a dense plan's layer reads 50).
 _WHOLE: dict[str, tuple[object, str, str]] = {}
+_WHOLE_MAX = 256
 
 
 def _whole_part(art: Artifact, title: str, text: str) -> str:
     part = f"{title}:\n{text}"
-    if len(_WHOLE) >= _READ_MAX and art.id not in _WHOLE:
+    if len(_WHOLE) >= _WHOLE_MAX and art.id not in _WHOLE:
         del _WHOLE[next(iter(_WHOLE))]
     _WHOLE[art.id] = (art.provenance, text, part)
     return part
