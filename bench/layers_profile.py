@@ -38,7 +38,6 @@ METERED = (
     ("podium.llm.rehearsal.material", "Material.from_hints"),
     ("podium.engine.agent_runner", "compose"),
     ("podium.engine.prompts", "arrange"),
-    ("podium.engine.prompts", "reading"),
     ("podium.engine.prompts", "inputs_text"),
     ("podium.engine.prompts", "inputs_note"),
     ("podium.engine.prompts", "stable_text"),
