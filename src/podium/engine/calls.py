@@ -166,37 +166,41 @@ class CallPath:
         call ends. Every completion the engine makes passes here, as every image passes the
         same limiter in `illustrate`."""
         async with self.engine.calls.hold(request.agent_id, request.model):
-            return await self._streamed(request, record, agent_id)
-
-    async def _streamed(
-        self, request: CompletionRequest, record: TaskRecord, agent_id: str
-    ) -> CompletionResult:
-        engine = self.engine
-        store = self.store
-        if store.congested:  # the disk is behind: wait for it before making more (backpressure)
-            await store.drained()
-        stream = self.gateway.complete(request)
-        out = _Coalescer(engine, record.spec.id, agent_id, request.attempt)
-        started = time.monotonic()
-        cut = False
-        try:
-            async for chunk in stream:
-                if chunk:
-                    out.add(chunk)  # sanitized when sent, exactly as one by one
-                if store.congested:
-                    await store.drained()
-        except asyncio.CancelledError:
-            cut = True  # a time limit, a pause or a stop: the provider has still been paid
-            raise
-        finally:
+            store = self.store
+            if store.congested:  # the disk is behind: wait for it before more (backpressure)
+                await store.drained()
+            stream = self.gateway.complete(request)
+            out = _Coalescer(self.engine, record.spec.id, agent_id, request.attempt)
+            started = time.monotonic()
+            cut = False
+            # The backend's items read here, not through the stream's own iterator: one
+            # coroutine less for each chunk, on every call (the same chunks, the same result).
+            next_item = stream.source.__anext__
             try:
-                out.flush()  # what arrived is kept, even when the call then failed
+                while True:
+                    try:
+                        item = await next_item()
+                    except StopAsyncIteration:
+                        break
+                    if isinstance(item, CompletionResult):
+                        stream.end(item)
+                        break
+                    if item:
+                        out.add(item)  # sanitized when sent, exactly as one by one
+                    if store.congested:
+                        await store.drained()
+            except asyncio.CancelledError:
+                cut = True  # a time limit, a pause or a stop: the provider has still been paid
+                raise
             finally:
-                await stream.aclose()
-                if cut:
-                    latency = time.monotonic() - started
-                    self._cut_off(request, record, out.chars, latency, stream.spent())
-        return stream.result
+                try:
+                    out.flush()  # what arrived is kept, even when the call then failed
+                finally:
+                    await stream.aclose()
+                    if cut:
+                        latency = time.monotonic() - started
+                        self._cut_off(request, record, out.chars, latency, stream.spent())
+            return stream.result
 
     def _cut_off(
         self,

@@ -102,7 +102,11 @@ class _Slot:
 
     async def __aenter__(self) -> None:
         limiter = self._limiter
-        await limiter.acquire(self._agent_id, self._model)
+        agent_id, model = self._agent_id, self._model
+        if not limiter._waiting and limiter._fits(agent_id, model):
+            limiter._take(agent_id, model)  # a slot free: taken without waiting (`acquire`)
+        else:
+            await limiter.acquire(agent_id, model)
         observer = limiter.observer(self._model)
         if observer is not None:  # what the provider answers reaches this model's lane
             self._watch = rate_limits.watch(observer)

@@ -78,10 +78,37 @@ class CompletionRequest:
         same bytes, without walking the structure through the generic encoder on every call.
         """
         quote = _quote
-        messages = ", ".join(f"[{quote(m.role)}, {quote(m.content)}]" for m in self.messages)
+        messages = self.messages
         schema = quote(self.response_schema.__name__) if self.response_schema else "null"
-        body = f'{{"messages": [{messages}], "model": {quote(self.model)}, "schema": {schema}}}'
-        return hashlib.sha256(body.encode()).hexdigest()[:16]
+        tail = f'], "model": {quote(self.model)}, "schema": {schema}}}'
+        if messages and len(messages[0].content) >= _PREFIX_MIN:
+            # The first message (the system prompt: the vision and the agent's role) is the
+            # same text for many calls: the hash of the bytes up to its end is kept, and each
+            # call hashes only what follows (a SHA-256 state copied: the same digest).
+            first = messages[0]
+            hasher = _prefix_state(first.role, first.content).copy()
+            rest = "".join(f", [{quote(m.role)}, {quote(m.content)}]" for m in messages[1:])
+            hasher.update((rest + tail).encode())
+            return hasher.hexdigest()[:16]
+        body = ", ".join(f"[{quote(m.role)}, {quote(m.content)}]" for m in messages)
+        return hashlib.sha256(f'{{"messages": [{body}{tail}'.encode()).hexdigest()[:16]
+
+
+_PREFIX_MIN = 512  # a first message this long has its hashed prefix kept
+_PREFIX_KEPT = 64  # at most this many (a production has a system prompt per agent and kind)
+_prefixes: dict[tuple[str, str], hashlib._Hash] = {}
+
+
+def _prefix_state(role: str, content: str) -> hashlib._Hash:
+    """The SHA-256 state after `{"messages": [[role, content]` (as `prompt_hash` writes it)."""
+    key = (role, content)
+    state = _prefixes.get(key)
+    if state is None:
+        if len(_prefixes) >= _PREFIX_KEPT:
+            _prefixes.clear()
+        state = hashlib.sha256(f'{{"messages": [[{_quote(role)}, {_quote(content)}]'.encode())
+        _prefixes[key] = state
+    return state
 
 
 @dataclass(frozen=True)
@@ -185,6 +212,16 @@ class CompletionStream:
 
     def spent(self) -> CompletionResult | None:
         return self._spent() if self._spent is not None else None
+
+    @property
+    def source(self) -> AsyncIterator[str | CompletionResult]:
+        """The backend's items (text chunks, then the result), for a reader that takes them
+        itself (the engine's call path) and hands the result to `end`."""
+        return self._source
+
+    def end(self, result: CompletionResult) -> None:
+        """The result read from `source`: the stream has finished."""
+        self._result = result
 
     def __aiter__(self) -> CompletionStream:
         return self
