@@ -6,8 +6,9 @@ Each round runs the workload once per tree, in alternating order, as a user runs
 `podium run FILE --headless --auto-approve all` in its own process with PYTHONPATH set to
 the tree. A process's CPU (user + sys, from `resource.RUSAGE_CHILDREN`) is what decides on a
 shared, loaded machine, where wall figures are noise; the makespan (`podium status --json`)
-gives the overhead a task beside it. Interpreter start and imports are in every run's CPU
-alike; `--idle` also runs a one-task production per tree to show that constant.
+gives the overhead a task beside it. Interpreter start, imports, loading and closing are in
+every run's CPU alike: each round also runs a one-task production per tree, and
+`run_cpu_us_per_task` is the wide run's CPU less that one's (the median of its rounds), a task.
 
 Prints one JSON line: per tree, the min and median of CPU µs a task and overhead µs a task,
 the ratio work/base of each, and the load averages seen.
@@ -29,6 +30,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from workloads import WORKLOADS, Workload  # noqa: E402
+
+ONE = Workload("one", layers=1, width=1, work_ms=5, concurrency=64)
 
 
 def _cpu() -> float:
@@ -58,7 +61,7 @@ def run_once(tree: str, workload: Workload, tmp: Path) -> dict[str, float]:
         capture_output=True,
     ).stdout
     view = json.loads(out)
-    if view["tasks"]["done"] != workload.tasks:
+    if view["tasks"]["done"] != workload.tasks or view.get("makespan_s") is None:
         raise SystemExit(f"{tree}: {view['tasks']}")
     makespan = float(view["makespan_s"])
     ideal = workload.ideal_s(workload.limit())
@@ -88,19 +91,26 @@ def main() -> None:
         tmp = Path(tmp_dir)
         for workload in chosen:
             runs: dict[str, list[dict[str, float]]] = {"base": [], "work": []}
+            idle: dict[str, list[float]] = {"base": [], "work": []}
             for round_no in range(args.rounds):
                 order = ["base", "work"] if round_no % 2 == 0 else ["work", "base"]
                 for name in order:
                     runs[name].append(run_once(trees[name], workload, tmp))
                     loads.append(os.getloadavg()[0])
+                    idle[name].append(run_once(trees[name], ONE, tmp)["cpu_us"])
             figures: dict[str, object] = {}
             for name, rows in runs.items():
+                constant = statistics.median(idle[name])
+                for row in rows:
+                    row["run_cpu_us"] = row["cpu_us"] - constant / workload.tasks
                 figures[name] = {
                     "cpu_us_per_task": summary([r["cpu_us"] for r in rows]),
+                    "run_cpu_us_per_task": summary([r["run_cpu_us"] for r in rows]),
+                    "one_task_cpu_ms": round(constant / 1000, 1),
                     "overhead_us_per_task": summary([r["overhead_us"] for r in rows]),
                     "events": rows[0]["events"],
                 }
-            for key in ("cpu_us", "overhead_us"):
+            for key in ("cpu_us", "run_cpu_us", "overhead_us"):
                 base = statistics.median(r[key] for r in runs["base"])
                 work = statistics.median(r[key] for r in runs["work"])
                 figures[f"{key}_work_over_base_median"] = round(work / base, 3) if base else None

@@ -42,6 +42,8 @@ _GLYPH = {
     TaskState.STALE: "↺",
 }
 
+# A progress line's head for each state that has one: its glyph and the state's name.
+_HEADS = {state: (glyph, state.value) for state, glyph in _GLYPH.items()}
 
 FLUSH_AFTER_S = 0.1  # a batch waits at most this long
 FLUSH_LINES = 256  # or until it holds this many lines
@@ -132,16 +134,23 @@ class Reporter:
             self.progress.stop()
 
     def on_event(self, seq: int, payload: Payload) -> None:
-        if isinstance(payload, TaskStateChanged):
-            if payload.state in _GLYPH and not self.live:
+        # Called for every event of the run: its class looked up once, and without a live
+        # display a task's state change is a line or nothing (`_refresh` draws only live).
+        kind = type(payload)
+        if kind is TaskStateChanged:
+            assert isinstance(payload, TaskStateChanged)
+            if self.live:
+                self._refresh()
+                return
+            head = _HEADS.get(payload.state)
+            if head is not None:
                 record = self.view.tasks.get(payload.task_id)
                 who = record.spec.assignee if record else ""
                 self._batch.add(
-                    f"{_GLYPH[payload.state]} {payload.task_id} ({who}): "
-                    f"{payload.state.value}; {flatten(payload.reason)}"
+                    f"{head[0]} {payload.task_id} ({who}): {head[1]}; {flatten(payload.reason)}"
                 )
-            self._refresh()
-        elif isinstance(payload, EscalationOpened):
+        elif kind is EscalationOpened:
+            assert isinstance(payload, EscalationOpened)
             esc = payload.escalation
             if not self.live:
                 self._batch.add(f"! {esc.id} {esc.kind.value}: {flatten(esc.title)}")
