@@ -317,6 +317,19 @@ class _Coalescer:
     is exactly the chunks' (each sanitized on its own, as it arrived: `sanitize_joined`).
     """
 
+    __slots__ = (
+        "agent_id",
+        "attempt",
+        "chars",
+        "engine",
+        "error",
+        "last",
+        "loop",
+        "pending",
+        "task_id",
+        "timer",
+    )
+
     def __init__(self, engine: EnginePort, task_id: str, agent_id: str, attempt: int) -> None:
         self.engine = engine
         self.task_id = task_id

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from podium.domain.escalation import (
@@ -188,15 +188,16 @@ class Engine:
         self.calls.resize(limits_of(self.view))
         self.wake()
 
-    async def call(
+    def call(
         self,
         request_for: Callable[[int], CompletionRequest],
         record: TaskRecord,
         agent_id: str,
         parse: Callable[[CompletionResult], T],
-    ) -> tuple[CompletionRequest, CompletionResult, T]:
-        """One logical model call, through the call path (`podium.engine.calls`)."""
-        return await self.caller.call(request_for, record, agent_id, parse)
+    ) -> Coroutine[Any, Any, tuple[CompletionRequest, CompletionResult, T]]:
+        """One logical model call, through the call path (`podium.engine.calls`): its
+        coroutine itself, awaited by the caller (no coroutine of the engine's around it)."""
+        return self.caller.call(request_for, record, agent_id, parse)
 
     def fail(self, record: TaskRecord, failure: TaskFailure) -> None:
         """A task failed: its `on_failure` decides (`podium.engine.verdicts`)."""
