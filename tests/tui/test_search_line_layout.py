@@ -102,3 +102,32 @@ async def test_a_focus_move_repaints_what_it_restyles_not_the_whole_screen(
         assert not tasks.has_pseudo_class("focus-within")
         primary = agents.styles.border_top[1]
         assert tasks.styles.border_top[1] != primary  # the borders restyled themselves
+
+
+async def test_a_focus_move_restyles_the_two_panes_borders_not_what_they_hold(
+    view: ProductionView, monkeypatch: Any
+) -> None:
+    """The focused pane's border is set on the pane alone: moving the focus into the inbox
+    restyles the widgets that gained and lost it, not the inbox's detail and its cards."""
+    from textual.css.stylesheet import Stylesheet
+
+    app = app_for(view)
+    async with app.run_test(size=NARROW) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        tasks, inbox = screen.query_one("#tasks-pane"), screen.query_one("#inbox-pane")
+        restyled: list[Any] = []
+        apply = Stylesheet.apply
+
+        def counting(self: Stylesheet, node: Any, *args: Any, **kwargs: Any) -> None:
+            restyled.append(node)
+            apply(self, node, *args, **kwargs)
+
+        monkeypatch.setattr(Stylesheet, "apply", counting)
+        screen.set_focus(screen.query_one("#inbox"))
+        await pilot.pause()
+        detail = screen.query_one("#detail")
+        assert not {detail, *detail.query("*")} & set(restyled)
+        assert inbox.has_pseudo_class("focus-within") and inbox.styles.border_title_style.bold
+        assert inbox.styles.border_top[1] != tasks.styles.border_top[1]
+        assert not tasks.styles.border_title_style.bold

@@ -14,12 +14,15 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.style import Style
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.color import Color
 from textual.containers import Grid, Vertical
 from textual.reactive import Reactive
 from textual.theme import Theme
+from textual.widget import Widget
 
 from podium.domain.escalation import Action
 from podium.domain.events import ProductionState
@@ -41,12 +44,13 @@ from podium.tui.widgets.status_bar import StatusBar
 from podium.tui.widgets.task_tree import TaskTree
 
 if TYPE_CHECKING:  # the dialogs are imported when first opened: none is on the first frame
-    from textual.widget import Widget
-
     from podium.tui.screens.escalation import EscalationChoice
     from podium.tui.screens.filter import TranscriptFilter
 
 REFRESH_HZ = 15
+
+# The focused pane's border (`ConductorScreen._focused_rules`), set on the pane alone:
+#     border: round $primary; border-title-color: $primary; border-title-style: bold;
 
 __all__ = ["REFRESH_HZ", "ConductorScreen", "new_command", "stamp"]
 
@@ -225,6 +229,37 @@ class ConductorScreen(ConductorKeys):
         yield SearchLine(id="search-line")
         yield PodiumFooter()  # help, quit and commands first, then the focused pane's keys
 
+    def watch_focused(self, old: Widget | None, new: Widget | None) -> None:
+        """The pane holding the focus is drawn with `_focused_rules`, set inline on the pane
+        alone (the rest of its look is `.pane` in app.tcss). A `.pane:focus-within` rule made
+        Textual restyle every widget in the two panes on each move of the focus, and
+        repaint them (the border title's colour is inherited), for `/`, enter and esc."""
+        was, now = _pane_of(old), _pane_of(new)
+        if was is now:
+            return
+        if was is not None:
+            for rule in self._focused_rules():
+                was.styles.clear_rule(rule)
+            was.refresh()
+        if now is not None:
+            for rule, value in self._focused_rules().items():
+                now.styles.set_rule(rule, value)
+            now.refresh()
+
+    def _focused_rules(self) -> dict[str, object]:
+        """FOCUSED_PANE's rules as the stylesheet stores them, in the theme's colours."""
+        primary = Color.parse(self.app.get_css_variables()["primary"])
+        edge = ("round", primary)
+        return {
+            "border_top": edge,
+            "border_right": edge,
+            "border_bottom": edge,
+            "border_left": edge,
+            "border_title_color": primary,
+            "auto_border_title_color": False,  # `.pane`'s $text-muted is "auto 60%"
+            "border_title_style": Style(bold=True),
+        }
+
     def on_mount(self) -> None:
         self._refresh_everything()
         transcript = self.query_one(DebateTranscript)
@@ -324,6 +359,11 @@ class ConductorScreen(ConductorKeys):
         self.query_one(DebateTranscript).redraw()
         self.query_one(EscalationInbox).restyle(view, now)
         self._show_status(now)
+        pane = _pane_of(self.focused)  # its border in the new theme's primary colour
+        if pane is not None:
+            for rule, value in self._focused_rules().items():
+                pane.styles.set_rule(rule, value)
+            pane.refresh()
 
     def _show_status(self, now: float) -> None:
         self.query_one(StatusBar).show(self.view, now, self.db_label, self._engine_lost)
@@ -458,3 +498,14 @@ class ConductorScreen(ConductorKeys):
             name, EscalationInbox
         )
         self.query_one(target).focus()
+
+
+def _pane_of(widget: Widget | None) -> Widget | None:
+    """The pane (`.pane`) `widget` is in, if any."""
+    node = widget
+    while node is not None:
+        if node.has_class("pane"):
+            return node
+        parent = node.parent
+        node = parent if isinstance(parent, Widget) else None
+    return None

@@ -90,7 +90,7 @@ class SearchLine(Horizontal):
         field.cursor_blink = getattr(self.app, "cursor_blink", True)
         field.value = query
         field.cursor_position = len(query)
-        field.focus()
+        self.screen.set_focus(field)  # now, not after a round of the queue: one frame
         if not self._status:  # no search shown yet: what it looks in, where there is room
             self.show_status(HINT)
 
