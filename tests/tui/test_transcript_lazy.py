@@ -139,3 +139,42 @@ async def test_a_search_finds_an_entry_not_laid_out_yet_and_shows_it(
         transcript.show_match(found[0])
         await until(pilot, lambda: "note-0001 " in screen_text(app), "the match shown")
         assert transcript.selected is found[0]
+
+
+async def test_a_filter_cleared_gives_back_the_layout_it_replaced_unless_entries_changed(
+    long_view: ProductionView,
+) -> None:
+    """A search for an id filters the transcript and esc clears it: the unfiltered layout of
+    every entry is kept across the filter and given back, not laid out again; an entry that
+    arrives while filtered is in it when the filter goes."""
+    app = app_for(long_view)
+    async with app.run_test(size=NARROW) as pilot:
+        transcript = app.screen.query_one(DebateTranscript)
+        await until(pilot, lambda: not transcript.waiting and bool(transcript.lines), "drawn")
+        everything, shown = transcript.lines, list(transcript._shown)
+        task_id = list(long_view.tasks)[-1]
+        transcript.filter_text = task_id
+        await pilot.pause()
+        assert all(entry.task_id == task_id for entry in transcript._shown)
+        assert len(transcript._shown) < len(shown)
+        transcript.filter_text = ""
+        await pilot.pause()
+        assert transcript.lines is everything and transcript._shown == shown
+        assert "note-0399" in screen_text(app)
+        transcript.filter_text = task_id
+        await pilot.pause()
+        late = ReviewGiven(
+            task_id=list(long_view.tasks)[0],
+            artifact_id="late",
+            reviewer="director",
+            round=1,
+            verdict="revise",
+            summary="late-note while filtered",
+        )
+        transcript.add([late])
+        assert "late-note" not in screen_text(app)
+        transcript.filter_text = ""
+        await pilot.pause()
+        assert transcript.lines is not everything
+        assert len(transcript._shown) == len(shown) + 1
+        await until(pilot, lambda: "late-note" in screen_text(app), "the late entry shown")
