@@ -151,6 +151,42 @@ def test_an_animatic_made_again_from_the_cache_is_the_same_file(tmp_path: Path) 
     assert done.stderr == ""
 
 
+def test_a_read_laid_out_before_reads_no_sound_again(tmp_path: Path) -> None:
+    """The second time the read comes from its `read` entry (named by the lines' own cache
+    names): no line voiced or read back from the cache, the same file and description; with
+    a stretch it names gone, or a line changed, the read is made again."""
+    from .builder import Log
+
+    ffmpeg = need("ffmpeg")
+    silent = _silent(ffmpeg)
+    r = reel([(1, "A", 3.0), (2, "A", 5.0), (1, "B", 2.0), (2, "A", 5.0)])
+    source = Log("short_film").source
+    cache = Cache(tmp_path / "cache")
+
+    def made(name: str, voice: Counted) -> tuple[bytes, str]:
+        target = tmp_path / name
+        said = animatic.make_reel_file(source, r, ffmpeg, Remembered(voice, cache=cache), [],
+                                       target, silent=silent, kept=cache)  # fmt: skip
+        return target.read_bytes(), said
+
+    first = made("a.mp4", Counted())
+    assert _entries(cache, "read")
+    for entry in _entries(cache, "speech"):
+        entry.unlink()  # not needed: the read's entry names its stretches' frames
+    again = Counted()
+    assert made("b.mp4", again) == first and again.said == []
+    for entry in _entries(cache, "mp3"):
+        entry.unlink()
+    third = Counted()
+    assert made("c.mp4", third) == first and third.said  # made again, the same
+    scene = r.scenes[1]
+    changed = [e.model_copy(update={"text": "Other words."}) if e.type.value == "dialogue"
+               else e for e in scene.elements]  # fmt: skip
+    r.scenes[1] = scene.model_copy(update={"elements": changed})
+    fourth = Counted()
+    assert made("d.mp4", fourth)[0] != first[0] and fourth.said
+
+
 def test_the_storyboard_from_kept_sketches_is_the_same_page(
     sample_db: Made, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

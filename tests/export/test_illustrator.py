@@ -13,7 +13,7 @@ from podium.domain.artifacts import IllustrationBrief, Shot
 from podium.domain.tasks import TaskKind
 from podium.engine.engine import AutoApprove, Engine
 from podium.export.exporter import export_production_sync, load
-from podium.llm.rehearsal.illustrator import draw
+from podium.llm.rehearsal.illustrator import draw, image
 from podium.llm.rehearsal.sketch import colour, from_brief, from_prompt, from_shot, in_frame
 from podium.loader import read_production
 from podium.store import EventStore
@@ -44,6 +44,19 @@ def test_the_same_brief_draws_the_same_bytes() -> None:
     first = draw(from_brief(BRIEF, CAST))
     assert first.startswith(b"\x89PNG\r\n\x1a\n")
     assert draw(from_brief(BRIEF.model_copy(), list(CAST))) == first
+
+
+def test_the_image_is_the_png_s_pixels() -> None:
+    # The animatic's stills take the image straight from the illustrator: the same pixels.
+    for sketch in (
+        from_brief(BRIEF, CAST),
+        from_brief(BRIEF.model_copy(update={"caption": ""}), CAST),
+    ):
+        for size in ((960, 640), (1280, 720), (384, 216)):
+            drawn = image(sketch, *size)
+            with Image.open(io.BytesIO(draw(sketch, *size, compress_level=0))) as opened:
+                assert drawn.mode == "RGB"
+                assert drawn.tobytes() == opened.convert("RGB").tobytes()
 
 
 def test_the_palette_is_in_the_pixels() -> None:

@@ -57,7 +57,7 @@ from functools import cache
 from pathlib import Path
 
 from podium.domain.production import ModelSettings
-from podium.export import mp4
+from podium.export import kept_read, mp4
 from podium.export.cache import Cache
 from podium.export.cache import key as cache_key
 from podium.export.mp3 import GRANULE as GRANULE  # named here too: the read's tests use them
@@ -193,10 +193,10 @@ def ffmpeg_identity(ffmpeg: str) -> str:
 def _encoded(
     runs: Sequence[tuple[int, bytes]], ffmpeg: str, folder: Path, frames: int, what: str,
     kept: Cache | None,
-) -> list[list[bytes]]:  # fmt: skip
-    """Each stretch's MP3 frames: a stretch said before (the same PCM, in this reel or kept by
-    an earlier export) is encoded once; the others in one ffmpeg run, `_APART` silent frames
-    apart so each one's frames hold its own sound only."""
+) -> list[tuple[str, list[bytes]]]:  # fmt: skip
+    """Each stretch's `mp3` entry name and MP3 frames: a stretch said before (the same PCM, in
+    this reel or kept by an earlier export) is encoded once; the others in one ffmpeg run,
+    `_APART` silent frames apart so each one's frames hold its own sound only."""
     identity = ffmpeg_identity(ffmpeg) if kept is not None else ""
     digests = [hashlib.sha256(pcm).hexdigest() for _, pcm in runs]
     names = {d: cache_key("mp3", identity, MP3, MP3_OUT, d) for d in digests}
@@ -231,7 +231,7 @@ def _encoded(
             at += count + _APART
             if kept is not None and identity and len(found[digest]) == count:
                 kept.put("mp3", names[digest], b"".join(found[digest]))
-    return [found[digest] for digest in digests]
+    return [(names[digest], found[digest]) for digest in digests]
 
 
 def mp3_track(
@@ -242,21 +242,31 @@ def mp3_track(
     each distinct spoken stretch encoded once (`_encoded`), the silence between them counted.
     Hours of cut (a big series' episode) cost their speech, not their length. Times are kept
     to an MP3 frame (26 ms); the speech comes about 24 ms late (the decoder's delay)."""
+    return _track(beats, sounds, frames, ffmpeg, folder, what, kept)[0]
+
+
+def _track(
+    beats: Sequence[Beat], sounds: Sequence[bytes], frames: int, ffmpeg: str, folder: Path,
+    what: str, kept: Cache | None = None,
+) -> tuple[list[int | list[bytes]], kept_read.Recipe]:  # fmt: skip
+    """`mp3_track`'s pieces, and the same as a recipe (`kept_read`): each stretch by name."""
     runs = mp3_runs(beats, sounds)
     total = -(-sample_at(frames) // GRANULE)
     encoded = _encoded(runs, ffmpeg, folder, frames, what, kept) if runs else []
     pieces: list[int | list[bytes]] = []
+    recipe: kept_read.Recipe = []
     at = 0
-    for (first, pcm), spoken in zip(runs, encoded, strict=True):
+    for (first, pcm), (name, spoken) in zip(runs, encoded, strict=True):
         if first >= total:
             break
         count = len(pcm) // (GRANULE * SAMPLE_BYTES)
-        pieces.append(first - at)
         take = min(count, total - first)
-        pieces += [spoken[:take], take - len(spoken[:take])]
+        pieces += [first - at, spoken[:take], take - len(spoken[:take])]
+        recipe += [first - at, (name, take), take - len(spoken[:take])]
         at = first + take
     pieces.append(total - at)
-    return [p for p in pieces if p]
+    recipe.append(total - at)
+    return [p for p in pieces if p], [p for p in recipe if p]
 
 
 def mp3_read(
@@ -432,10 +442,17 @@ def make_reel_file(
     if frames == 0:
         raise AnimaticError(f"{_title(reel)} was not made: its cut lasts less than a frame")
     marks = bands(reel, frames)
+    identity = ffmpeg_identity(ffmpeg) if kept is not None else ""
+    entry = kept_read.name(reel, beats, frames, voice, identity) if silent is not None else ""
     with tempfile.TemporaryDirectory(prefix="podium-animatic-") as temp:
         folder = Path(temp)
+        title = _title(reel)
+        again = kept_read.get(kept, entry) if kept is not None and entry else None
         try:
-            sounds, read = table_read(reel, beats, frames, voice, folder)
+            if again is not None:  # laid out before from the same lines: no sound read
+                (pieces, read), sounds = again, list[bytes]()
+            else:
+                sounds, read = table_read(reel, beats, frames, voice, folder)
         except VoiceError as exc:
             said_by = voice.voice if isinstance(voice, Remembered) else voice
             fallback = Espeak.find() if not isinstance(said_by, Espeak) else None
@@ -446,21 +463,21 @@ def make_reel_file(
             )
             log.warning("podium: %s", sentence)
             notes.append(sentence)
-            voice = fallback
+            voice, entry = fallback, ""  # not what the entry's name says made it
             try:
                 sounds, read = table_read(reel, beats, frames, voice, folder)
             except VoiceError:
                 voice = None
                 sounds, read = table_read(reel, beats, frames, None, folder)
-        title = _title(reel)
-        if silent is not None:
-            pieces = mp3_track(beats, sounds, frames, ffmpeg, folder, title, kept)
-        else:
+        if silent is not None and again is None:
+            pieces, recipe = _track(beats, sounds, frames, ffmpeg, folder, title, kept)
+            if kept is not None and entry:
+                kept_read.put(kept, entry, read, recipe)
+        elif silent is None:
             sound = sound_listing(beats, sounds, folder)
             (folder / "sound.ffconcat").write_text("\n".join(sound) + "\n", encoding="utf-8")
         del sounds
         held, makers = plan(source, reel, beats, marks, pictures)
-        identity = ffmpeg_identity(ffmpeg) if kept is not None else ""
 
         def run(args: list[str]) -> None:
             _run_ffmpeg(args, folder, frames, title)

@@ -132,12 +132,11 @@ class ShotPicture:
             framed = Image.new("RGB", size, (24, 24, 28))
             framed.paste(picture, ((size[0] - picture.width) // 2, (size[1] - picture.height) // 2))
             return framed
-        from podium.llm.rehearsal.illustrator import draw
+        from podium.llm.rehearsal.illustrator import image
 
         assert self.sketch is not None
         sketch = replace(self.sketch, caption=caption) if caption else self.sketch
-        with Image.open(io.BytesIO(draw(sketch, *size, compress_level=0))) as opened:
-            return opened.convert("RGB")
+        return image(sketch, *size)  # the pixels a PNG of it holds, without making one
 
 
 def drawn_for(source: ExportSource, artifact_id: str, label: str) -> tuple[str | None, bool]:

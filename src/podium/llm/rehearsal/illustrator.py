@@ -20,8 +20,9 @@ from podium.llm.rehearsal.sketch import RGB, Roles, Sketch, mix
 
 if TYPE_CHECKING:
     from PIL import ImageDraw, ImageFont
+    from PIL import Image as PILImage
 
-__all__ = ["draw", "draw_cover"]
+__all__ = ["draw", "draw_cover", "image"]
 
 # A figure's height in picture heights, and where its head starts, for each framing.
 _FRAMING: dict[str, tuple[float, float]] = {
@@ -439,10 +440,7 @@ def _wrap(text: str, font: Any, width: float, most: int) -> list[str]:
     return lines
 
 
-def draw(sketch: Sketch, width: int = 960, height: int = 640, *, compress_level: int = 6) -> bytes:
-    """The sketch drawn as a PNG of `width` × `height` pixels (the caption band included);
-    `compress_level` is zlib's (1, for the storyboard's thousands of frames, encodes in about
-    two thirds of the time, for files about half as large again)."""
+def _drawn(sketch: Sketch, width: int, height: int) -> _Canvas:
     canvas = _Canvas(sketch, width, height)
     ground = canvas.setting()
     canvas.people(ground)
@@ -451,7 +449,20 @@ def draw(sketch: Sketch, width: int = 960, height: int = 640, *, compress_level:
     canvas.swatches()
     canvas.tag()
     canvas.caption()
-    return canvas.png(compress_level)
+    return canvas
+
+
+def draw(sketch: Sketch, width: int = 960, height: int = 640, *, compress_level: int = 6) -> bytes:
+    """The sketch drawn as a PNG of `width` × `height` pixels (the caption band included);
+    `compress_level` is zlib's (1, for the storyboard's thousands of frames, encodes in about
+    two thirds of the time, for files about half as large again)."""
+    return _drawn(sketch, width, height).png(compress_level)
+
+
+def image(sketch: Sketch, width: int = 960, height: int = 640) -> PILImage.Image:
+    """The sketch drawn as `draw` draws it, as an RGB Pillow image (no PNG made and read back:
+    the animatic's stills)."""
+    return _drawn(sketch, width, height).image
 
 
 def draw_cover(
