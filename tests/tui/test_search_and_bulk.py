@@ -399,3 +399,28 @@ async def test_a_failures_reassign_option_asks_to_whom_and_retry_retries(
         screen._escalation_chosen("fail-1", EscalationChoice(Action.APPROVE, "retry"))
         await until(pilot, lambda: bool(sent), "a command")
         assert [(c.action, c.escalation_id) for c in sent] == [(Action.RETRY, "fail-1")]
+
+
+async def test_a_task_made_but_not_yet_drawn_is_drawn_as_it_is_by_then(
+    view: ProductionView,
+) -> None:
+    """A group's tasks are labelled as they are first drawn (issue 20): one that changed
+    in between shows its new title."""
+    import copy
+
+    from podium.tui.widgets.task_shape import NodeRef
+
+    view = copy.deepcopy(view)  # the fixture is shared with the snapshots
+    app = app_for(view)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        tree = app.screen.query_one(TaskTree)
+        hidden = [t for t in view.tasks if NodeRef("task", t) not in tree._node_for]
+        task_id = hidden[len(hidden) // 2]
+        tree._reveal_quietly(task_id)  # made, not shown
+        record = view.tasks[task_id]
+        record.spec = record.spec.model_copy(update={"title": "Quokka montage"})
+        tree.refresh_tasks([task_id])
+        assert tree.reveal(task_id)
+        await pilot.pause()
+        assert "Quokka montage" in screen_text(app)

@@ -154,6 +154,7 @@ class TaskTree(Tree[NodeRef]):
         self._shape = Shape({}, {}, {})
         self._node_for: dict[NodeRef, TreeNode[NodeRef]] = {}
         self._filled: set[NodeRef] = set()
+        self._unlabelled: set[NodeRef] = set()  # tasks made, labelled when first drawn
         self._search = TaskSearch()
         self._line_style: Style | None = None
         self._component_memo: dict[tuple[str, ...], RenderStyles] = {}
@@ -233,6 +234,8 @@ class TaskTree(Tree[NodeRef]):
     def _set_label(self, node: TreeNode[NodeRef], ref: NodeRef) -> None:
         """Relabel a node only when its label changed: a new label redraws the node's line
         and every line under it, so an unchanged phase costs nothing."""
+        if ref in self._unlabelled:
+            return  # labelled as it is drawn, as things are then
         label = self._label(ref)
         if node.label != label:
             node.set_label(label)
@@ -256,8 +259,9 @@ class TaskTree(Tree[NodeRef]):
                 self._node_for[child] = made
                 if self._wants_open(child):
                     made.expand()
-            else:
-                self._node_for[child] = node.add_leaf(self._label(child), child)
+            else:  # its id until drawn: a group of 50 opened draws the ~20 it shows
+                self._node_for[child] = node.add_leaf(Text(child.key), child)
+                self._unlabelled.add(child)
 
     def _forget(self, node: TreeNode[NodeRef]) -> None:
         for child in list(node.children):
@@ -265,6 +269,7 @@ class TaskTree(Tree[NodeRef]):
         if node.data is not None:
             self._node_for.pop(node.data, None)
             self._filled.discard(node.data)
+            self._unlabelled.discard(node.data)
 
     @staticmethod
     def _parent_ref(node: TreeNode[NodeRef]) -> NodeRef | None:
@@ -323,6 +328,10 @@ class TaskTree(Tree[NodeRef]):
 
     def render_label(self, node: TreeNode[NodeRef], base_style: Style, style: Style) -> Text:
         """A label cut with an ellipsis where the pane ends (the tree never scrolls sideways)."""
+        ref = node.data
+        if ref is not None and ref in self._unlabelled:  # first drawn: its label now
+            self._unlabelled.discard(ref)
+            node._label = self._task_label(ref.key)  # noqa: SLF001 - this line shows it
         label = super().render_label(node, base_style, style)
         room = self._label_room(node)
         if room and label.cell_len > room:
