@@ -61,13 +61,19 @@ _MASK = (1 << 63) - 1  # digests fit SQLite's signed 64-bit integers
 
 def digest(rows: Iterable[Sequence[Any]], start: int = 0) -> int:
     """`start` with the rows' digest added: the sum of each (seq, kind, payload)'s CRC-32 over
-    the rows that are not streamed chunks. A sum, so rows may come in any order."""
+    the rows that are not streamed chunks. A sum, so rows may come in any order.
+
+    The CRC of "seq NUL kind NUL payload": one CRC over the joined text for the writer's rows
+    (str payloads), the same value as the CRC of the payload's bytes carried on from the
+    prefix's for the rows read back (bytes)."""
     total = start
     crc = zlib.crc32
     for seq, _, kind, payload in rows:
         if kind != STREAMED_KIND:
-            data = payload.encode() if isinstance(payload, str) else bytes(payload)
-            total += crc(data, crc(f"{seq}\0{kind}\0".encode()))
+            if isinstance(payload, str):
+                total += crc(f"{seq}\0{kind}\0{payload}".encode())
+            else:
+                total += crc(bytes(payload), crc(f"{seq}\0{kind}\0".encode()))
     return total & _MASK
 
 
