@@ -340,16 +340,18 @@ class Artifact(Frozen):
         """This artifact in another status: what `model_copy(update={"status": status})` gives
         (a new object; this one is unchanged, its content held the same way), at a quarter of
         its cost: the fold makes one for every status change (0.8 µs here against 3 µs)."""
-        cls = type(self)
-        copy = cls.__new__(cls)
+        copy = object.__new__(type(self))  # what `cls.__new__` finds, without the look-up
         fields = self.__dict__.copy()
         fields["status"] = status
         _set = object.__setattr__
         _set(copy, "__dict__", fields)
         _set(copy, "__pydantic_extra__", None)  # extra="forbid": never any
-        _set(copy, "__pydantic_fields_set__", self.__pydantic_fields_set__ | {"status"})
+        # Shared when it names `status` already: a frozen model's set is never changed in place
+        # (`model_copy` copies it before an update).
+        named = self.__pydantic_fields_set__
+        _set(copy, "__pydantic_fields_set__", named if "status" in named else named | {"status"})
         private = self.__pydantic_private__
-        _set(copy, "__pydantic_private__", None if private is None else dict(private))
+        _set(copy, "__pydantic_private__", None if private is None else private.copy())
         return copy
 
     # -- content kept out of memory (a big production's view, issue 20) ----------------------

@@ -77,6 +77,8 @@ _ENDS = frozenset({TaskState.DONE, TaskState.AWAITING_APPROVAL, TaskState.FAILED
 # A task's run that concludes (done, or its output waits on the Orchestrator) leaves its agent
 # idle: the fold derives it, as it derives the agent thinking when the run starts.
 _CONCLUDED = frozenset({TaskState.DONE, TaskState.AWAITING_APPROVAL})
+# Read on every task state event: a module name is read faster than an enum's member.
+_RUNNING, _READY, _FAILED = TaskState.RUNNING, TaskState.READY, TaskState.FAILED
 
 
 _Fold = Callable[["ProductionView", Any, float], None]
@@ -269,7 +271,9 @@ def _stands_on(view: ProductionView, task: TaskRecord, art: Artifact) -> None:
 def _artifact_status(view: ProductionView, p: ArtifactStatusChanged, ts: float) -> None:
     found = view.artifacts.get(p.artifact_id)
     if found is not None:
-        status = ArtifactStatus(p.status)
+        status = p.status  # validated to the enum (a member's own call costs 0.2-0.3 µs)
+        if type(status) is not ArtifactStatus:
+            status = ArtifactStatus(status)
         view.artifacts[p.artifact_id] = found.with_status(status)
         if status in _STANDING:
             _supersede_before(view, found.task_id, found.id)
@@ -456,7 +460,8 @@ def _task_state(view: ProductionView, p: TaskStateChanged, ts: float) -> None:
     task = view.tasks.get(p.task_id)
     if task is None:
         return
-    if p.state is TaskState.RUNNING:
+    state = p.state
+    if state is _RUNNING:
         if not task.interrupted:
             task.run_base = task.calls
         task.interrupted = False
@@ -465,21 +470,22 @@ def _task_state(view: ProductionView, p: TaskStateChanged, ts: float) -> None:
         if view.first_start is None:
             view.first_start = ts
         _agent_busy(view, task.spec.assignee, p.task_id)
-    elif p.state in _ENDS:
-        if task.state is TaskState.RUNNING and p.state in _CONCLUDED:
+    elif state in _ENDS:
+        if task.state is _RUNNING and state in _CONCLUDED:
             _agent_done(view, task.spec.assignee)
         task.ended_at = ts
         if task.started_at is not None:
             view.last_end = ts if view.last_end is None else max(view.last_end, ts)
     if p.attempt:
         task.attempt = p.attempt
-    if p.state is TaskState.READY and task.state is TaskState.FAILED:
-        view.retried_tasks += 1
-    if p.state is TaskState.READY and task.state is TaskState.RUNNING:
-        if p.interrupted is None:
-            p = upcast_untyped_facts(view, p)
-        task.interrupted = bool(p.interrupted)
-    task.state = p.state
+    if state is _READY:
+        if task.state is _FAILED:
+            view.retried_tasks += 1
+        elif task.state is _RUNNING:
+            if p.interrupted is None:
+                p = upcast_untyped_facts(view, p)
+            task.interrupted = bool(p.interrupted)
+    task.state = state
     task.reason = p.reason
 
 
