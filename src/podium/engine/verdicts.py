@@ -81,7 +81,13 @@ class Verdicts:
                 ],
             )
             return
-        revised = proposals.revised_text(engine.view, record, artifact)
+        # Only a pass, or a task with another version (the Orchestrator's, maybe), can revise
+        # what the Orchestrator wrote: a task's first version skips the look (1 µs a task).
+        revised = (
+            proposals.revised_text(engine.view, record, artifact)
+            if spec.kind in proposals.PASS_KINDS or record.artifact_ids != [artifact.id]
+            else None
+        )
         if revised is not None:  # the Orchestrator's text stands until they accept the change
             proposals.offer(engine, record, artifact, revised)
             return
