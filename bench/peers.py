@@ -1,9 +1,10 @@
-"""podium beside its peers, in the same run: LangGraph 1.2 and a bare asyncio scheduler.
+"""podium beside its peers, in the same run: LangGraph 1.2 (bare and with its SQLite
+checkpointer) and a bare asyncio scheduler.
 
-    .venv/bin/pip install -e ".[bench]"     # LangGraph, once
+    .venv/bin/pip install -e ".[bench]"     # LangGraph and its SQLite checkpointer, once
     .venv/bin/python bench/peers.py [--rounds 5] [--only fan_out,layers,wide]
 
-The three workloads of bench/scheduler.py run on three systems, round after round in one
+The three workloads of bench/scheduler.py run on five systems, round after round in one
 process, so each podium figure can be read as a ratio beside the others':
 
 * podium: the production file through the real engine and store (every event persisted);
@@ -13,12 +14,18 @@ process, so each podium figure can be read as a ratio beside the others':
   whole command, interpreter start and imports included;
 * langgraph: one node per task, `asyncio.sleep` as the work, no checkpointer (nothing
   persisted), `max_concurrency` as the limit; a task with inputs joins on all of them;
+* langgraph_sqlite: the same graph compiled with LangGraph's `AsyncSqliteSaver` (package
+  langgraph-checkpoint-sqlite) over a fresh file in a temporary folder each run, a thread_id
+  per run, LangGraph's default durability ("async": a checkpoint per step, written while the
+  next step runs): the persisted peer; `wall_s` includes opening and closing the file;
 * floor: a bare asyncio topological scheduler that only sleeps.
 
 Prints one JSON line: per workload, each system's medians (`ratio` to the ideal makespan,
 `overhead_us_per_task`, and `wall_…`: the same counted on the whole call, setup included) and
 `vs_floor`; plus `podium_vs_langgraph`, podium's ratio (or, for the wide workload, its
-overhead per task) over LangGraph's, and `podium_vs_langgraph_wall`, the whole calls' ratio.
+overhead per task) over LangGraph's, and `podium_vs_langgraph_wall`, the whole calls' ratio;
+the same against the persisted peer as `podium_vs_langgraph_sqlite(_wall)`, and each of them
+for podium_cli as `podium_cli_vs_…`.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import os
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -82,23 +90,59 @@ _COMPILED: dict[str, Any] = {}
 _STAMPS: dict[str, list[float]] = {}
 
 
-async def run_langgraph(workload: Workload) -> Run:
-    """Makespan as podium measures it: first task start to last task end (compile excluded)."""
+def compiled(workload: Workload) -> tuple[Any, list[float]]:
+    """The workload's graph, compiled once (no checkpointer), and its stamps, cleared."""
     if workload.name not in _COMPILED:
         _STAMPS[workload.name] = []
         _COMPILED[workload.name] = build_langgraph(workload, _STAMPS[workload.name])
     stamps = _STAMPS[workload.name]
     stamps.clear()
+    return _COMPILED[workload.name], stamps
+
+
+def langgraph_config(workload: Workload) -> dict[str, Any]:
     config: dict[str, Any] = {"recursion_limit": workload.layers + 10}
     limit = workload.limit()
     if limit is not None:
         config["max_concurrency"] = limit
-    started = time.perf_counter()
-    await _COMPILED[workload.name].ainvoke({}, config=config)
-    wall = time.perf_counter() - started
+    return config
+
+
+def check_stamps(name: str, workload: Workload, stamps: list[float]) -> float:
     if len(stamps) != 2 * workload.tasks:
-        raise SystemExit(f"langgraph ran {len(stamps) // 2} of {workload.tasks} tasks")
-    return Run(max(stamps) - min(stamps), wall_s=wall)
+        raise SystemExit(f"{name} ran {len(stamps) // 2} of {workload.tasks} tasks")
+    return max(stamps) - min(stamps)
+
+
+async def run_langgraph(workload: Workload) -> Run:
+    """Makespan as podium measures it: first task start to last task end (compile excluded)."""
+    graph, stamps = compiled(workload)
+    started = time.perf_counter()
+    await graph.ainvoke({}, config=langgraph_config(workload))
+    wall = time.perf_counter() - started
+    return Run(check_stamps("langgraph", workload, stamps), wall_s=wall)
+
+
+async def run_langgraph_sqlite(workload: Workload) -> Run:
+    """The same graph checkpointed by LangGraph's SQLite saver into a fresh file each run.
+
+    The compiled graph is reused with the run's saver swapped in (`copy`, outside the timing,
+    as compile is for `langgraph`); the wall counts opening the file (its schema set up) to
+    closing it, as podium's counts its store.
+    """
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    graph, stamps = compiled(workload)
+    config = langgraph_config(workload)
+    config["configurable"] = {"thread_id": uuid.uuid4().hex}
+    with tempfile.TemporaryDirectory(prefix="podium-bench-lg-sqlite-") as tmp:
+        db = str(Path(tmp) / f"{workload.name}.sqlite")
+        started = time.perf_counter()
+        async with AsyncSqliteSaver.from_conn_string(db) as saver:
+            persisted = graph.copy(update={"checkpointer": saver})
+            await persisted.ainvoke({}, config=config)
+        wall = time.perf_counter() - started
+    return Run(check_stamps("langgraph_sqlite", workload, stamps), wall_s=wall)
 
 
 CLI_TIMEOUT_S = 300.0
@@ -144,31 +188,35 @@ async def run_podium_cli(workload: Workload) -> Run:
 def compare(line: dict[str, Any], workloads: list[Workload]) -> None:
     for workload in workloads:
         figures = line[workload.name]
-        langgraph = figures["langgraph"]
-        for name in ("podium", "podium_cli"):
-            podium = figures.get(name)
-            if podium is None:
+        for peer in ("langgraph", "langgraph_sqlite"):
+            langgraph = figures.get(peer)
+            if langgraph is None:
                 continue
-            suffix = "" if name == "podium" else "_cli"
-            if workload.by_overhead:
-                overhead = max(langgraph["overhead_us_per_task"], 0.1)
-                value = podium["overhead_us_per_task"] / overhead
-            else:
-                value = podium["ratio"] / langgraph["ratio"]
-            figures[f"podium{suffix}_vs_langgraph"] = round(value, 3)
-            # Counted on the whole call instead (LangGraph's graph setup, podium's plan and
-            # final commit included): the way a caller waiting on either one sees it.
-            wall = podium["wall_s"] / langgraph["wall_s"]
-            figures[f"podium{suffix}_vs_langgraph_wall"] = round(wall, 3)
+            for name in ("podium", "podium_cli"):
+                podium = figures.get(name)
+                if podium is None:
+                    continue
+                if workload.by_overhead:
+                    overhead = max(langgraph["overhead_us_per_task"], 0.1)
+                    value = podium["overhead_us_per_task"] / overhead
+                else:
+                    value = podium["ratio"] / langgraph["ratio"]
+                figures[f"{name}_vs_{peer}"] = round(value, 3)
+                # Counted on the whole call instead (LangGraph's graph setup, podium's plan
+                # and final commit included): the way a caller waiting on either one sees it.
+                wall = podium["wall_s"] / langgraph["wall_s"]
+                figures[f"{name}_vs_{peer}_wall"] = round(wall, 3)
 
 
 def main() -> None:
     args = parse_args(__doc__)
     try:
         import langgraph  # noqa: F401
+        import langgraph.checkpoint.sqlite.aio  # noqa: F401
     except ImportError:
         raise SystemExit(
-            'LangGraph is not installed: .venv/bin/pip install -e ".[bench]"'
+            "LangGraph or its SQLite checkpointer is not installed: "
+            '.venv/bin/pip install -e ".[bench]"'
         ) from None
     from importlib.metadata import version
 
@@ -177,11 +225,17 @@ def main() -> None:
         "podium": run_podium,
         "podium_cli": run_podium_cli,
         "langgraph": run_langgraph,
+        "langgraph_sqlite": run_langgraph_sqlite,
         "floor": run_floor,
     }
     line = asyncio.run(measure(systems, workloads, args.rounds))
     compare(line, workloads)
-    out = {"bench": "peers", "langgraph_version": version("langgraph"), **line}
+    out = {
+        "bench": "peers",
+        "langgraph_version": version("langgraph"),
+        "langgraph_checkpoint_sqlite_version": version("langgraph-checkpoint-sqlite"),
+        **line,
+    }
     sys.stdout.write(json.dumps(out) + "\n")
 
 
