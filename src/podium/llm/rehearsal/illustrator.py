@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from podium.llm.rehearsal.sketch import RGB, Roles, Sketch, mix
 
 if TYPE_CHECKING:
-    from PIL import ImageDraw, ImageFont
     from PIL import Image as PILImage
+    from PIL import ImageDraw, ImageFont
 
 __all__ = ["draw", "draw_cover", "image"]
 
