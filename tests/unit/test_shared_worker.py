@@ -187,6 +187,33 @@ def test_the_worker_stops_when_asked(podiums: Podiums) -> None:
     assert done.stdout.strip() == "none runs"
 
 
+def test_stop_ends_a_worker_started_by_another_name_of_the_python_or_another_podium(
+    podiums: Podiums, tmp_path: Path
+) -> None:
+    """The `podium` script runs `python3`; a user stops with `.venv/bin/python -m …`: one
+    Python, one worker. And a worker an upgraded podium left (another tag) is stopped too."""
+    pid = podiums.call()["pid"]
+    assert isinstance(pid, int) and _alive(pid)
+    here = Path(sys.executable)
+    names = [here.with_name(n) for n in ("python", "python3", f"python3.{sys.version_info[1]}")]
+    alias = next(p for p in names if p.exists() and p.name != here.name)  # a venv has all three
+    script = "import sys; from podium.llm import worker_share as w; print(w.build_tag())"
+    tags = {
+        subprocess.run(
+            [python, "-c", script], env=podiums.env, capture_output=True, text=True, timeout=60
+        ).stdout.strip()
+        for python in (sys.executable, str(alias))
+    }
+    assert len(tags) == 1, tags
+    sockets = list((tmp_path / "data" / "run").glob("worker-*.sock"))
+    assert len(sockets) == 1
+    sockets[0].rename(sockets[0].with_name("worker-0000000000000000.sock"))  # another podium's
+    stop = [str(alias), "-m", "podium.cli.provider_worker", "--stop"]
+    done = subprocess.run(stop, env=podiums.env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == f"stopping the shared provider worker {pid}"
+    assert _wait_gone(pid), "the worker did not stop"
+
+
 @pytest.fixture
 def in_process_shared(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
     """This process's backends on the shared worker (of the test's data folder), stopped after;
@@ -202,9 +229,9 @@ def in_process_shared(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
         with FakeOpenAI(default=wp.GOOD) as server:
             yield server
     finally:
-        pid = worker_share.stop()
-        assert pid is not None, "no shared worker ran"
-        assert _wait_gone(pid)
+        pids = worker_share.stop()
+        assert len(pids) == 1, "no shared worker ran"
+        assert _wait_gone(pids[0])
 
 
 async def test_a_connection_s_429_cancellation_and_killed_worker_as_with_its_own(

@@ -20,8 +20,11 @@ def main() -> None:
     if sys.argv[1:] == ["--stop"]:  # python -m podium.cli.provider_worker --stop
         from podium.llm.worker_share import stop
 
-        pid = stop()
-        sys.stdout.write(f"stopping the shared provider worker {pid}\n" if pid else "none runs\n")
+        pids = stop()
+        for pid in pids:
+            sys.stdout.write(f"stopping the shared provider worker {pid}\n")
+        if not pids:
+            sys.stdout.write("none runs\n")
         return
     gc.disable()
     environ = dict(os.environ)

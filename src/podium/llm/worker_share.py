@@ -88,7 +88,11 @@ def build_tag() -> str:
         import podium
 
         digest = hashlib.sha256()
-        digest.update(f"{podium.__version__}\0{sys.executable}\0{sys.version}".encode())
+        # The environment (`sys.prefix`: a venv's own packages) and the interpreter it runs,
+        # not the name it was started by: `.venv/bin/python` and the `podium` script's
+        # `python3` are one Python and share one worker.
+        python = os.path.realpath(sys.executable)
+        digest.update(f"{podium.__version__}\0{sys.prefix}\0{python}\0{sys.version}".encode())
         root = Path(podium.__file__).resolve().parent
         files = [root / "__init__.py", root / "locations.py", root / "cli" / "provider_worker.py"]
         for part in ("domain", "llm"):
@@ -178,22 +182,28 @@ def connect(named: Iterable[str], worker_main: str, env: Mapping[str, str]) -> L
         return None
 
 
-def stop() -> int | None:
-    """Ask this podium's shared worker (of this data folder) to end once the runs it serves
-    have ended; its process id, or None when none runs."""
+def stop() -> list[int]:
+    """Ask every shared worker of this data folder (this podium's, and one an older or other
+    podium left) to end once the runs it serves have ended; their process ids."""
     if sys.platform == "win32":
-        return None
+        return []
     try:
-        path = runtime_dir() / f"worker-{build_tag()}.sock"
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(HELLO_WAIT_S)
-            sock.connect(str(path))
-            write_frame(sock.fileno(), ("stop", build_tag()))
-            with sock.makefile("rb") as reader:
-                answer: Any = read_frame(reader)
-        return int(answer[1])
-    except (OSError, EOFError):
-        return None
+        sockets = sorted(runtime_dir().glob("worker-*.sock"))
+    except OSError:
+        return []
+    pids = []
+    for path in sockets:
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(HELLO_WAIT_S)
+                sock.connect(str(path))
+                write_frame(sock.fileno(), ("stop", build_tag()))
+                with sock.makefile("rb") as reader:
+                    answer: Any = read_frame(reader)
+            pids.append(int(answer[1]))
+        except (OSError, EOFError, IndexError, TypeError, ValueError):
+            continue  # a stale socket: nobody listens
+    return pids
 
 
 def _hello(path: Path, tag: str, names: list[str], wait_s: float, waiting: bool = False) -> Link:
