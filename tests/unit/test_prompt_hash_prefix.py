@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
+from test_hot_path import _reference_hash
 
 from podium.domain.artifacts import Critique, StatusReport
 from podium.llm import types
@@ -15,18 +14,6 @@ from podium.llm.types import CompletionRequest, Message
 
 _ROLES = st.sampled_from(["system", "user", "assistant"])
 _LONG = st.text(min_size=types._PREFIX_MIN, max_size=types._PREFIX_MIN + 40)
-
-
-def _reference_hash(request: CompletionRequest) -> str:
-    body = json.dumps(
-        {
-            "model": request.model,
-            "messages": [[m.role, m.content] for m in request.messages],
-            "schema": request.response_schema.__name__ if request.response_schema else None,
-        },
-        sort_keys=True,
-    )
-    return hashlib.sha256(body.encode()).hexdigest()[:16]
 
 
 def _request(model: str, schema: Any, messages: list[tuple[Any, str]]) -> CompletionRequest:
