@@ -241,10 +241,14 @@ class ConductorScreen(ConductorKeys):
             for rule in self._focused_rules():
                 was.styles.clear_rule(rule)
             was.refresh()
-        if now is not None:
+        self._draw_focused(now)
+
+    def _draw_focused(self, pane: Widget | None) -> None:
+        """`pane` (if any) drawn as the focused one, in the current theme's colours."""
+        if pane is not None:
             for rule, value in self._focused_rules().items():
-                now.styles.set_rule(rule, value)
-            now.refresh()
+                pane.styles.set_rule(rule, value)
+            pane.refresh()
 
     def _focused_rules(self) -> dict[str, object]:
         """FOCUSED_PANE's rules as the stylesheet stores them, in the theme's colours."""
@@ -359,11 +363,7 @@ class ConductorScreen(ConductorKeys):
         self.query_one(DebateTranscript).redraw()
         self.query_one(EscalationInbox).restyle(view, now)
         self._show_status(now)
-        pane = _pane_of(self.focused)  # its border in the new theme's primary colour
-        if pane is not None:
-            for rule, value in self._focused_rules().items():
-                pane.styles.set_rule(rule, value)
-            pane.refresh()
+        self._draw_focused(_pane_of(self.focused))  # its border in the new theme's primary
 
     def _show_status(self, now: float) -> None:
         self.query_one(StatusBar).show(self.view, now, self.db_label, self._engine_lost)
