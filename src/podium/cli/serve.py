@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import contextvars
 import errno
 import hmac
 import ipaddress
@@ -51,6 +52,10 @@ QUIT_GRACE_S = 1.5
 """How long a child has to leave after "quit" before it is sent SIGTERM…"""
 TERM_GRACE_S = 1.5
 """…and after SIGTERM before SIGKILL: a closed tab's child is gone within about 3 s."""
+ROOM_WAIT_S = 1.5
+"""How long a new tab waits for a closed tab's child to be gone before that child is killed…"""
+KILL_WAIT_S = 0.5
+"""…and then for the killed child to be reaped, before the new tab is answered 503."""
 SHUTDOWN_TIMEOUT_S = 5.0
 WEBSOCKET = "/ws"
 
@@ -95,7 +100,7 @@ def serve(args: argparse.Namespace) -> int:
         warn(f"podium: {exc}")
         return EXIT_FAILED
     guard = Guard(token, args.host, args.port, args.max_clients)
-    server = PodiumServer([sys.executable, "-m", "podium", "attach", str(db)])
+    server = PodiumServer([sys.executable, "-m", "podium", "attach", str(db)], guard.slots)
     try:
         asyncio.run(_serve(server, guard, sock, db))
     finally:
@@ -191,7 +196,7 @@ class Guard:
         self.host = host.strip("[]").lower()
         self.port = port
         self.max_clients = max_clients
-        self.clients = 0
+        self.slots = Slots(max_clients)  # the server's too
         self.names = _names(self.host)
         self.cookie = f"podium-serve-{port}"  # cookies ignore ports: one name per server
         self.session = secrets.token_urlsafe(32)  # the cookie's value, never the token itself
@@ -255,17 +260,77 @@ class Guard:
         if request.path != WEBSOCKET:
             response: web.StreamResponse = await handler(request)
             return response
-        if self.clients >= self.max_clients:
+        if self.slots.open_tabs() >= self.max_clients:
             raise web.HTTPServiceUnavailable(
                 text=f"podium serve: {self.max_clients} tabs are open already (--max-clients); "
                 "close one first\n"
             )
-        self.clients += 1
+        tab = Tab()
+        TAB.set(tab)
+        self.slots.tabs.add(tab)
         try:
             response = await handler(request)
         finally:
-            self.clients -= 1
+            self.slots.tabs.discard(tab)
         return response
+
+
+class Tab:
+    """One websocket the guard let in: it holds a tab's place until its websocket is closed."""
+
+    websocket: web.WebSocketResponse | None = None
+
+    def open(self) -> bool:
+        return self.websocket is None or not self.websocket.closed
+
+
+TAB: contextvars.ContextVar[Tab] = contextvars.ContextVar("TAB")
+"""The websocket request's `Tab`, from the guard to the handler (the same task)."""
+
+
+class Slots:
+    """--max-clients, counted twice. A tab holds a place from the guard's yes until its
+    websocket is closed (when the browser closes it, not when serve has ended its child), so a
+    tab opened just after another was closed is let in. A `podium attach` holds one of as many
+    places from just before it starts until it is reaped, so no more than --max-clients run at
+    once: the new tab's child waits for the closed tab's to be gone (`PodiumServer.room`)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.tabs: set[Tab] = set()
+        self.children = 0
+        self._changed: asyncio.Event | None = None
+
+    def open_tabs(self) -> int:
+        return sum(tab.open() for tab in self.tabs)
+
+    def take(self) -> Place:
+        self.children += 1
+        return Place(self)
+
+    def freed(self) -> None:
+        self.children -= 1
+        if self._changed is not None:
+            self._changed.set()
+
+    async def changed(self, seconds: float) -> None:
+        """Return when a child is reaped, or after `seconds`."""
+        if self._changed is None or self._changed.is_set():
+            self._changed = asyncio.Event()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), seconds)
+
+
+class Place:
+    """A child's place in `Slots`, given back once: when it is reaped, or when it never ran."""
+
+    def __init__(self, slots: Slots) -> None:
+        self._slots: Slots | None = slots
+
+    def give_back(self, *_: object) -> None:
+        slots, self._slots = self._slots, None
+        if slots is not None:
+            slots.freed()
 
 
 def _names(host: str) -> frozenset[str]:
@@ -288,9 +353,11 @@ def _loopback(host: str) -> bool:
 class Child(AppService):
     """One tab's `podium attach`, in a process group of its own, ended for certain."""
 
-    def __init__(self, argv: list[str], **kwargs: Any) -> None:
+    def __init__(self, argv: list[str], place: Place, **kwargs: Any) -> None:
         super().__init__(" ".join(argv), **kwargs)
         self.argv = argv
+        self.place = place
+        self.stopping = False
 
     async def _open_app_process(
         self, width: int = 80, height: int = 24
@@ -303,12 +370,15 @@ class Child(AppService):
             env=self._build_environment(width=width, height=height),
             start_new_session=True,  # Ctrl+C at serve's terminal is for serve, which ends it
         )
+        reaped = asyncio.ensure_future(process.wait())
+        reaped.add_done_callback(self.place.give_back)
         assert process.stdin is not None
         self._stdin = process.stdin
         return process
 
     async def stop(self) -> None:
         """Ask the child to quit; SIGTERM, then SIGKILL, its group if it does not."""
+        self.stopping = True
         task, self._task = self._task, None
         if task is None:
             return
@@ -344,9 +414,10 @@ class Child(AppService):
 class PodiumServer(Server):
     """textual-serve's Server, with its page and websocket handler adjusted (see the top)."""
 
-    def __init__(self, argv: list[str]) -> None:
+    def __init__(self, argv: list[str], slots: Slots) -> None:
         super().__init__(" ".join(argv), title="podium")
         self.argv = argv
+        self.slots = slots
         self.tabs: dict[web.WebSocketResponse, Child] = {}
 
     async def on_startup(self, app: web.Application) -> None:
@@ -372,13 +443,42 @@ class PodiumServer(Server):
             "application": {"name": self.title},
         }
 
+    async def room(self) -> Place:
+        """A place for one more child: now, or once a closed tab's child is reaped (killed if it
+        takes longer than ROOM_WAIT_S); 503 if even that does not free one."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ROOM_WAIT_S
+        killed = False
+        while self.slots.children >= self.slots.limit:
+            if loop.time() >= deadline:
+                if killed:
+                    raise web.HTTPServiceUnavailable(
+                        text="podium serve: a closed tab's `podium attach` does not end; "
+                        "try again in a moment\n"
+                    )
+                killed = True
+                deadline = loop.time() + KILL_WAIT_S
+                for child in self.tabs.values():
+                    if child.stopping:
+                        child.signal(signal.SIGKILL)
+            await self.slots.changed(max(0.0, deadline - loop.time()))
+        return self.slots.take()
+
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         websocket = web.WebSocketResponse(heartbeat=15)
+        tab = TAB.get()
+        tab.websocket = websocket  # the tab's place is free once this is closed
         width = to_int(request.query.get("width", "80"), 80)
         height = to_int(request.query.get("height", "24"), 24)
-        await websocket.prepare(request)
+        place = await self.room()
+        try:
+            await websocket.prepare(request)
+        except BaseException:
+            place.give_back()
+            raise
         child = Child(
             self.argv,
+            place,
             write_bytes=websocket.send_bytes,
             write_str=websocket.send_str,
             close=websocket.close,
@@ -393,7 +493,10 @@ class PodiumServer(Server):
         except OSError as exc:
             warn(f"podium: could not start `podium attach` for a tab: {exc.strerror or exc}")
         finally:
-            await child.stop()
+            if child._process is None:
+                place.give_back()  # it never started
+            # Closed before the child is ended (a closed tab's socket is already): the tab's
+            # place is free while its child leaves, and a new tab's child waits for it (`room`).
+            await asyncio.gather(websocket.close(), child.stop())
             del self.tabs[websocket]
-            await websocket.close()
         return websocket
