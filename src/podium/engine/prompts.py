@@ -435,7 +435,7 @@ def layout(stable: str, identity: str, inputs: list[str], task: str) -> tuple[Me
     advise for long documents; a call without inputs has one user message."""
     messages = [Message("system", stable), Message("system", identity)]
     if inputs:
-        messages.append(Message("user", "\n\n".join(inputs)))
+        messages.append(Message.joined("user", inputs))
     messages.append(Message("user", task))
     return tuple(messages)
 

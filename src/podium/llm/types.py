@@ -48,6 +48,21 @@ def schema_json(schema: type[BaseModel]) -> str:
 class Message:
     role: Literal["system", "user", "assistant"]
     content: str
+    # The pieces `content` is the "\n\n".join of, when it was made from them (`joined`): a
+    # prompt's inputs, the same pieces in call after call, so what is worked out of the text
+    # (its hash, the rehearsal model's seed) is kept per piece. Not compared, shown or
+    # pickled; `dataclasses.replace` leaves it out (a message made anew is read whole).
+    parts: tuple[str, ...] | None = field(default=None, init=False, compare=False, repr=False)
+
+    @classmethod
+    def joined(cls, role: Literal["system", "user", "assistant"], parts: list[str]) -> Message:
+        """A message whose content is `parts` joined by blank lines, the parts kept."""
+        message = cls(role, "\n\n".join(parts))
+        object.__setattr__(message, "parts", tuple(parts))
+        return message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Message, (self.role, self.content)
 
 
 @dataclass(frozen=True)
@@ -87,12 +102,34 @@ class CompletionRequest:
             # call hashes only what follows (a SHA-256 state copied: the same digest).
             first = messages[0]
             hasher = _prefix_state(first.role, first.content).copy()
-            rest = "".join(f", [{quote(m.role)}, {quote(m.content)}]" for m in messages[1:])
+            rest = "".join(f", [{quote(m.role)}, {_quoted(m)}]" for m in messages[1:])
             hasher.update((rest + tail).encode())
             return hasher.hexdigest()[:16]
-        body = ", ".join(f"[{quote(m.role)}, {quote(m.content)}]" for m in messages)
+        body = ", ".join(f"[{quote(m.role)}, {_quoted(m)}]" for m in messages)
         return hashlib.sha256(f'{{"messages": [{body}{tail}'.encode()).hexdigest()[:16]
 
+
+def _quoted(message: Message) -> str:
+    """`_quote(message.content)`; for a message joined from parts, from each part's quoted
+    text, kept (the encoder escapes character by character: the same text)."""
+    parts = message.parts
+    if parts is None:
+        return _quote(message.content)
+    held = _QUOTED
+    inner: list[str] = []
+    for part in parts:
+        quoted = held.get(part)
+        if quoted is None:
+            quoted = _quote(part)[1:-1]
+            if len(held) >= _QUOTED_MAX:
+                del held[next(iter(held))]
+            held[part] = quoted
+        inner.append(quoted)
+    return '"' + "\\n\\n".join(inner) + '"'
+
+
+_QUOTED: dict[str, str] = {}
+_QUOTED_MAX = 256  # parts kept, oldest out first (a dense plan's layer reads 50)
 
 _PREFIX_MIN = 512  # a first message this long has its hashed prefix kept
 _PREFIX_KEPT = 64  # at most this many (a production has a system prompt per agent and kind)

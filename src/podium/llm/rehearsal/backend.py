@@ -11,7 +11,6 @@ It must never import litellm: choosing it is how podium works with no provider a
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import random
 import re
 import time
@@ -45,6 +44,8 @@ from podium.llm.rehearsal.asking import summary, with_protocol
 from podium.llm.rehearsal.composer import Composer
 from podium.llm.rehearsal.material import Material
 from podium.llm.rehearsal.plan import write_plan
+from podium.llm.rehearsal.seeding import rng as _rng
+from podium.llm.rehearsal.seeding import seed_material
 from podium.llm.rehearsal.talk import alternatives, critique, position, report, ruling
 from podium.llm.rehearsal.writers import write_task
 from podium.llm.types import (
@@ -175,35 +176,6 @@ class RehearsalBackend:
             parsed=parsed,
             finish_reason=finish,
         )
-
-
-def seed_material(seed: int, request: CompletionRequest) -> str:
-    """What a call's randomness derives from: same request and seed, same draw.
-
-    The prompt counts as the set of its paragraphs (blocks between blank lines), whatever
-    their order and message: laying a prompt out anew (`podium.engine.prompts.layout`) leaves
-    the rehearsal model's work as it was, while a changed word changes it."""
-    digest = hashlib.sha256()
-    blocks = sorted(block for m in request.messages for block in m.content.split("\n\n"))
-    for block in blocks:
-        digest.update(block.encode("utf-8", "surrogatepass"))
-        digest.update(b"\x01")
-    parts = (
-        str(seed),
-        request.model,
-        request.agent_id,
-        request.task_id or "",
-        request.purpose,
-        str(request.attempt),
-        digest.hexdigest(),
-    )
-    return "\x1f".join(parts)
-
-
-def _rng(material: str, stream: str) -> random.Random:
-    """One independent stream per concern, so changing the latency never changes the text."""
-    digest = hashlib.sha256(f"{material}\x1e{stream}".encode("utf-8", "surrogatepass")).digest()
-    return random.Random(int.from_bytes(digest, "big"))
 
 
 def _fate(

@@ -1,0 +1,70 @@
+"""The rehearsal model's seeds: what a call's randomness derives from (`seed_material`), and
+one independent generator per concern drawn from it (`rng`). A request and a seed give the same
+draws every time; the prompt counts as the set of its paragraphs, so a prompt laid out anew
+leaves the model's work as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+from podium.llm.types import CompletionRequest, Message
+
+
+def seed_material(seed: int, request: CompletionRequest) -> str:
+    """What a call's randomness derives from: same request and seed, same draw.
+
+    The prompt counts as the set of its paragraphs (blocks between blank lines), whatever
+    their order and message: laying a prompt out anew (`podium.engine.prompts.layout`) leaves
+    the rehearsal model's work as it was, while a changed word changes it."""
+    blocks: list[str] = []
+    for m in request.messages:
+        blocks += _blocks(m)
+    blocks.sort()
+    # Each block then \x01, hashed in one piece (the same bytes as block by block).
+    encoded = [block.encode("utf-8", "surrogatepass") for block in blocks]
+    encoded.append(b"")
+    digest = hashlib.sha256(b"\x01".join(encoded))
+    parts = (
+        str(seed),
+        request.model,
+        request.agent_id,
+        request.task_id or "",
+        request.purpose,
+        str(request.attempt),
+        digest.hexdigest(),
+    )
+    return "\x1f".join(parts)
+
+
+def _blocks(message: Message) -> list[str]:
+    """`message.content.split("\\n\\n")`; for a message joined from parts, each part's blocks,
+    kept: the same blocks when no part ends with a newline (a blank line found across a join
+    needs one), else the content is split."""
+    parts = message.parts
+    if parts is None:
+        return message.content.split("\n\n")
+    held = _BLOCKS
+    found: list[str] = []
+    for part in parts:
+        blocks = held.get(part)
+        if blocks is None:
+            if part.endswith("\n"):
+                return message.content.split("\n\n")
+            blocks = tuple(part.split("\n\n"))
+            if len(held) >= _BLOCKS_MAX:
+                del held[next(iter(held))]
+            held[part] = blocks
+        found += blocks
+    return found
+
+
+_BLOCKS: dict[str, tuple[str, ...]] = {}
+_BLOCKS_MAX = 256  # parts kept, oldest out first (a dense plan's layer reads 50)
+
+
+def rng(material: str, stream: str) -> random.Random:
+    """One independent stream per concern, so changing the latency never changes the text."""
+    digest = hashlib.sha256(f"{material}\x1e{stream}".encode("utf-8", "surrogatepass")).digest()
+    return random.Random(int.from_bytes(digest, "big"))
