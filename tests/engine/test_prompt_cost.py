@@ -102,7 +102,7 @@ async def test_each_input_version_is_parsed_once(
     assert await engine.run() is ProductionState.COMPLETED
     await engine.store.close()
     view = engine.view
-    monkeypatch.setattr(prompt_inputs, "_READ", {})  # none read yet
+    monkeypatch.setattr(prompt_inputs, "_VERSIONS", {})  # none read yet
     parsed = counting(monkeypatch, Artifact, "parsed")
     inputs = [a for t in "abc" if (a := current_of(view, view.tasks[t])) is not None]
     requests = [
@@ -156,6 +156,44 @@ async def test_an_input_s_hint_is_made_once_a_version_and_follows_its_task(
     renamed = record.spec.model_copy(update={"title": "The Landing"})
     monkeypatch.setitem(view.tasks, "a", dataclasses.replace(record, spec=renamed))
     assert [h["title"] for h in hints("d")] == ["The Landing", "Chapter b", "Chapter c"]
+
+
+async def test_an_input_version_is_read_once_for_all_its_uses_and_the_oldest_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One kept `Version` per input version serves its text, excerpt and whole part, and the
+    `Given` of prompts giving it whole; a copy of the artifact (the same provenance) finds it;
+    past the bound the oldest version read goes first."""
+    script = Script(answer=long_text)
+    engine = await open_engine(production(fan_in()), tmp_path / "p.db", script)
+    assert await engine.run() is ProductionState.COMPLETED
+    await engine.store.close()
+    view = engine.view
+    a, b, c = (current_of(view, view.tasks[t]) for t in "abc")
+    assert a is not None and b is not None and c is not None
+    monkeypatch.setattr(prompt_inputs, "_VERSIONS", {})
+    monkeypatch.setattr(prompt_inputs, "_VERSIONS_MAX", 2)
+
+    def given(task: str) -> list[prompt_inputs.Given]:
+        return prompts.compose(
+            view,
+            view.tasks[task],
+            view.agents["w"].spec,
+            "rehearsal/default",
+            schema=Prose,
+            inputs=[a, b],
+            feedback=[],
+            call_number=1,
+        ).given
+
+    first, second = given("d"), given("e")
+    assert all(x is y for x, y in zip(first, second, strict=True))  # made once, shared
+    kept = prompt_inputs.version_of(b)
+    assert kept.part is not None and kept.part.endswith(kept.text)
+    assert prompt_inputs.version_of(b.model_copy()) is kept
+    assert prompt_inputs.reading(b) == (kept.text, kept.excerpt)
+    prompt_inputs.version_of(c)  # a third: the oldest (a) goes
+    assert list(prompt_inputs._VERSIONS) == [b.id, c.id]
 
 
 def test_a_model_s_window_is_read_without_importing_litellm() -> None:

@@ -399,12 +399,8 @@ async def test_inputs_given_whole_at_once_are_what_the_whole_policy_gives(
             policy = full(*args, **kwargs)  # type: ignore[arg-type]
         if policy != given:
             differ.append((kwargs.get("purpose"), given, policy))
-        quick[0] += prompt_inputs._all_whole(
-            args[2],  # type: ignore[arg-type]
-            [prompt_inputs.reading(a)[0] for a in args[2]],  # type: ignore[attr-defined]
-            10**6,
-            10**9,
-        )
+        versions = [prompt_inputs.version_of(a) for a in args[2]]  # type: ignore[attr-defined]
+        quick[0] += prompt_inputs._all_whole(versions, [v.text for v in versions], 10**6, 10**9)
         return given
 
     monkeypatch.setattr(prompts, "arrange", both)

@@ -31,27 +31,11 @@ def tokens_of(text: str) -> int:
     return -(-len(text) // CHARS_PER_TOKEN)
 
 
-_READ: dict[str, tuple[Artifact, str, str]] = {}
-_READ_MAX = 1024
-
-
 def reading(art: Artifact) -> tuple[str, str]:
     """An input's plain text and its excerpt (what the rehearsal model reads), parsed once per
-    version: a version's content never changes, so both are kept by artifact id (checked to be
-    the same version by its provenance, which a copy of the artifact shares) for the next
-    prompt that reads it. The oldest go past `_READ_MAX` versions."""
-    hit = _READ.get(art.id)
-    if hit is not None and (hit[0] is art or hit[0].provenance is art.provenance):
-        return hit[1], hit[2]
-    content = art.parsed()
-    text = content.plain_text()
-    excerpt = _excerpt(content, text)
-    if hit is not None:
-        del _READ[art.id]
-    elif len(_READ) >= _READ_MAX:
-        del _READ[next(iter(_READ))]
-    _READ[art.id] = (art, text, excerpt)
-    return text, excerpt
+    version (`version_of`)."""
+    version = version_of(art)
+    return version.text, version.excerpt
 
 
 @dataclass(slots=True)
@@ -80,6 +64,54 @@ class Given:
 
 def summary_key(artifact: Artifact) -> tuple[str, int]:
     return artifact.task_id, artifact.provenance.version
+
+
+@dataclass(slots=True, eq=False)
+class Version:
+    """One input version as prompts read it, made once and kept (`version_of`): a version's
+    content never changes, so what is read from it serves every prompt that reads it (a dense
+    plan's layer of 50 tasks reads the same 50 versions)."""
+
+    artifact: Artifact
+    text: str  # its plain text
+    excerpt: str  # its opening and scene headings: what the rehearsal model reads
+    tokens: int
+    plain: bool  # neither a script podium assembled nor a dialogue pass (`_all_whole`)
+    given: Given  # given whole, as `arrange` gives it (to `artifact`)
+    part: str | None = None  # given whole under its heading (`inputs_text`), once it has been
+    # The rehearsal model's hint for it (`podium.engine.prompts`), with the task spec it was
+    # made from (a plan change gives the task a new spec).
+    hint: tuple[object, dict[str, Any]] | None = None
+
+
+# The versions read, by artifact id, checked to be the same version by the provenance (which a
+# copy of the artifact shares); the oldest go past `_VERSIONS_MAX`.
+_VERSIONS: dict[str, Version] = {}
+_VERSIONS_MAX = 1024
+
+
+def version_of(art: Artifact) -> Version:
+    """`art`'s version as prompts read it, read once (`Version`)."""
+    found = _VERSIONS.get(art.id)
+    if found is not None and (found.artifact is art or found.artifact.provenance is art.provenance):
+        return found
+    content = art.parsed()
+    text = content.plain_text()
+    provenance = art.provenance
+    made = Version(
+        art,
+        text,
+        _excerpt(content, text),
+        tokens_of(text),
+        provenance.agent_id != PODIUM and art.kind not in REVISING_KINDS,
+        Given(art, text, True),
+    )
+    if found is not None:
+        del _VERSIONS[art.id]
+    elif len(_VERSIONS) >= _VERSIONS_MAX:
+        del _VERSIONS[next(iter(_VERSIONS))]
+    _VERSIONS[art.id] = made
+    return made
 
 
 def reply_room(kind: TaskKind, window: int) -> int:
@@ -113,12 +145,16 @@ def arrange(
     budget = window - reply_room(record.spec.kind, window) - fixed_tokens
     summaries = view.summaries
     reviewing = purpose in REVIEWING
-    texts = [reading(art)[0] for art in inputs]
-    if _all_whole(inputs, texts, most, budget):
-        return [
-            Given(art, text, True, reviewed=reviewing and n == 0)
-            for n, (art, text) in enumerate(zip(inputs, texts, strict=True))
+    versions = [version_of(art) for art in inputs]
+    texts = [v.text for v in versions]
+    if _all_whole(versions, texts, most, budget):
+        given = [
+            v.given if v.artifact is art else Given(art, v.text, True)
+            for v, art in zip(versions, inputs, strict=True)
         ]
+        if reviewing and given:
+            given[0] = Given(inputs[0], texts[0], True, reviewed=True)
+        return given
     assembled = [
         n
         for n, art in enumerate(inputs)
@@ -214,16 +250,19 @@ def arrange(
     return [decided[n] for n in range(len(inputs))]
 
 
-def _all_whole(inputs: list[Artifact], texts: list[str], most: int, budget: int) -> bool:
+def _all_whole(versions: list[Version], texts: list[str], most: int, budget: int) -> bool:
     """Whether `arrange` gives every input whole whatever their order: none is named instead
     (no two hold the same text, none is a script podium assembled or a dialogue pass) and all
     of them fit (at most `most`, their tokens within `budget`). Then their order, which costs
     a look at every input's own inputs (quadratic in a dense plan), decides nothing."""
-    if len(inputs) > most or len(set(texts)) < len(texts):
+    if len(versions) > most or len(set(texts)) < len(texts):
         return False
-    if any(art.provenance.agent_id == PODIUM or art.kind in REVISING_KINDS for art in inputs):
-        return False
-    return sum(tokens_of(text) for text in texts) <= budget
+    used = 0
+    for version in versions:
+        if not version.plain:
+            return False
+        used += version.tokens
+    return used <= budget
 
 
 def _revisions_in(view: ProductionView, assembled: Artifact) -> list[tuple[str, int]]:
@@ -249,15 +288,20 @@ def inputs_text(given: list[Given]) -> list[str]:
     """The inputs, each under the same heading whoever reads it and why (a review, a dialogue
     pass, a shot list), so calls reading the same work share the start of their prompts."""
     parts: list[str] = []
-    held = _WHOLE
+    held = _VERSIONS
     for g in given:
         art = g.artifact
         # No version number: a version made again after an interruption is numbered anew, and the
         # same work must be asked for in the same words (the rehearsal model draws from them).
         if g.whole and g.same_as is None:
             hit = held.get(art.id)
-            if hit is not None and hit[0] is art.provenance and hit[1] is g.whole_text:
-                parts.append(hit[2])  # the same version's text, read by another prompt
+            if (
+                hit is not None
+                and hit.part is not None
+                and hit.text is g.whole_text
+                and hit.artifact.provenance is art.provenance
+            ):
+                parts.append(hit.part)  # the same version's text, read by another prompt
                 continue
         title = f"INPUT from {art.task_id} ({art.kind.value})"
         if g.same_as is not None:
@@ -283,18 +327,12 @@ def inputs_text(given: list[Given]) -> list[str]:
     return parts
 
 
-# An input given whole, as every prompt that reads it gives it: kept by artifact id, with the
-# provenance (the version) and the text it was made from. Fewer than `_READ` keeps: each holds
-# a copy of its text (a dense plan's layer reads 50).
-_WHOLE: dict[str, tuple[object, str, str]] = {}
-_WHOLE_MAX = 256
-
-
 def _whole_part(art: Artifact, title: str, text: str) -> str:
+    """An input given whole, as every prompt that reads it gives it: kept with its version."""
     part = f"{title}:\n{text}"
-    if len(_WHOLE) >= _WHOLE_MAX and art.id not in _WHOLE:
-        del _WHOLE[next(iter(_WHOLE))]
-    _WHOLE[art.id] = (art.provenance, text, part)
+    version = version_of(art)
+    if version.text is text:
+        version.part = part
     return part
 
 

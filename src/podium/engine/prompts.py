@@ -36,6 +36,7 @@ from podium.engine.prompt_inputs import (
     inputs_text,
     reading,
     reply_room,
+    version_of,
 )
 from podium.llm.context_windows import max_input_tokens
 from podium.llm.types import CompletionRequest, Message, is_rehearsal, schema_json
@@ -337,15 +338,18 @@ def compose(
     given = arrange(view, record, inputs, purpose=purpose, window=window, fixed_tokens=fixed)
     limits = view.constraints or spec.constraints
     task_text = "\n\n".join([*head, *inputs_note(given, window, limits.max_whole_inputs), *tail])
+    # An input's hint for the model, made once per version and shared by every prompt that
+    # reads it (`Version.hint`), made again for a task with a new spec (a plan change).
     deps = []
-    tasks, held = view.tasks, _DEP_HINTS
+    tasks = view.tasks
     for art in inputs:
         dep = tasks.get(art.task_id)
         spec_of = dep.spec if dep else None
-        hit = held.get(art.id)
-        if hit is None or hit[0] is not art.provenance or hit[1] is not spec_of:
-            hit = _dependency_hint(art, spec_of)
-        deps.append(hit[2])
+        version = version_of(art)
+        hint = version.hint
+        if hint is None or hint[0] is not spec_of:
+            hint = version.hint = (spec_of, _dependency_hint(art, spec_of, version.excerpt))
+        deps.append(hint[1])
     hints: dict[str, Any] = {
         "kind": kind.value,
         "purpose": purpose,
@@ -407,24 +411,13 @@ def compose(
     return Composed(request, given, stable, identity, task_text)
 
 
-# An input's hint for the model (`hints["dependencies"]`), made once per version and shared by
-# every prompt that reads it: kept by artifact id with the provenance and task spec it was made
-# from (a copy of the artifact shares its provenance; a plan change gives the task a new spec).
-_DEP_HINTS: dict[str, tuple[object, object, dict[str, Any]]] = {}
-_DEP_HINTS_MAX = 4096
-
-
-def _dependency_hint(art: Artifact, spec: TaskSpec | None) -> tuple[object, object, dict[str, Any]]:
-    hint = {
+def _dependency_hint(art: Artifact, spec: TaskSpec | None, excerpt: str) -> dict[str, Any]:
+    return {
         "task_id": art.task_id,
         "kind": art.kind.value,
         "title": spec.title if spec else art.task_id,
-        "summary": reading(art)[1],
+        "summary": excerpt,
     }
-    if len(_DEP_HINTS) >= _DEP_HINTS_MAX and art.id not in _DEP_HINTS:
-        del _DEP_HINTS[next(iter(_DEP_HINTS))]
-    made = _DEP_HINTS[art.id] = (art.provenance, spec, hint)
-    return made
 
 
 def layout(stable: str, identity: str, inputs: list[str], task: str) -> tuple[Message, ...]:
