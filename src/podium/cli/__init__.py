@@ -208,7 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="what of a production database is damaged (reads it; never writes)",
         description="Run SQLite's integrity check and decode every event, command and meta "
-        "fact. Exit 0 when the file is whole, 1 when something is damaged, 2 when it is no "
+        "fact; with a whole log, compare each state snapshot with the fold of the log up to "
+        "its seq. Exit 0 when the file is whole, 1 when something is damaged, 2 when it is no "
         "production database.",
     )
     check.add_argument("db_path", metavar="DB")

@@ -2,12 +2,16 @@
 
 Exit 0 when the file is whole, 1 when something is damaged (the report says what), 2 when it is
 no production database to check (missing, a folder, another program's file, a newer podium's).
+With a whole log, the state snapshots are checked too (`podium.store.snapshot_check`): one that
+is damaged, or does not hold the view the log gives up to its seq, is damage (exit 1); one made
+by another podium's fold is said and left (a reload ignores it).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +19,7 @@ from podium.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, say, warn
 from podium.store import StoreError
 from podium.store.salvage import Damage, Report
 from podium.store.salvage import check as check_file
+from podium.store.snapshot_check import SnapshotReport, check_snapshots
 
 _LISTED = 20  # damaged rows named one by one; the rest are counted
 
@@ -26,15 +31,34 @@ def check(args: argparse.Namespace) -> int:
     except StoreError as exc:
         warn(f"podium: {exc}")
         return EXIT_BAD_INPUT
+    snapshots = _snapshots(report)
     if args.json:
-        say(json.dumps(as_json(report), ensure_ascii=False))
+        say(json.dumps(as_json(report, snapshots), ensure_ascii=False))
     else:
-        for line in describe(report):
+        for line in describe(report, snapshots):
             say(line)
-    return EXIT_OK if report.whole else EXIT_FAILED
+    return EXIT_OK if _whole(report, snapshots) else EXIT_FAILED
 
 
-def describe(report: Report) -> list[str]:
+def _snapshots(report: Report) -> SnapshotReport | None:
+    """The state snapshots checked against the log; None when the log is not whole (a damaged
+    log is folded by nothing, so there is no view to compare them with)."""
+    if not report.whole:
+        return None
+    try:
+        return check_snapshots(report.path)
+    except StoreError as exc:  # the fold met what the row-by-row read did not
+        return SnapshotReport(damaged=[Damage("the log, folded", str(exc), kind="snapshot")])
+    except sqlite3.Error as exc:
+        detail = f"cannot be read ({str(exc)[:160]})"
+        return SnapshotReport(damaged=[Damage("the snapshots", detail, kind="snapshot")])
+
+
+def _whole(report: Report, snapshots: SnapshotReport | None) -> bool:
+    return report.whole and not (snapshots is not None and snapshots.damaged)
+
+
+def describe(report: Report, snapshots: SnapshotReport | None = None) -> list[str]:
     """The report in words: a verdict line, then what is damaged and what to do."""
     path = report.path
     if report.unreadable is not None:
@@ -50,7 +74,12 @@ def describe(report: Report) -> list[str]:
         for item in report.gaps[:_LISTED]
     ]
     if report.whole:
-        return [f"{path}: whole. SQLite's integrity check: ok; {events}; {extra} read.", *gaps]
+        verdict = "whole" if _whole(report, snapshots) else "damaged: a state snapshot, not the log"
+        return [
+            f"{path}: {verdict}. SQLite's integrity check: ok; {events}; {extra} read.",
+            *gaps,
+            *_snapshot_lines(path, snapshots),
+        ]
     lines = [f"{path}: damaged."]
     if report.integrity:
         where = []
@@ -75,10 +104,40 @@ def describe(report: Report) -> list[str]:
     lines += _listed(report.commands)
     lines.append(f"Meta: {report.meta_read} facts read" + _count(report.meta) + ".")
     lines += _listed(report.meta)
+    lines.append("State snapshots: not checked (a damaged log gives no view to compare them with).")
     lines.append(
         f"Nothing was written. Save what can be read with `podium export {path} --out DIR "
         "--salvage`; the rest is only in a backup."
     )
+    return lines
+
+
+def _snapshot_lines(path: Path, snapshots: SnapshotReport | None) -> list[str]:
+    """What the state snapshots (a cache of the log, `podium.store.snapshots`) hold."""
+    if snapshots is None:
+        return []
+    lines = [
+        f"State snapshot #{seq}: holds the view the log gives up to it."
+        for seq in snapshots.verified
+    ]
+    lines += [
+        f"State snapshot #{seq}: made by another podium's fold, so not compared; a reload folds "
+        "the log instead, and the engine's next stop stores this podium's."
+        for seq in snapshots.others
+    ]
+    for item in snapshots.damaged:
+        lines.append(f"State {item}.")
+        if "a reload would start from it" in item.detail:
+            lines.append(
+                "  The log is whole and is what counts: with no engine running, drop the snapshot "
+                f'with `sqlite3 {path} "DELETE FROM snapshots"` (a cache of the log: the next '
+                "reload folds the whole log and stores a new one)."
+            )
+        else:
+            lines.append(
+                "  A reload ignores it and folds the whole log (slower, nothing is lost); the "
+                f"engine's next stop (`podium resume {path}`) stores a new one."
+            )
     return lines
 
 
@@ -107,7 +166,7 @@ def _listed(items: list[Damage]) -> list[str]:
     return lines
 
 
-def as_json(report: Report) -> dict[str, Any]:
+def as_json(report: Report, snapshots: SnapshotReport | None = None) -> dict[str, Any]:
     def damage(item: Damage) -> dict[str, Any]:
         return {
             "where": item.where,
@@ -119,7 +178,7 @@ def as_json(report: Report) -> dict[str, Any]:
 
     return {
         "path": str(report.path),
-        "whole": report.whole,
+        "whole": _whole(report, snapshots),
         "unreadable": report.unreadable,
         "integrity": report.integrity,
         "pages": report.pages,
@@ -132,4 +191,12 @@ def as_json(report: Report) -> dict[str, Any]:
         },
         "commands": {"read": report.commands_read, "damaged": [damage(d) for d in report.commands]},
         "meta": {"read": report.meta_read, "damaged": [damage(d) for d in report.meta]},
+        "snapshots": None  # not checked: the log is damaged
+        if snapshots is None
+        else {
+            "read": snapshots.read,
+            "verified": snapshots.verified,
+            "other_fold": snapshots.others,
+            "damaged": [damage(d) for d in snapshots.damaged],
+        },
     }
