@@ -87,7 +87,9 @@ def _problem(
         return f"it was made after an event #{seq} that is not the log's"
     try:
         document = snapshots.unpack(body)
-    except (ValueError, TypeError, zlib.error) as exc:
+    except zlib.error as exc:
+        return f"its bytes are damaged (zlib: {str(exc)[:_SHOWN]})"
+    except (ValueError, TypeError) as exc:
         return f"its bytes are damaged ({_short(exc)})"
     if _digest(conn, seq) != covered:
         return f"the events up to #{seq} changed since it was made (their digest differs)"
