@@ -7,6 +7,7 @@ from other models, so they are sanitized and flattened before they are echoed.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -150,9 +151,18 @@ def _dependencies(value: Any) -> list[Dependency]:
     seen before) is looked up here without a call or an ABC check per input."""
     if not isinstance(value, list | tuple) or not value:
         return []
-    found: list[Dependency] = []
+    value = value[:200]
     held = _DEPENDENCIES
-    for d in value[:200]:
+    try:
+        # The usual case at C speed: plain dicts holding the four keys, every one seen before.
+        if set(map(type, value)) == _DICT_ONLY:
+            known = list(map(held.get, map(_RAW, value)))
+            if all(known):  # a Dependency is always true; a miss is None
+                return cast(list[Dependency], known)
+    except (KeyError, TypeError):  # a key missing, or a value that is not hashable
+        pass
+    found: list[Dependency] = []
+    for d in value:
         if type(d) is dict:
             raw = (d.get("task_id"), d.get("kind"), d.get("title"), d.get("summary"))
             try:
@@ -163,6 +173,10 @@ def _dependencies(value: Any) -> list[Dependency]:
         elif isinstance(d, Mapping):
             found.append(_dependency(d))
     return found
+
+
+_DICT_ONLY = {dict}
+_RAW = operator.itemgetter("task_id", "kind", "title", "summary")  # as `_dependency` reads them
 
 
 def _read_dependency(raw: tuple[Any, ...]) -> Dependency:
@@ -311,9 +325,9 @@ _SETTINGS_MAX = 64
 
 def _setting(h: Mapping[str, Any]) -> dict[str, Any]:
     """Material's production fields from the hints. The lists are shared: read them only."""
-    lists = tuple(h.get(k) for k in _LIST_FACTS)
+    lists = tuple(map(h.get, _LIST_FACTS))
     try:
-        key = tuple(h.get(k) for k in _SCALAR_FACTS)
+        key = tuple(map(h.get, _SCALAR_FACTS))
         hit = _SETTINGS.get(key)
     except TypeError:  # a fact that is not text: read it every time
         return _read_setting(h)
