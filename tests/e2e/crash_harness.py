@@ -422,6 +422,8 @@ def check(db: Path, acknowledged: list[str]) -> list[str]:
     for _, kind, payload in events:
         if kind == "task_state":
             states[payload["task_id"]] = payload["state"]
+        elif kind == "task_settled":  # done, with its territory, status and current version
+            states[payload["task_id"]] = "done"
     stuck = {t: s for t, s in states.items() if s not in ("done", "skipped")}
     if stuck:
         problems.append(f"tasks not finished: {stuck}")

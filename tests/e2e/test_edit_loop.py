@@ -23,6 +23,8 @@ from .test_versions_cli import show_json
 
 pytestmark = pytest.mark.slow
 
+# The events that make a version current: its own, or a task settled with it (`TaskSettled`).
+CURRENT = ("current_version", "task_settled")
 HAND = "I wrote this line by hand, and it stays."
 
 
@@ -173,9 +175,7 @@ def test_restore_makes_version_one_current_and_what_was_made_from_it_is_made_aga
     assert [(p["task_id"], p["version"]) for p in restores] == [(task, 1)]
     after = next(seq for seq, k, p in found if k == "current_version" and p in restores)
     scripts = [
-        p
-        for seq, k, p in found
-        if seq > after and k == "current_version" and p["task_id"] == "script"
+        p for seq, k, p in found if seq > after and k in CURRENT and p["task_id"] == "script"
     ]
     assert scripts and scripts[-1]["cause"] in ("made", "approved")  # assembled again, from v1
     assert show_json(db, "script")["version"] == 3
@@ -297,7 +297,7 @@ def test_kill_nine_while_stale_work_is_made_again_loses_nothing(tmp_path: Path) 
     scene = show_json(crash, "scene-2")
     assert scene["author"] == "orchestrator" and scene["current"] is True
     assert HAND in str(scene["text"])
-    shots = [p for kind, p in after if kind == "current_version" and p["task_id"] == "shots"]
+    shots = [p for kind, p in after if kind in CURRENT and p["task_id"] == "shots"]
     assert shots and shots[-1]["cause"] in ("made", "approved")
     status = json.loads(podium("status", str(crash), "--json").stdout)
     assert status["state"] == "completed" and status["tasks"]["stale"] == 0

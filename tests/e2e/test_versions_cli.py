@@ -169,7 +169,7 @@ def test_log_lists_decisions_and_versions_with_their_seq(db: Path) -> None:
     versions = [e for e in entries if e["kind"] == "version"]
     assert any(e["version"] == 2 for e in versions)  # a revision is listed with its number
     assert all(isinstance(e["task_id"], str) and e["task_id"] for e in versions)
-    assert not {"output_chunk", "task_state", "agent_state"} & kinds
+    assert not {"output_chunk", "task_state", "task_settled", "agent_state"} & kinds
     assert [e["seq"] for e in entries] == sorted(e["seq"] for e in entries)
 
     text = podium("log", str(db))

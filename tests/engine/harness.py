@@ -207,7 +207,7 @@ def concurrency_from_events(engine_events: list[Any]) -> int:
     peak = 0
     for event in engine_events:
         p = event.payload
-        if p.kind == "task_state":
+        if p.kind in ("task_state", "task_settled"):  # settled: done
             if p.state.value == "running":
                 running.add(p.task_id)
             else:

@@ -15,7 +15,7 @@ from podium.domain.escalation import (
     RestoreCommand,
     command_adapter,
 )
-from podium.domain.events import CurrentVersionSet, ProductionState, VersionCause
+from podium.domain.events import CurrentVersionSet, ProductionState, TaskSettled, VersionCause
 from podium.domain.state import fold
 from podium.domain.tasks import TaskState
 from podium.domain.versions import current, current_number
@@ -46,7 +46,7 @@ async def causes(engine: Engine) -> list[tuple[str, VersionCause]]:
     return [
         (p.task_id, p.cause)
         for e in await engine.store.read()
-        if isinstance(p := e.payload, CurrentVersionSet)
+        if isinstance(p := e.payload, CurrentVersionSet | TaskSettled)
     ]
 
 

@@ -14,6 +14,7 @@ from podium.domain.events import (
     CurrentVersionSet,
     ProductionState,
     StaleCause,
+    TaskSettled,
     TaskStateChanged,
     VersionCause,
 )
@@ -137,7 +138,9 @@ async def test_an_override_makes_three_levels_stale_and_they_are_made_again_in_o
         if isinstance(p, TaskStateChanged) and p.state is TaskState.RUNNING
     ][-3:]
     assert order == ["script", "shots", "cut"]  # each waited for its stale input
-    made = [(p.task_id, p.cause) for p in events if isinstance(p, CurrentVersionSet)][-4:]
+    made = [(p.task_id, p.cause) for p in events if isinstance(p, CurrentVersionSet | TaskSettled)][
+        -4:
+    ]
     assert made == [
         ("scene-3", VersionCause.REPLACE),
         ("script", VersionCause.MADE),

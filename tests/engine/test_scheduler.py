@@ -51,7 +51,7 @@ async def test_per_agent_limit_holds(tmp_path: Path) -> None:
     owner = {t: r.spec.assignee for t, r in engine.view.tasks.items()}
     for event in events:
         p = event.payload
-        if p.kind == "task_state":
+        if p.kind in ("task_state", "task_settled"):  # settled: done
             agent = owner[p.task_id]
             bucket = running.setdefault(agent, set())
             (bucket.add if p.state is TaskState.RUNNING else bucket.discard)(p.task_id)

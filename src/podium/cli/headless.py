@@ -25,6 +25,7 @@ from podium.domain.events import (
     EscalationOpened,
     Payload,
     ProductionState,
+    TaskSettled,
     TaskStateChanged,
 )
 from podium.domain.state import ProductionView
@@ -137,8 +138,8 @@ class Reporter:
         # Called for every event of the run: its class looked up once, and without a live
         # display a task's state change is a line or nothing (`_refresh` draws only live).
         kind = type(payload)
-        if kind is TaskStateChanged:
-            assert isinstance(payload, TaskStateChanged)
+        if kind is TaskStateChanged or kind is TaskSettled:  # settled: done, as a state change
+            assert isinstance(payload, TaskStateChanged | TaskSettled)
             if self.live:
                 self._refresh()
                 return

@@ -282,6 +282,32 @@ class TerritoryAssigned(Frozen):
 
 
 @event_kind
+class TaskSettled(Frozen):
+    """A task's output accepted on the common path, in one event: the authority policy's
+    territory (autonomous or collaborative), its artifact's status (accepted or provisional),
+    that artifact current as version `version`, and the task done with `reason`. It folds, and
+    every reader sees it, exactly as the four events podium recorded for this before
+    (`TerritoryAssigned`, `ArtifactStatusChanged`, `CurrentVersionSet`, `TaskStateChanged`),
+    which a log written then still holds and which the other paths still record."""
+
+    kind: Literal["task_settled"] = "task_settled"
+    task_id: str
+    territory: Territory
+    decision_kind: str
+    agent_claim: Territory | None = None
+    artifact_id: str
+    status: ArtifactStatus
+    version: int = Field(ge=1)
+    cause: VersionCause
+    reason: str = ""
+
+    @property
+    def state(self) -> TaskState:
+        """The task's new state, as a `TaskStateChanged` says it: done."""
+        return TaskState.DONE
+
+
+@event_kind
 class EscalationOpened(Frozen):
     kind: Literal["escalation_opened"] = "escalation_opened"
     escalation: Escalation
@@ -501,6 +527,7 @@ Payload = Annotated[
     | CurrentVersionSet
     | ValidationReported
     | TerritoryAssigned
+    | TaskSettled
     | EscalationOpened
     | EscalationResolved
     | CommandRecorded

@@ -33,6 +33,7 @@ from podium.domain.events import (
     RunStarted,
     RunStopped,
     StaleCause,
+    TaskSettled,
     TaskStateChanged,
 )
 from podium.domain.policy import Territory
@@ -225,6 +226,7 @@ class Engine:
         attempt: int = 0,
         interrupted: bool = False,
         stale_cause: StaleCause | None = None,
+        settled: TaskSettled | None = None,
     ) -> None:
         record = self.view.tasks[task_id]
         old = record.state
@@ -233,7 +235,8 @@ class Engine:
         if old is not state and not can_move(old, state):
             raise RuntimeError(f"task {task_id}: {old.value} → {state.value} is not allowed")
         self.emit(
-            TaskStateChanged(
+            settled  # done, with its territory, status and current version (`Verdicts.settle`)
+            or TaskStateChanged(
                 task_id=task_id,
                 state=state,
                 reason=reason,

@@ -45,6 +45,7 @@ from podium.domain.events import (
     StatusReported,
     SummaryMade,
     TaskDirected,
+    TaskSettled,
     TaskStateChanged,
     TerritoryAssigned,
     ValidationReported,
@@ -117,16 +118,20 @@ class Lineage:
         """An event was folded into the view: note whether staleness may have changed."""
         # By exact type, as the fold dispatches: an isinstance on a pydantic class is dear.
         kind = type(payload)
-        if kind is TaskStateChanged and self._made is not None:
-            moved = cast(TaskStateChanged, payload)
+        # A `TaskSettled` is a task's territory, status, current version and state at once.
+        moving = kind is TaskStateChanged or kind is TaskSettled
+        if moving and self._made is not None:
+            moved = cast("TaskStateChanged | TaskSettled", payload)
             if moved.state in lineage.MADE:
                 self._made.add(moved.task_id)
             else:
                 self._made.discard(moved.task_id)
         if self.dirty or kind in _INERT:
             return
-        if kind is TaskStateChanged or kind is CurrentVersionSet:
-            self.dirty = self._touches(cast(TaskStateChanged | CurrentVersionSet, payload).task_id)
+        if moving or kind is CurrentVersionSet:
+            self.dirty = self._touches(
+                cast("TaskStateChanged | TaskSettled | CurrentVersionSet", payload).task_id
+            )
         elif isinstance(payload, ArtifactCreated):
             self.dirty = self._touches(payload.artifact.task_id)
         elif isinstance(payload, ArtifactStatusChanged):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from podium.domain.artifacts import Artifact
 from podium.domain.escalation import Command, Escalation, EscalationKind
-from podium.domain.events import Payload, StaleCause
+from podium.domain.events import Payload, StaleCause, TaskSettled
 from podium.domain.policy import Territory
 from podium.domain.production import Constraints, ProductionSpec
 from podium.domain.state import ProductionView, TaskRecord
@@ -78,6 +78,7 @@ class EnginePort(Protocol):
         attempt: int = 0,
         interrupted: bool = False,
         stale_cause: StaleCause | None = None,
+        settled: TaskSettled | None = None,
     ) -> None: ...
 
     def deps_settled(self, task_id: str) -> bool:

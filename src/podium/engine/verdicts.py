@@ -12,6 +12,7 @@ from podium.domain.escalation import Action, EscalationKind, Option
 from podium.domain.events import (
     ArtifactStatusChanged,
     StatusReported,
+    TaskSettled,
     TerritoryAssigned,
     VersionCause,
 )
@@ -20,6 +21,7 @@ from podium.domain.state import TaskRecord
 from podium.domain.tasks import OnFailure, TaskKind, TaskState
 from podium.domain.text import sanitize
 from podium.domain.validators import DIALOGUE_PASS_RULE, Finding, Severity
+from podium.domain.versions import number
 from podium.engine import proposals
 from podium.engine.calls import RETRY_CAP_S
 from podium.engine.errors import TaskFailure
@@ -41,22 +43,14 @@ class Verdicts:
             self._report(record, artifact)
         errors = [f for f in findings if f.severity is Severity.ERROR]
         deviations = [f for f in findings if f.severity is Severity.DEVIATION]
-        claim = record.claim
         territory = classify(
             engine.spec.authority,
             spec.decision_kind,
             gate=engine.spec.gate_territory(spec.gate),
-            agent_claim=claim,
-        )
-        engine.emit(
-            TerritoryAssigned(
-                task_id=spec.id,
-                territory=territory,
-                decision_kind=spec.decision_kind.value,
-                agent_claim=claim,
-            )
+            agent_claim=record.claim,
         )
         if errors or deviations:
+            self._assign(record, territory)
             kind = EscalationKind.QUALITY if errors else EscalationKind.DEVIATION
             what = "fails its checks" if errors else "drifts from the vision"
             engine.set_task_state(spec.id, TaskState.AWAITING_APPROVAL, kind.value)
@@ -89,9 +83,23 @@ class Verdicts:
             else None
         )
         if revised is not None:  # the Orchestrator's text stands until they accept the change
+            self._assign(record, territory)
             proposals.offer(engine, record, artifact, revised)
             return
         self.settle(record, artifact, territory)
+
+    def _assign(self, record: TaskRecord, territory: Territory) -> None:
+        """The authority policy's verdict, with what the agent claimed, as its own event: for
+        a task whose output does not simply stand (`settle` records it with the rest)."""
+        spec = record.spec
+        self.engine.emit(
+            TerritoryAssigned(
+                task_id=spec.id,
+                territory=territory,
+                decision_kind=spec.decision_kind.value,
+                agent_claim=record.claim,
+            )
+        )
 
     def _whose(self, record: TaskRecord, artifact: Artifact) -> str:
         if artifact.provenance.agent_id != PODIUM:
@@ -118,10 +126,12 @@ class Verdicts:
             )
 
     def settle(self, record: TaskRecord, artifact: Artifact, territory: Territory) -> None:
-        """Apply the authority territory to a task's accepted output."""
+        """Apply the authority territory to a task's accepted output: it waits for approval,
+        or it stands (one `TaskSettled` for the territory, its status, current and done)."""
         engine = self.engine
         spec = record.spec
         if territory is Territory.APPROVAL_REQUIRED:
+            self._assign(record, territory)
             engine.set_task_state(spec.id, TaskState.AWAITING_APPROVAL, "approval required")
             title = f"Milestone {spec.gate}: {spec.title}" if spec.gate else f"Approve {spec.title}"
             engine.open_escalation(
@@ -137,10 +147,21 @@ class Verdicts:
             if territory is Territory.COLLABORATIVE
             else ArtifactStatus.ACCEPTED
         )
-        engine.emit(ArtifactStatusChanged(artifact_id=artifact.id, status=status.value))
-        cause = VersionCause.OVERRIDE if artifact.provenance.direction else VersionCause.MADE
-        engine.lineage.make_current(artifact, cause)
-        engine.set_task_state(spec.id, TaskState.DONE, territory.value)
+        engine.set_task_state(
+            spec.id,
+            TaskState.DONE,
+            settled=TaskSettled(
+                task_id=spec.id,
+                territory=territory,
+                decision_kind=spec.decision_kind.value,
+                agent_claim=record.claim,
+                artifact_id=artifact.id,
+                status=status,
+                version=number(engine.view, artifact),
+                cause=VersionCause.OVERRIDE if artifact.provenance.direction else VersionCause.MADE,
+                reason=territory.value,
+            ),
+        )
         if territory is Territory.COLLABORATIVE:
             engine.open_escalation(
                 EscalationKind.COLLABORATIVE,

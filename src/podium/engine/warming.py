@@ -25,6 +25,7 @@ from podium.domain.events import (
     CurrentVersionSet,
     OutputChunk,
     StatusReported,
+    TaskSettled,
     TaskStateChanged,
     TerritoryAssigned,
     ValidationReported,
@@ -43,6 +44,7 @@ TASK_MODELS: tuple[type[BaseModel], ...] = (
     ArtifactCreated,
     ValidationReported,
     StatusReported,
+    TaskSettled,  # a task that stands; the three below for one that waits or is revised
     TerritoryAssigned,
     ArtifactStatusChanged,
     CurrentVersionSet,

@@ -41,6 +41,7 @@ from podium.domain.events import (
     StatusReported,
     SummaryMade,
     TaskDirected,
+    TaskSettled,
     TasksPlanned,
     TaskStateChanged,
     TerritoryAssigned,
@@ -198,8 +199,8 @@ class Digest:
         self.activity.count(p.agent_id)
         self.task_chars[p.task_id] += len(p.text)
 
-    @marks(TaskStateChanged)
-    def _task_state(self, p: TaskStateChanged, changes: Changes) -> None:
+    @marks(TaskStateChanged, TaskSettled)  # settled: done (and its status, current version)
+    def _task_state(self, p: TaskStateChanged | TaskSettled, changes: Changes) -> None:
         changes.tasks.add(p.task_id)
         changes.runs.add(p.task_id)
         if p.state is TaskState.RUNNING:

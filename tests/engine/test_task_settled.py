@@ -1,0 +1,134 @@
+"""One `TaskSettled` for a task whose output stands, where podium recorded four events before.
+
+The log of a run written today, with every `TaskSettled` written out again as the four events
+an older podium recorded for it (territory, artifact status, current version, task done), is
+an old log of the same production: both must fold to the same view, and the old one must still
+read and fold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from podium.domain.events import (
+    PAYLOAD_ADAPTER,
+    ArtifactStatusChanged,
+    CurrentVersionSet,
+    Event,
+    Payload,
+    TaskSettled,
+    TaskStateChanged,
+    TerritoryAssigned,
+)
+from podium.domain.policy import Territory
+from podium.domain.state import ProductionView, fold
+from podium.domain.tasks import TaskState
+from podium.engine.engine import AutoApprove, Engine
+from podium.loader import read_production
+from podium.store import EventStore
+from podium.tui.live import Changes, Digest
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_productions"
+
+
+def as_four(p: TaskSettled) -> list[Payload]:
+    """What a podium before `TaskSettled` recorded for it, in its order (`Verdicts.settle`)."""
+    return [
+        TerritoryAssigned(
+            task_id=p.task_id,
+            territory=p.territory,
+            decision_kind=p.decision_kind,
+            agent_claim=p.agent_claim,
+        ),
+        ArtifactStatusChanged(artifact_id=p.artifact_id, status=p.status),
+        CurrentVersionSet(task_id=p.task_id, version=p.version, cause=p.cause),
+        TaskStateChanged(task_id=p.task_id, state=TaskState.DONE, reason=p.reason),
+    ]
+
+
+def written_the_old_way(events: list[Event]) -> tuple[list[Event], dict[int, int]]:
+    """The log with each `TaskSettled` as its four events (read back from their JSON, as the
+    store reads them), and each new seq → the seq its event has in that log."""
+    old: list[Event] = []
+    seqs: dict[int, int] = {}
+    for event in events:
+        payloads = as_four(event.payload) if isinstance(event.payload, TaskSettled) else None
+        for payload in payloads or [event.payload]:
+            stored = PAYLOAD_ADAPTER.validate_json(payload.model_dump_json())
+            old.append(Event(seq=len(old) + 1, ts=event.ts, payload=stored))
+        seqs[event.seq] = len(old) - (3 if payloads else 0)
+    return old, seqs
+
+
+async def run_sample(name: str, db: Path) -> list[Event]:
+    """The sample production's run, without simulated latency (its output is the same)."""
+    spec = read_production(SAMPLES / f"{name}.toml")
+    fast = spec.models.rehearsal.model_copy(
+        update={"latency_ms": 0.0, "jitter_ms": 0.0, "tokens_per_s": 1e7, "latency_by_kind": {}}
+    )
+    spec = spec.model_copy(update={"models": spec.models.model_copy(update={"rehearsal": fast})})
+    store = await EventStore.open(db)
+    try:
+        engine = await Engine.open(
+            store, spec=spec, source=f"{name}.toml", auto_approve=AutoApprove("all")
+        )
+        await engine.run()
+        events = await store.read()
+        live = engine.view
+    finally:
+        await store.close()
+    assert same(fold(events), live, {e.seq: e.seq for e in events})  # the live view is the log's
+    return events
+
+
+def same(old: ProductionView, new: ProductionView, seqs: dict[int, int]) -> bool:
+    """The two views are equal but for where their log stands (the seqs differ by design)."""
+    assert {a: seqs[s] for a, s in new.artifact_seqs.items()} == old.artifact_seqs
+    assert seqs[new.last_seq] == old.last_seq
+    commands = {i: replace(c, seq=seqs[c.seq]) for i, c in new.commands.items()}
+    assert commands == old.commands
+    moved = replace(new, artifact_seqs=old.artifact_seqs, last_seq=old.last_seq)
+    return replace(moved, commands=old.commands) == old
+
+
+@pytest.mark.parametrize("sample", ["last_light", "arctic_journey"])
+async def test_a_log_with_task_settled_folds_as_the_four_events_it_stands_for(
+    sample: str, tmp_path: Path
+) -> None:
+    events = await run_sample(sample, tmp_path / "p.db")
+    settled = [e.payload for e in events if isinstance(e.payload, TaskSettled)]
+    territories = {p.territory for p in settled}
+    assert settled and territories <= {Territory.AUTONOMOUS, Territory.COLLABORATIVE}
+    # A task that settled records no territory, status or current version of its own for it.
+    alone = {p.task_id for e in events if isinstance(p := e.payload, TerritoryAssigned)}
+    assert not alone & {p.task_id for p in settled}
+    old, seqs = written_the_old_way(events)
+    assert len(old) == len(events) + 3 * len(settled)
+    new_view, old_view = fold(events), fold(old)
+    assert same(old_view, new_view, seqs)
+    assert all(new_view.tasks[p.task_id].state.settled for p in settled)
+
+
+def test_the_screen_marks_a_settled_task_as_a_task_that_is_done() -> None:
+    settled = TaskSettled(
+        task_id="t",
+        territory=Territory.AUTONOMOUS,
+        decision_kind="minor_story_detail",
+        artifact_id="a",
+        status="accepted",
+        version=1,
+        cause="made",
+        reason="autonomous",
+    )
+    marked = []
+    for payloads in ([settled], as_four(settled)):
+        changes = Changes()
+        digest = Digest()
+        digest.task_chars["t"] = 5
+        for payload in payloads:
+            digest._one(payload, changes)
+        marked.append((changes.tasks, changes.runs, dict(digest.task_chars)))
+    assert marked[0] == marked[1] == ({"t"}, {"t"}, {"t": 5})
