@@ -56,7 +56,7 @@ async def both_ways(path: Path) -> tuple[ProductionView, ProductionView]:
 @pytest.fixture
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(replay_module, "BATCH", 7)
-    monkeypatch.setattr(replay_module, "_HELD_MAX", 3)
+    monkeypatch.setattr(replay_module, "HELD_MAX", 3)
 
 
 @pytest.mark.slow
@@ -76,7 +76,7 @@ async def test_every_sample_log_replays_to_its_fold(
     assert replayed == folded
     assert [a.tail for a in replayed.agents.values()] == [a.tail for a in folded.agents.values()]
     monkeypatch.setattr(replay_module, "BATCH", 7)
-    monkeypatch.setattr(replay_module, "_HELD_MAX", 3)
+    monkeypatch.setattr(replay_module, "HELD_MAX", 3)
     assert (await both_ways(path))[0] == folded
 
 

@@ -57,12 +57,12 @@ _HEAD = f'{{"kind":"{STREAMED_KIND}","'
 _AFTER = len(_HEAD)
 _AGENT_KEY = '"agent_id":"'
 _AGENT_SKIP = len(_AGENT_KEY)
-_HELD_MAX = 1024  # unread chunks an agent may hold at the end of a batch
+HELD_MAX = 1024  # unread chunks an agent may hold at the end of a batch
 _ARTIFACT_KIND = ArtifactCreated.model_fields["kind"].default
 _SHELVE_ROW = SHELVE_OVER + 1024  # a row this long holds a content worth leaving in the store
 
 
-def _reader(path: str) -> ReadHeld:
+def held_reader(path: str) -> ReadHeld:
     def read(agent_id: str, row: Unread) -> str:
         """A held chunk row: it must be the chunk of the agent it named."""
         seq, _, kind, text = row
@@ -123,7 +123,7 @@ async def replay(
     From the start of the log (`since` 0, an empty view), the newest usable snapshot is where
     it starts (`snapshot=False`: the whole log, as `podium check` would read it)."""
     path = str(store.path)
-    read = _reader(path)
+    read = held_reader(path)
     shelf = view.contents
     if shelf is None:
         shelf = ContentShelf(ContentReader(store.path, read_only_uri(store.path)))
@@ -145,7 +145,7 @@ async def replay(
             if keeps:
                 digest = snapshots.digest(rows, digest)
             fold_rows(view, rows, path, shelf)
-            view.settle(read, beyond=_HELD_MAX)  # memory: what one batch holds, at most
+            view.settle(read, beyond=HELD_MAX)  # memory: what one batch holds, at most
         except BaseException:
             if ahead is not None:
                 ahead.cancel()

@@ -25,7 +25,7 @@ from podium.domain.snapshot import UnusableSnapshot, decode, fold_version
 from podium.domain.state import ProductionView
 from podium.store import snapshots
 from podium.store.events import STREAMED_KIND, NewerPayload, UndecodableRow, decode_payload
-from podium.store.replay import _HELD_MAX, BATCH, _reader, fold_rows
+from podium.store.replay import BATCH, HELD_MAX, fold_rows, held_reader
 from podium.store.salvage import Damage, open_untouched
 
 _SHOWN = 160  # characters of a reason kept in a report
@@ -150,13 +150,13 @@ def _fold(path: Path, conn: sqlite3.Connection, upto: int, shelf: ContentShelf) 
     view = ProductionView()
     view.keep_contents_on(shelf)
     where = str(path)
-    read = _reader(where)
+    read = held_reader(where)
     rows = conn.execute(
         "SELECT seq, ts, kind, payload FROM events WHERE seq <= ? ORDER BY seq", (upto,)
     )
     while batch := rows.fetchmany(BATCH):
         fold_rows(view, batch, where, shelf)
-        view.settle(read, beyond=_HELD_MAX)
+        view.settle(read, beyond=HELD_MAX)
     view.settle(read)
     return view
 
