@@ -576,5 +576,8 @@ def animatics(source: ExportSource) -> Made:
             made.notes += notes
             if path is not None:
                 made.files.append((reel.name, description, path))
+    said_by = voice.voice if isinstance(voice, Remembered) else voice
+    if isinstance(said_by, Espeak):
+        said_by.close()  # its library's servers
     kept.prune()
     return made

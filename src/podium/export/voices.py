@@ -17,11 +17,18 @@ Every program runs as an argument list with a timeout, never through a shell. A 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import queue
 import re
+import selectors
 import shutil
 import subprocess
+import sys
 import threading
+import time
 import wave
+import weakref
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -118,18 +125,108 @@ def _run(args: list[str], *, stdin: bytes, timeout: float, what: str) -> None:
         raise VoiceError(f"{what} failed (exit {done.returncode}{': ' + said if said else ''}).")
 
 
+_SERVER = Path(__file__).with_name("espeak_server.py")
+_SERVERS = 2  # lines said at a time: the machine's two cores
+
+
+class _Server:
+    """One `espeak_server` (espeak-ng's library kept loaded): a line asked, its sound read
+    back, within a deadline."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-S", str(_SERVER)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            shell=False,
+        )
+        self._pending = bytearray()
+
+    def _wanted(self, count: int) -> int | None:
+        """How many pending bytes answer: `count`, or the line up to its newline (`count`
+        -1); None while they are not all there yet."""
+        if count < 0:
+            at = self._pending.find(b"\n")
+            return at + 1 if at >= 0 else None
+        return count if len(self._pending) >= count else None
+
+    def _read(self, count: int, deadline: float) -> bytes:
+        """`count` bytes of its answer (or a line when `count` is -1), by the deadline."""
+        assert self.process.stdout is not None
+        out = self.process.stdout.fileno()
+        with selectors.DefaultSelector() as waiting:
+            waiting.register(out, selectors.EVENT_READ)
+            while (end := self._wanted(count)) is None:
+                left = deadline - time.monotonic()
+                if left <= 0 or not waiting.select(left):
+                    raise VoiceError(
+                        f"espeak-ng took longer than {_LINE_TIMEOUT_S:g} s and was stopped."
+                    )
+                chunk = os.read(out, max(1 << 16, count - len(self._pending)))
+                if not chunk:
+                    raise VoiceError("espeak-ng's library stopped.")
+                self._pending += chunk
+        data = bytes(self._pending[:end])
+        del self._pending[:end]
+        return data
+
+    def hello(self) -> str:
+        return self._read(-1, time.monotonic() + _LINE_TIMEOUT_S).decode("utf-8", "replace").strip()
+
+    def say(self, voice: EspeakVoice, text: str) -> bytes:
+        assert self.process.stdin is not None
+        request = {"voice": f"en+{voice.variant}", "pitch": voice.pitch, "speed": voice.speed}
+        try:
+            self.process.stdin.write(json.dumps({**request, "text": text}).encode() + b"\n")
+            self.process.stdin.flush()
+        except OSError:
+            raise VoiceError("espeak-ng's library stopped.") from None
+        deadline = time.monotonic() + _LINE_TIMEOUT_S
+        head = self._read(-1, deadline).split()
+        if len(head) != 2 or head[0] != b"ok" or not head[1].isdigit():
+            said = b" ".join(head[1:]).decode("utf-8", "replace")
+            raise VoiceError(f"espeak-ng's library failed ({said or 'no answer'}).")
+        return self._read(int(head[1]), deadline)
+
+    def close(self) -> None:
+        _stop(self.process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """End a server: its input closed (it ends there), killed if it does not."""
+    try:
+        if process.stdin is not None:
+            process.stdin.close()
+        process.wait(timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        process.kill()
+        process.wait()
+    finally:
+        if process.stdout is not None:
+            process.stdout.close()
+
+
 class Espeak:
-    """espeak-ng, a voice per character; two lines at a time (the machine's two cores)."""
+    """espeak-ng, a voice per character; two lines at a time (the machine's two cores).
+
+    Each line is said by espeak-ng's library kept loaded (`espeak_server`: the program's very
+    sound, without its start for every line) when the library is the program's (the same
+    version line); else, or once the library fails, by the program, a run a line."""
 
     def __init__(self, program: str) -> None:
         self.program = program
         self.name = "espeak-ng"
         self._version: str | None = None
         self._version_lock = threading.Lock()
+        self._idle: queue.SimpleQueue[_Server] = queue.SimpleQueue()
+        self._servers: list[_Server] = []
+        self._servers_lock = threading.Lock()
+        self._library = True  # False once the library is not the program's, or failed
+        self._finalizer = weakref.finalize(self, Espeak._close_all, self._servers)
 
-    def cache_name(self, line: Line) -> str | None:
-        """What names this line's sound in the export's cache: this espeak-ng (its version
-        line), the character's voice and the words; None when the version cannot be read."""
+    def version(self) -> str:
+        """This espeak-ng's version line (`espeak-ng --version`), "" when it does not say."""
         with self._version_lock:
             if self._version is None:
                 try:
@@ -140,10 +237,80 @@ class Espeak:
                     self._version = said if done.returncode == 0 and said else ""
                 except (OSError, subprocess.TimeoutExpired):
                     self._version = ""
-        if not self._version:
+            return self._version
+
+    def cache_name(self, line: Line) -> str | None:
+        """What names this line's sound in the export's cache: this espeak-ng (its version
+        line), the character's voice and the words; None when the version cannot be read."""
+        version = self.version()
+        if not version:
             return None
         voice = espeak_voice(line.character).describe()
-        return cache_key("espeak", self._version, voice, speakable(line.text), SAMPLE_RATE)
+        return cache_key("espeak", version, voice, speakable(line.text), SAMPLE_RATE)
+
+    @staticmethod
+    def _close_all(servers: list[_Server]) -> None:
+        for server in servers:
+            server.close()
+        servers.clear()
+
+    def close(self) -> None:
+        """End the library's servers (the next line starts them again)."""
+        with self._servers_lock:
+            Espeak._close_all(self._servers)
+            while not self._idle.empty():
+                self._idle.get_nowait()
+
+    def _server(self) -> _Server | None:
+        """An idle server, started when fewer than `_SERVERS` run; None without the library."""
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._servers_lock:
+            if not self._library:
+                return None
+            if len(self._servers) < _SERVERS:
+                version = self.version()
+                try:
+                    server = _Server()
+                except OSError:
+                    self._library = False
+                    return None
+                self._servers.append(server)
+                try:
+                    same = bool(version) and server.hello() == version
+                except VoiceError:
+                    same = False
+                if not same:  # not the program's library: the program says every line
+                    self._library = False
+                    self._servers.remove(server)
+                    server.close()
+                    return None
+                return server
+        while self._library:  # every server busy: the first one free
+            try:
+                return self._idle.get(timeout=0.1)
+            except queue.Empty:
+                continue
+        return None
+
+    def _said(self, voice: EspeakVoice, text: str) -> bytes | None:
+        """The line said by the library, None when it cannot be (the program says it)."""
+        server = self._server()
+        if server is None:
+            return None
+        try:
+            sound = server.say(voice, text)
+        except VoiceError:
+            with self._servers_lock:
+                self._library = False
+                if server in self._servers:
+                    self._servers.remove(server)
+            server.close()
+            return None
+        self._idle.put(server)
+        return sound
 
     @staticmethod
     def find() -> Espeak | None:
@@ -155,6 +322,8 @@ class Espeak:
         if not text:
             return b""
         voice = espeak_voice(line.character)
+        if self._library and (sound := self._said(voice, text)) is not None:
+            return sound
         target = folder / f"line-{index:05d}.wav"
         args = [self.program, "-v", f"en+{voice.variant}", "-p", str(voice.pitch)]
         args += ["-s", str(voice.speed), "-w", str(target)]

@@ -1,0 +1,85 @@
+"""espeak-ng's library kept loaded (`podium.export.espeak_server`): each line is the program's
+sound byte for byte, whatever was said before it; a library that is not the program's, or that
+fails, hands the line to the program."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import pytest
+
+from podium.export import voices
+from podium.export.voices import Espeak, Line, espeak_voice, speakable
+
+from .test_animatic import need
+
+LINES = [
+    Line("TAM", "Where were you?"),
+    Line("ELIAS", "I kept your chair, you know. Nobody sits in it."),
+    Line("MARA", "Eat something first. Then tell me everything."),
+    Line("TAM", "Where were you?"),  # said again after others: the same sound
+    Line("ELIAS", "déjà — " * 114),  # over 999 bytes: the program reads it in two pieces
+]
+
+
+def _by_the_program(espeak: Espeak, line: Line, folder: Path) -> bytes:
+    """The line as `espeak-ng` says it in a run of its own."""
+    voice = espeak_voice(line.character)
+    target = folder / "program.wav"
+    args = [espeak.program, "-v", f"en+{voice.variant}", "-p", str(voice.pitch)]
+    args += ["-s", str(voice.speed), "-w", str(target)]
+    voices._run(args, stdin=speakable(line.text).encode(), timeout=30, what="espeak-ng")
+    with wave.open(str(target), "rb") as sound:
+        return sound.readframes(sound.getnframes())
+
+
+def _espeak() -> Espeak:
+    need("espeak-ng")
+    espeak = Espeak.find()
+    assert espeak is not None
+    return espeak
+
+
+def test_the_library_says_each_line_as_the_program_does(tmp_path: Path) -> None:
+    espeak = _espeak()
+    try:
+        sounds = espeak.speak(LINES, tmp_path)
+        if not espeak._servers:
+            pytest.skip("this espeak-ng's library is not loadable here (the program says it)")
+        assert sounds[0] == sounds[3]
+        for line, sound in zip(LINES, sounds, strict=True):
+            assert sound == _by_the_program(espeak, line, tmp_path), line.character
+    finally:
+        espeak.close()
+    assert not espeak._servers
+    assert not [p for p in tmp_path.iterdir() if p.name != "program.wav"]
+
+
+def test_a_library_that_is_not_the_programs_leaves_the_lines_to_the_program(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    espeak = _espeak()
+    impostor = tmp_path / "server.py"
+    impostor.write_text("print('eSpeak NG text-to-speech: 0.0  Data at: /nowhere', flush=True)\n")
+    monkeypatch.setattr(voices, "_SERVER", impostor)
+    folder = tmp_path / "read"
+    folder.mkdir()
+    sounds = espeak.speak(LINES[:2], folder)
+    assert not espeak._library and not espeak._servers
+    assert sounds == [_by_the_program(espeak, line, tmp_path) for line in LINES[:2]]
+
+
+def test_a_library_that_dies_hands_the_line_to_the_program(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    espeak = _espeak()
+    version = espeak.version()
+    dying = tmp_path / "server.py"
+    dying.write_text(f"import sys\nprint({version!r}, flush=True)\nsys.stdin.readline()\n")
+    monkeypatch.setattr(voices, "_SERVER", dying)
+    folder = tmp_path / "read"
+    folder.mkdir()
+    sounds = espeak.speak(LINES[:3], folder)
+    assert not espeak._library and not espeak._servers
+    assert sounds == [_by_the_program(espeak, line, tmp_path) for line in LINES[:3]]
