@@ -4,6 +4,7 @@ as the same message made from its text: the parts only spare work."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import pickle
 from typing import Any
 
@@ -14,11 +15,22 @@ from test_hot_path import _reference_hash
 from podium.llm.rehearsal.seeding import seed_material
 from podium.llm.types import CompletionRequest, Message
 
-# Text rich in newlines and blank lines (where the blocks are cut), escapes and surrogates.
-_TEXT = st.lists(st.sampled_from(["a", "B", " ", "\n", "\n\n", '"', "\\", "é", "\ud800"])).map(
-    "".join
-)
+# Text rich in newlines and blank lines (where the blocks are cut), escapes, surrogates and
+# characters on either side of them (UTF-8 order must be the text's).
+_CHARS = ["a", "B", " ", "\n", "\n\n", '"', "\\", "é", "\x00", "\x01", "\ud7ff", "\ud800"]
+_CHARS += ["\udfff", "\ue000", "\uffff", "\U0001f600"]
+_TEXT = st.lists(st.sampled_from(_CHARS)).map("".join)
 _PARTS = st.lists(_TEXT, min_size=1, max_size=5)
+
+
+def _reference_seed(seed: int, request: CompletionRequest) -> str:
+    """seed_material as first written: the sorted blocks' text, one by one."""
+    digest = hashlib.sha256()
+    for block in sorted(b for m in request.messages for b in m.content.split("\n\n")):
+        digest.update(block.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x01")
+    parts = (str(seed), request.model, request.agent_id, request.task_id or "", request.purpose)
+    return "\x1f".join((*parts, str(request.attempt), digest.hexdigest()))
 
 
 def _request(messages: tuple[Message, ...]) -> CompletionRequest:
@@ -38,6 +50,7 @@ def test_a_joined_message_hashes_and_seeds_as_its_text(
         without = _request((first, plain, Message("user", task)))
         assert with_parts.prompt_hash() == without.prompt_hash() == _reference_hash(without)
         assert seed_material(3, with_parts) == seed_material(3, without)
+        assert seed_material(3, without) == _reference_seed(3, without)
         short = _request((joined,))  # a first message too short for a kept prefix
         assert short.prompt_hash() == _reference_hash(_request((plain,)))
 

@@ -18,14 +18,14 @@ def seed_material(seed: int, request: CompletionRequest) -> str:
     The prompt counts as the set of its paragraphs (blocks between blank lines), whatever
     their order and message: laying a prompt out anew (`podium.engine.prompts.layout`) leaves
     the rehearsal model's work as it was, while a changed word changes it."""
-    blocks: list[str] = []
+    # Each block's UTF-8 (surrogates passed), sorted as bytes: the order of the text (UTF-8
+    # keeps code point order), each then \x01, hashed in one piece.
+    blocks: list[bytes] = []
     for m in request.messages:
         blocks += _blocks(m)
     blocks.sort()
-    # Each block then \x01, hashed in one piece (the same bytes as block by block).
-    encoded = [block.encode("utf-8", "surrogatepass") for block in blocks]
-    encoded.append(b"")
-    digest = hashlib.sha256(b"\x01".join(encoded))
+    blocks.append(b"")
+    digest = hashlib.sha256(b"\x01".join(blocks))
     parts = (
         str(seed),
         request.model,
@@ -38,21 +38,22 @@ def seed_material(seed: int, request: CompletionRequest) -> str:
     return "\x1f".join(parts)
 
 
-def _blocks(message: Message) -> list[str]:
-    """`message.content.split("\\n\\n")`; for a message joined from parts, each part's blocks,
-    kept: the same blocks when no part ends with a newline (a blank line found across a join
-    needs one), else the content is split."""
+def _blocks(message: Message) -> list[bytes]:
+    """The UTF-8 of each of `message.content.split("\\n\\n")` (cut as bytes: a newline's byte
+    is never part of another character's). For a message joined from parts, each part's
+    blocks, kept: the same blocks when no part ends with a newline (a blank line found across
+    a join needs one), else the content is cut."""
     parts = message.parts
     if parts is None:
-        return message.content.split("\n\n")
+        return message.content.encode("utf-8", "surrogatepass").split(b"\n\n")
     held = _BLOCKS
-    found: list[str] = []
+    found: list[bytes] = []
     for part in parts:
         blocks = held.get(part)
         if blocks is None:
             if part.endswith("\n"):
-                return message.content.split("\n\n")
-            blocks = tuple(part.split("\n\n"))
+                return message.content.encode("utf-8", "surrogatepass").split(b"\n\n")
+            blocks = tuple(part.encode("utf-8", "surrogatepass").split(b"\n\n"))
             if len(held) >= _BLOCKS_MAX:
                 del held[next(iter(held))]
             held[part] = blocks
@@ -60,7 +61,7 @@ def _blocks(message: Message) -> list[str]:
     return found
 
 
-_BLOCKS: dict[str, tuple[str, ...]] = {}
+_BLOCKS: dict[str, tuple[bytes, ...]] = {}
 _BLOCKS_MAX = 256  # parts kept, oldest out first (a dense plan's layer reads 50)
 
 
