@@ -7,6 +7,7 @@ the module) that waits at a gate, so every `podium attach` a tab starts stays up
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -324,3 +325,31 @@ def test_host_and_origin_name_the_served_address_or_its_loopback_aliases_with_it
     lan = Guard("t" * 20, "192.0.2.7", 8000, 4)
     assert lan.host_ok("192.0.2.7:8000") and lan.origin_ok("http://192.0.2.7:8000")
     assert not lan.host_ok("localhost:8000") and not lan.origin_ok("http://127.0.0.1:8000")
+
+
+async def test_a_tab_whose_attach_dies_is_closed_and_its_place_freed(
+    serving: Serving, running: Running
+) -> None:
+    """An attach killed without saying goodbye (kill -9, a crash) closes its tab, which would
+    otherwise stay open on a dead screen and hold one of the four places."""
+    db, _ = running
+    url = f"{base(serving)}/ws?token={serving.token}"
+    async with aiohttp.ClientSession() as http:
+        tabs = [await http.ws_connect(url, origin=base(serving)) for _ in range(4)]
+        for tab in tabs:
+            assert await first_screen_bytes(tab)
+        victim = attach_processes(db)[0]
+        os.kill(victim, signal.SIGKILL)
+        closed = 0
+        deadline = time.monotonic() + 10
+        while not closed and time.monotonic() < deadline:
+            for tab in tabs:
+                with contextlib.suppress(TimeoutError):
+                    while not tab.closed:  # drain until the close (screen bytes may come first)
+                        await asyncio.wait_for(tab.receive(), 0.1)
+            closed = sum(tab.closed for tab in tabs)
+        assert closed == 1, "the dead attach's tab was not closed"
+        fresh = await http.ws_connect(url, origin=base(serving))  # its place is free
+        assert await first_screen_bytes(fresh)
+        for tab in [*tabs, fresh]:
+            await tab.close()

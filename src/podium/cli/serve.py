@@ -376,6 +376,15 @@ class Child(AppService):
         self._stdin = process.stdin
         return process
 
+    async def run(self) -> None:
+        """Relay the child's screen to the tab; a child that ends without saying so (killed,
+        crashed) closes its tab, which would otherwise hold a place on a dead screen."""
+        try:
+            await super().run()
+        finally:
+            if not self.stopping:
+                await self.remote_close()
+
     async def stop(self) -> None:
         """Ask the child to quit; SIGTERM, then SIGKILL, its group if it does not."""
         self.stopping = True
