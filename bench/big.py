@@ -33,7 +33,8 @@ Then, through the commands a user runs where one applies, one JSON line per figu
   its own cost in `second_update_p95_ms`); `cpu_*` the process's CPU over each press;
   `by_key` each kind of key's CPU median, frame p95 (ms) and count (`enter` on the closed
   groups of the tree, `j`, `pagedown`, `g`, `G`; `slash`, a typed `char`, `search_enter`,
-  `clear_enter`);
+  `clear_enter`); `frames_per_key` how many frames each kind of key drew (a loaded machine
+  stretches the wait for a second frame, not the count);
 * memory: peak RSS (VmHWM) of each of those processes: status, the TUI 3 s after its first
   frame, export;
 * export: `podium export DB --out DIR`, whole process, with and without (`--no-animatic`) the
@@ -491,6 +492,7 @@ async def _keys(db: Path) -> dict[str, Any]:
     tree_frame_ms: list[float] = []
     filter_frame_ms: list[float] = []
     by_kind: dict[str, tuple[list[float], list[float]]] = {}  # kind of key: CPU ms, frame ms
+    frame_count: dict[str, list[int]] = {}  # kind of key: frames each key drew
     frameless = 0
     display = app._display  # noqa: SLF001 - the one place every frame goes through
 
@@ -539,6 +541,7 @@ async def _keys(db: Path) -> dict[str, Any]:
             tick = [s for s, _ in ticks if s > started]
             if tick:
                 drawn = [t for t in drawn if t < tick[0]] or drawn
+            frame_count.setdefault(kind or key, []).append(len(drawn))
             if drawn:
                 into_frame = tree_frame_ms if into is tree_ms else filter_frame_ms
                 into_frame.append((drawn[-1] - started) * 1000)
@@ -599,6 +602,10 @@ async def _keys(db: Path) -> dict[str, Any]:
                 len(kind_cpu),
             ]
             for kind, (kind_cpu, kind_frame) in by_kind.items()
+        },
+        # per kind of key: frames drawn per key, mean (a second frame is what costs 20-40 ms)
+        "frames_per_key": {
+            kind: round(statistics.mean(counts), 2) for kind, counts in frame_count.items()
         },
         "second_update_p95_ms": round(percentile(tick_ms, 95), 1) if tick_ms else None,
         "tree_nodes_made": shown,

@@ -41,6 +41,7 @@ from podium.tui.widgets.escalation_inbox import EscalationInbox, Moved
 from podium.tui.widgets.footer import PodiumFooter
 from podium.tui.widgets.search_line import SearchLine
 from podium.tui.widgets.status_bar import StatusBar
+from podium.tui.widgets.steady import settle
 from podium.tui.widgets.task_tree import TaskTree
 
 if TYPE_CHECKING:  # the dialogs are imported when first opened: none is on the first frame
@@ -228,6 +229,16 @@ class ConductorScreen(ConductorKeys):
                 yield EscalationDetail(id="detail")
         yield SearchLine(id="search-line")
         yield PodiumFooter()  # help, quit and commands first, then the focused pane's keys
+
+    async def on_idle(self) -> None:
+        """Before Textual's idle handler starts the screen's update: what the key changed
+        is drawn in it, not in a second frame 20-40 ms later (`steady.settle`)."""
+        if self.app.screen is not self:  # under a dialog: Textual's way, unchanged
+            return
+        line = self.__dict__.get("_line_parts")
+        if line is None:
+            line = self.__dict__["_line_parts"] = list(self.query_one(SearchLine).walk_children())
+        await settle([self._compositor.visible_widgets, line])  # noqa: SLF001 - on the screen
 
     def watch_focused(self, old: Widget | None, new: Widget | None) -> None:
         """The pane holding the focus is drawn with `_focused_rules`, set inline on the pane

@@ -37,6 +37,7 @@ from podium.domain.state import ProductionView
 from podium.domain.text import sanitize
 from podium.tui.format import ROLE_CLASSES, role_class
 from podium.tui.live import TranscriptPayload
+from podium.tui.widgets.steady import SteadyBars, set_virtual_size
 
 MAX_ENTRIES = 2000
 REWRAP_S = 0.1  # a terminal being dragged narrower sends many sizes: wrap again once it stops
@@ -147,7 +148,7 @@ class Entry:
         self.lower = ""
 
 
-class DebateTranscript(RichLog):
+class DebateTranscript(SteadyBars, RichLog):
     """Turns coloured by the speaker's department; follows the end unless scrolled up."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -386,8 +387,7 @@ class DebateTranscript(RichLog):
         older than that wait for `_draw_older`."""
         if not self._ready():
             return
-        width = self._content_width()
-        self._at_width(width)
+        self._at_width(width := self._content_width())
         # The layout left is kept: a filter set then cleared (a search for an id, then esc)
         # lays out 2,000 entries' kept lines once, not on each change (~8 ms a change).
         left: Layout = (self._shown, self.lines, self._starts, self._first, self._index)
@@ -469,7 +469,7 @@ class DebateTranscript(RichLog):
         self._first = index
         self._start_line -= count  # a line's key in the line cache stays its own
         following, y = self._following, self.scroll_y
-        self.virtual_size = Size(self._drawn_width, len(self.lines))
+        set_virtual_size(self, Size(self._drawn_width, len(self.lines)))
         self.scroll_to(
             y=self.max_scroll_y if following else y + count, animate=False, immediate=True
         )
@@ -477,11 +477,11 @@ class DebateTranscript(RichLog):
     def _laid_out(self, *, rewound: bool = False) -> None:
         self._line_cache.clear()
         self._widest_line_width = self._drawn_width
-        self.virtual_size = Size(self._drawn_width, len(self.lines))
+        set_virtual_size(self, Size(self._drawn_width, len(self.lines)))  # no screen layout
         if rewound:
             self.refresh()
-        if self._following:
-            self.scroll_end(animate=False, immediate=False, x_axis=False)
+        if self._following:  # the size is known now: the end in this frame, not the next
+            self.scroll_end(animate=False, immediate=bool(self.size), x_axis=False)
 
     def _at_width(self, width: int) -> None:
         """Lines drawn at another width are drawn again."""

@@ -1,0 +1,113 @@
+"""Scrollbars drawn in the frame of the key that changed them, not in one after it (issue 20).
+
+Textual refreshes a scrolling widget's scrollbars on every restyle (its scrollbar colour rules
+refresh them whatever the value) and on every layout of the screen (a `ScrollView` is told its
+size again, and refreshes its scrollbars whether or not they changed). Each scrollbar then
+asks for its repaint from its own message loop, which runs after the screen has drawn the
+key's frame: on the big production `/`, enter and esc each drew a second frame 20-40 ms later
+for the scrollbars alone. So:
+
+* `SteadyBars` (a mixin, first among the bases of a `ScrollView`) forgets a layout's refresh of
+  a scrollbar that shows the same thing as before;
+* `set_virtual_size` gives a `ScrollView` its new scrollable size and its scrollbars their new
+  length at once, without laying the whole screen out again;
+* `settle` puts the repaints still pending (a scrollbar's, the search line's count) and those
+  of the focus a key moved in the screen's update being started.
+
+Textual's private parts used here (`_size_updated`, `_scroll_update`, `_repaint_required`,
+`_check_refresh`) are those of textual 8.2; tests/tui's snapshots would show a scrollbar that
+is not drawn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from textual.geometry import Size
+from textual.scrollbar import ScrollBar
+from textual.widget import Widget
+
+SETTLE_ROUNDS = 4  # loop rounds the screen's update may wait for the widgets' messages
+BarState = tuple[tuple[bool, int, int, float, bool], ...]
+
+if TYPE_CHECKING:
+    _Mixin = Widget
+else:  # not a DOMNode: Textual takes a widget's CSS from its first DOMNode base
+    _Mixin = object
+
+
+def _bars(widget: Widget) -> list[ScrollBar]:
+    bars = []
+    if widget.show_vertical_scrollbar:
+        bars.append(widget.vertical_scrollbar)
+    if widget.show_horizontal_scrollbar:
+        bars.append(widget.horizontal_scrollbar)
+    return bars
+
+
+def _state(widget: Widget) -> BarState:
+    return tuple(
+        (
+            bar.vertical,
+            bar.window_virtual_size,
+            bar.window_size,
+            bar.position,
+            bar._repaint_required,  # noqa: SLF001 - a repaint asked for before
+        )
+        for bar in _bars(widget)
+    )
+
+
+class SteadyBars(_Mixin):
+    """A layout's refresh of the scrollbars is dropped when they show what they showed."""
+
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        before = _state(self)
+        resized = super()._size_updated(size, virtual_size, container_size, layout)
+        after = _state(self)
+        if [s[:4] for s in after] == [s[:4] for s in before]:
+            for bar, state in zip(_bars(self), before, strict=True):
+                bar._repaint_required = state[4]  # noqa: SLF001 - the same bar as drawn
+        return resized
+
+
+def set_virtual_size(widget: Widget, size: Size) -> None:
+    """`widget.virtual_size = size` without the layout of the whole screen it asks for: a
+    `ScrollView`'s virtual size is its own (the layout keeps it), so only its scrollbars and
+    scroll bounds follow it, now, in the frame being made."""
+    if size == widget.virtual_size:
+        return
+    if not widget.size:  # not laid out yet: the first layout takes it
+        widget.virtual_size = size
+        return
+    widget.set_reactive(Widget.virtual_size, size)
+    widget._scroll_update(size)  # noqa: SLF001 - what a layout would do for this widget
+    widget.refresh()
+
+
+def flush_repaints(widgets: Iterable[Widget]) -> bool:
+    """The repaints these widgets still wait to ask for from their own message loops, asked
+    for now; True if one of them has messages left to handle."""
+    busy = False
+    for widget in widgets:
+        if widget._repaint_required:  # noqa: SLF001
+            widget._check_refresh()  # noqa: SLF001 - posts its Update to the screen now
+        busy = busy or not widget._message_queue.empty()  # noqa: SLF001
+    return busy
+
+
+async def settle(groups: Iterable[Iterable[Widget]], rounds: int = SETTLE_ROUNDS) -> None:
+    """Called as the screen goes idle, before Textual's own idle handler starts the screen's
+    update: the widgets' pending repaints are asked for now, and while some of them still
+    have messages (the focus a key moved, a restyle), the loop runs them first, a few
+    rounds at most, so that the update draws what the key changed."""
+    widgets = [widget for group in groups for widget in group]
+    for _ in range(rounds):
+        if not flush_repaints(widgets):
+            return
+        await asyncio.sleep(0)
+    flush_repaints(widgets)
