@@ -61,7 +61,7 @@ from podium.export import kept_read, mp4
 from podium.export.cache import Cache
 from podium.export.cache import key as cache_key
 from podium.export.mp3 import GRANULE as GRANULE  # named here too: the read's tests use them
-from podium.export.mp3 import MP3, MP3_OUT, Mp3Error, mp3_runs
+from podium.export.mp3 import MP3, MP3_OUT, PADDING_CYCLE, Mp3Error, mp3_runs
 from podium.export.mp3 import mp3_frames as mp3_frames
 from podium.export.sources import ExportSource, one_line
 from podium.export.stills import encode, plan, still_entry
@@ -174,7 +174,7 @@ def silent_frame(ffmpeg: str) -> bytes | None:
     return found[len(found) // 2] if len(found) > 4 else None
 
 
-_APART = 2  # silent MP3 frames between two stretches in speech.wav: each encoded on its own
+_APART = 2  # silent MP3 frames at least between two stretches in speech.wav
 
 
 @cache
@@ -195,11 +195,13 @@ def _encoded(
     kept: Cache | None,
 ) -> list[tuple[str, list[bytes]]]:  # fmt: skip
     """Each stretch's `mp3` entry name and MP3 frames: a stretch said before (the same PCM, in
-    this reel or kept by an earlier export) is encoded once; the others in one ffmpeg run,
-    `_APART` silent frames apart so each one's frames hold its own sound only."""
+    this reel or kept by an earlier export) is encoded once; the others in one ffmpeg run, each
+    from the start of LAME's padding cycle (`PADDING_CYCLE`) at least `_APART` silent frames
+    after the one before, so each one's frames are its own sound only, and the same frames
+    whatever was encoded with it (another reel, another export: the file is the same)."""
     identity = ffmpeg_identity(ffmpeg) if kept is not None else ""
     digests = [hashlib.sha256(pcm).hexdigest() for _, pcm in runs]
-    names = {d: cache_key("mp3", identity, MP3, MP3_OUT, d) for d in digests}
+    names = {d: cache_key("mp3", identity, MP3, MP3_OUT, PADDING_CYCLE, d) for d in digests}
     found: dict[str, list[bytes]] = {}
     todo: dict[str, bytes] = {}
     for digest, (_, pcm) in zip(digests, runs, strict=True):
@@ -215,8 +217,17 @@ def _encoded(
         else:
             todo[digest] = pcm
     if todo:
-        apart = bytes(_APART * GRANULE * SAMPLE_BYTES)
-        (folder / "speech.wav").write_bytes(_wav(b"".join(pcm + apart for pcm in todo.values())))
+        starts, at = [], 0  # each stretch at the start of a padding cycle, silence before it
+        with wave.open(str(folder / "speech.wav"), "wb") as sound:
+            sound.setnchannels(1)
+            sound.setsampwidth(SAMPLE_BYTES)
+            sound.setframerate(SAMPLE_RATE)
+            for pcm in todo.values():
+                start = -(-(at + _APART) // PADDING_CYCLE) * PADDING_CYCLE
+                sound.writeframesraw(bytes((start - at) * GRANULE * SAMPLE_BYTES) + pcm)
+                starts.append(start)
+                at = start + len(pcm) // (GRANULE * SAMPLE_BYTES)
+            sound.writeframesraw(bytes(_APART * GRANULE * SAMPLE_BYTES))
         args = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
         args += ["-i", "speech.wav", *MP3, *MP3_OUT, "speech.mp3"]
         _run_ffmpeg(args, folder, frames, what)
@@ -224,11 +235,9 @@ def _encoded(
             spoken = mp3_frames((folder / "speech.mp3").read_bytes())[1:]  # the encoder's delay
         except Mp3Error as exc:
             raise AnimaticError(f"{what} was not made: {exc}") from None
-        at = 0
-        for digest, pcm in todo.items():
+        for start, (digest, pcm) in zip(starts, todo.items(), strict=True):
             count = len(pcm) // (GRANULE * SAMPLE_BYTES)
-            found[digest] = spoken[at : at + count]
-            at += count + _APART
+            found[digest] = spoken[start : start + count]
             if kept is not None and identity and len(found[digest]) == count:
                 kept.put("mp3", names[digest], b"".join(found[digest]))
     return [(names[digest], found[digest]) for digest in digests]

@@ -3,6 +3,7 @@ and the spoken stretches of a track, each encoded once and laid on the timeline 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from podium.export.timeline import SAMPLE_BYTES, Beat, sample_at
@@ -16,6 +17,11 @@ class Mp3Error(ValueError):
 MP3 = ["-c:a", "libmp3lame", "-b:a", "32k", "-compression_level", "7", "-reservoir", "0"]
 MP3_OUT = ["-write_xing", "0", "-id3v2_version", "0", "-f", "mp3"]
 GRANULE = 576  # samples in an MP3 frame at 22,050 Hz (MPEG-2 Layer III)
+QUIET_GRANULES = 4  # a pause this long (frames of silence, 104 ms) parts two stretches
+# 72 * 32 kbit/s / 22,050 Hz = 104 24/49 bytes a frame: LAME pads one frame in about two, in a
+# cycle of 49 frames; a stretch encoded from the start of a cycle (after a little silence) is
+# the same frames whatever came before it in the file (`animatic._encoded`).
+PADDING_CYCLE = 49
 
 _MP3_KBPS = {
     3: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
@@ -42,9 +48,31 @@ def mp3_frames(data: bytes) -> list[bytes]:
     return frames
 
 
+_QUIET = bytes(QUIET_GRANULES * GRANULE * SAMPLE_BYTES)
+_SOUND = re.compile(b"[^\0]")
+
+
+def spoken_parts(pcm: bytes) -> list[tuple[int, int]]:
+    """Where `pcm` (s16le) is not silent: each part's first and end sample, parts apart by
+    `QUIET_GRANULES` frames of digital silence or more (the pause between two lines of the
+    read), each starting at its first sound, so a line sounds the same wherever it is read."""
+    parts: list[tuple[int, int]] = []
+    at = 0
+    while (found := _SOUND.search(pcm, at)) is not None:
+        first = found.start() & ~1  # its sample's first byte
+        quiet = pcm.find(_QUIET, first)
+        end = len(pcm) if quiet < 0 else quiet + (quiet & 1)
+        parts.append((first // SAMPLE_BYTES, end // SAMPLE_BYTES))
+        at = end
+    return parts
+
+
 def mp3_runs(beats: Sequence[Beat], sounds: Sequence[bytes]) -> list[tuple[int, bytes]]:
     """The spoken stretches of the track, each as (its first MP3 frame on the timeline, its
-    PCM padded to whole frames): beats whose sounds follow on without a gap are one stretch."""
+    PCM padded to whole frames): beats whose sounds follow on without a gap are one piece of
+    sound, cut at its pauses (`spoken_parts`) so each line is a stretch of its own, starting
+    on the MP3 frame nearest its start (within 13 ms): a line said in many scenes is then the
+    same stretch each time, encoded once."""
     runs: list[tuple[int, bytes]] = []
     end = 0  # the first frame after the last stretch
     start, pending = 0, bytearray()
@@ -53,10 +81,14 @@ def mp3_runs(beats: Sequence[Beat], sounds: Sequence[bytes]) -> list[tuple[int, 
         nonlocal end
         if not pending:
             return
-        first = max(round(start / GRANULE), end)
-        count = -(-len(pending) // (GRANULE * SAMPLE_BYTES))
-        runs.append((first, bytes(pending.ljust(count * GRANULE * SAMPLE_BYTES, b"\0"))))
-        end = first + count
+        data = bytes(pending)
+        for first_sample, end_sample in spoken_parts(data):
+            first = max(round((start + first_sample) / GRANULE), end)
+            # and a frame of the pause after it: the encoder's delay carries its end there
+            part = data[first_sample * SAMPLE_BYTES : end_sample * SAMPLE_BYTES]
+            count = -(-len(part) // (GRANULE * SAMPLE_BYTES)) + 1
+            runs.append((first, part.ljust(count * GRANULE * SAMPLE_BYTES, b"\0")))
+            end = first + count
 
     for beat, sound in zip(beats, sounds, strict=True):
         if not sound:

@@ -1,0 +1,79 @@
+"""The read's stretches (`podium.export.mp3.mp3_runs`, `animatic._encoded`): each line a stretch
+of its own, the same PCM wherever it is read, encoded to the same MP3 frames whatever is encoded
+with it, so a line said in many scenes (or episodes, or exports) is encoded once."""
+
+from __future__ import annotations
+
+import math
+import struct
+from pathlib import Path
+
+import pytest
+
+from podium.export import animatic
+from podium.export.mp3 import GRANULE, QUIET_GRANULES, mp3_runs, spoken_parts
+from podium.export.timeline import SAMPLE_BYTES, Beat
+
+from .test_animatic import need
+
+
+def tone(seconds: float, pitch: float = 440.0) -> bytes:
+    count = round(seconds * 22050)
+    return struct.pack(
+        f"<{count}h",
+        *(round(8000 * math.sin(2 * math.pi * pitch * i / 22050)) for i in range(count)),
+    )
+
+
+def test_a_read_is_cut_at_its_pauses_into_parts_that_start_at_their_sound() -> None:
+    pause = bytes(QUIET_GRANULES * GRANULE * SAMPLE_BYTES)
+    short = bytes(GRANULE * SAMPLE_BYTES)  # a pause shorter than a part's: inside a part
+    one, two = tone(0.5), tone(0.3, 330.0)
+    pcm = bytes(1000) + one + short + one + pause + two + pause
+    parts = spoken_parts(pcm)
+    assert len(parts) == 2
+    (a, b), (c, d) = parts
+    assert pcm[a * 2 : b * 2] == (one + short + one).lstrip(b"\0").rstrip(b"\0")[: (b - a) * 2]
+    assert pcm[c * 2 : d * 2].rstrip(b"\0") == two.lstrip(b"\0").rstrip(b"\0")
+    assert spoken_parts(bytes(5000)) == []
+
+
+def _beats(starts: list[int]) -> list[Beat]:
+    """Beats at these first video frames (only `first` is read by `mp3_runs`)."""
+
+    class At:
+        def __init__(self, first: int) -> None:
+            self.first = first
+
+    return [At(s) for s in starts]  # type: ignore[misc]
+
+
+def test_a_line_read_in_two_places_is_the_same_stretch() -> None:
+    line = tone(1.0)
+    gap = bytes(round(0.4 * 22050) * SAMPLE_BYTES)
+    first = line + gap + tone(0.7, 330.0) + gap
+    second = tone(0.2, 550.0) + gap + line + gap
+    runs = mp3_runs(_beats([0, 120]), [first, second])
+    pcms = [pcm for _, pcm in runs]
+    assert len(runs) == 4 and pcms[0] == pcms[3]
+    assert [at for at, _ in runs] == sorted(at for at, _ in runs)
+
+
+def test_a_stretch_is_the_same_frames_whatever_is_encoded_with_it(tmp_path: Path) -> None:
+    ffmpeg = need("ffmpeg")
+    if animatic.silent_frame(ffmpeg) is None:
+        pytest.skip("this ffmpeg has no libmp3lame")
+    line = tone(1.3).ljust(50 * GRANULE * SAMPLE_BYTES, b"\0")
+    before = [tone(0.37, 200.0), tone(2.9, 700.0)]
+    made = []
+    for k, other in enumerate(before):
+        other = other.ljust(-(-len(other) // (GRANULE * 2)) * GRANULE * 2, b"\0")
+        folder = tmp_path / str(k)
+        folder.mkdir()
+        encoded = animatic._encoded([(0, other), (200, line)], ffmpeg, folder, 600, "A", None)
+        made.append(encoded[1][1])
+    folder = tmp_path / "alone"
+    folder.mkdir()
+    alone = animatic._encoded([(0, line)], ffmpeg, folder, 600, "A", None)[0][1]
+    assert made[0] == made[1] == alone
+    assert len(alone) == len(line) // (GRANULE * SAMPLE_BYTES)
