@@ -6,7 +6,7 @@ from pathlib import Path
 
 from podium.domain.artifacts import ArtifactStatus
 from podium.domain.escalation import ClarifyVisionCommand, OverrideCommand
-from podium.domain.events import ProductionState, StatusReported
+from podium.domain.events import ProductionState, StatusReported, TaskSettled
 from podium.domain.tasks import TaskState
 
 from .harness import Script, crew, open_engine, production, tasks
@@ -33,8 +33,14 @@ async def test_a_report_task_reports_status_as_an_event_and_no_other_task_does(
     )
     engine = await open_engine(production(body), tmp_path / "p.db", Script())
     assert await engine.run() is ProductionState.COMPLETED
-    reports = [e.payload for e in await engine.store.read(kinds=("status_report",))]
+    stored = await engine.store.read(kinds=("status_report", "task_settled"))
     await engine.store.close()
+    # The report as its own event, or in the task's `TaskSettled` when its output stands.
+    reports = [
+        p.report if isinstance(p := e.payload, TaskSettled) else p
+        for e in stored
+        if not isinstance(e.payload, TaskSettled) or e.payload.report is not None
+    ]
     [report] = reports
     assert isinstance(report, StatusReported)
     assert (report.agent_id, report.task_id) == ("prod", "r")

@@ -1,9 +1,9 @@
 """One `TaskSettled` for a task whose output stands, where podium recorded four events before.
 
 The log of a run written today, with every `TaskSettled` written out again as the four events
-an older podium recorded for it (territory, artifact status, current version, task done), is
-an old log of the same production: both must fold to the same view, and the old one must still
-read and fold.
+an older podium recorded for it (territory, artifact status, current version, task done; and
+first, for a report task, its `StatusReported`), is an old log of the same production: both
+must fold to the same view, and the old one must still read and fold.
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ from podium.domain.events import (
     CurrentVersionSet,
     Event,
     Payload,
+    StatusReported,
     TaskSettled,
     TaskStateChanged,
     TerritoryAssigned,
 )
 from podium.domain.policy import Territory
+from podium.domain.production import ProductionSpec
 from podium.domain.state import ProductionView, fold
 from podium.domain.tasks import TaskState
 from podium.engine.engine import AutoApprove, Engine
@@ -31,12 +33,32 @@ from podium.loader import read_production
 from podium.store import EventStore
 from podium.tui.live import Changes, Digest
 
+from .harness import crew, production, tasks
+
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_productions"
 
 
+def reports() -> ProductionSpec:
+    """Report tasks in three layers, each on the whole layer before (bench's W3, smaller)."""
+    made = [
+        {
+            "id": f"l{n}-t{i}",
+            "title": f"Report {n}.{i}",
+            "kind": "report",
+            "assignee": f"p{i % 2}",
+            "depends_on": [f"l{n - 1}-t{j}" for j in range(3)] if n else [],
+        }
+        for n in range(3)
+        for i in range(3)
+    ]
+    return production(crew(("p0", "producer"), ("p1", "producer")) + tasks(*made))
+
+
 def as_four(p: TaskSettled) -> list[Payload]:
-    """What a podium before `TaskSettled` recorded for it, in its order (`Verdicts.settle`)."""
-    return [
+    """What a podium before `TaskSettled` recorded for it, in its order (`Verdicts.conclude`):
+    a report task's report, then the four."""
+    first: list[Payload] = [p.report] if p.report is not None else []
+    return first + [
         TerritoryAssigned(
             task_id=p.task_id,
             territory=p.territory,
@@ -50,8 +72,8 @@ def as_four(p: TaskSettled) -> list[Payload]:
 
 
 def written_the_old_way(events: list[Event]) -> tuple[list[Event], dict[int, int]]:
-    """The log with each `TaskSettled` as its four events (read back from their JSON, as the
-    store reads them), and each new seq → the seq its event has in that log."""
+    """The log with each `TaskSettled` as its four events (five with a report; read back from
+    their JSON, as the store reads them), and each new seq → the seq its event has there."""
     old: list[Event] = []
     seqs: dict[int, int] = {}
     for event in events:
@@ -59,13 +81,14 @@ def written_the_old_way(events: list[Event]) -> tuple[list[Event], dict[int, int
         for payload in payloads or [event.payload]:
             stored = PAYLOAD_ADAPTER.validate_json(payload.model_dump_json())
             old.append(Event(seq=len(old) + 1, ts=event.ts, payload=stored))
-        seqs[event.seq] = len(old) - (3 if payloads else 0)
+        seqs[event.seq] = len(old) - (len(payloads) - 1 if payloads else 0)
     return old, seqs
 
 
 async def run_sample(name: str, db: Path) -> list[Event]:
-    """The sample production's run, without simulated latency (its output is the same)."""
-    spec = read_production(SAMPLES / f"{name}.toml")
+    """The sample production's run, without simulated latency (its output is the same); or
+    `reports()`."""
+    spec = reports() if name == "reports" else read_production(SAMPLES / f"{name}.toml")
     fast = spec.models.rehearsal.model_copy(
         update={"latency_ms": 0.0, "jitter_ms": 0.0, "tokens_per_s": 1e7, "latency_by_kind": {}}
     )
@@ -94,7 +117,7 @@ def same(old: ProductionView, new: ProductionView, seqs: dict[int, int]) -> bool
     return replace(moved, commands=old.commands) == old
 
 
-@pytest.mark.parametrize("sample", ["last_light", "arctic_journey"])
+@pytest.mark.parametrize("sample", ["last_light", "arctic_journey", "reports"])
 async def test_a_log_with_task_settled_folds_as_the_four_events_it_stands_for(
     sample: str, tmp_path: Path
 ) -> None:
@@ -106,7 +129,9 @@ async def test_a_log_with_task_settled_folds_as_the_four_events_it_stands_for(
     alone = {p.task_id for e in events if isinstance(p := e.payload, TerritoryAssigned)}
     assert not alone & {p.task_id for p in settled}
     old, seqs = written_the_old_way(events)
-    assert len(old) == len(events) + 3 * len(settled)
+    reported = sum(p.report is not None for p in settled)
+    assert len(old) == len(events) + 3 * len(settled) + reported
+    assert reported or sample != "reports"
     new_view, old_view = fold(events), fold(old)
     assert same(old_view, new_view, seqs)
     assert all(new_view.tasks[p.task_id].state.settled for p in settled)
@@ -122,6 +147,7 @@ def test_the_screen_marks_a_settled_task_as_a_task_that_is_done() -> None:
         version=1,
         cause="made",
         reason="autonomous",
+        report=StatusReported(agent_id="w", task_id="t", summary="on track"),
     )
     marked = []
     for payloads in ([settled], as_four(settled)):
@@ -130,5 +156,5 @@ def test_the_screen_marks_a_settled_task_as_a_task_that_is_done() -> None:
         digest.task_chars["t"] = 5
         for payload in payloads:
             digest._one(payload, changes)
-        marked.append((changes.tasks, changes.runs, dict(digest.task_chars)))
-    assert marked[0] == marked[1] == ({"t"}, {"t"}, {"t": 5})
+        marked.append((changes.tasks, changes.runs, changes.agents, dict(digest.task_chars)))
+    assert marked[0] == marked[1] == ({"t"}, {"t"}, {"w"}, {"t": 5})

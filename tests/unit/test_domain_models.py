@@ -320,6 +320,7 @@ PAYLOADS: list[events.Payload] = [
         version=1,
         cause=events.VersionCause.OVERRIDE,
         reason="collaborative",
+        report=events.StatusReported(agent_id="producer", task_id="t", summary="on track"),
     ),
     events.EscalationOpened(escalation=ESCALATION),
     events.EscalationResolved(escalation_id="esc-1", action=Action.SKIP, command_id="cmd-1"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import ConfigDict, Field, TypeAdapter
 
@@ -282,32 +282,6 @@ class TerritoryAssigned(Frozen):
 
 
 @event_kind
-class TaskSettled(Frozen):
-    """A task's output accepted on the common path, in one event: the authority policy's
-    territory (autonomous or collaborative), its artifact's status (accepted or provisional),
-    that artifact current as version `version`, and the task done with `reason`. It folds, and
-    every reader sees it, exactly as the four events podium recorded for this before
-    (`TerritoryAssigned`, `ArtifactStatusChanged`, `CurrentVersionSet`, `TaskStateChanged`),
-    which a log written then still holds and which the other paths still record."""
-
-    kind: Literal["task_settled"] = "task_settled"
-    task_id: str
-    territory: Territory
-    decision_kind: str
-    agent_claim: Territory | None = None
-    artifact_id: str
-    status: ArtifactStatus
-    version: int = Field(ge=1)
-    cause: VersionCause
-    reason: str = ""
-
-    @property
-    def state(self) -> TaskState:
-        """The task's new state, as a `TaskStateChanged` says it: done."""
-        return TaskState.DONE
-
-
-@event_kind
 class EscalationOpened(Frozen):
     kind: Literal["escalation_opened"] = "escalation_opened"
     escalation: Escalation
@@ -427,6 +401,37 @@ class StatusReported(Frozen):
     progress_pct: float = 0.0
     summary: str = ""
     blockers: list[str] = Field(default_factory=list)
+
+
+@event_kind
+class TaskSettled(Frozen):
+    """A task's output accepted on the common path, in one event: the authority policy's
+    territory (autonomous or collaborative), its artifact's status (accepted or provisional),
+    that artifact current as version `version`, and the task done with `reason`. It folds, and
+    every reader sees it, exactly as the four events podium recorded for this before
+    (`TerritoryAssigned`, `ArtifactStatusChanged`, `CurrentVersionSet`, `TaskStateChanged`),
+    which a log written then still holds and which the other paths still record. A report
+    task's `StatusReported` is in it too (`report`), folded first, as it was recorded first."""
+
+    kind: Literal["task_settled"] = "task_settled"
+    task_id: str
+    territory: Territory
+    decision_kind: str
+    agent_claim: Territory | None = None
+    artifact_id: str
+    status: ArtifactStatus
+    version: int = Field(ge=1)
+    cause: VersionCause
+    reason: str = ""
+    report: StatusReported | None = None
+    # What a `CurrentVersionSet` of a kept version carries; a settled version rebases nothing.
+    made_from: ClassVar[None] = None
+    vision_version: ClassVar[None] = None
+
+    @property
+    def state(self) -> TaskState:
+        """The task's new state, as a `TaskStateChanged` says it: done."""
+        return TaskState.DONE
 
 
 @event_kind

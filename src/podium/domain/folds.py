@@ -239,7 +239,7 @@ def _artifact_created(view: ProductionView, p: ArtifactCreated, ts: float) -> No
 
 
 @folds(CurrentVersionSet)
-def _current_version(view: ProductionView, p: CurrentVersionSet, ts: float) -> None:
+def _current_version(view: ProductionView, p: CurrentVersionSet | TaskSettled, ts: float) -> None:
     task = view.tasks.get(p.task_id)
     if task is None or not 1 <= p.version <= len(task.artifact_ids):
         return
@@ -458,14 +458,12 @@ def _feedback(view: ProductionView, p: Feedback, ts: float) -> None:
 
 @folds(TaskSettled)
 def _task_settled(view: ProductionView, p: TaskSettled, ts: float) -> None:
-    """Folded as the four events it stands for, in the order podium recorded them."""
+    """Folded as the events it stands for, in the order podium recorded them."""
+    if p.report is not None:
+        _status_report(view, p.report, ts)
     _territory(view, p, ts)
     _artifact_status(view, p, ts)
-    task = view.tasks.get(p.task_id)
-    if task is not None and 1 <= p.version <= len(task.artifact_ids):  # `_current_version`
-        task.current = p.version
-        if (art := view.artifacts.get(task.artifact_ids[p.version - 1])) is not None:
-            _stands_on(view, task, art)
+    _current_version(view, p, ts)
     _task_state(view, p, ts)
 
 

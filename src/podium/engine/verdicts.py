@@ -39,8 +39,7 @@ class Verdicts:
     def conclude(self, record: TaskRecord, artifact: Artifact, findings: list[Finding]) -> None:
         engine = self.engine
         spec = record.spec
-        if spec.kind is TaskKind.REPORT:
-            self._report(record, artifact)
+        report = self._report(record, artifact) if spec.kind is TaskKind.REPORT else None
         errors = [f for f in findings if f.severity is Severity.ERROR]
         deviations = [f for f in findings if f.severity is Severity.DEVIATION]
         territory = classify(
@@ -50,7 +49,7 @@ class Verdicts:
             agent_claim=record.claim,
         )
         if errors or deviations:
-            self._assign(record, territory)
+            self._assign(record, territory, report)
             kind = EscalationKind.QUALITY if errors else EscalationKind.DEVIATION
             what = "fails its checks" if errors else "drifts from the vision"
             engine.set_task_state(spec.id, TaskState.AWAITING_APPROVAL, kind.value)
@@ -83,15 +82,20 @@ class Verdicts:
             else None
         )
         if revised is not None:  # the Orchestrator's text stands until they accept the change
-            self._assign(record, territory)
+            self._assign(record, territory, report)
             proposals.offer(engine, record, artifact, revised)
             return
-        self.settle(record, artifact, territory)
+        self.settle(record, artifact, territory, report)
 
-    def _assign(self, record: TaskRecord, territory: Territory) -> None:
-        """The authority policy's verdict, with what the agent claimed, as its own event: for
-        a task whose output does not simply stand (`settle` records it with the rest)."""
+    def _assign(
+        self, record: TaskRecord, territory: Territory, report: StatusReported | None
+    ) -> None:
+        """The report (of a report task), then the authority policy's verdict with what the
+        agent claimed, each as its own event: for a task whose output does not simply stand
+        (`settle` records them with the rest, in one `TaskSettled`)."""
         spec = record.spec
+        if report is not None:
+            self.engine.emit(report)
         self.engine.emit(
             TerritoryAssigned(
                 task_id=spec.id,
@@ -110,28 +114,33 @@ class Verdicts:
             "with the figures below), or approve the script as it is"
         )
 
-    def _report(self, record: TaskRecord, artifact: Artifact) -> None:
-        """A department head's status report becomes an event the Orchestrator sees as such."""
+    def _report(self, record: TaskRecord, artifact: Artifact) -> StatusReported | None:
+        """A department head's status report, as the event the Orchestrator sees it as."""
         report = artifact.parsed()
-        if isinstance(report, StatusReport):
-            self.engine.emit(
-                StatusReported(
-                    agent_id=artifact.provenance.agent_id,
-                    task_id=record.spec.id,
-                    artifact_id=artifact.id,
-                    progress_pct=report.progress_pct,
-                    summary=report.summary,
-                    blockers=list(report.blockers),
-                )
-            )
+        if not isinstance(report, StatusReport):
+            return None
+        return StatusReported(
+            agent_id=artifact.provenance.agent_id,
+            task_id=record.spec.id,
+            artifact_id=artifact.id,
+            progress_pct=report.progress_pct,
+            summary=report.summary,
+            blockers=list(report.blockers),
+        )
 
-    def settle(self, record: TaskRecord, artifact: Artifact, territory: Territory) -> None:
+    def settle(
+        self,
+        record: TaskRecord,
+        artifact: Artifact,
+        territory: Territory,
+        report: StatusReported | None = None,
+    ) -> None:
         """Apply the authority territory to a task's accepted output: it waits for approval,
         or it stands (one `TaskSettled` for the territory, its status, current and done)."""
         engine = self.engine
         spec = record.spec
         if territory is Territory.APPROVAL_REQUIRED:
-            self._assign(record, territory)
+            self._assign(record, territory, report)
             engine.set_task_state(spec.id, TaskState.AWAITING_APPROVAL, "approval required")
             title = f"Milestone {spec.gate}: {spec.title}" if spec.gate else f"Approve {spec.title}"
             engine.open_escalation(
@@ -160,6 +169,7 @@ class Verdicts:
                 version=number(engine.view, artifact),
                 cause=VersionCause.OVERRIDE if artifact.provenance.direction else VersionCause.MADE,
                 reason=territory.value,
+                report=report,
             ),
         )
         if territory is Territory.COLLABORATIVE:

@@ -203,6 +203,8 @@ class Digest:
     def _task_state(self, p: TaskStateChanged | TaskSettled, changes: Changes) -> None:
         changes.tasks.add(p.task_id)
         changes.runs.add(p.task_id)
+        if type(p) is TaskSettled and p.report is not None:  # a report task's report in it
+            changes.agents.add(p.report.agent_id)
         if p.state is TaskState.RUNNING:
             self.task_chars.pop(p.task_id, None)
 
