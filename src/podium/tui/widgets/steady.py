@@ -61,17 +61,24 @@ def _state(widget: Widget) -> BarState:
 
 
 class SteadyBars(_Mixin):
-    """A layout's refresh of the scrollbars is dropped when they show what they showed."""
+    """The scrollbars a layout refreshes are drawn in the layout's own frame: a refresh that
+    changed nothing is dropped, and a changed scrollbar (a tree grown by `enter`) is put in
+    the frame being made rather than asked for after it."""
 
     def _size_updated(
         self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
     ) -> bool:
         before = _state(self)
         resized = super()._size_updated(size, virtual_size, container_size, layout)
-        after = _state(self)
-        if [s[:4] for s in after] == [s[:4] for s in before]:
-            for bar, state in zip(_bars(self), before, strict=True):
+        bars = _bars(self)
+        if [s[:4] for s in _state(self)] == [s[:4] for s in before]:
+            for bar, state in zip(bars, before, strict=True):
                 bar._repaint_required = state[4]  # noqa: SLF001 - the same bar as drawn
+        pending: set[Widget] = {bar for bar in bars if bar._repaint_required}  # noqa: SLF001
+        if pending and self.is_on_screen:  # the screen's layout calls this before it draws
+            self.screen._compositor.update_widgets(pending)  # noqa: SLF001 - draw them now
+            for drawn in pending:
+                drawn._repaint_required = False  # noqa: SLF001 - drawn in this frame
         return resized
 
 
