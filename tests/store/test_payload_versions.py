@@ -136,6 +136,34 @@ async def test_a_newer_payload_is_refused_by_every_reader_not_called_damage(
         assert "damaged" not in message
 
 
+async def test_a_kind_this_podium_does_not_know_is_a_newer_podiums_not_damage(
+    store: EventStore, db_path: Path
+) -> None:
+    """A later podium adds kinds (task_settled was one): a whole row of an unknown kind is
+    refused as newer by every reader; one whose payload and column disagree is damage."""
+    await newer_log(db_path, store, "stage_lit", '{"kind":"stage_lit","task_id":"t1"}')
+    sentence = (
+        "written by a newer podium (event 2, kind stage_lit v1; a kind this podium does not "
+        "know) — upgrade podium"
+    )
+    for read in (store.read, lambda: replay(store, ProductionView())):
+        with pytest.raises(NewerSchema) as caught:
+            await read()
+        assert not isinstance(caught.value, CorruptDatabase)
+        assert sentence in str(caught.value)
+    for whole in (check, salvage):
+        with pytest.raises(NewerSchema, match="a kind this podium does not know"):
+            whole(db_path)
+
+
+async def test_a_row_naming_an_unknown_kind_unlike_its_column_is_damage(
+    store: EventStore, db_path: Path
+) -> None:
+    await newer_log(db_path, store, "feedback", '{"kind":"stage_lit","task_id":"t1"}')
+    with pytest.raises(CorruptDatabase, match="event 2"):
+        await store.read()
+
+
 async def test_a_newer_chunk_is_refused_by_replay_even_where_it_no_longer_shows(
     store: EventStore, db_path: Path
 ) -> None:

@@ -13,6 +13,7 @@ is refused with `NewerPayload` (a `NewerSchema`: an upgrade reads it, it is not 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,10 @@ Row = tuple[int, float, str, str]
 
 INSERT_EVENTS = "INSERT INTO events (seq, ts, kind, payload) VALUES (?, ?, ?, ?)"
 
+_KIND_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+"""What a kind's name looks like: a row whose payload names one this podium lacks, the same as
+its `kind` column, is a newer podium's (`NewerPayload`), not damage."""
+
 STREAMED_KIND = OutputChunk.model_fields["kind"].default
 """Most rows of a log; the kind index leaves them out (see schema.sql)."""
 
@@ -60,9 +65,10 @@ class NewerPayload(NewerSchema):
     ) -> None:
         self.seq, self.kind, self.version, self.known = seq, kind, version, known
         where = f"{path}: " if path else ""
+        reads = f"this podium reads up to v{known}" if known else "a kind this podium does not know"
         super().__init__(
-            f"{where}written by a newer podium (event {seq}, kind {kind} v{version}; this podium "
-            f"reads up to v{known}) — upgrade podium to read it."
+            f"{where}written by a newer podium (event {seq}, kind {kind} v{version}; {reads}) "
+            "— upgrade podium to read it."
         )
 
     def at(self, path: Path | str) -> NewerPayload:
@@ -116,7 +122,11 @@ def _versioned(seq: int, kind: str, text: str | bytes, error: Exception | None) 
         raise _undecodable(seq, kind, error or ValueError())
     cls = EVENT_TYPES.get(name)
     version = data.get("v", 1)
-    if cls is None or not isinstance(version, int) or isinstance(version, bool) or version < 1:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise _undecodable(seq, kind, error or ValueError())
+    if cls is None:
+        if name == kind and _KIND_NAME.fullmatch(name):  # a whole row of a kind added later
+            raise NewerPayload(seq, name, version, 0)
         raise _undecodable(seq, kind, error or ValueError())
     known = version_of(cls)
     if version > known:
