@@ -21,6 +21,8 @@ from textual.message import Message
 from textual.reactive import Reactive
 from textual.widgets import Input, Static
 
+from podium.tui.widgets.steady import SteadySize
+
 HINT = "tasks (id, title, state), transcript, inbox · esc closes"
 
 
@@ -33,9 +35,17 @@ class SearchInput(Input):
     virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
 
-class SearchLine(Horizontal):
+class Part(SteadySize, Static):
+    """The `/` and the count: of a fixed size, so their first size (when the line first
+    shows) lays nothing out again, as `SearchInput`'s virtual size."""
+
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
+
+class SearchLine(SteadySize, Horizontal):
     """`/` and a query, then the count; hidden until a search begins."""
 
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)  # one row, docked
     _status = ""
 
     DEFAULT_CSS = """
@@ -67,13 +77,13 @@ class SearchLine(Horizontal):
             return self.line
 
     def compose(self) -> ComposeResult:
-        yield Static("/", id="search-slash")
+        yield Part("/", id="search-slash")
         yield SearchInput(
             placeholder="words, or a task id",
             id="search-input",
             compact=True,
         )
-        yield Static("", id="search-status", markup=False)
+        yield Part("", id="search-status", markup=False)
 
     @property
     def input(self) -> Input:

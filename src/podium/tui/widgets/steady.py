@@ -8,15 +8,16 @@ key's frame: on the big production `/`, enter and esc each drew a second frame 2
 for the scrollbars alone. So:
 
 * `SteadyBars` (a mixin, first among the bases of a `ScrollView`) forgets a layout's refresh of
-  a scrollbar that shows the same thing as before;
+  a scrollbar that shows the same thing as before, and draws one that changed in the layout's
+  own frame;
 * `set_virtual_size` gives a `ScrollView` its new scrollable size and its scrollbars their new
   length at once, without laying the whole screen out again;
 * `settle` puts the repaints still pending (a scrollbar's, the search line's count) and those
   of the focus a key moved in the screen's update being started.
 
 Textual's private parts used here (`_size_updated`, `_scroll_update`, `_repaint_required`,
-`_check_refresh`) are those of textual 8.2; tests/tui's snapshots would show a scrollbar that
-is not drawn.
+`_check_refresh`, `_message_queue`, the screen's `_compositor`) are those of textual 8.2;
+tests/tui's snapshots would show a scrollbar that is not drawn.
 """
 
 from __future__ import annotations
@@ -74,12 +75,29 @@ class SteadyBars(_Mixin):
         if [s[:4] for s in _state(self)] == [s[:4] for s in before]:
             for bar, state in zip(bars, before, strict=True):
                 bar._repaint_required = state[4]  # noqa: SLF001 - the same bar as drawn
-        pending: set[Widget] = {bar for bar in bars if bar._repaint_required}  # noqa: SLF001
-        if pending and self.is_on_screen:  # the screen's layout calls this before it draws
-            self.screen._compositor.update_widgets(pending)  # noqa: SLF001 - draw them now
-            for drawn in pending:
-                drawn._repaint_required = False  # noqa: SLF001 - drawn in this frame
+        _draw_now(self, {bar for bar in bars if bar._repaint_required})  # noqa: SLF001
         return resized
+
+
+class SteadySize(_Mixin):
+    """A widget of a fixed size shown for the first time (the search line) is drawn in the
+    layout's frame: the repaint its first size asks for is not asked for after it."""
+
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        resized = super()._size_updated(size, virtual_size, container_size, layout)
+        if self._repaint_required:  # noqa: SLF001
+            _draw_now(self, {self})
+        return resized
+
+
+def _draw_now(widget: Widget, pending: set[Widget]) -> None:
+    """Called by the screen's layout before it draws: `pending` is drawn in this frame."""
+    if pending and widget.is_on_screen:
+        widget.screen._compositor.update_widgets(pending)  # noqa: SLF001 - its dirty regions
+        for drawn in pending:
+            drawn._repaint_required = False  # noqa: SLF001 - drawn in this frame
 
 
 def set_virtual_size(widget: Widget, size: Size) -> None:
