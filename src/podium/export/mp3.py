@@ -49,7 +49,13 @@ def mp3_frames(data: bytes) -> list[bytes]:
 
 
 _QUIET = bytes(QUIET_GRANULES * GRANULE * SAMPLE_BYTES)
-_SOUND = re.compile(b"[^\0]")
+_SILENCE = re.compile(b"\0*")
+
+
+def _sound_at(pcm: bytes, at: int) -> int:
+    """The first byte of the first sample from `at` on that is not silent."""
+    silence = _SILENCE.match(pcm, at)  # always matches, maybe nothing
+    return (silence.end() if silence is not None else at) & ~1
 
 
 def spoken_parts(pcm: bytes) -> list[tuple[int, int]]:
@@ -58,8 +64,7 @@ def spoken_parts(pcm: bytes) -> list[tuple[int, int]]:
     read), each starting at its first sound, so a line sounds the same wherever it is read."""
     parts: list[tuple[int, int]] = []
     at = 0
-    while (found := _SOUND.search(pcm, at)) is not None:
-        first = found.start() & ~1  # its sample's first byte
+    while (first := _sound_at(pcm, at)) < len(pcm) - 1:
         quiet = pcm.find(_QUIET, first)
         end = len(pcm) if quiet < 0 else quiet + (quiet & 1)
         parts.append((first // SAMPLE_BYTES, end // SAMPLE_BYTES))
