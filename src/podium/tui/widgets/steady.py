@@ -16,8 +16,9 @@ for the scrollbars alone. So:
   of the focus a key moved in the screen's update being started.
 
 Textual's private parts used here (`_size_updated`, `_scroll_update`, `_repaint_required`,
-`_check_refresh`, `_message_queue`, the screen's `_compositor`) are those of textual 8.2;
-tests/tui's snapshots would show a scrollbar that is not drawn.
+`_check_refresh`, `_message_queue`, the screen's `_compositor`) are those of textual 8.2, so
+pyproject.toml holds textual below 8.3; tests/tui's snapshots would show a scrollbar that is
+not drawn.
 """
 
 from __future__ import annotations
