@@ -194,6 +194,15 @@ async def test_an_input_version_is_read_once_for_all_its_uses_and_the_oldest_go(
     assert prompt_inputs.reading(b) == (kept.text, kept.excerpt)
     prompt_inputs.version_of(c)  # a third: the oldest (a) goes
     assert list(prompt_inputs._VERSIONS) == [b.id, c.id]
+    # Long texts: a budget of characters holds fewer versions than the count would.
+    monkeypatch.setattr(prompt_inputs, "_VERSIONS", {})
+    monkeypatch.setattr(prompt_inputs, "_VERSIONS_MAX", 1024)
+    texts = [prompt_inputs.version_of(x).text for x in (a, b, c)]
+    monkeypatch.setattr(prompt_inputs, "_VERSIONS", {})
+    monkeypatch.setattr(prompt_inputs, "_VERSIONS_CHARS", len(texts[1]) + len(texts[2]))
+    for x in (a, b, c):
+        prompt_inputs.version_of(x)
+    assert list(prompt_inputs._VERSIONS) == [b.id, c.id]
 
 
 def test_a_model_s_window_is_read_without_importing_litellm() -> None:

@@ -85,9 +85,14 @@ class Version:
 
 
 # The versions read, by artifact id, checked to be the same version by the provenance (which a
-# copy of the artifact shares); the oldest go past `_VERSIONS_MAX`.
+# copy of the artifact shares); the oldest go past `_VERSIONS_MAX` versions or past
+# `_VERSIONS_CHARS` characters of text (a version keeps about three times its text: the text,
+# its part under its heading, the excerpt), so long scripts do not hold the memory a count
+# alone would let them.
 _VERSIONS: dict[str, Version] = {}
 _VERSIONS_MAX = 1024
+_VERSIONS_CHARS = 8_000_000
+_held_chars = 0
 
 
 def version_of(art: Artifact) -> Version:
@@ -106,11 +111,17 @@ def version_of(art: Artifact) -> Version:
         provenance.agent_id != PODIUM and art.kind not in REVISING_KINDS,
         Given(art, text, True),
     )
+    global _held_chars
+    if not _VERSIONS:
+        _held_chars = 0
     if found is not None:
-        del _VERSIONS[art.id]
-    elif len(_VERSIONS) >= _VERSIONS_MAX:
-        del _VERSIONS[next(iter(_VERSIONS))]
+        _held_chars -= len(_VERSIONS.pop(art.id).text)
+    while _VERSIONS and (
+        len(_VERSIONS) >= _VERSIONS_MAX or _held_chars + len(text) > _VERSIONS_CHARS
+    ):
+        _held_chars -= len(_VERSIONS.pop(next(iter(_VERSIONS))).text)
     _VERSIONS[art.id] = made
+    _held_chars += len(text)
     return made
 
 
