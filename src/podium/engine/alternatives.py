@@ -21,12 +21,13 @@ from podium.engine.port import EnginePort
 from podium.engine.prompts import build_request
 from podium.engine.proposals import alternative_options
 from podium.engine.reply import parser
-from podium.export.human.diff import between
 from podium.llm.types import CompletionRequest
 
 
 async def draft(engine: EnginePort, task_id: str, count: int, command_id: str) -> None:
     """Draft `count` complete alternatives of the task and offer them; a failure is an item."""
+    from podium.export.human.diff import between  # the export's renderers: not at start-up
+
     view = engine.view
     record = view.tasks[task_id]
     spec = record.spec

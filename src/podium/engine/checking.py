@@ -14,7 +14,6 @@ Findings go back to the agent with the recomputed figures (the self-correction l
 
 from __future__ import annotations
 
-from podium.deliverables.checks import check_deliverables
 from podium.domain.artifacts import Artifact, Content, Screenplay
 from podium.domain.state import ProductionView, TaskRecord
 from podium.domain.tasks import TaskKind
@@ -35,6 +34,8 @@ def findings_for(
     inputs: list[Artifact],
 ) -> list[Finding]:
     """Every finding on `artifact` (the content `content`) of the task, made from `inputs`."""
+    from podium.deliverables.checks import check_deliverables  # the export's parts: not at start-up
+
     spec = record.spec
     findings = run_validators(rules, spec, content)
     findings += pass_findings(record, content, inputs)

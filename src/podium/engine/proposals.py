@@ -35,7 +35,6 @@ from podium.domain.tasks import TaskKind, TaskState
 from podium.domain.versions import current_number, current_of, next_number
 from podium.engine.command_base import CommandBase, Plan
 from podium.engine.port import EnginePort
-from podium.export.human.diff import between
 from podium.seam.validators import Rejected
 
 ACCEPT, KEEP = "accept", "keep"
@@ -68,6 +67,8 @@ def offer(engine: EnginePort, record: TaskRecord, made: Artifact, revised: Artif
     """`made` is proposed beside the Orchestrator's text, which stands meanwhile as the task's
     current version (so the deliverables, and the work made from them, go on with it); an item
     asks which stands."""
+    from podium.export.human.diff import between  # the export's renderers: not at start-up
+
     spec = record.spec
     engine.emit(ArtifactStatusChanged(artifact_id=made.id, status=ArtifactStatus.PROPOSED))
     standing = _stand(engine, record, revised)
