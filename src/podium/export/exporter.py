@@ -33,6 +33,7 @@ from podium.export import markdown as md
 from podium.export.animatic import Made, animatics
 from podium.export.bible import bible
 from podium.export.book import book, book_epub, book_html
+from podium.export.contents import KEEP, StoredContents
 from podium.export.decisions import decision_log
 from podium.export.documents import documents
 from podium.export.fdx import to_fdx
@@ -50,10 +51,8 @@ from podium.store.files import read_only_uri
 from podium.store.replay import replay
 from podium.store.salvage import Damage, Salvage
 from podium.store.salvage import salvage as read_salvageable
-from podium.store.snapshots import ContentReader
 
 _BATCH = 5000
-_KEEP_READ = 1 << 30  # contents read back from the store and kept: all of them (see `load`)
 _SKIPS_LISTED = 50  # skipped rows a salvaged export's README names one by one
 # Streamed text is only the live view of a call; the artifacts hold what was delivered.
 _KINDS = EVENT_KINDS - {"output_chunk"}
@@ -101,10 +100,10 @@ async def load(db: Path) -> ExportSource:
     store = await EventStore.open(db, create=False, read_only=True)
     try:
         view = ProductionView()
-        # Big contents stay in the store until a writer reads them, then stay in memory: the
-        # writers read each task's current version, some many times, and no other.
-        reader = ContentReader(store.path, read_only_uri(store.path))
-        view.keep_contents_on(ContentShelf(reader, keep=_KEEP_READ))
+        # Big contents stay in the store until a writer reads them; read ahead they are kept
+        # as stored text, decoded when asked, the last few decoded kept (`contents`).
+        reader = StoredContents(store.path, read_only_uri(store.path))
+        view.keep_contents_on(ContentShelf(reader, keep=KEEP))
         try:
             await replay(store, view)
         except UnreadableLog as exc:
