@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.color import Color
@@ -49,6 +49,10 @@ if TYPE_CHECKING:  # the dialogs are imported when first opened: none is on the 
     from podium.tui.screens.filter import TranscriptFilter
 
 REFRESH_HZ = 15
+SHORT_ROWS = range(24, 31)
+"""A terminal this many rows high is short: its inbox lists up to 5 items, where 40% of the
+pane gave 3 at 24 rows, and its detail 3 lines or more (app.tcss, `ConductorScreen.-short`);
+the other panes are as tall either way. Under 24 rows the detail would keep fewer than 3."""
 
 # The focused pane's border (`ConductorScreen._focused_rules`), set on the pane alone:
 #     border: round $primary; border-title-color: $primary; border-title-style: bold;
@@ -282,6 +286,9 @@ class ConductorScreen(ConductorKeys):
         self.query_one(TaskTree).focus()
         self._next_second()
         self.app.theme_changed_signal.subscribe(self, self._restyle)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.height in SHORT_ROWS, "-short")
 
     # -- refreshing --------------------------------------------------------------------------
 
