@@ -13,7 +13,12 @@ the spawn to the first bytes of the drawn screen (the pane titles) on the termin
   lets litellm's first import leave its provider list, as a user's first run does.
 
 Byte-code is cached (as after an install), so imports are what a second start pays. Prints
-one JSON line with the medians.
+one JSON line with the medians (`*_cpu_s`: the CPU the process had used by then, steadier than
+the wall clock on a busy machine; in clock ticks, 10 ms).
+
+`--before SRC` measures the new case only, on this checkout and on the podium sources in SRC
+(a `src` folder, e.g. of `git worktree add /tmp/before HEAD~1`, put first on PYTHONPATH), the
+two alternating round by round; one JSON line per tree, with the load average.
 """
 
 from __future__ import annotations
@@ -209,24 +214,33 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--db", type=Path, help="the big production to resume (else made)")
+    parser.add_argument("--before", type=Path, help="podium sources (a src folder) to compare")
     args = parser.parse_args()
+    if args.before:
+        compare(args.before, args.runs)
+        return
     with tempfile.TemporaryDirectory(prefix="podium-bench-") as tmp:
         folder = Path(tmp)
         env = environment(folder)
         subprocess.run([str(PODIUM), "--help"], env=env, stdout=subprocess.DEVNULL, check=True)
         big = args.db or big_production(folder, args.events)
         new_times, resumed_times, real_times = [], [], []
+        new_cpu, resumed_cpu = [], []
         first_frame(["run", str(SAMPLE), "--db", str(folder / "warm.db")], env)  # byte-code
         real = ["--model", "openai/gpt-4o-mini"]
         first_frame(["run", str(SAMPLE), "--db", str(folder / "warm-real.db"), *real], env)
         for run in range(args.runs):
             fresh = folder / f"{run}.db"
-            new_times.append(first_frame(["run", str(SAMPLE), "--db", str(fresh)], env))
+            shown = frame(["run", str(SAMPLE), "--db", str(fresh)], env)
+            new_times.append(shown.drawn_s)
+            new_cpu.append(shown.cpu_s)
             fresh = folder / f"{run}-real.db"
             real_times.append(first_frame(["run", str(SAMPLE), "--db", str(fresh), *real], env))
             copy = folder / "resume.db"
             shutil.copyfile(big, copy)  # a resumed run appends; every round starts alike
-            resumed_times.append(first_frame(["resume", str(copy)], env))
+            shown = frame(["resume", str(copy)], env)
+            resumed_times.append(shown.drawn_s)
+            resumed_cpu.append(shown.cpu_s)
         events = count_events(big)
     line: dict[str, Any] = {
         "bench": "first_frame",
@@ -234,12 +248,43 @@ def main() -> None:
         "new_s": round(statistics.median(new_times), 3),
         "resumed_s": round(statistics.median(resumed_times), 3),
         "new_real_model_s": round(statistics.median(real_times), 3),
+        "new_cpu_s": round(statistics.median(new_cpu), 3),
+        "resumed_cpu_s": round(statistics.median(resumed_cpu), 3),
         "resumed_events": events,
         "new_all_s": [round(t, 3) for t in new_times],
         "new_real_model_all_s": [round(t, 3) for t in real_times],
         "resumed_all_s": [round(t, 3) for t in resumed_times],
     }
     sys.stdout.write(json.dumps(line) + "\n")
+
+
+def compare(before: Path, runs: int) -> None:
+    """The new case on this checkout and on `before`'s sources, alternating round by round."""
+    trees = {"after": str(ROOT / "src"), "before": str(before.resolve())}
+    shown: dict[str, list[Frame]] = {name: [] for name in trees}
+    with tempfile.TemporaryDirectory(prefix="podium-bench-") as tmp:
+        folder = Path(tmp)
+        envs = {name: {**environment(folder), "PYTHONPATH": src} for name, src in trees.items()}
+        for name, env in envs.items():  # byte-code
+            first_frame(["run", str(SAMPLE), "--db", str(folder / f"warm-{name}.db")], env)
+        for run in range(runs):
+            order = list(trees) if run % 2 == 0 else list(trees)[::-1]
+            for name in order:
+                fresh = folder / f"{name}-{run}.db"
+                shown[name].append(frame(["run", str(SAMPLE), "--db", str(fresh)], envs[name]))
+    load = os.getloadavg()
+    for name, frames in shown.items():
+        line = {
+            "bench": "first_frame",
+            "tree": name,
+            "runs": runs,
+            "new_s": round(statistics.median(f.drawn_s for f in frames), 3),
+            "new_cpu_s": round(statistics.median(f.cpu_s for f in frames), 3),
+            "new_all_s": [round(f.drawn_s, 3) for f in frames],
+            "new_all_cpu_s": [round(f.cpu_s, 2) for f in frames],
+            "loadavg": [round(x, 2) for x in load],
+        }
+        sys.stdout.write(json.dumps(line) + "\n")
 
 
 def count_events(db: Path) -> int:
