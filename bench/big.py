@@ -300,11 +300,38 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))]
 
 
+def _tree_rss_mb(pid: int) -> float:
+    """The summed RSS of `pid` and its descendants (ffmpeg, espeak-ng), in MB."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parents.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+    total, todo = 0, [pid]
+    while todo:
+        one = todo.pop()
+        todo += parents.get(one, [])
+        try:
+            with open(f"/proc/{one}/statm") as statm:
+                total += int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            pass
+    return total / (1 << 20)
+
+
 def run_measured(
-    argv: list[str], env: dict[str, str] | None = None, timeout_s: float = 1800.0
+    argv: list[str],
+    env: dict[str, str] | None = None,
+    timeout_s: float = 1800.0,
+    tree: list[float] | None = None,
 ) -> tuple[float, float, str, float]:
     """Seconds, peak RSS in MB, stdout and CPU seconds of `podium argv`, whole process (its
-    rusage from wait4; CPU time is the steadier figure on a busy machine)."""
+    rusage from wait4: the peak is the biggest of podium and each child it reaped, CPU time
+    theirs summed, the steadier figure on a busy machine). With `tree`, the peak of podium's
+    RSS and its running children's summed (sampled every 50 ms) is appended to it."""
     started = time.perf_counter()
     child = subprocess.Popen(
         [str(PODIUM), *argv],
@@ -316,8 +343,27 @@ def run_measured(
     assert child.stdout is not None and child.stderr is not None
     stop = threading.Timer(timeout_s, child.kill)  # a deadline: the figure is then "over"
     stop.start()
+    done = threading.Event()
+    peak = [0.0]
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            peak[0] = max(peak[0], _tree_rss_mb(child.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    if tree is not None:
+        sampler.start()
+    err_lines: list[bytes] = []
+    reader = threading.Thread(target=lambda: err_lines.append(child.stderr.read()), daemon=True)  # type: ignore[union-attr]
+    reader.start()
     out = child.stdout.read()
-    err = child.stderr.read()
+    reader.join()
+    err = b"".join(err_lines)
+    if tree is not None:
+        peak[0] = max(peak[0], _tree_rss_mb(child.pid))  # before it is reaped
+        done.set()
+        sampler.join()
+        tree.append(peak[0])
     _, status, usage = os.wait4(child.pid, 0)
     stop.cancel()
     seconds = time.perf_counter() - started
@@ -646,9 +692,10 @@ def measure_export(db: Path, timeout_s: float) -> dict[str, Any]:
             env = dict(os.environ, PODIUM_DATA_DIR=data)  # the export's cache starts empty
             for run in (name, f"{name}_repeat"):
                 with tempfile.TemporaryDirectory(prefix="podium-bench-export-") as tmp:
+                    tree: list[float] = []
                     try:
                         seconds, peak, out, cpu_s = run_measured(
-                            ["export", str(db), "--out", tmp, *extra], env, timeout_s
+                            ["export", str(db), "--out", tmp, *extra], env, timeout_s, tree
                         )
                     except TimeoutError:
                         line[f"{run}_s"] = f"over {timeout_s:.0f}"
@@ -657,6 +704,7 @@ def measure_export(db: Path, timeout_s: float) -> dict[str, Any]:
                     line[f"{run}_s"] = round(seconds, 2)
                     line[f"{run}_cpu_s"] = round(cpu_s, 2)
                     line[f"{run}_rss_mb"] = round(peak)
+                    line[f"{run}_tree_mb"] = round(tree[0])  # podium and its children at once
                     line[f"{run}_files"] = len(files)
                     line[f"{run}_mp4"] = sum(1 for p in files if p.suffix == ".mp4")
                     line[f"{run}_load"] = round(os.getloadavg()[0], 1)

@@ -256,10 +256,11 @@ def mp3_track(
 
 def _track(
     beats: Sequence[Beat], sounds: Sequence[bytes], frames: int, ffmpeg: str, folder: Path,
-    what: str, kept: Cache | None = None,
+    what: str, kept: Cache | None = None, *, release: bool = False,
 ) -> tuple[list[int | list[bytes]], kept_read.Recipe]:  # fmt: skip
-    """`mp3_track`'s pieces, and the same as a recipe (`kept_read`): each stretch by name."""
-    runs = mp3_runs(beats, sounds)
+    """`mp3_track`'s pieces, and the same as a recipe (`kept_read`): each stretch by name.
+    With `release`, `sounds` (a list) is emptied as it is read (`mp3_runs`)."""
+    runs = mp3_runs(beats, sounds, release=release)
     total = -(-sample_at(frames) // GRANULE)
     encoded = _encoded(runs, ffmpeg, folder, frames, what, kept) if runs else []
     pieces: list[int | list[bytes]] = []
@@ -479,7 +480,9 @@ def make_reel_file(
                 voice = None
                 sounds, read = table_read(reel, beats, frames, None, folder)
         if silent is not None and again is None:
-            pieces, recipe = _track(beats, sounds, frames, ffmpeg, folder, title, kept)
+            pieces, recipe = _track(
+                beats, sounds, frames, ffmpeg, folder, title, kept, release=True
+            )
             if kept is not None and entry:
                 kept_read.put(kept, entry, read, recipe)
         elif silent is None:

@@ -242,6 +242,14 @@ def render(
                 body = _marked_html(body)
             out.append(Rendered(name, description, body.encode("utf-8")))
 
+    # The animatics first, on the memory the export holds before any other file is laid
+    # out: their peak (two episodes' reads at a time) is then not on top of what the others
+    # leave allocated (issue 20). Their place among the files is the same.
+    if animatic and os.environ.get("PODIUM_NO_ANIMATIC", "") not in ("", "0"):
+        animatic = False  # the environment's standing --no-animatic (the test suite sets it)
+    reels = (
+        animatics(source) if animatic else Made(notes=["No animatic: left out (--no-animatic)."])
+    )
     laid_out: list[tuple[ScreenplayFile, Paginated]] = []
     for play in screenplays(source):
         what = "the screenplay" if play.episode is None else f"episode {play.episode}"
@@ -277,11 +285,6 @@ def render(
     text("storyboard.html", "the storyboard: a frame per shot, by scene", storyboard(source))
     # Only with ffmpeg installed (`reels.notes` says why not), and unless left out: for a
     # 12-episode series it is 20x the rest of the export's time (docs/performance.md).
-    if animatic and os.environ.get("PODIUM_NO_ANIMATIC", "") not in ("", "0"):
-        animatic = False  # the environment's standing --no-animatic (the test suite sets it)
-    reels = (
-        animatics(source) if animatic else Made(notes=["No animatic: left out (--no-animatic)."])
-    )
     out += [Rendered(n, what, copy_from=path, owner=reels) for n, what, path in reels.files]
     text("music_cues.csv", "the music cue sheet", cue_sheet(source))
     text("edit_plan.csv", "the edit plan (edit decision list)", edit_plan(source))

@@ -72,12 +72,16 @@ def spoken_parts(pcm: bytes) -> list[tuple[int, int]]:
     return parts
 
 
-def mp3_runs(beats: Sequence[Beat], sounds: Sequence[bytes]) -> list[tuple[int, bytes]]:
+def mp3_runs(
+    beats: Sequence[Beat], sounds: Sequence[bytes], *, release: bool = False
+) -> list[tuple[int, bytes]]:
     """The spoken stretches of the track, each as (its first MP3 frame on the timeline, its
     PCM padded to whole frames): beats whose sounds follow on without a gap are one piece of
     sound, cut at its pauses (`spoken_parts`) so each line is a stretch of its own, starting
     on the MP3 frame nearest its start (within 13 ms): a line said in many scenes is then the
-    same stretch each time, encoded once."""
+    same stretch each time, encoded once. With `release` (`sounds` a list), each beat's sound
+    is let go once it is in a stretch: the reel's PCM is held once, not twice (a big series'
+    episode: 77 MB)."""
     runs: list[tuple[int, bytes]] = []
     end = 0  # the first frame after the last stretch
     start, pending = 0, bytearray()
@@ -95,7 +99,8 @@ def mp3_runs(beats: Sequence[Beat], sounds: Sequence[bytes]) -> list[tuple[int, 
             runs.append((first, part.ljust(count * GRANULE * SAMPLE_BYTES, b"\0")))
             end = first + count
 
-    for beat, sound in zip(beats, sounds, strict=True):
+    held = sounds if release and isinstance(sounds, list) else None
+    for index, (beat, sound) in enumerate(zip(beats, sounds, strict=True)):
         if not sound:
             continue
         at = sample_at(beat.first)
@@ -103,5 +108,7 @@ def mp3_runs(beats: Sequence[Beat], sounds: Sequence[bytes]) -> list[tuple[int, 
             close()
             start, pending = at, bytearray()
         pending += sound
+        if held is not None:
+            held[index] = b""
     close()
     return runs

@@ -87,13 +87,17 @@ def plan(
 
 def draw(makers: Sequence[Maker], folder: Path) -> None:
     """Each distinct still as `frame-NNNNN.ppm` (no compression: ffmpeg reads it fast), each
-    picture drawn once whatever cue bands go over it."""
+    picture drawn once whatever cue bands go over it, and let go after the last still that
+    shows it (a big series' episode: hundreds of pictures, each 0.9 MB drawn)."""
+    last = {key: number for number, (key, _, _) in enumerate(makers)}
     bases: dict[object, PILImage.Image] = {}
     for number, (key, labels, make) in enumerate(makers):
         base = bases.get(key)
         if base is None:
             base = bases[key] = make()
         with_band(base, labels).save(folder / f"frame-{number:05d}.ppm")
+        if last[key] == number:
+            del bases[key]
 
 
 def encode(
