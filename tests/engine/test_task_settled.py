@@ -2,7 +2,8 @@
 
 The log of a run written today, with every `TaskSettled` written out again as the four events
 an older podium recorded for it (territory, artifact status, current version, task done; and
-first, for a report task, its `StatusReported`), is an old log of the same production: both
+first, the clean `ValidationReported` it carries, then a report task's `StatusReported`), is an
+old log of the same production: both
 must fold to the same view, and the old one must still read and fold.
 """
 
@@ -19,10 +20,12 @@ from podium.domain.events import (
     CurrentVersionSet,
     Event,
     Payload,
+    ProductionState,
     StatusReported,
     TaskSettled,
     TaskStateChanged,
     TerritoryAssigned,
+    ValidationReported,
 )
 from podium.domain.policy import Territory
 from podium.domain.production import ProductionSpec
@@ -33,7 +36,7 @@ from podium.loader import read_production
 from podium.store import EventStore
 from podium.tui.live import Changes, Digest
 
-from .harness import crew, production, tasks
+from .harness import Script, crew, open_engine, production, tasks
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_productions"
 
@@ -56,8 +59,8 @@ def reports() -> ProductionSpec:
 
 def as_four(p: TaskSettled) -> list[Payload]:
     """What a podium before `TaskSettled` recorded for it, in its order (`Verdicts.conclude`):
-    a report task's report, then the four."""
-    first: list[Payload] = [p.report] if p.report is not None else []
+    the clean check of the version that stands, a report task's report, then the four."""
+    first: list[Payload] = [e for e in (p.validation, p.report) if e is not None]
     return first + [
         TerritoryAssigned(
             task_id=p.task_id,
@@ -72,7 +75,7 @@ def as_four(p: TaskSettled) -> list[Payload]:
 
 
 def written_the_old_way(events: list[Event]) -> tuple[list[Event], dict[int, int]]:
-    """The log with each `TaskSettled` as its four events (five with a report; read back from
+    """The log with each `TaskSettled` as its four events (and its check and report; read back from
     their JSON, as the store reads them), and each new seq → the seq its event has there."""
     old: list[Event] = []
     seqs: dict[int, int] = {}
@@ -130,11 +133,42 @@ async def test_a_log_with_task_settled_folds_as_the_four_events_it_stands_for(
     assert not alone & {p.task_id for p in settled}
     old, seqs = written_the_old_way(events)
     reported = sum(p.report is not None for p in settled)
-    assert len(old) == len(events) + 3 * len(settled) + reported
+    # The clean check of a version that settles without review is in its TaskSettled only.
+    carried = [(p.task_id, p.artifact_id, p.validation) for p in settled if p.validation]
+    assert carried or sample == "arctic_journey"  # where every task is reviewed
+    assert all(c.passed and (c.task_id, c.artifact_id) == (t, a) for t, a, c in carried)
+    alone_checks = {
+        (p.task_id, p.artifact_id) for e in events if isinstance(p := e.payload, ValidationReported)
+    }
+    assert not alone_checks & {(t, a) for t, a, _ in carried}
+    assert len(old) == len(events) + 3 * len(settled) + reported + len(carried)
     assert reported or sample != "reports"
     new_view, old_view = fold(events), fold(old)
     assert same(old_view, new_view, seqs)
     assert all(new_view.tasks[p.task_id].state.settled for p in settled)
+
+
+async def test_a_corrected_task_folds_its_carried_clean_check_as_its_own(tmp_path: Path) -> None:
+    """A draft that fails its check, then one that passes and settles: the clean check is in
+    the `TaskSettled`, and folds over the failed one's findings as its own event did."""
+    body = crew(("w", "writer")) + tasks(
+        {"id": "c1", "title": "Chapter 1", "kind": "chapter", "assignee": "w"}
+    )
+    rule = '[[validators]]\ntype = "word_count"\nkinds = ["chapter"]\nmin = 50\nmax = 200\n'
+    spec = production(body + '[planner]\nmode = "explicit"\n' + rule)
+    engine = await open_engine(spec, tmp_path / "p.db", Script(words={"c1": [10, 80]}))
+    assert await engine.run() is ProductionState.COMPLETED
+    events = await engine.store.read()
+    await engine.store.close()
+    [failed] = [p for e in events if isinstance(p := e.payload, ValidationReported)]
+    [settled] = [p for e in events if isinstance(p := e.payload, TaskSettled)]
+    assert failed.findings and settled.validation is not None
+    assert (settled.validation.attempt, settled.validation.findings) == (2, [])
+    assert settled.validation.artifact_id == settled.artifact_id == "c1-v2"
+    old, seqs = written_the_old_way(events)
+    new_view, old_view = fold(events), fold(old)
+    assert new_view.tasks["c1"].findings == old_view.tasks["c1"].findings == []
+    assert same(old_view, new_view, seqs)
 
 
 def test_the_screen_marks_a_settled_task_as_a_task_that_is_done() -> None:
@@ -147,6 +181,7 @@ def test_the_screen_marks_a_settled_task_as_a_task_that_is_done() -> None:
         version=1,
         cause="made",
         reason="autonomous",
+        validation=ValidationReported(task_id="t", attempt=1, artifact_id="a"),
         report=StatusReported(agent_id="w", task_id="t", summary="on track"),
     )
     marked = []

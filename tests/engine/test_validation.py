@@ -27,8 +27,14 @@ def one_chapter(validators: str) -> str:
 
 
 async def validations(engine: object) -> list[ValidationReported]:
+    """Each attempt's check, in order: a clean last one is in its task's `TaskSettled`."""
     store = engine.store  # type: ignore[attr-defined]
-    return [e.payload for e in await store.read(kinds=("validation",))]
+    read = [e.payload for e in await store.read(kinds=("validation", "task_settled"))]
+    return [
+        p if isinstance(p, ValidationReported) else p.validation
+        for p in read
+        if p.kind == "validation" or p.validation
+    ]
 
 
 async def test_feedback_from_the_validators_corrects_the_draft(tmp_path: Path) -> None:

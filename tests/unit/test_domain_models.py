@@ -320,6 +320,7 @@ PAYLOADS: list[events.Payload] = [
         version=1,
         cause=events.VersionCause.OVERRIDE,
         reason="collaborative",
+        validation=events.ValidationReported(task_id="t", attempt=2, artifact_id="art-1"),
         report=events.StatusReported(agent_id="producer", task_id="t", summary="on track"),
     ),
     events.EscalationOpened(escalation=ESCALATION),

@@ -410,8 +410,10 @@ class TaskSettled(Frozen):
     that artifact current as version `version`, and the task done with `reason`. It folds, and
     every reader sees it, exactly as the four events podium recorded for this before
     (`TerritoryAssigned`, `ArtifactStatusChanged`, `CurrentVersionSet`, `TaskStateChanged`),
-    which a log written then still holds and which the other paths still record. A report
-    task's `StatusReported` is in it too (`report`), folded first, as it was recorded first."""
+    which a log written then still holds and which the other paths still record. Before them,
+    as they were recorded before them: the clean `ValidationReported` of the version that
+    stands (`validation`; a reviewed or assembled version's is its own event, as before), then
+    a report task's `StatusReported` (`report`)."""
 
     kind: Literal["task_settled"] = "task_settled"
     task_id: str
@@ -423,6 +425,7 @@ class TaskSettled(Frozen):
     version: int = Field(ge=1)
     cause: VersionCause
     reason: str = ""
+    validation: ValidationReported | None = None
     report: StatusReported | None = None
     # What a `CurrentVersionSet` of a kept version carries; a settled version rebases nothing.
     made_from: ClassVar[None] = None

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from podium.domain.agents import Role
 from podium.domain.artifacts import Artifact, ArtifactStatus
 from podium.domain.debate import Debate, Turn
-from podium.domain.escalation import EscalationKind, plain_vision_value
+from podium.domain.escalation import plain_vision_value
 from podium.domain.events import (
     AgentState,
     AgentStateChanged,
@@ -63,6 +63,7 @@ from podium.domain.records import (
 )
 from podium.domain.tasks import TaskState
 from podium.domain.text import sanitize, tree_is_clean
+from podium.domain.upcasts import upcast_untyped_facts as upcast_untyped_facts  # state's
 from podium.domain.vision_uses import STYLE, style_from_text
 
 if TYPE_CHECKING:  # the view imports this module, which registers its folds
@@ -459,6 +460,8 @@ def _feedback(view: ProductionView, p: Feedback, ts: float) -> None:
 @folds(TaskSettled)
 def _task_settled(view: ProductionView, p: TaskSettled, ts: float) -> None:
     """Folded as the events it stands for, in the order podium recorded them."""
+    if p.validation is not None:
+        _validation(view, p.validation, ts)
     if p.report is not None:
         _status_report(view, p.report, ts)
     _territory(view, p, ts)
@@ -566,33 +569,3 @@ def fold_for(kind: type[Any]) -> _Fold:
             return fold
     _FOLD[kind] = _ignore
     return _ignore
-
-
-_Stored = TypeVar("_Stored", TaskStateChanged, EscalationOpened, EscalationResolved)
-
-
-def upcast_untyped_facts(view: ProductionView, p: _Stored) -> _Stored:
-    """The upcast for old logs: a payload written before podium recorded these facts as typed
-    fields (the field is None), with the field derived once from the prose it kept then. The
-    only place podium reads a fact from prose; the fold calls it when the field is None.
-
-    * `TaskStateChanged.interrupted`: its reason began "interrupted";
-    * `EscalationResolved.allowance`: a budget escalation resolved "allowed … once";
-    * `Escalation.task_ids`: `task_id`, and for a vision change or a scope change the task ids
-      listed in its `evidence`.
-    """
-    if isinstance(p, TaskStateChanged):
-        return p.model_copy(update={"interrupted": p.reason.startswith("interrupted")})
-    if isinstance(p, EscalationResolved):
-        about = view.escalations.get(p.escalation_id)
-        allowed = (
-            about is not None
-            and about.kind is EscalationKind.BUDGET
-            and p.resolution.startswith("allowed")
-        )
-        return p.model_copy(update={"allowance": allowed})
-    esc = p.escalation
-    ids = [esc.task_id] if esc.task_id else []
-    if esc.kind in (EscalationKind.VISION_STALE, EscalationKind.SCOPE_CHANGE):
-        ids += [t for t in esc.evidence if t in view.tasks and t not in ids]
-    return p.model_copy(update={"escalation": esc.model_copy(update={"task_ids": ids})})

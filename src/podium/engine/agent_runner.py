@@ -82,7 +82,7 @@ class AgentRunner:
         # hold, a failure and a question are recorded as ever.
         engine.set_task_state(task_id, TaskState.RUNNING, "started", attempt=attempt)
         try:
-            artifact, findings = await self._produce(record, agent_id)
+            artifact, findings, checked = await self._produce(record, agent_id)
         except BudgetHold as hold:
             engine.emit(
                 AgentStateChanged(agent_id=agent_id, state=AgentState.WAITING, task_id=task_id)
@@ -106,17 +106,22 @@ class AgentRunner:
         except Escalated:
             engine.emit(AgentStateChanged(agent_id=agent_id, state=AgentState.IDLE))
             return
-        self.verdicts.conclude(record, artifact, findings)
+        self.verdicts.conclude(record, artifact, findings, checked)
 
-    async def _produce(self, record: TaskRecord, agent_id: str) -> tuple[Artifact, list[Finding]]:
+    async def _produce(
+        self, record: TaskRecord, agent_id: str
+    ) -> tuple[Artifact, list[Finding], ValidationReported | None]:
         """Write, validate and self-correct (bounded); then reviews. A script made from scenes
-        is podium's assembly of their current versions."""
+        is podium's assembly of their current versions. Without reviews, a clean check of the
+        last attempt is returned unrecorded (`write`'s `hold`): the verdict, which follows with
+        no await between, records it first (in the `TaskSettled`, or as its own event)."""
         if assembly.assembles(self.engine.view, record):
-            return self.assembled(record)
-        artifact, findings = await self.write(record, agent_id, [])
-        if not findings and record.spec.reviewers:
+            return (*self.assembled(record), None)
+        reviewed = bool(record.spec.reviewers)
+        artifact, findings, checked = await self.write(record, agent_id, [], hold=not reviewed)
+        if not findings and reviewed:
             artifact, findings = await review(self.engine, record, artifact, agent_id, self.revise)
-        return artifact, findings
+        return artifact, findings, checked
 
     async def revise(
         self,
@@ -129,9 +134,10 @@ class AgentRunner:
     ) -> tuple[Artifact, list[Finding]]:
         """A revision from reviewers' notes or a debate's outcome, validated like any attempt;
         after a debate its provenance names the debate and the round that decided it."""
-        return await self.write(
+        artifact, findings, _ = await self.write(
             record, agent_id, notes, debate_id=debate_id, debate_round=debate_round
         )
+        return artifact, findings
 
     async def write(
         self,
@@ -141,8 +147,11 @@ class AgentRunner:
         *,
         debate_id: str | None = None,
         debate_round: int | None = None,
-    ) -> tuple[Artifact, list[Finding]]:
-        """The self-correction loop: each attempt's findings are fed back, up to the limit."""
+        hold: bool = False,
+    ) -> tuple[Artifact, list[Finding], ValidationReported | None]:
+        """The self-correction loop: each attempt's findings are fed back, up to the limit.
+        Each attempt's `ValidationReported` is recorded after its version; with `hold`, a clean
+        one is returned instead, for the caller to record (`_produce`)."""
         engine = self.engine
         view = engine.view
         spec = record.spec
@@ -239,16 +248,17 @@ class AgentRunner:
             )
             engine.emit(ArtifactCreated(artifact=artifact, agent_claim=claim))
             findings = findings_for(view, engine.spec.validators, record, artifact, content, inputs)
-            engine.emit(
-                ValidationReported(
-                    task_id=spec.id, attempt=attempt, artifact_id=artifact.id, findings=findings
-                )
+            checked = ValidationReported(
+                task_id=spec.id, attempt=attempt, artifact_id=artifact.id, findings=findings
             )
+            if not findings and hold:
+                return artifact, findings, checked
+            engine.emit(checked)
             if not findings:
                 break
             feedback = [f.message for f in findings]
         assert artifact is not None
-        return artifact, findings
+        return artifact, findings, None
 
     def assembled(self, record: TaskRecord) -> tuple[Artifact, list[Finding]]:
         """Podium's assembly, checked like any version: what fails is not the model's to correct

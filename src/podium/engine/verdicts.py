@@ -14,6 +14,7 @@ from podium.domain.events import (
     StatusReported,
     TaskSettled,
     TerritoryAssigned,
+    ValidationReported,
     VersionCause,
 )
 from podium.domain.policy import Territory, classify
@@ -36,7 +37,15 @@ class Verdicts:
         self.engine = engine
         self._later: dict[str, int] = {}  # task → "retry later" rounds taken
 
-    def conclude(self, record: TaskRecord, artifact: Artifact, findings: list[Finding]) -> None:
+    def conclude(
+        self,
+        record: TaskRecord,
+        artifact: Artifact,
+        findings: list[Finding],
+        checked: ValidationReported | None = None,
+    ) -> None:
+        """The verdict on a task's output. `checked`: its clean `ValidationReported`, not yet
+        recorded (`AgentRunner._produce`): recorded first, in the `TaskSettled` or on its own."""
         engine = self.engine
         spec = record.spec
         report = self._report(record, artifact) if spec.kind is TaskKind.REPORT else None
@@ -49,7 +58,7 @@ class Verdicts:
             agent_claim=record.claim,
         )
         if errors or deviations:
-            self._assign(record, territory, report)
+            self._assign(record, territory, report, checked)
             kind = EscalationKind.QUALITY if errors else EscalationKind.DEVIATION
             what = "fails its checks" if errors else "drifts from the vision"
             engine.set_task_state(spec.id, TaskState.AWAITING_APPROVAL, kind.value)
@@ -82,18 +91,25 @@ class Verdicts:
             else None
         )
         if revised is not None:  # the Orchestrator's text stands until they accept the change
-            self._assign(record, territory, report)
+            self._assign(record, territory, report, checked)
             proposals.offer(engine, record, artifact, revised)
             return
-        self.settle(record, artifact, territory, report)
+        self.settle(record, artifact, territory, report, checked)
 
     def _assign(
-        self, record: TaskRecord, territory: Territory, report: StatusReported | None
+        self,
+        record: TaskRecord,
+        territory: Territory,
+        report: StatusReported | None,
+        checked: ValidationReported | None,
     ) -> None:
-        """The report (of a report task), then the authority policy's verdict with what the
-        agent claimed, each as its own event: for a task whose output does not simply stand
-        (`settle` records them with the rest, in one `TaskSettled`)."""
+        """The clean check not yet recorded, the report (of a report task), then the authority
+        policy's verdict with what the agent claimed, each as its own event: for a task whose
+        output does not simply stand (`settle` records them with the rest, in one
+        `TaskSettled`)."""
         spec = record.spec
+        if checked is not None:
+            self.engine.emit(checked)
         if report is not None:
             self.engine.emit(report)
         self.engine.emit(
@@ -134,13 +150,14 @@ class Verdicts:
         artifact: Artifact,
         territory: Territory,
         report: StatusReported | None = None,
+        checked: ValidationReported | None = None,
     ) -> None:
         """Apply the authority territory to a task's accepted output: it waits for approval,
         or it stands (one `TaskSettled` for the territory, its status, current and done)."""
         engine = self.engine
         spec = record.spec
         if territory is Territory.APPROVAL_REQUIRED:
-            self._assign(record, territory, report)
+            self._assign(record, territory, report, checked)
             engine.set_task_state(spec.id, TaskState.AWAITING_APPROVAL, "approval required")
             title = f"Milestone {spec.gate}: {spec.title}" if spec.gate else f"Approve {spec.title}"
             engine.open_escalation(
@@ -169,6 +186,7 @@ class Verdicts:
                 version=number(engine.view, artifact),
                 cause=VersionCause.OVERRIDE if artifact.provenance.direction else VersionCause.MADE,
                 reason=territory.value,
+                validation=checked,
                 report=report,
             ),
         )
