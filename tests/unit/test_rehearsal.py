@@ -968,3 +968,31 @@ def test_input_hints_read_alike_whatever_their_mapping_and_however_often() -> No
             ("c", None, "C", ""),
             ("a", TaskKind.CHAPTER, "Chapter A", "A begins."),
         ]
+
+
+def test_a_reports_input_titles_read_alike_without_reading_every_input() -> None:
+    """`input_titles` and `has_inputs` (a status report's few inputs of 50) give what the
+    whole read (`dependencies`) gives: untitled inputs, values that are not mappings, past the
+    200 read, no list at all; before the whole read and after it."""
+    from podium.llm.rehearsal.material import Material
+
+    def dep(n: int, title: str | None) -> dict[str, Any]:
+        return {"task_id": f"t{n}", "kind": "chapter", "title": title, "summary": ""}
+
+    cases: list[Any] = [
+        None,
+        "not a list",
+        [],
+        ["not a mapping", 3],
+        [dep(0, ""), "x", dep(1, "One"), dep(2, None), dep(3, "Three")],
+        [dep(n, f"T{n}" if n % 3 else "") for n in range(60)],
+        ["x"] * 200 + [dep(1, "Past the read")],
+    ]
+    for raw in cases:
+        for limit in (0, 1, 6, 500):
+            lazy = Material.from_hints({"dependencies": raw})
+            whole = Material.from_hints({"dependencies": raw})
+            titles = [d.title for d in whole.dependencies if d.title][:limit]
+            assert lazy.input_titles(limit) == titles == whole.input_titles(limit)
+            assert lazy.has_inputs() == bool(whole.dependencies) == whole.has_inputs()
+            assert lazy.dependencies == whole.dependencies

@@ -57,8 +57,11 @@ class Composer:
             bank = [b for b in bank if not self._anachronism.search(b)] or bank
         if not bank:
             return ""
-        recent = self._recent.setdefault(key, deque(maxlen=max(1, min(len(bank) - 1, 40))))
-        fresh = [b for b in bank if b not in recent] or list(bank)
+        recent = self._recent.get(key)
+        if recent is None:
+            recent = self._recent[key] = deque(maxlen=max(1, min(len(bank) - 1, 40)))
+        # Nothing picked yet under the key: the whole bank (the same draw from a copy of it).
+        fresh = ([b for b in bank if b not in recent] or list(bank)) if recent else bank
         choice = self.rng.choice(fresh)
         recent.append(choice)
         return choice
@@ -115,7 +118,7 @@ class Composer:
             bank = self.m.tone_words()
         else:
             bank = _BANKS.get(lowered, ("something",))
-        options = [v for v in bank if v not in used] or list(bank)
+        options = ([v for v in bank if v not in used] or list(bank)) if used else bank
         value = self.pick(options, key=lowered)
         if key.endswith("_l"):
             value = value.lower()

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any, TypeVar, cast
 
 from podium.domain.agents import Role
@@ -243,8 +244,38 @@ class Material:
     feedback: list[str] = field(default_factory=list)
     direction: str = ""
     character: str = ""
-    dependencies: list[Dependency] = field(default_factory=list)
     hints: Mapping[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def dependencies(self) -> list[Dependency]:
+        """The inputs the hints list, read on first use: a status report reads a few titles
+        of its 50 (`input_titles`), a chapter only its scenes."""
+        return _dependencies(self.hints.get("dependencies"))
+
+    def input_titles(self, limit: int) -> list[str]:
+        """The first `limit` titles of `dependencies` (those that have one), reading only as
+        many inputs as that takes when they are not all read already."""
+        if "dependencies" in self.__dict__:
+            return [d.title for d in self.dependencies if d.title][:limit]
+        found: list[str] = []
+        if limit <= 0:
+            return found
+        raw = self.hints.get("dependencies")
+        if not isinstance(raw, list | tuple):
+            return found
+        for d in raw[:200]:
+            if isinstance(d, Mapping) and (title := _dependency(d).title):
+                found.append(title)
+                if len(found) >= limit:
+                    break
+        return found
+
+    def has_inputs(self) -> bool:
+        """Whether `dependencies` is not empty, without reading them all."""
+        if "dependencies" in self.__dict__:
+            return bool(self.dependencies)
+        raw = self.hints.get("dependencies")
+        return isinstance(raw, list | tuple) and any(isinstance(d, Mapping) for d in raw[:200])
 
     @property
     def year(self) -> int | None:
@@ -255,7 +286,6 @@ class Material:
     @classmethod
     def from_hints(cls, hints: Mapping[str, Any]) -> Material:
         h = hints if isinstance(hints, Mapping) else {}
-        deps = _dependencies(h.get("dependencies"))
         return cls(
             **_setting(h),
             kind=enum_of(TaskKind, h.get("kind")),
@@ -275,7 +305,6 @@ class Material:
             feedback=texts_of(h.get("feedback"), 300),
             direction=text_of(h.get("direction"), 400),
             character=text_of(h.get("character"), 60),
-            dependencies=deps,
             hints=h,
         )
 

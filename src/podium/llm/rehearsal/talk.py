@@ -6,8 +6,6 @@ photography and an editor reads like one.
 
 from __future__ import annotations
 
-from itertools import islice
-
 from podium.domain.agents import Role
 from podium.domain.artifacts import (
     Alternative,
@@ -298,9 +296,9 @@ def report(comp: Composer) -> StatusReport:
     elif done is not None and total:
         progress = 100.0 * done / total
     else:
-        progress = 100.0 if m.dependencies else 0.0
+        progress = 100.0 if m.has_inputs() else 0.0
     progress = max(0.0, min(100.0, progress))
-    delivered = list(islice((d.title for d in m.dependencies if d.title), 6))
+    delivered = m.input_titles(6)
     parts = [f"{m.production_title()}: {progress:.0f}% through the plan."]
     if delivered:
         parts.append("In hand: " + "; ".join(delivered) + ".")
