@@ -24,6 +24,7 @@ from podium.llm.rehearsal.material import (
 )
 
 _SLOT = re.compile(r"\{(\w+)\}")
+_NAME_SLOTS = frozenset({"name", "name2", "NAME", "NAME2"})
 _SMALL_WORDS = frozenset({"the", "a", "an", "of", "at", "in", "on", "and", "to", "for"})
 
 
@@ -102,9 +103,8 @@ class Composer:
         return _title(self.fill(template))
 
     def _slot(self, key: str, a: CharacterHint, b: CharacterHint, used: set[str]) -> str:
-        names = {"name": a.name, "name2": b.name, "NAME": a.cue, "NAME2": b.cue}
-        if key in names:
-            return names[key]
+        if key in _NAME_SLOTS:
+            return {"name": a.name, "name2": b.name, "NAME": a.cue, "NAME2": b.cue}[key]
         base = key.rstrip("0123456789").removesuffix("_l")
         lowered = base.lower()
         bank: Sequence[str]

@@ -263,9 +263,20 @@ class Material:
         raw = self.hints.get("dependencies")
         if not isinstance(raw, list | tuple):
             return found
+        held = _DEPENDENCIES
         for d in raw[:200]:
-            if isinstance(d, Mapping) and (title := _dependency(d).title):
-                found.append(title)
+            dep = None
+            if type(d) is dict:  # the usual input: a plain dict seen before, looked up as is
+                try:
+                    dep = held.get(_RAW(d))
+                except (KeyError, TypeError):  # a key missing, or a value that is not text
+                    pass
+            if dep is None:
+                if not isinstance(d, Mapping):
+                    continue
+                dep = _dependency(d)
+            if dep.title:
+                found.append(dep.title)
                 if len(found) >= limit:
                     break
         return found
@@ -275,7 +286,9 @@ class Material:
         if "dependencies" in self.__dict__:
             return bool(self.dependencies)
         raw = self.hints.get("dependencies")
-        return isinstance(raw, list | tuple) and any(isinstance(d, Mapping) for d in raw[:200])
+        if not isinstance(raw, list | tuple):
+            return False
+        return any(type(d) is dict or isinstance(d, Mapping) for d in raw[:200])
 
     @property
     def year(self) -> int | None:
