@@ -193,3 +193,28 @@ def test_the_screen_marks_a_settled_task_as_a_task_that_is_done() -> None:
             digest._one(payload, changes)
         marked.append((changes.tasks, changes.runs, changes.agents, dict(digest.task_chars)))
     assert marked[0] == marked[1] == ({"t"}, {"t"}, {"w"}, {"t": 5})
+
+
+async def test_a_verdict_that_fails_still_records_the_clean_check_it_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in the verdict fails the task; the clean check the verdict would have carried is
+    recorded, so the task shows its last version's findings (none), not the failed draft's."""
+    body = crew(("w", "writer")) + tasks(
+        {"id": "c1", "title": "Chapter 1", "kind": "chapter", "assignee": "w"}
+    )
+    rule = '[[validators]]\ntype = "word_count"\nkinds = ["chapter"]\nmin = 50\nmax = 200\n'
+    spec = production(body + '[planner]\nmode = "explicit"\n' + rule)
+    engine = await open_engine(spec, tmp_path / "p.db", Script(words={"c1": [10, 80]}))
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug in the verdict")
+
+    monkeypatch.setattr(engine.verdicts, "settle", broken)
+    await engine.run()
+    events = await engine.store.read()
+    await engine.store.close()
+    checks = [p for e in events if isinstance(p := e.payload, ValidationReported)]
+    assert [(c.attempt, bool(c.findings)) for c in checks] == [(1, True), (2, False)]
+    assert engine.view.tasks["c1"].findings == []
+    assert engine.view.tasks["c1"].state is not TaskState.DONE

@@ -106,7 +106,14 @@ class AgentRunner:
         except Escalated:
             engine.emit(AgentStateChanged(agent_id=agent_id, state=AgentState.IDLE))
             return
-        self.verdicts.conclude(record, artifact, findings, checked)
+        try:
+            self.verdicts.conclude(record, artifact, findings, checked)
+        except Exception:
+            # A bug in the verdict (the engine fails the task): the clean check it held is
+            # recorded, so the task shows this version's findings, not an earlier attempt's.
+            if checked is not None and engine.view.tasks[task_id].findings:
+                engine.emit(checked)
+            raise
 
     async def _produce(
         self, record: TaskRecord, agent_id: str
