@@ -633,7 +633,7 @@ def test_the_animatic_shows_the_frames_the_image_model_drew(tmp_path: Path) -> N
         )
     )  # fmt: skip
     source = log.source
-    [r] = animatic.reels(source)
+    [r] = timeline.reels(source)
     data, _ = animatic.make_reel(source, r, ffmpeg, None, [])
     (tmp_path / "a.mp4").write_bytes(data)
     drawn = _frame_at(ffmpeg, tmp_path / "a.mp4", 1.0)

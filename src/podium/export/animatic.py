@@ -51,7 +51,6 @@ import subprocess
 import tempfile
 import wave
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -74,8 +73,9 @@ from podium.export.timeline import (
     Read,
     Reel,
     bands,
+    in_turn,
+    reel_makers,
     reel_pictures,
-    reels,
     sample_at,
     samples,
     table_read,
@@ -552,7 +552,7 @@ def animatics(source: ExportSource) -> Made:
     spec = source.view.spec
     if spec is None or not spec.production.format.screenplay:
         return made
-    found = reels(source)
+    found = reel_makers(source)
     if not found:
         made.notes.append("No animatic: the production has no edit plan yet.")
         return made
@@ -569,7 +569,7 @@ def animatics(source: ExportSource) -> Made:
     made.folder = tempfile.TemporaryDirectory(prefix="podium-animatics-")
     done = Path(made.folder.name)
 
-    def one(reel: Reel) -> tuple[Reel, Path | None, str, list[str]]:
+    def one(reel: Reel) -> tuple[str, Path | None, str, list[str]]:
         notes: list[str] = []
         target = done / reel.name
         try:
@@ -579,15 +579,14 @@ def animatics(source: ExportSource) -> Made:
         except AnimaticError as exc:
             sentence = f"{exc}."
             log.warning("podium: %s", sentence)
-            return reel, None, "", [*notes, sentence]
-        return reel, target, description, notes
+            return reel.name, None, "", [*notes, sentence]
+        return reel.name, target, description, notes
 
     # As many at a time as there are cores: ffmpeg encodes each on one thread.
-    with ThreadPoolExecutor(max_workers=max(1, min(len(found), os.cpu_count() or 1))) as pool:
-        for reel, path, description, notes in pool.map(one, found):
-            made.notes += notes
-            if path is not None:
-                made.files.append((reel.name, description, path))
+    for name, path, description, notes in in_turn(found, one, os.cpu_count() or 1):
+        made.notes += notes
+        if path is not None:
+            made.files.append((name, description, path))
     said_by = voice.voice if isinstance(voice, Remembered) else voice
     if isinstance(said_by, Espeak):
         said_by.close()  # its library's servers

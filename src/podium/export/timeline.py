@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from podium.domain.artifacts import (
     Cue,
@@ -34,6 +35,7 @@ from podium.domain.artifacts import (
     ShotList,
 )
 from podium.domain.production import Format
+from podium.domain.state import TaskRecord
 from podium.domain.tasks import TaskKind
 from podium.export.manuscript import parsed
 from podium.export.report import timecode
@@ -45,6 +47,7 @@ from podium.export.voices import SAMPLE_RATE, Line, Speaker
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
+T = TypeVar("T")
 FPS = 12
 SIZE = (640, 360)
 GAP_S = 0.4  # silence between two lines of the read
@@ -114,45 +117,82 @@ class Read:
 
 def reels(source: ExportSource) -> list[Reel]:
     """One reel per film, or per episode with an edit plan, in episode order."""
+    return [make() for make in reel_makers(source)]
+
+
+def reel_makers(source: ExportSource) -> list[Callable[[], Reel]]:
+    """What `reels` gives, one maker per reel: the edit plans are read now (which episodes
+    have a cut), each reel's shot lists and music cues only when its maker is called, so a
+    series' animatics hold one reel's at a time while it is made, not all of them."""
     series = source.format is Format.SERIES
     plans: dict[int | None, list[EditItem]] = {}
-    shots: dict[int | None, dict[tuple[int, str], Shot]] = {}
-    lists: dict[int | None, dict[tuple[int, str], str]] = {}
-    cues: dict[int | None, list[Cue]] = {}
+    others: dict[int | None, list[TaskRecord]] = {}
     for record in source.plan():
         kind = record.spec.kind
         if kind not in (TaskKind.EDIT, TaskKind.SHOT_LIST, TaskKind.MUSIC_CUES):
             continue
+        episode = number(record.spec.params.get("episode")) if series else None
+        if kind is not TaskKind.EDIT:
+            others.setdefault(episode, []).append(record)
+            continue
         artifact = source.current(record)
         content = parsed(artifact) if artifact is not None else None
-        episode = number(record.spec.params.get("episode")) if series else None
         if isinstance(content, EditPlan):
             plans.setdefault(episode, []).extend(content.sequence)
-        elif isinstance(content, ShotList) and artifact is not None:
-            known = shots.setdefault(episode, {})
-            versions = lists.setdefault(episode, {})
-            for shot in content.shots:
-                key = (shot.scene, shot.shot.strip().upper())
-                if key not in known:
-                    known[key], versions[key] = shot, artifact.id
-        elif isinstance(content, CueSheet):
-            cues.setdefault(episode, []).extend(content.cues)
-    scenes = {
-        episode: {slot.number: slot.scene for slot in chosen}
-        for episode, chosen in slots(source).items()
-    }
+    chosen = slots(source)
     return [
-        Reel(
+        partial(
+            _reel,
+            source,
             episode,
             items,
-            shots.get(episode),
-            cues.get(episode, []),
-            scenes.get(episode, {}),
-            lists.get(episode, {}),
+            others.get(episode, []),
+            {slot.number: slot.scene for slot in chosen.get(episode, [])},
         )
         for episode, items in sorted(plans.items(), key=lambda kv: kv[0] or 0)
         if items
     ]
+
+
+def in_turn(
+    makers: Sequence[Callable[[], Reel]], work: Callable[[Reel], T], workers: int
+) -> list[T]:
+    """`work` on each maker's reel, up to `workers` at a time on threads, its results in the
+    makers' order. A reel is made (on this thread) only when a place frees, not all of them up
+    front, and let go when its work is done (keep only what `work` returns)."""
+    workers = max(1, min(len(makers), workers))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures: list[Future[T]] = []
+        for make in makers:
+            while len(running := [f for f in futures if not f.done()]) >= workers:
+                wait(running, return_when=FIRST_COMPLETED)
+            futures.append(pool.submit(work, make()))
+        return [future.result() for future in futures]
+
+
+def _reel(
+    source: ExportSource,
+    episode: int | None,
+    items: list[EditItem],
+    records: list[TaskRecord],
+    scenes: dict[int, Scene],
+) -> Reel:
+    shots: dict[tuple[int, str], Shot] | None = None
+    lists: dict[tuple[int, str], str] = {}
+    cues: list[Cue] = []
+    for record in records:  # in the plan's order: a shot's first list wins
+        artifact = source.current(record)
+        content = parsed(artifact) if artifact is not None else None
+        if isinstance(content, ShotList) and artifact is not None:
+            if shots is None:
+                shots = {}
+            for shot in content.shots:
+                key = (shot.scene, shot.shot.strip().upper())
+                if key not in shots:
+                    shots[key], lists[key] = shot, artifact.id
+        elif isinstance(content, CueSheet):
+            cues.extend(content.cues)
+    return Reel(episode, items, shots, cues, scenes, lists)
 
 
 def frame_at(seconds: float) -> int:
