@@ -85,6 +85,22 @@ async def test_a_snapshot_with_damaged_bytes_is_named(
     assert snapshotted == folded
 
 
+async def test_a_snapshot_stored_as_text_is_named_without_its_bytes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A body that became text (a hand edit with SQL's `||`): named as damage, and none of its
+    bytes (which may hold terminal escapes) reach the terminal."""
+    path = tmp_path / "p.db"
+    await made(path)
+    seq = rewrite(
+        path, "UPDATE snapshots SET body = substr(body, 1, 50) || ? || substr(body, 55)", "\x1b[2J"
+    )
+    code, out = run_check(path, capsys)
+    assert code == 1, out
+    assert f"State snapshot #{seq}:" in out
+    assert "\x1b" not in out and "\ufffd" not in out, out
+
+
 async def test_a_snapshot_that_does_not_hold_the_logs_view_is_named(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -23,6 +23,7 @@ from podium.domain.events import ArtifactCreated
 from podium.domain.records import ContentShelf
 from podium.domain.snapshot import UnusableSnapshot, decode, fold_version
 from podium.domain.state import ProductionView
+from podium.domain.text import sanitize
 from podium.store import snapshots
 from podium.store.events import STREAMED_KIND, NewerPayload, UndecodableRow, decode_payload
 from podium.store.replay import BATCH, HELD_MAX, fold_rows, held_reader
@@ -55,7 +56,7 @@ def check_snapshots(path: Path) -> SnapshotReport:
             if found is None:
                 return report
             rows = conn.execute(
-                "SELECT seq, ts, fold, digest, body FROM snapshots ORDER BY seq"
+                "SELECT seq, ts, fold, digest, CAST(body AS BLOB) FROM snapshots ORDER BY seq"
             ).fetchall()
         except sqlite3.Error as exc:
             report.damaged.append(
@@ -183,4 +184,10 @@ class _Contents:
 
 
 def _short(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:_SHOWN]
+    """The error in a few words, never the damaged bytes themselves (they may hold anything,
+    terminal escapes included): SQLite's text-decoding error quotes the row's text."""
+    text = str(exc)
+    if text.startswith("Could not decode to UTF-8 column"):
+        column = text.split("'")[1] if text.count("'") >= 2 else "a text column"
+        return f"a row's {column} is not UTF-8 text"
+    return sanitize(f"{type(exc).__name__}: {text}")[:_SHOWN]
