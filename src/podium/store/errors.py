@@ -38,6 +38,15 @@ class ConflictingWriter(StoreError):
     """Another process appended events to the same log; seq numbers would collide."""
 
 
+def not_utf8(text: str) -> str | None:
+    """SQLite's error for a text column that is not UTF-8, said without the row's text (which
+    it quotes, and which may hold anything, terminal escapes included); None for another."""
+    if not text.startswith("Could not decode to UTF-8 column"):
+        return None
+    column = text.split("'")[1] if text.count("'") >= 2 else "a text column"
+    return f"a row's {column} is not UTF-8 text"
+
+
 def damage_hint(path: Path | str) -> str:
     """The sentence every report of a damaged database ends with: what to run next."""
     return (
@@ -77,11 +86,8 @@ def translate(exc: BaseException, path: Path) -> StoreError:
         error = CorruptDatabase(
             f"{path} is damaged ({text}); podium will not write to it. {damage_hint(path)}"
         )
-    elif text.startswith("Could not decode to UTF-8 column"):  # the row's text is not shown
-        column = text.split("'")[1] if text.count("'") >= 2 else "a text column"
-        error = CorruptDatabase(
-            f"{path} is damaged: a row's {column} is not UTF-8 text. {damage_hint(path)}"
-        )
+    elif (undecodable := not_utf8(text)) is not None:
+        error = CorruptDatabase(f"{path} is damaged: {undecodable}. {damage_hint(path)}")
     elif isinstance(exc, sqlite3.IntegrityError) and "events.seq" in text:
         error = ConflictingWriter(
             f"{path}: another process is writing this production's events. Stop the other "

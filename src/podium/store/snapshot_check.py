@@ -25,6 +25,7 @@ from podium.domain.snapshot import UnusableSnapshot, decode, fold_version
 from podium.domain.state import ProductionView
 from podium.domain.text import sanitize
 from podium.store import snapshots
+from podium.store.errors import not_utf8
 from podium.store.events import STREAMED_KIND, NewerPayload, UndecodableRow, decode_payload
 from podium.store.replay import BATCH, HELD_MAX, fold_rows, held_reader
 from podium.store.salvage import Damage, open_untouched
@@ -187,7 +188,4 @@ def _short(exc: BaseException) -> str:
     """The error in a few words, never the damaged bytes themselves (they may hold anything,
     terminal escapes included): SQLite's text-decoding error quotes the row's text."""
     text = str(exc)
-    if text.startswith("Could not decode to UTF-8 column"):
-        column = text.split("'")[1] if text.count("'") >= 2 else "a text column"
-        return f"a row's {column} is not UTF-8 text"
-    return sanitize(f"{type(exc).__name__}: {text}")[:_SHOWN]
+    return not_utf8(text) or sanitize(f"{type(exc).__name__}: {text}")[:_SHOWN]
