@@ -35,6 +35,7 @@ from podium.engine.engine import AutoApprove, Engine
 from podium.loader import read_production
 from podium.store import EventStore
 from podium.tui.live import Changes, Digest
+from tests.export.samples import without_latency
 
 from .harness import Script, crew, open_engine, production, tasks
 
@@ -91,11 +92,9 @@ def written_the_old_way(events: list[Event]) -> tuple[list[Event], dict[int, int
 async def run_sample(name: str, db: Path) -> list[Event]:
     """The sample production's run, without simulated latency (its output is the same); or
     `reports()`."""
-    spec = reports() if name == "reports" else read_production(SAMPLES / f"{name}.toml")
-    fast = spec.models.rehearsal.model_copy(
-        update={"latency_ms": 0.0, "jitter_ms": 0.0, "tokens_per_s": 1e7, "latency_by_kind": {}}
+    spec = without_latency(
+        reports() if name == "reports" else read_production(SAMPLES / f"{name}.toml")
     )
-    spec = spec.model_copy(update={"models": spec.models.model_copy(update={"rehearsal": fast})})
     store = await EventStore.open(db)
     try:
         engine = await Engine.open(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from podium.domain.production import ProductionSpec
 from podium.engine.engine import AutoApprove, Engine
 from podium.loader import read_production
 from podium.store import EventStore
@@ -18,13 +19,17 @@ SAMPLES = ROOT / "sample_productions"
 SAMPLE_NAMES = ("last_light", "arctic_journey", "arcadian_summers")
 
 
-async def make(sample: str, db: Path, auto: str = "all") -> str:
-    """Run `sample` headless into `db`; the production state it stopped in."""
-    spec = read_production(SAMPLES / f"{sample}.toml")
+def without_latency(spec: ProductionSpec) -> ProductionSpec:
+    """`spec` with the rehearsal model's simulated latency off (its output is the same)."""
     fast = spec.models.rehearsal.model_copy(
         update={"latency_ms": 0.0, "jitter_ms": 0.0, "tokens_per_s": 1e7, "latency_by_kind": {}}
     )
-    spec = spec.model_copy(update={"models": spec.models.model_copy(update={"rehearsal": fast})})
+    return spec.model_copy(update={"models": spec.models.model_copy(update={"rehearsal": fast})})
+
+
+async def make(sample: str, db: Path, auto: str = "all") -> str:
+    """Run `sample` headless into `db`; the production state it stopped in."""
+    spec = without_latency(read_production(SAMPLES / f"{sample}.toml"))
     store = await EventStore.open(db)
     try:
         engine = await Engine.open(
