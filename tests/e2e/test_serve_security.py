@@ -89,6 +89,17 @@ async def first_screen_bytes(socket: aiohttp.ClientWebSocketResponse) -> bytes:
                 return bytes(message.data)
 
 
+async def attached_tabs(
+    http: aiohttp.ClientSession, serving: Serving, count: int
+) -> list[aiohttp.ClientWebSocketResponse]:
+    """`count` tabs open at once, each showing its first screen."""
+    url = f"{base(serving)}/ws?token={serving.token}"
+    tabs = [await http.ws_connect(url, origin=base(serving)) for _ in range(count)]
+    for tab in tabs:
+        assert await first_screen_bytes(tab)
+    return tabs
+
+
 async def test_without_the_token_nothing_is_served(serving: Serving, running: Running) -> None:
     db, _ = running
     url = base(serving)
@@ -190,9 +201,7 @@ async def test_a_tab_opened_as_another_closes_takes_its_place(
     db, _ = running
     url = f"{base(serving)}/ws?token={serving.token}"
     async with aiohttp.ClientSession() as http:
-        tabs = [await http.ws_connect(url, origin=base(serving)) for _ in range(4)]
-        for tab in tabs:
-            assert await first_screen_bytes(tab)
+        tabs = await attached_tabs(http, serving, 4)
         most = Most(db)
         for turn in range(3):  # close one, open one at once: no 503, and the new one attaches
             await tabs[turn].close()
@@ -335,9 +344,7 @@ async def test_a_tab_whose_attach_dies_is_closed_and_its_place_freed(
     db, _ = running
     url = f"{base(serving)}/ws?token={serving.token}"
     async with aiohttp.ClientSession() as http:
-        tabs = [await http.ws_connect(url, origin=base(serving)) for _ in range(4)]
-        for tab in tabs:
-            assert await first_screen_bytes(tab)
+        tabs = await attached_tabs(http, serving, 4)
         victim = attach_processes(db)[0]
         os.kill(victim, signal.SIGKILL)
         closed = 0
