@@ -22,7 +22,10 @@ def seed_material(seed: int, request: CompletionRequest) -> str:
     # keeps code point order), each then \x01, hashed in one piece.
     blocks: list[bytes] = []
     for m in request.messages:
-        blocks += _blocks(m)
+        if m.memo is not None:  # a joined message: its blocks sorted once, kept with it
+            blocks[:0] = _sorted_blocks(m)  # first: the sort below finds them in order
+        else:
+            blocks += _blocks(m)
     blocks.sort()
     blocks.append(b"")
     digest = hashlib.sha256(b"\x01".join(blocks))
@@ -44,9 +47,19 @@ def _blocks(message: Message) -> list[bytes]:
     blocks, kept: the same blocks when no part ends with a newline (a blank line found across
     a join needs one), else the content is cut."""
     parts = message.parts
-    if parts is None:
-        return message.content.encode("utf-8", "surrogatepass").split(b"\n\n")
     held = _BLOCKS
+    if parts is None:
+        content = message.content
+        if len(content) < _BLOCKS_MIN:
+            return content.encode("utf-8", "surrogatepass").split(b"\n\n")
+        # A long message (the system prompt: the same text for many calls) is kept as a part.
+        kept = held.get(content)
+        if kept is None:
+            kept = tuple(content.encode("utf-8", "surrogatepass").split(b"\n\n"))
+            if len(held) >= _BLOCKS_MAX:
+                del held[next(iter(held))]
+            held[content] = kept
+        return list(kept)
     found: list[bytes] = []
     for part in parts:
         blocks = held.get(part)
@@ -61,8 +74,18 @@ def _blocks(message: Message) -> list[bytes]:
     return found
 
 
+def _sorted_blocks(message: Message) -> list[bytes]:
+    """`sorted(_blocks(message))` for a joined message, kept in its `memo`."""
+    assert message.memo is not None
+    found: list[bytes] | None = message.memo.get("blocks")
+    if found is None:
+        found = message.memo["blocks"] = sorted(_blocks(message))
+    return found
+
+
 _BLOCKS: dict[str, tuple[bytes, ...]] = {}
 _BLOCKS_MAX = 256  # parts kept, oldest out first (a dense plan's layer reads 50)
+_BLOCKS_MIN = 512  # a message this long without parts is kept as one
 
 
 def rng(material: str, stream: str) -> random.Random:
