@@ -273,3 +273,36 @@ async def test_the_rehearsal_model_reads_a_request_s_hints_once(
     calls = [p for p in made if isinstance(p, CallFinished)]
     assert len(calls) == 5
     assert len(read) == len(calls)
+
+
+async def test_prompts_giving_the_same_inputs_share_their_text(tmp_path: Path) -> None:
+    """Prompts giving the same inputs the same way (a dense plan's layer) share the inputs'
+    parts (`inputs_text` keeps the last ones) and their joined message; other inputs are read
+    anew, and what is shared is what reading them anew gives."""
+    script = Script(answer=long_text)
+    engine = await open_engine(production(fan_in()), tmp_path / "p.db", script)
+    assert await engine.run() is ProductionState.COMPLETED
+    await engine.store.close()
+    view = engine.view
+    a, b, c = (current_of(view, view.tasks[t]) for t in "abc")
+    assert a is not None and b is not None and c is not None
+
+    def composed(task: str, inputs: list[Artifact]) -> prompts.Composed:
+        return prompts.compose(
+            view,
+            view.tasks[task],
+            view.agents["w"].spec,
+            "rehearsal/default",
+            schema=Prose,
+            inputs=inputs,
+            feedback=[],
+            call_number=1,
+        )
+
+    d, e, other = composed("d", [a, b]), composed("e", [a, b]), composed("e", [a, c])
+    assert d.request.messages[2] is e.request.messages[2]  # one joined message
+    assert prompt_inputs.inputs_text(e.given) == prompt_inputs._inputs_text(e.given)
+    assert other.request.messages[2].content == "\n\n".join(prompt_inputs._inputs_text(other.given))
+    assert "B Sentence" in d.request.messages[2].content
+    assert "B Sentence" not in other.request.messages[2].content
+    assert "C Sentence" in other.request.messages[2].content

@@ -6,6 +6,7 @@ reads"."""
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,6 +138,7 @@ def arrange(
     purpose: str,
     window: int,
     fixed_tokens: int,
+    versions: list[Version] | None = None,
 ) -> list[Given]:
     """The stated policy for a prompt's inputs (docs/production-file.md, "Inputs"), in the
     order the task lists them:
@@ -150,13 +152,16 @@ def arrange(
       `max_whole_inputs`. Past either bound the most relevant stay whole (the work under review
       and the screenplay a dialogue pass revises, always; then what podium assembled; then the
       task's inputs in the order its dependencies list them, those another input was made from
-      last) and the rest are given as their summaries, said to be summaries."""
+      last) and the rest are given as their summaries, said to be summaries.
+
+    `versions`: `version_of` each input, when the caller has read them already."""
     limits = view.constraints or (view.spec.constraints if view.spec else None)
     most = limits.max_whole_inputs if limits is not None else 16
     budget = window - reply_room(record.spec.kind, window) - fixed_tokens
     summaries = view.summaries
     reviewing = purpose in REVIEWING
-    versions = [version_of(art) for art in inputs]
+    if versions is None:
+        versions = [version_of(art) for art in inputs]
     texts = [v.text for v in versions]
     if _all_whole(versions, texts, most, budget):
         given = [
@@ -297,7 +302,24 @@ def needed_summaries(given: list[Given]) -> list[Given]:
 
 def inputs_text(given: list[Given]) -> list[str]:
     """The inputs, each under the same heading whoever reads it and why (a review, a dialogue
-    pass, a shot list), so calls reading the same work share the start of their prompts."""
+    pass, a shot list), so calls reading the same work share the start of their prompts.
+
+    The last list's parts are kept with its `Given`s: prompts that give the same inputs the
+    same way (a dense plan's layer: 50 prompts, each input's `Version.given`) share them."""
+    last = _LAST_GIVEN
+    if last and len(last[0]) == len(given) and all(map(operator.is_, last[0], given)):
+        return list(last[1])
+    parts = _inputs_text(given)
+    _LAST_GIVEN[:] = (tuple(given), tuple(parts))
+    return parts
+
+
+# The last `inputs_text`: its `Given`s (never changed once made: the same objects, the same
+# text) and its parts.
+_LAST_GIVEN: list[tuple[Any, ...]] = []
+
+
+def _inputs_text(given: list[Given]) -> list[str]:
     parts: list[str] = []
     held = _VERSIONS
     for g in given:

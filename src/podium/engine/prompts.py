@@ -335,17 +335,25 @@ def compose(
     identity = identity_text(spec, agent)
     window = context_window(spec, model)
     fixed = sum(len(t) for t in (stable, identity, *head, *tail)) // CHARS_PER_TOKEN
-    given = arrange(view, record, inputs, purpose=purpose, window=window, fixed_tokens=fixed)
+    versions = [version_of(art) for art in inputs]
+    given = arrange(
+        view,
+        record,
+        inputs,
+        purpose=purpose,
+        window=window,
+        fixed_tokens=fixed,
+        versions=versions,
+    )
     limits = view.constraints or spec.constraints
     task_text = "\n\n".join([*head, *inputs_note(given, window, limits.max_whole_inputs), *tail])
     # An input's hint for the model, made once per version and shared by every prompt that
     # reads it (`Version.hint`), made again for a task with a new spec (a plan change).
     deps = []
     tasks = view.tasks
-    for art in inputs:
+    for art, version in zip(inputs, versions, strict=True):
         dep = tasks.get(art.task_id)
         spec_of = dep.spec if dep else None
-        version = version_of(art)
         hint = version.hint
         if hint is None or hint[0] is not spec_of:
             hint = version.hint = (spec_of, _dependency_hint(art, spec_of, version.excerpt))
