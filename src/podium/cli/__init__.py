@@ -357,6 +357,38 @@ def collector_policy() -> None:
     gc.set_threshold(YOUNG_THRESHOLD, middle, old)
 
 
+_start_held: bool | None = None  # None: no run's start held in this process; True: held now
+
+
+def hold_collector() -> None:
+    """A run's start: collection is off while its command imports podium, the screen or the
+    headless reporter, and opens the production (imports make objects and free next to none);
+    `release_collector` turns it on again. Once a process: `main` again (tests) holds nothing."""
+    global _start_held
+    if _start_held is None:
+        _start_held = True
+        gc.disable()
+
+
+def release_collector() -> None:
+    """The run starts: what its start made is frozen (`gc.freeze`: no collection walks the
+    modules, the models' validators and the production opened again, the last one as the
+    process ends included) and collection is on again, for the run's life."""
+    global _start_held
+    if _start_held:
+        _start_held = False
+        gc.freeze()
+        gc.enable()
+
+
+def _collector_on() -> None:
+    """A start held and not released (it failed): collection is on again, nothing frozen."""
+    global _start_held
+    if _start_held:
+        _start_held = False
+        gc.enable()
+
+
 def _untyped_argument(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
     """Why an argument cannot be taken, as one sentence naming it, or None: bytes that are not
     UTF-8 (they arrive as lone surrogates) could be neither stored nor shown, and a terminal
@@ -419,4 +451,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         warn("podium: interrupted")
         return EXIT_INTERRUPTED
+    finally:
+        _collector_on()
     return code

@@ -18,7 +18,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from podium.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_WAITING, say, warn
+from podium.cli import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_WAITING,
+    release_collector,
+    say,
+    warn,
+)
 from podium.domain import health
 from podium.domain.events import ProductionOpened, ProductionState
 from podium.domain.loading import LoadedProduction, ProductionFileError
@@ -240,6 +248,7 @@ async def _run_locked(
                 engine.keep_alive = False
             from podium.cli.headless import run_headless
 
+            release_collector()
             state = await run_headless(engine, str(db))
     finally:
         await store.close()
@@ -252,6 +261,7 @@ async def _conduct(engine: Engine, db: Path, theme: str | None) -> ProductionSta
     from podium.tui.app import run_tui
     from podium.tui.themes import ThemeError
 
+    release_collector()
     try:
         return await run_tui(InProcessSource(engine, db), str(db), theme=theme)
     except ThemeError as exc:

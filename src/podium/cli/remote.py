@@ -17,7 +17,15 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from podium.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_WAITING, say, warn
+from podium.cli import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_WAITING,
+    hold_collector,
+    say,
+    warn,
+)
 from podium.locks import holder
 
 if TYPE_CHECKING:
@@ -31,6 +39,7 @@ def log_path(db: Path) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    hold_collector()
     from podium.cli import production as cli_production
 
     if not args.detach:
@@ -59,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def resume(args: argparse.Namespace) -> int:
+    hold_collector()
     from podium.cli import production as cli_production
 
     if not args.detach:
