@@ -131,3 +131,33 @@ async def test_work_finished_from_a_replaced_input_goes_stale_and_is_made_again(
     assert lineage.stale(view) == {}
     assert kept and all(kept)
     await engine.store.close()
+
+
+async def test_tasks_made_from_the_same_inputs_share_their_reckoning_until_an_input_moves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A layer's tasks, made from the same inputs at the same versions, have their inputs
+    reckoned once (`Lineage._cause` keeps it); an event moving one of those inputs makes the
+    next task's reckoning anew, and it says what `lineage.cause_of` says."""
+    engine = await open_engine(production(layered(2, 3)), tmp_path / "p.db", Script(delay_s=0))
+    assert await engine.run() is ProductionState.COMPLETED
+    view, kept = engine.view, engine.lineage
+    reckoned: list[str] = []
+    reckon = lineage.inputs_cause
+
+    def counted(view: Any, record: Any, found: Any = ()) -> Any:
+        reckoned.append(record.spec.id)
+        return reckon(view, record, found)
+
+    monkeypatch.setattr(lineage, "inputs_cause", counted)
+    first, second, third = (view.tasks[f"l1-t{n}"] for n in range(3))
+    kept._inputs_kept = kept._moved = None  # what the run kept: reckoned anew here
+    assert kept._cause(first) is None and kept._cause(second) is None
+    assert reckoned == ["l1-t0"]  # the second read what the first reckoned
+    engine.emit(TaskStateChanged(task_id="l1-t0", state=TaskState.STALE, reason="not an input"))
+    assert kept._cause(third) is None and reckoned == ["l1-t0"]
+    engine.emit(TaskStateChanged(task_id="l0-t1", state=TaskState.STALE, reason="an input"))
+    assert kept._cause(third) is StaleCause.INPUT_STALE
+    assert lineage.cause_of(view, third) is StaleCause.INPUT_STALE
+    assert reckoned[:2] == ["l1-t0", "l1-t2"]
+    await engine.store.close()

@@ -72,6 +72,15 @@ def _cause(
     found: Collection[str],
     changed: Collection[str],
 ) -> StaleCause | None:
+    cause = inputs_cause(view, record, found)
+    return cause if cause is not None else vision_cause(view, record, changed)
+
+
+def inputs_cause(
+    view: ProductionView, record: TaskRecord, found: Collection[str] = ()
+) -> StaleCause | None:
+    """Why this task's work is stale by its inputs (their states and current versions,
+    against the versions it was made from), `found` counting as stale; None: they stand."""
     tasks, artifacts, made_from = view.tasks, view.artifacts, record.made_from
     for dep in record.spec.depends_on:  # a dense plan's task has many: kept to plain lookups
         source = tasks.get(dep)
@@ -97,6 +106,14 @@ def _cause(
             now = current_number(view, source)
         if now != made:
             return StaleCause.INPUT_CHANGED
+    return None
+
+
+def vision_cause(
+    view: ProductionView, record: TaskRecord, changed: Collection[str] = ()
+) -> StaleCause | None:
+    """Why this task's work is stale by the vision (a section it used amended since, or among
+    `changed`); None: it stands."""
     used = record.vision_sections
     if used is None:
         used = sections_used(record.spec.kind)

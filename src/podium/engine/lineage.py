@@ -42,6 +42,7 @@ from podium.domain.events import (
     ReviewGiven,
     RunStarted,
     RunStopped,
+    StaleCause,
     StatusReported,
     SummaryMade,
     TaskDirected,
@@ -51,6 +52,7 @@ from podium.domain.events import (
     ValidationReported,
     VersionCause,
 )
+from podium.domain.state import TaskRecord
 from podium.domain.tasks import TaskKind, TaskState
 from podium.domain.versions import current_number, number
 from podium.engine.port import EnginePort
@@ -110,6 +112,13 @@ class Lineage:
         # from every state change observed, dirty or not: whether a task feeds made work is
         # then one C-level look at its dependents, not a state read per dependent.
         self._made: set[str] | None = None
+        # The last `lineage.inputs_cause` reckoned here, with what it read: the view, the
+        # task's inputs and the versions it was made from (a dense plan's layer: 50 tasks
+        # made from the same inputs at the same versions). It stands while none of those
+        # inputs has moved since (`_moved`: every task whose state, versions or current one
+        # an event changed since; None when an event of another kind came, or none was kept).
+        self._inputs_kept: tuple[object, list[str], dict[str, int], object] | None = None
+        self._moved: set[str] | None = None
         engine.subscribe(self.observe)
 
     # -- what can change the answer -----------------------------------------------------------
@@ -120,6 +129,8 @@ class Lineage:
         kind = type(payload)
         # A `TaskSettled` is a task's territory, status, current version and state at once.
         moving = kind is TaskStateChanged or kind is TaskSettled
+        if self._moved is not None:
+            self._note_moved(kind, payload)
         if moving and self._made is not None:
             moved = cast("TaskStateChanged | TaskSettled", payload)
             if moved.state in lineage.MADE:
@@ -146,6 +157,45 @@ class Lineage:
             self._dependents = self._made = None
             self.dirty = True
 
+    def _note_moved(self, kind: type, payload: Payload) -> None:
+        """Note the task whose inputs' reckoning the event may change (`_inputs_kept`)."""
+        moved = self._moved
+        assert moved is not None
+        if kind is TaskStateChanged or kind is TaskSettled or kind is CurrentVersionSet:
+            moved.add(cast("TaskStateChanged | TaskSettled | CurrentVersionSet", payload).task_id)
+        elif kind is ArtifactCreated:
+            moved.add(cast(ArtifactCreated, payload).artifact.task_id)
+        elif kind is ArtifactStatusChanged:
+            artifact = self.engine.view.artifacts.get(
+                cast(ArtifactStatusChanged, payload).artifact_id
+            )
+            if artifact is None:
+                self._moved = self._inputs_kept = None
+            else:
+                moved.add(artifact.task_id)
+        elif kind not in _INERT and kind is not EscalationOpened and kind is not EscalationResolved:
+            self._moved = self._inputs_kept = None  # the plan, the vision, or a kind not known
+
+    def _cause(self, record: TaskRecord) -> StaleCause | None:
+        """`lineage.cause_of(view, record)`, its inputs' part kept (`_inputs_kept`)."""
+        view = self.engine.view
+        deps, made_from = record.spec.depends_on, record.made_from
+        kept, moved = self._inputs_kept, self._moved
+        if (
+            kept is not None
+            and moved is not None
+            and kept[0] is view
+            and kept[1] == deps
+            and kept[2] == made_from
+            and moved.isdisjoint(deps)
+        ):
+            cause = cast("StaleCause | None", kept[3])
+        else:
+            cause = lineage.inputs_cause(view, record)
+            self._inputs_kept = (view, list(deps), dict(made_from), cause)
+            self._moved = set()
+        return cause if cause is not None else lineage.vision_cause(view, record)
+
     def _touches(self, task_id: str) -> bool:
         """Whether a change to this task can change the lineage's answer or its reconciling:
         the task is stale or is made work that may be stale now, or a task made from it is
@@ -160,7 +210,7 @@ class Lineage:
         if (
             state in lineage.MADE
             and record.spec.kind is not TaskKind.PLAN
-            and lineage.cause_of(view, record) is not None
+            and self._cause(record) is not None
         ):
             return True
         dependents, made = self._dependents, self._made

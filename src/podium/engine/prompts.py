@@ -8,6 +8,7 @@ clarifies the vision. The same facts travel as `hints`, which the rehearsal mode
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -246,13 +247,15 @@ class Composed:
         """The same prompt with the summaries made since it was built: each input given as a
         summary reads its summary (as a prompt built now would; which inputs are whole does
         not depend on the summaries)."""
+        if all(g.whole or g.summary is not None for g in self.given):
+            return self  # nothing given as a summary waits for one (as a rule: all whole)
         given = [
             replace(g, summary=summaries[g.key])
             if not g.whole and g.summary is None and g.key in summaries
             else g
             for g in self.given
         ]
-        if all(a is b for a, b in zip(given, self.given, strict=True)):
+        if all(map(operator.is_, given, self.given)):
             return self
         messages = layout(self.stable, self.identity, inputs_text(given), self.task_text)
         return replace(self, request=replace(self.request, messages=messages), given=given)
