@@ -117,3 +117,23 @@ def test_a_start_that_fails_leaves_the_collector_on_and_nothing_frozen(tmp_path:
         "print(gc.isenabled(), gc.get_freeze_count())"
     )
     assert _python(code, tmp_path) == "True 0"
+
+
+def test_the_screen_opens_with_the_start_frozen_and_the_collector_on(tmp_path: Path) -> None:
+    """`podium run` on a terminal: the screen's imports are made before the start is frozen,
+    and the screen opens with the collector on (the screen itself stubbed: no terminal here)."""
+    code = (
+        "import asyncio, gc\nfrom pathlib import Path\nimport podium.cli as cli\n"
+        "cli.hold_collector()\n"
+        "from podium.cli import production\n"
+        "import podium.seam.sources as sources\nimport podium.tui.app as app\n"
+        "seen = []\n"
+        "sources.InProcessSource = lambda engine, db: None\n"
+        "async def run_tui(source, db, theme=None):\n"
+        "    seen.append((gc.isenabled(), gc.get_freeze_count() > 0))\n"
+        "    return 'done'\n"
+        "app.run_tui = run_tui\n"
+        "assert not gc.isenabled()\n"
+        "print(asyncio.run(production._conduct(None, Path('x.db'), None)), seen)"
+    )
+    assert _python(code, tmp_path) == "done [(True, True)]"
