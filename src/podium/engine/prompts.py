@@ -311,8 +311,9 @@ def compose(
     if present:
         head.append("These characters must appear: " + ", ".join(present))
     tail: list[str] = []
+    tasks, skip = view.tasks, TaskState.SKIPPED
     skipped = [
-        d for d in task.depends_on if d in view.tasks and view.tasks[d].state is TaskState.SKIPPED
+        d for d in task.depends_on if (dep := tasks.get(d)) is not None and dep.state is skip
     ]
     if skipped:
         tail.append("Skipped, so work without them: " + ", ".join(skipped))
