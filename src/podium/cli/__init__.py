@@ -347,7 +347,8 @@ def collector_policy() -> None:
     At CPython's default pace, a young collection every 700 new objects, the collector scans
     those survivors again and again for nothing: reference counting frees nearly everything
     podium makes, and it makes few cycles. So the young generation grows to YOUNG_THRESHOLD
-    objects before it is collected; the collector is never off. Figures: docs/performance.md.
+    objects before it is collected; the collector is off only while a run starts
+    (`hold_collector`). Figures: docs/performance.md.
     """
     global _policy_set
     if _policy_set:  # `main` called again in one process (tests): the policy stands
