@@ -5,6 +5,7 @@ work stale while the loop skips it still does (an input replaced while its depen
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -154,6 +155,10 @@ async def test_tasks_made_from_the_same_inputs_share_their_reckoning_until_an_in
     kept._inputs_kept = kept._moved = None  # what the run kept: reckoned anew here
     assert kept._cause(first) is None and kept._cause(second) is None
     assert reckoned == ["l1-t0"]  # the second read what the first reckoned
+    turned = dataclasses.replace(
+        third, spec=third.spec.model_copy(update={"depends_on": third.spec.depends_on[::-1]})
+    )
+    assert kept._cause(turned) is None and reckoned == ["l1-t0"]  # in another order: the same
     engine.emit(TaskStateChanged(task_id="l1-t0", state=TaskState.STALE, reason="not an input"))
     assert kept._cause(third) is None and reckoned == ["l1-t0"]
     engine.emit(TaskStateChanged(task_id="l0-t1", state=TaskState.STALE, reason="an input"))

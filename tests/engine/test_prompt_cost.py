@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from podium.domain.artifacts import Artifact, Prose
+from podium.domain.artifacts import Artifact, ArtifactStatus, Prose
 from podium.domain.events import CallFinished, ProductionState
 from podium.domain.versions import current_of
 from podium.engine import prompt_inputs, prompts
@@ -275,34 +275,36 @@ async def test_the_rehearsal_model_reads_a_request_s_hints_once(
     assert len(read) == len(calls)
 
 
-async def test_prompts_giving_the_same_inputs_share_their_text(tmp_path: Path) -> None:
-    """Prompts giving the same inputs the same way (a dense plan's layer) share the inputs'
-    parts (`inputs_text` keeps the last ones) and their joined message; other inputs are read
-    anew, and what is shared is what reading them anew gives."""
+async def test_prompts_share_the_given_of_a_version_read_as_another_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A version read first as one copy (the draft, when it was checked) and then by its
+    readers as another (the accepted one, its status changed): the prompts giving it share one
+    `Given` again, of the copy they give (they each made their own)."""
     script = Script(answer=long_text)
     engine = await open_engine(production(fan_in()), tmp_path / "p.db", script)
     assert await engine.run() is ProductionState.COMPLETED
     await engine.store.close()
     view = engine.view
-    a, b, c = (current_of(view, view.tasks[t]) for t in "abc")
-    assert a is not None and b is not None and c is not None
+    a, b = (current_of(view, view.tasks[t]) for t in "ab")
+    assert a is not None and b is not None
+    monkeypatch.setattr(prompt_inputs, "_VERSIONS", {})
+    draft = b.with_status(ArtifactStatus.DRAFT)  # another copy, the same provenance
+    assert prompt_inputs.version_of(draft).artifact is draft
 
-    def composed(task: str, inputs: list[Artifact]) -> prompts.Composed:
+    def given(task: str) -> list[prompt_inputs.Given]:
         return prompts.compose(
             view,
             view.tasks[task],
             view.agents["w"].spec,
             "rehearsal/default",
             schema=Prose,
-            inputs=inputs,
+            inputs=[a, b],
             feedback=[],
             call_number=1,
-        )
+        ).given
 
-    d, e, other = composed("d", [a, b]), composed("e", [a, b]), composed("e", [a, c])
-    assert d.request.messages[2] is e.request.messages[2]  # one joined message
-    assert prompt_inputs.inputs_text(e.given) == prompt_inputs._inputs_text(e.given)
-    assert other.request.messages[2].content == "\n\n".join(prompt_inputs._inputs_text(other.given))
-    assert "B Sentence" in d.request.messages[2].content
-    assert "B Sentence" not in other.request.messages[2].content
-    assert "C Sentence" in other.request.messages[2].content
+    first, second = given("d"), given("e")
+    assert first[1] is second[1] and first[1].artifact is b
+    assert prompt_inputs.version_of(b).given is first[1]
+    assert prompt_inputs.version_of(draft).given.artifact is draft  # the copy given, as ever

@@ -66,20 +66,22 @@ def test_the_parts_are_neither_pickled_nor_replaced_nor_shown() -> None:
 
 
 @given(st.lists(_PARTS, min_size=1, max_size=3), st.lists(_TEXT, min_size=1, max_size=3), _TEXT)
-def test_a_prompt_laid_out_hashes_and_seeds_as_its_text_call_after_call(
+def test_a_prompt_laid_out_seeds_as_its_text_whatever_the_order_of_its_inputs(
     parts_seen: list[list[str]], agents: list[str], task: str
 ) -> None:
-    """As `layout` lays a prompt out (system, agent, inputs joined, task): the same pieces give
-    the same joined message, whose hash state (per agent) and sorted blocks are kept with it."""
-    first = Message("system", "S\n\n" * 300)  # long: its hashed prefix and blocks are kept
+    """As `layout` lays a prompt out (system, agent, inputs joined, task), the inputs in turn
+    (a dense plan's layer): the sorted blocks kept for a set of parts, and a long system
+    prompt's blocks, seed as the text does, call after call."""
+    first = Message("system", "S\n\n" * 300)  # long: its blocks are kept
     for parts in parts_seen + parts_seen:  # the second time round, from what was kept
-        joined = Message.joined("user", parts)
-        assert Message.joined("user", list(parts)) is joined
-        plain = Message("user", "\n\n".join(parts))
-        for agent in agents + agents:
-            second = Message("system", agent)
-            with_parts = _request((first, second, joined, Message("user", task)))
-            without = _request((first, second, plain, Message("user", task)))
-            assert with_parts.prompt_hash() == without.prompt_hash() == _reference_hash(without)
-            assert seed_material(3, with_parts) == seed_material(3, without)
-            assert seed_material(3, without) == _reference_seed(3, without)
+        for turn in range(len(parts)):
+            turned = parts[turn:] + parts[:turn]
+            joined = Message.joined("user", turned)
+            plain = Message("user", "\n\n".join(turned))
+            for agent in agents:
+                second = Message("system", agent)
+                with_parts = _request((first, second, joined, Message("user", task)))
+                without = _request((first, second, plain, Message("user", task)))
+                assert seed_material(3, with_parts) == seed_material(3, without)
+                assert seed_material(3, without) == _reference_seed(3, without)
+                assert with_parts.prompt_hash() == _reference_hash(without)

@@ -112,12 +112,13 @@ class Lineage:
         # from every state change observed, dirty or not: whether a task feeds made work is
         # then one C-level look at its dependents, not a state read per dependent.
         self._made: set[str] | None = None
-        # The last `lineage.inputs_cause` reckoned here, with what it read: the view, the
-        # task's inputs and the versions it was made from (a dense plan's layer: 50 tasks
-        # made from the same inputs at the same versions). It stands while none of those
-        # inputs has moved since (`_moved`: every task whose state, versions or current one
-        # an event changed since; None when an event of another kind came, or none was kept).
-        self._inputs_kept: tuple[object, list[str], dict[str, int], object] | None = None
+        # The inputs last found to stand (`lineage.inputs_cause` found no cause), with what
+        # was read: the view, the task's inputs and the versions it was made from. A task made
+        # from those inputs (or some of them, in any order: a dense plan's layer) at the same
+        # versions stands by its inputs too, while none of them has moved since (`_moved`:
+        # every task whose state, versions or current one an event changed since; None when
+        # an event of another kind came, or nothing is kept).
+        self._inputs_kept: tuple[object, frozenset[str], dict[str, int]] | None = None
         self._moved: set[str] | None = None
         engine.subscribe(self.observe)
 
@@ -177,24 +178,24 @@ class Lineage:
             self._moved = self._inputs_kept = None  # the plan, the vision, or a kind not known
 
     def _cause(self, record: TaskRecord) -> StaleCause | None:
-        """`lineage.cause_of(view, record)`, its inputs' part kept (`_inputs_kept`)."""
+        """`lineage.cause_of(view, record)`, the inputs found to stand kept (`_inputs_kept`)."""
         view = self.engine.view
         deps, made_from = record.spec.depends_on, record.made_from
         kept, moved = self._inputs_kept, self._moved
         if (
-            kept is not None
-            and moved is not None
-            and kept[0] is view
-            and kept[1] == deps
-            and kept[2] == made_from
-            and moved.isdisjoint(deps)
+            kept is None
+            or moved is None
+            or kept[0] is not view
+            or kept[2] != made_from
+            or not kept[1].issuperset(deps)
+            or not moved.isdisjoint(deps)
         ):
-            cause = cast("StaleCause | None", kept[3])
-        else:
             cause = lineage.inputs_cause(view, record)
-            self._inputs_kept = (view, list(deps), dict(made_from), cause)
+            if cause is not None:
+                return cause
+            self._inputs_kept = (view, frozenset(deps), dict(made_from))
             self._moved = set()
-        return cause if cause is not None else lineage.vision_cause(view, record)
+        return lineage.vision_cause(view, record)
 
     def _touches(self, task_id: str) -> bool:
         """Whether a change to this task can change the lineage's answer or its reconciling:

@@ -6,7 +6,6 @@ reads"."""
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,8 +98,16 @@ _held_chars = 0
 def version_of(art: Artifact) -> Version:
     """`art`'s version as prompts read it, read once (`Version`)."""
     found = _VERSIONS.get(art.id)
-    if found is not None and (found.artifact is art or found.artifact.provenance is art.provenance):
-        return found
+    if found is not None:
+        if found.artifact is art:
+            return found
+        if found.artifact.provenance is art.provenance:
+            # A copy of the version read (its status changed since: the draft was read when
+            # checked, its readers get the accepted one): kept as the copy now read, so the
+            # prompts giving it share its `Given` again (`arrange`).
+            found.artifact = art
+            found.given = Given(art, found.text, True)
+            return found
     content = art.parsed()
     text = content.plain_text()
     provenance = art.provenance
@@ -302,24 +309,7 @@ def needed_summaries(given: list[Given]) -> list[Given]:
 
 def inputs_text(given: list[Given]) -> list[str]:
     """The inputs, each under the same heading whoever reads it and why (a review, a dialogue
-    pass, a shot list), so calls reading the same work share the start of their prompts.
-
-    The last list's parts are kept with its `Given`s: prompts that give the same inputs the
-    same way (a dense plan's layer: 50 prompts, each input's `Version.given`) share them."""
-    last = _LAST_GIVEN
-    if last and len(last[0]) == len(given) and all(map(operator.is_, last[0], given)):
-        return list(last[1])
-    parts = _inputs_text(given)
-    _LAST_GIVEN[:] = (tuple(given), tuple(parts))
-    return parts
-
-
-# The last `inputs_text`: its `Given`s (never changed once made: the same objects, the same
-# text) and its parts.
-_LAST_GIVEN: list[tuple[Any, ...]] = []
-
-
-def _inputs_text(given: list[Given]) -> list[str]:
+    pass, a shot list), so calls reading the same work share the start of their prompts."""
     parts: list[str] = []
     held = _VERSIONS
     for g in given:

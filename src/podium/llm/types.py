@@ -53,26 +53,12 @@ class Message:
     # (its hash, the rehearsal model's seed) is kept per piece. Not compared, shown or
     # pickled; `dataclasses.replace` leaves it out (a message made anew is read whole).
     parts: tuple[str, ...] | None = field(default=None, init=False, compare=False, repr=False)
-    # What is worked out of a joined message's whole text, kept with it (`prompt_hash`'s hash
-    # state, the rehearsal model's sorted blocks): `joined` gives the calls that give the same
-    # pieces one message (a dense plan's layer: 50 calls, the same 50 inputs). None otherwise.
-    memo: dict[Any, Any] | None = field(default=None, init=False, compare=False, repr=False)
 
     @classmethod
     def joined(cls, role: Literal["system", "user", "assistant"], parts: list[str]) -> Message:
-        """A message whose content is `parts` joined by blank lines, the parts kept; the same
-        message for the same pieces while it is among the last `_JOINED_MAX` made."""
-        key = (role, tuple(parts))
-        held = _JOINED
-        message = held.get(key)
-        if message is not None:
-            return message
+        """A message whose content is `parts` joined by blank lines, the parts kept."""
         message = cls(role, "\n\n".join(parts))
-        object.__setattr__(message, "parts", key[1])
-        object.__setattr__(message, "memo", {})
-        if len(held) >= _JOINED_MAX:
-            del held[next(iter(held))]
-        held[key] = message
+        object.__setattr__(message, "parts", tuple(parts))
         return message
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -113,17 +99,10 @@ class CompletionRequest:
         if messages and len(messages[0].content) >= _PREFIX_MIN:
             # The first message (the system prompt: the vision and the agent's role) is the
             # same text for many calls: the hash of the bytes up to its end is kept, and each
-            # call hashes only what follows (a SHA-256 state copied: the same digest). When the
-            # third is a joined message (the inputs), the state after it is kept with it, per
-            # first two messages (the agent's).
+            # call hashes only what follows (a SHA-256 state copied: the same digest).
             first = messages[0]
-            if len(messages) > 2 and messages[2].memo is not None:
-                hasher = _inputs_state(first, messages[1], messages[2]).copy()
-                after = messages[3:]
-            else:
-                hasher = _prefix_state(first.role, first.content).copy()
-                after = messages[1:]
-            rest = "".join(f", [{quote(m.role)}, {_quoted(m)}]" for m in after)
+            hasher = _prefix_state(first.role, first.content).copy()
+            rest = "".join(f", [{quote(m.role)}, {_quoted(m)}]" for m in messages[1:])
             hasher.update((rest + tail).encode())
             return hasher.hexdigest()[:16]
         body = ", ".join(f"[{quote(m.role)}, {_quoted(m)}]" for m in messages)
@@ -149,35 +128,12 @@ def _quoted(message: Message) -> str:
     return '"' + "\\n\\n".join(inner) + '"'
 
 
-_JOINED: dict[tuple[str, tuple[str, ...]], Message] = {}
-_JOINED_MAX = 8  # joined messages kept, oldest out first (a layer's calls are made together)
-
 _QUOTED: dict[str, str] = {}
 _QUOTED_MAX = 256  # parts kept, oldest out first (a dense plan's layer reads 50)
 
 _PREFIX_MIN = 512  # a first message this long has its hashed prefix kept
 _PREFIX_KEPT = 64  # at most this many (a production has a system prompt per agent and kind)
 _prefixes: dict[tuple[str, str], hashlib._Hash] = {}
-
-
-def _inputs_state(first: Message, second: Message, joined: Message) -> hashlib._Hash:
-    """The SHA-256 state after `{"messages": [[first], [second], [joined]` (as `prompt_hash`
-    writes it), kept in `joined.memo` for `first` and `second`."""
-    assert joined.memo is not None
-    states: dict[tuple[str, ...], hashlib._Hash] = joined.memo.setdefault("hash", {})
-    key = (first.role, first.content, second.role, second.content)
-    state = states.get(key)
-    if state is None:
-        state = _prefix_state(first.role, first.content).copy()
-        quote = _quote
-        state.update(
-            f", [{quote(second.role)}, {_quoted(second)}], "
-            f"[{quote(joined.role)}, {_quoted(joined)}]".encode()
-        )
-        if len(states) >= _PREFIX_KEPT:
-            states.clear()
-        states[key] = state
-    return state
 
 
 def _prefix_state(role: str, content: str) -> hashlib._Hash:

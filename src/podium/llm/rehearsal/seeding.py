@@ -22,7 +22,7 @@ def seed_material(seed: int, request: CompletionRequest) -> str:
     # keeps code point order), each then \x01, hashed in one piece.
     blocks: list[bytes] = []
     for m in request.messages:
-        if m.memo is not None:  # a joined message: its blocks sorted once, kept with it
+        if m.parts is not None:  # a joined message (the inputs): its blocks sorted, kept
             blocks[:0] = _sorted_blocks(m)  # first: the sort below finds them in order
         else:
             blocks += _blocks(m)
@@ -75,13 +75,29 @@ def _blocks(message: Message) -> list[bytes]:
 
 
 def _sorted_blocks(message: Message) -> list[bytes]:
-    """`sorted(_blocks(message))` for a joined message, kept in its `memo`."""
-    assert message.memo is not None
-    found: list[bytes] | None = message.memo.get("blocks")
+    """`sorted(_blocks(message))` for a joined message, kept for its set of parts: the same
+    blocks in any order of the parts (a dense plan's layer gives the same inputs in turn, each
+    task from its own), unless a part ends with a newline (a blank line across a join) or two
+    are the same (then it is sorted anew)."""
+    parts = message.parts
+    assert parts is not None
+    key = frozenset(parts)
+    if len(key) < len(parts):
+        return sorted(_blocks(message))
+    held = _SORTED
+    found = held.get(key)
     if found is None:
-        found = message.memo["blocks"] = sorted(_blocks(message))
+        found = sorted(_blocks(message))
+        if any(part.endswith("\n") for part in parts):
+            return found  # kept only for parts whose blocks are theirs in any order
+        if len(held) >= _SORTED_MAX:
+            del held[next(iter(held))]
+        held[key] = found
     return found
 
+
+_SORTED: dict[frozenset[str], list[bytes]] = {}
+_SORTED_MAX = 8  # sets of parts kept, oldest out first (a layer's calls are made together)
 
 _BLOCKS: dict[str, tuple[bytes, ...]] = {}
 _BLOCKS_MAX = 256  # parts kept, oldest out first (a dense plan's layer reads 50)
