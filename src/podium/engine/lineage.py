@@ -283,7 +283,8 @@ class Lineage:
             newly.append(task_id)
         asked = {t for e in view.open_escalations() if e.kind is ASK for t in (e.task_ids or ())}
         asking: list[str] = []
-        for task_id in lineage.plan_order(view):
+        stale_now = any(r.state is TaskState.STALE for r in view.tasks.values())
+        for task_id in lineage.plan_order(view) if stale_now else ():  # none: nothing to order
             record = view.tasks[task_id]
             if record.state is not TaskState.STALE:
                 continue
