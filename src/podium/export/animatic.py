@@ -50,7 +50,7 @@ import struct
 import subprocess
 import tempfile
 import wave
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -58,9 +58,8 @@ from pathlib import Path
 from podium.domain.production import ModelSettings
 from podium.export import kept_read, mp4
 from podium.export.cache import Cache
-from podium.export.cache import key as cache_key
 from podium.export.mp3 import GRANULE as GRANULE  # named here too: the read's tests use them
-from podium.export.mp3 import MP3, MP3_OUT, PADDING_CYCLE, Mp3Error, mp3_runs
+from podium.export.mp3 import MP3, MP3_OUT, Encoder, Mp3Error, stretches
 from podium.export.mp3 import mp3_frames as mp3_frames
 from podium.export.sources import ExportSource, one_line
 from podium.export.stills import encode, plan, still_entry
@@ -74,6 +73,7 @@ from podium.export.timeline import (
     Reel,
     bands,
     in_turn,
+    read_aloud,
     reel_makers,
     reel_pictures,
     sample_at,
@@ -174,9 +174,6 @@ def silent_frame(ffmpeg: str) -> bytes | None:
     return found[len(found) // 2] if len(found) > 4 else None
 
 
-_APART = 2  # silent MP3 frames at least between two stretches in speech.wav
-
-
 @cache
 def ffmpeg_identity(ffmpeg: str) -> str:
     """This ffmpeg's version line, naming what it encoded in the export's cache ("" when it
@@ -194,53 +191,26 @@ def _encoded(
     runs: Sequence[tuple[int, bytes]], ffmpeg: str, folder: Path, frames: int, what: str,
     kept: Cache | None,
 ) -> list[tuple[str, list[bytes]]]:  # fmt: skip
-    """Each stretch's `mp3` entry name and MP3 frames: a stretch said before (the same PCM, in
-    this reel or kept by an earlier export) is encoded once; the others in one ffmpeg run, each
-    from the start of LAME's padding cycle (`PADDING_CYCLE`) at least `_APART` silent frames
-    after the one before, so each one's frames are its own sound only, and the same frames
-    whatever was encoded with it (another reel, another export: the file is the same)."""
+    """Each stretch's `mp3` entry name and MP3 frames (`mp3.Encoder`): a stretch said before
+    (in these runs or kept by an earlier export) is encoded once, the others in one run."""
+    coder = _encoder(ffmpeg, folder, frames, what, kept)
+    digests = [coder.add(pcm) for _, pcm in runs]
+    done = _finish(coder, what)
+    return [done[digest] for digest in digests]
+
+
+def _encoder(ffmpeg: str, folder: Path, frames: int, what: str, kept: Cache | None) -> Encoder:
     identity = ffmpeg_identity(ffmpeg) if kept is not None else ""
-    digests = [hashlib.sha256(pcm).hexdigest() for _, pcm in runs]
-    names = {d: cache_key("mp3", identity, MP3, MP3_OUT, PADDING_CYCLE, d) for d in digests}
-    found: dict[str, list[bytes]] = {}
-    todo: dict[str, bytes] = {}
-    for digest, (_, pcm) in zip(digests, runs, strict=True):
-        if digest in found or digest in todo:
-            continue
-        data = kept.get("mp3", names[digest]) if kept is not None and identity else None
-        try:
-            stored = mp3_frames(data) if data is not None else []
-        except Mp3Error:
-            stored = []
-        if stored and len(stored) == len(pcm) // (GRANULE * SAMPLE_BYTES):
-            found[digest] = stored
-        else:
-            todo[digest] = pcm
-    if todo:
-        starts, at = [], 0  # each stretch at the start of a padding cycle, silence before it
-        with wave.open(str(folder / "speech.wav"), "wb") as sound:
-            sound.setnchannels(1)
-            sound.setsampwidth(SAMPLE_BYTES)
-            sound.setframerate(SAMPLE_RATE)
-            for pcm in todo.values():
-                start = -(-(at + _APART) // PADDING_CYCLE) * PADDING_CYCLE
-                sound.writeframesraw(bytes((start - at) * GRANULE * SAMPLE_BYTES) + pcm)
-                starts.append(start)
-                at = start + len(pcm) // (GRANULE * SAMPLE_BYTES)
-            sound.writeframesraw(bytes(_APART * GRANULE * SAMPLE_BYTES))
-        args = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
-        args += ["-i", "speech.wav", *MP3, *MP3_OUT, "speech.mp3"]
-        _run_ffmpeg(args, folder, frames, what)
-        try:
-            spoken = mp3_frames((folder / "speech.mp3").read_bytes())[1:]  # the encoder's delay
-        except Mp3Error as exc:
-            raise AnimaticError(f"{what} was not made: {exc}") from None
-        for start, (digest, pcm) in zip(starts, todo.items(), strict=True):
-            count = len(pcm) // (GRANULE * SAMPLE_BYTES)
-            found[digest] = spoken[start : start + count]
-            if kept is not None and identity and len(found[digest]) == count:
-                kept.put("mp3", names[digest], b"".join(found[digest]))
-    return [(names[digest], found[digest]) for digest in digests]
+    return Encoder(
+        folder, kept, identity, lambda a: _run_ffmpeg([ffmpeg, *a], folder, frames, what)
+    )
+
+
+def _finish(coder: Encoder, what: str) -> dict[str, tuple[str, list[bytes]]]:
+    try:
+        return coder.finish()
+    except Mp3Error as exc:
+        raise AnimaticError(f"{what} was not made: {exc}") from None
 
 
 def mp3_track(
@@ -255,21 +225,30 @@ def mp3_track(
 
 
 def _track(
-    beats: Sequence[Beat], sounds: Sequence[bytes], frames: int, ffmpeg: str, folder: Path,
-    what: str, kept: Cache | None = None, *, release: bool = False,
+    beats: Sequence[Beat], sounds: Iterable[bytes], frames: int, ffmpeg: str, folder: Path,
+    what: str, kept: Cache | None = None,
 ) -> tuple[list[int | list[bytes]], kept_read.Recipe]:  # fmt: skip
     """`mp3_track`'s pieces, and the same as a recipe (`kept_read`): each stretch by name.
-    With `release`, `sounds` (a list) is emptied as it is read (`mp3_runs`)."""
-    runs = mp3_runs(beats, sounds, release=release)
+    `sounds` is read a beat at a time (`read_aloud`: each scene voiced when its turn comes)
+    and each stretch handed to the encoder as it is cut: the reel's speech is held as MP3
+    frames, never as the reel's PCM."""
     total = -(-sample_at(frames) // GRANULE)
-    encoded = _encoded(runs, ffmpeg, folder, frames, what, kept) if runs else []
+    coder = _encoder(ffmpeg, folder, frames, what, kept)
+    placed: list[tuple[int, int, str]] = []  # each stretch's first frame, frames, digest
+    try:
+        for first, pcm in stretches(beats, sounds):
+            placed.append((first, len(pcm) // (GRANULE * SAMPLE_BYTES), coder.add(pcm)))
+    except BaseException:
+        coder.close()  # a voice that failed half way: speech.wav let go
+        raise
+    encoded = _finish(coder, what)
     pieces: list[int | list[bytes]] = []
     recipe: kept_read.Recipe = []
     at = 0
-    for (first, pcm), (name, spoken) in zip(runs, encoded, strict=True):
+    for first, count, digest in placed:
         if first >= total:
             break
-        count = len(pcm) // (GRANULE * SAMPLE_BYTES)
+        name, spoken = encoded[digest]
         take = min(count, total - first)
         pieces += [first - at, spoken[:take], take - len(spoken[:take])]
         recipe += [first - at, (name, take), take - len(spoken[:take])]
@@ -458,11 +437,27 @@ def make_reel_file(
         folder = Path(temp)
         title = _title(reel)
         again = kept_read.get(kept, entry) if kept is not None and entry else None
+        sounds: list[bytes] = []
+
+        def heard(by: Speaker | None) -> tuple[list[int | list[bytes]], Read]:
+            """The read said by `by`: without LAME each beat's PCM (`sounds`), else the MP3
+            pieces, each scene voiced and each stretch encoded as its turn comes."""
+            nonlocal sounds
+            if silent is None:
+                sounds, said = table_read(reel, beats, frames, by, folder)
+                return [], said
+            said = Read()
+            laid, recipe = _track(
+                beats, read_aloud(reel, beats, by, folder, said), frames, ffmpeg, folder,
+                title, kept,
+            )  # fmt: skip
+            if kept is not None and entry:
+                kept_read.put(kept, entry, said, recipe)
+            return laid, said
+
         try:
-            if again is not None:  # laid out before from the same lines: no sound read
-                (pieces, read), sounds = again, list[bytes]()
-            else:
-                sounds, read = table_read(reel, beats, frames, voice, folder)
+            # laid out before from the same lines: no sound read
+            pieces, read = again if again is not None else heard(voice)
         except VoiceError as exc:
             said_by = voice.voice if isinstance(voice, Remembered) else voice
             fallback = Espeak.find() if not isinstance(said_by, Espeak) else None
@@ -475,17 +470,11 @@ def make_reel_file(
             notes.append(sentence)
             voice, entry = fallback, ""  # not what the entry's name says made it
             try:
-                sounds, read = table_read(reel, beats, frames, voice, folder)
+                pieces, read = heard(voice)
             except VoiceError:
                 voice = None
-                sounds, read = table_read(reel, beats, frames, None, folder)
-        if silent is not None and again is None:
-            pieces, recipe = _track(
-                beats, sounds, frames, ffmpeg, folder, title, kept, release=True
-            )
-            if kept is not None and entry:
-                kept_read.put(kept, entry, read, recipe)
-        elif silent is None:
+                pieces, read = heard(None)
+        if silent is None:
             sound = sound_listing(beats, sounds, folder)
             (folder / "sound.ffconcat").write_text("\n".join(sound) + "\n", encoding="utf-8")
         del sounds

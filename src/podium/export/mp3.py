@@ -3,10 +3,16 @@ and the spoken stretches of a track, each encoded once and laid on the timeline 
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Sequence
+import wave
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 
+from podium.export.cache import Cache
+from podium.export.cache import key as cache_key
 from podium.export.timeline import SAMPLE_BYTES, Beat, sample_at
+from podium.export.voices import SAMPLE_RATE
 
 
 class Mp3Error(ValueError):
@@ -22,6 +28,7 @@ QUIET_GRANULES = 4  # a pause this long (frames of silence, 104 ms) parts two st
 # cycle of 49 frames; a stretch encoded from the start of a cycle (after a little silence) is
 # the same frames whatever came before it in the file (`animatic._encoded`).
 PADDING_CYCLE = 49
+_APART = 2  # silent MP3 frames at least between two stretches in speech.wav
 
 _MP3_KBPS = {
     3: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
@@ -52,7 +59,7 @@ _QUIET = bytes(QUIET_GRANULES * GRANULE * SAMPLE_BYTES)
 _SILENCE = re.compile(b"\0*")
 
 
-def _sound_at(pcm: bytes, at: int) -> int:
+def _sound_at(pcm: bytes | bytearray, at: int) -> int:
     """The first byte of the first sample from `at` on that is not silent."""
     silence = _SILENCE.match(pcm, at)  # always matches, maybe nothing
     return (silence.end() if silence is not None else at) & ~1
@@ -75,40 +82,138 @@ def spoken_parts(pcm: bytes) -> list[tuple[int, int]]:
 def mp3_runs(
     beats: Sequence[Beat], sounds: Sequence[bytes], *, release: bool = False
 ) -> list[tuple[int, bytes]]:
-    """The spoken stretches of the track, each as (its first MP3 frame on the timeline, its
-    PCM padded to whole frames): beats whose sounds follow on without a gap are one piece of
-    sound, cut at its pauses (`spoken_parts`) so each line is a stretch of its own, starting
-    on the MP3 frame nearest its start (within 13 ms): a line said in many scenes is then the
-    same stretch each time, encoded once. With `release` (`sounds` a list), each beat's sound
-    is let go once it is in a stretch: the reel's PCM is held once, not twice (a big series'
-    episode: 77 MB)."""
-    runs: list[tuple[int, bytes]] = []
-    end = 0  # the first frame after the last stretch
-    start, pending = 0, bytearray()
+    """The spoken stretches of the track (`stretches`), all of them. With `release` (`sounds`
+    a list), each beat's sound is let go once it is in a stretch."""
+    return list(stretches(beats, sounds, release=release))
 
-    def close() -> None:
-        nonlocal end
-        if not pending:
-            return
-        data = bytes(pending)
-        for first_sample, end_sample in spoken_parts(data):
-            first = max(round((start + first_sample) / GRANULE), end)
+
+def stretches(
+    beats: Sequence[Beat], sounds: Iterable[bytes], *, release: bool = False
+) -> Iterator[tuple[int, bytes]]:
+    """The spoken stretches of the track, one at a time, each as (its first MP3 frame on the
+    timeline, its PCM padded to whole frames): beats whose sounds follow on without a gap are
+    one piece of sound, cut at its pauses (`spoken_parts`) so each line is a stretch of its
+    own, starting on the MP3 frame nearest its start (within 13 ms): a line said in many
+    scenes is then the same stretch each time, encoded once.
+
+    `sounds` is read a beat at a time (it may be an iterator voicing each scene as its beats
+    come), and each stretch is given as soon as the pause after it is heard: what is held is
+    the sound not yet cut, never the reel's (a big series' episode: 77 MB of PCM). With
+    `release` (`sounds` a list), each beat's sound is let go once it is in a stretch."""
+    end = 0  # the first frame after the last stretch
+    base: int | None = None  # the sample `pending` starts at (None: no piece of sound yet)
+    pending = bytearray()
+    search = 0  # where the pause after the sound at the start of `pending` may start
+
+    def cut(final: bool) -> Iterator[tuple[int, bytes]]:
+        """The stretches `pending` holds whole (all of it when `final`), dropped from it."""
+        nonlocal end, base, search
+        assert base is not None
+        at = 0
+        while (first := _sound_at(pending, at)) < len(pending) - 1:
+            quiet = pending.find(_QUIET, max(first, search))
+            if quiet < 0 and not final:  # its pause not heard yet: wait for more sound
+                at, search = first, max(first, len(pending) - len(_QUIET) + 1)
+                break
+            stop = len(pending) if quiet < 0 else quiet + (quiet & 1)
+            frame = max(round((base + first // SAMPLE_BYTES) / GRANULE), end)
             # and a frame of the pause after it: the encoder's delay carries its end there
-            part = data[first_sample * SAMPLE_BYTES : end_sample * SAMPLE_BYTES]
+            part = bytes(pending[first:stop])
             count = -(-len(part) // (GRANULE * SAMPLE_BYTES)) + 1
-            runs.append((first, part.ljust(count * GRANULE * SAMPLE_BYTES, b"\0")))
-            end = first + count
+            yield frame, part.ljust(count * GRANULE * SAMPLE_BYTES, b"\0")
+            end = frame + count
+            at = search = stop
+        else:
+            at = len(pending)  # silence to the end: nothing of it is needed
+        del pending[:at]  # `at` is even: whole samples
+        base += at // SAMPLE_BYTES
+        search -= at
 
     held = sounds if release and isinstance(sounds, list) else None
     for index, (beat, sound) in enumerate(zip(beats, sounds, strict=True)):
         if not sound:
             continue
         at = sample_at(beat.first)
-        if not pending or start + len(pending) // SAMPLE_BYTES != at:
-            close()
-            start, pending = at, bytearray()
+        if base is None or base + len(pending) // SAMPLE_BYTES != at:
+            if base is not None:
+                yield from cut(final=True)
+            base, search = at, 0
+            pending.clear()
         pending += sound
         if held is not None:
             held[index] = b""
-    close()
-    return runs
+        yield from cut(final=False)
+    if base is not None:
+        yield from cut(final=True)
+
+
+class Encoder:
+    """The stretches of a reel (or several) encoded to MP3 frames, a stretch handed at a time
+    (`add`, its PCM not kept): a stretch said before (the same PCM, in this reel or kept by an
+    earlier export in `kept`) is encoded once; the others are written to `speech.wav` as they
+    come and encoded in one ffmpeg run (`finish`), each from the start of LAME's padding cycle
+    (`PADDING_CYCLE`) at least `_APART` silent frames after the one before, so each one's
+    frames are its own sound only, and the same frames whatever was encoded with it (another
+    reel, another export: the file is the same). `identity` names this ffmpeg in the cache
+    ("": nothing is kept); `run` runs ffmpeg with the arguments it is given in `folder`."""
+
+    def __init__(
+        self, folder: Path, kept: Cache | None, identity: str, run: Callable[[list[str]], None]
+    ) -> None:
+        self.folder, self.kept, self.identity, self.run = folder, kept, identity, run
+        self.names: dict[str, str] = {}  # each stretch's `mp3` entry, by its PCM's digest
+        self.found: dict[str, list[bytes]] = {}
+        self.todo: dict[str, tuple[int, int]] = {}  # first frame in speech.wav, frame count
+        self._sound: wave.Wave_write | None = None
+        self._at = 0
+
+    def add(self, pcm: bytes) -> str:
+        """The stretch's digest (what `finish` gives its frames by)."""
+        digest = hashlib.sha256(pcm).hexdigest()
+        if digest in self.found or digest in self.todo:
+            return digest
+        name = cache_key("mp3", self.identity, MP3, MP3_OUT, PADDING_CYCLE, digest)
+        self.names[digest] = name
+        count = len(pcm) // (GRANULE * SAMPLE_BYTES)
+        kept = self.kept if self.identity else None
+        data = kept.get("mp3", name) if kept is not None else None
+        try:
+            stored = mp3_frames(data) if data is not None else []
+        except Mp3Error:
+            stored = []
+        if stored and len(stored) == count:
+            self.found[digest] = stored
+            return digest
+        if self._sound is None:
+            self._sound = wave.open(str(self.folder / "speech.wav"), "wb")
+            self._sound.setnchannels(1)
+            self._sound.setsampwidth(SAMPLE_BYTES)
+            self._sound.setframerate(SAMPLE_RATE)
+        # each stretch at the start of a padding cycle, silence before it
+        start = -(-(self._at + _APART) // PADDING_CYCLE) * PADDING_CYCLE
+        self._sound.writeframesraw(bytes((start - self._at) * GRANULE * SAMPLE_BYTES) + pcm)
+        self.todo[digest] = (start, count)
+        self._at = start + count
+        return digest
+
+    def close(self) -> None:
+        """Let `speech.wav` go unencoded (a read that failed half way)."""
+        if self._sound is not None:
+            self._sound.close()
+            self._sound = None
+
+    def finish(self) -> dict[str, tuple[str, list[bytes]]]:
+        """Each stretch's `mp3` entry name and MP3 frames, by digest; Mp3Error when ffmpeg's
+        MP3 does not read."""
+        if self._sound is not None:
+            self._sound.writeframesraw(bytes(_APART * GRANULE * SAMPLE_BYTES))
+            self.close()
+            args = ["-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
+            self.run([*args, "-i", "speech.wav", *MP3, *MP3_OUT, "speech.mp3"])
+            spoken = mp3_frames((self.folder / "speech.mp3").read_bytes())[1:]  # its delay
+            for digest, (start, count) in self.todo.items():
+                self.found[digest] = spoken[start : start + count]
+                if self.kept is not None and self.identity and len(self.found[digest]) == count:
+                    self.kept.put("mp3", self.names[digest], b"".join(self.found[digest]))
+            self.todo.clear()
+        return {digest: (self.names[digest], frames) for digest, frames in self.found.items()}

@@ -17,7 +17,7 @@ makes the files from them.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import partial
@@ -302,33 +302,54 @@ def table_read(
     """The reel's sound, beat by beat: each scene's read laid over that scene's items in cut
     order, as each beat's slice of it (s16le PCM; shorter than the beat, or empty, where the
     rest of the beat is silence). Only the spoken part is held, never the silence."""
-    sounds = [b""] * len(beats)
     stats = Read()
+    return list(read_aloud(reel, beats, voice, folder, stats)), stats
+
+
+def read_aloud(
+    reel: Reel, beats: Sequence[Beat], voice: Speaker | None, folder: Path, stats: Read
+) -> Iterator[bytes]:
+    """`table_read`'s sounds one beat at a time, in beat order, `stats` filled as they come:
+    a scene is voiced when its first beat comes (the scenes in the same order), and its
+    slices are held only until their beats are read, so a reel's read is never held whole."""
     by_scene: dict[int, list[int]] = {}
     for index, beat in enumerate(beats):
         by_scene.setdefault(beat.item.scene, []).append(index)
-    for scene_number, indexes in by_scene.items():
-        scene = reel.scenes.get(scene_number)
-        lines = dialogue(scene) if scene is not None else []
-        stats.lines += len(lines)
-        if voice is None or not lines:
-            continue
-        span = sum(samples(beats[i]) for i in indexes)
-        read, started = _scene_read(lines, span, voice, folder)
-        stats.voiced += started
-        spoken = len(read) - round(GAP_S * SAMPLE_RATE) * SAMPLE_BYTES  # the last pause is not read
-        if started < len(lines) or spoken > span * SAMPLE_BYTES:
-            stats.trimmed.append(scene_number)
-        else:
-            stats.padded.append(scene_number)
-        at = 0
-        for index in indexes:
-            if at >= len(read):
-                break
-            length = samples(beats[index]) * SAMPLE_BYTES
-            sounds[index] = read[at : at + length]
-            at += length
-    return sounds, stats
+    waiting: dict[int, bytes] = {}
+    for index, beat in enumerate(beats):
+        indexes = by_scene[beat.item.scene]
+        if indexes[0] == index:  # the scene's first beat: its read, sliced over its beats
+            waiting.update(_laid(reel, beats, beat.item.scene, indexes, voice, folder, stats))
+        yield waiting.pop(index, b"")
+
+
+def _laid(
+    reel: Reel, beats: Sequence[Beat], scene_number: int, indexes: list[int],
+    voice: Speaker | None, folder: Path, stats: Read,
+) -> dict[int, bytes]:  # fmt: skip
+    """One scene's read laid over its beats (`indexes`): each beat's slice of it."""
+    scene = reel.scenes.get(scene_number)
+    lines = dialogue(scene) if scene is not None else []
+    stats.lines += len(lines)
+    if voice is None or not lines:
+        return {}
+    span = sum(samples(beats[i]) for i in indexes)
+    read, started = _scene_read(lines, span, voice, folder)
+    stats.voiced += started
+    spoken = len(read) - round(GAP_S * SAMPLE_RATE) * SAMPLE_BYTES  # the last pause is not read
+    if started < len(lines) or spoken > span * SAMPLE_BYTES:
+        stats.trimmed.append(scene_number)
+    else:
+        stats.padded.append(scene_number)
+    sounds: dict[int, bytes] = {}
+    at = 0
+    for index in indexes:
+        if at >= len(read):
+            break
+        length = samples(beats[index]) * SAMPLE_BYTES
+        sounds[index] = read[at : at + length]
+        at += length
+    return sounds
 
 
 def samples(beat: Beat) -> int:
