@@ -96,8 +96,7 @@ class ConductorKeys(ConductorActions):
             return
         needle = words.lower()
         view = self.view
-        ids = {t.lower() for t in view.tasks} | {d.lower() for d in view.debates}
-        if needle in ids:
+        if needle in self._ids():
             self.set_filter(words)
             self._filtered = True
         elif self._filtered:
@@ -121,6 +120,21 @@ class ConductorKeys(ConductorActions):
             f"no match for “{clip(flatten(words), 40)}” · esc clears", none=True
         )
         self._give_focus_back()
+
+    def _ids(self) -> set[str]:
+        """The task and debate ids, lower case; made again only when one was added (they are
+        never removed): 2,000 ids lowered on every search."""
+        tasks, debates = self.view.tasks, self.view.debates
+        kept = self.__dict__.get("_ids_kept")
+        if kept is None or not (
+            kept[0] is tasks
+            and kept[1] == len(tasks)
+            and kept[2] is debates
+            and kept[3] == len(debates)
+        ):
+            ids = {t.lower() for t in tasks} | {d.lower() for d in debates}
+            kept = self.__dict__["_ids_kept"] = (tasks, len(tasks), debates, len(debates), ids)
+        return kept[4]
 
     def action_search_next(self) -> None:
         if self._matches:

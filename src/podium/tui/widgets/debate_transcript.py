@@ -37,7 +37,7 @@ from podium.domain.state import ProductionView
 from podium.domain.text import sanitize
 from podium.tui.format import ROLE_CLASSES, role_class
 from podium.tui.live import TranscriptPayload
-from podium.tui.widgets.steady import SteadyBars, set_virtual_size
+from podium.tui.widgets.steady import FrameStyle, KeptComponentStyles, SteadyBars, set_virtual_size
 
 MAX_ENTRIES = 2000
 REWRAP_S = 0.1  # a terminal being dragged narrower sends many sizes: wrap again once it stops
@@ -148,7 +148,7 @@ class Entry:
         self.lower = ""
 
 
-class DebateTranscript(SteadyBars, RichLog):
+class DebateTranscript(KeptComponentStyles, FrameStyle, SteadyBars, RichLog):
     """Turns coloured by the speaker's department; follows the end unless scrolled up."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

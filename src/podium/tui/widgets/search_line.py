@@ -21,16 +21,17 @@ from textual.message import Message
 from textual.reactive import Reactive
 from textual.widgets import Input, Static
 
-from podium.tui.widgets.steady import SteadySize
+from podium.tui.widgets.steady import KeptComponentStyles, SteadySize
 
 HINT = "tasks (id, title, state), transcript, inbox · esc closes"
 
 
-class SearchInput(Input):
+class SearchInput(KeptComponentStyles, Input):
     """The query field. Textual's `Input` sets its virtual size (its text's width) on every
     change of its value, and that reactive lays the whole screen out again; the field has a
     fixed width and height, so only the field needs to be repainted (its scrolling reads the
-    virtual size as it is)."""
+    virtual size as it is). Its component styles are kept for focused and not (`/`, enter
+    and esc each move the focus to it or from it)."""
 
     virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
@@ -57,7 +58,6 @@ class SearchLine(SteadySize, Horizontal):
         display: none;
         background: $panel;
     }
-    SearchLine.-open { display: block; }
     SearchLine #search-slash { width: 2; padding: 0 0 0 1; color: $primary; }
     SearchLine Input { width: 20; border: none; height: 1; padding: 0; }
     SearchLine #search-status { width: 1fr; padding: 0 1; color: $text-muted; }
@@ -91,11 +91,12 @@ class SearchLine(SteadySize, Horizontal):
 
     @property
     def is_open(self) -> bool:
-        return self.has_class("-open")
+        return self.display
 
     def open(self, query: str) -> None:
-        """Show the line with the last query, ready to type."""
-        self.add_class("-open")
+        """Show the line with the last query, ready to type. Shown by its own `display`, not
+        a class: a class restyles the line and all its parts (1-2 ms of each `/` and esc)."""
+        self.display = True
         field = self.input
         field.cursor_blink = getattr(self.app, "cursor_blink", True)
         field.value = query
@@ -105,7 +106,7 @@ class SearchLine(SteadySize, Horizontal):
             self.show_status(HINT)
 
     def close(self) -> None:
-        self.remove_class("-open")
+        self.display = False
         self.show_status("")
 
     def show_status(self, status: str, *, none: bool = False) -> None:
