@@ -336,3 +336,29 @@ async def test_an_event_rewritten_under_the_snapshot_is_read_as_the_log_says(
     snapshotted, whole, folded = await views(path)
     assert snapshotted == whole == folded
     assert any(r.reason.startswith("rewritten ") for r in snapshotted.tasks.values())
+
+
+async def test_an_artifact_holding_its_content_is_dumped_once_without_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each artifact's head is one dump: without its content when it holds it (the content
+    travels beside it), whole when it is kept elsewhere; decoded, the same view."""
+    engine = await made(tmp_path / "p.db")
+    view = engine.view
+    held = [a for a in view.artifacts.values() if a.content_held]
+    assert held
+    dumps: list[object] = []
+    real = snapshot_module.Artifact.__pydantic_serializer__
+
+    class Counting:
+        def to_json(self, artifact: object, **options: object) -> bytes:
+            dumps.append(options.get("exclude"))
+            return real.to_json(artifact, **options)  # type: ignore[arg-type]
+
+    for artifact in held:
+        monkeypatch.setattr(artifact, "__pydantic_serializer__", Counting(), raising=False)
+    document, _ = snapshot_module.encode(view)
+    assert dumps == [{"content"}] * len(held)  # before: twice each, whole then without
+    for artifact in held:
+        head = real.to_json(artifact, exclude={"content"}, context={"content": "refer"})
+        assert head in document

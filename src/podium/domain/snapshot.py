@@ -65,18 +65,19 @@ def encode(view: ProductionView) -> tuple[bytes, list[str]]:
     heads: list[bytes] = []
     referred: list[str] = []
     refer = {"content": "refer"}
+    without = {"content"}
     for artifact_id, artifact in view.artifacts.items():
         seq = view.artifact_seqs.get(artifact_id, 0)
-        head = artifact.__pydantic_serializer__.to_json(artifact, context=refer)
+        serializer = artifact.__pydantic_serializer__
         content: bytes = b"null"
-        if artifact.content_held:
-            head = artifact.__pydantic_serializer__.to_json(
-                artifact, exclude={"content"}, context=refer
-            )
+        if artifact.content_held:  # its head without the content (dumped once, not twice)
+            head = serializer.to_json(artifact, exclude=without, context=refer)
             content = to_json(artifact.content)
             if len(content) > SHELVE_OVER and seq:
                 content = b"null"
                 referred.append(artifact_id)
+        else:
+            head = serializer.to_json(artifact, context=refer)
         heads.append(b"[%d,%s,%s]" % (seq, head, content))
     summaries = to_json([[task, version, text] for (task, version), text in view.summaries.items()])
     document = b'{"format":%d,"view":%s,"artifacts":[%s],"summaries":%s}' % (
