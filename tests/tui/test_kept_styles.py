@@ -1,12 +1,14 @@
 """The task tree's and the transcript's component styles are kept for each state of their
 place (`steady.KeptComponentStyles`, issue 20): a move of the focus back to a state seen before
 takes them instead of matching every component class against the stylesheet again, and what
-it takes is what Textual would work out; a new theme forgets them."""
+it takes is what Textual would work out; a new theme forgets them. The tree keeps its lines
+for each of those styles too (`steady.lines_for_styles`), and draws again only what changed."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from textual.cache import LRUCache
 from textual.dom import DOMNode
 from textual.widget import Widget
 
@@ -74,3 +76,50 @@ async def test_a_focus_moved_back_takes_the_kept_styles_and_they_are_textuals(
         for widget in (tree, transcript):
             assert held(widget) == worked_out(widget), type(widget).__name__
         assert tree.get_component_rich_style("tree--cursor") != focused_cursor
+
+
+def drawn(tree: TaskTree) -> list[Any]:
+    """The tree's visible lines as `render_line` gives them (from its line cache)."""
+    tree._pseudo_class_state = tree.get_pseudo_class_state()
+    return [tree.render_line(y) for y in range(tree.size.height)]
+
+
+def drawn_afresh(tree: TaskTree) -> list[Any]:
+    kept = tree._line_cache
+    tree._line_cache = LRUCache(kept.maxsize)
+    try:
+        return drawn(tree)
+    finally:
+        tree._line_cache = kept
+
+
+async def test_the_tree_keeps_its_lines_for_focused_and_not_and_draws_what_changed(
+    view: ProductionView,
+) -> None:
+    app = app_for(view)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        tree = app.screen.query_one(TaskTree)
+        transcript = app.screen.query_one(DebateTranscript)
+        steps = ["away", "back", "j", "away", "back", "enter", "away", "j", "back", "away"]
+        for step in steps * 2:
+            if step == "away":
+                app.screen.set_focus(transcript)
+            elif step == "back":
+                app.screen.set_focus(tree)
+            else:
+                app.screen.set_focus(tree)
+                await pilot.pause()
+                await pilot.press(step)
+            await pilot.pause()
+            assert drawn(tree) == drawn_afresh(tree), step
+        # The focus moved back and forth with nothing else changed: no line drawn again.
+        app.screen.set_focus(tree)
+        await pilot.pause()
+        drawn(tree)
+        misses = tree._line_cache.misses
+        for focus in (transcript, tree):
+            app.screen.set_focus(focus)
+            await pilot.pause()
+            drawn(tree)
+        assert tree._line_cache.misses == misses

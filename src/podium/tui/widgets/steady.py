@@ -25,6 +25,12 @@ And two kinds of styling a key's frame did again for nothing:
   on the stylesheet and on the type, id, classes and pseudo-classes of the widget and its
   ancestors (what a selector can match), so they are kept for each such state and taken
   again when the widget comes back to it; a new stylesheet (a theme) forgets them.
+* `lines_for_styles`: the task tree draws all its lines again when the focus comes or goes
+  (its guides and cursor change colour), and its line cache was emptied on every restyle.
+  It now keeps a line cache for each of its last few styles (its component styles, kept as
+  above, and its own): the focus moving back finds the lines drawn in those styles, and only
+  the lines that changed since (their keys hold the tree's and each node's updates, as
+  Textual's do) are drawn again.
 
 Textual's private parts used here (`_size_updated`, `_scroll_update`, `_repaint_required`,
 `_check_refresh`, `_message_queue`, the screen's `_compositor`, `_get_component_classes` as
@@ -40,6 +46,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from rich.style import Style
+from textual.cache import LRUCache
 from textual.css.styles import RenderStyles
 from textual.dom import DOMNode
 from textual.geometry import Region, Size
@@ -220,3 +227,34 @@ class KeptComponentStyles(_Mixin):
             current.update(styles)
             self.refresh()
         return frozenset()  # nothing left for Textual to work out
+
+
+KEPT_LINE_CACHES = 4  # the tree's line caches kept, one for each of its last styles
+
+
+def lines_for_styles(tree: Widget) -> None:
+    """After a restyle of a `Tree`: its line cache becomes the one its lines were drawn in
+    with these same styles (focused or not), or an empty one. Lines stay keyed as Textual
+    keys them (line, hover, width, the tree's updates, pseudo-classes, each node's updates),
+    so a line changed since it was drawn in these styles is drawn again."""
+    styles = tuple(tree._component_styles.values())  # noqa: SLF001 - kept ones, by identity
+    base = tree.rich_style
+    kept: list[tuple[tuple[RenderStyles, ...], Style, LRUCache[Any, Any]]]
+    kept = tree.__dict__.setdefault("_kept_line_caches", [])
+    current: LRUCache[Any, Any] = tree._line_cache  # type: ignore[attr-defined]  # noqa: SLF001
+    same = [
+        index
+        for index, (were, was_base, _) in enumerate(kept)
+        if was_base == base
+        and len(were) == len(styles)
+        and all(a is b for a, b in zip(were, styles, strict=True))
+    ]
+    if same:
+        kept.append(kept.pop(same[0]))  # the most recent last
+    else:
+        kept.append((styles, base, LRUCache(current.maxsize)))
+        del kept[:-KEPT_LINE_CACHES]
+    cache = kept[-1][2]
+    if cache.maxsize < current.maxsize:
+        cache.grow(current.maxsize)
+    tree._line_cache = cache  # type: ignore[attr-defined]  # noqa: SLF001

@@ -27,7 +27,7 @@ from podium.domain.state import ProductionView, TaskRecord
 from podium.domain.tasks import TaskState
 from podium.tui.format import TASK_GLYPH, TASK_WORDS, Part, clip, fit
 from podium.tui.messages import DetailsRequested, Intent, Selected
-from podium.tui.widgets.steady import KeptComponentStyles, SteadyBars
+from podium.tui.widgets.steady import KeptComponentStyles, SteadyBars, lines_for_styles
 from podium.tui.widgets.task_shape import ACTIVE, NodeRef, Shape, TaskSearch, shape
 
 
@@ -374,8 +374,7 @@ class TaskTree(KeptComponentStyles, SteadyBars, Tree[NodeRef]):
         memo.clear()
         self._styles.clear()
         Widget.notify_style_update(self)
-        self._line_cache.clear()
-        self._updates += 1
+        lines_for_styles(self)  # the lines drawn in these styles before (focused or not)
         self.refresh()
 
     # -- labels ------------------------------------------------------------------------------
