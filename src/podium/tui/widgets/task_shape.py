@@ -83,23 +83,31 @@ class TaskSearch:
 
     def __init__(self) -> None:
         self._texts: dict[str, tuple[TaskSpec, TaskState, str, str]] = {}
+        self._order: tuple[Shape | None, list[str]] = (None, [])  # a shape's tasks, in order
 
     def find(self, view: ProductionView, shape: Shape, needle: str) -> list[str]:
+        if self._order[0] is not shape:  # a shape is made anew when the plan changes
+            ordered = [
+                t for phase in shape.phases for t in shape.tasks_under(NodeRef("phase", phase))
+            ]
+            self._order = (shape, ordered)
         found: list[str] = []
-        texts = self._texts
-        for phase in shape.phases:
-            for task_id in shape.tasks_under(NodeRef("phase", phase)):
-                record = view.tasks.get(task_id)
-                if record is None:
-                    continue
+        texts, tasks = self._texts, view.tasks
+        for task_id in self._order[1]:
+            record = tasks.get(task_id)
+            if record is None:
+                continue
+            known = texts.get(task_id)
+            if (
+                known is None
+                or known[0] is not record.spec
+                or known[1] is not record.state
+                or known[2] != record.reason
+            ):
                 spec, state, reason = record.spec, record.state, record.reason
-                known = texts.get(task_id)
-                if known is None or not (
-                    known[0] is spec and known[1] is state and known[2] == reason
-                ):
-                    words = TASK_WORDS[state]
-                    text = f"{task_id}\n{spec.title}\n{spec.assignee}\n{words}\n{reason or ''}"
-                    known = texts[task_id] = (spec, state, reason, text.lower())
-                if needle in known[3]:
-                    found.append(task_id)
+                words = TASK_WORDS[state]
+                text = f"{task_id}\n{spec.title}\n{spec.assignee}\n{words}\n{reason or ''}"
+                known = texts[task_id] = (spec, state, reason, text.lower())
+            if needle in known[3]:
+                found.append(task_id)
         return found
