@@ -6,10 +6,14 @@ them from the store in one go (`ContentReader.read_ahead`: one connection, seq o
 keeps that text; each content is decoded when a writer asks for it, and the shelf in front
 (`ContentShelf`, `KEEP` of them) keeps only the last few decoded. A content decoded again
 costs a few milliseconds; holding every one decoded cost the export most of its memory.
+
+The text is kept compressed (zlib's fastest level): the big series' 57 MB of JSON are 8.5 MB
+so, for 0.2 s of CPU to compress them and 0.1 s for each pass that reads them all again.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,7 +29,8 @@ class StoredContents(ContentReader):
 
     def __init__(self, path: Any, uri: str, busy_timeout_s: float = 5.0) -> None:
         super().__init__(path, uri, busy_timeout_s)
-        self._stored: dict[int, tuple[str, tuple[Any, Any]]] = {}
+        # seq -> (artifact id, the row's kind, its payload: text compressed, else as read)
+        self._stored: dict[int, tuple[str, Any, Any]] = {}
 
     def read_ahead(self, wanted: Iterable[tuple[int, str]]) -> None:
         """The rows of `wanted` (seq, artifact id) read in one go and kept as stored; a seq
@@ -40,10 +45,25 @@ class StoredContents(ContentReader):
                 if row is None:
                     self._content(seq, ids[seq], None)  # raises: the log lost it
                     continue
-                self._stored[seq] = (ids[seq], row)
+                kind, payload = row
+                if isinstance(payload, str):
+                    payload = _Packed(zlib.compress(payload.encode("utf-8", "surrogatepass"), 1))
+                self._stored[seq] = (ids[seq], kind, payload)
 
     def __call__(self, seq: int, artifact_id: str) -> dict[str, Any]:
         found = self._stored.get(seq)
         if found is not None and found[0] == artifact_id:
-            return self._content(seq, artifact_id, found[1])
+            _, kind, payload = found
+            if isinstance(payload, _Packed):
+                payload = zlib.decompress(payload.data).decode("utf-8", "surrogatepass")
+            return self._content(seq, artifact_id, (kind, payload))
         return super().__call__(seq, artifact_id)
+
+
+class _Packed:
+    """A payload read as text, kept compressed (told apart from a payload read as bytes)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
