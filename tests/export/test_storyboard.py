@@ -14,7 +14,7 @@ from podium.domain.artifacts import Shot, ShotList
 from podium.domain.events import FramesDrawn
 from podium.domain.tasks import TaskKind
 from podium.export.sources import ExportSource
-from podium.export.storyboard import storyboard
+from podium.export.storyboard import drawn_ahead, shot_fields, storyboard
 from podium.llm.rehearsal import illustrator
 
 from .builder import Log
@@ -199,3 +199,42 @@ def test_frames_an_image_model_drew_are_used_and_stand_ins_are_marked(tmp_path: 
     assert "(stand-in sketch: not drawn by the image model)" in c_caption
     assert sheet.alts == ["Shot 1A", "Shot 1B (stand-in sketch)", "Shot 2A (stand-in sketch)"]
     assert "1 frames drawn by the image model openai/gpt-image-1; 2 are rehearsal" in page
+
+
+def test_pictures_drawn_ahead_give_the_same_page_and_are_not_drawn_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The storyboard's frames and pictures made beforehand (`drawn_ahead`) lay out the page
+    drawn in its turn, its repeated frames' symbols numbered in the page's order (the shot
+    lists below are in the plan in another order than the page's), and nothing is drawn a
+    second time."""
+    log = Log()
+    log.task("shots-late", TaskKind.SHOT_LIST)
+    log.deliver("shots-late", ShotList(shots=[SHOTS[2], SHOTS[2]]))
+    _shot_lists(log, 2, SHOTS)
+    drawn: list[object] = []
+    real = illustrator.draw
+
+    def counting(sketch: object, *size: int, **options: int) -> bytes:
+        drawn.append(sketch)
+        return real(sketch, *size, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(illustrator, "draw", counting)
+    monkeypatch.setenv("PODIUM_EXPORT_CACHE", "0")
+    plain = storyboard(log.source)
+    assert plain is not None and len(drawn) == len(SHOTS)
+    drawn.clear()
+    ahead = drawn_ahead(log.source)
+    assert ahead is not None and len(drawn) == len(SHOTS)
+    assert storyboard(log.source, ahead) == plain
+    assert len(drawn) == len(SHOTS)  # the page drew nothing more
+
+
+def test_shots_alike_are_told_by_every_field() -> None:
+    """The storyboard holds one of shots alike (`shot_fields`): every field of a shot counts,
+    a float by its repr."""
+    shot = SHOTS[0]
+    assert len(shot_fields(shot)) == len(Shot.model_fields)
+    for name, value in (("lens", "50mm"), ("duration_s", -0.0), ("angle", "low")):
+        assert shot_fields(shot.model_copy(update={name: value})) != shot_fields(shot)
+    assert shot_fields(shot.model_copy()) == shot_fields(shot)

@@ -43,7 +43,7 @@ FRAME = (384, 216)  # pixels: 16:9, small enough for hundreds of shots in one pa
 _SKETCHING = ("podium.llm.rehearsal.illustrator", "podium.llm.rehearsal.sketch")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Frame:
     episode: int | None
     shot: Shot
@@ -59,6 +59,9 @@ def frames(source: ExportSource) -> list[Frame]:
     """Every shot of the current shot lists, by episode, scene and plan order."""
     series = source.format is Format.SERIES
     found: list[tuple[int, int, int, Frame]] = []
+    # A shot alike in many lists (the big series repeats its shot lists) is held once, not
+    # each list's whole content for as long as the frames are held.
+    alike: dict[tuple[object, ...], Shot] = {}
     for index, record in enumerate(source.plan()):
         if record.spec.kind is not TaskKind.SHOT_LIST:
             continue
@@ -70,8 +73,18 @@ def frames(source: ExportSource) -> list[Frame]:
         status = source.short_status(artifact)
         for order, shot in enumerate(content.shots):
             key = (episode or 0, shot.scene, index * 10_000 + order)
+            shot = alike.setdefault(shot_fields(shot), shot)
             found.append((*key, Frame(episode, shot, status, artifact.id)))
     return [f for *_, f in sorted(found, key=lambda k: k[:3])]
+
+
+def shot_fields(shot: Shot) -> tuple[object, ...]:
+    """Every field of the shot, the same for shots alike and only for them (the float as its
+    repr: -0.0 is not 0.0 in print)."""
+    return (
+        shot.scene, shot.shot, shot.size, shot.angle, shot.movement, shot.lens,
+        repr(shot.duration_s), shot.description,
+    )  # fmt: skip
 
 
 def _e(value: object) -> str:
@@ -295,22 +308,31 @@ def _figure(
     )
 
 
-def storyboard(source: ExportSource) -> str | None:
-    """The storyboard page; None for an illustrated story or before any shot list exists."""
+def _pictures(source: ExportSource) -> Pictures | None:
     spec = source.view.spec
     if spec is None or not spec.production.format.screenplay:
         return None
-    shots = frames(source)
-    if not shots:
-        return None
     cast = [c.name for c in (source.view.vision or spec.vision).characters]
-    headings = {
-        (episode, slot.number): slot.scene.heading
-        for episode, chosen in slots(source).items()
-        for slot in chosen
-    }
-    pictures = Pictures(source, cast, list(spec.style.palette))
-    image_model = spec.models.image
+    return Pictures(source, cast, list(spec.style.palette))
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """The storyboard's frames, each with its picture drawn and encoded (`drawn_ahead`)."""
+
+    pictures: Pictures
+    chosen: list[tuple[Frame, object, Picture, bool]]  # frame, picture's key, picture, failed
+    uses: dict[object, int]  # a picture's key -> the frames showing it, in order of first use
+
+
+def drawn_ahead(source: ExportSource) -> Drawn | None:
+    """The storyboard's frames and their pictures, each drawn and encoded once: all of the
+    page's work but laying it out, which may so be done beforehand (on another thread, say;
+    the page is the same). None when there is no storyboard."""
+    pictures = _pictures(source)
+    shots = frames(source) if pictures is not None else []
+    if pictures is None or not shots:
+        return None
     chosen: list[tuple[Frame, object, Picture, bool]] = []
     uses: dict[object, int] = {}
     for frame in shots:
@@ -318,6 +340,26 @@ def storyboard(source: ExportSource) -> str | None:
         key, picture = pictures.for_frame(frame, path)
         chosen.append((frame, key, picture, failed))
         uses[key] = uses.get(key, 0) + 1
+    return Drawn(pictures, chosen, uses)
+
+
+def storyboard(source: ExportSource, drawn: Drawn | None = None) -> str | None:
+    """The storyboard page; None for an illustrated story or before any shot list exists.
+    `drawn`: its frames and pictures made already (`drawn_ahead`), else they are made here."""
+    spec = source.view.spec
+    if spec is None or not spec.production.format.screenplay:
+        return None
+    if drawn is None:
+        drawn = drawn_ahead(source)
+        if drawn is None:
+            return None
+    pictures, chosen, uses = drawn.pictures, drawn.chosen, drawn.uses
+    headings = {
+        (episode, slot.number): slot.scene.heading
+        for episode, chosen_slots in slots(source).items()
+        for slot in chosen_slots
+    }
+    image_model = spec.models.image
     if pictures.kept is not None:
         pictures.kept.prune()  # what it kept stays under the cache's bound
     sketches = sum(1 for *_, picture, _ in chosen if picture.drawn)
@@ -336,11 +378,12 @@ def storyboard(source: ExportSource) -> str | None:
                 else "."
             )
         )
-    parts.append(f'<p class="meta">{len(shots)} shots. {what}</p>')
+    parts.append(f'<p class="meta">{len(chosen)} shots. {what}</p>')
     symbols: dict[object, str] = {}
     sprites: list[str] = []
-    for key, picture in pictures.made.items():
-        if uses.get(key, 0) > 1:
+    for key in uses:  # in the order of first use, however the pictures were made
+        picture = pictures.made[key]
+        if uses[key] > 1:
             symbols[key] = name = f"frame-{len(symbols) + 1}"
             sprites.append(
                 f'<symbol id="{name}" viewBox="0 0 {picture.width} {picture.height}">'
