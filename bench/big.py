@@ -508,6 +508,7 @@ def measure_first_frame(
 async def _keys(db: Path) -> dict[str, Any]:
     from ui_stream import SIZE
 
+    from podium import cli
     from podium.domain.state import ProductionView
     from podium.store import EventStore
     from podium.store.replay import replay
@@ -517,12 +518,17 @@ async def _keys(db: Path) -> dict[str, Any]:
     from podium.tui.widgets.debate_transcript import DebateTranscript
     from podium.tui.widgets.task_tree import TaskTree
 
+    # As `podium resume` and `podium attach` open a production: collection off while the log is
+    # replayed, what it made frozen before the screen starts (podium.cli.hold_collector); a
+    # tree without them (--before on an older tree) collects as it did.
+    getattr(cli, "hold_collector", lambda: None)()
     store = await EventStore.open(db, read_only=True)
     try:
         view = ProductionView()
         await replay(store, view)
     finally:
         await store.close()
+    getattr(cli, "release_collector", lambda: None)()
 
     class BigApp(PodiumApp):
         CSS_PATH = str(Path(tui_app.__file__).with_name("app.tcss"))

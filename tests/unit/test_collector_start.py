@@ -137,3 +137,26 @@ def test_the_screen_opens_with_the_start_frozen_and_the_collector_on(tmp_path: P
         "print(asyncio.run(production._conduct(None, Path('x.db'), None)), seen)"
     )
     assert _python(code, tmp_path) == "done [(True, True)]"
+
+
+def test_attach_opens_the_screen_with_its_replay_frozen_and_the_collector_on(
+    tmp_path: Path,
+) -> None:
+    """`podium attach` replays the log as a resume opens it: collection off while it does, the
+    replay frozen and collection on when the screen opens (the engine's lock and the screen
+    stubbed: no engine runs here, no terminal)."""
+    made = PROBE + f"assert {_run(tmp_path, 'made')} == 0\n" + "print('made')"
+    assert _python(made, tmp_path) == "made"
+    db = tmp_path / "made.db"
+    code = (
+        "import gc\nimport podium.cli.remote as remote\nimport podium.tui.app as app\n"
+        "from podium.cli import main\n"
+        "seen = []\n"
+        "remote.holder = lambda db: 12345\n"
+        "async def run_tui(source, db, theme=None):\n"
+        "    seen.append((gc.isenabled(), gc.get_freeze_count() > 0, len(source.view.tasks)))\n"
+        "app.run_tui = run_tui\n"
+        f"assert main(['attach', {str(db)!r}]) == 0\n"
+        "print(seen)"
+    )
+    assert _python(code, tmp_path) == "[(True, True, 1)]"

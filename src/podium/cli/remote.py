@@ -23,6 +23,7 @@ from podium.cli import (
     EXIT_OK,
     EXIT_WAITING,
     hold_collector,
+    release_collector,
     say,
     warn,
 )
@@ -198,6 +199,7 @@ def _died(db: Path, log: Path, since: int, code: int) -> int:
 
 
 def attach(args: argparse.Namespace) -> int:
+    hold_collector()  # as a resume's start: the follower's replay made, then frozen
     db = Path(args.db_path)
     from podium.cli import production as cli_production
 
@@ -224,6 +226,7 @@ def attach(args: argparse.Namespace) -> int:
             from podium.seam.sources import AttachedSource
             from podium.tui.app import run_tui
 
+            release_collector()
             await run_tui(AttachedSource(follower), str(db), theme=args.theme)
         finally:
             await follower.close()
