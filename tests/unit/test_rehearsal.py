@@ -765,15 +765,20 @@ async def test_pacing_sleeps_are_batched(monkeypatch: pytest.MonkeyPatch) -> Non
     sleeps: list[float] = []
     real_sleep = asyncio.sleep
 
+    now = [0.0]
+
     async def recording_sleep(delay: float) -> None:
         sleeps.append(delay)
+        now[0] += delay
         await real_sleep(0)
 
     monkeypatch.setattr(rehearsal.asyncio, "sleep", recording_sleep)
+    monkeypatch.setattr(rehearsal, "_clock", lambda: now[0])
     b = backend(latency_ms=250, jitter_ms=50, tokens_per_s=50)
     req = task_request(TaskKind.CHAPTER, target_words=200)
     chunks, result = await run(b, req)
-    latency, *pacing = sleeps
+    turn, latency, *pacing = sleeps  # one turn of the loop, the reply written, the latency
+    assert turn == 0
     assert 0.2 <= latency <= 0.3
     assert pacing, "a slow model paces its chunks"
     # never a sleep per character: at most one per chunk, and none shorter than the batch
@@ -785,16 +790,19 @@ async def test_pacing_sleeps_are_batched(monkeypatch: pytest.MonkeyPatch) -> Non
 
 async def test_latency_by_kind_adds_to_the_first_wait(monkeypatch: pytest.MonkeyPatch) -> None:
     sleeps: list[float] = []
+    now = [0.0]
 
     async def recording_sleep(delay: float) -> None:
         sleeps.append(delay)
+        now[0] += delay
 
     monkeypatch.setattr(rehearsal.asyncio, "sleep", recording_sleep)
+    monkeypatch.setattr(rehearsal, "_clock", lambda: now[0])
     b = backend(latency_ms=100, latency_by_kind={TaskKind.SCENE: 900})
     await b.complete(task_request(TaskKind.SCENE)).collect()
     await b.complete(task_request(TaskKind.CHAPTER)).collect()
-    assert sleeps[0] == pytest.approx(1.0)
-    assert sleeps[1] == pytest.approx(0.1)
+    # each call: one turn of the loop, its reply written, then the latency from the call
+    assert sleeps == pytest.approx([0, 1.0, 0, 0.1])
 
 
 async def test_cancellation_during_the_latency_wait() -> None:

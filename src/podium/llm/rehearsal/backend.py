@@ -61,6 +61,7 @@ from podium.llm.types import (
 __all__ = ["RehearsalBackend", "compose", "render", "seed_material"]
 
 MIN_SLEEP_S = 0.02  # pace the stream with at most ~50 sleeps a second
+_clock = time.monotonic  # the latency's clock (a test moves it with its sleeps)
 CHARS_PER_TOKEN = 4
 
 _TASK_SCHEMAS: tuple[type[Content], ...] = (
@@ -114,7 +115,10 @@ class RehearsalBackend:
         self, request: CompletionRequest, started: float
     ) -> AsyncIterator[str | CompletionResult]:
         settings = self.settings
-        material = seed_material(settings.seed, request)
+        # The seed's material is read from the whole prompt: before the latency only when the
+        # jitter or a failure is drawn from it, else with the reply, inside the latency.
+        drawn = bool(settings.jitter_ms) or settings.failure_rate > 0
+        material = seed_material(settings.seed, request) if drawn else ""
         # Seeding a generator costs more than most of what is drawn from it, so the timing
         # stream is made only when something is drawn from it: its first draw is the jitter.
         timing = _rng(material, "timing") if settings.jitter_ms else None
@@ -123,8 +127,17 @@ class RehearsalBackend:
         kind_extra = _kind_latency_ms(settings, request.hints)
         jitter = timing.uniform(-settings.jitter_ms, settings.jitter_ms) if timing else 0.0
         latency_s = max(0.0, settings.latency_ms + jitter + kind_extra) / 1000
-        fate = _fate(material, request, settings.failure_rate)
+        fate = _fate(material, request, settings.failure_rate) if drawn else None
 
+        # A provider writes its reply on its own servers while the request is in flight: the
+        # call first lets the agents started beside it send theirs (one turn of the loop), then
+        # writes, and its first token is due when the latency is over, counted from the call,
+        # so the writing is not added on top of it nor ahead of the others' starts.
+        due = _clock() + latency_s  # the first token, counted from the call
+        if latency_s > 0:
+            await asyncio.sleep(0)
+        if not drawn:
+            material = seed_material(settings.seed, request)
         text, parsed, finish = _write(request, _rng(material, "content"))
         chars_per_s = settings.tokens_per_s * CHARS_PER_TOKEN
         if fate is None and len(text) < MIN_SLEEP_S * chars_per_s:
@@ -135,7 +148,7 @@ class RehearsalBackend:
                 timing.random()  # the jitter's draw, so the chunks are those of any jitter
             chunks = _chunks(text, timing)
 
-        await asyncio.sleep(latency_s)
+        await asyncio.sleep(max(0.0, due - _clock()))
         fail_at: int | None = None
         if fate is not None:
             error, mid_stream, where = fate
