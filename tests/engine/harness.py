@@ -182,7 +182,7 @@ class ScriptedGateway(Gateway):
         super().__init__()
         self.backend = ScriptedBackend(script)
 
-    def backend_for(self, model: str) -> ScriptedBackend:  # type: ignore[override]
+    def backend_for(self, model: str) -> ScriptedBackend:
         return self.backend
 
 
