@@ -29,6 +29,20 @@ from .harness import Script, crew, open_engine, production, tasks
 LONG = " ".join(f"Sentence {n} of the chapter, with words enough to count." for n in range(90))
 
 
+def composed(view: Any, task: str, inputs: list[Artifact]) -> prompts.Composed:
+    """Writer w's prompt for `task` over `inputs`, as the engine composes it."""
+    return prompts.compose(
+        view,
+        view.tasks[task],
+        view.agents["w"].spec,
+        "rehearsal/default",
+        schema=Prose,
+        inputs=inputs,
+        feedback=[],
+        call_number=1,
+    )
+
+
 def fan_in(extra: str = "") -> str:
     """Three chapters, then d and e each reading all three."""
     items: list[dict[str, Any]] = [
@@ -105,19 +119,7 @@ async def test_each_input_version_is_parsed_once(
     monkeypatch.setattr(prompt_inputs, "_VERSIONS", {})  # none read yet
     parsed = counting(monkeypatch, Artifact, "parsed")
     inputs = [a for t in "abc" if (a := current_of(view, view.tasks[t])) is not None]
-    requests = [
-        prompts.compose(
-            view,
-            view.tasks[task],
-            view.agents["w"].spec,
-            "rehearsal/default",
-            schema=Prose,
-            inputs=inputs,
-            feedback=[],
-            call_number=1,
-        ).request
-        for task in ("d", "e")
-    ]
+    requests = [composed(view, task, inputs).request for task in ("d", "e")]
     assert sorted(args[0].id for args in parsed) == sorted(a.id for a in inputs)
     for request in requests:
         assert [d["summary"][:2] for d in request.hints["dependencies"]] == ["A ", "B ", "C "]
@@ -137,16 +139,7 @@ async def test_an_input_s_hint_is_made_once_a_version_and_follows_its_task(
     inputs = [a for t in "abc" if (a := current_of(view, view.tasks[t])) is not None]
 
     def hints(task: str) -> list[Any]:
-        request = prompts.compose(
-            view,
-            view.tasks[task],
-            view.agents["w"].spec,
-            "rehearsal/default",
-            schema=Prose,
-            inputs=inputs,
-            feedback=[],
-            call_number=1,
-        ).request
+        request = composed(view, task, inputs).request
         return list(request.hints["dependencies"])
 
     first, second = hints("d"), hints("e")
@@ -175,16 +168,7 @@ async def test_an_input_version_is_read_once_for_all_its_uses_and_the_oldest_go(
     monkeypatch.setattr(prompt_inputs, "_VERSIONS_MAX", 2)
 
     def given(task: str) -> list[prompt_inputs.Given]:
-        return prompts.compose(
-            view,
-            view.tasks[task],
-            view.agents["w"].spec,
-            "rehearsal/default",
-            schema=Prose,
-            inputs=[a, b],
-            feedback=[],
-            call_number=1,
-        ).given
+        return composed(view, task, [a, b]).given
 
     first, second = given("d"), given("e")
     assert all(x is y for x, y in zip(first, second, strict=True))  # made once, shared
@@ -293,16 +277,7 @@ async def test_prompts_share_the_given_of_a_version_read_as_another_copy(
     assert prompt_inputs.version_of(draft).artifact is draft
 
     def given(task: str) -> list[prompt_inputs.Given]:
-        return prompts.compose(
-            view,
-            view.tasks[task],
-            view.agents["w"].spec,
-            "rehearsal/default",
-            schema=Prose,
-            inputs=[a, b],
-            feedback=[],
-            call_number=1,
-        ).given
+        return composed(view, task, [a, b]).given
 
     first, second = given("d"), given("e")
     assert first[1] is second[1] and first[1].artifact is b

@@ -120,13 +120,8 @@ SHOTS = [
 ]
 
 
-def test_a_frame_shown_again_is_drawn_once_and_written_once(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The big series repeats its shot lists: each distinct frame is drawn and encoded once,
-    and written once in the page (an SVG symbol the other figures use)."""
-    log = Log()
-    _shot_lists(log, 4, SHOTS)
+def counted_drawing(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The sketches `illustrator.draw` is asked to draw from now on, in order."""
     drawn: list[object] = []
     real = illustrator.draw
 
@@ -135,6 +130,17 @@ def test_a_frame_shown_again_is_drawn_once_and_written_once(
         return real(sketch, *size, **options)  # type: ignore[arg-type]
 
     monkeypatch.setattr(illustrator, "draw", counting)
+    return drawn
+
+
+def test_a_frame_shown_again_is_drawn_once_and_written_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The big series repeats its shot lists: each distinct frame is drawn and encoded once,
+    and written once in the page (an SVG symbol the other figures use)."""
+    log = Log()
+    _shot_lists(log, 4, SHOTS)
+    drawn = counted_drawing(monkeypatch)
     page = storyboard(log.source)
     assert page is not None
     assert len(drawn) == len(SHOTS)
@@ -212,14 +218,7 @@ def test_pictures_drawn_ahead_give_the_same_page_and_are_not_drawn_again(
     log.task("shots-late", TaskKind.SHOT_LIST)
     log.deliver("shots-late", ShotList(shots=[SHOTS[2], SHOTS[2]]))
     _shot_lists(log, 2, SHOTS)
-    drawn: list[object] = []
-    real = illustrator.draw
-
-    def counting(sketch: object, *size: int, **options: int) -> bytes:
-        drawn.append(sketch)
-        return real(sketch, *size, **options)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(illustrator, "draw", counting)
+    drawn = counted_drawing(monkeypatch)
     monkeypatch.setenv("PODIUM_EXPORT_CACHE", "0")
     plain = storyboard(log.source)
     assert plain is not None and len(drawn) == len(SHOTS)
