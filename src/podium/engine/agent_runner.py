@@ -165,26 +165,15 @@ class AgentRunner:
         schema = KIND_CONTENT.get(spec.kind, Prose)
         agent = view.agents[agent_id].spec
         model = engine.model_for(agent_id)
-        # The inputs (each dependency's current version), with what the versions made from
-        # them record (`lineage.made_from`, `parents`), read in one pass (50 a dense plan's task).
-        inputs: list[Artifact] = []
-        made: dict[str, int] | None = {}
-        tasks, artifacts = view.tasks, view.artifacts
-        for d in spec.depends_on:
-            dep = tasks.get(d)
-            if dep is None:
-                continue
-            ids, at = dep.artifact_ids, dep.current
-            # `current_of`, inlined for the usual case: a current version is set.
-            a = artifacts.get(ids[at - 1]) if 1 <= at <= len(ids) else current_of(view, dep)
-            if a is None:
-                continue
-            inputs.append(a)
-            if made is not None:
-                if a.provenance.version:
-                    made[a.task_id] = a.provenance.version
-                else:  # a version from an older log: numbered when the version is made
-                    made = None
+        # The inputs (each dependency's current version) and what the versions made from them
+        # record (`made_from`, `parents`), read once for every attempt.
+        tasks = view.tasks
+        inputs = [
+            a
+            for d in spec.depends_on
+            if (dep := tasks.get(d)) is not None and (a := current_of(view, dep)) is not None
+        ]
+        made = lineage.made_from(view, inputs)
         parents = tuple(a.id for a in inputs)
         revising, rule = revised_input(record, inputs)
         attempts = 1 + engine.limits.self_correction_attempts
@@ -252,7 +241,7 @@ class AgentRunner:
                 content=content.model_dump(mode="json"),
                 provenance=Provenance(
                     version=version,
-                    made_from=made if made is not None else lineage.made_from(view, inputs),
+                    made_from=made,
                     vision_sections=lineage.sections_used(spec.kind),
                     agent_id=agent_id,
                     model=result.model,
