@@ -20,7 +20,7 @@ import json
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel
 
@@ -120,12 +120,22 @@ def _quoted(message: Message) -> str:
     for part in parts:
         quoted = held.get(part)
         if quoted is None:
-            quoted = _quote(part)[1:-1]
-            if len(held) >= _QUOTED_MAX:
-                del held[next(iter(held))]
-            held[part] = quoted
+            quoted = remember(held, part, _quote(part)[1:-1], _QUOTED_MAX)
         inner.append(quoted)
     return '"' + "\\n\\n".join(inner) + '"'
+
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def remember(held: dict[_K, _V], key: _K, value: _V, limit: int) -> _V:
+    """`held[key] = value`, the oldest entry dropped first once `held` has `limit` of them:
+    the bounded caches of what is worked out from a prompt's parts. Returns `value`."""
+    if len(held) >= limit:
+        del held[next(iter(held))]
+    held[key] = value
+    return value
 
 
 _QUOTED: dict[str, str] = {}

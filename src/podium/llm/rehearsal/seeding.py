@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import random
 
-from podium.llm.types import CompletionRequest, Message
+from podium.llm.types import CompletionRequest, Message, remember
 
 
 def seed_material(seed: int, request: CompletionRequest) -> str:
@@ -51,27 +51,25 @@ def _blocks(message: Message) -> list[bytes]:
     if parts is None:
         content = message.content
         if len(content) < _BLOCKS_MIN:
-            return content.encode("utf-8", "surrogatepass").split(b"\n\n")
+            return _cut(content)
         # A long message (the system prompt: the same text for many calls) is kept as a part.
         kept = held.get(content)
         if kept is None:
-            kept = tuple(content.encode("utf-8", "surrogatepass").split(b"\n\n"))
-            if len(held) >= _BLOCKS_MAX:
-                del held[next(iter(held))]
-            held[content] = kept
+            kept = remember(held, content, tuple(_cut(content)), _BLOCKS_MAX)
         return list(kept)
     found: list[bytes] = []
     for part in parts:
         blocks = held.get(part)
         if blocks is None:
             if part.endswith("\n"):
-                return message.content.encode("utf-8", "surrogatepass").split(b"\n\n")
-            blocks = tuple(part.encode("utf-8", "surrogatepass").split(b"\n\n"))
-            if len(held) >= _BLOCKS_MAX:
-                del held[next(iter(held))]
-            held[part] = blocks
+                return _cut(message.content)
+            blocks = remember(held, part, tuple(_cut(part)), _BLOCKS_MAX)
         found += blocks
     return found
+
+
+def _cut(text: str) -> list[bytes]:
+    return text.encode("utf-8", "surrogatepass").split(b"\n\n")
 
 
 def _sorted_blocks(message: Message) -> list[bytes]:
@@ -90,9 +88,7 @@ def _sorted_blocks(message: Message) -> list[bytes]:
         found = sorted(_blocks(message))
         if any(part.endswith("\n") for part in parts):
             return found  # kept only for parts whose blocks are theirs in any order
-        if len(held) >= _SORTED_MAX:
-            del held[next(iter(held))]
-        held[key] = found
+        remember(held, key, found, _SORTED_MAX)
     return found
 
 
