@@ -59,18 +59,6 @@ def test_a_line_read_in_two_places_is_the_same_stretch() -> None:
     assert [at for at, _ in runs] == sorted(at for at, _ in runs)
 
 
-def test_the_reel_lets_each_sound_go_once_it_is_in_a_stretch() -> None:
-    """The export's reel hands its sounds over (`release`): the same stretches, and the
-    beats' PCM is not held a second time beside them (issue 20's memory)."""
-    gap = bytes(round(0.4 * 22050) * SAMPLE_BYTES)
-    sounds = [tone(1.0) + gap, b"", tone(0.7, 330.0) + gap, tone(0.2, 550.0)]
-    beats = _beats([0, 40, 60, 200])
-    kept = mp3_runs(beats, list(sounds))
-    handed = list(sounds)
-    assert mp3_runs(beats, handed, release=True) == kept
-    assert handed == [b""] * len(sounds)
-
-
 def test_a_stretch_is_the_same_frames_whatever_is_encoded_with_it(tmp_path: Path) -> None:
     ffmpeg = need("ffmpeg")
     if animatic.silent_frame(ffmpeg) is None:

@@ -79,17 +79,12 @@ def spoken_parts(pcm: bytes) -> list[tuple[int, int]]:
     return parts
 
 
-def mp3_runs(
-    beats: Sequence[Beat], sounds: Sequence[bytes], *, release: bool = False
-) -> list[tuple[int, bytes]]:
-    """The spoken stretches of the track (`stretches`), all of them. With `release` (`sounds`
-    a list), each beat's sound is let go once it is in a stretch."""
-    return list(stretches(beats, sounds, release=release))
+def mp3_runs(beats: Sequence[Beat], sounds: Sequence[bytes]) -> list[tuple[int, bytes]]:
+    """The spoken stretches of the track (`stretches`), all of them."""
+    return list(stretches(beats, sounds))
 
 
-def stretches(
-    beats: Sequence[Beat], sounds: Iterable[bytes], *, release: bool = False
-) -> Iterator[tuple[int, bytes]]:
+def stretches(beats: Sequence[Beat], sounds: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
     """The spoken stretches of the track, one at a time, each as (its first MP3 frame on the
     timeline, its PCM padded to whole frames): beats whose sounds follow on without a gap are
     one piece of sound, cut at its pauses (`spoken_parts`) so each line is a stretch of its
@@ -98,8 +93,7 @@ def stretches(
 
     `sounds` is read a beat at a time (it may be an iterator voicing each scene as its beats
     come), and each stretch is given as soon as the pause after it is heard: what is held is
-    the sound not yet cut, never the reel's (a big series' episode: 77 MB of PCM). With
-    `release` (`sounds` a list), each beat's sound is let go once it is in a stretch."""
+    the sound not yet cut, never the reel's (a big series' episode: 77 MB of PCM)."""
     end = 0  # the first frame after the last stretch
     base: int | None = None  # the sample `pending` starts at (None: no piece of sound yet)
     pending = bytearray()
@@ -129,8 +123,7 @@ def stretches(
         base += at // SAMPLE_BYTES
         search -= at
 
-    held = sounds if release and isinstance(sounds, list) else None
-    for index, (beat, sound) in enumerate(zip(beats, sounds, strict=True)):
+    for beat, sound in zip(beats, sounds, strict=True):
         if not sound:
             continue
         at = sample_at(beat.first)
@@ -140,8 +133,6 @@ def stretches(
             base, search = at, 0
             pending.clear()
         pending += sound
-        if held is not None:
-            held[index] = b""
         yield from cut(final=False)
     if base is not None:
         yield from cut(final=True)
