@@ -1,4 +1,4 @@
-"""The read's stretches (`podium.export.mp3.mp3_runs`, `animatic._encoded`): each line a stretch
+"""The read's stretches (`podium.export.mp3.mp3_runs`, `mp3.Encoder`): each line a stretch
 of its own, the same PCM wherever it is read, encoded to the same MP3 frames whatever is encoded
 with it, so a line said in many scenes (or episodes, or exports) is encoded once."""
 
@@ -59,6 +59,14 @@ def test_a_line_read_in_two_places_is_the_same_stretch() -> None:
     assert [at for at, _ in runs] == sorted(at for at, _ in runs)
 
 
+def encoded(runs: list[tuple[int, bytes]], ffmpeg: str, folder: Path) -> list[list[bytes]]:
+    """Each stretch's MP3 frames, the stretches encoded together as an animatic encodes them."""
+    coder = animatic._encoder(ffmpeg, folder, 600, "A", None)
+    digests = [coder.add(pcm) for _, pcm in runs]
+    done = animatic._finish(coder, "A")
+    return [done[digest][1] for digest in digests]
+
+
 def test_a_stretch_is_the_same_frames_whatever_is_encoded_with_it(tmp_path: Path) -> None:
     ffmpeg = need("ffmpeg")
     if animatic.silent_frame(ffmpeg) is None:
@@ -70,10 +78,9 @@ def test_a_stretch_is_the_same_frames_whatever_is_encoded_with_it(tmp_path: Path
         other = other.ljust(-(-len(other) // (GRANULE * 2)) * GRANULE * 2, b"\0")
         folder = tmp_path / str(k)
         folder.mkdir()
-        encoded = animatic._encoded([(0, other), (200, line)], ffmpeg, folder, 600, "A", None)
-        made.append(encoded[1][1])
+        made.append(encoded([(0, other), (200, line)], ffmpeg, folder)[1])
     folder = tmp_path / "alone"
     folder.mkdir()
-    alone = animatic._encoded([(0, line)], ffmpeg, folder, 600, "A", None)[0][1]
+    alone = encoded([(0, line)], ffmpeg, folder)[0]
     assert made[0] == made[1] == alone
     assert len(alone) == len(line) // (GRANULE * SAMPLE_BYTES)

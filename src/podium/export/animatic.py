@@ -187,18 +187,6 @@ def ffmpeg_identity(ffmpeg: str) -> str:
     return done.stdout.decode("utf-8", "replace").split("\n", 1)[0] if done.returncode == 0 else ""
 
 
-def _encoded(
-    runs: Sequence[tuple[int, bytes]], ffmpeg: str, folder: Path, frames: int, what: str,
-    kept: Cache | None,
-) -> list[tuple[str, list[bytes]]]:  # fmt: skip
-    """Each stretch's `mp3` entry name and MP3 frames (`mp3.Encoder`): a stretch said before
-    (in these runs or kept by an earlier export) is encoded once, the others in one run."""
-    coder = _encoder(ffmpeg, folder, frames, what, kept)
-    digests = [coder.add(pcm) for _, pcm in runs]
-    done = _finish(coder, what)
-    return [done[digest] for digest in digests]
-
-
 def _encoder(ffmpeg: str, folder: Path, frames: int, what: str, kept: Cache | None) -> Encoder:
     identity = ffmpeg_identity(ffmpeg) if kept is not None else ""
     return Encoder(
@@ -218,7 +206,7 @@ def mp3_track(
     what: str, kept: Cache | None = None,
 ) -> list[int | list[bytes]]:  # fmt: skip
     """The read as MP3 frames in order, each piece a count of silent frames or spoken frames:
-    each distinct spoken stretch encoded once (`_encoded`), the silence between them counted.
+    each distinct spoken stretch encoded once (`mp3.Encoder`), the silence between them counted.
     Hours of cut (a big series' episode) cost their speech, not their length. Times are kept
     to an MP3 frame (26 ms); the speech comes about 24 ms late (the decoder's delay)."""
     return _track(beats, sounds, frames, ffmpeg, folder, what, kept)[0]

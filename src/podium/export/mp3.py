@@ -26,7 +26,7 @@ GRANULE = 576  # samples in an MP3 frame at 22,050 Hz (MPEG-2 Layer III)
 QUIET_GRANULES = 4  # a pause this long (frames of silence, 104 ms) parts two stretches
 # 72 * 32 kbit/s / 22,050 Hz = 104 24/49 bytes a frame: LAME pads one frame in about two, in a
 # cycle of 49 frames; a stretch encoded from the start of a cycle (after a little silence) is
-# the same frames whatever came before it in the file (`animatic._encoded`).
+# the same frames whatever came before it in the file (`Encoder`).
 PADDING_CYCLE = 49
 _APART = 2  # silent MP3 frames at least between two stretches in speech.wav
 
