@@ -14,7 +14,7 @@ from podium.domain.artifacts import Shot, ShotList
 from podium.domain.events import FramesDrawn
 from podium.domain.tasks import TaskKind
 from podium.export.sources import ExportSource
-from podium.export.storyboard import drawn_ahead, shot_fields, storyboard
+from podium.export.storyboard import FRAME, drawn_ahead, png_of, shot_fields, storyboard
 from podium.llm.rehearsal import illustrator
 
 from .builder import Log
@@ -121,15 +121,15 @@ SHOTS = [
 
 
 def counted_drawing(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """The sketches `illustrator.draw` is asked to draw from now on, in order."""
+    """The sketches `illustrator.image` is asked to draw from now on, in order."""
     drawn: list[object] = []
-    real = illustrator.draw
+    real = illustrator.image
 
-    def counting(sketch: object, *size: int, **options: int) -> bytes:
+    def counting(sketch: object, *size: int) -> object:
         drawn.append(sketch)
-        return real(sketch, *size, **options)  # type: ignore[arg-type]
+        return real(sketch, *size)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(illustrator, "draw", counting)
+    monkeypatch.setattr(illustrator, "image", counting)
     return drawn
 
 
@@ -227,6 +227,27 @@ def test_pictures_drawn_ahead_give_the_same_page_and_are_not_drawn_again(
     assert ahead is not None and len(drawn) == len(SHOTS)
     assert storyboard(log.source, ahead) == plain
     assert len(drawn) == len(SHOTS)  # the page drew nothing more
+
+
+def test_a_frame_is_a_png_of_the_sketch_pixels_as_drawn() -> None:
+    """`png_of` writes its own PNG (rows unfiltered): it reads back, in Pillow, as the very
+    pixels the illustrator drew, of any size and from any mode Pillow converts to RGB."""
+    log = Log()
+    _shot_lists(log, 1, SHOTS)
+    page = storyboard(log.source)
+    assert page is not None
+    sheet = Sheet()
+    sheet.feed(page)
+    for src, _ in sheet.frames:
+        with Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))) as opened:
+            opened.load()
+            assert opened.mode == "RGB" and opened.size == FRAME
+    for size, mode in (((384, 216), "RGB"), ((7, 3), "RGB"), ((1, 1), "L"), ((5, 9), "RGBA")):
+        picture = Image.effect_noise(size, 64).convert(mode)
+        with Image.open(io.BytesIO(png_of(picture))) as opened:
+            opened.load()
+            assert opened.mode == "RGB" and opened.size == size
+            assert opened.tobytes() == picture.convert("RGB").tobytes()
 
 
 def test_shots_alike_are_told_by_every_field() -> None:

@@ -33,7 +33,6 @@ from podium.domain.validators import (
     ShotReferences,
     ValidatorSpec,
 )
-from podium.export.manuscript import parsed
 from podium.export.pagination import Paginated, pages_text, paginate
 from podium.export.screenplay import SCREEN_KINDS, ScreenplayFile, screenplays
 from podium.export.sources import ExportSource, number, one_line
@@ -61,7 +60,7 @@ def by_episode(source: ExportSource, kind: TaskKind) -> dict[int | None, list[An
         if record.spec.kind is not kind:
             continue
         artifact = source.current(record)
-        content = parsed(artifact) if artifact is not None else None
+        content = source.parsed(artifact) if artifact is not None else None
         if content is not None:
             episode = number(record.spec.params.get("episode")) if series else None
             found.setdefault(episode, []).append(content)

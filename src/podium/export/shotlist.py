@@ -14,7 +14,6 @@ from collections.abc import Iterable, Sequence
 from podium.domain.artifacts import Artifact, CueSheet, EditPlan, ShotList
 from podium.domain.production import Format
 from podium.domain.tasks import TaskKind
-from podium.export.manuscript import parsed
 from podium.export.sources import ExportSource, clean, number
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -53,8 +52,21 @@ def to_csv(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
+    # Text repeats down a column (sizes, moves, transitions, statuses): each distinct text is
+    # made a cell once (a big series' shot list and edit plan: 786,000 cells, 0.3 s of `clean`).
+    # Only `str` itself: 1, 1.0 and True are one key to a dict and three different cells.
+    cells: dict[str, str] = {}
     for row in rows:
-        writer.writerow([cell(value) for value in row])
+        out: list[str] = []
+        for value in row:
+            if type(value) is str:
+                text = cells.get(value)
+                if text is None:
+                    text = cells[value] = cell(value)
+                out.append(text)
+            else:
+                out.append(cell(value))
+        writer.writerow(out)
     return buffer.getvalue()
 
 
@@ -88,7 +100,7 @@ def _table(
 def shot_list(source: ExportSource) -> str | None:
     rows: list[tuple[int | None, list[Cell]]] = []
     for episode, artifact in _sources(source, TaskKind.SHOT_LIST):
-        content = parsed(artifact)
+        content = source.parsed(artifact)
         if isinstance(content, ShotList):
             status = _status(source, artifact)
             for s in content.shots:
@@ -100,7 +112,7 @@ def shot_list(source: ExportSource) -> str | None:
 def cue_sheet(source: ExportSource) -> str | None:
     rows: list[tuple[int | None, list[Cell]]] = []
     for episode, artifact in _sources(source, TaskKind.MUSIC_CUES):
-        content = parsed(artifact)
+        content = source.parsed(artifact)
         if isinstance(content, CueSheet):
             status = _status(source, artifact)
             for c in content.cues:
@@ -112,7 +124,7 @@ def cue_sheet(source: ExportSource) -> str | None:
 def edit_plan(source: ExportSource) -> str | None:
     rows: list[tuple[int | None, list[Cell]]] = []
     for episode, artifact in _sources(source, TaskKind.EDIT):
-        content = parsed(artifact)
+        content = source.parsed(artifact)
         if isinstance(content, EditPlan):
             status = _status(source, artifact)
             for i in content.sequence:

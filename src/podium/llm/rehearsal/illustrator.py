@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import random
 import textwrap
+import threading
 from typing import TYPE_CHECKING, Any
 
 from podium.llm.rehearsal.sketch import RGB, Roles, Sketch, mix
@@ -36,12 +37,20 @@ _FRAMING: dict[str, tuple[float, float]] = {
     "ECU": (8.0, -0.34),
 }
 _INTERIOR = ("room", "kitchen", "window", "door", "corridor", "interior", "table", "lamp", "stair")
+_FONTS = threading.local()  # each thread's fonts by size (a FreeType face is never shared)
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """Pillow's default font at `size` (8 px at least), loaded once a size and thread: a font
+    loaded afresh renders its first glyphs slowly (a third of a sketch's time); same pixels."""
     from PIL import ImageFont
 
-    return ImageFont.load_default(size=max(8, size))
+    fonts: dict[int, ImageFont.FreeTypeFont | ImageFont.ImageFont]
+    fonts = _FONTS.__dict__.setdefault("by_size", {})
+    size = max(8, size)
+    if size not in fonts:
+        fonts[size] = ImageFont.load_default(size=size)
+    return fonts[size]
 
 
 class _Canvas:
