@@ -3,9 +3,11 @@ trusted blindly, bounded; a second export makes only what changed and gives the 
 
 from __future__ import annotations
 
-import os
+import contextlib
+import hashlib
+import sqlite3
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -19,21 +21,38 @@ from .conftest import Made, load_source
 from .test_animatic import Sines, need, reel
 
 
-def _entries(cache: Cache, kind: str) -> list[Path]:
-    assert cache.folder is not None
-    return sorted((cache.folder / kind).glob("*/*"))
+def _store(cache: Cache) -> sqlite3.Connection:
+    assert cache.store is not None
+    return sqlite3.connect(cache.store, isolation_level=None)
+
+
+def _entries(cache: Cache, kind: str) -> list[str]:
+    """The names of the `kind` entries the store holds."""
+    with contextlib.closing(_store(cache)) as db:
+        rows = db.execute("SELECT key FROM entries WHERE key LIKE ?", (f"{kind}/%",))
+        return sorted(entry.split("/", 1)[1] for (entry,) in rows)
+
+
+def _change(cache: Cache, kind: str, how: Callable[[bytes], bytes | None]) -> None:
+    """Each `kind` entry's payload as `how` makes it (its digest kept: damaged), or gone."""
+    with contextlib.closing(_store(cache)) as db:
+        rows = db.execute("SELECT key, data FROM entries WHERE key LIKE ?", (f"{kind}/%",))
+        for entry, data in rows.fetchall():
+            made = how(data)
+            if made is None:
+                db.execute("DELETE FROM entries WHERE key = ?", (entry,))
+            else:
+                db.execute("UPDATE entries SET data = ? WHERE key = ?", (made, entry))
 
 
 def test_an_entry_reads_back_and_a_damaged_one_is_made_again(tmp_path: Path) -> None:
     cache = Cache(tmp_path / "cache")
     cache.put("speech", "ab12", b"sound")
     assert cache.get("speech", "ab12") == b"sound"
-    (entry,) = _entries(cache, "speech")
-    data = entry.read_bytes()
-    entry.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # one bit flipped
-    assert cache.get("speech", "ab12") is None and not entry.exists()
+    _change(cache, "speech", lambda data: data[:-1] + bytes([data[-1] ^ 1]))  # a bit flipped
+    assert cache.get("speech", "ab12") is None and _entries(cache, "speech") == []
     cache.put("speech", "ab12", b"sound")
-    entry.write_bytes(entry.read_bytes()[:20])  # cut short
+    _change(cache, "speech", lambda data: data[:2])  # cut short
     assert cache.get("speech", "ab12") is None
     assert cache.get("speech", "cd34") is None  # never kept
     assert Cache(None).get("speech", "ab12") is None
@@ -43,11 +62,10 @@ def test_the_cache_is_bounded_and_keeps_what_was_used_last(tmp_path: Path) -> No
     cache = Cache(tmp_path / "cache", limit_bytes=10_000)
     for n in range(6):
         cache.put("stills", f"{n:02d}", bytes(3000))
-        os.utime(_entries(cache, "stills")[-1], (1000 + n, 1000 + n))
     assert cache.get("stills", "00") is not None  # used: now the most recent
     cache.prune()
-    left = {p.name for p in _entries(cache, "stills")}
-    assert sum(p.stat().st_size for p in _entries(cache, "stills")) <= 10_000
+    left = _entries(cache, "stills")
+    assert len(left) * 3000 <= 10_000
     assert "00" in left and "05" in left and "01" not in left
 
 
@@ -79,8 +97,7 @@ def test_a_line_said_in_an_earlier_export_is_not_voiced_again(tmp_path: Path) ->
     again = Counted()
     assert Remembered(again, cache=cache).speak(lines, tmp_path) == sounds
     assert again.said == []
-    for entry in _entries(cache, "speech"):
-        entry.write_bytes(entry.read_bytes()[:-2])  # damaged: voiced again, the same sound
+    _change(cache, "speech", lambda data: data[:-2])  # damaged: voiced again, the same sound
     third = Counted()
     assert Remembered(third, cache=cache).speak(lines, tmp_path) == sounds
     assert len(third.said) == 2
@@ -142,8 +159,7 @@ def test_an_animatic_made_again_from_the_cache_is_the_same_file(tmp_path: Path) 
     hits = cache.hits
     assert made("b.mp4") == first
     assert cache.hits > hits
-    for entry in _entries(cache, "stills"):
-        entry.write_bytes(entry.read_bytes()[:100])
+    _change(cache, "stills", lambda data: data[:100])
     assert made("c.mp4") == first
     done = subprocess.run(
         [ffmpeg, "-v", "error", "-i", str(tmp_path / "c.mp4"), "-f", "null", "-"],
@@ -172,12 +188,10 @@ def test_a_read_laid_out_before_reads_no_sound_again(tmp_path: Path) -> None:
 
     first = made("a.mp4", Counted())
     assert _entries(cache, "read")
-    for entry in _entries(cache, "speech"):
-        entry.unlink()  # not needed: the read's entry names its stretches' frames
+    _change(cache, "speech", lambda _: None)  # not needed: the read names its stretches' frames
     again = Counted()
     assert made("b.mp4", again) == first and again.said == []
-    for entry in _entries(cache, "mp3"):
-        entry.unlink()
+    _change(cache, "mp3", lambda _: None)
     third = Counted()
     assert made("c.mp4", third) == first and third.said  # made again, the same
     scene = r.scenes[1]
@@ -196,9 +210,10 @@ def test_the_storyboard_from_kept_sketches_is_the_same_page(
     monkeypatch.setenv("PODIUM_DATA_DIR", str(tmp_path / "data"))
     db = sample_db("last_light")
     first = storyboard(load_source(db))
-    kept = sorted((tmp_path / "data" / "cache" / "export" / "sketch").glob("*/*"))
-    assert first and kept
+    kept = Cache(tmp_path / "data" / "cache" / "export")
+    assert first and _entries(kept, "sketch")
     assert storyboard(load_source(db)) == first
-    for entry in kept:
-        entry.write_bytes(b"not a png")  # not one: drawn again
-    assert storyboard(load_source(db)) == first
+    with contextlib.closing(_store(kept)) as store:
+        store.execute("UPDATE entries SET data = ?, digest = ? WHERE key LIKE 'sketch/%'",
+                      (b"not a png", hashlib.sha256(b"not a png").digest()))  # fmt: skip
+    assert storyboard(load_source(db)) == first  # not one: drawn again

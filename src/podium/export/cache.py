@@ -7,11 +7,19 @@ everything that made it — the inputs, podium's version, a digest of the drawin
 and the outside program's version — so a second export after a small change makes only what
 changed, and a change to podium or to the programs makes everything again.
 
-Never trusted blindly: an entry is its payload after the payload's SHA-256, written to a
-temporary name and renamed (a crash leaves no half entry under a real name); an entry whose
-digest does not match (damaged, cut short) is removed and made again. The cache is bounded
-(`LIMIT_BYTES`, the entries least recently used go first) and best effort: a folder that cannot
-be read or written only means things are made again. `PODIUM_EXPORT_CACHE=0` turns it off.
+All the entries are rows of one SQLite database in that folder (`entries.db`, write-ahead
+logged), not a file each: a first export of a big series keeps about 4,000 of them, and
+creating that many files (and their folders) cost seconds of the kernel's time. A put is one
+transaction (a crash leaves the entry whole or absent); two threads share a connection under a
+lock, two processes wait for each other's writes (`_BUSY_S`).
+
+Never trusted blindly: each entry keeps its payload's SHA-256 beside it; an entry whose digest
+does not match (damaged, cut short) is removed and made again, and a store SQLite finds damaged
+or not a database is removed and started again empty. The cache is bounded (`LIMIT_BYTES`, the
+entries least recently used go first) and best effort: a store that cannot be read or written
+(or is busy too long) only means things are made again. `PODIUM_EXPORT_CACHE=0` turns it off.
+The folders of the layout before it (a file per entry under `<kind>/<key[:2]>/`) are never read
+and go at the first prune.
 """
 
 from __future__ import annotations
@@ -19,10 +27,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
+import sqlite3
 import threading
 import time
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 import podium
 from podium.locations import data_dir
@@ -30,8 +42,21 @@ from podium.locations import data_dir
 LIMIT_BYTES = 1 << 30  # the whole cache; past it, the least recently used entries go
 _KEEP = 0.8  # a prune leaves this fraction of the limit
 ENV = "PODIUM_EXPORT_CACHE"
-_DIGEST = 32
-_STALE_S = 3600.0  # a temporary file this old was left by a crash
+STORE = "entries.db"
+_BUSY_S = 10.0  # how long a writer waits for another process's write before giving up
+_BROKEN = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    key TEXT PRIMARY KEY,
+    used INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    digest BLOB NOT NULL,
+    data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_used ON entries (used);
+"""
+
+T = TypeVar("T")
 
 
 def key(*parts: object) -> str:
@@ -58,14 +83,39 @@ def code_digest(*modules: str) -> str:
     return digest.hexdigest()
 
 
+@contextlib.contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """A write transaction: the store's write lock taken at once (waiting for another
+    process's), committed whole or rolled back."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.rollback()
+        raise
+    db.commit()
+
+
+def _broken(exc: sqlite3.Error) -> bool:
+    """The store itself is damaged (or not a database): not a busy or full disk."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _BROKEN
+    return type(exc) is sqlite3.DatabaseError
+
+
 class Cache:
-    """Entries in `folder/<kind>/<key[:2]>/<key>`; `None` as the folder: nothing is kept."""
+    """Entries in the database `folder/entries.db`, by kind and name; `None` as the folder:
+    nothing is kept. Opened at the first get or put."""
 
     def __init__(self, folder: Path | None, limit_bytes: int = LIMIT_BYTES) -> None:
         self.folder = folder
         self.limit_bytes = limit_bytes
         self.hits = self.misses = 0
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the connection, the counts, the entries used
+        self._db: sqlite3.Connection | None = None
+        self._tried = False  # opened once: a store that cannot open is not tried again
+        self._used: dict[str, int] = {}  # entries read since the last write: their new time
 
     @staticmethod
     def default() -> Cache:
@@ -73,45 +123,37 @@ class Cache:
             return Cache(None)
         return Cache(data_dir() / "cache" / "export")
 
-    def _path(self, kind: str, name: str) -> Path | None:
-        if self.folder is None:
-            return None
-        return self.folder / kind / name[:2] / name
+    @property
+    def store(self) -> Path | None:
+        return None if self.folder is None else self.folder / STORE
 
     def get(self, kind: str, name: str) -> bytes | None:
-        path = self._path(kind, name)
-        if path is None:
-            return None
-        try:
-            data = path.read_bytes()
-        except OSError:
+        entry = f"{kind}/{name}"
+        row = self._run(lambda db: db.execute(
+            "SELECT digest, data FROM entries WHERE key = ?", (entry,)
+        ).fetchone())  # fmt: skip
+        if row is None or hashlib.sha256(row[1]).digest() != row[0]:
+            if row is not None:  # damaged: made again
+                self._run(lambda db: db.execute("DELETE FROM entries WHERE key = ?", (entry,)))
             self._count(hit=False)
             return None
-        body = data[_DIGEST:]
-        if len(data) < _DIGEST or hashlib.sha256(body).digest() != data[:_DIGEST]:
-            with contextlib.suppress(OSError):
-                path.unlink()  # damaged or cut short: made again
-            self._count(hit=False)
-            return None
-        with contextlib.suppress(OSError):
-            os.utime(path)  # recently used: kept longest
-        self._count(hit=True)
-        return body
+        with self._lock:
+            self._used[entry] = time.time_ns()  # recently used: kept longest
+            self.hits += 1
+        return bytes(row[1])
 
     def put(self, kind: str, name: str, data: bytes) -> None:
-        path = self._path(kind, name)
-        if path is None:
+        if self.folder is None:
             return
-        temporary = path.with_name(f".{name}.{os.getpid()}.{threading.get_ident()}")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with temporary.open("wb") as out:
-                out.write(hashlib.sha256(data).digest())
-                out.write(data)
-            os.replace(temporary, path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                temporary.unlink()
+        digest = hashlib.sha256(data).digest()
+        row = (f"{kind}/{name}", time.time_ns(), len(data), digest, data)
+
+        def write(db: sqlite3.Connection) -> None:
+            with _transaction(db):
+                self._touch(db)
+                db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?)", row)
+
+        self._run(write)
 
     def _count(self, *, hit: bool) -> None:
         with self._lock:
@@ -121,28 +163,111 @@ class Cache:
                 self.misses += 1
 
     def prune(self) -> None:
-        """Keep the cache under its limit: the least recently used entries go first (and any
-        temporary file a crash left behind)."""
+        """Keep the cache under its limit: the least recently used entries go first (and the
+        folders of the layout before the database). Then the store is closed (opened again at
+        the next get or put): what an export does last."""
         if self.folder is None or not self.folder.is_dir():
             return
-        entries: list[tuple[float, int, Path]] = []
-        try:
-            for path in self.folder.glob("*/*/*"):
-                with contextlib.suppress(OSError):
-                    stat = path.stat()
-                    if path.name.startswith("."):
-                        if time.time() - stat.st_mtime > _STALE_S:  # a crash's, not a writer's
-                            path.unlink()
-                        continue
-                    entries.append((stat.st_mtime, stat.st_size, path))
-        except OSError:
-            return
-        total = sum(size for _, size, _ in entries)
-        if total <= self.limit_bytes:
-            return
-        for _, size, path in sorted(entries):
-            if total <= self.limit_bytes * _KEEP:
-                break
+        with contextlib.suppress(OSError):
+            for old in self.folder.iterdir():
+                if old.is_dir() and not old.is_symlink():
+                    shutil.rmtree(old, ignore_errors=True)
+
+        def prune(db: sqlite3.Connection) -> None:
+            with _transaction(db):
+                self._touch(db)
+                (total,) = db.execute("SELECT coalesce(sum(size), 0) FROM entries").fetchone()
+                if total <= self.limit_bytes:
+                    return
+                gone: list[tuple[str]] = []
+                by_use = db.execute("SELECT key, size FROM entries ORDER BY used").fetchall()
+                for entry, size in by_use:
+                    if total <= self.limit_bytes * _KEEP:
+                        break
+                    gone.append((entry,))
+                    total -= size
+                db.executemany("DELETE FROM entries WHERE key = ?", gone)
+            db.executescript("PRAGMA incremental_vacuum;")  # the freed pages: to the disk
+
+        self._run(prune)
+        self.close()
+
+    def close(self) -> None:
+        """Close the store (its log written into it); a later get or put opens it again."""
+        with self._lock:
+            if self._db is not None:
+                with contextlib.suppress(sqlite3.Error), _transaction(self._db):
+                    self._touch(self._db)  # the times of the entries read
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.close()
+            self._db = None
+            self._tried = False
+
+    def _touch(self, db: sqlite3.Connection) -> None:
+        """Write the times of the entries read since the last write (in its transaction)."""
+        if self._used:
+            used = [(at, entry) for entry, at in self._used.items()]
+            self._used.clear()
+            db.executemany("UPDATE entries SET used = ? WHERE key = ?", used)
+
+    def _run(self, work: Callable[[sqlite3.Connection], T]) -> T | None:
+        """`work` on the store under the lock; None when there is no store or it fails (a
+        damaged store is removed and started again once)."""
+        if self.folder is None:
+            return None
+        with self._lock:
+            for attempt in range(2):
+                db = self._open()
+                if db is None:
+                    return None
+                try:
+                    return work(db)
+                except sqlite3.Error as exc:
+                    if not _broken(exc) or attempt:
+                        return None
+                    self._drop()
+        return None
+
+    def _open(self) -> sqlite3.Connection | None:
+        if self._db is not None or self._tried:
+            return self._db
+        self._tried = True
+        assert self.folder is not None
+        for attempt in range(2):
+            db: sqlite3.Connection | None = None
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(
+                    self.folder / STORE, timeout=_BUSY_S, isolation_level=None,
+                    check_same_thread=False,
+                )  # fmt: skip
+                db.execute("PRAGMA auto_vacuum = INCREMENTAL")  # a new store: pages freed
+                db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA synchronous = NORMAL")
+                db.executescript(_SCHEMA)
+            except (OSError, sqlite3.Error) as exc:
+                if db is not None:
+                    db.close()
+                if isinstance(exc, sqlite3.Error) and _broken(exc) and not attempt:
+                    self._remove()  # not a database, or a damaged one: started again
+                    continue
+                return None
+            self._db = db
+            return db
+        return None
+
+    def _drop(self) -> None:
+        """The store is damaged: closed, removed, and opened again empty."""
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+        self._db = None
+        self._tried = False
+        self._used.clear()
+        self._remove()
+
+    def _remove(self) -> None:
+        assert self.folder is not None
+        for suffix in ("", "-wal", "-shm"):
             with contextlib.suppress(OSError):
-                path.unlink()
-                total -= size
+                (self.folder / (STORE + suffix)).unlink()
