@@ -7,6 +7,7 @@ was, with the same text.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from podium.export.fountain import (
     normalize,
     to_fountain,
 )
+from podium.export.pagination import paginate
 from podium.export.screenplay import screenplays
 
 from .conftest import Made, load_source
@@ -411,6 +413,22 @@ def test_any_element_list_round_trips(elements: list[ScriptElement]) -> None:
     script = Script(TitlePage("Any"), (E(Kind.SCENE_HEADING, "INT. A - DAY"), *elements))
     assert reread(to_fountain(script), in_thread=True) == expected(script)
     assert reread_fdx(to_fdx(script)) == expected_fdx(script)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_ELEMENT, min_size=1, max_size=12))
+def test_a_script_built_normalized_is_written_as_if_it_were_not(
+    elements: list[ScriptElement],
+) -> None:
+    """`build_script` marks its script `normalized` and the writers skip normalizing it
+    again: the Fountain, the Final Draft file and the pages are the same as unmarked."""
+    heading = E(Kind.SCENE_HEADING, "INT. A - DAY")
+    built = Script(TitlePage("Any"), tuple(normalize([heading, *elements])), normalized=True)
+    unmarked = replace(built, normalized=False)
+    assert to_fountain(built, numbered=True) == to_fountain(unmarked, numbered=True)
+    assert to_fdx(built) == to_fdx(unmarked)
+    assert paginate(built) == paginate(unmarked)
+    assert build_script(TitlePage("Any"), []).normalized
 
 
 @pytest.mark.slow  # runs and exports whole samples: about 20 s

@@ -8,9 +8,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from podium.export.fountain import Kind, Script, ScriptElement, TitlePage
 from podium.export.pagination import (
+    _TYPEWRITER,
     CONTD,
     LINES_PER_PAGE,
     MORE,
@@ -102,6 +105,19 @@ def test_scene_numbers_page_numbers_and_eighths() -> None:
     assert laid.minutes * 8 == laid.eighths
     assert [eighths(n) for n in (1, 7, 55)] == [1, 1, 8]
     assert [pages_text(n) for n in (3, 8, 68)] == ["3/8", "1", "8 4/8"]
+
+
+@given(
+    st.text(st.sampled_from([*"aZ é\n\t\x00\x7f\x85\xa0\xad—“…Łł東🎬\u2060\u0301"]), max_size=40)
+)
+def test_printable_keeps_a_character_only_when_courier_draws_it(text: str) -> None:
+    """A text Courier draws whole is returned as it is (at once); any other is read character
+    by character: the same text either way."""
+    typed = printable(text)
+    assert all(c == "\n" or (ord(c) < 0x100 and c.isprintable()) for c in typed)
+    assert printable(typed) == typed
+    if all(c == "\n" or (ord(c) < 0x100 and c.isprintable()) for c in text):
+        assert typed == text.translate(_TYPEWRITER)
 
 
 def test_text_outside_latin_1_is_printed_visibly_never_a_crash() -> None:

@@ -26,7 +26,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from podium.export.fountain import SPEECH, Kind, Script, ScriptElement, normalize
+from podium.export.fountain import SPEECH, Kind, Script, ScriptElement
 from podium.export.sources import one_line
 
 PARAGRAPH_TYPE: dict[Kind, str] = {
@@ -176,7 +176,7 @@ def to_fdx(script: Script) -> str:
     """The screenplay as a Final Draft document, ending with a newline."""
     root = ET.Element("FinalDraft", DocumentType="Script", Template="No", Version="5")
     content = ET.SubElement(root, "Content")
-    blocks, notes = _layout(normalize(script.elements))
+    blocks, notes = _layout(script.normal())
     scene = 0  # headings are numbered in order, as the Fountain and the PDF number them
     for block in blocks:
         heading = not block.dual and block.paragraphs[0].kind is Kind.SCENE_HEADING

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from podium.domain.artifacts import Scene
@@ -65,6 +65,12 @@ class TitlePage:
 class Script:
     title_page: TitlePage
     elements: tuple[ScriptElement, ...]
+    # The elements are `normalize`d already (`build_script`): the writers do not again.
+    normalized: bool = field(default=False, compare=False, repr=False)
+
+    def normal(self) -> list[ScriptElement]:
+        """The elements `normalize`d: as they are when they were already."""
+        return list(self.elements) if self.normalized else normalize(self.elements)
 
 
 # -- building from the domain --------------------------------------------------------------
@@ -82,7 +88,7 @@ def scene_elements(scene: Scene, label: str | None = None) -> list[ScriptElement
 def build_script(title_page: TitlePage, scenes: Iterable[tuple[Scene, str | None]]) -> Script:
     """A screenplay from scenes in order, each with the label that marks unfinished work."""
     raw = [element for scene, label in scenes for element in scene_elements(scene, label)]
-    return Script(title_page=title_page, elements=tuple(normalize(raw)))
+    return Script(title_page=title_page, elements=tuple(normalize(raw)), normalized=True)
 
 
 # -- normalizing -----------------------------------------------------------------------------
@@ -274,6 +280,6 @@ def paragraphs(elements: Sequence[ScriptElement], *, numbered: bool = False) -> 
 def to_fountain(script: Script, *, numbered: bool = False) -> str:
     """The whole screenplay as Fountain 1.1 text, ending with a newline; `numbered` (the
     export's shooting script) ends each heading with its scene number."""
-    body = paragraphs(normalize(script.elements), numbered=numbered)
+    body = paragraphs(script.normal(), numbered=numbered)
     head = title_page_lines(script.title_page)
     return "\n\n".join(["\n".join(head), *body]) + "\n"

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import zip_longest
 
-from podium.export.fountain import SPEECH, WORD_JOINER, Kind, Script, ScriptElement, normalize
+from podium.export.fountain import SPEECH, WORD_JOINER, Kind, Script, ScriptElement
 
 CHAR_WIDTH = 0.1  # inches: Courier 12 pt is 10 characters per inch
 LINE_HEIGHT = 1 / 6  # inches: 6 lines per inch
@@ -118,13 +118,14 @@ UNPRINTABLE = "?"
 
 
 def printable(text: str) -> str:
-    """`text` in the characters Courier's Latin-1 core font can draw, nothing dropped silently.
-
-    Typographic punctuation becomes its typewriter form, a letter outside Latin-1 its base
-    letter (ł → l by decomposition where Unicode has one), anything else `?`.
-    """
+    """`text` in the characters Courier's Latin-1 core font can draw, nothing dropped silently:
+    typographic punctuation becomes its typewriter form, a letter outside Latin-1 its base
+    letter (ł → l by decomposition where Unicode has one), anything else `?`."""
+    text = text.translate(_TYPEWRITER)
+    if (text.isascii() or max(text) < "\u0100") and text.replace("\n", "").isprintable():
+        return text  # every character kept as it is (nearly every text: at C speed)
     out: list[str] = []
-    for char in text.translate(_TYPEWRITER):
+    for char in text:
         if char == "\n" or (ord(char) < 0x100 and char.isprintable()):
             out.append(char)
             continue
@@ -504,7 +505,7 @@ def paginate(script: Script, lines_per_page: int = LINES_PER_PAGE) -> Paginated:
     """The script's pages: no page holds more than `lines_per_page` lines."""
     if lines_per_page < 8:
         raise ValueError(f"lines_per_page must be at least 8, not {lines_per_page}")
-    queue = deque(_blocks(normalize(script.elements)))
+    queue = deque(_blocks(script.normal()))
     pages: list[list[Line]] = []
     current: list[Line] = []
     while queue:
