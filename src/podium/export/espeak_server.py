@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import io
 import json
 import os
 import sys
@@ -53,17 +54,21 @@ def _load() -> tuple[ctypes.CDLL, str]:
     return lib, f"eSpeak NG text-to-speech: {version.decode()}  Data at: {data.decode()}"
 
 
-def _say(lib: ctypes.CDLL, request: dict[str, object]) -> bytes:
-    """One line's sound, as `espeak-ng -v voice -p pitch -s speed` says it from stdin."""
-    sound = bytearray()
+_heard_chunks: list[bytes] = []  # the sound a child has heard so far, as the library gave it
 
-    def heard(wav: ctypes._Pointer[ctypes.c_short], count: int, _events: object) -> int:
-        if wav and count > 0:
-            sound.extend(ctypes.string_at(wav, count * 2))
-        return 0
 
-    callback = _CALLBACK(heard)
-    lib.espeak_SetSynthCallback(callback)
+def _heard(wav: ctypes._Pointer[ctypes.c_short], count: int, _events: object) -> int:
+    if wav and count > 0:
+        _heard_chunks.append(ctypes.string_at(wav, count * 2))
+    return 0
+
+
+_HEARD = _CALLBACK(_heard)  # made once, in the server: not a new closure in every child
+
+
+def _say(lib: ctypes.CDLL, request: dict[str, object]) -> list[bytes]:
+    """One line's sound, as `espeak-ng -v voice -p pitch -s speed` says it from stdin, in
+    the pieces the library gave it."""
     if lib.espeak_SetVoiceByName(str(request["voice"]).encode()) != 0:
         raise ValueError(f"no voice {request['voice']}")
     lib.espeak_SetParameter(_RATE, int(str(request["speed"])), 0)
@@ -74,38 +79,75 @@ def _say(lib: ctypes.CDLL, request: dict[str, object]) -> bytes:
         lib.espeak_Synth(chunk, _LINE_BYTES, 0, 1, 0, _FLAGS, None, None)
     if lib.espeak_Synchronize() != 0:
         raise ValueError("espeak_Synchronize failed")
-    return bytes(sound)
+    return _heard_chunks
 
 
-def _write(fd: int, data: bytes) -> None:
+def _write(fd: int, data: bytes | memoryview) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
 
 
-def _said(lib: ctypes.CDLL, request: dict[str, object]) -> bytes:
-    """The answer to one request: the line said in a child of this process, its sound passed
-    back through a pipe (a child that fails or dies is an error, never a hang)."""
+def _write_all(fd: int, pieces: list[bytes]) -> None:
+    """The pieces written in order, a few system calls for them all (`os.writev`)."""
+    at = 0
+    while at < len(pieces):
+        batch = pieces[at : at + 512]
+        done = os.writev(fd, batch)
+        at += len(batch)
+        if done < sum(len(p) for p in batch):  # a short write: the rest one piece at a time
+            for piece in batch:
+                taken = min(done, len(piece))
+                _write(fd, memoryview(piece)[taken:])
+                done -= taken
+
+
+class _Sound:
+    """The sound a child sends, read into one buffer kept for every line (grown, never
+    allocated again), so a line costs no new memory in the server."""
+
+    def __init__(self) -> None:
+        self.buffer = bytearray(1 << 20)
+        self.size = 0
+
+    def read(self, fd: int) -> None:
+        self.size = 0
+        with io.FileIO(fd, closefd=False) as reading:
+            while True:
+                if len(self.buffer) - self.size < 1 << 16:
+                    self.buffer.extend(bytes(len(self.buffer)))  # no view of it is held here
+                with memoryview(self.buffer) as view:
+                    got = reading.readinto(view[self.size :])
+                if not got:
+                    return
+                self.size += got
+
+
+def _said(lib: ctypes.CDLL, request: dict[str, object], sound: _Sound) -> None:
+    """The answer to one request, on stdout: the line said in a child of this process, its
+    sound passed back through a pipe (a child that fails or dies is an error, never a hang)."""
     reading, writing = os.pipe()
     child = os.fork()
     if child == 0:  # the library as it was loaded: the line sounds as in a fresh program
         os.close(reading)
         code = 1
         try:
-            _write(writing, _say(lib, request))
+            _write_all(writing, _say(lib, request))
             code = 0
         finally:
             os._exit(code)
     os.close(writing)
-    chunks = []
-    while chunk := os.read(reading, 1 << 16):
-        chunks.append(chunk)
-    os.close(reading)
-    _, status = os.waitpid(child, 0)
+    try:
+        sound.read(reading)
+    finally:
+        os.close(reading)
+        _, status = os.waitpid(child, 0)
     if os.waitstatus_to_exitcode(status) != 0:
-        return b"error espeak-ng's library failed on this line\n"
-    sound = b"".join(chunks)
-    return b"ok %d\n" % len(sound) + sound
+        _write(1, b"error espeak-ng's library failed on this line\n")
+        return
+    _write(1, b"ok %d\n" % sound.size)
+    with memoryview(sound.buffer) as view:
+        _write(1, view[: sound.size])
 
 
 def serve() -> None:
@@ -115,6 +157,8 @@ def serve() -> None:
         _write(1, f"error {' '.join(str(exc).split())}\n".encode())
         return
     lib.espeak_SetVoiceByName(b"en")  # its dictionary loaded once, not in every child
+    lib.espeak_SetSynthCallback(_HEARD)  # where the sound goes: the same in every child
+    sound = _Sound()
     _write(1, f"{identity}\n".encode())
     for raw in sys.stdin.buffer:
         try:
@@ -122,7 +166,7 @@ def serve() -> None:
         except ValueError:
             _write(1, b"error unreadable request\n")
             continue
-        _write(1, _said(lib, request))
+        _said(lib, request, sound)
 
 
 if __name__ == "__main__":

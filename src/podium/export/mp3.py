@@ -112,9 +112,11 @@ def stretches(beats: Sequence[Beat], sounds: Iterable[bytes]) -> Iterator[tuple[
             stop = len(pending) if quiet < 0 else quiet + (quiet & 1)
             frame = max(round((base + first // SAMPLE_BYTES) / GRANULE), end)
             # and a frame of the pause after it: the encoder's delay carries its end there
-            part = bytes(pending[first:stop])
-            count = -(-len(part) // (GRANULE * SAMPLE_BYTES)) + 1
-            yield frame, part.ljust(count * GRANULE * SAMPLE_BYTES, b"\0")
+            count = -(-(stop - first) // (GRANULE * SAMPLE_BYTES)) + 1
+            pad = bytes(count * GRANULE * SAMPLE_BYTES - (stop - first))
+            with memoryview(pending) as view, view[first:stop] as part:
+                padded = b"".join((part, pad))  # one copy of the stretch, not three
+            yield frame, padded
             end = frame + count
             at = search = stop
         else:
@@ -182,7 +184,8 @@ class Encoder:
             self._sound.setframerate(SAMPLE_RATE)
         # each stretch at the start of a padding cycle, silence before it
         start = -(-(self._at + _APART) // PADDING_CYCLE) * PADDING_CYCLE
-        self._sound.writeframesraw(bytes((start - self._at) * GRANULE * SAMPLE_BYTES) + pcm)
+        self._sound.writeframesraw(bytes((start - self._at) * GRANULE * SAMPLE_BYTES))
+        self._sound.writeframesraw(pcm)
         self.todo[digest] = (start, count)
         self._at = start + count
         return digest

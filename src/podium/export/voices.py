@@ -17,6 +17,7 @@ Every program runs as an argument list with a timeout, never through a shell. A 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import queue
@@ -155,21 +156,45 @@ class _Server:
         """`count` bytes of its answer (or a line when `count` is -1), by the deadline."""
         assert self.process.stdout is not None
         out = self.process.stdout.fileno()
+        if count > len(self._pending):  # a line's sound: read into one buffer of its size
+            return self._read_sound(out, count, deadline)
         with selectors.DefaultSelector() as waiting:
             waiting.register(out, selectors.EVENT_READ)
             while (end := self._wanted(count)) is None:
-                left = deadline - time.monotonic()
-                if left <= 0 or not waiting.select(left):
-                    raise VoiceError(
-                        f"espeak-ng took longer than {_LINE_TIMEOUT_S:g} s and was stopped."
-                    )
-                chunk = os.read(out, max(1 << 16, count - len(self._pending)))
+                self._wait(waiting, deadline)
+                chunk = os.read(out, 1 << 16)
                 if not chunk:
                     raise VoiceError("espeak-ng's library stopped.")
                 self._pending += chunk
         data = bytes(self._pending[:end])
         del self._pending[:end]
         return data
+
+    def _read_sound(self, out: int, count: int, deadline: float) -> bytes:
+        """`count` bytes, what is pending first, the rest read straight into their place."""
+        data = bytearray(count)
+        at = len(self._pending)
+        data[:at] = self._pending
+        self._pending.clear()
+        with (
+            selectors.DefaultSelector() as waiting,
+            io.FileIO(out, closefd=False) as reading,
+            memoryview(data) as view,
+        ):
+            waiting.register(out, selectors.EVENT_READ)
+            while at < count:
+                self._wait(waiting, deadline)
+                got = reading.readinto(view[at:])
+                if not got:
+                    raise VoiceError("espeak-ng's library stopped.")
+                at += got
+        return bytes(data)
+
+    @staticmethod
+    def _wait(waiting: selectors.BaseSelector, deadline: float) -> None:
+        left = deadline - time.monotonic()
+        if left <= 0 or not waiting.select(left):
+            raise VoiceError(f"espeak-ng took longer than {_LINE_TIMEOUT_S:g} s and was stopped.")
 
     def hello(self) -> str:
         return self._read(-1, time.monotonic() + _LINE_TIMEOUT_S).decode("utf-8", "replace").strip()
@@ -223,6 +248,7 @@ class Espeak:
         self._servers: list[_Server] = []
         self._servers_lock = threading.Lock()
         self._library = True  # False once the library is not the program's, or failed
+        self._pool: ThreadPoolExecutor | None = None  # two lines at a time, for every speak
         self._finalizer = weakref.finalize(self, Espeak._close_all, self._servers)
 
     def version(self) -> str:
@@ -260,6 +286,9 @@ class Espeak:
             Espeak._close_all(self._servers)
             while not self._idle.empty():
                 self._idle.get_nowait()
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
 
     def _server(self) -> _Server | None:
         """An idle server, started when fewer than `_SERVERS` run; None without the library."""
@@ -333,9 +362,12 @@ class Espeak:
         return data
 
     def speak(self, lines: Sequence[Line], folder: Path) -> list[bytes]:
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            jobs = [pool.submit(self._one, i, line, folder) for i, line in enumerate(lines)]
-            return [job.result() for job in jobs]
+        with self._servers_lock:  # one pool for every call (a series: a thousand calls)
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=_SERVERS, thread_name_prefix="espeak")
+            pool = self._pool
+        jobs = [pool.submit(self._one, i, line, folder) for i, line in enumerate(lines)]
+        return [job.result() for job in jobs]
 
 
 class SpeechModel:
