@@ -41,7 +41,7 @@ from podium.tui.widgets.escalation_inbox import EscalationInbox, Moved
 from podium.tui.widgets.footer import PodiumFooter
 from podium.tui.widgets.search_line import SearchLine
 from podium.tui.widgets.status_bar import StatusBar
-from podium.tui.widgets.steady import settle
+from podium.tui.widgets.steady import SteadyCompositor, settle
 from podium.tui.widgets.task_tree import TaskTree
 
 if TYPE_CHECKING:  # the dialogs are imported when first opened: none is on the first frame
@@ -208,6 +208,7 @@ class ConductorScreen(ConductorKeys):
         db_label: str = "",
     ) -> None:
         super().__init__(source, submit)
+        self._compositor = SteadyCompositor()  # draws only the widgets under what changed
         self.clock = clock
         self.db_label = db_label
         self.digest = Digest()

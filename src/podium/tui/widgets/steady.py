@@ -46,6 +46,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from rich.style import Style
+from textual._compositor import Compositor
 from textual.cache import LRUCache
 from textual.css.styles import RenderStyles
 from textual.dom import DOMNode
@@ -208,6 +209,48 @@ class FrameStyle(_Mixin):
         if style is None:
             return DOMNode.rich_style.fget(self)  # type: ignore[attr-defined, no-any-return]
         return style
+
+
+class SteadyCompositor(Compositor):
+    """Textual's compositor, but an update draws only the widgets under what changed.
+
+    An update crops to the box around every changed region, and draws each widget under that
+    box (all its lines, from its line caches) and cuts each of their lines at the widgets'
+    edges. A move of the focus changes two panes' borders and the footer far apart, so that
+    box was the whole screen and every pane was drawn and cut for each `/`, enter and esc. The
+    update then writes only the changed regions' spans; the part of a line it writes is the
+    frontmost widget's there, and that widget is under a changed region. So a widget under
+    none of them adds nothing written, and is not drawn: the same update, for less."""
+
+    _changed: list[Region] | None = None  # the regions the partial update being made writes
+
+    def render_partial_update(self) -> Any:
+        self._changed = list(self._dirty_regions)
+        try:
+            return super().render_partial_update()
+        finally:
+            self._changed = None
+
+    def _get_renders(
+        self, crop: Region | None = None
+    ) -> Iterable[tuple[Region, Region, list[Strip]]]:
+        changed = self._changed
+        if changed is None or crop is None or len(changed) < 2:
+            yield from super()._get_renders(crop)
+            return
+        for widget, (region, clip) in self.visible_widgets.items():
+            shown = region.intersection(clip)
+            if not shown or not any(shown.overlaps(part) for part in changed):
+                continue
+            if clip.contains_region(region):  # as Textual's: the whole widget, or its part
+                yield region, clip, widget.render_lines(Region(0, 0, region.width, region.height))
+            else:
+                x, y, width, height = shown
+                yield (
+                    region,
+                    clip,
+                    widget.render_lines(Region(x - region.x, y - region.y, width, height)),
+                )
 
 
 def _draw_now(widget: Widget, pending: set[Widget]) -> None:
