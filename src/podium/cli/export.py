@@ -12,7 +12,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from podium.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, say, warn
+from podium.cli import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_OK,
+    hold_collector,
+    release_collector,
+    say,
+    warn,
+)
 from podium.export.exporter import ExportInputError, ExportWriteError, export_production_sync
 from podium.store import CorruptDatabase, StoreError
 from podium.store.errors import ENVIRONMENT_ERRORS
@@ -24,6 +32,10 @@ _NAMED = 10  # skipped seqs named on stderr; the README names more
 def export(args: argparse.Namespace) -> int:
     db = Path(args.db_path)
     salvage = Salvage() if getattr(args, "salvage", False) else None
+    # No collection while the production is read (it makes objects by the hundred thousand,
+    # all kept); then what it made is frozen, never walked again by the collector (nor, in
+    # the animatics' process, copied by it: `podium.export.beside`).
+    hold_collector()
     try:
         written = export_production_sync(
             db,
@@ -32,6 +44,7 @@ def export(args: argparse.Namespace) -> int:
             force=getattr(args, "force", False),
             allow_stale=getattr(args, "allow_stale", False),
             animatic=not getattr(args, "no_animatic", False),
+            loaded=release_collector,
         )
     except CorruptDatabase as exc:
         if salvage is not None:  # even a salvaging read found nothing to read

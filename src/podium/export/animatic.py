@@ -50,9 +50,10 @@ import struct
 import subprocess
 import tempfile
 import wave
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 from podium.domain.production import ModelSettings
@@ -220,6 +221,15 @@ def _track(
     `sounds` is read a beat at a time (`read_aloud`: each scene voiced when its turn comes)
     and each stretch handed to the encoder as it is cut: the reel's speech is held as MP3
     frames, never as the reel's PCM."""
+    return _cut(beats, sounds, frames, ffmpeg, folder, what, kept)()
+
+
+def _cut(
+    beats: Sequence[Beat], sounds: Iterable[bytes], frames: int, ffmpeg: str, folder: Path,
+    what: str, kept: Cache | None = None,
+) -> Callable[[], tuple[list[int | list[bytes]], kept_read.Recipe]]:  # fmt: skip
+    """`_track` in two steps: the read voiced and cut into stretches now, and the function
+    that has them encoded and laid out (run while the reel's stills are drawn)."""
     total = -(-sample_at(frames) // GRANULE)
     coder = _encoder(ffmpeg, folder, frames, what, kept)
     placed: list[tuple[int, int, str]] = []  # each stretch's first frame, frames, digest
@@ -229,21 +239,25 @@ def _track(
     except BaseException:
         coder.close()  # a voice that failed half way: speech.wav let go
         raise
-    encoded = _finish(coder, what)
-    pieces: list[int | list[bytes]] = []
-    recipe: kept_read.Recipe = []
-    at = 0
-    for first, count, digest in placed:
-        if first >= total:
-            break
-        name, spoken = encoded[digest]
-        take = min(count, total - first)
-        pieces += [first - at, spoken[:take], take - len(spoken[:take])]
-        recipe += [first - at, (name, take), take - len(spoken[:take])]
-        at = first + take
-    pieces.append(total - at)
-    recipe.append(total - at)
-    return [p for p in pieces if p], [p for p in recipe if p]
+
+    def lay() -> tuple[list[int | list[bytes]], kept_read.Recipe]:
+        encoded = _finish(coder, what)
+        pieces: list[int | list[bytes]] = []
+        recipe: kept_read.Recipe = []
+        at = 0
+        for first, count, digest in placed:
+            if first >= total:
+                break
+            name, spoken = encoded[digest]
+            take = min(count, total - first)
+            pieces += [first - at, spoken[:take], take - len(spoken[:take])]
+            recipe += [first - at, (name, take), take - len(spoken[:take])]
+            at = first + take
+        pieces.append(total - at)
+        recipe.append(total - at)
+        return [p for p in pieces if p], [p for p in recipe if p]
+
+    return lay
 
 
 def mp3_read(
@@ -287,17 +301,15 @@ def _write_mp4(
 ) -> None:  # fmt: skip
     """`out.mp4` laid out here (`podium.export.mp4`): the stills ffmpeg encoded, held for their
     spans, and the read's MP3 frames, its silence stored once. The MP3 track's header is
-    ffmpeg's, from a mux of four silent frames."""
-    (folder / "probe.mp3").write_bytes(silent * 4)
-    args = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", "probe.mp3"]
-    args += ["-c:a", "copy", "-flags:a", "+bitexact", "-map_metadata", "-1", "probe.mp4"]
-    _run_ffmpeg(args, folder, frames, what)
+    ffmpeg's (`mp4.mp3_header`)."""
     try:
+        header = mp4.mp3_header(
+            folder, silent, ffmpeg, lambda a: _run_ffmpeg(a, folder, frames, what)
+        )
         stills = mp4.read_track(folder / "stills.mp4", b"vide")
-        sound = mp4.read_track(folder / "probe.mp4", b"soun")
         media = mp4.Media()
         picture = mp4.video_track(stills, held, FPS, SIZE, media)
-        read = mp4.audio_track(sound.stsd, SAMPLE_RATE, GRANULE, silent, pieces, media)
+        read = mp4.audio_track(header, SAMPLE_RATE, GRANULE, silent, pieces, media)
         mp4.write(folder / "out.mp4", [picture, read], media)
     except (mp4.Mp4Error, struct.error, StopIteration) as exc:
         raise AnimaticError(f"{what} was not made: ffmpeg's stills do not read ({exc})") from None
@@ -427,25 +439,28 @@ def make_reel_file(
         again = kept_read.get(kept, entry) if kept is not None and entry else None
         sounds: list[bytes] = []
 
-        def heard(by: Speaker | None) -> tuple[list[int | list[bytes]], Read]:
-            """The read said by `by`: without LAME each beat's PCM (`sounds`), else the MP3
-            pieces, each scene voiced and each stretch encoded as its turn comes."""
+        def heard(by: Speaker | None) -> tuple[Callable[[], list[int | list[bytes]]], Read]:
+            """The read said by `by`: without LAME each beat's PCM (`sounds`), else what gives
+            the MP3 pieces, each scene voiced and cut as its turn comes, encoded when called."""
             nonlocal sounds
             if silent is None:
                 sounds, said = table_read(reel, beats, frames, by, folder)
-                return [], said
+                return list, said
             said = Read()
-            laid, recipe = _track(
-                beats, read_aloud(reel, beats, by, folder, said), frames, ffmpeg, folder,
-                title, kept,
-            )  # fmt: skip
-            if kept is not None and entry:
-                kept_read.put(kept, entry, said, recipe)
+            lay = _cut(beats, read_aloud(reel, beats, by, folder, said), frames, ffmpeg, folder,
+                       title, kept)  # fmt: skip
+
+            def laid() -> list[int | list[bytes]]:
+                pieces, recipe = lay()
+                if kept is not None and entry:
+                    kept_read.put(kept, entry, said, recipe)
+                return pieces
+
             return laid, said
 
         try:
             # laid out before from the same lines: no sound read
-            pieces, read = again if again is not None else heard(voice)
+            laid, read = (partial(list, again[0]), again[1]) if again else heard(voice)
         except VoiceError as exc:
             said_by = voice.voice if isinstance(voice, Remembered) else voice
             fallback = Espeak.find() if not isinstance(said_by, Espeak) else None
@@ -458,10 +473,10 @@ def make_reel_file(
             notes.append(sentence)
             voice, entry = fallback, ""  # not what the entry's name says made it
             try:
-                pieces, read = heard(voice)
+                laid, read = heard(voice)
             except VoiceError:
                 voice = None
-                pieces, read = heard(None)
+                laid, read = heard(None)
         if silent is None:
             sound = sound_listing(beats, sounds, folder)
             (folder / "sound.ffconcat").write_text("\n".join(sound) + "\n", encoding="utf-8")
@@ -471,7 +486,10 @@ def make_reel_file(
         def run(args: list[str]) -> None:
             _run_ffmpeg(args, folder, frames, title)
 
-        encode(makers, folder, ffmpeg, identity, kept, run)
+        with ThreadPoolExecutor(max_workers=1) as beside:  # the read encoded, the stills drawn
+            laying = beside.submit(laid)
+            encode(makers, folder, ffmpeg, identity, kept, run)
+        pieces = laying.result()
         if silent is not None:
             _write_mp4(folder, held, pieces, silent, ffmpeg, frames, title)
         else:
@@ -523,8 +541,9 @@ def describe(
     return "; ".join(parts)
 
 
-def animatics(source: ExportSource) -> Made:
-    """Every animatic of a film or series, and what the README says about them."""
+def animatics(source: ExportSource, into: Path | None = None) -> Made:
+    """Every animatic of a film or series, and what the README says about them; the files in
+    `into` when given (its owner removes it), else in a folder of their own (`Made.folder`)."""
     made = Made()
     spec = source.view.spec
     if spec is None or not spec.production.format.screenplay:
@@ -543,8 +562,10 @@ def animatics(source: ExportSource) -> Made:
         voice = Remembered(voice, cache=kept)  # a line said again (another scene, episode): once
     pictures = reel_pictures(source)
     silent = silent_frame(ffmpeg)
-    made.folder = tempfile.TemporaryDirectory(prefix="podium-animatics-")
-    done = Path(made.folder.name)
+    if into is None:
+        made.folder = tempfile.TemporaryDirectory(prefix="podium-animatics-")
+        into = Path(made.folder.name)
+    done = into
 
     def one(reel: Reel) -> tuple[str, Path | None, str, list[str]]:
         notes: list[str] = []

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import struct
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +29,23 @@ SILENCE_BLOCK = 4096  # silent frames stored once and pointed at by every chunk 
 _U32 = 0xFFFFFFFF
 _MATRIX = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
 _UND = 0x55C4  # the language 'und', packed
+
+
+_HEADERS: dict[tuple[str, bytes], bytes] = {}  # the MP3 track's header by ffmpeg and frame
+
+
+def mp3_header(folder: Path, silent: bytes, ffmpeg: str, run: Callable[[list[str]], None]) -> bytes:
+    """The MP3 track's sample description (`stsd`) as this ffmpeg muxes it, from its mux (by
+    `run`, in `folder`) of four silent frames: once for all the reels of a process."""
+    key = (ffmpeg, silent)
+    found = _HEADERS.get(key)
+    if found is None:
+        (folder / "probe.mp3").write_bytes(silent * 4)
+        args = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", "probe.mp3"]
+        args += ["-c:a", "copy", "-flags:a", "+bitexact", "-map_metadata", "-1", "probe.mp4"]
+        run(args)
+        found = _HEADERS[key] = read_track(folder / "probe.mp4", b"soun").stsd
+    return found
 
 
 class Mp4Error(Exception):
