@@ -51,10 +51,11 @@ class Frame:
     shot: Shot
     status: str | None  # how unfinished the shot list is, or None
     artifact_id: str = ""  # the shot list version it belongs to
+    named: str = ""  # its label worked out already (`frames`: once a distinct shot), or ""
 
     @property
     def label(self) -> str:
-        return f"{self.shot.scene}{one_line(self.shot.shot)}"
+        return self.named or f"{self.shot.scene}{one_line(self.shot.shot)}"
 
 
 def frames(source: ExportSource) -> list[Frame]:
@@ -64,6 +65,7 @@ def frames(source: ExportSource) -> list[Frame]:
     # A shot alike in many lists (the big series repeats its shot lists) is held once, not
     # each list's whole content for as long as the frames are held.
     alike: dict[tuple[object, ...], Shot] = {}
+    labels: dict[int, str] = {}  # a shot held (in `alike`) -> its label
     for index, record in enumerate(source.plan()):
         if record.spec.kind is not TaskKind.SHOT_LIST:
             continue
@@ -76,7 +78,10 @@ def frames(source: ExportSource) -> list[Frame]:
         for order, shot in enumerate(content.shots):
             key = (episode or 0, shot.scene, index * 10_000 + order)
             shot = alike.setdefault(shot_fields(shot), shot)
-            found.append((*key, Frame(episode, shot, status, artifact.id)))
+            label = labels.get(id(shot))
+            if label is None:
+                label = labels[id(shot)] = f"{shot.scene}{one_line(shot.shot)}"
+            found.append((*key, Frame(episode, shot, status, artifact.id, label)))
     return [f for *_, f in sorted(found, key=lambda k: k[:3])]
 
 
@@ -177,6 +182,10 @@ class Pictures:
         self.keys: dict[str, ShotPicture | None] = {}  # a file's path -> the model's picture
         self.sketches: dict[tuple[object, ...], ShotPicture] = {}  # a shot's words -> sketch
         self.kept: Cache | None = None  # the export's cache, opened at the first sketch
+        # A shot's picture (held in `sketches` or `keys`, so its id stands) -> its key, one
+        # object for equal keys, and its picture: a frame shown again costs a look-up by id.
+        self.chosen: dict[int, tuple[object, Picture]] = {}
+        self.one_key: dict[object, object] = {}
 
     def picture(self, shot: Shot, label: str, drawn_by_model: str | None) -> ShotPicture:
         """The shot's picture: the image model's (the file at `drawn_by_model`, when it is a
@@ -195,7 +204,12 @@ class Pictures:
         return known
 
     def for_frame(self, frame: Frame, drawn_by_model: str | None) -> tuple[object, Picture]:
+        """The frame's picture encoded for the page, and its key: the same object for every
+        frame showing an equal picture."""
         shot = self.picture(frame.shot, frame.label, drawn_by_model)
+        known = self.chosen.get(id(shot))
+        if known is not None:
+            return known
         picture = self.made.get(shot.key)
         if picture is None:
             if shot.data is not None:
@@ -206,7 +220,8 @@ class Pictures:
                 uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
                 picture = Picture(uri, *FRAME, True)
             self.made[shot.key] = picture
-        return shot.key, picture
+        found = self.chosen[id(shot)] = (self.one_key.setdefault(shot.key, shot.key), picture)
+        return found
 
     def _sketch_png(self, sketch: Sketch) -> bytes:
         """The sketch as the page's PNG: kept by an earlier export (`podium.export.cache`, read
@@ -368,13 +383,17 @@ def drawn_ahead(source: ExportSource) -> Drawn | None:
     if pictures is None or not shots:
         return None
     chosen: list[tuple[Frame, object, Picture, bool]] = []
-    uses: dict[object, int] = {}
+    counts: dict[int, int] = {}  # by the key's id: one object for equal keys (`for_frame`)
+    keys: dict[int, object] = {}
     for frame in shots:
         path, failed = drawn_for(source, frame.artifact_id, frame.label)
         key, picture = pictures.for_frame(frame, path)
         chosen.append((frame, key, picture, failed))
-        uses[key] = uses.get(key, 0) + 1
-    return Drawn(pictures, chosen, uses)
+        if id(key) in counts:
+            counts[id(key)] += 1
+        else:
+            counts[id(key)], keys[id(key)] = 1, key
+    return Drawn(pictures, chosen, {keys[k]: n for k, n in counts.items()})
 
 
 def storyboard(source: ExportSource, drawn: Drawn | None = None) -> str | None:
@@ -450,7 +469,7 @@ def storyboard(source: ExportSource, drawn: Drawn | None = None) -> str | None:
             title = f"{shot.scene}. {one_line(heading)}" if heading else f"Scene {shot.scene}"
             parts.append(f'<h3>{html.escape(title, quote=True)}</h3>\n<div class="sheet">')
         # A repeated shot (the big series repeats its shot lists) is written from its first.
-        seen = (key, frame.status, failed, shot.duration_s, *pictures.words(shot))
+        seen = (id(key), frame.status, failed, shot.duration_s, *pictures.words(shot))
         figure = written.get(seen)
         if figure is None:
             figure = written[seen] = _figure(frame, picture, symbols.get(key), failed, image_model)
