@@ -463,8 +463,8 @@ def _drawn(sketch: Sketch, width: int, height: int) -> _Canvas:
 
 def draw(sketch: Sketch, width: int = 960, height: int = 640, *, compress_level: int = 6) -> bytes:
     """The sketch drawn as a PNG of `width` × `height` pixels (the caption band included);
-    `compress_level` is zlib's (1, for the storyboard's thousands of frames, encodes in about
-    two thirds of the time, for files about half as large again)."""
+    `compress_level` is zlib's (1 encodes in about two thirds of the time, for files about
+    half as large again; the storyboard writes its frames' PNGs itself: `storyboard.png_of`)."""
     return _drawn(sketch, width, height).png(compress_level)
 
 
