@@ -340,21 +340,60 @@ async def test_a_click_on_a_footer_key_runs_it_and_the_key_under_the_mouse_has_i
 
 
 def test_the_tree_search_sees_a_tasks_new_state_reason_and_title(view: ProductionView) -> None:
-    """The search keeps each task's text between searches, until the task changes."""
+    """The search keeps each task's text between searches, until the task changes (an event
+    folded: the fold marks where the view stands, as `folded` does here)."""
     import copy
 
     from podium.tui.widgets.task_shape import TaskSearch, shape
 
     view = copy.deepcopy(view)  # the fixture is shared with the snapshots
+
+    def folded() -> None:
+        view.mark(view.last_seq + 1, view.last_ts or 0.0)
+
     search, tree_shape = TaskSearch(), shape(view)
     task_id, record = next(iter(view.tasks.items()))
     assert search.find(view, tree_shape, "zebra-crossing") == []
     record.reason = "Waiting on the zebra-crossing shot"
+    folded()
     assert search.find(view, tree_shape, "zebra-crossing") == [task_id]
     record.spec = record.spec.model_copy(update={"title": "Quokka montage"})
+    folded()
     assert search.find(view, tree_shape, "quokka") == [task_id]
     record.reason = ""
+    folded()
     assert search.find(view, tree_shape, "zebra-crossing") == []
+
+
+def test_the_tree_search_finds_what_a_test_of_each_task_finds(view: ProductionView) -> None:
+    """Searched as one text, the tasks found are those whose own text holds the words, each
+    once, in the tree's order; words across two tasks' texts find neither."""
+    from podium.tui.format import TASK_WORDS
+    from podium.tui.widgets.task_shape import SEP, NodeRef, TaskSearch, shape
+
+    search, tree_shape = TaskSearch(), shape(view)
+    order = [
+        t for phase in tree_shape.phases for t in tree_shape.tasks_under(NodeRef("phase", phase))
+    ]
+
+    def each(needle: str) -> list[str]:
+        found = []
+        for task_id in order:
+            record = view.tasks.get(task_id)
+            if record is None:
+                continue
+            spec, words = record.spec, TASK_WORDS[record.state]
+            text = f"{task_id}\n{spec.title}\n{spec.assignee}\n{words}\n{record.reason or ''}"
+            if needle in text.lower():
+                found.append(task_id)
+        return found
+
+    first, last = order[0], order[-1]
+    needles = ["e", "t", "done", first.lower(), last.lower(), "\n", "zz-none", SEP, "e" + SEP]
+    needles.append(view.tasks[first].spec.title.lower()[-3:] + SEP + last.lower()[:3])
+    for needle in needles:
+        assert search.find(view, tree_shape, needle) == each(needle), repr(needle)
+    assert len(search.find(view, tree_shape, "e")) == len(set(each("e"))) > 1
 
 
 def _failure_item(view: ProductionView, task_id: str) -> ProductionView:

@@ -95,7 +95,6 @@ class ConductorKeys(ConductorActions):
             self.action_search_clear()
             return
         needle = words.lower()
-        view = self.view
         if needle in self._ids():
             self.set_filter(words)
             self._filtered = True
@@ -106,10 +105,7 @@ class ConductorKeys(ConductorActions):
         transcript = self.query_one(DebateTranscript)
         found = [Match("tasks", t) for t in tree.search(needle)]
         found += [Match("transcript", e) for e in transcript.search(needle)]
-        for escalation in view.open_escalations():
-            text = f"{escalation.id}\n{escalation.kind.value}\n{escalation.task_id or ''}"
-            if needle in f"{text}\n{escalation.title}".lower():
-                found.append(Match("inbox", escalation.id))
+        found += [Match("inbox", e) for e, text in self._open_texts() if needle in text]
         self._query, self._matches, self._at = words, tuple(found), -1
         self.refresh_bindings()
         if found:
@@ -120,6 +116,20 @@ class ConductorKeys(ConductorActions):
             f"no match for “{clip(flatten(words), 40)}” · esc clears", none=True
         )
         self._give_focus_back()
+
+    def _open_texts(self) -> list[tuple[str, str]]:
+        """The open escalations, in the inbox's order, each with the text a search looks in
+        (lower case); made again when the view has moved on (`last_seq`: every event folded
+        moves it), not on every search (a walk of the big series' 1,200 escalations)."""
+        view = self.view
+        kept = self.__dict__.get("_open_kept")
+        if kept is None or kept[0] is not view or kept[1] != view.last_seq:
+            texts = [
+                (e.id, f"{e.id}\n{e.kind.value}\n{e.task_id or ''}\n{e.title}".lower())
+                for e in view.open_escalations()
+            ]
+            kept = self.__dict__["_open_kept"] = (view, view.last_seq, texts)
+        return kept[2]
 
     def _ids(self) -> set[str]:
         """The task and debate ids, lower case; made again only when one was added (they are

@@ -6,6 +6,7 @@ sync and compare it with the nodes it has already made.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Literal
 
@@ -13,6 +14,7 @@ from podium.domain.state import ProductionView, TaskRecord
 from podium.domain.tasks import TaskSpec, TaskState
 from podium.tui.format import TASK_WORDS
 
+SEP = "\x00"  # between the tasks' texts searched as one: a search's words never hold it
 ACTIVE = frozenset(
     {TaskState.RUNNING, TaskState.AWAITING_APPROVAL, TaskState.FAILED, TaskState.STALE}
 )
@@ -79,19 +81,62 @@ def shape(view: ProductionView) -> Shape:
 class TaskSearch:
     """The tasks whose id, title, assignee, state or its reason hold some words (lower case),
     in the tree's order. Each task's text is lowered once and kept until its spec, state or
-    reason changes (a search on 2,000 tasks built and lowered 2,000 strings each time)."""
+    reason changes (a search on 2,000 tasks built and lowered 2,000 strings each time), and
+    while the view stands where it stood (its `last_seq`: every event folded moves it) they
+    are searched as one text, in one pass of `str.find` instead of a test per task."""
 
     def __init__(self) -> None:
         self._texts: dict[str, tuple[TaskSpec, TaskState, str, str]] = {}
         self._order: tuple[Shape | None, list[str]] = (None, [])  # a shape's tasks, in order
+        # For one view, seq and shape: the tasks found, each one's text, all of them joined
+        # by SEP and where each starts in that.
+        self._joined: tuple[object, int, Shape, list[str], list[str], str, list[int]] | None
+        self._joined = None
 
     def find(self, view: ProductionView, shape: Shape, needle: str) -> list[str]:
+        joined = self._joined
+        if (
+            joined is None
+            or joined[0] is not view
+            or joined[1] != view.last_seq
+            or joined[2] is not shape
+        ):
+            ids, lowered = self._lowered(view, shape)
+            starts, at = [], 0
+            for text in lowered:
+                starts.append(at)
+                at += len(text) + 1
+            joined = self._joined = (
+                view,
+                view.last_seq,
+                shape,
+                ids,
+                lowered,
+                SEP.join(lowered),
+                starts,
+            )
+        ids, lowered, text, starts = joined[3], joined[4], joined[5], joined[6]
+        if not needle or SEP in needle:
+            return [i for i, t in zip(ids, lowered, strict=True) if needle in t]
+        found: list[str] = []
+        at = text.find(needle)
+        while at >= 0:
+            index = bisect_right(starts, at) - 1
+            found.append(ids[index])
+            if index + 1 == len(starts):
+                break
+            at = text.find(needle, starts[index + 1])
+        return found
+
+    def _lowered(self, view: ProductionView, shape: Shape) -> tuple[list[str], list[str]]:
+        """The shape's tasks in the view, in order, and each one's lowered text."""
         if self._order[0] is not shape:  # a shape is made anew when the plan changes
             ordered = [
                 t for phase in shape.phases for t in shape.tasks_under(NodeRef("phase", phase))
             ]
             self._order = (shape, ordered)
-        found: list[str] = []
+        ids: list[str] = []
+        lowered: list[str] = []
         texts, tasks = self._texts, view.tasks
         for task_id in self._order[1]:
             record = tasks.get(task_id)
@@ -108,6 +153,6 @@ class TaskSearch:
                 words = TASK_WORDS[state]
                 text = f"{task_id}\n{spec.title}\n{spec.assignee}\n{words}\n{reason or ''}"
                 known = texts[task_id] = (spec, state, reason, text.lower())
-            if needle in known[3]:
-                found.append(task_id)
-        return found
+            ids.append(task_id)
+            lowered.append(known[3])
+        return ids, lowered
