@@ -4,6 +4,7 @@ production is read."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import time
@@ -141,3 +142,21 @@ def test_an_animatics_process_that_is_killed_is_one_sentence(
     assert made.files == [] and made.folder is None
     assert made.notes == ["The animatics were not made: their process ended (signal 9)."]
     assert not Path(folder.name).exists()
+
+
+def test_the_animatics_process_warnings_are_logged_by_the_export(
+    sample_db: Made, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def warning(*_: object) -> animatic.Made:
+        logging.getLogger("podium.export").warning("podium: the reel was not cut.")
+        return animatic.Made(notes=["The reel was not cut."])
+
+    monkeypatch.setattr(beside, "animatics", warning)
+    with caplog.at_level(logging.WARNING, logger="podium.export"):
+        made = Beside(load_source(sample_db("last_light"))).made()
+    assert made.notes == ["The reel was not cut."]
+    assert [(r.name, r.getMessage()) for r in caplog.records] == [
+        ("podium.export", "podium: the reel was not cut.")
+    ]
+    if made.folder is not None:
+        made.folder.cleanup()

@@ -7,7 +7,8 @@ Python. On threads the two would share the interpreter's lock, so where the syst
 animatics into a folder the export owns while the export lays out the other files, and hands
 back what it made: each file's name, description and path, and the README's sentences. The
 files are the same bytes as made in the export's own process (nothing in them depends on the
-process), and so are the sentences; the child's warnings go to the same stderr.
+process), and so are the sentences; the child's warnings are logged again by the export's
+process, where its logging sends them (stderr, or the screen's log while it is up).
 
 Without `os.fork`, or when the child cannot be started, the animatics are made in the
 export's process at once, before the other files (as `exporter.render` made them before).
@@ -65,11 +66,13 @@ class Beside:
             os.close(reading)
             code = 1
             signal.signal(signal.SIGINT, signal.default_int_handler)  # not the event loop's
+            said = _Said()  # its warnings, logged again by the export's process
+            logging.getLogger().handlers = [said]
             try:
                 made = animatics(self._source, Path(folder.name))
-                answer: tuple[object, ...] = ("made", made.files, made.notes)
+                answer: tuple[object, ...] = ("made", said.records, made.files, made.notes)
             except BaseException as exc:  # noqa: BLE001 - said again in the export's process
-                answer = ("failed", _picklable(exc))
+                answer = ("failed", said.records, _picklable(exc))
             try:
                 _write(writing, pickle.dumps(answer))
                 code = 0
@@ -97,10 +100,12 @@ class Beside:
             log.warning("podium: %s", sentence)
             self._made = Made(notes=[sentence])
             return self._made
+        for name, level, message in answer[1]:  # where this process's logging sends them
+            logging.getLogger(name).log(level, "%s", message)
         if answer[0] == "failed":
             self.close()
-            raise answer[1]
-        _, files, notes = answer
+            raise answer[2]
+        _, _, files, notes = answer
         self._made = Made(files=files, notes=notes, folder=self._folder)
         self._folder = None
         return self._made
@@ -118,6 +123,18 @@ class Beside:
         if self._folder is not None:
             self._folder.cleanup()
             self._folder = None
+
+
+class _Said(logging.Handler):
+    """The child's log records (warnings and worse), kept to be logged again in the export's
+    process: on stderr as before, or held by the screen while it is up."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[tuple[str, int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append((record.name, record.levelno, record.getMessage()))
 
 
 def _write(fd: int, data: bytes) -> None:
