@@ -33,8 +33,7 @@ def export(args: argparse.Namespace) -> int:
     db = Path(args.db_path)
     salvage = Salvage() if getattr(args, "salvage", False) else None
     # No collection while the production is read (it makes objects by the hundred thousand,
-    # all kept); then what it made is frozen, never walked again by the collector (nor, in
-    # the animatics' process, copied by it: `podium.export.beside`).
+    # all kept); then what it made is frozen, never walked again by the collector.
     hold_collector()
     try:
         written = export_production_sync(

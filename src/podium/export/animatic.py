@@ -541,9 +541,8 @@ def describe(
     return "; ".join(parts)
 
 
-def animatics(source: ExportSource, into: Path | None = None) -> Made:
-    """Every animatic of a film or series, and what the README says about them; the files in
-    `into` when given (its owner removes it), else in a folder of their own (`Made.folder`)."""
+def animatics(source: ExportSource) -> Made:
+    """Every animatic of a film or series, and what the README says about them."""
     made = Made()
     spec = source.view.spec
     if spec is None or not spec.production.format.screenplay:
@@ -562,10 +561,8 @@ def animatics(source: ExportSource, into: Path | None = None) -> Made:
         voice = Remembered(voice, cache=kept)  # a line said again (another scene, episode): once
     pictures = reel_pictures(source)
     silent = silent_frame(ffmpeg)
-    if into is None:
-        made.folder = tempfile.TemporaryDirectory(prefix="podium-animatics-")
-        into = Path(made.folder.name)
-    done = into
+    made.folder = tempfile.TemporaryDirectory(prefix="podium-animatics-")
+    done = Path(made.folder.name)
 
     def one(reel: Reel) -> tuple[str, Path | None, str, list[str]]:
         notes: list[str] = []

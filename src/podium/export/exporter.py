@@ -30,8 +30,7 @@ from podium.domain.state import ProductionView, UnreadableLog
 from podium.domain.tasks import TaskState
 from podium.domain.versions import current_of
 from podium.export import markdown as md
-from podium.export.animatic import Made
-from podium.export.beside import Beside
+from podium.export.animatic import Made, animatics
 from podium.export.bible import bible
 from podium.export.book import book, book_epub, book_html
 from podium.export.contents import KEEP, StoredContents
@@ -232,27 +231,6 @@ def render(
 ) -> list[Rendered]:
     """Every file of the export, in a fixed order, README.md last. With `source.mark` (a
     production exported stale or unfinished), every file says so where a reader looks first."""
-    if animatic and os.environ.get("PODIUM_NO_ANIMATIC", "") not in ("", "0"):
-        animatic = False  # the environment's standing --no-animatic (the test suite sets it)
-    if not animatic:
-        return _render(
-            source, salvage, lambda: Made(notes=["No animatic: left out (--no-animatic)."])
-        )
-    # The animatics first: made in a child process (`beside`) while this one lays out the
-    # other files, the two on the machine's two cores; the child starts from the memory the
-    # export holds before any other file is laid out, so their peak (two episodes' reads at a
-    # time) is not on top of what the others leave allocated (issue 20). Their place among
-    # the files is the same.
-    reels = Beside(source)
-    try:
-        return _render(source, salvage, reels.made)
-    finally:
-        reels.close()
-
-
-def _render(
-    source: ExportSource, salvage: Salvage | None, animatics_made: Callable[[], Made]
-) -> list[Rendered]:
     out: list[Rendered] = []
     mark = source.mark
 
@@ -264,6 +242,14 @@ def _render(
                 body = _marked_html(body)
             out.append(Rendered(name, description, body.encode("utf-8")))
 
+    # The animatics first, on the memory the export holds before any other file is laid
+    # out: their peak (two episodes' reads at a time) is then not on top of what the others
+    # leave allocated (issue 20). Their place among the files is the same.
+    if animatic and os.environ.get("PODIUM_NO_ANIMATIC", "") not in ("", "0"):
+        animatic = False  # the environment's standing --no-animatic (the test suite sets it)
+    reels = (
+        animatics(source) if animatic else Made(notes=["No animatic: left out (--no-animatic)."])
+    )
     laid_out: list[tuple[ScreenplayFile, Paginated]] = []
     for play in screenplays(source):
         what = "the screenplay" if play.episode is None else f"episode {play.episode}"
@@ -299,7 +285,7 @@ def _render(
     text("storyboard.html", "the storyboard: a frame per shot, by scene", storyboard(source))
     # Only with ffmpeg installed (`reels.notes` says why not), and unless left out: for a
     # 12-episode series it is 20x the rest of the export's time (docs/performance.md).
-    at = len(out)  # the animatics' place, once they are made
+    out += [Rendered(n, what, copy_from=path, owner=reels) for n, what, path in reels.files]
     text("music_cues.csv", "the music cue sheet", cue_sheet(source))
     text("edit_plan.csv", "the edit plan (edit decision list)", edit_plan(source))
     text("documents.md", "treatment, outlines, look book, reports", documents(source))
@@ -308,8 +294,6 @@ def _render(
     figures = report(source, laid_out)
     text("report.md", "the production report: runtime, pages, cut, cues", to_markdown(figures))
     text("report.json", "the production report's figures as data", to_json(figures))
-    reels = animatics_made()
-    out[at:at] = [Rendered(n, what, copy_from=path, owner=reels) for n, what, path in reels.files]
     readme = index(source, out, salvage, reels.notes)
     out.append(Rendered("README.md", "this index", readme.encode("utf-8")))
     return out
