@@ -47,6 +47,42 @@ def test_a_store_that_is_not_a_database_is_started_again(tmp_path: Path) -> None
     assert Cache(folder).get("speech", "ab12") == b"sound"
 
 
+def _store_of_layout(folder: Path, layout: int) -> None:
+    """A store holding one entry, "speech/ab12", whose table says it is of `layout`."""
+    cache = Cache(folder)
+    cache.put("speech", "ab12", b"sound")
+    cache.close()
+    with contextlib.closing(sqlite3.connect(folder / STORE)) as db:
+        db.execute(f"PRAGMA user_version = {layout}")
+        db.commit()
+
+
+def test_a_store_of_an_older_layout_is_started_again(tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    _store_of_layout(folder, cache_module.VERSION - 1)
+    cache = Cache(folder)
+    assert cache.get("speech", "ab12") is None  # never read as this layout's
+    cache.put("speech", "cd34", b"again")
+    cache.close()
+    again = Cache(folder)
+    assert again.get("speech", "cd34") == b"again" and again.get("speech", "ab12") is None
+    with contextlib.closing(sqlite3.connect(folder / STORE)) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == cache_module.VERSION
+
+
+def test_a_store_of_a_newer_podium_is_left_alone(tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    _store_of_layout(folder, cache_module.VERSION + 1)
+    cache = Cache(folder)
+    assert cache.get("speech", "ab12") is None
+    cache.put("speech", "cd34", b"not kept")
+    assert cache.get("speech", "cd34") is None
+    cache.prune()
+    with contextlib.closing(sqlite3.connect(folder / STORE)) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == cache_module.VERSION + 1
+        assert db.execute("SELECT key FROM entries").fetchall() == [("speech/ab12",)]
+
+
 def test_a_store_cut_short_never_reads_wrongly(tmp_path: Path) -> None:
     folder = tmp_path / "cache"
     cache = Cache(folder)

@@ -19,7 +19,9 @@ or not a database is removed and started again empty. The cache is bounded (`LIM
 entries least recently used go first) and best effort: a store that cannot be read or written
 (or is busy too long) only means things are made again. `PODIUM_EXPORT_CACHE=0` turns it off.
 The folders of the layout before it (a file per entry under `<kind>/<key[:2]>/`) are never read
-and go at the first prune.
+and go at the first prune. The store says its table's layout (`VERSION`, as SQLite's
+user_version): a store of an older layout is started again empty, one of a newer podium's is
+left alone (this export keeps nothing), so neither is ever read wrongly.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ LIMIT_BYTES = 1 << 30  # the whole cache; past it, the least recently used entri
 _KEEP = 0.8  # a prune leaves this fraction of the limit
 ENV = "PODIUM_EXPORT_CACHE"
 STORE = "entries.db"
+VERSION = 1  # the table's layout (the store's user_version): see `Cache._open`
 _BUSY_S = 10.0  # how long a writer waits for another process's write before giving up
 _BROKEN = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 _SCHEMA = """
@@ -94,6 +97,12 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
         db.rollback()
         raise
     db.commit()
+
+
+def _layout(db: sqlite3.Connection) -> int | None:
+    """The layout of the store's table (its user_version), None for a new store."""
+    (tables,) = db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'entries'").fetchone()
+    return int(db.execute("PRAGMA user_version").fetchone()[0]) if tables else None
 
 
 def _broken(exc: sqlite3.Error) -> bool:
@@ -245,7 +254,15 @@ class Cache:
                 db.execute("PRAGMA auto_vacuum = INCREMENTAL")  # a new store: pages freed
                 db.execute("PRAGMA journal_mode = WAL")
                 db.execute("PRAGMA synchronous = NORMAL")
+                layout = _layout(db)
+                if layout is not None and layout != VERSION:
+                    db.close()
+                    if layout > VERSION:  # a newer podium's: left to it, nothing kept here
+                        return None
+                    self._remove()  # an older layout: started again, empty
+                    continue
                 db.executescript(_SCHEMA)
+                db.execute(f"PRAGMA user_version = {VERSION}")
             except (OSError, sqlite3.Error) as exc:
                 if db is not None:
                     db.close()
