@@ -11,12 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from podium.domain.artifacts import Artifact, Content, IllustrationBrief, Prose
+from podium.domain.artifacts import Artifact, IllustrationBrief, Prose
 from podium.domain.tasks import TaskKind
 from podium.export import markdown as md
 from podium.export.sources import ExportSource, number, one_line
+from podium.export.sources import parsed as parsed  # read here by the other writers
 
 MAX_IMAGE_BYTES = 50 * 1024 * 1024
 _IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -33,13 +32,6 @@ class Image:
 
     source: Path
     name: str
-
-
-def parsed(artifact: Artifact) -> Content | None:
-    try:
-        return artifact.parsed()
-    except (ValidationError, KeyError):
-        return None
 
 
 def _image_kind(path: Path) -> str | None:

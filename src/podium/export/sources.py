@@ -172,10 +172,10 @@ class ExportSource:
         The content objects are shared: never change one.
         """
         if artifact.kind not in SHARED:
-            return _parsed(artifact)
+            return parsed(artifact)
         if artifact.id in self._parsed:
             return self._parsed[artifact.id]
-        found = self._parsed[artifact.id] = _parsed(artifact)
+        found = self._parsed[artifact.id] = parsed(artifact)
         return found
 
     def status_label(self, artifact: Artifact) -> str | None:
@@ -273,7 +273,8 @@ class ExportSource:
         return "production"
 
 
-def _parsed(artifact: Artifact) -> Content | None:
+def parsed(artifact: Artifact) -> Content | None:
+    """The artifact's content read by its schema; None when it does not fit it."""
     try:
         return artifact.parsed()
     except (ValidationError, KeyError):
