@@ -210,26 +210,18 @@ def mp3_track(
     each distinct spoken stretch encoded once (`mp3.Encoder`), the silence between them counted.
     Hours of cut (a big series' episode) cost their speech, not their length. Times are kept
     to an MP3 frame (26 ms); the speech comes about 24 ms late (the decoder's delay)."""
-    return _track(beats, sounds, frames, ffmpeg, folder, what, kept)[0]
-
-
-def _track(
-    beats: Sequence[Beat], sounds: Iterable[bytes], frames: int, ffmpeg: str, folder: Path,
-    what: str, kept: Cache | None = None,
-) -> tuple[list[int | list[bytes]], kept_read.Recipe]:  # fmt: skip
-    """`mp3_track`'s pieces, and the same as a recipe (`kept_read`): each stretch by name.
-    `sounds` is read a beat at a time (`read_aloud`: each scene voiced when its turn comes)
-    and each stretch handed to the encoder as it is cut: the reel's speech is held as MP3
-    frames, never as the reel's PCM."""
-    return _cut(beats, sounds, frames, ffmpeg, folder, what, kept)()
+    return _cut(beats, sounds, frames, ffmpeg, folder, what, kept)()[0]
 
 
 def _cut(
     beats: Sequence[Beat], sounds: Iterable[bytes], frames: int, ffmpeg: str, folder: Path,
     what: str, kept: Cache | None = None,
 ) -> Callable[[], tuple[list[int | list[bytes]], kept_read.Recipe]]:  # fmt: skip
-    """`_track` in two steps: the read voiced and cut into stretches now, and the function
-    that has them encoded and laid out (run while the reel's stills are drawn)."""
+    """The read voiced and cut into stretches now, and the function that has them encoded and
+    gives `mp3_track`'s pieces and the same as a recipe (`kept_read`: each stretch by name),
+    run while the reel's stills are drawn. `sounds` is read a beat at a time (`read_aloud`:
+    each scene voiced when its turn comes) and each stretch handed to the encoder as it is
+    cut: the reel's speech is held as MP3 frames, never as the reel's PCM."""
     total = -(-sample_at(frames) // GRANULE)
     coder = _encoder(ffmpeg, folder, frames, what, kept)
     placed: list[tuple[int, int, str]] = []  # each stretch's first frame, frames, digest
