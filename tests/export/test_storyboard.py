@@ -14,7 +14,7 @@ from podium.domain.artifacts import Shot, ShotList
 from podium.domain.events import FramesDrawn
 from podium.domain.tasks import TaskKind
 from podium.export.sources import ExportSource
-from podium.export.storyboard import FRAME, drawn_ahead, png_of, shot_fields, storyboard
+from podium.export.storyboard import FRAME, png_of, shot_fields, storyboard
 from podium.llm.rehearsal import illustrator
 
 from .builder import Log
@@ -207,13 +207,12 @@ def test_frames_an_image_model_drew_are_used_and_stand_ins_are_marked(tmp_path: 
     assert "1 frames drawn by the image model openai/gpt-image-1; 2 are rehearsal" in page
 
 
-def test_pictures_drawn_ahead_give_the_same_page_and_are_not_drawn_again(
+def test_each_distinct_picture_is_drawn_once_whatever_the_plans_order(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The storyboard's frames and pictures made beforehand (`drawn_ahead`) lay out the page
-    drawn in its turn, its repeated frames' symbols numbered in the page's order (the shot
-    lists below are in the plan in another order than the page's), and nothing is drawn a
-    second time."""
+    """The storyboard draws each distinct shot's picture once, its repeated frames written
+    from their first (the shot lists below are in the plan in another order than the
+    page's)."""
     log = Log()
     log.task("shots-late", TaskKind.SHOT_LIST)
     log.deliver("shots-late", ShotList(shots=[SHOTS[2], SHOTS[2]]))
@@ -222,11 +221,6 @@ def test_pictures_drawn_ahead_give_the_same_page_and_are_not_drawn_again(
     monkeypatch.setenv("PODIUM_EXPORT_CACHE", "0")
     plain = storyboard(log.source)
     assert plain is not None and len(drawn) == len(SHOTS)
-    drawn.clear()
-    ahead = drawn_ahead(log.source)
-    assert ahead is not None and len(drawn) == len(SHOTS)
-    assert storyboard(log.source, ahead) == plain
-    assert len(drawn) == len(SHOTS)  # the page drew nothing more
 
 
 def test_a_frame_is_a_png_of_the_sketch_pixels_as_drawn() -> None:

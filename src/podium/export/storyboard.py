@@ -357,32 +357,17 @@ def _figure(
     )
 
 
-def _pictures(source: ExportSource) -> Pictures | None:
+def storyboard(source: ExportSource) -> str | None:
+    """The storyboard page; None for an illustrated story or before any shot list exists."""
     spec = source.view.spec
     if spec is None or not spec.production.format.screenplay:
         return None
-    cast = [c.name for c in (source.view.vision or spec.vision).characters]
-    return Pictures(source, cast, list(spec.style.palette))
-
-
-@dataclass(frozen=True)
-class Drawn:
-    """The storyboard's frames, each with its picture drawn and encoded (`drawn_ahead`)."""
-
-    pictures: Pictures
-    chosen: list[tuple[Frame, object, Picture, bool]]  # frame, picture's key, picture, failed
-    uses: dict[object, int]  # a picture's key -> the frames showing it, in order of first use
-
-
-def drawn_ahead(source: ExportSource) -> Drawn | None:
-    """The storyboard's frames and their pictures, each drawn and encoded once: all of the
-    page's work but laying it out, which may so be done beforehand (on another thread, say;
-    the page is the same). None when there is no storyboard."""
-    pictures = _pictures(source)
-    shots = frames(source) if pictures is not None else []
-    if pictures is None or not shots:
+    shots = frames(source)
+    if not shots:
         return None
-    chosen: list[tuple[Frame, object, Picture, bool]] = []
+    cast = [c.name for c in (source.view.vision or spec.vision).characters]
+    pictures = Pictures(source, cast, list(spec.style.palette))
+    chosen: list[tuple[Frame, object, Picture, bool]] = []  # frame, picture's key, picture, failed
     counts: dict[int, int] = {}  # by the key's id: one object for equal keys (`for_frame`)
     keys: dict[int, object] = {}
     for frame in shots:
@@ -393,20 +378,8 @@ def drawn_ahead(source: ExportSource) -> Drawn | None:
             counts[id(key)] += 1
         else:
             counts[id(key)], keys[id(key)] = 1, key
-    return Drawn(pictures, chosen, {keys[k]: n for k, n in counts.items()})
-
-
-def storyboard(source: ExportSource, drawn: Drawn | None = None) -> str | None:
-    """The storyboard page; None for an illustrated story or before any shot list exists.
-    `drawn`: its frames and pictures made already (`drawn_ahead`), else they are made here."""
-    spec = source.view.spec
-    if spec is None or not spec.production.format.screenplay:
-        return None
-    if drawn is None:
-        drawn = drawn_ahead(source)
-        if drawn is None:
-            return None
-    pictures, chosen, uses = drawn.pictures, drawn.chosen, drawn.uses
+    # a picture's key -> the frames showing it, in order of first use
+    uses = {keys[k]: n for k, n in counts.items()}
     headings = {
         (episode, slot.number): slot.scene.heading
         for episode, chosen_slots in slots(source).items()
