@@ -41,8 +41,12 @@ if TYPE_CHECKING:
     from podium.llm.rehearsal.sketch import Sketch
 
 FRAME = (384, 216)  # pixels: 16:9, small enough for hundreds of shots in one page
-# What draws a sketch: a change to either names new entries in the export's cache.
-_SKETCHING = ("podium.llm.rehearsal.illustrator", "podium.llm.rehearsal.sketch")
+# What draws a sketch: a change to any names new entries in the export's cache.
+_SKETCHING = (
+    "podium.llm.rehearsal.illustrator",
+    "podium.llm.rehearsal.lettering",
+    "podium.llm.rehearsal.sketch",
+)
 
 
 @dataclass(frozen=True, slots=True)

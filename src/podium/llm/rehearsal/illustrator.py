@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import io
 import random
-import textwrap
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from podium.llm.rehearsal.lettering import bbox, length, wrap, write
 from podium.llm.rehearsal.sketch import RGB, Roles, Sketch, mix
 
 if TYPE_CHECKING:
@@ -326,14 +326,14 @@ class _Canvas:
         size = max(10, round(min(self.width, self.height) * 0.045))
         font = _font(size)
         text = text[:32]
-        length = font.getlength(text)
+        wide = length(font, text)
         pad = size * 0.27
         tall = size * 1.1 + 2 * pad
-        x0 = min(max(pad, x - length / 2 - pad), self.width - length - 3 * pad)
+        x0 = min(max(pad, x - wide / 2 - pad), self.width - wide - 3 * pad)
         y0 = min(max(pad, y - tall), self.height - tall - pad)  # its foot at y
-        box = (x0, y0, x0 + length + 2 * pad, y0 + tall)
+        box = (x0, y0, x0 + wide + 2 * pad, y0 + tall)
         self.pen.rounded_rectangle(box, radius=pad, fill=self.roles.paper, outline=self.roles.ink)
-        self.pen.text((x0 + pad, y0 + pad * 0.6), text, fill=self.roles.ink, font=font)
+        write(self.pen, (x0 + pad, y0 + pad * 0.6), text, self.roles.ink, font)
 
     # -- what is written on it -------------------------------------------------------------
 
@@ -407,11 +407,11 @@ class _Canvas:
         text = self.sketch.label or "stand-in"
         font = _font(round(self.height * (0.05 if self.sketch.label else 0.032)))
         pad = round(self.height * 0.012)
-        left, top, right, bottom = font.getbbox(text)
+        left, top, right, bottom = bbox(font, text)
         self.pen.rectangle(
             (pad, pad, pad * 3 + right - left, pad * 3 + bottom), fill=self.roles.ink
         )
-        self.pen.text((pad * 2 - left, pad * 2), text, fill=self.roles.paper, font=font)
+        write(self.pen, (pad * 2 - left, pad * 2), text, self.roles.paper, font)
 
     def caption(self) -> None:
         text = self.sketch.caption
@@ -421,10 +421,10 @@ class _Canvas:
         band = full - self.height
         self.pen.rectangle((0, self.height, self.width, full), fill=self.roles.ink)
         font = _font(round(band * 0.22))
-        lines = _wrap(text, font, self.width * 0.92, 3)
+        lines = wrap(text, font, self.width * 0.92, 3)
         y = self.height + (band - len(lines) * band * 0.27) / 2
         for line in lines:
-            self.pen.text((self.width * 0.04, y), line, fill=self.roles.paper, font=font)
+            write(self.pen, (self.width * 0.04, y), line, self.roles.paper, font)
             y += band * 0.27
 
     def png(self, compress_level: int = 6) -> bytes:
@@ -434,19 +434,6 @@ class _Canvas:
         buffer = io.BytesIO()
         self.image.save(buffer, format="PNG", compress_level=compress_level)
         return buffer.getvalue()
-
-
-def _wrap(text: str, font: Any, width: float, most: int) -> list[str]:
-    """`text` in lines no wider than `width`, at most `most` of them (the last ends in …)."""
-    lines: list[str] = []
-    for guess in range(80, 10, -4):
-        lines = textwrap.wrap(text, guess)
-        if all(font.getlength(line) <= width for line in lines):
-            break
-    if len(lines) > most:
-        lines = lines[:most]
-        lines[-1] = lines[-1].rstrip(" ,.;:") + "…"
-    return lines
 
 
 def _drawn(sketch: Sketch, width: int, height: int) -> _Canvas:
@@ -485,16 +472,16 @@ def draw_cover(
     roles, pen = canvas.roles, canvas.pen
     pen.rectangle((0, height * 0.08, width, height * 0.3), fill=roles.ink)
     font = _font(round(height * 0.06))
-    lines = _wrap(title, font, width * 0.86, 2)
+    lines = wrap(title, font, width * 0.86, 2)
     y = height * 0.19 - len(lines) * height * 0.036
     for line in lines:
-        pen.text(((width - font.getlength(line)) / 2, y), line, fill=roles.paper, font=font)
+        write(pen, ((width - length(font, line)) / 2, y), line, roles.paper, font)
         y += height * 0.075
     small = _font(round(height * 0.022))
-    lines = _wrap(byline, small, width * 0.8, 4)
+    lines = wrap(byline, small, width * 0.8, 4)
     y = height * 0.97 - len(lines) * height * 0.03
     pen.rectangle((0, y - height * 0.015, width, height), fill=roles.ink)
     for line in lines:
-        pen.text(((width - small.getlength(line)) / 2, y), line, fill=roles.paper, font=small)
+        write(pen, ((width - length(small, line)) / 2, y), line, roles.paper, small)
         y += height * 0.03
     return canvas.png()

@@ -1,0 +1,109 @@
+"""The rehearsal illustrator's text (`podium.llm.rehearsal.illustrator`), each distinct line
+rendered and measured once.
+
+A big series' stills repeat their words: 1,267 stills of its animatics carry 75 distinct
+captions, and the same cast names and shot labels come back in every episode. FreeType's
+rendering of a line (Pillow's `getmask2`) and its measuring (`getlength`) were half of a
+still's time. Here a line's mask is rendered once for its font size, text and sub-pixel start
+(the only things it depends on) and painted as `ImageDraw.text` paints it (`draw_bitmap`
+with the fill's ink), so a picture's pixels are the same as drawing the text each time.
+Both tables are bounded; the masks are small (a line: a few kilobytes).
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from PIL import ImageDraw
+
+_LIMIT = 4096  # lines kept in each table before it starts again
+_MASKS: dict[tuple[float, str, float, float], tuple[Any, tuple[int, int]]] = {}
+_LENGTHS: dict[tuple[float, str], float] = {}
+_BOXES: dict[tuple[float, str], tuple[float, float, float, float]] = {}
+_WRAPPED: dict[tuple[float, str, float, int], list[str]] = {}
+
+
+def _size(font: Any) -> float | None:
+    """The FreeType font's size (Pillow's default font at a size, the only one drawn with),
+    or None for another kind of font, which is drawn without the tables."""
+    from PIL import ImageFont
+
+    return font.size if isinstance(font, ImageFont.FreeTypeFont) else None
+
+
+def length(font: Any, text: str) -> float:
+    """`font.getlength(text)`, measured once a size and text."""
+    size = _size(font)
+    if size is None:
+        return float(font.getlength(text))
+    key = (size, text)
+    found = _LENGTHS.get(key)
+    if found is None:
+        if len(_LENGTHS) >= _LIMIT:
+            _LENGTHS.clear()
+        found = _LENGTHS[key] = font.getlength(text)
+    return found
+
+
+def bbox(font: Any, text: str) -> tuple[float, float, float, float]:
+    """`font.getbbox(text)`, measured once a size and text."""
+    size = _size(font)
+    if size is None:
+        return font.getbbox(text)  # type: ignore[no-any-return]
+    found = _BOXES.get((size, text))
+    if found is None:
+        if len(_BOXES) >= _LIMIT:
+            _BOXES.clear()
+        found = _BOXES[(size, text)] = font.getbbox(text)
+    return found
+
+
+def wrap(text: str, font: Any, width: float, most: int) -> list[str]:
+    """`text` in lines no wider than `width`, at most `most` of them (the last ends in …);
+    worked out once a size, text, width and count (a caption under many stills)."""
+    size = _size(font)
+    key = (size, text, width, most) if size is not None else None
+    found = _WRAPPED.get(key) if key is not None else None
+    if found is not None:
+        return list(found)
+    lines: list[str] = []
+    for guess in range(80, 10, -4):
+        lines = textwrap.wrap(text, guess)
+        if all(length(font, line) <= width for line in lines):
+            break
+    if len(lines) > most:
+        lines = lines[:most]
+        lines[-1] = lines[-1].rstrip(" ,.;:") + "…"
+    if key is not None:
+        if len(_WRAPPED) >= _LIMIT:
+            _WRAPPED.clear()
+        _WRAPPED[key] = list(lines)
+    return lines
+
+
+def write(
+    pen: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, fill: Any, font: Any
+) -> None:
+    """`pen.text(xy, text, fill=fill, font=font)` for one line: the same pixels, its mask
+    rendered once (Pillow's own steps: the mask for the start's fractions, drawn at the
+    whole pixel plus the mask's offset)."""
+    size = _size(font)
+    if size is None or "\n" in text or pen.fontmode != "L":
+        pen.text(xy, text, fill=fill, font=font)
+        return
+    x, y = xy
+    start = (math.modf(x)[0], math.modf(y)[0])
+    key = (size, text, *start)
+    found = _MASKS.get(key)
+    if found is None:
+        if len(_MASKS) >= _LIMIT:
+            _MASKS.clear()
+        found = _MASKS[key] = font.getmask2(
+            text, "L", None, None, None, 0, "la", 0, start, stroke_filled=True
+        )
+    mask, offset = found
+    ink = pen._getink(fill)[0]
+    pen.draw.draw_bitmap((int(x) + offset[0], int(y) + offset[1]), mask, ink)
