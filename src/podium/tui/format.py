@@ -5,6 +5,7 @@ Agent text is always turned into `rich.text.Text` here or in the panes, never in
 
 from __future__ import annotations
 
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
 from podium.domain.agents import Role
@@ -157,3 +158,22 @@ def fit(parts: list[Part], width: int) -> Text:
     if width > 0 and line.cell_len > width:
         line.truncate(width, overflow="ellipsis")
     return line
+
+
+class Hanging:
+    """A paragraph with a hanging indent: its first line as it comes, the lines it wraps to
+    indented, so each entry's speaker (or mark) stands out at the left edge."""
+
+    def __init__(self, text: Text, indent: int = 4) -> None:
+        self.text = text
+        self.indent = indent
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = max(8, options.max_width)
+        lines = self.text.wrap(console, max(4, width - self.indent))
+        for number, line in enumerate(lines):
+            line.no_wrap = True
+            line.end = "\n"
+            if number:
+                line = Text(" " * self.indent, end="\n", no_wrap=True) + line
+            yield line

@@ -41,7 +41,7 @@ from podium.tui.widgets.escalation_inbox import EscalationInbox, Moved
 from podium.tui.widgets.footer import PodiumFooter
 from podium.tui.widgets.search_line import SearchLine
 from podium.tui.widgets.status_bar import StatusBar
-from podium.tui.widgets.steady import SteadyCompositor, settle
+from podium.tui.widgets.steady import KeptLines, SteadyCompositor, settle
 from podium.tui.widgets.task_tree import TaskTree
 
 if TYPE_CHECKING:  # the dialogs are imported when first opened: none is on the first frame
@@ -58,6 +58,10 @@ the other panes are as tall either way. Under 24 rows the detail would keep fewe
 #     border: round $primary; border-title-color: $primary; border-title-style: bold;
 
 __all__ = ["REFRESH_HZ", "ConductorScreen", "new_command", "stamp"]
+
+
+class Pane(KeptLines, Vertical):
+    """One of the four panes: its border and titles drawn once for each look (`KeptLines`)."""
 
 
 class ConductorScreen(ConductorKeys):
@@ -219,16 +223,16 @@ class ConductorScreen(ConductorKeys):
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         with Grid(id="panes"):
-            with Vertical(id="tasks-pane", classes="pane") as tasks:
+            with Pane(id="tasks-pane", classes="pane") as tasks:
                 tasks.border_title = "Tasks"
                 yield TaskTree(id="tree")
-            with Vertical(id="agents-pane", classes="pane") as agents:
+            with Pane(id="agents-pane", classes="pane") as agents:
                 agents.border_title = "Agents"
                 yield AgentActivity(id="agents")
-            with Vertical(id="transcript-pane", classes="pane") as transcript:
+            with Pane(id="transcript-pane", classes="pane") as transcript:
                 transcript.border_title = "Debates and reviews"
                 yield DebateTranscript(id="transcript")
-            with Vertical(id="inbox-pane", classes="pane") as inbox:
+            with Pane(id="inbox-pane", classes="pane") as inbox:
                 inbox.border_title = "Inbox"
                 yield EscalationInbox(id="inbox")
                 yield EscalationDetail(id="detail")

@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
-from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.console import Group, RenderableType
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -35,7 +35,7 @@ from podium.domain.debate import DebateState
 from podium.domain.events import DebateClosed, DebateOpened, DebateTurnTaken, ReviewGiven
 from podium.domain.state import ProductionView
 from podium.domain.text import sanitize
-from podium.tui.format import ROLE_CLASSES, role_class
+from podium.tui.format import ROLE_CLASSES, Hanging, role_class
 from podium.tui.live import TranscriptPayload
 from podium.tui.widgets.steady import FrameStyle, KeptComponentStyles, SteadyBars, set_virtual_size
 
@@ -43,25 +43,6 @@ MAX_ENTRIES = 2000
 REWRAP_S = 0.1  # a terminal being dragged narrower sends many sizes: wrap again once it stops
 SLICE_S = 0.004  # older entries are drawn after the first paint, this long at a time
 Layout = tuple[list["Entry"], list[Strip], list[int], int, dict[int, int]]  # shown, lines, …
-
-
-class Hanging:
-    """A paragraph with a hanging indent: its first line as it comes, the lines it wraps to
-    indented, so each entry's speaker (or mark) stands out at the left edge."""
-
-    def __init__(self, text: Text, indent: int = 4) -> None:
-        self.text = text
-        self.indent = indent
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        width = max(8, options.max_width)
-        lines = self.text.wrap(console, max(4, width - self.indent))
-        for number, line in enumerate(lines):
-            line.no_wrap = True
-            line.end = "\n"
-            if number:
-                line = Text(" " * self.indent, end="\n", no_wrap=True) + line
-            yield line
 
 
 def _plain(renderable: RenderableType) -> str:
@@ -317,7 +298,10 @@ class DebateTranscript(KeptComponentStyles, FrameStyle, SteadyBars, RichLog):
         return found
 
     def show_match(self, entry: Entry | None) -> None:
-        """Highlight this entry (None: none) and scroll it into view."""
+        """Highlight this entry (None: none) and scroll it into view. None after none draws
+        nothing again: a search whose match is a task, and a clear, say None on each enter."""
+        if entry is None and self.match is None:
+            return
         self.match = entry
         self._line_cache.clear()
         self.refresh()
