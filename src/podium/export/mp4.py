@@ -140,12 +140,23 @@ def _frames(data: bytes, stbl: tuple[int, int]) -> list[bytes]:
 # -- writing ---------------------------------------------------------------------------------
 
 
-def _box(kind: bytes, *parts: bytes) -> bytes:
-    body = b"".join(parts)
-    return struct.pack(">I", 8 + len(body)) + kind + body
+Box = list[bytes]  # a box as its pieces in order, its header first: written, never joined
 
 
-def _full(kind: bytes, version: int, flags: int, *parts: bytes) -> bytes:
+def _box(kind: bytes, *parts: bytes | Box) -> Box:
+    """The box around `parts`, each kept as it is (a long episode's sample tables are ~9 MB:
+    joined at each of the six levels they sit under, they were copied a dozen times)."""
+    pieces: Box = [b"", kind]
+    for part in parts:
+        if isinstance(part, bytes):
+            pieces.append(part)
+        else:
+            pieces += part
+    pieces[0] = struct.pack(">I", 4 + sum(map(len, pieces)))
+    return pieces
+
+
+def _full(kind: bytes, version: int, flags: int, *parts: bytes | Box) -> Box:
     return _box(kind, struct.pack(">I", version << 24 | flags), *parts)
 
 
@@ -243,7 +254,7 @@ def write(target: Path, tracks: Sequence[Track], media: Media) -> None:
     """The file: ftyp, the media data, then the movie box."""
     ftyp = _box(b"ftyp", b"isom", struct.pack(">I", 0x200), b"isomiso2avc1mp41")
     large = media.size + 8 > _U32
-    start = len(ftyp) + (16 if large else 8)
+    start = sum(map(len, ftyp)) + (16 if large else 8)
     movie = 1000
     seconds = max((t.duration / t.timescale for t in tracks), default=0.0)
     traks = [_trak(i, t, start, movie) for i, t in enumerate(tracks, start=1)]
@@ -261,17 +272,16 @@ def write(target: Path, tracks: Sequence[Track], media: Media) -> None:
     )
     moov = _box(b"moov", mvhd, *traks)
     with target.open("wb") as out:
-        out.write(ftyp)
+        out.writelines(ftyp)
         if large:
             out.write(struct.pack(">I4sQ", 1, b"mdat", media.size + 16))
         else:
             out.write(struct.pack(">I4s", media.size + 8, b"mdat"))
-        for part in media.parts:
-            out.write(part)
-        out.write(moov)
+        out.writelines(media.parts)
+        out.writelines(moov)
 
 
-def _trak(number: int, track: Track, start: int, movie: int) -> bytes:
+def _trak(number: int, track: Track, start: int, movie: int) -> Box:
     length = track.duration
     in_movie = round(length * movie / track.timescale)
     v1 = max(length, in_movie) > _U32
@@ -300,7 +310,7 @@ def _trak(number: int, track: Track, start: int, movie: int) -> bytes:
     return _box(b"trak", tkhd, _box(b"mdia", mdhd, hdlr, minf))
 
 
-def _stbl(track: Track, start: int) -> bytes:
+def _stbl(track: Track, start: int) -> Box:
     stts = _full(
         b"stts",
         0,
