@@ -553,6 +553,7 @@ def animatics(source: ExportSource) -> Made:
         voice = Remembered(voice, cache=kept)  # a line said again (another scene, episode): once
     pictures = reel_pictures(source)
     silent = silent_frame(ffmpeg)
+    ffmpeg_identity(ffmpeg)  # asked once here, not by the first two reels at once (two runs)
     made.folder = tempfile.TemporaryDirectory(prefix="podium-animatics-")
     done = Path(made.folder.name)
 
