@@ -13,6 +13,7 @@ from textual.widget import Widget
 from podium.domain.state import ProductionView
 from podium.tui.screens.conductor import ConductorScreen, Pane
 from podium.tui.widgets.debate_transcript import DebateTranscript
+from podium.tui.widgets.steady import KeptLines
 from podium.tui.widgets.task_tree import TaskTree
 
 from .conftest import app_for
@@ -81,3 +82,46 @@ async def test_no_match_in_the_transcript_again_draws_nothing_again(
         await pilot.pause()
         transcript.show_match(None)  # the highlight goes: drawn again
         assert transcript._repaint_required
+
+
+def fresh_tree_lines(tree: TaskTree) -> list[Any]:
+    """The tree's lines drawn by Textual from nothing: no line or styles cache."""
+    tree._line_cache.clear()
+    tree._styles_cache.clear()
+    return super(KeptLines, tree).render_lines(Region(0, 0, *tree.size))  # type: ignore[misc]
+
+
+async def test_the_tree_in_a_look_it_had_before_is_not_drawn_again(
+    view: ProductionView,
+) -> None:
+    app = app_for(view)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        tree = screen.query_one(TaskTree)
+        transcript = screen.query_one(DebateTranscript)
+        drawn: list[Widget] = []
+
+        def counted(widget: Widget, crop: Any) -> Any:
+            drawn.append(widget)
+            return RENDER_LINES(widget, crop)
+
+        Widget.render_lines = counted  # type: ignore[method-assign]
+        again: list[bool] = []
+        try:
+            for step in ["j", "enter", "j", "j", "k", "focus", "focus", "enter", "focus", "focus"]:
+                if step == "focus":
+                    screen.set_focus(transcript if tree.has_focus else tree)
+                else:
+                    screen.set_focus(tree)
+                    await pilot.press(step)
+                await pilot.pause()
+                again.append(tree in drawn)
+                shown = tree.render_lines(Region(0, 0, *tree.size))
+                assert shown == fresh_tree_lines(tree), step
+                drawn.clear()
+        finally:
+            Widget.render_lines = RENDER_LINES  # type: ignore[method-assign]
+        # A key that changed lines, and the focus going away after it: drawn. The focus back
+        # to lines it was drawn with: kept.
+        assert again == [True, True, True, True, True, True, False, True, True, False]

@@ -42,7 +42,7 @@ would show a scrollbar that is not drawn.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from rich.style import Style
@@ -124,7 +124,7 @@ class SteadyScrollBar(ScrollBar):
     tree's and the transcript's scrollbars again, unchanged (~1 ms of each `/`, enter and esc
     on the big production). Its lines depend on what `_look` holds and on the stylesheet."""
 
-    _drawn: tuple[Any, Any, list[Strip]] | None = None  # stylesheet rules, look, lines
+    _drawn: tuple[Any, dict[Any, list[Strip]]] | None = None  # stylesheet rules, looks
 
     def _look(self, crop: Region) -> tuple[Any, ...]:
         parent = self.parent
@@ -160,10 +160,14 @@ class SteadyScrollBar(ScrollBar):
         rules = self.app.stylesheet.rules_map
         look = self._look(crop)
         drawn = self._drawn
-        if drawn is not None and drawn[0] is rules and drawn[1] == look:
-            return drawn[2]
-        lines = super().render_lines(crop)
-        self._drawn = (rules, look, lines)
+        if drawn is None or drawn[0] is not rules:
+            drawn = self._drawn = (rules, {})
+        kept = drawn[1]
+        lines = kept.get(look)
+        if lines is None:  # several looks: a filter set and cleared goes back to the last
+            lines = kept[look] = super().render_lines(crop)
+            while len(kept) > KEPT_LOOKS:
+                del kept[next(iter(kept))]
         return lines
 
 
@@ -223,6 +227,10 @@ class KeptLines(_Mixin):
     _kept_lines: dict[tuple[Any, ...], list[Strip]] | None = None
     _lines_for: Any = None  # the stylesheet's rules the kept lines were drawn with
 
+    def _lines_key(self) -> Hashable:
+        """What else the lines are drawn from (a container's: nothing)."""
+        return None
+
     def render_lines(self, crop: Region) -> list[Strip]:
         app = self.app
         rules = app.stylesheet.rules_map
@@ -239,6 +247,7 @@ class KeptLines(_Mixin):
                 app.ansi_theme,
                 app.native_ansi_color,
                 tuple(self.get_line_filters()),
+                self._lines_key(),
             )
             hash(look)
         except TypeError:  # an inline rule of a kind that cannot be a key: drawn as Textual does
@@ -253,6 +262,29 @@ class KeptLines(_Mixin):
             while len(kept) > KEPT_LOOKS:
                 del kept[next(iter(kept))]
         return lines
+
+
+class KeptTree(KeptLines):
+    """A `Tree`'s lines kept likewise: `/` and esc take the focus from the task tree and enter
+    gives it back, and the tree was drawn again each time (0.7-1.2 ms) in a look it had a
+    key or two before. Its lines also depend on what it shows: the lines in view, each node
+    on their paths as Textual keys its own line cache (each node's updates count its label,
+    cursor, hover and expansion changing; the tree's count a new set of lines)."""
+
+    def _lines_key(self) -> Hashable:
+        tree: Any = self
+        scroll_x, scroll_y = tree.scroll_offset
+        lines = tree._tree_lines  # noqa: SLF001 - what Tree draws from
+        shown = lines[scroll_y : scroll_y + tree.size.height]
+        return (
+            scroll_x,
+            scroll_y,
+            len(lines),
+            tree._updates,  # noqa: SLF001
+            tree.cursor_line,
+            tree.hover_line,
+            tuple(tuple((node._id, node._updates) for node in line.path) for line in shown),  # noqa: SLF001
+        )
 
 
 class SteadyCompositor(Compositor):

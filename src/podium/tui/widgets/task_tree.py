@@ -27,11 +27,11 @@ from podium.domain.state import ProductionView, TaskRecord
 from podium.domain.tasks import TaskState
 from podium.tui.format import TASK_GLYPH, TASK_WORDS, Part, clip, fit
 from podium.tui.messages import DetailsRequested, Intent, Selected
-from podium.tui.widgets.steady import KeptComponentStyles, SteadyBars, lines_for_styles
+from podium.tui.widgets.steady import KeptComponentStyles, KeptTree, SteadyBars, lines_for_styles
 from podium.tui.widgets.task_shape import ACTIVE, NodeRef, Shape, TaskSearch, shape
 
 
-class TaskTree(KeptComponentStyles, SteadyBars, Tree[NodeRef]):
+class TaskTree(KeptTree, KeptComponentStyles, SteadyBars, Tree[NodeRef]):
     """Phases → deliverables → tasks. The cursor moves only when the user moves it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
