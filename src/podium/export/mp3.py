@@ -40,19 +40,27 @@ _MP3_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 120
 def mp3_frames(data: bytes) -> list[bytes]:
     """The Layer III frames of a raw MP3 stream (no tags), each as its bytes."""
     frames: list[bytes] = []
+    sizes: dict[bytes, int] = {}  # a stream has a header or two (padded or not): read once
     at = 0
     while at + 4 <= len(data):
-        head = int.from_bytes(data[at : at + 4], "big")
-        version, layer = (head >> 19) & 3, (head >> 17) & 3
-        kbps, rate = (head >> 12) & 15, (head >> 10) & 3
-        if head >> 21 != 0x7FF or version == 1 or layer != 1 or kbps in (0, 15) or rate == 3:
-            raise Mp3Error(f"ffmpeg wrote an MP3 stream with no frame at byte {at}")
-        table = _MP3_KBPS[3 if version == 3 else 2]
-        size = (144 if version == 3 else 72) * table[kbps] * 1000 // _MP3_RATES[version][rate]
-        size += (head >> 9) & 1
+        header = data[at : at + 4]
+        size = sizes.get(header)
+        if size is None:
+            size = sizes[header] = _frame_size(header, at)
         frames.append(data[at : at + size])
         at += size
     return frames
+
+
+def _frame_size(header: bytes, at: int) -> int:
+    head = int.from_bytes(header, "big")
+    version, layer = (head >> 19) & 3, (head >> 17) & 3
+    kbps, rate = (head >> 12) & 15, (head >> 10) & 3
+    if head >> 21 != 0x7FF or version == 1 or layer != 1 or kbps in (0, 15) or rate == 3:
+        raise Mp3Error(f"ffmpeg wrote an MP3 stream with no frame at byte {at}")
+    table = _MP3_KBPS[3 if version == 3 else 2]
+    size = (144 if version == 3 else 72) * table[kbps] * 1000 // _MP3_RATES[version][rate]
+    return size + ((head >> 9) & 1)
 
 
 _QUIET = bytes(QUIET_GRANULES * GRANULE * SAMPLE_BYTES)
