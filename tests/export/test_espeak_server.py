@@ -4,6 +4,9 @@ fails, hands the line to the program."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import wave
 from pathlib import Path
 
@@ -83,3 +86,76 @@ def test_a_library_that_dies_hands_the_line_to_the_program(
     sounds = espeak.speak(LINES[:3], folder)
     assert not espeak._library and not espeak._servers
     assert sounds == [_by_the_program(espeak, line, tmp_path) for line in LINES[:3]]
+
+
+def _wrapped_server(tmp_path: Path, body: str) -> Path:
+    """The server script run with `body` done to its module first (as `python -I -S` runs it)."""
+    script = tmp_path / "wrapped.py"
+    script.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(voices._SERVER.parent)!r})\n"
+        "import espeak_server as server\n"
+        f"{body}\n"
+        "server.serve()\n"
+    )
+    return script
+
+
+def test_a_line_the_library_fails_on_is_an_error_and_the_next_line_is_said(
+    tmp_path: Path,
+) -> None:
+    espeak = _espeak()
+    line = LINES[0]
+    voice = espeak_voice(line.character)
+    said = {"pitch": voice.pitch, "speed": voice.speed, "text": speakable(line.text)}
+    requests = [{**said, "voice": "zz-no-such-voice"}, {**said, "voice": f"en+{voice.variant}"}]
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", str(voices._SERVER)],
+        input=b"".join(json.dumps(r).encode() + b"\n" for r in requests),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    hello, failed, ok, sound = done.stdout.split(b"\n", 3)
+    if hello.decode() != espeak.version():
+        pytest.skip("this espeak-ng's library is not loadable here")
+    assert failed == b"error espeak-ng's library failed on this line"
+    assert ok == b"ok %d" % len(sound)
+    assert sound == _by_the_program(espeak, line, tmp_path)
+
+
+def test_a_child_that_dies_while_it_answers_ends_the_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child writes its answer straight to podium: cut short, it cannot be taken back, so
+    the server ends and podium reads the end of its output (never a hang, never a wrong
+    sound)."""
+    espeak = _espeak()
+    dying = "def _cut_short(fd, pieces):\n    server._write(fd, b'ok 1000\\n' + b'x' * 10)\n"
+    dying += "    raise OSError('killed')\nserver._write_all = _cut_short"
+    monkeypatch.setattr(voices, "_SERVER", _wrapped_server(tmp_path, dying))
+    server = voices._Server()
+    try:
+        if server.hello() != espeak.version():
+            pytest.skip("this espeak-ng's library is not loadable here")
+        with pytest.raises(voices.VoiceError, match="stopped"):
+            server.say(espeak_voice("TAM"), "Where were you?")
+        assert server.process.wait(timeout=10) == 0
+    finally:
+        server.close()
+
+
+def test_the_server_carries_no_thread_or_subprocess_machinery_into_its_children() -> None:
+    """Every line forks the server: what it imported, every child carries and touches."""
+    need("espeak-ng")
+    probe = (
+        f"import sys; sys.path.insert(0, {str(voices._SERVER.parent)!r}); "
+        "import espeak_server as s; s._load(); "
+        "print(sorted({'threading', 'subprocess', 'random'} & set(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", probe], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        pytest.skip("this espeak-ng's library is not loadable here")
+    assert done.stdout.strip() == "[]"
