@@ -136,7 +136,9 @@ def reel_makers(source: ExportSource) -> list[Callable[[], Reel]]:
             others.setdefault(episode, []).append(record)
             continue
         artifact = source.current(record)
-        content = parsed(artifact) if artifact is not None else None
+        # Kept parsed for the edit plan's file (`ExportSource.parsed`): its items are held
+        # here until the animatics are made anyway.
+        content = source.parsed(artifact) if artifact is not None else None
         if isinstance(content, EditPlan):
             plans.setdefault(episode, []).extend(content.sequence)
     chosen = slots(source)
