@@ -13,6 +13,7 @@ from textual.widget import Widget
 from podium.domain.state import ProductionView
 from podium.tui.screens.conductor import ConductorScreen, Pane
 from podium.tui.widgets.debate_transcript import DebateTranscript
+from podium.tui.widgets.footer import PodiumFooter
 from podium.tui.widgets.steady import KeptLines
 from podium.tui.widgets.task_tree import TaskTree
 
@@ -125,3 +126,32 @@ async def test_the_tree_in_a_look_it_had_before_is_not_drawn_again(
         # A key that changed lines, and the focus going away after it: drawn. The focus back
         # to lines it was drawn with: kept.
         assert again == [True, True, True, True, True, True, False, True, True, False]
+
+
+async def test_the_footer_back_to_keys_it_showed_is_not_drawn_again(
+    view: ProductionView,
+) -> None:
+    app = app_for(view)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        footer = app.screen.query_one(PodiumFooter)
+        drawn: list[Widget] = []
+
+        def counted(widget: Widget, crop: Any) -> Any:
+            drawn.append(widget)
+            return RENDER_LINES(widget, crop)
+
+        Widget.render_lines = counted  # type: ignore[method-assign]
+        again: list[bool] = []
+        try:
+            for key in ["slash", "escape", "slash", "escape", "tab", "shift+tab"]:
+                await pilot.press(key)
+                await pilot.pause()
+                again.append(footer in drawn)
+                shown, spans = footer.render_lines(Region(0, 0, *footer.size)), footer._spans
+                assert shown == textuals(footer), key  # and its spans are the drawn ones:
+                assert spans == footer._spans, key
+                drawn.clear()
+        finally:
+            Widget.render_lines = RENDER_LINES  # type: ignore[method-assign]
+        assert again == [True, False, False, False, True, False]  # new keys only

@@ -16,6 +16,7 @@ footer colours), a key under the mouse highlighted with its tooltip, a click run
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import NamedTuple
 
 from rich.cells import cell_len
@@ -27,6 +28,8 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
+
+from podium.tui.widgets.steady import KeptLines
 
 # Binding ids (a keymap rebinds the keys, never the ids), in the order they are shown.
 FIRST: tuple[str, ...] = ("help", "quit", "command_palette")
@@ -58,8 +61,24 @@ class FooterEntry(NamedTuple):
     tooltip: str
 
 
-class PodiumFooter(Widget, can_focus=False):
-    """`? help  q quit  : commands` first, then the focused pane's keys, on one line."""
+def spans_of(entries: tuple[FooterEntry, ...]) -> list[tuple[int, int]]:
+    """Each entry's cells on the line, start and end, as `render_line` lays them out."""
+    spans: list[tuple[int, int]] = []
+    at = 0
+    for entry in entries:
+        end = at + cell_len(entry.display)
+        if entry.description:
+            end += cell_len(" " + entry.description)
+        spans.append((at, end))
+        at = end + 1
+    return spans
+
+
+class PodiumFooter(KeptLines, Widget, can_focus=False):
+    """`? help  q quit  : commands` first, then the focused pane's keys, on one line. Its
+    line is kept for each of its last looks (`KeptLines`): `/` and enter move the focus
+    between the search field and a pane, and the footer went back and forth between the
+    same two or three lines of keys, drawn again each time (~0.4 ms a key)."""
 
     ALLOW_SELECT = False
     COMPONENT_CLASSES = {
@@ -124,8 +143,12 @@ class PodiumFooter(Widget, can_focus=False):
         entries = self._entries()
         if entries != self.entries:
             self.entries = entries
+            self._spans = spans_of(entries)  # as drawn: a kept line does not draw them again
             self._shift = 0
             self.refresh()
+
+    def _lines_key(self) -> Hashable:
+        return self.entries, self._hover, self._shift
 
     def _entries(self) -> tuple[FooterEntry, ...]:
         active = [(b, e, t) for (_, b, e, t) in self.screen.active_bindings.values()]
