@@ -229,3 +229,57 @@ def test_the_storyboard_is_made_with_a_damaged_store(
     assert storyboard(load_source(db)) == page
     assert storyboard(load_source(db)) == page  # and now from a store made again
     assert Cache(folder).get("nothing", "x") is None
+
+
+def test_entries_written_behind_are_found_at_once_and_kept_at_the_prune(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`Cache.write_behind`: a put returns before its entry is written (the writer held
+    here); a get of the same cache finds it meanwhile, another cache (the next export) does
+    not; a put past `BEHIND_BYTES` waits for the writer; after the prune every entry is in
+    the store, the last put of an entry winning."""
+    kept = Cache(tmp_path)
+    kept.write_behind()
+    gate = threading.Event()
+    write = kept._write
+
+    def held(entries: dict[str, tuple[int, bytes]], aside: sqlite3.Connection | None) -> None:
+        assert gate.wait(10)
+        write(entries, aside)
+
+    monkeypatch.setattr(kept, "_write", held)
+    monkeypatch.setattr(cache_module, "BEHIND_BYTES", 1000)
+    kept.put("speech", "line-1", b"a" * 600)
+    kept.put("speech", "line-2", b"b" * 600)  # now past the bound
+    assert kept.get("speech", "line-1") == b"a" * 600
+    assert Cache(tmp_path).get("speech", "line-1") is None
+    third = threading.Thread(target=kept.put, args=("speech", "line-3", b"c"))
+    third.start()
+    third.join(0.2)
+    assert third.is_alive()  # waits for the writer
+    gate.set()
+    third.join(10)
+    kept.put("speech", "line-1", b"said again")
+    kept.prune()
+    again = Cache(tmp_path)
+    assert again.get("speech", "line-1") == b"said again"
+    assert again.get("speech", "line-2") == b"b" * 600
+    assert again.get("speech", "line-3") == b"c"
+    assert kept._writer is None and not kept._waiting
+
+
+def test_a_writer_that_fails_leaves_no_one_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kept = Cache(tmp_path)
+    kept.write_behind()
+
+    def fails(*_: object) -> None:
+        raise RuntimeError("the disk went away")
+
+    monkeypatch.setattr(kept, "_write", fails)
+    monkeypatch.setattr(threading, "excepthook", lambda args: None)  # its thread's traceback
+    for n in range(12):
+        kept.put("speech", f"line-{n}", bytes(1 << 20))
+    kept.close()  # returns: nothing waits to be written
+    assert kept._writer is None and not kept._waiting

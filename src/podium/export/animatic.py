@@ -549,6 +549,7 @@ def animatics(source: ExportSource) -> Made:
         return made
     voice = _speaker(source, ffmpeg, made.notes)
     kept = Cache.default()  # what an earlier export made: made again only when it changed
+    kept.write_behind()  # the reels do not wait on its disk (written at the prune below)
     if voice is not None:
         voice = Remembered(voice, cache=kept)  # a line said again (another scene, episode): once
     pictures = reel_pictures(source)

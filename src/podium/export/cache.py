@@ -46,6 +46,7 @@ _KEEP = 0.8  # a prune leaves this fraction of the limit
 ENV = "PODIUM_EXPORT_CACHE"
 STORE = "entries.db"
 VERSION = 1  # the table's layout (the store's user_version): see `Cache._open`
+BEHIND_BYTES = 8 << 20  # entries put and not yet written at most (`Cache.write_behind`)
 _BUSY_S = 10.0  # how long a writer waits for another process's write before giving up
 _BROKEN = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 _SCHEMA = """
@@ -125,6 +126,12 @@ class Cache:
         self._db: sqlite3.Connection | None = None
         self._tried = False  # opened once: a store that cannot open is not tried again
         self._used: dict[str, int] = {}  # entries read since the last write: their new time
+        # Written behind (`write_behind`): entries put and not yet written, by entry, and the
+        # thread writing them; `_behind` guards them (never taken inside `_lock`'s hold).
+        self._behind: threading.Condition | None = None
+        self._waiting: dict[str, tuple[int, bytes]] = {}  # entry -> (time put, data)
+        self._waiting_bytes = 0
+        self._writer: threading.Thread | None = None
 
     @staticmethod
     def default() -> Cache:
@@ -136,8 +143,23 @@ class Cache:
     def store(self) -> Path | None:
         return None if self.folder is None else self.folder / STORE
 
+    def write_behind(self) -> None:
+        """From now on a put returns at once and a thread writes the entries (a few at a time,
+        one transaction), so a caller does not wait on the disk: the big series' first export
+        puts 250 MB (the table read's sound most), and each write waited on SQLite's
+        checkpoints, the store's lock held. At most `BEHIND_BYTES` wait (a put past it waits
+        for the writer); a get finds them; `prune` and `close` write them all first."""
+        if self._behind is None and self.folder is not None:
+            self._behind = threading.Condition()
+
     def get(self, kind: str, name: str) -> bytes | None:
         entry = f"{kind}/{name}"
+        if self._behind is not None:
+            with self._behind:
+                waiting = self._waiting.get(entry)
+            if waiting is not None:
+                self._count(hit=True)
+                return waiting[1]
         row = self._run(lambda db: db.execute(
             "SELECT digest, data FROM entries WHERE key = ?", (entry,)
         ).fetchone())  # fmt: skip
@@ -154,15 +176,103 @@ class Cache:
     def put(self, kind: str, name: str, data: bytes) -> None:
         if self.folder is None:
             return
-        digest = hashlib.sha256(data).digest()
-        row = (f"{kind}/{name}", time.time_ns(), len(data), digest, data)
+        entry, now = f"{kind}/{name}", time.time_ns()
+        if self._behind is None:
+            self._write({entry: (now, data)})
+            return
+        with self._behind:
+            while self._waiting_bytes > BEHIND_BYTES and self._writer is not None:
+                self._behind.wait()
+            old = self._waiting.pop(entry, None)
+            self._waiting_bytes += len(data) - (len(old[1]) if old is not None else 0)
+            self._waiting[entry] = (now, data)
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write_waiting, name="podium-cache", daemon=True
+                )
+                self._writer.start()
+            self._behind.notify_all()
+
+    def _write(
+        self, entries: dict[str, tuple[int, bytes]], aside: sqlite3.Connection | None = None
+    ) -> None:
+        """`entries` written in one transaction: on the store's connection, else on the
+        writer's (`aside`: nothing written when it could not open or it fails)."""
+        rows = [
+            (entry, at, len(data), hashlib.sha256(data).digest(), data)
+            for entry, (at, data) in entries.items()
+        ]
+        insert = "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?)"
+        if self._behind is not None:
+            if aside is not None:
+                with contextlib.suppress(sqlite3.Error), _transaction(aside):
+                    aside.executemany(insert, rows)
+            return
 
         def write(db: sqlite3.Connection) -> None:
             with _transaction(db):
                 self._touch(db)
-                db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?)", row)
+                db.executemany(insert, rows)
 
         self._run(write)
+
+    def _write_waiting(self) -> None:
+        """The writer's thread: what waits, written until nothing does (it then ends, in the
+        same hold of the lock that saw nothing wait; the next put starts another). It writes
+        on a connection of its own, so a get meanwhile does not wait for its transactions."""
+        behind = self._behind
+        assert behind is not None
+        aside = self._aside()
+        try:
+            while True:
+                with behind:
+                    if not self._waiting:
+                        self._writer = None
+                        behind.notify_all()
+                        return
+                    entries = dict(self._waiting)
+                self._write(entries, aside)
+                with behind:
+                    for entry, waiting in entries.items():
+                        if self._waiting.get(entry) is waiting:  # not put again meanwhile
+                            del self._waiting[entry]
+                            self._waiting_bytes -= len(waiting[1])
+                    behind.notify_all()
+        except BaseException:
+            with behind:  # a writer that failed: nothing more is kept, and no one waits
+                self._waiting.clear()
+                self._waiting_bytes = 0
+                self._writer = None
+                behind.notify_all()
+            raise
+        finally:
+            if aside is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    aside.close()
+
+    def _aside(self) -> sqlite3.Connection | None:
+        """A second connection to the store, opened (and the store made) as `_open` does;
+        None when the store cannot be used (the entries are then not kept)."""
+        if self._run(lambda db: True) is None:
+            return None
+        assert self.folder is not None
+        try:
+            db = sqlite3.connect(
+                self.folder / STORE, timeout=_BUSY_S, isolation_level=None,
+                check_same_thread=False,
+            )  # fmt: skip
+            db.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error:
+            return None
+        return db
+
+    def _written(self) -> None:
+        """Every entry waiting to be written, written (`write_behind`)."""
+        if self._behind is None:
+            return
+        with self._behind:
+            while self._writer is not None:
+                self._behind.wait()
 
     def _count(self, *, hit: bool) -> None:
         with self._lock:
@@ -175,6 +285,7 @@ class Cache:
         """Keep the cache under its limit: the least recently used entries go first (and the
         folders of the layout before the database). Then the store is closed (opened again at
         the next get or put): what an export does last."""
+        self._written()
         if self.folder is None or not self.folder.is_dir():
             return
         with contextlib.suppress(OSError):
@@ -203,6 +314,7 @@ class Cache:
 
     def close(self) -> None:
         """Close the store (its log written into it); a later get or put opens it again."""
+        self._written()
         with self._lock:
             if self._db is not None:
                 with contextlib.suppress(sqlite3.Error), _transaction(self._db):
