@@ -1,8 +1,9 @@
-"""An animatic's stills: the PPM frames are Pillow's bytes; a shot's still worked out once."""
+"""An animatic's stills: one file of their pixels for ffmpeg; a shot's still worked out once."""
 
 from __future__ import annotations
 
-import io
+import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,18 +12,8 @@ import pytest
 from PIL import Image
 
 from podium.domain.artifacts import EditItem, Shot
-from podium.export import stills
-from podium.export.timeline import Band, Beat, Reel
-
-
-@pytest.mark.parametrize("size", [(640, 360), (1, 1), (3, 7)])
-def test_a_frame_is_the_ppm_pillow_writes(size: tuple[int, int]) -> None:
-    picture = Image.frombytes(
-        "RGB", size, bytes(i * 37 % 256 for i in range(size[0] * size[1] * 3))
-    )
-    saved = io.BytesIO()
-    picture.save(saved, format="PPM")
-    assert stills.ppm(picture) == saved.getvalue()
+from podium.export import mp4, stills
+from podium.export.timeline import SIZE, Band, Beat, Reel, with_band
 
 
 def test_each_shot_s_still_is_worked_out_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -56,23 +47,41 @@ def test_each_shot_s_still_is_worked_out_once(monkeypatch: pytest.MonkeyPatch) -
     ]
 
 
-def test_the_frames_are_written_once_a_still(tmp_path: Path) -> None:
+def test_the_stills_are_one_file_of_their_pixels_in_order(tmp_path: Path) -> None:
     drawn: list[str] = []
 
-    def maker(name: str) -> Callable[[], Image.Image]:
+    def maker(name: str, colour: tuple[int, int, int]) -> Callable[[], Image.Image]:
         def make() -> Image.Image:
             drawn.append(name)
-            return Image.new("RGB", (8, 6), (len(name), 2, 3))
+            return Image.new("RGB", SIZE, colour)
 
         return make
 
     makers: list[stills.Maker] = [
-        ("a", (), maker("a")),
-        ("a", ("M1",), maker("a")),
-        ("b", (), maker("b")),
+        ("a", (), maker("a", (1, 2, 3))),
+        ("a", ("M1 Theme",), maker("a", (1, 2, 3))),
+        ("b", (), maker("b", (4, 5, 6))),
     ]
     stills.draw(makers, tmp_path)
     assert drawn == ["a", "b"]  # a picture drawn once whatever bands go over it
-    for number in range(3):
-        with Image.open(tmp_path / f"frame-{number:05d}.ppm") as opened:
-            assert opened.size == (8, 6)
+    data = (tmp_path / stills.FRAMES).read_bytes()
+    one = SIZE[0] * SIZE[1] * 3
+    assert len(data) == 3 * one
+    assert data[:one] == Image.new("RGB", SIZE, (1, 2, 3)).tobytes()
+    assert (
+        data[one : 2 * one] == with_band(Image.new("RGB", SIZE, (1, 2, 3)), ["M1 Theme"]).tobytes()
+    )
+    assert data[2 * one :] == Image.new("RGB", SIZE, (4, 5, 6)).tobytes()
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
+def test_ffmpeg_reads_one_frame_a_still(tmp_path: Path) -> None:
+    makers: list[stills.Maker] = [
+        (n, (), lambda n=n: Image.new("RGB", SIZE, (40 * n, 90, 200 - 40 * n)))  # type: ignore[misc]
+        for n in range(4)
+    ]
+    stills.draw(makers, tmp_path)
+    ffmpeg = shutil.which("ffmpeg")
+    assert ffmpeg is not None
+    subprocess.run(stills.stills_args(ffmpeg), cwd=tmp_path, check=True, capture_output=True)
+    assert len(mp4.read_track(tmp_path / "stills.mp4", b"vide").frames) == 4
