@@ -159,3 +159,47 @@ def test_the_server_carries_no_thread_or_subprocess_machinery_into_its_children(
     if done.returncode != 0:
         pytest.skip("this espeak-ng's library is not loadable here")
     assert done.stdout.strip() == "[]"
+
+
+def _fake_server(tmp_path: Path, answer: str, monkeypatch: pytest.MonkeyPatch) -> voices._Server:
+    """A server that says hello, reads one request and answers with the Python `answer`."""
+    script = tmp_path / "fake.py"
+    script.write_text(
+        "import os, sys, time\n"
+        "os.write(1, b'eSpeak NG text-to-speech: 0.0  Data at: /nowhere\\n')\n"
+        "sys.stdin.readline()\n"
+        f"{answer}\n"
+    )
+    monkeypatch.setattr(voices, "_SERVER", script)
+    server = voices._Server()
+    assert server.hello().startswith("eSpeak NG")
+    return server
+
+
+def test_a_sound_that_comes_in_pieces_is_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sound = bytes(range(256)) * 1000
+    answer = f"os.write(1, b'ok {len(sound)}\\n' + bytes(range(256)) * 3)\n"
+    answer += "for _ in range(997):\n    os.write(1, bytes(range(256)))\n"
+    answer += "    time.sleep(0.0005) if _ % 200 == 0 else None\n"
+    server = _fake_server(tmp_path, answer, monkeypatch)
+    try:
+        assert server.say(espeak_voice("TAM"), "Where were you?") == sound
+    finally:
+        server.close()
+
+
+def test_a_sound_cut_short_is_stopped_at_the_deadline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = _fake_server(
+        tmp_path, "os.write(1, b'ok 100\\n' + bytes(10))\ntime.sleep(30)", monkeypatch
+    )
+    monkeypatch.setattr(voices, "_LINE_TIMEOUT_S", 0.5)
+    try:
+        with pytest.raises(voices.VoiceError, match="took longer"):
+            server.say(espeak_voice("TAM"), "Where were you?")
+    finally:
+        server.process.kill()
+        server.close()

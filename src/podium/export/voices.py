@@ -17,7 +17,6 @@ Every program runs as an argument list with a timeout, never through a shell. A 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import queue
@@ -143,6 +142,10 @@ class _Server:
             shell=False,
         )
         self._pending = bytearray()
+        assert self.process.stdout is not None
+        self._out = self.process.stdout.fileno()
+        self._waiting = selectors.DefaultSelector()  # one for every answer, not two a line
+        self._waiting.register(self._out, selectors.EVENT_READ)
 
     def _wanted(self, count: int) -> int | None:
         """How many pending bytes answer: `count`, or the line up to its newline (`count`
@@ -152,49 +155,34 @@ class _Server:
             return at + 1 if at >= 0 else None
         return count if len(self._pending) >= count else None
 
+    def _more(self, size: int, deadline: float) -> bytes:
+        """Up to `size` bytes more of its answer, once some are there, by the deadline."""
+        left = deadline - time.monotonic()
+        if left <= 0 or not self._waiting.select(left):
+            raise VoiceError(f"espeak-ng took longer than {_LINE_TIMEOUT_S:g} s and was stopped.")
+        chunk = os.read(self._out, size)
+        if not chunk:
+            raise VoiceError("espeak-ng's library stopped.")
+        return chunk
+
     def _read(self, count: int, deadline: float) -> bytes:
-        """`count` bytes of its answer (or a line when `count` is -1), by the deadline."""
-        assert self.process.stdout is not None
-        out = self.process.stdout.fileno()
-        if count > len(self._pending):  # a line's sound: read into one buffer of its size
-            return self._read_sound(out, count, deadline)
-        with selectors.DefaultSelector() as waiting:
-            waiting.register(out, selectors.EVENT_READ)
-            while (end := self._wanted(count)) is None:
-                self._wait(waiting, deadline)
-                chunk = os.read(out, 1 << 16)
-                if not chunk:
-                    raise VoiceError("espeak-ng's library stopped.")
-                self._pending += chunk
+        """`count` bytes of its answer (or a line when `count` is -1), by the deadline. A line
+        is read a little at a time (an answer's head is a few bytes: little of the sound after
+        it is read with it), a line's sound in as few reads as it comes in (the server's pipe
+        holds a whole line: mostly one)."""
+        if count > len(self._pending):
+            pieces = [bytes(self._pending)]
+            have = len(self._pending)
+            self._pending.clear()
+            while have < count:
+                pieces.append(self._more(count - have, deadline))
+                have += len(pieces[-1])
+            return pieces[1] if len(pieces) == 2 and not pieces[0] else b"".join(pieces)
+        while (end := self._wanted(count)) is None:
+            self._pending += self._more(256, deadline)
         data = bytes(self._pending[:end])
         del self._pending[:end]
         return data
-
-    def _read_sound(self, out: int, count: int, deadline: float) -> bytes:
-        """`count` bytes, what is pending first, the rest read straight into their place."""
-        data = bytearray(count)
-        at = len(self._pending)
-        data[:at] = self._pending
-        self._pending.clear()
-        with (
-            selectors.DefaultSelector() as waiting,
-            io.FileIO(out, closefd=False) as reading,
-            memoryview(data) as view,
-        ):
-            waiting.register(out, selectors.EVENT_READ)
-            while at < count:
-                self._wait(waiting, deadline)
-                got = reading.readinto(view[at:])
-                if not got:
-                    raise VoiceError("espeak-ng's library stopped.")
-                at += got
-        return bytes(data)
-
-    @staticmethod
-    def _wait(waiting: selectors.BaseSelector, deadline: float) -> None:
-        left = deadline - time.monotonic()
-        if left <= 0 or not waiting.select(left):
-            raise VoiceError(f"espeak-ng took longer than {_LINE_TIMEOUT_S:g} s and was stopped.")
 
     def hello(self) -> str:
         return self._read(-1, time.monotonic() + _LINE_TIMEOUT_S).decode("utf-8", "replace").strip()
@@ -215,6 +203,7 @@ class _Server:
         return self._read(int(head[1]), deadline)
 
     def close(self) -> None:
+        self._waiting.close()
         _stop(self.process)
 
 
