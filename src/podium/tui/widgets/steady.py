@@ -221,8 +221,13 @@ class KeptLines(_Mixin):
     last few looks. A move of the focus between panes sets the focused pane's border on one
     and takes it off the other, and Textual draws all of a pane's lines again (0.8-1.8 ms of
     each `/`, enter and esc on the big production) in one of the two looks it drew before.
-    A look is what the lines are drawn from: the stylesheet's rules, the pane's place in the
-    DOM (what they match), its inline rules (the focused border), size, titles, background."""
+    A look is what the lines are drawn from: the rules the stylesheet gave the widget and its
+    component classes (by identity: `KeptComponentStyles` keeps them), its inline rules (the
+    focused border), pseudo-classes, size, titles and background, and the stylesheet by
+    identity (a theme forgets them). Not `place_key`: the pseudo-classes of every ancestor
+    cost more to work out (~0.1 ms) than a pane's lines saved. A look is worked out only when
+    Textual's own lines are gone (a whole repaint: a restyle, a scroll), not for a line or
+    two drawn again (`j`), where Textual keeps the others itself."""
 
     _kept_lines: dict[tuple[Any, ...], list[Strip]] | None = None
     _lines_for: Any = None  # the stylesheet's rules the kept lines were drawn with
@@ -232,6 +237,8 @@ class KeptLines(_Mixin):
         return None
 
     def render_lines(self, crop: Region) -> list[Strip]:
+        if self._styles_cache._cache:  # noqa: SLF001 - Textual's lines are there: it draws
+            return super().render_lines(crop)  # only those changed (`j`), no look worked out
         app = self.app
         rules = app.stylesheet.rules_map
         try:
@@ -239,8 +246,10 @@ class KeptLines(_Mixin):
                 crop,
                 self.size,
                 app.theme,
-                place_key(self),
+                self.get_pseudo_class_state(),
+                frozenset(self.styles.base.get_rules().items()),  # what the stylesheet gave it
                 frozenset(self.styles.inline.get_rules().items()),
+                tuple(map(id, self._component_styles.values())),  # noqa: SLF001 - kept ones
                 self._border_title,
                 self._border_subtitle,
                 self.background_colors,
@@ -283,6 +292,7 @@ class KeptTree(KeptLines):
             tree._updates,  # noqa: SLF001
             tree.cursor_line,
             tree.hover_line,
+            getattr(tree, "_line_style", None),  # its rich style (TaskTree's, once a frame)
             tuple(tuple((node._id, node._updates) for node in line.path) for line in shown),  # noqa: SLF001
         )
 
