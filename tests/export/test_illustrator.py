@@ -156,3 +156,22 @@ def test_a_rehearsal_image_model_draws_files_the_export_copies(tmp_path: Path) -
     assert {p.read_bytes() for p in copied} == {
         Path(a.content["image_path"]).read_bytes() for a in illustrations
     }
+
+
+def test_a_palette_is_read_once_for_every_sketch_in_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from podium.llm.rehearsal import illustrator, sketch
+
+    first = from_brief(BRIEF, CAST)
+    other = from_brief(BRIEF.model_copy(update={"subject": "Nuka alone at the floe edge"}), CAST)
+    expected = [image(s, 320, 200).tobytes() for s in (first, other)]
+    read: list[str] = []
+    real = sketch.colour
+
+    def counted(name: str) -> tuple[int, int, int]:
+        read.append(name)
+        return real(name)
+
+    monkeypatch.setattr(sketch, "colour", counted)
+    monkeypatch.setattr(illustrator, "_ROLES", {})
+    assert [image(s, 320, 200).tobytes() for s in (first, other)] == expected
+    assert read == list(BRIEF.palette)  # read for the first sketch only

@@ -53,13 +53,24 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return fonts[size]
 
 
+_ROLES: dict[tuple[str, ...], Roles] = {}  # a palette's colours with their jobs, read once
+
+
+def _roles(sketch: Sketch) -> Roles:
+    """A palette's colours read once (a series' sketches share one; read only, never changed)."""
+    if len(_ROLES) >= 256:
+        _ROLES.clear()
+    found = _ROLES[sketch.palette] = Roles(sketch.colours())
+    return found
+
+
 class _Canvas:
     def __init__(self, sketch: Sketch, width: int, height: int) -> None:
         from PIL import Image, ImageDraw
 
         self.sketch = sketch
         self.rng = random.Random(sketch.seed())
-        self.roles = Roles(sketch.colours())
+        self.roles = _ROLES.get(sketch.palette) or _roles(sketch)
         self.width = width
         band = round(height * 0.17) if sketch.caption else 0
         self.height = height - band  # the picture, above the caption band
