@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
@@ -62,3 +64,20 @@ def test_the_measures_are_pillow_s() -> None:
     assert again == wrapped
     again.append("changed")  # a caller's list is its own
     assert lettering.wrap("a few words " * 20, font, 200.0, 3) == wrapped
+
+
+def test_two_faces_of_one_size_are_told_apart() -> None:
+    default = ImageFont.load_default(size=16)
+    assert isinstance(default, ImageFont.FreeTypeFont)
+    others = sorted(Path("/usr/share/fonts").rglob("*.ttf"))[:1]
+    if not others:
+        pytest.skip("no second FreeType face on this machine")
+    other = ImageFont.truetype(str(others[0]), 16)
+    assert other.getname() != default.getname()
+    for font in (default, other):
+        expected = Image.new("RGB", (200, 40))
+        ImageDraw.Draw(expected).text((3.5, 4.25), "Sigrid", fill=(255, 255, 255), font=font)
+        got = Image.new("RGB", (200, 40))
+        lettering.write(ImageDraw.Draw(got), (3.5, 4.25), "Sigrid", (255, 255, 255), font)
+        assert got.tobytes() == expected.tobytes()
+        assert lettering.length(font, "Sigrid") == font.getlength("Sigrid")

@@ -4,10 +4,11 @@ rendered and measured once.
 A big series' stills repeat their words: 1,267 stills of its animatics carry 75 distinct
 captions, and the same cast names and shot labels come back in every episode. FreeType's
 rendering of a line (Pillow's `getmask2`) and its measuring (`getlength`) were half of a
-still's time. Here a line's mask is rendered once for its font size, text and sub-pixel start
-(the only things it depends on) and painted as `ImageDraw.text` paints it (`draw_bitmap`
-with the fill's ink), so a picture's pixels are the same as drawing the text each time.
-Both tables are bounded; the masks are small (a line: a few kilobytes).
+still's time. Here a line's mask is rendered once for its font (face and size), text and
+sub-pixel start (the only things it depends on) and painted as `ImageDraw.text` paints it
+(`draw_bitmap` with the fill's ink), so a picture's pixels are the same as drawing the text
+each time. The tables are bounded and shared by the threads drawing stills (a dict's get and
+set are atomic; two threads may render one line twice); a line's mask is a few kilobytes.
 """
 
 from __future__ import annotations
@@ -20,26 +21,30 @@ if TYPE_CHECKING:
     from PIL import ImageDraw
 
 _LIMIT = 4096  # lines kept in each table before it starts again
-_MASKS: dict[tuple[float, str, float, float], tuple[Any, tuple[int, int]]] = {}
-_LENGTHS: dict[tuple[float, str], float] = {}
-_BOXES: dict[tuple[float, str], tuple[float, float, float, float]] = {}
-_WRAPPED: dict[tuple[float, str, float, int], list[str]] = {}
+Face = tuple[str | None, str | None, int, float]  # family, style, layout engine, size
+_MASKS: dict[tuple[Face, str, float, float], tuple[Any, tuple[int, int]]] = {}
+_LENGTHS: dict[tuple[Face, str], float] = {}
+_BOXES: dict[tuple[Face, str], tuple[float, float, float, float]] = {}
+_WRAPPED: dict[tuple[Face, str, float, int], list[str]] = {}
 
 
-def _size(font: Any) -> float | None:
-    """The FreeType font's size (Pillow's default font at a size, the only one drawn with),
-    or None for another kind of font, which is drawn without the tables."""
+def _face(font: Any) -> Face | None:
+    """The FreeType font's face and size (the tables' key: Pillow's default font at a size is
+    the only one the illustrator draws with), or None for another kind of font, which is
+    drawn without the tables."""
     from PIL import ImageFont
 
-    return font.size if isinstance(font, ImageFont.FreeTypeFont) else None
+    if not isinstance(font, ImageFont.FreeTypeFont):
+        return None
+    return (*font.getname(), font.layout_engine, font.size)
 
 
 def length(font: Any, text: str) -> float:
-    """`font.getlength(text)`, measured once a size and text."""
-    size = _size(font)
-    if size is None:
+    """`font.getlength(text)`, measured once a font and text."""
+    face = _face(font)
+    if face is None:
         return float(font.getlength(text))
-    key = (size, text)
+    key = (face, text)
     found = _LENGTHS.get(key)
     if found is None:
         if len(_LENGTHS) >= _LIMIT:
@@ -49,23 +54,23 @@ def length(font: Any, text: str) -> float:
 
 
 def bbox(font: Any, text: str) -> tuple[float, float, float, float]:
-    """`font.getbbox(text)`, measured once a size and text."""
-    size = _size(font)
-    if size is None:
+    """`font.getbbox(text)`, measured once a font and text."""
+    face = _face(font)
+    if face is None:
         return font.getbbox(text)  # type: ignore[no-any-return]
-    found = _BOXES.get((size, text))
+    found = _BOXES.get((face, text))
     if found is None:
         if len(_BOXES) >= _LIMIT:
             _BOXES.clear()
-        found = _BOXES[(size, text)] = font.getbbox(text)
+        found = _BOXES[(face, text)] = font.getbbox(text)
     return found
 
 
 def wrap(text: str, font: Any, width: float, most: int) -> list[str]:
     """`text` in lines no wider than `width`, at most `most` of them (the last ends in …);
-    worked out once a size, text, width and count (a caption under many stills)."""
-    size = _size(font)
-    key = (size, text, width, most) if size is not None else None
+    worked out once a font, text, width and count (a caption under many stills)."""
+    face = _face(font)
+    key = (face, text, width, most) if face is not None else None
     found = _WRAPPED.get(key) if key is not None else None
     if found is not None:
         return list(found)
@@ -90,13 +95,13 @@ def write(
     """`pen.text(xy, text, fill=fill, font=font)` for one line: the same pixels, its mask
     rendered once (Pillow's own steps: the mask for the start's fractions, drawn at the
     whole pixel plus the mask's offset)."""
-    size = _size(font)
-    if size is None or "\n" in text or pen.fontmode != "L":
+    face = _face(font)
+    if face is None or "\n" in text or pen.fontmode != "L":
         pen.text(xy, text, fill=fill, font=font)
         return
     x, y = xy
     start = (math.modf(x)[0], math.modf(y)[0])
-    key = (size, text, *start)
+    key = (face, text, *start)
     found = _MASKS.get(key)
     if found is None:
         if len(_MASKS) >= _LIMIT:
