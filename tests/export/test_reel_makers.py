@@ -60,24 +60,3 @@ def test_a_reels_shot_lists_and_cues_are_read_when_it_is_made(
     assert [(r.episode, r.items, r.cues, r.lists) for r in timeline.reels(source)] == [
         (r.episode, r.items, r.cues, r.lists) for r in (first, second)
     ]
-
-
-def test_the_edit_plans_read_for_the_reels_are_not_parsed_again_for_their_file(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from podium.domain.artifacts import Artifact
-    from podium.export.shotlist import edit_plan
-
-    source = _series().source
-    parsed: list[str] = []
-    real = Artifact.parsed
-
-    def counted(self: Artifact) -> Any:
-        parsed.append(self.task_id)
-        return real(self)
-
-    monkeypatch.setattr(Artifact, "parsed", counted)
-    timeline.reel_makers(source)
-    written = edit_plan(source)
-    assert written is not None and ",a,4," in written and ",a,2," in written
-    assert sorted(t for t in parsed if t.startswith("edit")) == ["edit-1", "edit-2"]

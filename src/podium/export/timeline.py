@@ -136,9 +136,7 @@ def reel_makers(source: ExportSource) -> list[Callable[[], Reel]]:
             others.setdefault(episode, []).append(record)
             continue
         artifact = source.current(record)
-        # Kept parsed for the edit plan's file (`ExportSource.parsed`): its items are held
-        # here until the animatics are made anyway.
-        content = source.parsed(artifact) if artifact is not None else None
+        content = parsed(artifact) if artifact is not None else None
         if isinstance(content, EditPlan):
             plans.setdefault(episode, []).extend(content.sequence)
     chosen = slots(source)
