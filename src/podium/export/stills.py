@@ -34,7 +34,7 @@ _DRAWING = (
     "podium.llm.rehearsal.lettering",
     "podium.llm.rehearsal.sketch",
 )
-FRAMES = "frames.rgb"  # the stills' pixels, for ffmpeg (`draw`)
+FRAMES = "frames.ppm"  # the stills, one PPM after another, for ffmpeg (`draw`)
 
 
 def stills_args(ffmpeg: str) -> list[str]:
@@ -43,8 +43,7 @@ def stills_args(ffmpeg: str) -> list[str]:
     (a big series' episode shows 117 stills 3,600 times)."""
     return [
         ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-        "-f", "rawvideo", "-pix_fmt", "rgb24", "-video_size", f"{SIZE[0]}x{SIZE[1]}",
-        "-framerate", str(FPS), "-i", FRAMES,
+        "-f", "ppm_pipe", "-framerate", str(FPS), "-i", FRAMES,
         "-vf", "format=yuv420p",
         "-c:v", "libx264", "-preset", "ultrafast", "-tune", "stillimage", "-crf", "30",
         "-g", "1", "-bf", "0", "-threads", "1",
@@ -98,12 +97,13 @@ def plan(
 
 
 def draw(makers: Sequence[Maker], folder: Path) -> None:
-    """Every distinct still, in order, as raw RGB pixels in one file, `FRAMES` (no
-    compression: ffmpeg reads it fast), each picture drawn once whatever cue bands go over
-    it, and let go after the last still that shows it (a big series' episode: hundreds of
-    pictures, each 0.9 MB drawn). One file, not a PPM file a still: creating and removing
-    1,267 files of 0.7 MB cost the big series' export about twice the kernel time of writing
-    their bytes (the same frames: ffmpeg encodes the same `stills.mp4`)."""
+    """Every distinct still, in order, as binary PPM in one file, `FRAMES` (no compression:
+    ffmpeg reads it fast), each picture drawn once whatever cue bands go over it, and let go
+    after the last still that shows it (a big series' episode: hundreds of pictures, each
+    0.9 MB drawn). One file, not a PPM file a still: creating and removing 1,267 files of
+    0.7 MB cost the big series' export about twice the kernel time of writing their bytes.
+    Pillow writes each still's pixels into the file itself (no 0.7 MB `bytes` a still made
+    on the reels' threads: those raised the export's peak by 30-60 MB)."""
     last = {key: number for number, (key, _, _) in enumerate(makers)}
     bases: dict[object, PILImage.Image] = {}
     with (folder / FRAMES).open("wb") as file:
@@ -111,18 +111,9 @@ def draw(makers: Sequence[Maker], folder: Path) -> None:
             base = bases.get(key)
             if base is None:
                 base = bases[key] = make()
-            file.write(_pixels(with_band(base, labels)))
+            with_band(base, labels).save(file, format="PPM")
             if last[key] == number:
                 del bases[key]
-
-
-def _pixels(image: PILImage.Image) -> bytes:
-    """A still's RGB pixels, row by row, as the raw frame `stills_args` reads: the stills are
-    all `SIZE` (the storyboard's pictures are drawn or fitted to it, the cards made at it;
-    one that is not is stretched to it rather than shifting every frame after it)."""
-    if image.mode != "RGB":
-        image = image.convert("RGB")
-    return (image if image.size == SIZE else image.resize(SIZE)).tobytes()
 
 
 def encode(
