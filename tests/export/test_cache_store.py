@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import sqlite3
 import subprocess
 import sys
@@ -269,7 +270,7 @@ def test_entries_written_behind_are_found_at_once_and_kept_at_the_prune(
 
 
 def test_a_writer_that_fails_leaves_no_one_waiting(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     kept = Cache(tmp_path)
     kept.write_behind()
@@ -278,8 +279,12 @@ def test_a_writer_that_fails_leaves_no_one_waiting(
         raise RuntimeError("the disk went away")
 
     monkeypatch.setattr(kept, "_write", fails)
-    monkeypatch.setattr(threading, "excepthook", lambda args: None)  # its thread's traceback
-    for n in range(12):
-        kept.put("speech", f"line-{n}", bytes(1 << 20))
-    kept.close()  # returns: nothing waits to be written
+    with caplog.at_level(logging.WARNING, logger="podium.export"):
+        for n in range(12):
+            kept.put("speech", f"line-{n}", bytes(1 << 20))
+        kept.close()  # returns: nothing waits to be written
     assert kept._writer is None and not kept._waiting
+    # said as a sentence, not as the writer thread's traceback
+    assert caplog.text.count("the export cache was not written (the disk went away)") == 1
+    kept.put("speech", "line-after", b"x")  # nothing more is kept once the writer failed
+    assert kept.get("speech", "line-after") is None and not kept._waiting

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import shutil
 import sqlite3
@@ -40,6 +41,8 @@ from typing import TypeVar
 
 import podium
 from podium.locations import data_dir
+
+log = logging.getLogger("podium.export")
 
 LIMIT_BYTES = 1 << 30  # the whole cache; past it, the least recently used entries go
 _KEEP = 0.8  # a prune leaves this fraction of the limit
@@ -132,6 +135,7 @@ class Cache:
         self._waiting: dict[str, tuple[int, bytes]] = {}  # entry -> (time put, data)
         self._waiting_bytes = 0
         self._writer: threading.Thread | None = None
+        self._failed = False  # a writer failed: nothing more is kept by this cache
 
     @staticmethod
     def default() -> Cache:
@@ -181,6 +185,8 @@ class Cache:
             self._write({entry: (now, data)})
             return
         with self._behind:
+            if self._failed:
+                return
             while self._waiting_bytes > BEHIND_BYTES and self._writer is not None:
                 self._behind.wait()
             old = self._waiting.pop(entry, None)
@@ -238,13 +244,16 @@ class Cache:
                             del self._waiting[entry]
                             self._waiting_bytes -= len(waiting[1])
                     behind.notify_all()
-        except BaseException:
-            with behind:  # a writer that failed: nothing more is kept, and no one waits
+        except Exception as exc:  # a writer that failed: nothing more is kept, no one waits
+            with behind:
                 self._waiting.clear()
                 self._waiting_bytes = 0
                 self._writer = None
+                self._failed = True
                 behind.notify_all()
-            raise
+            # a sentence on the export's logger, not a thread's traceback: the export is whole,
+            # only what it would have kept is made again next time
+            log.warning("podium: the export cache was not written (%s); the export is whole", exc)
         finally:
             if aside is not None:
                 with contextlib.suppress(sqlite3.Error):
