@@ -29,6 +29,7 @@ would carry (a fork of this process with them: about 320 pages touched, without:
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import fcntl
 import json
@@ -163,10 +164,12 @@ def serve() -> None:
         return
     lib.espeak_SetVoiceByName(b"en")  # its dictionary loaded once, not in every child
     lib.espeak_SetSynthCallback(_HEARD)  # where the sound goes: the same in every child
-    try:  # a line's whole answer fits: its child writes it and ends without waiting
-        fcntl.fcntl(1, fcntl.F_SETPIPE_SZ, 1 << 20)
-    except OSError:
-        pass
+    # a line's whole answer fits: its child writes it and ends without waiting (Linux only:
+    # elsewhere the child waits for podium to read, as it reads the answer meanwhile)
+    resize = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if resize is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(1, resize, 1 << 20)
     _write(1, f"{identity}\n".encode())
     for raw in sys.stdin.buffer:
         try:
