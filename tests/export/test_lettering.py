@@ -81,3 +81,32 @@ def test_two_faces_of_one_size_are_told_apart() -> None:
         lettering.write(ImageDraw.Draw(got), (3.5, 4.25), "Sigrid", (255, 255, 255), font)
         assert got.tobytes() == expected.tobytes()
         assert lettering.length(font, "Sigrid") == font.getlength("Sigrid")
+
+
+def test_a_pillow_whose_text_is_not_these_steps_draws_each_line_with_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pillow's steps are its own (private names): a Pillow where they fail or paint other
+    pixels is told once, and every line is then drawn by `ImageDraw.text` itself."""
+
+    def not_pillows(*_: object, **__: object) -> None:
+        raise TypeError("getmask2() got an unexpected keyword argument 'stroke_filled'")
+
+    monkeypatch.setattr(lettering, "_paint", not_pillows)
+    lettering._painted_as_pillow.cache_clear()
+    try:
+        image = Image.new("RGB", (120, 30), "white")
+        lettering.write(
+            ImageDraw.Draw(image),
+            (3.5, 4.25),
+            "Shot 12",
+            (0, 0, 0),
+            ImageFont.load_default(size=14),
+        )
+        expected = Image.new("RGB", (120, 30), "white")
+        ImageDraw.Draw(expected).text(
+            (3.5, 4.25), "Shot 12", fill=(0, 0, 0), font=ImageFont.load_default(size=14)
+        )
+        assert image.tobytes() == expected.tobytes()
+    finally:
+        lettering._painted_as_pillow.cache_clear()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -89,6 +90,23 @@ def wrap(text: str, font: Any, width: float, most: int) -> list[str]:
     return lines
 
 
+@cache
+def _painted_as_pillow() -> bool:
+    """Whether `write`'s steps paint what this Pillow's `ImageDraw.text` paints (they are its
+    own steps, through names it keeps to itself): tried once on a line at a fractional start;
+    with another Pillow that does not, each line is drawn with `text`."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.load_default(size=13)
+    images = [Image.new("RGB", (90, 24), "white") for _ in range(2)]
+    ImageDraw.Draw(images[0]).text((2.5, 3.25), "Ag, fy!", fill=(40, 30, 20), font=font)
+    try:
+        _paint(ImageDraw.Draw(images[1]), (2.5, 3.25), "Ag, fy!", (40, 30, 20), font)
+    except (AttributeError, TypeError, ValueError):
+        return False
+    return images[0].tobytes() == images[1].tobytes()
+
+
 def write(
     pen: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, fill: Any, font: Any
 ) -> None:
@@ -96,19 +114,28 @@ def write(
     rendered once (Pillow's own steps: the mask for the start's fractions, drawn at the
     whole pixel plus the mask's offset)."""
     face = _face(font)
-    if face is None or "\n" in text or pen.fontmode != "L":
+    if face is None or "\n" in text or pen.fontmode != "L" or not _painted_as_pillow():
         pen.text(xy, text, fill=fill, font=font)
         return
+    _paint(pen, xy, text, fill, font, face)
+
+
+def _paint(
+    pen: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, fill: Any, font: Any,
+    face: Face | None = None,
+) -> None:  # fmt: skip
+    """Pillow's steps for one line: the mask for the start's fractions (kept in `_MASKS` when
+    `face` names the font), drawn at the whole pixel plus the mask's offset."""
     x, y = xy
     start = (math.modf(x)[0], math.modf(y)[0])
-    key = (face, text, *start)
-    found = _MASKS.get(key)
+    key = (face, text, *start) if face is not None else None
+    found = _MASKS.get(key) if key is not None else None
     if found is None:
-        if len(_MASKS) >= _LIMIT:
-            _MASKS.clear()
-        found = _MASKS[key] = font.getmask2(
-            text, "L", None, None, None, 0, "la", 0, start, stroke_filled=True
-        )
+        found = font.getmask2(text, "L", None, None, None, 0, "la", 0, start, stroke_filled=True)
+        if key is not None:
+            if len(_MASKS) >= _LIMIT:
+                _MASKS.clear()
+            _MASKS[key] = found
     mask, offset = found
     ink = pen._getink(fill)[0]
     pen.draw.draw_bitmap((int(x) + offset[0], int(y) + offset[1]), mask, ink)
