@@ -185,10 +185,10 @@ class Cache:
             self._write({entry: (now, data)})
             return
         with self._behind:
-            if self._failed:
-                return
             while self._waiting_bytes > BEHIND_BYTES and self._writer is not None:
                 self._behind.wait()
+            if self._failed:  # (also when it failed while this put waited for it)
+                return
             old = self._waiting.pop(entry, None)
             self._waiting_bytes += len(data) - (len(old[1]) if old is not None else 0)
             self._waiting[entry] = (now, data)
