@@ -533,6 +533,10 @@ async def _keys(db: Path) -> dict[str, Any]:
     class BigApp(PodiumApp):
         CSS_PATH = str(Path(tui_app.__file__).with_name("app.tcss"))
 
+    # As `podium resume` and `attach` hand the screen its hook (the history drawn: frozen).
+    if hasattr(cli, "settle_collector"):
+        BigApp.settled = cli.settle_collector
+
     app = BigApp(StaticSource(view), db_label=db.name, cursor_blink=False, remember=False)
     tree_ms: list[float] = []
     filter_ms: list[float] = []

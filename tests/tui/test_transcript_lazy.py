@@ -13,6 +13,7 @@ from textual.strip import Strip
 
 from podium.domain.events import Event, ReviewGiven
 from podium.domain.state import ProductionView
+from podium.tui.app import PodiumApp
 from podium.tui.widgets.debate_transcript import DebateTranscript
 
 from .conftest import BASE_TS, app_for, frozen_view, read_events, screen_text, until
@@ -178,3 +179,28 @@ async def test_a_filter_cleared_gives_back_the_layout_it_replaced_unless_entries
         assert transcript.lines is not everything
         assert len(transcript._shown) == len(shown) + 1
         await until(pilot, lambda: "late-note" in screen_text(app), "the late entry shown")
+
+
+async def test_the_settled_hook_is_called_once_when_the_older_entries_are_drawn(
+    long_view: ProductionView, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hook `podium` hands the screen (it freezes what the screen made for the history)
+    runs once, when no older entry waits: not at the first paint, not again after."""
+    waiting_then: list[int] = []
+    app = app_for(long_view)
+    monkeypatch.setattr(
+        PodiumApp,
+        "settled",
+        lambda: waiting_then.append(app.screen.query_one(DebateTranscript).waiting),
+    )
+    async with app.run_test(size=NARROW) as pilot:
+        transcript = app.screen.query_one(DebateTranscript)
+        await until(pilot, lambda: bool(waiting_then), "the hook called")
+        assert waiting_then == [0] and transcript.waiting == 0
+        transcript.focus()
+        await pilot.press("g", "G")
+        transcript.redraw()  # as after a theme change: the older entries wait again
+        assert transcript.waiting > 0
+        await until(pilot, lambda: not transcript.waiting, "the older entries drawn again")
+        await pilot.pause()
+        assert waiting_then == [0]

@@ -382,6 +382,20 @@ def release_collector() -> None:
         gc.enable()
 
 
+def settle_collector() -> None:
+    """The screen has drawn the history (the transcript's older entries, after the first
+    frame): what it made for it, ~250,000 objects on a 2,000-task series, is frozen too, as
+    the start was, so no middle or full collection walks it again while keys are pressed.
+    Once a process, and only after `release_collector` (the screen's `settled` hook)."""
+    global _settled
+    if _start_held is False and not _settled:
+        _settled = True
+        gc.freeze()
+
+
+_settled = False
+
+
 def _collector_on() -> None:
     """A start held and not released (it failed): collection is on again, nothing frozen."""
     global _start_held

@@ -25,6 +25,7 @@ from podium.cli import (
     EXIT_WAITING,
     release_collector,
     say,
+    settle_collector,
     warn,
 )
 from podium.domain import health
@@ -258,9 +259,10 @@ async def _run_locked(
 async def _conduct(engine: Engine, db: Path, theme: str | None) -> ProductionState:
     """The conductor's screen. An unknown --theme is bad input, said before anything is drawn."""
     from podium.seam.sources import InProcessSource
-    from podium.tui.app import run_tui
+    from podium.tui.app import PodiumApp, run_tui
     from podium.tui.themes import ThemeError
 
+    PodiumApp.settled = settle_collector
     release_collector()
     try:
         return await run_tui(InProcessSource(engine, db), str(db), theme=theme)

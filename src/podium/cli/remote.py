@@ -25,6 +25,7 @@ from podium.cli import (
     hold_collector,
     release_collector,
     say,
+    settle_collector,
     warn,
 )
 from podium.locks import holder
@@ -224,8 +225,9 @@ def attach(args: argparse.Namespace) -> int:
         follower = await StoreFollower.open(db)
         try:
             from podium.seam.sources import AttachedSource
-            from podium.tui.app import run_tui
+            from podium.tui.app import PodiumApp, run_tui
 
+            PodiumApp.settled = settle_collector
             release_collector()
             await run_tui(AttachedSource(follower), str(db), theme=args.theme)
         finally:

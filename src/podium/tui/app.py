@@ -15,8 +15,7 @@ import re
 import sys
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -36,6 +35,7 @@ from podium.seam.protocol import ExportFailed, ProductionSource
 from podium.seam.stream import ChangeStream
 from podium.tui.ascii import AsciiFilter, ascii_terminal
 from podium.tui.format import clip, flatten
+from podium.tui.held_logs import logs_held
 from podium.tui.messages import Changed
 from podium.tui.screens.conductor import REFRESH_HZ, ConductorScreen
 from podium.tui.themes import (
@@ -75,6 +75,9 @@ class PodiumApp(App[ProductionState]):
     ENABLE_COMMAND_PALETTE = True
     NOTIFICATION_TIMEOUT: ClassVar[float] = 3  # short: a notification must not hide the work
     COMMANDS: ClassVar = App.COMMANDS | {_podium_commands}
+    settled: ClassVar[Callable[[], None] | None] = None
+    """Called once the transcript has drawn the history: the `podium` command sets it, to
+    freeze what the screen made for it (podium.cli.settle_collector); the app never collects."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -249,6 +252,11 @@ class PodiumApp(App[ProductionState]):
     def on_unmount(self) -> None:
         if self._changes is not None:
             self._changes.close()
+
+    def on_debate_transcript_history_drawn(self) -> None:
+        settled = type(self).settled  # a plain function, not bound to the app
+        if settled is not None:
+            settled()
 
     @work(exclusive=True, exit_on_error=False, group="changes", name="changes")
     async def follow_changes(self, changes: ChangeStream) -> None:
@@ -543,29 +551,6 @@ def binding_ids() -> set[str]:
 # -- running it from the command line -----------------------------------------------------------
 
 
-class _Held(logging.Handler):
-    """Keeps log records while the screen is up (stderr would scribble over it)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.records: deque[logging.LogRecord] = deque(maxlen=50)
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@contextlib.contextmanager
-def _logs_held() -> Iterator[_Held]:
-    held = _Held()
-    root = logging.getLogger()
-    saved = root.handlers[:]
-    root.handlers = [held]
-    try:
-        yield held
-    finally:
-        root.handlers = saved
-
-
 async def run_tui(
     source: ProductionSource, db: str, *, theme: str | None = None
 ) -> ProductionState:
@@ -581,7 +566,7 @@ async def run_tui(
         default_theme=terminal_theme(os.environ),
         ascii=ascii_terminal(os.environ),
     )
-    with _logs_held() as held:
+    with logs_held() as held:
         try:
             state = await app.run_async()
         finally:

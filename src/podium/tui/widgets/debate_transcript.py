@@ -26,6 +26,7 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.events import Resize
 from textual.geometry import Region, Size
+from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.timer import Timer
@@ -159,6 +160,9 @@ class DebateTranscript(KeptComponentStyles, FrameStyle, SteadyBars, RichLog):
     filter_text: reactive[str] = reactive("")
     """Show only entries whose task or debate id contains this; empty shows everything."""
 
+    class HistoryDrawn(Message):
+        """The older entries waiting after the first paint are all drawn (once a transcript)."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(
             id=id,
@@ -174,6 +178,7 @@ class DebateTranscript(KeptComponentStyles, FrameStyle, SteadyBars, RichLog):
         self._starts: list[int] = []  # the first line of each laid-out entry (from _first)
         self._index: dict[int, int] = {}  # id(entry) → its place among the shown
         self._older_queued = False  # a slice of older entries is on its way
+        self._drawn_once = False  # HistoryDrawn was posted
         self._debate_task: dict[str, str] = {}
         self._rounds: dict[str, int] = {}  # each debate's last round, as entries arrive
         self._roles: Mapping[str, str] = {}
@@ -436,6 +441,9 @@ class DebateTranscript(KeptComponentStyles, FrameStyle, SteadyBars, RichLog):
         if self._first:  # the next slice once the loop has run what waits (keys, a paint)
             self._older_queued = True
             asyncio.get_running_loop().call_soon(self.call_later, self._draw_older)
+        elif not self._drawn_once:
+            self._drawn_once = True
+            self.post_message(self.HistoryDrawn())
 
     def _lay_out_back_to(self, index: int) -> None:
         """Draw the shown entries from `index` up to the first laid out, and put their
