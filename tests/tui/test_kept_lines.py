@@ -5,6 +5,8 @@ again. What is drawn instead is what Textual draws."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from textual.geometry import Region
@@ -22,6 +24,22 @@ from .conftest import app_for
 RENDER_LINES = Widget.render_lines
 
 
+@contextmanager
+def drawn_widgets() -> Iterator[list[Widget]]:
+    """The widgets whose lines are drawn while it is open, in order."""
+    drawn: list[Widget] = []
+
+    def counted(widget: Widget, crop: Any) -> Any:
+        drawn.append(widget)
+        return RENDER_LINES(widget, crop)
+
+    Widget.render_lines = counted  # type: ignore[method-assign]
+    try:
+        yield drawn
+    finally:
+        Widget.render_lines = RENDER_LINES  # type: ignore[method-assign]
+
+
 def textuals(pane: Widget) -> list[Any]:
     """The pane's lines as Textual draws them now, from nothing."""
     pane._styles_cache.clear()
@@ -36,14 +54,7 @@ async def test_a_pane_in_a_look_it_had_before_is_not_drawn_again(view: Productio
         assert isinstance(screen, ConductorScreen)
         panes = list(screen.query(Pane))
         assert len(panes) == 4
-        drawn: list[Widget] = []
-
-        def counted(widget: Widget, crop: Any) -> Any:
-            drawn.append(widget)
-            return RENDER_LINES(widget, crop)
-
-        Widget.render_lines = counted  # type: ignore[method-assign]
-        try:
+        with drawn_widgets() as drawn:
             tree = screen.query_one(TaskTree)
             transcript = screen.query_one(DebateTranscript)
             steps: list[tuple[str, list[Widget]]] = []
@@ -58,8 +69,6 @@ async def test_a_pane_in_a_look_it_had_before_is_not_drawn_again(view: Productio
                 for pane in panes:  # what the screen shows is what Textual draws
                     assert pane.render_lines(Region(0, 0, *pane.size)) == textuals(pane)
                 drawn.clear()
-        finally:
-            Widget.render_lines = RENDER_LINES  # type: ignore[method-assign]
         first, again = steps[:2], steps[2:]
         assert all(panes_drawn for _, panes_drawn in first)  # a new look: drawn
         assert [panes_drawn for _, panes_drawn in again] == [[], [], [], []]  # seen: kept
@@ -101,15 +110,8 @@ async def test_the_tree_in_a_look_it_had_before_is_not_drawn_again(
         screen = app.screen
         tree = screen.query_one(TaskTree)
         transcript = screen.query_one(DebateTranscript)
-        drawn: list[Widget] = []
-
-        def counted(widget: Widget, crop: Any) -> Any:
-            drawn.append(widget)
-            return RENDER_LINES(widget, crop)
-
-        Widget.render_lines = counted  # type: ignore[method-assign]
         again: list[bool] = []
-        try:
+        with drawn_widgets() as drawn:
             for step in ["j", "enter", "j", "j", "k", "focus", "focus", "focus", "focus"]:
                 if step == "focus":
                     screen.set_focus(transcript if tree.has_focus else tree)
@@ -121,8 +123,6 @@ async def test_the_tree_in_a_look_it_had_before_is_not_drawn_again(
                 shown = tree.render_lines(Region(0, 0, *tree.size))
                 assert shown == fresh_tree_lines(tree), step
                 drawn.clear()
-        finally:
-            Widget.render_lines = RENDER_LINES  # type: ignore[method-assign]
         # A key that changed lines: drawn (line by line, as Textual does: no look kept). The
         # focus away and back: each look drawn whole, and kept; away and back again: kept.
         assert again == [True, True, True, True, True, True, True, False, False]
@@ -135,15 +135,8 @@ async def test_the_footer_back_to_keys_it_showed_is_not_drawn_again(
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         footer = app.screen.query_one(PodiumFooter)
-        drawn: list[Widget] = []
-
-        def counted(widget: Widget, crop: Any) -> Any:
-            drawn.append(widget)
-            return RENDER_LINES(widget, crop)
-
-        Widget.render_lines = counted  # type: ignore[method-assign]
         again: list[bool] = []
-        try:
+        with drawn_widgets() as drawn:
             for key in ["slash", "escape", "slash", "escape", "tab", "shift+tab"]:
                 await pilot.press(key)
                 await pilot.pause()
@@ -152,6 +145,4 @@ async def test_the_footer_back_to_keys_it_showed_is_not_drawn_again(
                 assert shown == textuals(footer), key  # and its spans are the drawn ones:
                 assert spans == footer._spans, key
                 drawn.clear()
-        finally:
-            Widget.render_lines = RENDER_LINES  # type: ignore[method-assign]
         assert again == [True, False, False, False, True, False]  # new keys only

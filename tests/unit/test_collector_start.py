@@ -160,3 +160,33 @@ def test_attach_opens_the_screen_with_its_replay_frozen_and_the_collector_on(
         "print(seen)"
     )
     assert _python(code, tmp_path) == "[(True, True, 1)]"
+
+
+SETTLE = """\
+import gc
+import podium.cli as cli
+
+seen = []
+cli.settle_collector()  # before the start is released: nothing frozen
+seen.append(gc.get_freeze_count())
+cli.hold_collector()
+cli.settle_collector()  # the start held: nothing frozen
+seen.append(gc.get_freeze_count())
+cli.release_collector()
+frozen = gc.get_freeze_count()
+made = [[n] for n in range(1000)]  # what the screen makes for the history
+cli.settle_collector()
+seen.append(gc.get_freeze_count() - frozen)
+more = [[n] for n in range(1000)]
+cli.settle_collector()  # once a process
+seen.append(gc.get_freeze_count() - frozen)
+print(seen[0], seen[1], seen[2] >= 1000, seen[3] == seen[2])
+"""
+
+
+def test_the_screens_settled_hook_freezes_once_and_only_after_the_start() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SETTLE], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", "0", "True", "True"]
