@@ -170,8 +170,7 @@ class PodiumFooter(KeptLines, Widget, can_focus=False):
         hover_style = self.get_component_rich_style("footer-key--hover")
         gap = Style(bgcolor=self.rich_style.bgcolor)
         segments: list[Segment] = []
-        spans: list[tuple[int, int]] = []
-        at = 0
+        at = 0  # each entry's cells are `spans_of`'s, worked out when the entries changed
         for index, entry in enumerate(self.entries):
             base = item_style
             if index == self._hover:
@@ -181,17 +180,14 @@ class PodiumFooter(KeptLines, Widget, can_focus=False):
             parts = [(entry.display, key_style)]
             if entry.description:
                 parts.append((" " + entry.description, description_style))
-            start = at
             for text, style in parts:
                 style = base + style
                 if index == self._hover:  # the parts' own backgrounds give way to the hover's
                     style += Style(bgcolor=hover_style.bgcolor)
                 segments.append(Segment(text, style))
                 at += cell_len(text)
-            spans.append((start, at))
             segments.append(Segment(" ", gap))
             at += 1
-        self._spans = spans
         strip = Strip(segments, at)
         if self._shift:
             strip = strip.crop(self._shift, at)
