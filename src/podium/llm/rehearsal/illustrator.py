@@ -58,9 +58,11 @@ _ROLES: dict[tuple[str, ...], Roles] = {}  # a palette's colours with their jobs
 
 def _roles(sketch: Sketch) -> Roles:
     """A palette's colours read once (a series' sketches share one; read only, never changed)."""
-    if len(_ROLES) >= 256:
-        _ROLES.clear()
-    found = _ROLES[sketch.palette] = Roles(sketch.colours())
+    found = _ROLES.get(sketch.palette)
+    if found is None:
+        if len(_ROLES) >= 256:
+            _ROLES.clear()
+        found = _ROLES[sketch.palette] = Roles(sketch.colours())
     return found
 
 
@@ -70,7 +72,7 @@ class _Canvas:
 
         self.sketch = sketch
         self.rng = random.Random(sketch.seed())
-        self.roles = _ROLES.get(sketch.palette) or _roles(sketch)
+        self.roles = _roles(sketch)
         self.width = width
         band = round(height * 0.17) if sketch.caption else 0
         self.height = height - band  # the picture, above the caption band

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Callable
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from PIL import ImageDraw
 
+T = TypeVar("T")
 _LIMIT = 4096  # lines kept in each table before it starts again
 Face = tuple[str | None, str | None, int, float]  # family, style, layout engine, size
 _MASKS: dict[tuple[Face, str, float, float], tuple[Any, tuple[int, int]]] = {}
@@ -40,18 +42,22 @@ def _face(font: Any) -> Face | None:
     return (*font.getname(), font.layout_engine, font.size)
 
 
+def _kept(table: dict[Any, T], key: object, make: Callable[[], T]) -> T:
+    """`table[key]`, made by `make` the first time (the table started again at `_LIMIT`)."""
+    found = table.get(key)
+    if found is None:
+        if len(table) >= _LIMIT:
+            table.clear()
+        found = table[key] = make()
+    return found
+
+
 def length(font: Any, text: str) -> float:
     """`font.getlength(text)`, measured once a font and text."""
     face = _face(font)
     if face is None:
         return float(font.getlength(text))
-    key = (face, text)
-    found = _LENGTHS.get(key)
-    if found is None:
-        if len(_LENGTHS) >= _LIMIT:
-            _LENGTHS.clear()
-        found = _LENGTHS[key] = font.getlength(text)
-    return found
+    return _kept(_LENGTHS, (face, text), lambda: font.getlength(text))
 
 
 def bbox(font: Any, text: str) -> tuple[float, float, float, float]:
@@ -59,22 +65,10 @@ def bbox(font: Any, text: str) -> tuple[float, float, float, float]:
     face = _face(font)
     if face is None:
         return font.getbbox(text)  # type: ignore[no-any-return]
-    found = _BOXES.get((face, text))
-    if found is None:
-        if len(_BOXES) >= _LIMIT:
-            _BOXES.clear()
-        found = _BOXES[(face, text)] = font.getbbox(text)
-    return found
+    return _kept(_BOXES, (face, text), lambda: font.getbbox(text))
 
 
-def wrap(text: str, font: Any, width: float, most: int) -> list[str]:
-    """`text` in lines no wider than `width`, at most `most` of them (the last ends in …);
-    worked out once a font, text, width and count (a caption under many stills)."""
-    face = _face(font)
-    key = (face, text, width, most) if face is not None else None
-    found = _WRAPPED.get(key) if key is not None else None
-    if found is not None:
-        return list(found)
+def _wrapped(text: str, font: Any, width: float, most: int) -> list[str]:
     lines: list[str] = []
     for guess in range(80, 10, -4):
         lines = textwrap.wrap(text, guess)
@@ -83,11 +77,18 @@ def wrap(text: str, font: Any, width: float, most: int) -> list[str]:
     if len(lines) > most:
         lines = lines[:most]
         lines[-1] = lines[-1].rstrip(" ,.;:") + "…"
-    if key is not None:
-        if len(_WRAPPED) >= _LIMIT:
-            _WRAPPED.clear()
-        _WRAPPED[key] = list(lines)
     return lines
+
+
+def wrap(text: str, font: Any, width: float, most: int) -> list[str]:
+    """`text` in lines no wider than `width`, at most `most` of them (the last ends in …);
+    worked out once a font, text, width and count (a caption under many stills)."""
+    face = _face(font)
+    if face is None:
+        return _wrapped(text, font, width, most)
+    key = (face, text, width, most)
+    lines = _kept(_WRAPPED, key, lambda: _wrapped(text, font, width, most))
+    return list(lines)  # the caller's own: the table's is never handed out
 
 
 @cache
@@ -128,14 +129,11 @@ def _paint(
     `face` names the font), drawn at the whole pixel plus the mask's offset."""
     x, y = xy
     start = (math.modf(x)[0], math.modf(y)[0])
-    key = (face, text, *start) if face is not None else None
-    found = _MASKS.get(key) if key is not None else None
-    if found is None:
+
+    def make() -> tuple[Any, tuple[int, int]]:
         found = font.getmask2(text, "L", None, None, None, 0, "la", 0, start, stroke_filled=True)
-        if key is not None:
-            if len(_MASKS) >= _LIMIT:
-                _MASKS.clear()
-            _MASKS[key] = found
-    mask, offset = found
+        return found  # type: ignore[no-any-return]
+
+    mask, offset = make() if face is None else _kept(_MASKS, (face, text, *start), make)
     ink = pen._getink(fill)[0]
     pen.draw.draw_bitmap((int(x) + offset[0], int(y) + offset[1]), mask, ink)
